@@ -1,0 +1,234 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// CardStore keeps OTP cards.
+type CardStore struct {
+	db *bun.DB
+}
+
+// NewCardStore builds the store.
+func NewCardStore(db *bun.DB) *CardStore { return &CardStore{db: db} }
+
+var (
+	_ appcredential.CardUpdater  = (*CardStore)(nil)
+	_ appcredential.CardCreator  = (*CardStore)(nil)
+	_ appcredential.CardReader   = (*CardStore)(nil)
+	_ appcredential.CardDeleter  = (*CardStore)(nil)
+	_ appcredential.CardPolicies = (*CardStore)(nil)
+	_ appcredential.UserPolicies = (*CardStore)(nil)
+)
+
+func cardNotFound(key appcredential.CardKey) error {
+	return &credential.NotFoundError{Kind: "OTP credential", ExtID: key.ExtID}
+}
+
+func cardQuery(db bun.IDB, row *cardRow, key appcredential.CardKey) *bun.SelectQuery {
+	return db.NewSelect().Model(row).
+		Where("ext_id = ?", key.ExtID).
+		Where("user_ext_id = ?", key.UserExtID).
+		Where("client_ext_id = ?", key.ClientExtID)
+}
+
+// Get returns the card under key.
+func (s *CardStore) Get(ctx context.Context, key appcredential.CardKey) (*credential.OTPCard, error) {
+	var row cardRow
+	if err := cardQuery(s.db, &row, key).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, cardNotFound(key)
+		}
+		return nil, translate(err)
+	}
+	return row.card()
+}
+
+// List returns a page of the user's cards, oldest first.
+func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error) {
+	var res listing.Result[*credential.OTPCard]
+	if err := userExists(ctx, s.db, clientExtID, userExtID); err != nil {
+		return res, err
+	}
+	var rows []cardRow
+	q := s.db.NewSelect().Model(&rows).
+		Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
+		OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
+	if page.After != nil {
+		q = q.Where("(created, ext_id) > (?, ?)", page.After.Created, page.After.ExtID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return res, translate(err)
+	}
+	cards := make([]*credential.OTPCard, 0, len(rows))
+	for _, r := range rows {
+		c, err := r.card()
+		if err != nil {
+			return res, err
+		}
+		cards = append(cards, c)
+	}
+	return listing.Trim(cards, page.Limit, func(c *credential.OTPCard) listing.Cursor {
+		s := c.Snapshot()
+		return listing.Cursor{Created: s.Created, ExtID: s.ExtID}
+	}), nil
+}
+
+// Create saves a new card and its events, holding the user's row lock while it counts the
+// user's cards so that concurrent creates cannot exceed maxCards.
+func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCards int, events []event.Event) error {
+	row := newCardRow(card)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var locked string
+		err := tx.NewSelect().Table("users").Column("ext_id").
+			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
+			For("UPDATE").Scan(ctx, &locked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &credential.NotFoundError{Kind: "user", ExtID: row.UserExtID}
+		}
+		if err != nil {
+			return translate(err)
+		}
+		n, err := tx.NewSelect().Model((*cardRow)(nil)).
+			Where("user_ext_id = ?", row.UserExtID).Where("state <> ?", string(credential.StateArchived)).
+			Count(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n >= int64(maxCards) {
+			return fmt.Errorf("%w: user %s already holds %d OTP cards that are not archived",
+				credential.ErrTooManyCards, row.UserExtID, n)
+		}
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: an OTP credential with extId %s exists", credential.ErrDuplicate, row.ExtID)
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Update changes one card under its row lock; see appcredential.CardUpdater.
+func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		card, loaded, err := lockCard(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		events, err := fn(card)
+		if err != nil {
+			return err
+		}
+		row := newCardRow(card)
+		res, err := tx.NewUpdate().Model(&row).ExcludeColumn("ext_id", "client_ext_id", "user_ext_id", "created").
+			WherePK().Where("version = ?", loaded).Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: credential %s moved past version %d", credential.ErrVersionConflict, key.ExtID, loaded)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Delete removes one card under its row lock; see appcredential.CardDeleter.
+func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		card, _, err := lockCard(ctx, tx, key)
+		if err != nil {
+			return err
+		}
+		events, err := fn(card)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("ext_id = ?", key.ExtID).Exec(ctx); err != nil {
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+func lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, int32, error) {
+	var row cardRow
+	if err := cardQuery(tx, &row, key).For("UPDATE").Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, 0, cardNotFound(key)
+		}
+		return nil, 0, translate(err)
+	}
+	card, err := row.card()
+	return card, row.Version, err
+}
+
+// PolicyOfCard returns the current policy of the card under key.
+func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey) (credential.Policy, error) {
+	var row policyRow
+	err := s.db.NewSelect().Model(&row).
+		Join("JOIN otp_cards AS c ON c.policy_ext_id = policy_row.ext_id").
+		Where("c.ext_id = ?", key.ExtID).Where("c.user_ext_id = ?", key.UserExtID).
+		Where("c.client_ext_id = ?", key.ClientExtID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return credential.Policy{}, cardNotFound(key)
+	}
+	if err != nil {
+		return credential.Policy{}, translate(err)
+	}
+	return row.policy()
+}
+
+// PolicyForUser returns the policy a new card of the user gets.
+func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error) {
+	if err := userExists(ctx, s.db, clientExtID, userExtID); err != nil {
+		return credential.Policy{}, err
+	}
+	var row policyRow
+	q := s.db.NewSelect().Model(&row).Where("client_ext_id = ?", clientExtID)
+	if policyExtID == "" {
+		q = q.Where("default_policy")
+	} else {
+		q = q.Where("ext_id = ?", policyExtID)
+	}
+	err := q.Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return credential.Policy{}, fmt.Errorf("%w: no OTP card policy %q in client %s",
+			credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	}
+	if err != nil {
+		return credential.Policy{}, translate(err)
+	}
+	return row.policy()
+}
+
+// userExists returns a *credential.NotFoundError naming the client or the user that is absent.
+func userExists(ctx context.Context, db bun.IDB, clientExtID, userExtID string) error {
+	var found struct {
+		Client bool `bun:"client"`
+		User   bool `bun:"usr"`
+	}
+	err := db.NewRaw(`SELECT EXISTS (SELECT 1 FROM clients WHERE ext_id = ?) AS client,
+		EXISTS (SELECT 1 FROM users WHERE ext_id = ? AND client_ext_id = ?) AS usr`,
+		clientExtID, userExtID, clientExtID).Scan(ctx, &found)
+	if err != nil {
+		return translate(err)
+	}
+	if !found.Client {
+		return &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+	}
+	if !found.User {
+		return &credential.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	return nil
+}

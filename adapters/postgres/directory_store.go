@@ -1,0 +1,124 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// ClientStore keeps clients.
+type ClientStore struct {
+	db *bun.DB
+}
+
+// NewClientStore builds the store.
+func NewClientStore(db *bun.DB) *ClientStore { return &ClientStore{db: db} }
+
+var _ appdirectory.ClientStore = (*ClientStore)(nil)
+
+// Create saves a client with its default policy and events in one transaction.
+func (s *ClientStore) Create(ctx context.Context, c directory.Client, p credential.Policy, events []event.Event) error {
+	row, prow := newClientRow(c), newPolicyRow(p)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: a client with that extId or name exists", directory.ErrDuplicate)
+			}
+			return translate(err)
+		}
+		if _, err := tx.NewInsert().Model(&prow).Exec(ctx); err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: a policy with extId %s exists", directory.ErrDuplicate, p.ExtID)
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Get returns one client.
+func (s *ClientStore) Get(ctx context.Context, extID string) (directory.Client, error) {
+	var row clientRow
+	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return directory.Client{}, &directory.NotFoundError{Kind: "client", ExtID: extID}
+	}
+	if err != nil {
+		return directory.Client{}, translate(err)
+	}
+	return row.client(), nil
+}
+
+// List returns a page of clients, oldest first; with only non-nil, just those.
+func (s *ClientStore) List(ctx context.Context, only []string, page listing.Page) (listing.Result[directory.Client], error) {
+	var rows []clientRow
+	q := s.db.NewSelect().Model(&rows).OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
+	if only != nil {
+		if len(only) == 0 {
+			return listing.Result[directory.Client]{Items: []directory.Client{}}, nil
+		}
+		q = q.Where("ext_id IN (?)", bun.List(only))
+	}
+	if page.After != nil {
+		q = q.Where("(created, ext_id) > (?, ?)", page.After.Created, page.After.ExtID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return listing.Result[directory.Client]{}, translate(err)
+	}
+	clients := make([]directory.Client, len(rows))
+	for i, r := range rows {
+		clients[i] = r.client()
+	}
+	return listing.Trim(clients, page.Limit, func(c directory.Client) listing.Cursor {
+		return listing.Cursor{Created: c.Created, ExtID: c.ExtID}
+	}), nil
+}
+
+// UserStore keeps users.
+type UserStore struct {
+	db *bun.DB
+}
+
+// NewUserStore builds the store.
+func NewUserStore(db *bun.DB) *UserStore { return &UserStore{db: db} }
+
+var _ appdirectory.UserStore = (*UserStore)(nil)
+
+// Create saves a user and its events in one transaction.
+func (s *UserStore) Create(ctx context.Context, u directory.User, events []event.Event) error {
+	row := newUserRow(u)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			switch {
+			case isCode(err, uniqueViolation):
+				return fmt.Errorf("%w: a user with that extId, or with that loginId in this client, exists", directory.ErrDuplicate)
+			case isCode(err, foreignKeyViolation):
+				return &directory.NotFoundError{Kind: "client", ExtID: u.ClientExtID}
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Get returns the user of that client.
+func (s *UserStore) Get(ctx context.Context, clientExtID, userExtID string) (directory.User, error) {
+	var row userRow
+	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return directory.User{}, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	if err != nil {
+		return directory.User{}, translate(err)
+	}
+	return row.user(), nil
+}

@@ -1,0 +1,97 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// MaxCardsPerUser is how many OTP cards that are not archived a user may hold.
+const MaxCardsPerUser = 2
+
+// UserPolicies finds the policy a new card of a user is generated under.
+type UserPolicies interface {
+	// PolicyForUser returns the client's policy with that extId, or its default policy when
+	// policyExtID is empty. It returns a *credential.NotFoundError when the client or the user
+	// (in that client) does not exist, and credential.ErrUnknownPolicy for an unknown policy.
+	PolicyForUser(ctx context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error)
+}
+
+// CardCreator saves new cards.
+type CardCreator interface {
+	// Create saves the card and its events in one transaction, unless the user already holds
+	// maxCards cards that are not archived (credential.ErrTooManyCards). It returns
+	// credential.ErrDuplicate when the extId is taken and a *credential.NotFoundError when the
+	// user is gone.
+	Create(ctx context.Context, card *credential.OTPCard, maxCards int, events []event.Event) error
+}
+
+// CreateOTPCard issues a new card to a user.
+type CreateOTPCard struct {
+	policies UserPolicies
+	cards    CardCreator
+	hasher   CellHasher
+	now      Clock
+	tracer   trace.Tracer
+}
+
+// NewCreateOTPCard builds the use case.
+func NewCreateOTPCard(policies UserPolicies, cards CardCreator, hasher CellHasher, now Clock,
+	tracer trace.Tracer) *CreateOTPCard {
+	return &CreateOTPCard{policies: policies, cards: cards, hasher: hasher, now: now, tracer: tracer}
+}
+
+// CreateCommand describes the new card.
+type CreateCommand struct {
+	Caller                        caller.Caller
+	ClientExtID, UserExtID        string
+	ExtID, PolicyExtID, StateName string
+}
+
+// Do creates the card and returns it with its cells in clear. Errors: access errors,
+// *credential.NotFoundError, credential.ErrUnknownPolicy, credential.ErrUnknownState,
+// credential.ErrForbiddenTransition, credential.ErrDuplicate, credential.ErrTooManyCards,
+// credential.ErrInvalid.
+func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, error) {
+	ctx, span := uc.tracer.Start(ctx, "CreateOTPCard")
+	defer span.End()
+	err := cmd.Caller.Principal.Authorize(access.Request{
+		Client: cmd.ClientExtID, User: cmd.UserExtID,
+		Rights: []access.Right{access.CredentialCreate, access.CredentialView, access.PolicyConfigurationView},
+	}, uc.now())
+	if err != nil {
+		return Issued{}, err
+	}
+	state := credential.StateInitial
+	if cmd.StateName != "" {
+		if state, err = credential.ParseState(cmd.StateName); err != nil {
+			return Issued{}, err
+		}
+	}
+	policy, err := uc.policies.PolicyForUser(ctx, cmd.ClientExtID, cmd.UserExtID, cmd.PolicyExtID)
+	if err != nil {
+		return Issued{}, fmt.Errorf("create otp card: %w", err)
+	}
+	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
+	if err != nil {
+		return Issued{}, fmt.Errorf("create otp card: %w", err)
+	}
+	card, err := credential.NewOTPCard(credential.NewCard{
+		ExtID: cmd.ExtID, ClientExtID: cmd.ClientExtID, UserExtID: cmd.UserExtID,
+		PolicyExtID: policy.ExtID, State: state, Lifetime: policy.Parameters.CredentialLifetime,
+	}, grid, uc.now())
+	if err != nil {
+		return Issued{}, err
+	}
+	ev := cardEvent(event.OTPCardCreated, card, cmd.Caller.Meta())
+	if err := uc.cards.Create(ctx, card, MaxCardsPerUser, []event.Event{ev}); err != nil {
+		return Issued{}, fmt.Errorf("create otp card: %w", err)
+	}
+	return Issued{Card: card, Clear: clear}, nil
+}

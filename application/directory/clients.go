@@ -1,0 +1,88 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// Clients answers CreateClient, GetClient and ListClients.
+type Clients struct {
+	store  ClientStore
+	now    Clock
+	tracer trace.Tracer
+}
+
+// NewClients builds the client use cases.
+func NewClients(store ClientStore, now Clock, tracer trace.Tracer) *Clients {
+	return &Clients{store: store, now: now, tracer: tracer}
+}
+
+// CreateClient creates a client with its default OTP card policy. Errors: access errors,
+// directory.ErrInvalid, directory.ErrDuplicate.
+func (uc *Clients) CreateClient(ctx context.Context, c caller.Caller, in directory.Client) (directory.Client, error) {
+	ctx, span := uc.tracer.Start(ctx, "CreateClient")
+	defer span.End()
+	now := uc.now()
+	if err := c.Principal.Authorize(access.Request{Rights: []access.Right{access.ClientCreate}}, now); err != nil {
+		return directory.Client{}, err
+	}
+	client, err := directory.NewClient(in, now)
+	if err != nil {
+		return directory.Client{}, err
+	}
+	policy := credential.NewDefaultPolicy(client.ExtID, now)
+	events := []event.Event{
+		entityEvent(event.ClientCreated, now, c.Meta(), client.ExtID, "", client.Version),
+		{Type: event.PolicyCreated, Time: now, Actor: c.Meta().Actor, ClientExtID: client.ExtID,
+			PolicyExtID: policy.ExtID, Version: policy.Version, RequestID: c.RequestID},
+	}
+	if err := uc.store.Create(ctx, client, policy, events); err != nil {
+		return directory.Client{}, fmt.Errorf("create client %s: %w", client.ExtID, err)
+	}
+	return client, nil
+}
+
+// GetClient returns one client. Errors: access errors, *directory.NotFoundError.
+func (uc *Clients) GetClient(ctx context.Context, c caller.Caller, extID string) (directory.Client, error) {
+	ctx, span := uc.tracer.Start(ctx, "GetClient")
+	defer span.End()
+	err := c.Principal.Authorize(access.Request{Client: extID, Rights: []access.Right{access.ClientView}}, uc.now())
+	if err != nil {
+		return directory.Client{}, err
+	}
+	client, err := uc.store.Get(ctx, extID)
+	if err != nil {
+		return directory.Client{}, fmt.Errorf("get client: %w", err)
+	}
+	return client, nil
+}
+
+// ListClients returns a page of the clients inside the caller's data room. Errors: access errors.
+func (uc *Clients) ListClients(ctx context.Context, c caller.Caller, page listing.Page) (listing.Result[directory.Client], error) {
+	ctx, span := uc.tracer.Start(ctx, "ListClients")
+	defer span.End()
+	if err := c.Principal.Authorize(access.Request{Rights: []access.Right{access.ClientView}}, uc.now()); err != nil {
+		return listing.Result[directory.Client]{}, err
+	}
+	room, restricted := c.Principal.DataRoom()
+	if restricted && room == nil {
+		room = []string{}
+	}
+	if !restricted {
+		room = nil
+	}
+	res, err := uc.store.List(ctx, room, page)
+	if err != nil {
+		return res, fmt.Errorf("list clients: %w", err)
+	}
+	return res, nil
+}

@@ -1,0 +1,137 @@
+// Package credential holds the OTP card aggregate and its rules: states, the card grid and its
+// codec, and the parameters of OTP card policies.
+package credential
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/otpcard/otpcard/domain/extid"
+)
+
+// Type is the credential type nevisIDM reports for OTP cards.
+const Type = "OTP Card"
+
+// MaxCommentLength bounds modificationComment.
+const MaxCommentLength = 1024
+
+// NoChallenge marks a card without an outstanding challenge.
+const NoChallenge = -1
+
+// Snapshot is the full state of an OTP card, as stored and as presented. Adapters read it to
+// save and render a card and pass it to RestoreOTPCard; only the aggregate's methods change it.
+type Snapshot struct {
+	ExtID, ClientExtID, UserExtID, PolicyExtID string
+	State                                      State
+	StateChangeReason, StateChangeDetail       string
+	ValidFrom, ValidTo                         time.Time
+	// LastSuccessfulLogin and LastFailedLogin are zero when there was none.
+	LastSuccessfulLogin, LastFailedLogin   time.Time
+	SuccessfulLoginCount, FailedLoginCount int32
+	ModificationComment                    string
+	Created, LastModified                  time.Time
+	Version                                int32
+	Grid                                   Grid
+	// Challenge is the cell index of the outstanding challenge, or NoChallenge.
+	Challenge int
+	// LockedUntil is when a temporary lock ends; zero unless tmp-locked.
+	LockedUntil time.Time
+}
+
+// OTPCard is the OTP card credential aggregate.
+type OTPCard struct {
+	s Snapshot
+}
+
+// NewCard carries what a new card is made of.
+type NewCard struct {
+	ExtID, ClientExtID, UserExtID, PolicyExtID string
+	// State is initial when empty; initial, active and disabled are allowed.
+	State    State
+	Lifetime time.Duration
+}
+
+// NewOTPCard validates a fresh card. An empty extId is generated.
+func NewOTPCard(n NewCard, grid Grid, now time.Time) (*OTPCard, error) {
+	if n.ExtID == "" {
+		n.ExtID = extid.New()
+	}
+	if err := extid.Validate(n.ExtID); err != nil {
+		return nil, fmt.Errorf("credential extId: %w", err)
+	}
+	if n.State == "" {
+		n.State = StateInitial
+	}
+	if !creatableStates[n.State] {
+		return nil, fmt.Errorf("%w: a new card starts initial, active or disabled, not %s",
+			ErrForbiddenTransition, n.State)
+	}
+	if n.Lifetime <= 0 {
+		return nil, fmt.Errorf("%w: credential lifetime must be positive", ErrPolicyViolation)
+	}
+	return &OTPCard{s: Snapshot{
+		ExtID: n.ExtID, ClientExtID: n.ClientExtID, UserExtID: n.UserExtID, PolicyExtID: n.PolicyExtID,
+		State: n.State, StateChangeReason: ReasonInitialized,
+		ValidFrom: now, ValidTo: now.Add(n.Lifetime),
+		Created: now, LastModified: now, Version: 1,
+		Grid: grid, Challenge: NoChallenge,
+	}}, nil
+}
+
+// RestoreOTPCard rebuilds a stored card; adapters only.
+func RestoreOTPCard(s Snapshot) *OTPCard { return &OTPCard{s: s} }
+
+// Snapshot returns a copy of the card's state.
+func (c *OTPCard) Snapshot() Snapshot {
+	s := c.s
+	s.Grid.uses = c.s.Grid.Uses()
+	return s
+}
+
+// ExtID is the card's external id.
+func (c *OTPCard) ExtID() string { return c.s.ExtID }
+
+// Version is the card's version.
+func (c *OTPCard) Version() int32 { return c.s.Version }
+
+// State is the card's state.
+func (c *OTPCard) State() State { return c.s.State }
+
+// PolicyExtID names the card's policy.
+func (c *OTPCard) PolicyExtID() string { return c.s.PolicyExtID }
+
+// CheckVersion returns a *VersionConflictError when the caller gave a version that is not the
+// card's; nil means the caller gave none (an unconditional write).
+func (c *OTPCard) CheckVersion(given *int32) error {
+	if given != nil && *given != c.s.Version {
+		return &VersionConflictError{Given: *given, Current: c.s.Version}
+	}
+	return nil
+}
+
+// Replace gives the card a freshly generated grid: every old cell stops verifying, an outstanding
+// challenge is dropped and the use counters start again. The extId, policy, state, validity and
+// login statistics stay.
+func (c *OTPCard) Replace(grid Grid, comment string, now time.Time) error {
+	if c.s.State == StateArchived {
+		return fmt.Errorf("replace %s: %w", c.s.ExtID, ErrArchived)
+	}
+	if utf8.RuneCountInString(comment) > MaxCommentLength {
+		return fmt.Errorf("%w: modificationComment is longer than %d characters", ErrInvalid, MaxCommentLength)
+	}
+	c.s.Grid = grid
+	c.s.Challenge = NoChallenge
+	c.s.ModificationComment = comment
+	c.s.LastModified = now
+	c.s.Version++
+	return nil
+}
+
+// RemainingChallenges counts the cells never used successfully.
+func (c *OTPCard) RemainingChallenges() int { return c.s.Grid.Unused() }
+
+// OTP renders the otp member, with the cells in clear when clear is the card's fresh cells.
+func (c *OTPCard) OTP(clear []string) string {
+	return c.s.Grid.OTP(clear, c.s.Challenge).String()
+}

@@ -1,0 +1,60 @@
+// Package event holds the envelope of the domain events that every change records (API.md
+// section 7). Modules subscribe to events; they never read another module's tables.
+package event
+
+import "time"
+
+// Type names what happened.
+type Type string
+
+// The event types of API.md section 7.
+const (
+	OTPCardCreated         Type = "otp-card.created"
+	OTPCardReplaced        Type = "otp-card.replaced"
+	OTPCardStateChanged    Type = "otp-card.state-changed"
+	OTPCardDeleted         Type = "otp-card.deleted"
+	OTPCardChallengeIssued Type = "otp-card.challenge-issued"
+	OTPCardLoginSucceeded  Type = "otp-card.login-succeeded"
+	OTPCardLoginFailed     Type = "otp-card.login-failed"
+	OTPCardLocked          Type = "otp-card.locked"
+	OTPCardLowOnChallenges Type = "otp-card.low-on-challenges"
+	ClientCreated          Type = "client.created"
+	ClientChanged          Type = "client.changed"
+	ClientDeleted          Type = "client.deleted"
+	UserCreated            Type = "user.created"
+	UserChanged            Type = "user.changed"
+	UserDeleted            Type = "user.deleted"
+	PolicyCreated          Type = "policy.created"
+	PolicyChanged          Type = "policy.changed"
+	PolicyDeleted          Type = "policy.deleted"
+)
+
+// Actor is who caused an event.
+type Actor struct {
+	// Subject is the token's sub claim.
+	Subject string
+	// Mode is "admin" or "self-admin".
+	Mode string
+}
+
+// Event is one recorded change. It never carries a cell value, verifier, salt or token.
+type Event struct {
+	Type          Type
+	Time          time.Time
+	Actor         Actor
+	ClientExtID   string
+	UserExtID     string
+	CredentialExt string
+	PolicyExtID   string
+	// Version is the entity's version after the change.
+	Version   int32
+	RequestID string
+	// Data holds type-specific details (for example the new state name), never secrets.
+	Data map[string]string
+}
+
+// Meta is what a use case knows about the request that causes events.
+type Meta struct {
+	Actor     Actor
+	RequestID string
+}
