@@ -26,10 +26,11 @@ const (
 	testAudience = "otpcard"
 )
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef")
+// testSecret() returns a 32-byte HS256 secret.
+func testSecret() []byte { return []byte("0123456789abcdef0123456789abcdef") }
 
 // t0 is the fixed "now" of the tests.
-var t0 = time.Unix(1_800_000_000, 0).UTC()
+func t0() time.Time { return time.Unix(1_800_000_000, 0).UTC() }
 
 // fakeClock is a settable clock safe for concurrent use.
 type fakeClock struct {
@@ -37,7 +38,7 @@ type fakeClock struct {
 	now time.Time
 }
 
-func newClock() *fakeClock { return &fakeClock{now: t0} }
+func newClock() *fakeClock { return &fakeClock{now: t0()} }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
@@ -95,13 +96,13 @@ func sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any
 
 func hsToken(t *testing.T, claims jwt.MapClaims) string {
 	t.Helper()
-	return sign(t, jwt.SigningMethodHS256, testSecret, nil, claims)
+	return sign(t, jwt.SigningMethodHS256, testSecret(), nil, claims)
 }
 
 func newHSVerifier(t *testing.T, clock *fakeClock) *Verifier {
 	t.Helper()
 	v, err := New(context.Background(), Config{
-		Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret, Now: clock.Now,
+		Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret(), Now: clock.Now,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -141,7 +142,7 @@ func newTestKeys(t *testing.T) testKeys {
 // testJWK describes one key of a JWKS written by the tests.
 type testJWK struct {
 	kid, alg, use string
-	pub       crypto.PublicKey
+	pub           crypto.PublicKey
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

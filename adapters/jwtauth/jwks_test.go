@@ -24,7 +24,7 @@ func TestJWKSFileAlgorithms(t *testing.T) {
 		testJWK{kid: "ed1", pub: keys.ed.Public()},
 	))
 	clock := newClock()
-	claims := claimsAt(t0)
+	claims := claimsAt(t0())
 	kid := func(k string) map[string]any { return map[string]any{"kid": k} }
 	tests := []struct {
 		name   string
@@ -53,7 +53,7 @@ func TestJWKSFileAlgorithms(t *testing.T) {
 			reason: "signing method RS512 is invalid"},
 		{name: "ES384 not allowed", method: jwt.SigningMethodES384, key: mustEC384(t), header: kid("ec1"),
 			reason: "signing method ES384 is invalid"},
-		{name: "HS256 without secret", method: jwt.SigningMethodHS256, key: testSecret,
+		{name: "HS256 without secret", method: jwt.SigningMethodHS256, key: testSecret(),
 			reason: "signing method HS256 is invalid"},
 		{name: "jwk header with a JWKS", method: jwt.SigningMethodRS256, key: keys.rsa,
 			header: map[string]any{"kid": "rsa1", "jwk": map[string]any{"kty": "RSA"}}, reason: "header jwk not allowed"},
@@ -61,10 +61,10 @@ func TestJWKSFileAlgorithms(t *testing.T) {
 			header: map[string]any{"kid": "rsa1", "jku": "https://evil.example/jwks"}, reason: "header jku not allowed"},
 		{name: "kid not a string", method: jwt.SigningMethodRS256, key: keys.rsa,
 			header: map[string]any{"kid": 7}, reason: "kid is not a string"},
-		{name: "both configured, HS256", secret: testSecret, method: jwt.SigningMethodHS256, key: testSecret},
-		{name: "both configured, RS256 by kid", secret: testSecret, method: jwt.SigningMethodRS256, key: keys.rsa, header: kid("rsa1")},
-		{name: "both configured, EdDSA without kid", secret: testSecret, method: jwt.SigningMethodEdDSA, key: keys.ed},
-		{name: "both configured, unknown kid", secret: testSecret, method: jwt.SigningMethodES256, key: keys.ec,
+		{name: "both configured, HS256", secret: testSecret(), method: jwt.SigningMethodHS256, key: testSecret()},
+		{name: "both configured, RS256 by kid", secret: testSecret(), method: jwt.SigningMethodRS256, key: keys.rsa, header: kid("rsa1")},
+		{name: "both configured, EdDSA without kid", secret: testSecret(), method: jwt.SigningMethodEdDSA, key: keys.ed},
+		{name: "both configured, unknown kid", secret: testSecret(), method: jwt.SigningMethodES256, key: keys.ec,
 			header: kid("nope"), reason: "unknown kid"},
 	}
 	for _, tt := range tests {
@@ -119,7 +119,7 @@ func TestJWKSAmbiguousKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := v.Admin(context.Background(), sign(t, jwt.SigningMethodRS256, tt.key, tt.header, claimsAt(t0)))
+			_, err := v.Admin(context.Background(), sign(t, jwt.SigningMethodRS256, tt.key, tt.header, claimsAt(t0())))
 			checkVerifyErr(t, "Admin", err, tt.reason)
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func TestAdminRights(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := MintHS256(testSecret, MintOptions{
+			tok, err := MintHS256(testSecret(), MintOptions{
 				Subject: "admin1", Roles: tt.roles, Permissions: tt.permissions, TTL: time.Hour,
 				Issuer: testIssuer, Audience: testAudience, Now: clock.Now(),
 			})
@@ -101,7 +102,7 @@ func TestAdminDataRoom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := MintHS256(testSecret, MintOptions{
+			tok, err := MintHS256(testSecret(), MintOptions{
 				Subject: "admin1", Roles: []string{"Root"}, Clients: tt.clients, HasClients: tt.hasClients,
 				TTL: time.Hour, Issuer: testIssuer, Audience: testAudience, Now: clock.Now(),
 			})
@@ -128,8 +129,8 @@ func TestAdminDataRoom(t *testing.T) {
 func TestSelfAdmin(t *testing.T) {
 	clock := newClock()
 	v := newHSVerifier(t, clock)
-	authAt := t0.Add(-3 * time.Minute)
-	iatAt := t0.Add(-time.Minute)
+	authAt := t0().Add(-3 * time.Minute)
+	iatAt := t0().Add(-time.Minute)
 	tests := []struct {
 		name     string
 		token    string
@@ -137,16 +138,16 @@ func TestSelfAdmin(t *testing.T) {
 	}{
 		{name: "minted, auth_time given",
 			token: mustMint(t, MintOptions{Subject: "user-7", AuthTime: authAt, TTL: time.Hour,
-				Issuer: testIssuer, Audience: testAudience, Now: t0}),
+				Issuer: testIssuer, Audience: testAudience, Now: t0()}),
 			wantAuth: authAt},
-		{name: "auth_time claim", token: hsToken(t, with(claimsAt(t0), "sub", "user-7", "auth_time", authAt.Unix())),
+		{name: "auth_time claim", token: hsToken(t, with(claimsAt(t0()), "sub", "user-7", "auth_time", authAt.Unix())),
 			wantAuth: authAt},
-		{name: "iat when auth_time absent", token: hsToken(t, with(claimsAt(t0), "sub", "user-7", "iat", iatAt.Unix())),
+		{name: "iat when auth_time absent", token: hsToken(t, with(claimsAt(t0()), "sub", "user-7", "iat", iatAt.Unix())),
 			wantAuth: iatAt},
-		{name: "neither: zero time", token: hsToken(t, with(claimsAt(t0), "sub", "user-7", "iat", nil)),
+		{name: "neither: zero time", token: hsToken(t, with(claimsAt(t0()), "sub", "user-7", "iat", nil)),
 			wantAuth: time.Time{}},
 		{name: "admin claims grant nothing",
-			token:    hsToken(t, with(claimsAt(t0), "sub", "user-7", "auth_time", authAt.Unix(), "roles", []string{"Root"})),
+			token:    hsToken(t, with(claimsAt(t0()), "sub", "user-7", "auth_time", authAt.Unix(), "roles", []string{"Root"})),
 			wantAuth: authAt},
 	}
 	for _, tt := range tests {
@@ -180,9 +181,9 @@ func TestSelfAdminFreshness(t *testing.T) {
 		claims jwt.MapClaims
 		fresh  bool
 	}{
-		{name: "recent auth_time", claims: with(claimsAt(t0), "sub", "user-7", "auth_time", t0.Add(-time.Minute).Unix()), fresh: true},
-		{name: "old auth_time", claims: with(claimsAt(t0), "sub", "user-7", "auth_time", t0.Add(-time.Hour).Unix()), fresh: false},
-		{name: "no auth_time nor iat", claims: with(claimsAt(t0), "sub", "user-7", "iat", nil), fresh: false},
+		{name: "recent auth_time", claims: with(claimsAt(t0()), "sub", "user-7", "auth_time", t0().Add(-time.Minute).Unix()), fresh: true},
+		{name: "old auth_time", claims: with(claimsAt(t0()), "sub", "user-7", "auth_time", t0().Add(-time.Hour).Unix()), fresh: false},
+		{name: "no auth_time nor iat", claims: with(claimsAt(t0()), "sub", "user-7", "iat", nil), fresh: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +201,7 @@ func TestSelfAdminFreshness(t *testing.T) {
 
 func mustMint(t *testing.T, o MintOptions) string {
 	t.Helper()
-	tok, err := MintHS256(testSecret, o)
+	tok, err := MintHS256(testSecret(), o)
 	if err != nil {
 		t.Fatalf("MintHS256: %v", err)
 	}
@@ -222,7 +223,7 @@ func tamper(t *testing.T, tok string, claims jwt.MapClaims) string {
 func TestVerifyHS256Claims(t *testing.T) {
 	clock := newClock()
 	v := newHSVerifier(t, clock)
-	base := claimsAt(t0)
+	base := claimsAt(t0())
 	valid := hsToken(t, base)
 	tests := []struct {
 		name   string
@@ -232,40 +233,40 @@ func TestVerifyHS256Claims(t *testing.T) {
 		{name: "valid", token: valid},
 		{name: "alg none", token: sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, base),
 			reason: "signing method none is invalid"},
-		{name: "HS512 not allowed", token: sign(t, jwt.SigningMethodHS512, testSecret, nil, base),
+		{name: "HS512 not allowed", token: sign(t, jwt.SigningMethodHS512, testSecret(), nil, base),
 			reason: "signing method HS512 is invalid"},
-		{name: "HS384 not allowed", token: sign(t, jwt.SigningMethodHS384, testSecret, nil, base),
+		{name: "HS384 not allowed", token: sign(t, jwt.SigningMethodHS384, testSecret(), nil, base),
 			reason: "signing method HS384 is invalid"},
 		{name: "RS256 without JWKS", token: sign(t, jwt.SigningMethodRS256, newTestKeys(t).rsa, nil, base),
 			reason: "signing method RS256 is invalid"},
-		{name: "jku header", token: sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"jku": "https://evil.example/jwks"}, base),
+		{name: "jku header", token: sign(t, jwt.SigningMethodHS256, testSecret(), map[string]any{"jku": "https://evil.example/jwks"}, base),
 			reason: "header jku not allowed"},
-		{name: "x5u header", token: sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"x5u": "https://evil.example/cert"}, base),
+		{name: "x5u header", token: sign(t, jwt.SigningMethodHS256, testSecret(), map[string]any{"x5u": "https://evil.example/cert"}, base),
 			reason: "header x5u not allowed"},
-		{name: "jwk header", token: sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"jwk": map[string]any{"kty": "oct", "k": "AAAA"}}, base),
+		{name: "jwk header", token: sign(t, jwt.SigningMethodHS256, testSecret(), map[string]any{"jwk": map[string]any{"kty": "oct", "k": "AAAA"}}, base),
 			reason: "header jwk not allowed"},
-		{name: "x5c header", token: sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"x5c": []string{"MIIB"}}, base),
+		{name: "x5c header", token: sign(t, jwt.SigningMethodHS256, testSecret(), map[string]any{"x5c": []string{"MIIB"}}, base),
 			reason: "header x5c not allowed"},
-		{name: "crit header", token: sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"crit": []string{"exp"}}, base),
+		{name: "crit header", token: sign(t, jwt.SigningMethodHS256, testSecret(), map[string]any{"crit": []string{"exp"}}, base),
 			reason: "header crit not allowed"},
-		{name: "kid ignored with only a secret", token: sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"kid": "whatever"}, base)},
+		{name: "kid ignored with only a secret", token: sign(t, jwt.SigningMethodHS256, testSecret(), map[string]any{"kid": "whatever"}, base)},
 		{name: "tampered payload", token: tamper(t, valid, with(base, "roles", []string{"Root"})),
 			reason: "signature is invalid"},
 		{name: "wrong secret", token: sign(t, jwt.SigningMethodHS256, []byte("another secret of at least 32 bytes!"), nil, base),
 			reason: "signature is invalid"},
-		{name: "expired beyond leeway", token: hsToken(t, with(base, "iat", t0.Add(-time.Hour).Unix(), "nbf", nil, "exp", t0.Add(-61*time.Second).Unix())),
+		{name: "expired beyond leeway", token: hsToken(t, with(base, "iat", t0().Add(-time.Hour).Unix(), "nbf", nil, "exp", t0().Add(-61*time.Second).Unix())),
 			reason: "token is expired"},
-		{name: "expired within leeway", token: hsToken(t, with(base, "iat", t0.Add(-time.Hour).Unix(), "nbf", nil, "exp", t0.Add(-59*time.Second).Unix()))},
-		{name: "nbf beyond leeway", token: hsToken(t, with(base, "iat", nil, "nbf", t0.Add(61*time.Second).Unix())),
+		{name: "expired within leeway", token: hsToken(t, with(base, "iat", t0().Add(-time.Hour).Unix(), "nbf", nil, "exp", t0().Add(-59*time.Second).Unix()))},
+		{name: "nbf beyond leeway", token: hsToken(t, with(base, "iat", nil, "nbf", t0().Add(61*time.Second).Unix())),
 			reason: "token is not valid yet"},
-		{name: "nbf within leeway", token: hsToken(t, with(base, "iat", nil, "nbf", t0.Add(59*time.Second).Unix()))},
-		{name: "iat beyond leeway", token: hsToken(t, with(base, "nbf", nil, "iat", t0.Add(61*time.Second).Unix())),
+		{name: "nbf within leeway", token: hsToken(t, with(base, "iat", nil, "nbf", t0().Add(59*time.Second).Unix()))},
+		{name: "iat beyond leeway", token: hsToken(t, with(base, "nbf", nil, "iat", t0().Add(61*time.Second).Unix())),
 			reason: "token used before issued"},
-		{name: "iat within leeway", token: hsToken(t, with(base, "nbf", nil, "iat", t0.Add(59*time.Second).Unix()))},
+		{name: "iat within leeway", token: hsToken(t, with(base, "nbf", nil, "iat", t0().Add(59*time.Second).Unix()))},
 		{name: "wrong iss", token: hsToken(t, with(base, "iss", "someone-else")), reason: "invalid issuer"},
-		{name: "missing iss", token: hsToken(t, with(base, "iss", nil)), reason: "invalid issuer"},
+		{name: "missing iss", token: hsToken(t, with(base, "iss", nil)), reason: "iss claim is required"},
 		{name: "wrong aud", token: hsToken(t, with(base, "aud", "other")), reason: "invalid audience"},
-		{name: "missing aud", token: hsToken(t, with(base, "aud", nil)), reason: "invalid audience"},
+		{name: "missing aud", token: hsToken(t, with(base, "aud", nil)), reason: "aud claim is required"},
 		{name: "aud array with audience", token: hsToken(t, with(base, "aud", []string{"other", testAudience}))},
 		{name: "aud array without audience", token: hsToken(t, with(base, "aud", []string{"other", "third"})),
 			reason: "invalid audience"},
@@ -281,7 +282,7 @@ func TestVerifyHS256Claims(t *testing.T) {
 		{name: "clients object", token: hsToken(t, with(base, "clients", map[string]any{"c1": true})),
 			reason: "claim clients is not an array of strings"},
 		{name: "clients null", token: tamperSigned(t, base, `"clients":null`), reason: "claim clients is not an array of strings"},
-		{name: "auth_time beyond leeway", token: hsToken(t, with(base, "auth_time", t0.Add(61*time.Second).Unix())),
+		{name: "auth_time beyond leeway", token: hsToken(t, with(base, "auth_time", t0().Add(61*time.Second).Unix())),
 			reason: "auth_time in the future"},
 		{name: "empty token", token: "", reason: "empty token"},
 		{name: "garbage", token: "not.a.jwt", reason: "malformed"},
@@ -312,7 +313,7 @@ func tamperSigned(t *testing.T, base jwt.MapClaims, member string) string {
 	body := string(raw[:len(raw)-1]) + "," + member + "}"
 	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
 	signing := header + "." + base64.RawURLEncoding.EncodeToString([]byte(body))
-	sig, err := jwt.SigningMethodHS256.Sign(signing, testSecret)
+	sig, err := jwt.SigningMethodHS256.Sign(signing, testSecret())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +339,7 @@ func checkVerifyErr(t *testing.T, what string, err error, reason string) {
 func TestVerifyClockMoves(t *testing.T) {
 	clock := newClock()
 	v := newHSVerifier(t, clock)
-	tok := mustMint(t, MintOptions{Subject: "a", TTL: 5 * time.Minute, Issuer: testIssuer, Audience: testAudience, Now: t0})
+	tok := mustMint(t, MintOptions{Subject: "a", TTL: 5 * time.Minute, Issuer: testIssuer, Audience: testAudience, Now: t0()})
 	steps := []struct {
 		advance time.Duration
 		reason  string
@@ -350,7 +351,7 @@ func TestVerifyClockMoves(t *testing.T) {
 	for i, s := range steps {
 		clock.Advance(s.advance)
 		_, err := v.Admin(context.Background(), tok)
-		checkVerifyErr(t, "step "+string(rune('0'+i)), err, s.reason)
+		checkVerifyErr(t, fmt.Sprintf("step %d", i), err, s.reason)
 	}
 }
 
@@ -363,7 +364,7 @@ func TestKeyConfusion(t *testing.T) {
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	jwksFile := writeFile(t, jwksJSON(t, testJWK{kid: "rsa1", pub: &keys.rsa.PublicKey}))
 	clock := newClock()
-	claims := claimsAt(t0)
+	claims := claimsAt(t0())
 	tests := []struct {
 		name   string
 		secret []byte
@@ -375,12 +376,12 @@ func TestKeyConfusion(t *testing.T) {
 		{name: "JWKS only, PEM as HMAC key with kid", key: pemBytes, header: map[string]any{"kid": "rsa1"},
 			reason: "signing method HS256 is invalid"},
 		{name: "JWKS only, DER as HMAC key", key: der, reason: "signing method HS256 is invalid"},
-		{name: "JWKS and secret, PEM as HMAC key", secret: testSecret, key: pemBytes, reason: "signature is invalid"},
-		{name: "JWKS and secret, PEM as HMAC key with kid", secret: testSecret, key: pemBytes,
+		{name: "JWKS and secret, PEM as HMAC key", secret: testSecret(), key: pemBytes, reason: "signature is invalid"},
+		{name: "JWKS and secret, PEM as HMAC key with kid", secret: testSecret(), key: pemBytes,
 			header: map[string]any{"kid": "rsa1"}, reason: "HS256 token names a kid"},
-		{name: "JWKS and secret, secret with kid", secret: testSecret, key: testSecret,
+		{name: "JWKS and secret, secret with kid", secret: testSecret(), key: testSecret(),
 			header: map[string]any{"kid": "rsa1"}, reason: "HS256 token names a kid"},
-		{name: "JWKS and secret, secret", secret: testSecret, key: testSecret},
+		{name: "JWKS and secret, secret", secret: testSecret(), key: testSecret()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -402,13 +403,13 @@ func TestNewConfig(t *testing.T) {
 		cfg     Config
 		wantErr string
 	}{
-		{name: "secret", cfg: Config{Issuer: "i", Audience: "a", HS256Secret: testSecret}},
+		{name: "secret", cfg: Config{Issuer: "i", Audience: "a", HS256Secret: testSecret()}},
 		{name: "JWKS file", cfg: Config{Issuer: "i", Audience: "a", JWKSFile: good}},
 		{name: "no key", cfg: Config{Issuer: "i", Audience: "a"}, wantErr: "no key configured"},
-		{name: "short secret", cfg: Config{Issuer: "i", Audience: "a", HS256Secret: testSecret[:31]}, wantErr: "at least 32"},
-		{name: "no issuer", cfg: Config{Audience: "a", HS256Secret: testSecret}, wantErr: "issuer and audience"},
-		{name: "no audience", cfg: Config{Issuer: "i", HS256Secret: testSecret}, wantErr: "issuer and audience"},
-		{name: "negative leeway", cfg: Config{Issuer: "i", Audience: "a", HS256Secret: testSecret, Leeway: -time.Second},
+		{name: "short secret", cfg: Config{Issuer: "i", Audience: "a", HS256Secret: testSecret()[:31]}, wantErr: "at least 32"},
+		{name: "no issuer", cfg: Config{Audience: "a", HS256Secret: testSecret()}, wantErr: "issuer and audience"},
+		{name: "no audience", cfg: Config{Issuer: "i", HS256Secret: testSecret()}, wantErr: "issuer and audience"},
+		{name: "negative leeway", cfg: Config{Issuer: "i", Audience: "a", HS256Secret: testSecret(), Leeway: -time.Second},
 			wantErr: "negative leeway"},
 		{name: "missing JWKS file", cfg: Config{Issuer: "i", Audience: "a", JWKSFile: good + ".missing"}, wantErr: "read jwks file"},
 		{name: "bad JWKS URL", cfg: Config{Issuer: "i", Audience: "a", JWKSURL: "file:///etc/jwks.json"}, wantErr: "jwks url"},
@@ -429,11 +430,11 @@ func TestNewConfig(t *testing.T) {
 func TestCustomLeeway(t *testing.T) {
 	clock := newClock()
 	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
-		HS256Secret: testSecret, Leeway: 5 * time.Second, Now: clock.Now})
+		HS256Secret: testSecret(), Leeway: 5 * time.Second, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := hsToken(t, with(claimsAt(t0), "exp", t0.Add(-10*time.Second).Unix()))
+	tok := hsToken(t, with(claimsAt(t0()), "exp", t0().Add(-10*time.Second).Unix()))
 	_, err = v.Admin(context.Background(), tok)
 	checkVerifyErr(t, "Admin", err, "token is expired")
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -73,6 +75,27 @@ func storedValue(t *testing.T, url string) int {
 		t.Fatalf("read persisted row: %v", err)
 	}
 	return v
+}
+
+// assertOwnProcessGroup checks that the postmaster does not share our process group, so a
+// terminal's Ctrl-C reaches only us and we stop the server cleanly.
+func assertOwnProcessGroup(t *testing.T, c *Cluster) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.srv.layout.pgData(), "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.SplitN(string(b), "\n", 2)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgid, err := syscall.Getpgid(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pgid == syscall.Getpgrp() {
+		t.Fatalf("postmaster %d is in our process group %d", pid, pgid)
+	}
 }
 
 func TestFindBinDirBogusOverride(t *testing.T) {
@@ -160,6 +183,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("password file: %v, %v", fi, err)
 	}
+	assertOwnProcessGroup(t, c1)
 	if err := c1.CreateDatabase(testCtx(t), "app"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,130 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/otpcard/otpcard/domain/extid"
+)
+
+// maxBodyBytes is the largest request body accepted (API.md section 1).
+const maxBodyBytes = 64 << 10
+
+// decodeBody reads a JSON object into dst: the content type must be application/json, the body
+// present, at most 64 KiB, one JSON object without unknown members.
+func decodeBody(c *gin.Context, dst any) error {
+	r := c.Request
+	if r.ContentLength > maxBodyBytes {
+		return fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, maxBodyBytes)
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return fmt.Errorf("%w: a JSON body is required", errInvalidData)
+	}
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "application/json" {
+		return fmt.Errorf("%w: send the body as application/json", errMediaType)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, maxBodyBytes)
+		}
+		return fmt.Errorf("%w: the body could not be read", errInvalidData)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return fmt.Errorf("%w: a JSON body is required", errInvalidData)
+	}
+	if trimmed[0] != '{' {
+		return fmt.Errorf("%w: the body must be a JSON object", errInvalidData)
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("%w: %s", errInvalidData, describeJSONError(err))
+	}
+	if dec.More() {
+		return fmt.Errorf("%w: unexpected data after the JSON object", errInvalidData)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("%w: unexpected data after the JSON object", errInvalidData)
+	}
+	return nil
+}
+
+// describeJSONError explains a decoding error without echoing the input.
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var versionErr *versionError
+	switch {
+	case errors.As(err, &versionErr):
+		return versionErr.Error()
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("malformed JSON at byte %d", syntax.Offset)
+	case errors.As(err, &typeErr):
+		if typeErr.Field != "" {
+			return fmt.Sprintf("member %q must be of type %s", typeErr.Field, typeErr.Type.String())
+		}
+		return "a member has the wrong type"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if len(name) > 80 {
+			name = name[:80] + "…\""
+		}
+		return "unknown member " + name
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends early"
+	}
+	return "malformed JSON"
+}
+
+// version is the optimistic-locking version of a write body: a JSON number or a decimal string.
+type version struct {
+	value *int32
+}
+
+type versionError struct{}
+
+func (versionError) Error() string {
+	return `member "version" must be an integer (as number or string)`
+}
+
+// UnmarshalJSON accepts 3 and "3".
+func (v *version) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if s == "null" {
+		return &versionError{}
+	}
+	if strings.HasPrefix(s, `"`) {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return &versionError{}
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return &versionError{}
+	}
+	i := int32(n)
+	v.value = &i
+	return nil
+}
+
+// pathID reads and validates an extId path parameter.
+func pathID(c *gin.Context, name string) (string, error) {
+	id := c.Param(name)
+	if err := extid.Validate(id); err != nil {
+		return "", fmt.Errorf("%w: path parameter %s: %v", errInvalidData, name, err)
+	}
+	return id, nil
+}

@@ -1,0 +1,117 @@
+package httpapi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+)
+
+const (
+	requestIDHeader = "X-Request-Id"
+	callerKey       = "otpcard.caller"
+	requestIDKey    = "otpcard.requestID"
+)
+
+// requestID takes a well-formed X-Request-Id or makes one, and echoes it.
+func requestID(c *gin.Context) {
+	id := c.GetHeader(requestIDHeader)
+	if !wellFormedRequestID(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header(requestIDHeader, id)
+	c.Next()
+}
+
+func wellFormedRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		ch := id[i]
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || strings.IndexByte("-_.:", ch) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog logs one line per request: never a header value or body.
+func (s *server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.logger.Log(c.Request.Context(), logLevelFor(status), "request",
+		"method", c.Request.Method, "route", route, "status", status,
+		"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", c.GetString(requestIDKey))
+}
+
+// recovery turns a panic into a 500 problem.
+func (s *server) recovery(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.writeError(c, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	c.Next()
+}
+
+// noStore marks responses that may carry card cells as never to be cached.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Header("Pragma", "no-cache")
+	c.Next()
+}
+
+// authenticate admits admin (Authorization: Bearer) and self-admin (X-Token) callers.
+func (s *server) authenticate(c *gin.Context) {
+	ctx := c.Request.Context()
+	var (
+		p   access.Principal
+		err error
+	)
+	if h := c.GetHeader("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			s.writeError(c, errInvalidToken)
+			return
+		}
+		p, err = s.Auth.Admin(ctx, strings.TrimSpace(token))
+	} else if t := c.GetHeader("X-Token"); t != "" {
+		p, err = s.Auth.SelfAdmin(ctx, strings.TrimSpace(t))
+	} else {
+		s.writeError(c, errNotAuthenticated)
+		return
+	}
+	if err != nil {
+		s.logger.DebugContext(ctx, "token rejected", "reason", err.Error())
+		s.writeError(c, errInvalidToken)
+		return
+	}
+	c.Set(callerKey, caller.Caller{Principal: p, RequestID: c.GetString(requestIDKey)})
+	c.Next()
+}
+
+// callerOf returns the authenticated caller of the request.
+func callerOf(c *gin.Context) caller.Caller {
+	v, _ := c.Get(callerKey)
+	cl, _ := v.(caller.Caller)
+	return cl
+}

@@ -1,0 +1,68 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+)
+
+// Base paths of the API.
+const (
+	corePath = "/nevisidm/api/core/v1"
+)
+
+// routes lists every route of the service.
+func (s *server) routes(r *gin.Engine) {
+	r.Use(s.recovery, requestID, s.accessLog)
+	if s.TracerProvider != nil {
+		opts := []otelgin.Option{otelgin.WithTracerProvider(s.TracerProvider)}
+		if s.Propagator != nil {
+			opts = append(opts, otelgin.WithPropagators(s.Propagator))
+		}
+		if s.MeterProvider != nil {
+			opts = append(opts, otelgin.WithMeterProvider(s.MeterProvider))
+		}
+		r.Use(otelgin.Middleware("otpcard", opts...))
+	}
+	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
+	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethod) })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	if s.Metrics != nil {
+		r.GET("/metrics", gin.WrapH(s.Metrics))
+	}
+
+	core := r.Group(corePath, s.authenticate)
+	core.POST("/clients", s.createClient)
+	core.GET("/clients", s.listClients)
+	core.GET("/clients/:clientExtId", s.getClient)
+
+	core.POST("/:clientExtId/users", s.createUser)
+	core.GET("/:clientExtId/users/:userExtId", s.getUser)
+
+	cards := core.Group("/:clientExtId/users/:userExtId/otp-credentials", noStore)
+	cards.POST("", s.createCard)
+	cards.GET("", s.listCards)
+	cards.GET("/:extId", s.getCard)
+	cards.DELETE("/:extId", s.deleteCard)
+	cards.POST("/:extId/replace", s.replaceCard)
+}
+
+func (s *server) healthz(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func (s *server) readyz(c *gin.Context) {
+	if s.Ready != nil {
+		if err := s.Ready(c.Request.Context()); err != nil {
+			s.writeError(c, errUnavailableFrom(err))
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+func errUnavailableFrom(err error) error { return fmt.Errorf("%w: %v", errUnavailable, err) }

@@ -1,0 +1,124 @@
+// Package bootstrap wires otpcard together: configuration from the environment, the fx graph of
+// adapters and use cases, the process lifecycle and the command line.
+package bootstrap
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Config is otpcard's configuration (API.md section 8), read once at start.
+type Config struct {
+	HTTPAddr    string
+	DatabaseURL string
+	DataDir     string
+	PGBin       string
+
+	JWTIssuer      string
+	JWTAudience    string
+	JWTHS256Secret []byte
+	JWTJWKSFile    string
+	JWTJWKSURL     string
+
+	CellPepper []byte
+
+	SelfAdminMaxAuthAge time.Duration
+	RateLimit           bool
+	TrustedProxies      []netip.Prefix
+
+	LogLevel  slog.Level
+	LogFormat string
+}
+
+// Embedded reports whether otpcard runs its own PostgreSQL cluster.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// LoadConfig reads the environment through lookup (os.LookupEnv in production). Every bad
+// variable adds one line naming it to the returned error.
+func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
+	get := func(name, def string) string {
+		if v, ok := lookup(name); ok && v != "" {
+			return v
+		}
+		return def
+	}
+	var errs []error
+	bad := func(name, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+	}
+	c := Config{
+		HTTPAddr:    get("OTPCARD_HTTP_ADDR", ":8080"),
+		DatabaseURL: get("OTPCARD_DATABASE_URL", ""),
+		DataDir:     get("OTPCARD_DATA_DIR", "./.otpcard"),
+		PGBin:       get("OTPCARD_PG_BIN", ""),
+		JWTIssuer:   get("OTPCARD_JWT_ISSUER", "otpcard"),
+		JWTAudience: get("OTPCARD_JWT_AUDIENCE", "otpcard"),
+		JWTJWKSFile: get("OTPCARD_JWT_JWKS_FILE", ""),
+		JWTJWKSURL:  get("OTPCARD_JWT_JWKS_URL", ""),
+		LogFormat:   get("OTPCARD_LOG_FORMAT", "json"),
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		bad("OTPCARD_HTTP_ADDR", "%q is not a listen address such as :8080 or 127.0.0.1:8080", c.HTTPAddr)
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("OTPCARD_DATABASE_URL", "must start with postgres:// or postgresql://")
+	}
+	if s := get("OTPCARD_JWT_HS256_SECRET", ""); s != "" {
+		if len(s) < 32 {
+			bad("OTPCARD_JWT_HS256_SECRET", "must be at least 32 bytes long (it has %d)", len(s))
+		}
+		c.JWTHS256Secret = []byte(s)
+	}
+	if c.JWTJWKSURL != "" && !strings.HasPrefix(c.JWTJWKSURL, "https://") && !strings.HasPrefix(c.JWTJWKSURL, "http://") {
+		bad("OTPCARD_JWT_JWKS_URL", "must be an http(s) URL")
+	}
+	if s := get("OTPCARD_CELL_PEPPER", ""); s != "" {
+		p, err := base64.StdEncoding.DecodeString(s)
+		switch {
+		case err != nil:
+			bad("OTPCARD_CELL_PEPPER", "must be base64")
+		case len(p) < 32:
+			bad("OTPCARD_CELL_PEPPER", "must decode to at least 32 bytes (it has %d)", len(p))
+		}
+		c.CellPepper = p
+	} else if c.DatabaseURL != "" {
+		bad("OTPCARD_CELL_PEPPER", "is required with OTPCARD_DATABASE_URL (base64 of at least 32 random bytes, e.g. `openssl rand -base64 32`)")
+	}
+	age, err := time.ParseDuration(get("OTPCARD_SELFADMIN_MAX_AUTH_AGE", "15m"))
+	if err != nil || age <= 0 {
+		bad("OTPCARD_SELFADMIN_MAX_AUTH_AGE", "must be a positive duration such as 15m")
+	}
+	c.SelfAdminMaxAuthAge = age
+	switch v := get("OTPCARD_RATE_LIMIT", "on"); v {
+	case "on":
+		c.RateLimit = true
+	case "off":
+	default:
+		bad("OTPCARD_RATE_LIMIT", "must be on or off, not %q", v)
+	}
+	if v := get("OTPCARD_TRUSTED_PROXIES", ""); v != "" {
+		for _, part := range strings.Split(v, ",") {
+			part = strings.TrimSpace(part)
+			if prefix, err := netip.ParsePrefix(part); err == nil {
+				c.TrustedProxies = append(c.TrustedProxies, prefix.Masked())
+			} else if addr, err := netip.ParseAddr(part); err == nil {
+				c.TrustedProxies = append(c.TrustedProxies, netip.PrefixFrom(addr, addr.BitLen()))
+			} else {
+				bad("OTPCARD_TRUSTED_PROXIES", "%q is neither an address nor a CIDR", part)
+			}
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("OTPCARD_LOG_LEVEL", "info"))); err != nil {
+		bad("OTPCARD_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("OTPCARD_LOG_FORMAT", "must be json or text")
+	}
+	return c, errors.Join(errs...)
+}

@@ -1,0 +1,94 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/otpcard/otpcard/adapters/httpapi"
+	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/adapters/telemetry"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+)
+
+var httpModule = fx.Module("http",
+	fx.Provide(newVerifier, newHandler, newHTTPServer),
+	fx.Invoke(func(*HTTPServer) {}),
+)
+
+type handlerDeps struct {
+	fx.In
+	Verifier *jwtauth.Verifier
+	Clients  *appdirectory.Clients
+	Users    *appdirectory.Users
+	Create   *appcredential.CreateOTPCard
+	Read     *appcredential.ReadOTPCards
+	Replace  *appcredential.ReplaceOTPCard
+	Delete   *appcredential.DeleteOTPCard
+	DB       *Database
+	Tel      *telemetry.Telemetry
+	Logger   *slog.Logger
+}
+
+func newHandler(d handlerDeps) http.Handler {
+	return httpapi.NewHandler(httpapi.Deps{
+		Auth: d.Verifier, Clients: d.Clients, Users: d.Users,
+		CreateCard: d.Create, ReadCards: d.Read, ReplaceCard: d.Replace, DeleteCard: d.Delete,
+		Ready: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			return d.DB.DB.PingContext(ctx)
+		},
+		Metrics: d.Tel.MetricsHandler(), Unavailable: databaseUnavailable, Logger: d.Logger,
+		TracerProvider: d.Tel.TracerProvider(), MeterProvider: d.Tel.MeterProvider(),
+		Propagator: d.Tel.Propagator(),
+	})
+}
+
+// HTTPServer serves the API; it listens when the app starts and drains when it stops.
+type HTTPServer struct {
+	srv    *http.Server
+	ln     net.Listener
+	logger *slog.Logger
+}
+
+func newHTTPServer(lc fx.Lifecycle, cfg Config, h http.Handler, logger *slog.Logger) *HTTPServer {
+	s := &HTTPServer{logger: logger, srv: &http.Server{
+		Addr: cfg.HTTPAddr, Handler: h,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 32 << 10,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}}
+	lc.Append(fx.Hook{OnStart: s.start, OnStop: s.stop})
+	return s
+}
+
+func (s *HTTPServer) start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.srv.Addr)
+	if err != nil {
+		return fmt.Errorf("OTPCARD_HTTP_ADDR: listen on %s: %w", s.srv.Addr, err)
+	}
+	s.ln = ln
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.logger.Error("http server stopped", "error", err.Error())
+		}
+	}()
+	return nil
+}
+
+// stop stops accepting connections and waits for requests in flight.
+func (s *HTTPServer) stop(ctx context.Context) error {
+	return s.srv.Shutdown(ctx)
+}
+
+// Addr is the address the server listens on.
+func (s *HTTPServer) Addr() net.Addr { return s.ln.Addr() }

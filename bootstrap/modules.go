@@ -1,0 +1,124 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/fx"
+
+	"github.com/otpcard/otpcard/adapters/cellhash"
+	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/adapters/telemetry"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+)
+
+// version is reported in telemetry.
+const version = "0.1.0"
+
+// clock is the time every use case sees: UTC, at the microsecond precision PostgreSQL keeps, so
+// a response equals what a later read returns.
+func clock() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Modules is the whole fx graph of the service for cfg; logOut receives the logs.
+func Modules(cfg Config, logOut io.Writer) fx.Option {
+	return fx.Options(
+		fx.Supply(cfg),
+		fx.Provide(func() *slog.Logger { return newLogger(cfg, logOut) }),
+		platformModule,
+		directoryModule,
+		credentialModule,
+		httpModule,
+	)
+}
+
+var platformModule = fx.Module("platform",
+	fx.Provide(newTelemetry, newDatabase, newTracer),
+)
+
+var directoryModule = fx.Module("directory",
+	fx.Provide(newDirectoryUseCases),
+)
+
+var credentialModule = fx.Module("credential",
+	fx.Provide(newCellHasher, newCredentialUseCases),
+)
+
+func newLogger(cfg Config, out io.Writer) *slog.Logger {
+	if out == nil {
+		out = os.Stderr
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(out, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(out, opts)
+	}
+	return slog.New(telemetry.NewLogHandler(h))
+}
+
+func newTelemetry(lc fx.Lifecycle, logger *slog.Logger) (*telemetry.Telemetry, error) {
+	t, err := telemetry.New(context.Background(), telemetry.Config{
+		ServiceName: "otpcard", ServiceVersion: version, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(t.Shutdown))
+	return t, nil
+}
+
+func newTracer(t *telemetry.Telemetry) trace.Tracer {
+	return t.TracerProvider().Tracer("github.com/otpcard/otpcard/application")
+}
+
+func newCellHasher(cfg Config) (*cellhash.Hasher, error) {
+	return cellhash.New(cfg.CellPepper, cellhash.DefaultParams(), 0)
+}
+
+func newVerifier(cfg Config) (*jwtauth.Verifier, error) {
+	return jwtauth.New(context.Background(), jwtauth.Config{
+		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, HS256Secret: cfg.JWTHS256Secret,
+		JWKSFile: cfg.JWTJWKSFile, JWKSURL: cfg.JWTJWKSURL,
+	})
+}
+
+// directoryUseCases are the client and user use cases.
+type directoryUseCases struct {
+	fx.Out
+	Clients *appdirectory.Clients
+	Users   *appdirectory.Users
+}
+
+func newDirectoryUseCases(db *Database, tracer trace.Tracer) directoryUseCases {
+	return directoryUseCases{
+		Clients: appdirectory.NewClients(postgres.NewClientStore(db.DB), clock, tracer),
+		Users:   appdirectory.NewUsers(postgres.NewUserStore(db.DB), clock, tracer),
+	}
+}
+
+// credentialUseCases are the OTP card use cases.
+type credentialUseCases struct {
+	fx.Out
+	Create  *appcredential.CreateOTPCard
+	Read    *appcredential.ReadOTPCards
+	Replace *appcredential.ReplaceOTPCard
+	Delete  *appcredential.DeleteOTPCard
+}
+
+func newCredentialUseCases(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) credentialUseCases {
+	cards := postgres.NewCardStore(db.DB)
+	return credentialUseCases{
+		Create:  appcredential.NewCreateOTPCard(cards, cards, hasher, clock, tracer),
+		Read:    appcredential.NewReadOTPCards(cards, clock, tracer),
+		Replace: appcredential.NewReplaceOTPCard(cards, cards, hasher, clock, tracer, cfg.SelfAdminMaxAuthAge),
+		Delete:  appcredential.NewDeleteOTPCard(cards, clock, tracer, cfg.SelfAdminMaxAuthAge),
+	}
+}
+
+// databaseUnavailable tells the HTTP adapter which errors mean the database is unreachable.
+func databaseUnavailable(err error) bool { return errors.Is(err, postgres.ErrUnavailable) }
