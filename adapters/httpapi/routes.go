@@ -15,7 +15,6 @@ const (
 
 // routes lists every route of the service.
 func (s *server) routes(r *gin.Engine) {
-	r.Use(s.recovery, requestID, s.accessLog)
 	if s.TracerProvider != nil {
 		opts := []otelgin.Option{otelgin.WithTracerProvider(s.TracerProvider)}
 		if s.Propagator != nil {
@@ -26,6 +25,7 @@ func (s *server) routes(r *gin.Engine) {
 		}
 		r.Use(otelgin.Middleware("otpcard", opts...))
 	}
+	r.Use(requestID, s.accessLog, s.recovery)
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethod) })
 

@@ -1,0 +1,357 @@
+package postgres_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// smallLayout keeps test cards small: 2 rows of 3 cells of 4 crockford32 characters.
+var smallLayout = credential.Layout{Rows: 2, Cols: 3, CellLength: 4, Charset: credential.CharsetCrockford32}
+
+// fakeSecret is a secret whose salt and verifiers are derived from seed: 16 bytes each, distinct
+// per cell and per seed, so that a round trip that mixes them up shows.
+func fakeSecret(l credential.Layout, seed byte) credential.Secret {
+	verifiers := make([][]byte, l.Cells())
+	for i := range verifiers {
+		v := make([]byte, 16)
+		for j := range v {
+			v[j] = seed ^ byte(i*16+j)
+		}
+		verifiers[i] = v
+	}
+	return credential.Secret{Scheme: fmt.Sprintf("test-scheme;seed=%d", seed),
+		Salt: bytes.Repeat([]byte{seed, 0xA5}, 8), Verifiers: verifiers}
+}
+
+func fakeGrid(t *testing.T, seed byte) credential.Grid {
+	t.Helper()
+	g, err := credential.NewGrid(smallLayout, fakeSecret(smallLayout, seed))
+	if err != nil {
+		t.Fatalf("new grid: %v", err)
+	}
+	return g
+}
+
+// cardWorld is a database with clients acme (users alice, bob) and globex (user carol).
+type cardWorld struct {
+	db             *bun.DB
+	cards          *postgres.CardStore
+	acme, globex   credential.Policy // the default policies
+	alice, bob, cl appcredential.CardKey
+}
+
+func newCardWorld(t *testing.T) cardWorld {
+	t.Helper()
+	db := openDB(t)
+	_, acme := createClient(t, db, "acme", "Acme", base)
+	_, globex := createClient(t, db, "globex", "Globex", base)
+	createUser(t, db, "acme", "alice", "alice")
+	createUser(t, db, "acme", "bob", "bob")
+	createUser(t, db, "globex", "carol", "carol")
+	return cardWorld{db: db, cards: postgres.NewCardStore(db), acme: acme, globex: globex,
+		alice: appcredential.CardKey{ClientExtID: "acme", UserExtID: "alice"},
+		bob:   appcredential.CardKey{ClientExtID: "acme", UserExtID: "bob"},
+		cl:    appcredential.CardKey{ClientExtID: "globex", UserExtID: "carol"}}
+}
+
+// newCard builds a card of the user in key (extId from key) under the client's default policy.
+func (w cardWorld) newCard(t *testing.T, key appcredential.CardKey, extID string, seed byte, now time.Time) *credential.OTPCard {
+	t.Helper()
+	policy := w.acme.ExtID
+	if key.ClientExtID == "globex" {
+		policy = w.globex.ExtID
+	}
+	c, err := credential.NewOTPCard(credential.NewCard{ExtID: extID, ClientExtID: key.ClientExtID,
+		UserExtID: key.UserExtID, PolicyExtID: policy, Lifetime: 365 * 24 * time.Hour}, fakeGrid(t, seed), now)
+	if err != nil {
+		t.Fatalf("new card %s: %v", extID, err)
+	}
+	return c
+}
+
+// create saves card with maxCards 100 and its otp-card.created event.
+func (w cardWorld) create(t *testing.T, card *credential.OTPCard) {
+	t.Helper()
+	if err := w.cards.Create(t.Context(), card, 100, []event.Event{cardEvent(event.OTPCardCreated, card)}); err != nil {
+		t.Fatalf("create card %s: got %v, want nil", card.ExtID(), err)
+	}
+}
+
+func cardEvent(typ event.Type, c *credential.OTPCard) event.Event {
+	s := c.Snapshot()
+	return event.Event{Type: typ, Time: s.LastModified, Actor: admin, ClientExtID: s.ClientExtID,
+		UserExtID: s.UserExtID, CredentialExt: s.ExtID, PolicyExtID: s.PolicyExtID, Version: s.Version,
+		Data: map[string]string{"state": string(s.State)}}
+}
+
+func keyOf(c *credential.OTPCard) appcredential.CardKey {
+	s := c.Snapshot()
+	return appcredential.CardKey{ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, ExtID: s.ExtID}
+}
+
+// assertSnapshot compares every field; times at microsecond precision in UTC.
+func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
+	t.Helper()
+	strs := []struct{ field, got, want string }{
+		{"extId", got.ExtID, want.ExtID}, {"clientExtId", got.ClientExtID, want.ClientExtID},
+		{"userExtId", got.UserExtID, want.UserExtID}, {"policyExtId", got.PolicyExtID, want.PolicyExtID},
+		{"state", string(got.State), string(want.State)},
+		{"stateChangeReason", got.StateChangeReason, want.StateChangeReason},
+		{"stateChangeDetail", got.StateChangeDetail, want.StateChangeDetail},
+		{"modificationComment", got.ModificationComment, want.ModificationComment},
+		{"scheme", got.Grid.Secret().Scheme, want.Grid.Secret().Scheme},
+	}
+	for _, s := range strs {
+		if s.got != s.want {
+			t.Errorf("%s: got %q, want %q", s.field, s.got, s.want)
+		}
+	}
+	ints := []struct {
+		field     string
+		got, want int
+	}{
+		{"successfulLoginCount", int(got.SuccessfulLoginCount), int(want.SuccessfulLoginCount)},
+		{"failedLoginCount", int(got.FailedLoginCount), int(want.FailedLoginCount)},
+		{"version", int(got.Version), int(want.Version)},
+		{"challenge", got.Challenge, want.Challenge},
+	}
+	for _, n := range ints {
+		if n.got != n.want {
+			t.Errorf("%s: got %d, want %d", n.field, n.got, n.want)
+		}
+	}
+	assertTime(t, "validFrom", got.ValidFrom, want.ValidFrom)
+	assertTime(t, "validTo", got.ValidTo, want.ValidTo)
+	assertTime(t, "lastSuccessfulLogin", got.LastSuccessfulLogin, want.LastSuccessfulLogin)
+	assertTime(t, "lastFailedLogin", got.LastFailedLogin, want.LastFailedLogin)
+	assertTime(t, "created", got.Created, want.Created)
+	assertTime(t, "lastModified", got.LastModified, want.LastModified)
+	assertTime(t, "lockedUntil", got.LockedUntil, want.LockedUntil)
+	if g, w := got.Grid.Layout(), want.Grid.Layout(); g != w {
+		t.Errorf("layout: got %+v, want %+v", g, w)
+	}
+	if g, w := got.Grid.Secret().Salt, want.Grid.Secret().Salt; !bytes.Equal(g, w) {
+		t.Errorf("salt: got %x, want %x", g, w)
+	}
+	gv, wv := got.Grid.Secret().Verifiers, want.Grid.Secret().Verifiers
+	if !slices.EqualFunc(gv, wv, bytes.Equal) {
+		t.Errorf("verifiers: got %x, want %x", gv, wv)
+	}
+	if g, w := got.Grid.Uses(), want.Grid.Uses(); !slices.Equal(g, w) {
+		t.Errorf("uses: got %v, want %v", g, w)
+	}
+}
+
+func TestCardStoreCreateAndGet(t *testing.T) {
+	w := newCardWorld(t)
+	key := w.alice
+	key.ExtID = "card-1"
+	card := w.newCard(t, key, "card-1", 1, base)
+	w.create(t, card)
+
+	got, err := w.cards.Get(t.Context(), key)
+	if err != nil {
+		t.Fatalf("get: got %v, want nil", err)
+	}
+	assertSnapshot(t, got.Snapshot(), card.Snapshot())
+	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created' AND credential_ext_id = 'card-1' AND version = 1"); n != 1 {
+		t.Errorf("otp-card.created events: got %d, want 1", n)
+	}
+}
+
+func TestCardStoreGetNotUnderPath(t *testing.T) {
+	w := newCardWorld(t)
+	card := w.newCard(t, w.alice, "card-1", 1, base)
+	w.create(t, card)
+	tests := []struct {
+		name string
+		key  appcredential.CardKey
+	}{
+		{"unknown card", appcredential.CardKey{ClientExtID: "acme", UserExtID: "alice", ExtID: "card-2"}},
+		{"other user", appcredential.CardKey{ClientExtID: "acme", UserExtID: "bob", ExtID: "card-1"}},
+		{"other client", appcredential.CardKey{ClientExtID: "globex", UserExtID: "alice", ExtID: "card-1"}},
+		{"unknown client", appcredential.CardKey{ClientExtID: "nowhere", UserExtID: "alice", ExtID: "card-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.cards.Get(t.Context(), tt.key)
+			var nf *credential.NotFoundError
+			if !errors.Is(err, credential.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.key.ExtID {
+				t.Errorf("get %+v: got %v, want a NotFoundError for %s", tt.key, err, tt.key.ExtID)
+			}
+		})
+	}
+}
+
+func TestCardStoreCreateDuplicateExtID(t *testing.T) {
+	w := newCardWorld(t)
+	w.create(t, w.newCard(t, w.alice, "card-1", 1, base))
+	for _, key := range []appcredential.CardKey{w.alice, w.bob, w.cl} {
+		dup := w.newCard(t, key, "card-1", 2, base)
+		err := w.cards.Create(t.Context(), dup, 100, []event.Event{cardEvent(event.OTPCardCreated, dup)})
+		if !errors.Is(err, credential.ErrDuplicate) {
+			t.Errorf("create card-1 again for %s: got %v, want ErrDuplicate", key.UserExtID, err)
+		}
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM otp_cards"); n != 1 {
+		t.Errorf("cards: got %d, want 1", n)
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created'"); n != 1 {
+		t.Errorf("otp-card.created events: got %d, want 1", n)
+	}
+}
+
+func TestCardStoreCreateForAbsentUser(t *testing.T) {
+	w := newCardWorld(t)
+	for _, key := range []appcredential.CardKey{
+		{ClientExtID: "acme", UserExtID: "nobody"},
+		{ClientExtID: "acme", UserExtID: "carol"}, // carol is in globex
+	} {
+		card := w.newCard(t, key, "card-x", 1, base)
+		err := w.cards.Create(t.Context(), card, 2, nil)
+		var nf *credential.NotFoundError
+		if !errors.As(err, &nf) || nf.Kind != "user" || nf.ExtID != key.UserExtID {
+			t.Errorf("create for %s/%s: got %v, want a user NotFoundError", key.ClientExtID, key.UserExtID, err)
+		}
+	}
+}
+
+// TestCardStoreCardLimit: with maxCards 2 a third card is refused; archived cards and other
+// users' cards do not count.
+func TestCardStoreCardLimit(t *testing.T) {
+	w := newCardWorld(t)
+	archived := w.newCard(t, w.alice, "archived", 1, base).Snapshot()
+	archived.State, archived.StateChangeReason = credential.StateArchived, credential.ReasonArchivedByAdmin
+	if err := w.cards.Create(t.Context(), credential.RestoreOTPCard(archived), 2, nil); err != nil {
+		t.Fatalf("create archived card: got %v, want nil", err)
+	}
+	w.create(t, w.newCard(t, w.bob, "bobs", 2, base))
+	for i, want := range []error{nil, nil, credential.ErrTooManyCards, credential.ErrTooManyCards} {
+		card := w.newCard(t, w.alice, fmt.Sprintf("card-%d", i), byte(10+i), base)
+		err := w.cards.Create(t.Context(), card, 2, []event.Event{cardEvent(event.OTPCardCreated, card)})
+		if !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("create card %d: got %v, want %v", i, err, want)
+		}
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'"); n != 3 {
+		t.Errorf("alice's cards: got %d, want 3 (one archived)", n)
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created' AND user_ext_id = 'alice'"); n != 2 {
+		t.Errorf("alice's otp-card.created events: got %d, want 2", n)
+	}
+}
+
+func TestCardStoreConcurrentCreatesRespectLimit(t *testing.T) {
+	w := newCardWorld(t)
+	const racers = 10
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, racers)
+	)
+	for i := range racers {
+		card := w.newCard(t, w.alice, fmt.Sprintf("card-%d", i), byte(i), base)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = w.cards.Create(t.Context(), card, 2, []event.Event{cardEvent(event.OTPCardCreated, card)})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok, tooMany := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, credential.ErrTooManyCards):
+			tooMany++
+		default:
+			t.Errorf("create %d: got %v, want nil or ErrTooManyCards", i, err)
+		}
+	}
+	if ok != 2 || tooMany != racers-2 {
+		t.Errorf("outcomes: got %d created and %d ErrTooManyCards, want 2 and %d", ok, tooMany, racers-2)
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'"); n != 2 {
+		t.Errorf("alice's cards: got %d, want 2", n)
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created'"); n != 2 {
+		t.Errorf("otp-card.created events: got %d, want 2", n)
+	}
+}
+
+// TestCardStoreListPages lists five cards of alice, two pairs sharing a creation time, two at a
+// time; bob's card never shows.
+func TestCardStoreListPages(t *testing.T) {
+	w := newCardWorld(t)
+	created := []struct {
+		extID string
+		at    time.Duration
+	}{{"e", 0}, {"b", time.Second}, {"a", time.Second}, {"d", 2 * time.Second}, {"c", 2 * time.Second}}
+	for i, c := range created {
+		w.create(t, w.newCard(t, w.alice, c.extID, byte(i), base.Add(c.at)))
+	}
+	w.create(t, w.newCard(t, w.bob, "bobs", 9, base))
+
+	want := []string{"e", "a", "b", "c", "d"}
+	var got []string
+	page := listing.Page{Limit: 2}
+	for pages := 1; pages <= 4; pages++ {
+		res, err := w.cards.List(t.Context(), "acme", "alice", page)
+		if err != nil {
+			t.Fatalf("list page %d: got %v, want nil", pages, err)
+		}
+		for _, c := range res.Items {
+			got = append(got, c.ExtID())
+		}
+		if res.Next == nil {
+			if pages != 3 {
+				t.Errorf("pages: got %d, want 3", pages)
+			}
+			break
+		}
+		page.After = res.Next
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("cards: got %v, want %v", got, want)
+	}
+
+	res, err := w.cards.List(t.Context(), "acme", "alice", listing.Page{Limit: 100})
+	if err != nil || len(res.Items) != 5 || res.Next != nil {
+		t.Fatalf("list all: got %d items, next %v, err %v; want 5, nil, nil", len(res.Items), res.Next, err)
+	}
+	assertSnapshot(t, res.Items[0].Snapshot(), w.newCard(t, w.alice, "e", 0, base).Snapshot())
+}
+
+func TestCardStoreListNotFound(t *testing.T) {
+	w := newCardWorld(t)
+	tests := []struct{ name, client, user, wantKind, wantExtID string }{
+		{"unknown client", "nowhere", "alice", "client", "nowhere"},
+		{"unknown user", "acme", "nobody", "user", "nobody"},
+		{"user of another client", "globex", "alice", "user", "alice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := w.cards.List(t.Context(), tt.client, tt.user, listing.Page{Limit: 10})
+			var nf *credential.NotFoundError
+			if !errors.As(err, &nf) || nf.Kind != tt.wantKind || nf.ExtID != tt.wantExtID {
+				t.Errorf("list: got %v, want a %s NotFoundError for %s", err, tt.wantKind, tt.wantExtID)
+			}
+		})
+	}
+}

@@ -1,0 +1,251 @@
+package postgres_test
+
+import (
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// aliceCard is a world with one card of alice, card-1, created at base.
+func aliceCard(t *testing.T) (cardWorld, *credential.OTPCard) {
+	t.Helper()
+	w := newCardWorld(t)
+	card := w.newCard(t, w.alice, "card-1", 1, base)
+	w.create(t, card)
+	return w, card
+}
+
+func (w cardWorld) events(t *testing.T, typ event.Type) int {
+	t.Helper()
+	return count(t, w.db, "SELECT count(*) FROM events WHERE type = ?", string(typ))
+}
+
+var errRefused = errors.New("refused by the callback")
+
+func TestCardStoreUpdateCallbackErrorRollsBack(t *testing.T) {
+	w, card := aliceCard(t)
+	err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+		if err := c.Replace(fakeGrid(t, 2), "changed", base.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		return []event.Event{cardEvent(event.OTPCardReplaced, c)}, errRefused
+	})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("update: got %v, want the callback's error", err)
+	}
+	got, err := w.cards.Get(t.Context(), keyOf(card))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSnapshot(t, got.Snapshot(), card.Snapshot())
+	if n := w.events(t, event.OTPCardReplaced); n != 0 {
+		t.Errorf("otp-card.replaced events: got %d, want 0", n)
+	}
+}
+
+func TestCardStoreUpdateWritesCardAndEvents(t *testing.T) {
+	w, card := aliceCard(t)
+	want := credential.RestoreOTPCard(card.Snapshot())
+	if err := want.Replace(fakeGrid(t, 2), "new card", base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+		if err := c.Replace(fakeGrid(t, 2), "new card", base.Add(time.Hour)); err != nil {
+			return nil, err
+		}
+		return []event.Event{cardEvent(event.OTPCardReplaced, c), cardEvent(event.OTPCardLowOnChallenges, c)}, nil
+	})
+	if err != nil {
+		t.Fatalf("update: got %v, want nil", err)
+	}
+	got, err := w.cards.Get(t.Context(), keyOf(card))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSnapshot(t, got.Snapshot(), want.Snapshot())
+	if n := count(t, w.db, "SELECT count(*) FROM events WHERE credential_ext_id = 'card-1' AND version = 2"); n != 2 {
+		t.Errorf("events at version 2: got %d, want 2", n)
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM events"); n != 2+2+3+1+2 {
+		t.Errorf("events in all: got %d, want %d (clients, users, create, update)", n, 2+2+3+1+2)
+	}
+}
+
+// TestCardStoreUpdateRoundTripsEverySnapshotField saves a card with every optional field set,
+// then with every optional field cleared.
+func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
+	w, card := aliceCard(t)
+	insertPolicy(t, w.db, "digits", "acme", digitsPolicy)
+	later := base.Add(36*time.Hour + 987_654_321)
+	layout := credential.Layout{Rows: 3, Cols: 4, CellLength: 6, Charset: credential.CharsetDigits, Coordinate: true}
+	full := card.Snapshot()
+	full.PolicyExtID = "digits"
+	full.State = credential.StateTmpLocked
+	full.StateChangeReason, full.StateChangeDetail = credential.ReasonTemporarilyLocked, "2 failures in a row"
+	full.ValidFrom, full.ValidTo = base.Add(-time.Hour), base.Add(400*24*time.Hour+time.Nanosecond)
+	full.LastSuccessfulLogin, full.LastFailedLogin = base.Add(time.Minute+1500), later
+	full.SuccessfulLoginCount, full.FailedLoginCount = 41, 2
+	full.ModificationComment = "ünïcødé, 'quotes' and \\ backslash"
+	full.LastModified, full.Version = later, 7
+	full.Grid = credential.RestoreGrid(layout, fakeSecret(layout, 0xFE), []int{0, 1, 2, 9, 0, 255, 0, 0, 1, 0, 3, 0})
+	full.Challenge = 11
+	full.LockedUntil = later.Add(time.Minute)
+
+	cleared := full
+	cleared.State, cleared.StateChangeReason, cleared.StateChangeDetail = credential.StateActive, credential.ReasonUnlock, ""
+	cleared.LastSuccessfulLogin, cleared.LastFailedLogin, cleared.LockedUntil = time.Time{}, time.Time{}, time.Time{}
+	cleared.Challenge = credential.NoChallenge
+	cleared.ModificationComment = ""
+	cleared.Version = 8
+
+	for _, tt := range []struct {
+		name string
+		want credential.Snapshot
+	}{{"every field set", full}, {"optional fields cleared", cleared}} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+				*c = *credential.RestoreOTPCard(tt.want)
+				return nil, nil
+			})
+			if err != nil {
+				t.Fatalf("update: got %v, want nil", err)
+			}
+			got, err := w.cards.Get(t.Context(), keyOf(card))
+			if err != nil {
+				t.Fatalf("get: got %v, want nil", err)
+			}
+			assertSnapshot(t, got.Snapshot(), tt.want)
+		})
+	}
+}
+
+// TestCardStoreConcurrentUpdatesOneWins runs 20 replaces that all claim version 1: the row lock
+// serializes them, exactly one wins and the others see a version conflict, never another error.
+func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
+	w, card := aliceCard(t)
+	const racers = 20
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, racers)
+	)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+				v1 := int32(1)
+				if err := c.CheckVersion(&v1); err != nil {
+					return nil, err
+				}
+				g, err := credential.NewGrid(smallLayout, fakeSecret(smallLayout, byte(100+i)))
+				if err != nil {
+					return nil, err
+				}
+				if err := c.Replace(g, "racer", base.Add(time.Minute)); err != nil {
+					return nil, err
+				}
+				return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil
+			})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won, conflicts := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, credential.ErrVersionConflict):
+			conflicts++
+		default:
+			t.Errorf("update %d: got %v, want nil or ErrVersionConflict", i, err)
+		}
+	}
+	if won != 1 || conflicts != racers-1 {
+		t.Errorf("outcomes: got %d won and %d conflicts, want 1 and %d", won, conflicts, racers-1)
+	}
+	got, err := w.cards.Get(t.Context(), keyOf(card))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version() != 2 {
+		t.Errorf("version: got %d, want 2", got.Version())
+	}
+	if n := w.events(t, event.OTPCardReplaced); n != 1 {
+		t.Errorf("otp-card.replaced events: got %d, want 1", n)
+	}
+}
+
+func TestCardStoreUpdateAndDeleteNotUnderPath(t *testing.T) {
+	w, _ := aliceCard(t)
+	called := false
+	fn := func(*credential.OTPCard) ([]event.Event, error) { called = true; return nil, nil }
+	for _, key := range []appcredential.CardKey{
+		{ClientExtID: "acme", UserExtID: "alice", ExtID: "absent"},
+		{ClientExtID: "acme", UserExtID: "bob", ExtID: "card-1"},
+		{ClientExtID: "globex", UserExtID: "alice", ExtID: "card-1"},
+	} {
+		for name, op := range map[string]func() error{
+			"update": func() error { return w.cards.Update(t.Context(), key, fn) },
+			"delete": func() error { return w.cards.Delete(t.Context(), key, fn) },
+		} {
+			err := op()
+			var nf *credential.NotFoundError
+			if !errors.Is(err, credential.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
+				t.Errorf("%s %+v: got %v, want a NotFoundError for %s", name, key, err, key.ExtID)
+			}
+		}
+	}
+	if called {
+		t.Error("callback: got called for a card not under its path, want not called")
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE ext_id = 'card-1' AND version = 1"); n != 1 {
+		t.Errorf("card-1 at version 1: got %d rows, want 1", n)
+	}
+}
+
+func TestCardStoreDelete(t *testing.T) {
+	w, card := aliceCard(t)
+	other := w.newCard(t, w.alice, "card-2", 2, base)
+	w.create(t, other)
+
+	err := w.cards.Delete(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+		return []event.Event{cardEvent(event.OTPCardDeleted, c)}, errRefused
+	})
+	if !errors.Is(err, errRefused) {
+		t.Fatalf("refused delete: got %v, want the callback's error", err)
+	}
+	if _, err := w.cards.Get(t.Context(), keyOf(card)); err != nil {
+		t.Errorf("get after refused delete: got %v, want nil", err)
+	}
+	if n := w.events(t, event.OTPCardDeleted); n != 0 {
+		t.Errorf("otp-card.deleted events after refused delete: got %d, want 0", n)
+	}
+
+	err = w.cards.Delete(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+		return []event.Event{cardEvent(event.OTPCardDeleted, c)}, nil
+	})
+	if err != nil {
+		t.Fatalf("delete: got %v, want nil", err)
+	}
+	if _, err := w.cards.Get(t.Context(), keyOf(card)); !errors.Is(err, credential.ErrNotFound) {
+		t.Errorf("get after delete: got %v, want ErrNotFound", err)
+	}
+	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND credential_ext_id = 'card-1'"); n != 1 {
+		t.Errorf("otp-card.deleted events: got %d, want 1", n)
+	}
+	if _, err := w.cards.Get(t.Context(), keyOf(other)); err != nil {
+		t.Errorf("get the other card: got %v, want nil", err)
+	}
+	err = w.cards.Delete(t.Context(), keyOf(card), func(*credential.OTPCard) ([]event.Event, error) { return nil, nil })
+	if !errors.Is(err, credential.ErrNotFound) {
+		t.Errorf("delete again: got %v, want ErrNotFound", err)
+	}
+}

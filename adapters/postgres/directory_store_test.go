@@ -1,0 +1,244 @@
+package postgres_test
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+var admin = event.Actor{Subject: "root", Mode: "admin"}
+
+// createClient saves a client created at now with its default policy and two events.
+func createClient(t *testing.T, db *bun.DB, extID, name string, now time.Time) (directory.Client, credential.Policy) {
+	t.Helper()
+	c, err := directory.NewClient(directory.Client{ExtID: extID, Name: name}, now)
+	if err != nil {
+		t.Fatalf("new client %s: %v", extID, err)
+	}
+	p := credential.NewDefaultPolicy(c.ExtID, now)
+	if err := postgres.NewClientStore(db).Create(t.Context(), c, p, clientEvents(c, p)); err != nil {
+		t.Fatalf("create client %s: got %v, want nil", extID, err)
+	}
+	return c, p
+}
+
+func clientEvents(c directory.Client, p credential.Policy) []event.Event {
+	return []event.Event{
+		{Type: event.ClientCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, Version: 1, RequestID: "req-1"},
+		{Type: event.PolicyCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
+	}
+}
+
+// createUser saves a user of that client with one event.
+func createUser(t *testing.T, db *bun.DB, clientExtID, extID, loginID string) directory.User {
+	t.Helper()
+	u, err := directory.NewUser(directory.User{ExtID: extID, ClientExtID: clientExtID, LoginID: loginID}, base)
+	if err != nil {
+		t.Fatalf("new user %s: %v", extID, err)
+	}
+	if err := postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u)); err != nil {
+		t.Fatalf("create user %s: got %v, want nil", extID, err)
+	}
+	return u
+}
+
+func userEvents(u directory.User) []event.Event {
+	return []event.Event{{Type: event.UserCreated, Time: u.Created, Actor: admin,
+		ClientExtID: u.ClientExtID, UserExtID: u.ExtID, Version: 1}}
+}
+
+func TestClientStoreCreateWritesClientPolicyAndEvents(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewClientStore(db)
+	c, err := directory.NewClient(directory.Client{ExtID: "acme", Name: "Acme",
+		DisplayName: map[string]string{"EN": "Acme", "DE": "Acme AG"}, Remarks: "first tenant"}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := credential.NewDefaultPolicy(c.ExtID, base)
+	if err := store.Create(t.Context(), c, p, clientEvents(c, p)); err != nil {
+		t.Fatalf("create: got %v, want nil", err)
+	}
+
+	got, err := store.Get(t.Context(), "acme")
+	if err != nil {
+		t.Fatalf("get: got %v, want nil", err)
+	}
+	if got.ExtID != c.ExtID || got.Name != c.Name || got.Remarks != c.Remarks || got.Version != 1 {
+		t.Errorf("client: got %+v, want %+v", got, c)
+	}
+	if !maps.Equal(got.DisplayName, c.DisplayName) {
+		t.Errorf("displayName: got %v, want %v", got.DisplayName, c.DisplayName)
+	}
+	assertTime(t, "created", got.Created, base)
+	assertTime(t, "lastModified", got.LastModified, base)
+
+	if n := count(t, db, "SELECT count(*) FROM policies WHERE client_ext_id = ? AND ext_id = ? AND default_policy",
+		c.ExtID, p.ExtID); n != 1 {
+		t.Errorf("default policy rows: got %d, want 1", n)
+	}
+	var types []string
+	if err := db.NewRaw("SELECT type FROM events WHERE client_ext_id = ? AND actor_subject = 'root' AND request_id = 'req-1' ORDER BY id",
+		c.ExtID).Scan(t.Context(), &types); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"client.created", "policy.created"}; !slices.Equal(types, want) {
+		t.Errorf("event types: got %v, want %v", types, want)
+	}
+}
+
+func TestClientStoreGetUnknownIsNotFound(t *testing.T) {
+	db := openDB(t)
+	_, err := postgres.NewClientStore(db).Get(t.Context(), "nobody")
+	var nf *directory.NotFoundError
+	if !errors.Is(err, directory.ErrNotFound) || !errors.As(err, &nf) || nf.Kind != "client" || nf.ExtID != "nobody" {
+		t.Errorf("get unknown client: got %v, want a client NotFoundError for nobody", err)
+	}
+}
+
+func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewClientStore(db)
+	_, existing := createClient(t, db, "acme", "Acme", base)
+
+	tests := []struct {
+		name           string
+		extID, cname   string
+		policyExtID    string // empty: a fresh one
+		wantClientsFor string // the extId that must not exist afterwards, if any
+	}{
+		{name: "same extId", extID: "acme", cname: "Other"},
+		{name: "same name", extID: "other", cname: "Acme", wantClientsFor: "other"},
+		{name: "policy extId taken", extID: "third", cname: "Third", policyExtID: existing.ExtID, wantClientsFor: "third"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := directory.NewClient(directory.Client{ExtID: tt.extID, Name: tt.cname}, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := credential.NewDefaultPolicy(c.ExtID, base)
+			if tt.policyExtID != "" {
+				p.ExtID = tt.policyExtID
+			}
+			err = store.Create(t.Context(), c, p, clientEvents(c, p))
+			if !errors.Is(err, directory.ErrDuplicate) {
+				t.Fatalf("create: got %v, want ErrDuplicate", err)
+			}
+			if n := count(t, db, "SELECT count(*) FROM clients"); n != 1 {
+				t.Errorf("clients: got %d, want 1", n)
+			}
+			if n := count(t, db, "SELECT count(*) FROM policies"); n != 1 {
+				t.Errorf("policies: got %d, want 1", n)
+			}
+			if n := count(t, db, "SELECT count(*) FROM events"); n != 2 {
+				t.Errorf("events: got %d, want 2 (those of the first client)", n)
+			}
+			if tt.wantClientsFor != "" {
+				if _, err := store.Get(t.Context(), tt.wantClientsFor); !errors.Is(err, directory.ErrNotFound) {
+					t.Errorf("get %s: got %v, want ErrNotFound", tt.wantClientsFor, err)
+				}
+			}
+		})
+	}
+}
+
+// TestClientStoreListPages creates 25 clients, three at a time sharing a creation time and
+// inserted in random order, and pages through them.
+func TestClientStoreListPages(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewClientStore(db)
+	order := rand.Perm(25)
+	for _, i := range order {
+		createClient(t, db, fmt.Sprintf("client-%02d", 24-i), fmt.Sprintf("Client %d", i), base.Add(time.Duration(i/3)*time.Second))
+	}
+	// Ordered by (created, extId): within a group of equal creation times, extIds ascend.
+	var want []string
+	for g := 0; g <= 24/3; g++ {
+		var group []string
+		for i := g * 3; i < min(g*3+3, 25); i++ {
+			group = append(group, fmt.Sprintf("client-%02d", 24-i))
+		}
+		slices.Sort(group)
+		want = append(want, group...)
+	}
+
+	for _, limit := range []int{7, 5, 25, 100} {
+		t.Run(fmt.Sprintf("limit %d", limit), func(t *testing.T) {
+			got := listAllClients(t, store, nil, limit, (25+limit-1)/limit)
+			if !slices.Equal(got, want) {
+				t.Errorf("pages: got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// listAllClients follows the cursors and checks each page holds limit items except the last,
+// and that there are wantPages pages.
+func listAllClients(t *testing.T, store *postgres.ClientStore, only []string, limit, wantPages int) []string {
+	t.Helper()
+	var ids []string
+	page := listing.Page{Limit: limit}
+	for pages := 1; ; pages++ {
+		if pages > wantPages {
+			t.Fatalf("pages: got more than %d, want %d", wantPages, wantPages)
+		}
+		res, err := store.List(t.Context(), only, page)
+		if err != nil {
+			t.Fatalf("list page %d: got %v, want nil", pages, err)
+		}
+		for _, c := range res.Items {
+			ids = append(ids, c.ExtID)
+		}
+		if res.Next == nil {
+			if pages != wantPages {
+				t.Errorf("pages: got %d, want %d", pages, wantPages)
+			}
+			return ids
+		}
+		if len(res.Items) != limit {
+			t.Errorf("page %d with a next cursor: got %d items, want %d", pages, len(res.Items), limit)
+		}
+		page.After = res.Next
+	}
+}
+
+func TestClientStoreListOnly(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewClientStore(db)
+	for i := range 6 {
+		createClient(t, db, fmt.Sprintf("c%d", i), fmt.Sprintf("C%d", i), base.Add(time.Duration(i)*time.Minute))
+	}
+	tests := []struct {
+		name      string
+		only      []string
+		limit     int
+		wantPages int
+		want      []string
+	}{
+		{"nil is every client", nil, 100, 1, []string{"c0", "c1", "c2", "c3", "c4", "c5"}},
+		{"empty is none", []string{}, 100, 1, nil},
+		{"subset", []string{"c4", "c1", "absent"}, 100, 1, []string{"c1", "c4"}},
+		{"subset paged", []string{"c5", "c0", "c3"}, 1, 3, []string{"c0", "c3", "c5"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := listAllClients(t, store, tt.only, tt.limit, tt.wantPages)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("list only %v: got %v, want %v", tt.only, got, tt.want)
+			}
+		})
+	}
+}

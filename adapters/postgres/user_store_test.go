@@ -1,0 +1,146 @@
+package postgres_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/domain/directory"
+)
+
+func TestUserStoreProfileRoundTrip(t *testing.T) {
+	db := openDB(t)
+	createClient(t, db, "acme", "Acme", base)
+	store := postgres.NewUserStore(db)
+
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := time.Date(2030, 12, 31, 23, 59, 59, 0, time.UTC)
+	yes, no := true, false
+	tests := []struct {
+		name string
+		user directory.User
+	}{
+		{"every field", directory.User{
+			ExtID: "alice", ClientExtID: "acme", LoginID: "alice@acme", State: directory.UserDisabled,
+			Name:     directory.Name{Title: "Dr.", FirstName: "Alice", FamilyName: "Muster"},
+			Contacts: directory.Contacts{Email: "alice@example.com", Mobile: "+41791234567", Telephone: "+41441234567"},
+			Address: directory.Address{AddressLine1: "c/o Acme", AddressLine2: "Floor 3", PostalCode: "8001",
+				City: "Zürich", Street: "Bahnhofstrasse", HouseNumber: "1a", CountryCode: "CH",
+				DwellingNumber: "12", PostOfficeBoxText: "Postfach", PostOfficeBoxNumber: "42", Locality: "Kreis 1"},
+			Validity:        directory.Validity{From: &from, To: &to},
+			Properties:      map[string]string{"department": "R&D", "costCenter": "4711", "quote": `"x" \ y`},
+			IsTechnicalUser: &yes, Sex: "female", Gender: "female", BirthDate: "1990-02-28",
+			LanguageCode: "de", Remarks: "line one\nline two",
+		}},
+		{"technical user false", directory.User{ExtID: "svc", ClientExtID: "acme", LoginID: "svc", IsTechnicalUser: &no}},
+		{"only the required fields", directory.User{ExtID: "bare", ClientExtID: "acme", LoginID: "bare"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want, err := directory.NewUser(tt.user, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := store.Create(t.Context(), want, userEvents(want)); err != nil {
+				t.Fatalf("create: got %v, want nil", err)
+			}
+			got, err := store.Get(t.Context(), "acme", want.ExtID)
+			if err != nil {
+				t.Fatalf("get: got %v, want nil", err)
+			}
+			assertTime(t, "created", got.Created, base)
+			assertTime(t, "lastModified", got.LastModified, base)
+			got.Created, got.LastModified = want.Created, want.LastModified
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("user:\n got %+v\nwant %+v", got, want)
+			}
+			if n := count(t, db, "SELECT count(*) FROM events WHERE type = 'user.created' AND user_ext_id = ?", want.ExtID); n != 1 {
+				t.Errorf("user.created events: got %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestUserStoreCreateUnknownClient(t *testing.T) {
+	db := openDB(t)
+	u, err := directory.NewUser(directory.User{ExtID: "alice", ClientExtID: "nowhere", LoginID: "alice"}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u))
+	var nf *directory.NotFoundError
+	if !errors.As(err, &nf) || nf.Kind != "client" || nf.ExtID != "nowhere" {
+		t.Fatalf("create under unknown client: got %v, want a client NotFoundError for nowhere", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM events"); n != 0 {
+		t.Errorf("events: got %d, want 0", n)
+	}
+}
+
+func TestUserStoreCreateDuplicates(t *testing.T) {
+	db := openDB(t)
+	createClient(t, db, "acme", "Acme", base)
+	createClient(t, db, "globex", "Globex", base)
+	createUser(t, db, "acme", "alice", "alice")
+	store := postgres.NewUserStore(db)
+
+	tests := []struct {
+		name                   string
+		client, extID, loginID string
+		wantErr                error
+	}{
+		{"same extId, same client", "acme", "alice", "alice2", directory.ErrDuplicate},
+		{"same extId, other client", "globex", "alice", "alice", directory.ErrDuplicate},
+		{"same loginId, same client", "acme", "alice-2", "alice", directory.ErrDuplicate},
+		{"same loginId, other client", "globex", "alice-globex", "alice", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			eventsBefore := count(t, db, "SELECT count(*) FROM events")
+			usersBefore := count(t, db, "SELECT count(*) FROM users")
+			u, err := directory.NewUser(directory.User{ExtID: tt.extID, ClientExtID: tt.client, LoginID: tt.loginID}, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = store.Create(t.Context(), u, userEvents(u))
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("create: got %v, want %v", err, tt.wantErr)
+			}
+			wantNew := 0
+			if tt.wantErr == nil {
+				wantNew = 1
+			}
+			if n := count(t, db, "SELECT count(*) FROM users"); n != usersBefore+wantNew {
+				t.Errorf("users: got %d, want %d", n, usersBefore+wantNew)
+			}
+			if n := count(t, db, "SELECT count(*) FROM events"); n != eventsBefore+wantNew {
+				t.Errorf("events: got %d, want %d", n, eventsBefore+wantNew)
+			}
+		})
+	}
+}
+
+func TestUserStoreGetNotFound(t *testing.T) {
+	db := openDB(t)
+	createClient(t, db, "acme", "Acme", base)
+	createClient(t, db, "globex", "Globex", base)
+	createUser(t, db, "acme", "alice", "alice")
+	store := postgres.NewUserStore(db)
+
+	tests := []struct{ name, client, user string }{
+		{"unknown user", "acme", "bob"},
+		{"user of another client", "globex", "alice"},
+		{"unknown client", "nowhere", "alice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := store.Get(t.Context(), tt.client, tt.user)
+			var nf *directory.NotFoundError
+			if !errors.Is(err, directory.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.user {
+				t.Errorf("get %s/%s: got %v, want a NotFoundError for %s", tt.client, tt.user, err, tt.user)
+			}
+		})
+	}
+}

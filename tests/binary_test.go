@@ -1,0 +1,184 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary builds otpcard once per test.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "otpcard")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, module)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// cleanEnv is the process environment without otpcard's variables.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "OTPCARD_") && !strings.HasPrefix(kv, "OTEL_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// TestBinaryEmbeddedDefault runs the real binary as a new user would: no database URL, so it
+// starts its own PostgreSQL cluster, generates its secrets, prints where it listens, serves a
+// token minted by `otpcard token`, and stops everything on SIGTERM.
+func TestBinaryEmbeddedDefault(t *testing.T) {
+	bin := buildBinary(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := cleanEnv("OTPCARD_HTTP_ADDR=127.0.0.1:0", "OTPCARD_DATA_DIR="+dataDir, "OTPCARD_LOG_LEVEL=warn")
+
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var baseURL string
+	var printed []string
+	deadline := time.After(90 * time.Second)
+	for baseURL == "" || len(printed) < 3 {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatalf("otpcard exited early; stdout %q, stderr %s", printed, stderr.String())
+			}
+			printed = append(printed, line)
+			if rest, ok := strings.CutPrefix(line, "otpcard listening on "); ok {
+				baseURL = rest
+			}
+		case <-deadline:
+			t.Fatalf("otpcard did not start in time; stdout %q, stderr %s", printed, stderr.String())
+		}
+	}
+	if !strings.Contains(strings.Join(printed, "\n"), "token --role Root") {
+		t.Errorf("got start-up lines %q, want them to say how to mint a token", printed)
+	}
+	for _, name := range []string{"jwt-hs256-secret", "cell-pepper"} {
+		fi, err := os.Stat(filepath.Join(dataDir, name))
+		if err != nil {
+			t.Fatalf("generated secret %s: %v", name, err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode: got %v, want 0600", name, fi.Mode().Perm())
+		}
+	}
+
+	tokenCmd := exec.Command(bin, "token", "--role", "Root")
+	tokenCmd.Env = env
+	out, err := tokenCmd.Output()
+	if err != nil {
+		t.Fatalf("otpcard token: %v", err)
+	}
+	tok := strings.TrimSpace(string(out))
+
+	req, _ := http.NewRequest("POST", baseURL+corePath+"/clients", strings.NewReader(`{"extId":"bin","name":"Binary"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create client with a minted token: got %d, want 201", resp.StatusCode)
+	}
+	resp, err = http.Get(baseURL + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: got %v %v, want 200", resp, err)
+	}
+	resp.Body.Close()
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range lines {
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("otpcard exit after SIGTERM: %v; stderr %s", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("otpcard did not stop within 30 s of SIGTERM")
+	}
+	if _, err := http.Get(baseURL + "/healthz"); err == nil {
+		t.Error("the service still answers after SIGTERM")
+	}
+	if strings.Contains(stderr.String(), tok) {
+		t.Error("the token appears in the logs")
+	}
+
+	// A second start reuses the cluster and the secrets: the old token still works.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	again := exec.CommandContext(ctx, bin, "migrate")
+	again.Env = env
+	if out, err := again.CombinedOutput(); err != nil || !strings.Contains(string(out), "up to date") {
+		t.Fatalf("otpcard migrate on the reused cluster: %v\n%s", err, out)
+	}
+}
+
+// TestBinaryRejectsBadConfiguration checks one clear line per bad variable.
+func TestBinaryRejectsBadConfiguration(t *testing.T) {
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = cleanEnv("OTPCARD_DATABASE_URL=mysql://x", "OTPCARD_RATE_LIMIT=maybe", "OTPCARD_JWT_HS256_SECRET=short",
+		"OTPCARD_DATA_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("otpcard started with a bad configuration:\n%s", out)
+	}
+	for _, name := range []string{"OTPCARD_DATABASE_URL", "OTPCARD_RATE_LIMIT", "OTPCARD_JWT_HS256_SECRET", "OTPCARD_CELL_PEPPER"} {
+		n := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(line, name+":") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("got %d lines naming %s, want 1:\n%s", n, name, out)
+		}
+	}
+}
