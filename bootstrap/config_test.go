@@ -1,0 +1,107 @@
+package bootstrap
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v, ok := m[name]
+		return v, ok
+	}
+}
+
+func TestLoadConfigDefaults(t *testing.T) {
+	cfg, err := LoadConfig(envOf(nil))
+	if err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.otpcard" || !cfg.Embedded() || cfg.JWTIssuer != "otpcard" ||
+		cfg.JWTAudience != "otpcard" || cfg.SelfAdminMaxAuthAge != 15*time.Minute || !cfg.RateLimit || cfg.LogFormat != "json" {
+		t.Errorf("got %+v, want API.md's defaults", cfg)
+	}
+}
+
+func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
+	bad := map[string]string{
+		"OTPCARD_HTTP_ADDR":              "nonsense",
+		"OTPCARD_DATABASE_URL":           "mysql://x",
+		"OTPCARD_JWT_HS256_SECRET":       "short",
+		"OTPCARD_JWT_JWKS_URL":           "ftp://x",
+		"OTPCARD_CELL_PEPPER":            "!!!",
+		"OTPCARD_SELFADMIN_MAX_AUTH_AGE": "soon",
+		"OTPCARD_RATE_LIMIT":             "maybe",
+		"OTPCARD_TRUSTED_PROXIES":        "10.0.0.0/8,nothing",
+		"OTPCARD_LOG_LEVEL":              "loud",
+		"OTPCARD_LOG_FORMAT":             "xml",
+	}
+	_, err := LoadConfig(envOf(bad))
+	if err == nil {
+		t.Fatal("got no error, want one per bad variable")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(bad) {
+		t.Errorf("got %d lines, want %d:\n%v", len(lines), len(bad), err)
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name+":") {
+			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestLoadConfigPepperRequiredWithDatabaseURL(t *testing.T) {
+	_, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_URL": "postgres://localhost/x"}))
+	if err == nil || !strings.HasPrefix(err.Error(), "OTPCARD_CELL_PEPPER:") {
+		t.Fatalf("got %v, want an OTPCARD_CELL_PEPPER error", err)
+	}
+}
+
+func TestLoadConfigTrustedProxies(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{"OTPCARD_TRUSTED_PROXIES": "10.1.2.3, 192.168.0.0/16,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range cfg.TrustedProxies {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.1.2.3/32 192.168.0.0/16 ::1/128" {
+		t.Errorf("got %v", got)
+	}
+}
+
+func TestEnsureSecretsGeneratesOnceAndKeeps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg := Config{DataDir: dir}
+	if err := cfg.EnsureSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.JWTHS256Secret) < 32 || len(cfg.CellPepper) < 32 {
+		t.Fatalf("got secret %d bytes, pepper %d bytes, want at least 32 each", len(cfg.JWTHS256Secret), len(cfg.CellPepper))
+	}
+	for _, name := range []string{jwtSecretFile, cellPepperFile} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: got %v %v, want mode 0600", name, fi, err)
+		}
+	}
+	again := Config{DataDir: dir}
+	if err := again.EnsureSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if string(again.JWTHS256Secret) != string(cfg.JWTHS256Secret) || string(again.CellPepper) != string(cfg.CellPepper) {
+		t.Error("a second start generated new secrets; want the stored ones")
+	}
+	configured := Config{DataDir: t.TempDir(), JWTJWKSFile: "/keys.json", CellPepper: make([]byte, 32)}
+	if err := configured.EnsureSecrets(); err != nil {
+		t.Fatal(err)
+	}
+	if configured.JWTHS256Secret != nil {
+		t.Error("generated an HS256 secret although a JWKS is configured")
+	}
+}
