@@ -37,6 +37,7 @@ type cardRow struct {
 	Uses                 []byte     `bun:"uses"`
 	Challenge            *int32     `bun:"challenge"`
 	LockedUntil          *time.Time `bun:"locked_until"`
+	ResumeState          string     `bun:"resume_state"`
 	Created              time.Time  `bun:"created"`
 	LastModified         time.Time  `bun:"last_modified"`
 	Version              int32      `bun:"version"`
@@ -84,7 +85,7 @@ func newCardRow(c *credential.OTPCard) cardRow {
 		Rows:                int16(l.Rows), Cols: int16(l.Cols), CellLength: int16(l.CellLength),
 		Charset: string(l.Charset), Coordinate: l.Coordinate,
 		Scheme: secret.Scheme, Salt: secret.Salt, Verifiers: verifiers, Uses: uses,
-		Challenge: challenge, LockedUntil: optionalTime(s.LockedUntil),
+		Challenge: challenge, LockedUntil: optionalTime(s.LockedUntil), ResumeState: string(s.ResumeState),
 		Created: s.Created.UTC(), LastModified: s.LastModified.UTC(), Version: s.Version,
 	}
 }
@@ -117,5 +118,6 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 		ModificationComment: r.ModificationComment,
 		Created:             r.Created.UTC(), LastModified: r.LastModified.UTC(), Version: r.Version,
 		Grid: grid, Challenge: challenge, LockedUntil: timeOrZero(r.LockedUntil),
+		ResumeState: credential.State(r.ResumeState),
 	}), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -102,6 +103,26 @@ func keyOf(c *credential.OTPCard) appcredential.CardKey {
 	return appcredential.CardKey{ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, ExtID: s.ExtID}
 }
 
+// snapshotFields are the fields of credential.Snapshot that assertSnapshot compares. A field added
+// to the snapshot fails TestSnapshotFieldsAreCompared until it is compared (and stored) too.
+var snapshotFields = []string{"ExtID", "ClientExtID", "UserExtID", "PolicyExtID", "State",
+	"StateChangeReason", "StateChangeDetail", "ValidFrom", "ValidTo", "LastSuccessfulLogin",
+	"LastFailedLogin", "SuccessfulLoginCount", "FailedLoginCount", "ModificationComment", "Created",
+	"LastModified", "Version", "Grid", "Challenge", "LockedUntil", "ResumeState"}
+
+func TestSnapshotFieldsAreCompared(t *testing.T) {
+	typ := reflect.TypeFor[credential.Snapshot]()
+	var fields []string
+	for i := range typ.NumField() {
+		fields = append(fields, typ.Field(i).Name)
+	}
+	slices.Sort(fields)
+	want := slices.Sorted(slices.Values(snapshotFields))
+	if !slices.Equal(fields, want) {
+		t.Errorf("snapshot fields: got %v, want %v; compare new fields in assertSnapshot and set them in TestCardStoreUpdateRoundTripsEverySnapshotField", fields, want)
+	}
+}
+
 // assertSnapshot compares every field; times at microsecond precision in UTC.
 func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 	t.Helper()
@@ -109,6 +130,7 @@ func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 		{"extId", got.ExtID, want.ExtID}, {"clientExtId", got.ClientExtID, want.ClientExtID},
 		{"userExtId", got.UserExtID, want.UserExtID}, {"policyExtId", got.PolicyExtID, want.PolicyExtID},
 		{"state", string(got.State), string(want.State)},
+		{"resumeState", string(got.ResumeState), string(want.ResumeState)},
 		{"stateChangeReason", got.StateChangeReason, want.StateChangeReason},
 		{"stateChangeDetail", got.StateChangeDetail, want.StateChangeDetail},
 		{"modificationComment", got.ModificationComment, want.ModificationComment},

@@ -95,11 +95,13 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	full.Grid = credential.RestoreGrid(layout, fakeSecret(layout, 0xFE), []int{0, 1, 2, 9, 0, 255, 0, 0, 1, 0, 3, 0})
 	full.Challenge = 11
 	full.LockedUntil = later.Add(time.Minute)
+	full.ResumeState = credential.StateActive
 
 	cleared := full
 	cleared.State, cleared.StateChangeReason, cleared.StateChangeDetail = credential.StateActive, credential.ReasonUnlock, ""
 	cleared.LastSuccessfulLogin, cleared.LastFailedLogin, cleared.LockedUntil = time.Time{}, time.Time{}, time.Time{}
 	cleared.Challenge = credential.NoChallenge
+	cleared.ResumeState = ""
 	cleared.ModificationComment = ""
 	cleared.Version = 8
 

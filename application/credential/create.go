@@ -10,6 +10,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/extid"
 )
 
 // MaxCardsPerUser is how many OTP cards that are not archived a user may hold.
@@ -72,6 +73,11 @@ func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, err
 	if cmd.StateName != "" {
 		if state, err = credential.ParseState(cmd.StateName); err != nil {
 			return Issued{}, err
+		}
+	}
+	if cmd.ExtID != "" {
+		if err := extid.Validate(cmd.ExtID); err != nil {
+			return Issued{}, fmt.Errorf("credential extId: %w", err)
 		}
 	}
 	policy, err := uc.policies.PolicyForUser(ctx, cmd.ClientExtID, cmd.UserExtID, cmd.PolicyExtID)

@@ -31,6 +31,7 @@ type Result[T any] struct {
 // Trim turns Limit+1 fetched items into a page: when the extra item is there, the page ends at
 // Limit and Next points at its last item.
 func Trim[T any](items []T, limit int, cursorOf func(T) Cursor) Result[T] {
+	limit = max(limit, 1)
 	if len(items) <= limit {
 		return Result[T]{Items: items}
 	}

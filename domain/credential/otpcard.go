@@ -37,6 +37,8 @@ type Snapshot struct {
 	Challenge int
 	// LockedUntil is when a temporary lock ends; zero unless tmp-locked.
 	LockedUntil time.Time
+	// ResumeState is the state a tmp-locked card returns to when its lock ends.
+	ResumeState State
 }
 
 // OTPCard is the OTP card credential aggregate.
@@ -82,7 +84,8 @@ func NewOTPCard(n NewCard, grid Grid, now time.Time) (*OTPCard, error) {
 // RestoreOTPCard rebuilds a stored card; adapters only.
 func RestoreOTPCard(s Snapshot) *OTPCard { return &OTPCard{s: s} }
 
-// Snapshot returns a copy of the card's state.
+// Snapshot returns a copy of the card's state. The secret's salt and verifiers are shared, not
+// copied: they are never modified in place.
 func (c *OTPCard) Snapshot() Snapshot {
 	s := c.s
 	s.Grid.uses = c.s.Grid.Uses()

@@ -157,7 +157,7 @@ func usedCard(t *testing.T, state credential.State) *credential.OTPCard {
 		SuccessfulLoginCount: 7, FailedLoginCount: 2, ModificationComment: "old comment",
 		Created: t0.Add(-48 * time.Hour), LastModified: t0.Add(-time.Hour), Version: 4,
 		Grid: credential.RestoreGrid(l, testSecret(l.Cells(), 1), uses), Challenge: 30,
-		LockedUntil: t0.Add(time.Minute),
+		LockedUntil: t0.Add(2 * time.Hour), // still locked when Replace runs at t0+1h
 	})
 }
 

@@ -40,6 +40,7 @@ const (
 	ReasonTemporarilyLocked = "temporarily-locked"
 	ReasonArchivedByAdmin   = "archived"
 	ReasonEnabledByAdmin    = "enabled"
+	ReasonLockExpired       = "lock-expired"
 )
 
 // creatableStates are the states a new card may start in.

@@ -1,0 +1,97 @@
+package credential_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+func newDelete(s *fakeStore) *app.DeleteOTPCard {
+	return app.NewDeleteOTPCard(s, clock(now), tracer, maxAuthAge)
+}
+
+func TestDeleteOTPCard(t *testing.T) {
+	tests := []struct {
+		name      string
+		caller    caller.Caller
+		state     credential.State
+		wantActor event.Actor
+		wantReq   string
+	}{
+		{"admin", admin(access.CredentialDelete), credential.StateActive, event.Actor{Subject: "alice", Mode: "admin"}, "req-1"},
+		{"admin, archived card", admin(access.CredentialDelete), credential.StateArchived, event.Actor{Subject: "alice", Mode: "admin"}, "req-1"},
+		{"admin inside the data room", adminIn("client-a"), credential.StateActive, event.Actor{Subject: "alice", Mode: "admin"}, "req-1"},
+		{"owner, fresh", self("user-a", time.Minute), credential.StateActive, event.Actor{Subject: "user-a", Mode: "self-admin"}, "req-2"},
+		{"owner, exactly at max age", self("user-a", maxAuthAge), credential.StateDisabled, event.Actor{Subject: "user-a", Mode: "self-admin"}, "req-2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			s.addCard(storedCard("card-1", "user-a", tt.state))
+			if err := newDelete(s).Do(context.Background(), tt.caller, card1); err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			if _, ok := s.card("card-1"); ok {
+				t.Errorf("card-1: got it still stored, want it gone")
+			}
+			events := s.recorded()
+			if len(events) != 1 {
+				t.Fatalf("events: got %d, want 1", len(events))
+			}
+			checkEvent(t, events[0], event.Event{Type: event.OTPCardDeleted, Time: now, Actor: tt.wantActor,
+				ClientExtID: "client-a", UserExtID: "user-a", CredentialExt: "card-1", PolicyExtID: "policy-a",
+				Version: 4, RequestID: tt.wantReq})
+			checkNoCells(t, events, nil)
+		})
+	}
+}
+
+func TestDeleteOTPCardRefusals(t *testing.T) {
+	tests := []struct {
+		name       string
+		caller     caller.Caller
+		key        app.CardKey
+		wantErr    error
+		wantReauth bool
+	}{
+		{"admin without CredentialDelete", admin(access.CredentialModify, access.CredentialView, access.CredentialChangeState),
+			card1, access.ErrPermissionDenied, false},
+		{"admin outside the data room", adminIn("client-b"), card1, access.ErrDataroomDenied, false},
+		{"admin with an empty data room", adminIn(), card1, access.ErrDataroomDenied, false},
+		{"owner, stale", self("user-a", maxAuthAge+time.Nanosecond), card1, nil, true},
+		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied, false},
+		{"another user naming itself in the path", self("user-b", 0),
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, credential.ErrNotFound, false},
+		{"unknown credential", admin(access.CredentialDelete),
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, credential.ErrNotFound, false},
+		{"credential under another client", admin(access.CredentialDelete),
+			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, credential.ErrNotFound, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			err := newDelete(s).Do(context.Background(), tt.caller, tt.key)
+			if tt.wantReauth {
+				var reauth *access.ReauthenticationRequiredError
+				if !errors.As(err, &reauth) || reauth.MaxAge != maxAuthAge {
+					t.Fatalf("got %v, want a *ReauthenticationRequiredError with MaxAge %v", err, maxAuthAge)
+				}
+			} else if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if _, ok := s.card("card-1"); !ok {
+				t.Errorf("card-1: got it deleted, want it kept")
+			}
+			if got := s.recorded(); len(got) != 0 {
+				t.Errorf("events: got %+v, want none", got)
+			}
+		})
+	}
+}

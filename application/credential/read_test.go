@@ -1,0 +1,110 @@
+package credential_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+)
+
+func newRead(s *fakeStore) *app.ReadOTPCards { return app.NewReadOTPCards(s, clock(now), tracer) }
+
+func TestGetOTPCard(t *testing.T) {
+	tests := []struct {
+		name       string
+		caller     caller.Caller
+		key        app.CardKey
+		wantErr    error
+		wantCalled bool
+	}{
+		{"admin", admin(access.CredentialView), card1, nil, true},
+		{"admin inside the data room", adminIn("client-a"), card1, nil, true},
+		{"owner, old authentication is enough", self("user-a", 24*time.Hour), card1, nil, true},
+		{"admin without CredentialView", admin(access.CredentialModify, access.UserView), card1, access.ErrPermissionDenied, false},
+		{"admin outside the data room", adminIn("client-b"), card1, access.ErrDataroomDenied, false},
+		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied, false},
+		{"unknown credential", admin(access.CredentialView),
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, credential.ErrNotFound, true},
+		{"credential of another user", admin(access.CredentialView),
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, credential.ErrNotFound, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			card, err := newRead(s).GetOTPCard(context.Background(), tt.caller, tt.key)
+			if got := s.called("Get") > 0; got != tt.wantCalled {
+				t.Errorf("store consulted: got %v, want %v", got, tt.wantCalled)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || card != nil {
+					t.Fatalf("got %v, %v; want nil, an error wrapping %v", card, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			if card.ExtID() != "card-1" || card.Version() != 4 {
+				t.Errorf("got %q v%d, want card-1 v4", card.ExtID(), card.Version())
+			}
+			if otp := card.OTP(nil); !strings.Contains(otp, strings.Repeat("*", 168*4)) || !strings.HasSuffix(otp, "|031") {
+				t.Errorf("OTP: got %q, want a masked card with challenge 031", otp)
+			}
+		})
+	}
+}
+
+func TestListOTPCards(t *testing.T) {
+	s := newStore(t)
+	second := storedCard("card-2", "user-a", credential.StateArchived)
+	second.Created = t0.Add(-time.Hour)
+	s.addCard(second)
+	s.addCard(storedCard("card-b", "user-b", credential.StateActive))
+	uc := newRead(s)
+
+	res, err := uc.ListOTPCards(context.Background(), self("user-a", time.Hour), "client-a", "user-a", listing.Page{Limit: 1})
+	if err != nil {
+		t.Fatalf("first page: got error %v, want nil", err)
+	}
+	if len(res.Items) != 1 || res.Items[0].ExtID() != "card-1" || res.Next == nil {
+		t.Fatalf("first page: got %d items, next %v; want card-1 and a cursor", len(res.Items), res.Next)
+	}
+	res, err = uc.ListOTPCards(context.Background(), admin(access.CredentialView), "client-a", "user-a",
+		listing.Page{Limit: 1, After: res.Next})
+	if err != nil {
+		t.Fatalf("second page: got error %v, want nil", err)
+	}
+	if len(res.Items) != 1 || res.Items[0].ExtID() != "card-2" || res.Next != nil {
+		t.Fatalf("second page: got %d items, next %v; want card-2 and no cursor", len(res.Items), res.Next)
+	}
+}
+
+func TestListOTPCardsRefusals(t *testing.T) {
+	tests := []struct {
+		name         string
+		caller       caller.Caller
+		client, user string
+		wantErr      error
+	}{
+		{"admin without CredentialView", admin(access.UserView), "client-a", "user-a", access.ErrPermissionDenied},
+		{"admin outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied},
+		{"another user", self("user-b", 0), "client-a", "user-a", access.ErrPermissionDenied},
+		{"unknown user", admin(access.CredentialView), "client-a", "nobody", credential.ErrNotFound},
+		{"user of another client", admin(access.CredentialView), "client-b", "user-a", credential.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := newRead(newStore(t)).ListOTPCards(context.Background(), tt.caller, tt.client, tt.user, listing.Page{Limit: 10})
+			if !errors.Is(err, tt.wantErr) || len(res.Items) != 0 {
+				t.Fatalf("got %d items, %v; want none, an error wrapping %v", len(res.Items), err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,196 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+func newClients(s *fakeClientStore) *app.Clients { return app.NewClients(s, clock, tracer) }
+
+func TestCreateClient(t *testing.T) {
+	for _, c := range []caller.Caller{admin(access.ClientCreate), adminIn("other")} {
+		s := newClientStore()
+		got, err := newClients(s).CreateClient(context.Background(), c,
+			directory.Client{ExtID: "acme", Name: "Acme", DisplayName: map[string]string{"EN": "Acme Ltd"}})
+		if err != nil {
+			t.Fatalf("got error %v, want nil", err)
+		}
+		if got.ExtID != "acme" || got.Name != "Acme" || got.Version != 1 || !got.Created.Equal(now) || !got.LastModified.Equal(now) {
+			t.Errorf("got %+v, want acme at version 1 created %v", got, now)
+		}
+		if stored := s.clients["acme"]; !reflect.DeepEqual(stored, got) {
+			t.Errorf("stored: got %+v, want %+v", stored, got)
+		}
+		if len(s.policies) != 1 {
+			t.Fatalf("policies: got %d, want 1", len(s.policies))
+		}
+		p := s.policies[0]
+		if p.ClientExtID != "acme" || !p.Default || p.Version != 1 || p.Parameters != credential.DefaultParameters() || p.ExtID == "" {
+			t.Errorf("default policy: got %+v, want a default policy of acme with the default parameters", p)
+		}
+		actor := event.Actor{Subject: "alice", Mode: "admin"}
+		want := []event.Event{
+			{Type: event.ClientCreated, Time: now, Actor: actor, ClientExtID: "acme", Version: 1, RequestID: "req-1"},
+			{Type: event.PolicyCreated, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
+		}
+		if !reflect.DeepEqual(s.events, want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		}
+	}
+}
+
+func TestCreateClientGeneratesExtID(t *testing.T) {
+	s := newClientStore()
+	got, err := newClients(s).CreateClient(context.Background(), admin(access.ClientCreate), directory.Client{Name: "Acme"})
+	if err != nil {
+		t.Fatalf("got error %v, want nil", err)
+	}
+	if len(got.ExtID) != 36 || s.policies[0].ClientExtID != got.ExtID {
+		t.Errorf("got extId %q and policy of %q, want a generated UUID shared by both", got.ExtID, s.policies[0].ClientExtID)
+	}
+}
+
+func TestCreateClientRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		caller  caller.Caller
+		in      directory.Client
+		wantErr error
+	}{
+		{"without ClientCreate", admin(access.ClientView, access.ClientModify, access.ClientDelete),
+			directory.Client{Name: "New"}, access.ErrPermissionDenied},
+		{"ClientRoot", caller.Caller{Principal: access.NewAdmin("alice", []string{"ClientRoot"}, nil, nil)},
+			directory.Client{Name: "New"}, access.ErrPermissionDenied},
+		{"self-admin", self("user-a"), directory.Client{Name: "New"}, access.ErrPermissionDenied},
+		{"no name", admin(access.ClientCreate), directory.Client{}, directory.ErrInvalid},
+		{"bad extId", admin(access.ClientCreate), directory.Client{ExtID: "a/b", Name: "New"}, directory.ErrInvalid},
+		{"bad display name language", admin(access.ClientCreate),
+			directory.Client{Name: "New", DisplayName: map[string]string{"english": "x"}}, directory.ErrInvalid},
+		{"duplicate name", admin(access.ClientCreate), directory.Client{Name: "Taken"}, directory.ErrDuplicate},
+		{"duplicate extId", admin(access.ClientCreate), directory.Client{ExtID: "taken", Name: "New"}, directory.ErrDuplicate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newClientStore(directory.Client{ExtID: "taken", Name: "Taken"})
+			_, err := newClients(s).CreateClient(context.Background(), tt.caller, tt.in)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if len(s.clients) != 1 || len(s.policies) != 0 || len(s.events) != 0 {
+				t.Errorf("got %d clients, %d policies, %d events; want 1, 0, 0", len(s.clients), len(s.policies), len(s.events))
+			}
+		})
+	}
+}
+
+func TestGetClient(t *testing.T) {
+	acme := directory.Client{ExtID: "acme", Name: "Acme", Version: 3}
+	tests := []struct {
+		name      string
+		caller    caller.Caller
+		extID     string
+		wantErr   error
+		wantStore bool
+	}{
+		{"admin", admin(access.ClientView), "acme", nil, true},
+		{"inside the data room", adminIn("acme"), "acme", nil, true},
+		{"without ClientView", admin(access.ClientModify, access.UserView), "acme", access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("other"), "acme", access.ErrDataroomDenied, false},
+		{"empty data room", adminIn(), "acme", access.ErrDataroomDenied, false},
+		{"self-admin", self("user-a"), "acme", access.ErrPermissionDenied, false},
+		{"unknown client", admin(access.ClientView), "nope", directory.ErrNotFound, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newClientStore(acme)
+			got, err := newClients(s).GetClient(context.Background(), tt.caller, tt.extID)
+			if called := s.calls["Get"] > 0; called != tt.wantStore {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, acme) {
+				t.Fatalf("got %+v, %v; want %+v, nil", got, err, acme)
+			}
+		})
+	}
+}
+
+func TestListClients(t *testing.T) {
+	clients := []directory.Client{
+		{ExtID: "a", Name: "A", Created: now.Add(-3 * time.Hour)},
+		{ExtID: "b", Name: "B", Created: now.Add(-2 * time.Hour)},
+		{ExtID: "c", Name: "C", Created: now.Add(-time.Hour)},
+	}
+	tests := []struct {
+		name     string
+		caller   caller.Caller
+		wantOnly []string // nil: every client
+		want     []string
+	}{
+		{"no data room", admin(access.ClientView), nil, []string{"a", "b", "c"}},
+		{"data room", adminIn("c", "a", "zz"), []string{"c", "a", "zz"}, []string{"a", "c"}},
+		{"empty data room", adminIn(), []string{}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newClientStore(clients...)
+			res, err := newClients(s).ListClients(context.Background(), tt.caller, listing.Page{Limit: 10})
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			if (s.lastOnly == nil) != (tt.wantOnly == nil) || !slices.Equal(s.lastOnly, tt.wantOnly) {
+				t.Errorf("store filter: got %#v, want %#v", s.lastOnly, tt.wantOnly)
+			}
+			var got []string
+			for _, c := range res.Items {
+				got = append(got, c.ExtID)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("items: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestListClientsPages(t *testing.T) {
+	s := newClientStore(directory.Client{ExtID: "a", Created: now.Add(-2 * time.Hour)}, directory.Client{ExtID: "b", Created: now.Add(-time.Hour)})
+	uc := newClients(s)
+	first, err := uc.ListClients(context.Background(), admin(access.ClientView), listing.Page{Limit: 1})
+	if err != nil || len(first.Items) != 1 || first.Items[0].ExtID != "a" || first.Next == nil {
+		t.Fatalf("first page: got %+v, %v; want [a] and a cursor", first, err)
+	}
+	second, err := uc.ListClients(context.Background(), admin(access.ClientView), listing.Page{Limit: 1, After: first.Next})
+	if err != nil || len(second.Items) != 1 || second.Items[0].ExtID != "b" || second.Next != nil {
+		t.Fatalf("second page: got %+v, %v; want [b] and no cursor", second, err)
+	}
+}
+
+func TestListClientsRefusals(t *testing.T) {
+	for _, c := range []caller.Caller{admin(access.UserView), self("user-a")} {
+		s := newClientStore(directory.Client{ExtID: "a"})
+		_, err := newClients(s).ListClients(context.Background(), c, listing.Page{Limit: 10})
+		if !errors.Is(err, access.ErrPermissionDenied) {
+			t.Errorf("%s: got %v, want an error wrapping ErrPermissionDenied", c.Principal.Mode(), err)
+		}
+		if s.calls["List"] != 0 {
+			t.Errorf("%s: store List called %d times, want 0", c.Principal.Mode(), s.calls["List"])
+		}
+	}
+}

@@ -1,0 +1,170 @@
+package directory_test
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+var (
+	_ app.ClientStore = (*fakeClientStore)(nil)
+	_ app.UserStore   = (*fakeUserStore)(nil)
+)
+
+var (
+	now    = time.Date(2026, 11, 26, 21, 30, 0, 0, time.UTC)
+	tracer = noop.NewTracerProvider().Tracer("")
+)
+
+func clock() time.Time { return now }
+
+// fakeClientStore keeps clients and their default policies in memory.
+type fakeClientStore struct {
+	mu       sync.Mutex
+	clients  map[string]directory.Client
+	policies []credential.Policy
+	events   []event.Event
+	calls    map[string]int
+	// lastOnly is the only argument of the last List call.
+	lastOnly []string
+}
+
+func newClientStore(clients ...directory.Client) *fakeClientStore {
+	s := &fakeClientStore{clients: map[string]directory.Client{}, calls: map[string]int{}}
+	for _, c := range clients {
+		s.clients[c.ExtID] = c
+	}
+	return s
+}
+
+func (s *fakeClientStore) Create(_ context.Context, c directory.Client, p credential.Policy, events []event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Create"]++
+	for _, old := range s.clients {
+		if old.ExtID == c.ExtID || old.Name == c.Name {
+			return directory.ErrDuplicate
+		}
+	}
+	s.clients[c.ExtID] = c
+	s.policies = append(s.policies, p)
+	s.events = append(s.events, events...)
+	return nil
+}
+
+func (s *fakeClientStore) Get(_ context.Context, extID string) (directory.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Get"]++
+	c, ok := s.clients[extID]
+	if !ok {
+		return directory.Client{}, &directory.NotFoundError{Kind: "client", ExtID: extID}
+	}
+	return c, nil
+}
+
+func (s *fakeClientStore) List(_ context.Context, only []string, page listing.Page) (listing.Result[directory.Client], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["List"]++
+	s.lastOnly = only
+	var items []directory.Client
+	for _, c := range s.clients {
+		if only == nil || slices.Contains(only, c.ExtID) {
+			items = append(items, c)
+		}
+	}
+	slices.SortFunc(items, func(a, b directory.Client) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
+	})
+	if page.After != nil {
+		i := slices.IndexFunc(items, func(c directory.Client) bool { return c.ExtID == page.After.ExtID })
+		items = items[i+1:]
+	}
+	return listing.Trim(items[:min(len(items), page.Limit+1)], page.Limit, func(c directory.Client) listing.Cursor {
+		return listing.Cursor{Created: c.Created, ExtID: c.ExtID}
+	}), nil
+}
+
+// fakeUserStore keeps users of known clients in memory.
+type fakeUserStore struct {
+	mu      sync.Mutex
+	clients map[string]bool
+	users   map[[2]string]directory.User // by client and user extId
+	events  []event.Event
+	calls   map[string]int
+}
+
+func newUserStore(clients ...string) *fakeUserStore {
+	s := &fakeUserStore{clients: map[string]bool{}, users: map[[2]string]directory.User{}, calls: map[string]int{}}
+	for _, c := range clients {
+		s.clients[c] = true
+	}
+	return s
+}
+
+func (s *fakeUserStore) Create(_ context.Context, u directory.User, events []event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Create"]++
+	if !s.clients[u.ClientExtID] {
+		return &directory.NotFoundError{Kind: "client", ExtID: u.ClientExtID}
+	}
+	for _, old := range s.users {
+		if old.ExtID == u.ExtID || old.ClientExtID == u.ClientExtID && old.LoginID == u.LoginID {
+			return directory.ErrDuplicate
+		}
+	}
+	s.users[[2]string{u.ClientExtID, u.ExtID}] = u
+	s.events = append(s.events, events...)
+	return nil
+}
+
+func (s *fakeUserStore) Get(_ context.Context, clientExtID, userExtID string) (directory.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Get"]++
+	u, ok := s.users[[2]string{clientExtID, userExtID}]
+	if !ok {
+		return directory.User{}, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	return u, nil
+}
+
+func withPrefix(rights []access.Right) []string {
+	out := make([]string, len(rights))
+	for i, r := range rights {
+		out[i] = access.RightPrefix + string(r)
+	}
+	return out
+}
+
+// admin is alice with exactly these rights and no data room.
+func admin(rights ...access.Right) caller.Caller {
+	return caller.Caller{Principal: access.NewAdmin("alice", nil, withPrefix(rights), nil), RequestID: "req-1"}
+}
+
+// adminIn is a Root admin restricted to the data room clients (none when empty).
+func adminIn(clients ...string) caller.Caller {
+	if clients == nil {
+		clients = []string{}
+	}
+	return caller.Caller{Principal: access.NewAdmin("alice", []string{"Root"}, nil, clients), RequestID: "req-1"}
+}
+
+// self is a self-admin user who authenticated a minute ago.
+func self(user string) caller.Caller {
+	return caller.Caller{Principal: access.NewSelfAdmin(user, now.Add(-time.Minute)), RequestID: "req-2"}
+}

@@ -1,0 +1,120 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+func newUsers(s *fakeUserStore) *app.Users { return app.NewUsers(s, clock, tracer) }
+
+func TestCreateUser(t *testing.T) {
+	for _, c := range []caller.Caller{admin(access.UserCreate), adminIn("client-a")} {
+		s := newUserStore("client-a")
+		got, err := newUsers(s).CreateUser(context.Background(), c,
+			directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", Gender: "other"})
+		if err != nil {
+			t.Fatalf("got error %v, want nil", err)
+		}
+		if got.ExtID != "user-a" || got.State != directory.UserActive || got.Version != 1 || !got.Created.Equal(now) {
+			t.Errorf("got %+v, want user-a, active, version 1, created %v", got, now)
+		}
+		if stored := s.users[[2]string{"client-a", "user-a"}]; !reflect.DeepEqual(stored, got) {
+			t.Errorf("stored: got %+v, want %+v", stored, got)
+		}
+		want := []event.Event{{Type: event.UserCreated, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
+			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"}}
+		if !reflect.DeepEqual(s.events, want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		}
+	}
+}
+
+func TestCreateUserRefusals(t *testing.T) {
+	tests := []struct {
+		name    string
+		caller  caller.Caller
+		in      directory.User
+		wantErr error
+	}{
+		{"without UserCreate", admin(access.UserView, access.UserModify), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
+		{"self-admin", self("user-a"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
+		{"outside the data room", adminIn("client-b"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrDataroomDenied},
+		{"no loginId", admin(access.UserCreate), directory.User{ClientExtID: "client-a"}, directory.ErrInvalid},
+		{"bad mobile", admin(access.UserCreate), directory.User{ClientExtID: "client-a", LoginID: "new",
+			Contacts: directory.Contacts{Mobile: "079 123 45 67"}}, directory.ErrInvalid},
+		{"unknown client", admin(access.UserCreate), directory.User{ClientExtID: "nope", LoginID: "new"}, directory.ErrNotFound},
+		{"duplicate loginId", admin(access.UserCreate), directory.User{ClientExtID: "client-a", LoginID: "taken"}, directory.ErrDuplicate},
+		{"duplicate extId", admin(access.UserCreate), directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "new"}, directory.ErrDuplicate},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newUserStore("client-a", "client-b")
+			s.users[[2]string{"client-a", "user-a"}] = directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"}
+			_, err := newUsers(s).CreateUser(context.Background(), tt.caller, tt.in)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if len(s.users) != 1 || len(s.events) != 0 {
+				t.Errorf("got %d users and %d events, want 1 and 0", len(s.users), len(s.events))
+			}
+		})
+	}
+}
+
+func TestCreateUserSameLoginIDInAnotherClient(t *testing.T) {
+	s := newUserStore("client-a", "client-b")
+	s.users[[2]string{"client-a", "user-a"}] = directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe"}
+	if _, err := newUsers(s).CreateUser(context.Background(), admin(access.UserCreate),
+		directory.User{ClientExtID: "client-b", LoginID: "jdoe"}); err != nil {
+		t.Fatalf("got %v, want nil", err)
+	}
+}
+
+func TestGetUser(t *testing.T) {
+	jane := directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", State: directory.UserActive, Version: 2}
+	tests := []struct {
+		name         string
+		caller       caller.Caller
+		client, user string
+		wantErr      error
+		wantStore    bool
+	}{
+		{"admin", admin(access.UserView), "client-a", "user-a", nil, true},
+		{"inside the data room", adminIn("client-a"), "client-a", "user-a", nil, true},
+		{"the user itself", self("user-a"), "client-a", "user-a", nil, true},
+		{"without UserView", admin(access.CredentialView, access.ClientView), "client-a", "user-a", access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied, false},
+		{"another user", self("user-b"), "client-a", "user-a", access.ErrPermissionDenied, false},
+		{"another user that does not exist", self("user-b"), "client-a", "nobody", access.ErrPermissionDenied, false},
+		{"unknown user", admin(access.UserView), "client-a", "nobody", directory.ErrNotFound, true},
+		{"user under another client", admin(access.UserView), "client-b", "user-a", directory.ErrNotFound, true},
+		{"self under another client", self("user-a"), "client-b", "user-a", directory.ErrNotFound, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newUserStore("client-a", "client-b")
+			s.users[[2]string{"client-a", "user-a"}] = jane
+			got, err := newUsers(s).GetUser(context.Background(), tt.caller, tt.client, tt.user)
+			if called := s.calls["Get"] > 0; called != tt.wantStore {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, jane) {
+				t.Fatalf("got %+v, %v; want %+v, nil", got, err, jane)
+			}
+		})
+	}
+}

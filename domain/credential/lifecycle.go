@@ -1,0 +1,80 @@
+package credential
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf8"
+)
+
+// transition is one allowed admin state change.
+type transition struct {
+	from, to State
+	reason   string
+}
+
+// adminTransitions is the transition table of API.md section 4 (PATCH). Any state except
+// archived may also go to archived.
+var adminTransitions = []transition{
+	{StateInitial, StateDisabled, ReasonChangedByAdmin},
+	{StateActive, StateDisabled, ReasonChangedByAdmin},
+	{StateTmpLocked, StateDisabled, ReasonChangedByAdmin},
+	{StateFailLocked, StateDisabled, ReasonChangedByAdmin},
+	{StateDisabled, StateActive, ReasonEnabledByAdmin},
+	{StateTmpLocked, StateActive, ReasonUnlock},
+	{StateFailLocked, StateActive, ReasonUnlock},
+}
+
+// ChangeState applies an admin state change from the transition table at time now. Unlocking
+// resets the failure count. It returns ErrArchived for an archived card and
+// ErrForbiddenTransition for a change outside the table; nothing changes then.
+func (c *OTPCard) ChangeState(to State, comment string, now time.Time) error {
+	c.expireLock(now)
+	if c.s.State == StateArchived {
+		return fmt.Errorf("change state of %s: %w", c.s.ExtID, ErrArchived)
+	}
+	if utf8.RuneCountInString(comment) > MaxCommentLength {
+		return fmt.Errorf("%w: modificationComment is longer than %d characters", ErrInvalid, MaxCommentLength)
+	}
+	reason := ""
+	if to == StateArchived {
+		reason = ReasonArchivedByAdmin
+	}
+	for _, t := range adminTransitions {
+		if t.from == c.s.State && t.to == to {
+			reason = t.reason
+		}
+	}
+	if reason == "" {
+		return fmt.Errorf("%w: %s -> %s", ErrForbiddenTransition, c.s.State, to)
+	}
+	if reason == ReasonUnlock {
+		c.s.FailedLoginCount = 0
+	}
+	c.s.State, c.s.StateChangeReason, c.s.StateChangeDetail = to, reason, ""
+	c.s.LockedUntil, c.s.ResumeState = time.Time{}, ""
+	c.s.Challenge = NoChallenge
+	c.s.ModificationComment = comment
+	c.touch(now)
+	return nil
+}
+
+// touch records a change at time now.
+func (c *OTPCard) touch(now time.Time) {
+	c.s.LastModified = now
+	c.s.Version++
+}
+
+// expireLock ends a temporary lock whose time is up; it reports whether it did. The failure
+// count stays (API.md section 6).
+func (c *OTPCard) expireLock(now time.Time) bool {
+	if c.s.State != StateTmpLocked || now.Before(c.s.LockedUntil) {
+		return false
+	}
+	resume := c.s.ResumeState
+	if resume == "" {
+		resume = StateActive
+	}
+	c.s.State, c.s.StateChangeReason = resume, ReasonLockExpired
+	c.s.LockedUntil, c.s.ResumeState = time.Time{}, ""
+	return true
+}
