@@ -45,6 +45,9 @@ func decodeBody(c *gin.Context, dst any) error {
 	if len(trimmed) == 0 {
 		return fmt.Errorf("%w: a JSON body is required", errInvalidData)
 	}
+	if bytes.Contains(trimmed, []byte(`\u0000`)) {
+		return fmt.Errorf("%w: strings must not contain NUL characters", errInvalidData)
+	}
 	if trimmed[0] != '{' {
 		return fmt.Errorf("%w: the body must be a JSON object", errInvalidData)
 	}

@@ -90,7 +90,7 @@ func (s *server) writeError(c *gin.Context, err error) {
 			`Bearer error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age=%d`,
 			int(reauth.MaxAge.Seconds())))
 	case s.unavailable != nil && s.unavailable(err):
-		err = errUnavailable
+		err = fmt.Errorf("%w: %w", errUnavailable, err)
 		status, code = http.StatusServiceUnavailable, "errors.serviceUnavailable"
 	default:
 		for _, p := range problems {
@@ -114,6 +114,7 @@ func (s *server) writeError(c *gin.Context, err error) {
 	case http.StatusServiceUnavailable:
 		c.Header("Retry-After", "5")
 		detail = "the service cannot reach its database; try again shortly"
+		code = "errors.serviceUnavailable"
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "status", status, "error", err.Error())
 	case http.StatusInternalServerError:
 		detail = "an internal error occurred"

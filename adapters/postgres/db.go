@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -80,14 +81,25 @@ func translate(err error) error {
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
+		if unavailableCode(pgErr.Code) {
+			return fmt.Errorf("%w: postgres error %s", ErrUnavailable, pgErr.Code)
+		}
 		return fmt.Errorf("postgres error %s", pgErr.Code)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
 	}
 	var connErr *pgconn.ConnectError
 	if errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone) || pgconn.Timeout(err) {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
+}
+
+// unavailableCode tells the SQLSTATEs that mean "try again later": class 08 connection
+// exceptions, 53300 too_many_connections, 57P01 admin_shutdown, 57P02 crash_shutdown and 57P03
+// cannot_connect_now.
+func unavailableCode(code string) bool {
+	switch code {
+	case "53300", "57P01", "57P02", "57P03":
+		return true
+	}
+	return strings.HasPrefix(code, "08")
 }

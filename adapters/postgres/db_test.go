@@ -46,10 +46,6 @@ func TestOpenUnreachableIsUnavailable(t *testing.T) {
 // free connection slot: 53300 too_many_connections), the error must still match ErrUnavailable
 // so that the API answers 503 with Retry-After instead of 500.
 func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
-	t.Skip("BUG: db.go translate turns every *pgconn.PgError into a plain \"postgres error <code>\" " +
-		"before checking for connection failures, so 57P01/57P03/53300 (and a PgError inside a " +
-		"*pgconn.ConnectError) never match ErrUnavailable; see the report")
-
 	t.Run("backend terminated inside a transaction", func(t *testing.T) {
 		w, card := aliceCard(t)
 		err := w.cards.Update(t.Context(), keyOf(card), func(*credential.OTPCard) ([]event.Event, error) {
@@ -94,9 +90,6 @@ func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
 // or behind a partition that drops packets) is unreachable too; Open gives up after
 // connect_timeout and must say ErrUnavailable.
 func TestOpenSilentServerIsUnavailable(t *testing.T) {
-	t.Skip("BUG: db.go translate returns context.DeadlineExceeded unchanged before it looks for " +
-		"*pgconn.ConnectError, so a connect that times out never matches ErrUnavailable; see the report")
-
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

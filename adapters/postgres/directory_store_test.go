@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -240,5 +241,52 @@ func TestClientStoreListOnly(t *testing.T) {
 				t.Errorf("list only %v: got %v, want %v", tt.only, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestClientStoreConcurrentSameName: eight instances create a client of the same name at once;
+// the unique constraint lets one win and the others get ErrDuplicate, with no orphan rows.
+func TestClientStoreConcurrentSameName(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewClientStore(db)
+	const racers = 8
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		errs  = make([]error, racers)
+	)
+	for i := range racers {
+		c, err := directory.NewClient(directory.Client{ExtID: fmt.Sprintf("racer-%d", i), Name: "Same"}, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := credential.NewDefaultPolicy(c.ExtID, base)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			errs[i] = store.Create(t.Context(), c, p, clientEvents(c, p))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won, dup := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case errors.Is(err, directory.ErrDuplicate):
+			dup++
+		default:
+			t.Errorf("create %d: got %v, want nil or ErrDuplicate", i, err)
+		}
+	}
+	if won != 1 || dup != racers-1 {
+		t.Errorf("outcomes: got %d created and %d ErrDuplicate, want 1 and %d", won, dup, racers-1)
+	}
+	for table, want := range map[string]int{"clients": 1, "policies": 1, "events": 2} {
+		if n := count(t, db, "SELECT count(*) FROM ?", bun.Ident(table)); n != want {
+			t.Errorf("%s rows: got %d, want %d", table, n, want)
+		}
 	}
 }

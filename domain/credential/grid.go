@@ -29,6 +29,11 @@ func NewGrid(l Layout, s Secret) (Grid, error) {
 		return Grid{}, fmt.Errorf("%w: grid needs %d verifiers, a %d-byte salt and a scheme",
 			ErrInvalid, l.Cells(), SaltLength)
 	}
+	for _, v := range s.Verifiers {
+		if len(v) == 0 || len(v) != len(s.Verifiers[0]) {
+			return Grid{}, fmt.Errorf("%w: verifiers must all have the same length", ErrInvalid)
+		}
+	}
 	return Grid{layout: l, secret: s, uses: make([]int, l.Cells())}, nil
 }
 
