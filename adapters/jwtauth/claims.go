@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // tokenClaims is the claim set of admin and self-admin tokens. The registered claims are checked
@@ -26,6 +29,9 @@ type tokenClaims struct {
 func (c *tokenClaims) check(now time.Time, leeway time.Duration) error {
 	if c.Subject == "" {
 		return errors.New("sub missing")
+	}
+	if len(c.Subject) > 255 || strings.ContainsFunc(c.Subject, unicode.IsControl) || !utf8.ValidString(c.Subject) {
+		return errors.New("sub is not a printable name of at most 255 bytes")
 	}
 	if c.AuthTime != nil && c.AuthTime.After(now.Add(leeway)) {
 		return errors.New("auth_time in the future")

@@ -75,9 +75,12 @@ func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, err
 			return Issued{}, err
 		}
 	}
-	if cmd.ExtID != "" {
-		if err := extid.Validate(cmd.ExtID); err != nil {
-			return Issued{}, fmt.Errorf("credential extId: %w", err)
+	for name, id := range map[string]string{"extId": cmd.ExtID, "policyExtId": cmd.PolicyExtID} {
+		if id == "" {
+			continue
+		}
+		if err := extid.Validate(id); err != nil {
+			return Issued{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	policy, err := uc.policies.PolicyForUser(ctx, cmd.ClientExtID, cmd.UserExtID, cmd.PolicyExtID)

@@ -59,6 +59,9 @@ func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, e
 	if err != nil {
 		return Issued{}, err
 	}
+	if err := credential.ValidateComment(cmd.Comment); err != nil {
+		return Issued{}, err
+	}
 	policy, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
 	if err != nil {
 		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)

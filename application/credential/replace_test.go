@@ -118,7 +118,7 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 		{"owner, archived", self("user-a", 0), card1, v(4), "", func(s *fakeStore) {
 			s.addCard(storedCard("card-1", "user-a", credential.StateArchived))
 		}, credential.ErrArchived, false, 1},
-		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, credential.ErrInvalid, false, 1},
+		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, credential.ErrInvalid, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

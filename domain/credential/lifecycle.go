@@ -3,7 +3,6 @@ package credential
 import (
 	"fmt"
 	"time"
-	"unicode/utf8"
 )
 
 // transition is one allowed admin state change.
@@ -32,8 +31,8 @@ func (c *OTPCard) ChangeState(to State, comment string, now time.Time) error {
 	if c.s.State == StateArchived {
 		return fmt.Errorf("change state of %s: %w", c.s.ExtID, ErrArchived)
 	}
-	if utf8.RuneCountInString(comment) > MaxCommentLength {
-		return fmt.Errorf("%w: modificationComment is longer than %d characters", ErrInvalid, MaxCommentLength)
+	if err := ValidateComment(comment); err != nil {
+		return err
 	}
 	reason := ""
 	if to == StateArchived {

@@ -120,8 +120,8 @@ func (c *OTPCard) Replace(grid Grid, comment string, now time.Time) error {
 	if c.s.State == StateArchived {
 		return fmt.Errorf("replace %s: %w", c.s.ExtID, ErrArchived)
 	}
-	if utf8.RuneCountInString(comment) > MaxCommentLength {
-		return fmt.Errorf("%w: modificationComment is longer than %d characters", ErrInvalid, MaxCommentLength)
+	if err := ValidateComment(comment); err != nil {
+		return err
 	}
 	c.s.Grid = grid
 	c.s.Challenge = NoChallenge
@@ -137,4 +137,12 @@ func (c *OTPCard) RemainingChallenges() int { return c.s.Grid.Unused() }
 // OTP renders the otp member, with the cells in clear when clear is the card's fresh cells.
 func (c *OTPCard) OTP(clear []string) string {
 	return c.s.Grid.OTP(clear, c.s.Challenge).String()
+}
+
+// ValidateComment checks a modificationComment: at most MaxCommentLength characters.
+func ValidateComment(comment string) error {
+	if utf8.RuneCountInString(comment) > MaxCommentLength {
+		return fmt.Errorf("%w: modificationComment is longer than %d characters", ErrInvalid, MaxCommentLength)
+	}
+	return nil
 }
