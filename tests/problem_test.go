@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -113,18 +112,6 @@ type mcase struct {
 	check  func(t *testing.T, r response, f fixture)
 }
 
-// knownBugs maps the name of a row to the bug in non-test code it exposes (see knownBug).
-var knownBugs sync.Map
-
-// knownBug marks a row that fails because of a reported bug in non-test code: while the response
-// has another status than the row expects, the row is skipped with the reason instead of failing;
-// once the bug is fixed it runs as an ordinary row.
-func knownBug(reason string, c mcase) mcase {
-	c.name += " (known bug)"
-	knownBugs.Store(c.name, reason)
-	return c
-}
-
 // runMatrix runs each case as a subtest. With shared nil every case gets a fresh fixture named
 // prefix+index (so rate limits and earlier rows never interfere); otherwise they share it. For an
 // error row the fixture's card must be unchanged afterwards.
@@ -145,9 +132,6 @@ func runMatrix(t *testing.T, s *service, prefix string, shared *fixture, cases [
 				before = ss.cardSnapshot(t, f)
 			}
 			r := ss.do(req)
-			if bug, ok := knownBugs.Load(c.name); ok && r.status != c.status {
-				t.Skipf("BUG: %s (got status %d, want %d)", bug, r.status, c.status)
-			}
 			if c.code != "" {
 				expectProblem(t, r, c.status, c.code)
 				noSecrets(t, r, secretsOf(req, f)...)
