@@ -25,22 +25,28 @@ var httpModule = fx.Module("http",
 
 type handlerDeps struct {
 	fx.In
-	Verifier *jwtauth.Verifier
-	Clients  *appdirectory.Clients
-	Users    *appdirectory.Users
-	Create   *appcredential.CreateOTPCard
-	Read     *appcredential.ReadOTPCards
-	Replace  *appcredential.ReplaceOTPCard
-	Delete   *appcredential.DeleteOTPCard
-	DB       *Database
-	Tel      *telemetry.Telemetry
-	Logger   *slog.Logger
+	Verifier  *jwtauth.Verifier
+	Clients   *appdirectory.Clients
+	Users     *appdirectory.Users
+	Create    *appcredential.CreateOTPCard
+	Read      *appcredential.ReadOTPCards
+	Replace   *appcredential.ReplaceOTPCard
+	Delete    *appcredential.DeleteOTPCard
+	Challenge *appcredential.IssueChallenge
+	Login     *appcredential.Login
+	DB        *Database
+	Tel       *telemetry.Telemetry
+	Logger    *slog.Logger
+
+	ChangeState *appcredential.ChangeOTPCardState
 }
 
 func newHandler(d handlerDeps) http.Handler {
 	return httpapi.NewHandler(httpapi.Deps{
 		Auth: d.Verifier, Clients: d.Clients, Users: d.Users,
 		CreateCard: d.Create, ReadCards: d.Read, ReplaceCard: d.Replace, DeleteCard: d.Delete,
+		IssueChallenge: d.Challenge, Login: d.Login,
+		ChangeCardState: d.ChangeState,
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

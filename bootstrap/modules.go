@@ -95,28 +95,37 @@ type directoryUseCases struct {
 }
 
 func newDirectoryUseCases(db *Database, tracer trace.Tracer) directoryUseCases {
+	clients, users := postgres.NewClientStore(db.DB), postgres.NewUserStore(db.DB)
 	return directoryUseCases{
-		Clients: appdirectory.NewClients(postgres.NewClientStore(db.DB), clock, tracer),
-		Users:   appdirectory.NewUsers(postgres.NewUserStore(db.DB), clock, tracer),
+		Clients: appdirectory.NewClients(clients, clients, clock, tracer),
+		Users:   appdirectory.NewUsers(users, users, clock, tracer),
 	}
 }
 
 // credentialUseCases are the OTP card use cases.
 type credentialUseCases struct {
 	fx.Out
-	Create  *appcredential.CreateOTPCard
-	Read    *appcredential.ReadOTPCards
-	Replace *appcredential.ReplaceOTPCard
-	Delete  *appcredential.DeleteOTPCard
+	Create    *appcredential.CreateOTPCard
+	Read      *appcredential.ReadOTPCards
+	Replace   *appcredential.ReplaceOTPCard
+	Delete    *appcredential.DeleteOTPCard
+	Challenge *appcredential.IssueChallenge
+	Login     *appcredential.Login
+
+	ChangeState *appcredential.ChangeOTPCardState
 }
 
 func newCredentialUseCases(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) credentialUseCases {
 	cards := postgres.NewCardStore(db.DB)
 	return credentialUseCases{
-		Create:  appcredential.NewCreateOTPCard(cards, cards, hasher, clock, tracer),
-		Read:    appcredential.NewReadOTPCards(cards, clock, tracer),
-		Replace: appcredential.NewReplaceOTPCard(cards, cards, hasher, clock, tracer, cfg.SelfAdminMaxAuthAge),
-		Delete:  appcredential.NewDeleteOTPCard(cards, clock, tracer, cfg.SelfAdminMaxAuthAge),
+		Create:    appcredential.NewCreateOTPCard(cards, cards, hasher, clock, tracer),
+		Read:      appcredential.NewReadOTPCards(cards, clock, tracer),
+		Replace:   appcredential.NewReplaceOTPCard(cards, cards, hasher, clock, tracer, cfg.SelfAdminMaxAuthAge),
+		Delete:    appcredential.NewDeleteOTPCard(cards, clock, tracer, cfg.SelfAdminMaxAuthAge),
+		Challenge: appcredential.NewIssueChallenge(cards, clock, tracer),
+		Login:     appcredential.NewLogin(cards, hasher, clock, tracer),
+
+		ChangeState: appcredential.NewChangeOTPCardState(cards, clock, tracer),
 	}
 }
 

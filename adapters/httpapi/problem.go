@@ -72,6 +72,11 @@ var problems = []struct {
 	{credential.ErrArchived, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
 	{credential.ErrForbiddenTransition, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
 	{credential.ErrPolicyViolation, http.StatusUnprocessableEntity, "errors.policyViolation"},
+	{credential.ErrInUse, http.StatusUnprocessableEntity, "errors.undeletedDependencies"},
+	{directory.ErrHasDependents, http.StatusUnprocessableEntity, "errors.undeletedDependencies"},
+	{credential.ErrNoChallenge, http.StatusUnprocessableEntity, "errors.noChallenge"},
+	{credential.ErrNotUsable, http.StatusForbidden, "errors.credentialNotUsable"},
+	{credential.ErrLocked, http.StatusLocked, "errors.credentialLocked"},
 	{errUnavailable, http.StatusServiceUnavailable, "errors.serviceUnavailable"},
 }
 
@@ -139,10 +144,13 @@ func detailOf(err error) string {
 		dnf *directory.NotFoundError
 		pv  *credential.PolicyViolationError
 		inv *directory.InvalidFieldError
+		dvc *directory.VersionConflictError
 	)
 	switch {
 	case errors.As(err, &vc):
 		return vc.Error()
+	case errors.As(err, &dvc):
+		return dvc.Error()
 	case errors.As(err, &nf):
 		return nf.Error()
 	case errors.As(err, &dnf):

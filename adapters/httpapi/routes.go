@@ -39,16 +39,26 @@ func (s *server) routes(r *gin.Engine) {
 	core.POST("/clients", s.createClient)
 	core.GET("/clients", s.listClients)
 	core.GET("/clients/:clientExtId", s.getClient)
+	core.PATCH("/clients/:clientExtId", s.changeClient)
+	core.DELETE("/clients/:clientExtId", s.deleteClient)
+	core.GET("/clients/:clientExtId/users", s.listUsers)
 
 	core.POST("/:clientExtId/users", s.createUser)
 	core.GET("/:clientExtId/users/:userExtId", s.getUser)
+	core.PATCH("/:clientExtId/users/:userExtId", s.changeUser)
+	core.DELETE("/:clientExtId/users/:userExtId", s.deleteUser)
 
 	cards := core.Group("/:clientExtId/users/:userExtId/otp-credentials", noStore)
 	cards.POST("", s.createCard)
 	cards.GET("", s.listCards)
 	cards.GET("/:extId", s.getCard)
+	cards.PATCH("/:extId", s.patchCard)
 	cards.DELETE("/:extId", s.deleteCard)
 	cards.POST("/:extId/replace", s.replaceCard)
+
+	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore)
+	otp.POST("/challenge", s.issueChallenge)
+	otp.POST("/login", s.login)
 }
 
 func (s *server) healthz(c *gin.Context) {

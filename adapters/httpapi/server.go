@@ -36,6 +36,8 @@ type Deps struct {
 	ReadCards      *appcredential.ReadOTPCards
 	ReplaceCard    *appcredential.ReplaceOTPCard
 	DeleteCard     *appcredential.DeleteOTPCard
+	IssueChallenge *appcredential.IssueChallenge
+	Login          *appcredential.Login
 	Ready          func(ctx context.Context) error
 	Metrics        http.Handler
 	Unavailable    Unavailable
@@ -43,6 +45,9 @@ type Deps struct {
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	Propagator     propagation.TextMapPropagator
+
+	// ChangeCardState serves the admin PATCH of a credential.
+	ChangeCardState *appcredential.ChangeOTPCardState
 }
 
 type server struct {

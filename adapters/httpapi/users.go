@@ -101,27 +101,46 @@ func userOf(clientExtID string, f userFields) (directory.User, error) {
 		IsTechnicalUser: f.IsTechnicalUser, Sex: f.Sex, Gender: f.Gender, BirthDate: f.BirthDate,
 		Properties: f.Properties}
 	if f.Name != nil {
-		u.Name = directory.Name{Title: f.Name.Title, FirstName: f.Name.FirstName, FamilyName: f.Name.FamilyName}
+		u.Name = nameOf(*f.Name)
 	}
 	if f.Contacts != nil {
-		u.Contacts = directory.Contacts{Email: f.Contacts.Email, Mobile: f.Contacts.Mobile, Telephone: f.Contacts.Telephone}
+		u.Contacts = contactsOf(*f.Contacts)
 	}
-	if a := f.Address; a != nil {
-		u.Address = directory.Address{AddressLine1: a.AddressLine1, AddressLine2: a.AddressLine2,
-			PostalCode: a.PostalCode, City: a.City, Street: a.Street, HouseNumber: a.HouseNumber,
-			CountryCode: a.CountryCode, DwellingNumber: a.DwellingNumber,
-			PostOfficeBoxText: a.PostOfficeBoxText, PostOfficeBoxNumber: a.PostOfficeBoxNumber, Locality: a.Locality}
+	if f.Address != nil {
+		u.Address = addressOf(*f.Address)
 	}
 	if f.Validity != nil {
 		var err error
-		if u.Validity.From, err = parseOptionalTime("validity.from", f.Validity.From); err != nil {
-			return u, err
-		}
-		if u.Validity.To, err = parseOptionalTime("validity.to", f.Validity.To); err != nil {
+		if u.Validity, err = validityOf(*f.Validity); err != nil {
 			return u, err
 		}
 	}
 	return u, nil
+}
+
+func nameOf(n userNameJSON) directory.Name {
+	return directory.Name{Title: n.Title, FirstName: n.FirstName, FamilyName: n.FamilyName}
+}
+
+func contactsOf(c userContactsJSON) directory.Contacts {
+	return directory.Contacts{Email: c.Email, Mobile: c.Mobile, Telephone: c.Telephone}
+}
+
+func addressOf(a userAddressJSON) directory.Address {
+	return directory.Address{AddressLine1: a.AddressLine1, AddressLine2: a.AddressLine2,
+		PostalCode: a.PostalCode, City: a.City, Street: a.Street, HouseNumber: a.HouseNumber,
+		CountryCode: a.CountryCode, DwellingNumber: a.DwellingNumber,
+		PostOfficeBoxText: a.PostOfficeBoxText, PostOfficeBoxNumber: a.PostOfficeBoxNumber, Locality: a.Locality}
+}
+
+func validityOf(v validityJSON) (directory.Validity, error) {
+	var out directory.Validity
+	var err error
+	if out.From, err = parseOptionalTime("validity.from", v.From); err != nil {
+		return out, err
+	}
+	out.To, err = parseOptionalTime("validity.to", v.To)
+	return out, err
 }
 
 func parseOptionalTime(field, v string) (*time.Time, error) {

@@ -99,6 +99,9 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCar
 		if err != nil {
 			return translate(err)
 		}
+		if err := sharePolicy(ctx, tx, row.ClientExtID, row.PolicyExtID); err != nil {
+			return err
+		}
 		n, err := tx.NewSelect().Model((*cardRow)(nil)).
 			Where("user_ext_id = ?", row.UserExtID).Where("state <> ?", string(credential.StateArchived)).
 			Count(ctx)

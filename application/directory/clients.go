@@ -14,16 +14,17 @@ import (
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-// Clients answers CreateClient, GetClient and ListClients.
+// Clients answers CreateClient, GetClient, ListClients, ChangeClient and DeleteClient.
 type Clients struct {
-	store  ClientStore
-	now    Clock
-	tracer trace.Tracer
+	store   ClientStore
+	changer ClientChanger
+	now     Clock
+	tracer  trace.Tracer
 }
 
 // NewClients builds the client use cases.
-func NewClients(store ClientStore, now Clock, tracer trace.Tracer) *Clients {
-	return &Clients{store: store, now: now, tracer: tracer}
+func NewClients(store ClientStore, changer ClientChanger, now Clock, tracer trace.Tracer) *Clients {
+	return &Clients{store: store, changer: changer, now: now, tracer: tracer}
 }
 
 // CreateClient creates a client with its default OTP card policy. Errors: access errors,

@@ -17,7 +17,7 @@ import (
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-func newClients(s *fakeClientStore) *app.Clients { return app.NewClients(s, clock, tracer) }
+func newClients(s *fakeClientStore) *app.Clients { return app.NewClients(s, s, clock, tracer) }
 
 func TestCreateClient(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.ClientCreate), adminIn("other")} {

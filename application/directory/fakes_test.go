@@ -19,8 +19,10 @@ import (
 )
 
 var (
-	_ app.ClientStore = (*fakeClientStore)(nil)
-	_ app.UserStore   = (*fakeUserStore)(nil)
+	_ app.ClientStore   = (*fakeClientStore)(nil)
+	_ app.ClientChanger = (*fakeClientStore)(nil)
+	_ app.UserStore     = (*fakeUserStore)(nil)
+	_ app.UserChanger   = (*fakeUserStore)(nil)
 )
 
 var (
@@ -39,10 +41,12 @@ type fakeClientStore struct {
 	calls    map[string]int
 	// lastOnly is the only argument of the last List call.
 	lastOnly []string
+	// users counts the users of each client, for Delete.
+	users map[string]int
 }
 
 func newClientStore(clients ...directory.Client) *fakeClientStore {
-	s := &fakeClientStore{clients: map[string]directory.Client{}, calls: map[string]int{}}
+	s := &fakeClientStore{clients: map[string]directory.Client{}, calls: map[string]int{}, users: map[string]int{}}
 	for _, c := range clients {
 		s.clients[c.ExtID] = c
 	}
@@ -98,17 +102,70 @@ func (s *fakeClientStore) List(_ context.Context, only []string, page listing.Pa
 	}), nil
 }
 
-// fakeUserStore keeps users of known clients in memory.
+// Update changes a client as the postgres store does: fn sees a copy, which is saved with the
+// events only when fn succeeds and the name stays unique.
+func (s *fakeClientStore) Update(_ context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Update"]++
+	c, ok := s.clients[extID]
+	if !ok {
+		return &directory.NotFoundError{Kind: "client", ExtID: extID}
+	}
+	events, err := fn(&c)
+	if err != nil {
+		return err
+	}
+	for _, old := range s.clients {
+		if old.ExtID != extID && old.Name == c.Name {
+			return directory.ErrDuplicate
+		}
+	}
+	s.clients[extID] = c
+	s.events = append(s.events, events...)
+	return nil
+}
+
+// Delete removes a client and its policies when fn succeeds.
+func (s *fakeClientStore) Delete(_ context.Context, extID string, fn func(app.ClientRemoval) ([]event.Event, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Delete"]++
+	c, ok := s.clients[extID]
+	if !ok {
+		return &directory.NotFoundError{Kind: "client", ExtID: extID}
+	}
+	r := app.ClientRemoval{Client: c, Users: s.users[extID]}
+	for _, p := range s.policies {
+		if p.ClientExtID == extID {
+			r.Policies = append(r.Policies, app.PolicyRef{ExtID: p.ExtID, Version: p.Version})
+		}
+	}
+	events, err := fn(r)
+	if err != nil {
+		return err
+	}
+	delete(s.clients, extID)
+	s.policies = slices.DeleteFunc(s.policies, func(p credential.Policy) bool { return p.ClientExtID == extID })
+	s.events = append(s.events, events...)
+	return nil
+}
+
+// fakeUserStore keeps users of known clients, and references to their cards, in memory.
 type fakeUserStore struct {
 	mu      sync.Mutex
 	clients map[string]bool
 	users   map[[2]string]directory.User // by client and user extId
+	cards   map[string][]app.CardRef     // by user extId
 	events  []event.Event
 	calls   map[string]int
+	// lastFilter is the filter of the last List call.
+	lastFilter app.UserFilter
 }
 
 func newUserStore(clients ...string) *fakeUserStore {
-	s := &fakeUserStore{clients: map[string]bool{}, users: map[[2]string]directory.User{}, calls: map[string]int{}}
+	s := &fakeUserStore{clients: map[string]bool{}, users: map[[2]string]directory.User{},
+		cards: map[string][]app.CardRef{}, calls: map[string]int{}}
 	for _, c := range clients {
 		s.clients[c] = true
 	}
@@ -141,6 +198,78 @@ func (s *fakeUserStore) Get(_ context.Context, clientExtID, userExtID string) (d
 		return directory.User{}, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
 	}
 	return u, nil
+}
+
+func (s *fakeUserStore) List(_ context.Context, clientExtID string, filter app.UserFilter, page listing.Page) (listing.Result[directory.User], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["List"]++
+	s.lastFilter = filter
+	if !s.clients[clientExtID] {
+		return listing.Result[directory.User]{}, &directory.NotFoundError{Kind: "client", ExtID: clientExtID}
+	}
+	var items []directory.User
+	for _, u := range s.users {
+		if u.ClientExtID == clientExtID && (filter.LoginID == "" || u.LoginID == filter.LoginID) {
+			items = append(items, u)
+		}
+	}
+	slices.SortFunc(items, func(a, b directory.User) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
+	})
+	if page.After != nil {
+		items = slices.DeleteFunc(items, func(u directory.User) bool {
+			return cmp.Or(u.Created.Compare(page.After.Created), cmp.Compare(u.ExtID, page.After.ExtID)) <= 0
+		})
+	}
+	return listing.Trim(items[:min(len(items), page.Limit+1)], page.Limit, func(u directory.User) listing.Cursor {
+		return listing.Cursor{Created: u.Created, ExtID: u.ExtID}
+	}), nil
+}
+
+// Update changes a user as the postgres store does: fn sees a copy, which is saved with the
+// events only when fn succeeds and the loginId stays unique in the client.
+func (s *fakeUserStore) Update(_ context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Update"]++
+	key := [2]string{clientExtID, userExtID}
+	u, ok := s.users[key]
+	if !ok {
+		return &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	events, err := fn(&u)
+	if err != nil {
+		return err
+	}
+	for _, old := range s.users {
+		if old.ExtID != userExtID && old.ClientExtID == clientExtID && old.LoginID == u.LoginID {
+			return directory.ErrDuplicate
+		}
+	}
+	s.users[key] = u
+	s.events = append(s.events, events...)
+	return nil
+}
+
+// Delete removes a user and its cards when fn succeeds.
+func (s *fakeUserStore) Delete(_ context.Context, clientExtID, userExtID string, fn func(app.UserRemoval) ([]event.Event, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Delete"]++
+	key := [2]string{clientExtID, userExtID}
+	u, ok := s.users[key]
+	if !ok {
+		return &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	events, err := fn(app.UserRemoval{User: u, Cards: s.cards[userExtID]})
+	if err != nil {
+		return err
+	}
+	delete(s.users, key)
+	delete(s.cards, userExtID)
+	s.events = append(s.events, events...)
+	return nil
 }
 
 func withPrefix(rights []access.Right) []string {

@@ -12,16 +12,17 @@ import (
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-// Users answers CreateUser and GetUser.
+// Users answers CreateUser, GetUser, ListUsers, ChangeUser and DeleteUser.
 type Users struct {
-	store  UserStore
-	now    Clock
-	tracer trace.Tracer
+	store   UserStore
+	changer UserChanger
+	now     Clock
+	tracer  trace.Tracer
 }
 
 // NewUsers builds the user use cases.
-func NewUsers(store UserStore, now Clock, tracer trace.Tracer) *Users {
-	return &Users{store: store, now: now, tracer: tracer}
+func NewUsers(store UserStore, changer UserChanger, now Clock, tracer trace.Tracer) *Users {
+	return &Users{store: store, changer: changer, now: now, tracer: tracer}
 }
 
 // CreateUser creates a user in a client. Errors: access errors, directory.ErrInvalid,

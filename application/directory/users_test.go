@@ -13,7 +13,7 @@ import (
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-func newUsers(s *fakeUserStore) *app.Users { return app.NewUsers(s, clock, tracer) }
+func newUsers(s *fakeUserStore) *app.Users { return app.NewUsers(s, s, clock, tracer) }
 
 func TestCreateUser(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.UserCreate), adminIn("client-a")} {

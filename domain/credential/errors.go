@@ -27,15 +27,23 @@ var (
 	ErrTooManyCards = errors.New("too many OTP cards")
 	// ErrInvalid: a malformed value, such as an extId or an otp string.
 	ErrInvalid = errors.New("invalid value")
+	// ErrInUse: the policy is still used by cards and cannot be deleted.
+	ErrInUse = errors.New("still in use")
 )
 
 // VersionConflictError says which version the caller gave and which one is stored.
 type VersionConflictError struct {
 	Given, Current int32
+	// Entity names what is versioned; empty means "credential".
+	Entity string
 }
 
 func (e *VersionConflictError) Error() string {
-	return fmt.Sprintf("version %d is stale; the credential is at version %d", e.Given, e.Current)
+	entity := e.Entity
+	if entity == "" {
+		entity = "credential"
+	}
+	return fmt.Sprintf("version %d is stale; the %s is at version %d", e.Given, entity, e.Current)
 }
 
 // Unwrap makes errors.Is(err, ErrVersionConflict) hold.

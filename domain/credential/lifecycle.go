@@ -26,8 +26,12 @@ var adminTransitions = []transition{
 // ChangeState applies an admin state change from the transition table at time now. Unlocking
 // resets the failure count. It returns ErrArchived for an archived card and
 // ErrForbiddenTransition for a change outside the table; nothing changes then.
+//
+// The table is read against the stored state, even when a temporary lock has already run out:
+// an admin who sees tmp-locked and unlocks must get the unlock (and the failure count reset),
+// not a 422 because the lock lapsed a moment earlier. Every transition from the state a lapsed
+// lock would resume to is also allowed from tmp-locked, so nothing else changes.
 func (c *OTPCard) ChangeState(to State, comment string, now time.Time) error {
-	c.expireLock(now)
 	if c.s.State == StateArchived {
 		return fmt.Errorf("change state of %s: %w", c.s.ExtID, ErrArchived)
 	}

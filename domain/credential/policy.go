@@ -38,13 +38,17 @@ func NewDefaultPolicy(clientExtID string, now time.Time) Policy {
 	}
 }
 
-// NewPolicy validates a fresh policy; an empty extID is generated.
+// NewPolicy validates a fresh policy: its extId (an empty one is generated), its name (required)
+// and description, and its parameters.
 func NewPolicy(p Policy, now time.Time) (Policy, error) {
 	if p.ExtID == "" {
 		p.ExtID = extid.New()
 	}
 	if err := extid.Validate(p.ExtID); err != nil {
 		return Policy{}, fmt.Errorf("policy extId: %w", err)
+	}
+	if err := p.validateText(); err != nil {
+		return Policy{}, err
 	}
 	if err := p.Parameters.Validate(); err != nil {
 		return Policy{}, err

@@ -2,6 +2,7 @@ package credential_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
@@ -29,11 +30,17 @@ func TestNewPolicy(t *testing.T) {
 		in      credential.Policy
 		wantErr error
 	}{
-		{"generated extId", credential.Policy{ClientExtID: "client-a", Parameters: credential.DefaultParameters()}, nil},
-		{"given extId", credential.Policy{ExtID: "strong", Parameters: credential.DefaultParameters()}, nil},
-		{"bad extId", credential.Policy{ExtID: "a/b", Parameters: credential.DefaultParameters()}, extid.ErrInvalid},
-		{"weak cells", credential.Policy{Parameters: weak}, credential.ErrPolicyViolation},
-		{"zero parameters", credential.Policy{}, credential.ErrPolicyViolation},
+		{"generated extId", credential.Policy{ClientExtID: "client-a", Name: "n", Parameters: credential.DefaultParameters()}, nil},
+		{"given extId", credential.Policy{ExtID: "strong", Name: "n", Parameters: credential.DefaultParameters()}, nil},
+		{"bad extId", credential.Policy{ExtID: "a/b", Name: "n", Parameters: credential.DefaultParameters()}, extid.ErrInvalid},
+		{"weak cells", credential.Policy{Name: "n", Parameters: weak}, credential.ErrPolicyViolation},
+		{"zero parameters", credential.Policy{Name: "n"}, credential.ErrPolicyViolation},
+		{"no name", credential.Policy{Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
+		{"blank name", credential.Policy{Name: " \t", Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
+		{"name of 255 characters", credential.Policy{Name: strings.Repeat("ä", 255), Parameters: credential.DefaultParameters()}, nil},
+		{"name of 256 characters", credential.Policy{Name: strings.Repeat("ä", 256), Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
+		{"description of 4000 characters", credential.Policy{Name: "n", Description: strings.Repeat("ö", 4000), Parameters: credential.DefaultParameters()}, nil},
+		{"description of 4001 characters", credential.Policy{Name: "n", Description: strings.Repeat("ö", 4001), Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -15,6 +15,8 @@ var (
 	ErrInvalid = errors.New("invalid value")
 	// ErrVersionConflict: the caller's version is stale.
 	ErrVersionConflict = errors.New("version conflict")
+	// ErrHasDependents: the client still has users and cannot be deleted.
+	ErrHasDependents = errors.New("still has dependents")
 )
 
 // InvalidFieldError names the field that breaks its rule.

@@ -1,0 +1,99 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/credential"
+)
+
+// authPath is the base path of nevisIDM's auth v1 API.
+const authPath = "/nevisidm/api/auth/v1"
+
+type challengeJSON struct {
+	// Challenge is null when the card has no cell left to ask (API.md section 6).
+	Challenge           *string `json:"challenge"`
+	Status              string  `json:"status"`
+	CredentialExtID     string  `json:"credentialExtId"`
+	RemainingChallenges int     `json:"remainingChallenges"`
+}
+
+func (s *server) issueChallenge(c *gin.Context) {
+	clientID, userID, err := userPath(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out, err := s.IssueChallenge.Do(c.Request.Context(), callerOf(c), clientID, userID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	resp := challengeJSON{Status: string(out.Card.State()), CredentialExtID: out.Card.ExtID(),
+		RemainingChallenges: out.Card.RemainingChallenges()}
+	if out.Label != "" {
+		resp.Challenge = &out.Label
+	}
+	c.JSON(http.StatusOK, resp)
+}
+
+// loginDescriptions explain nevisIDM's status codes.
+var loginDescriptions = map[int]string{
+	credential.StatusLoginOK:       "Login Ok",
+	credential.StatusFailed:        "Login failed",
+	credential.StatusFailedLastTry: "Login failed; the next failure locks the credential",
+	credential.StatusFailLocked:    "Login failed; the credential is now locked",
+	credential.StatusTmpLocked:     "Login failed; the credential is now temporarily locked",
+}
+
+type loginJSON struct {
+	StatusCode              int    `json:"statusCode"`
+	Description             string `json:"description"`
+	UserExtID               string `json:"userExtId"`
+	ClientExtID             string `json:"clientExtId"`
+	CredentialExtID         string `json:"credentialExtId"`
+	CredentialType          string `json:"credentialType"`
+	StateName               string `json:"stateName"`
+	LastSuccessfulLoginDate string `json:"lastSuccessfulLoginDate,omitempty"`
+	SuccessfulLoginCount    int32  `json:"successfulLoginCount"`
+	LastFailedLoginDate     string `json:"lastFailedLoginDate,omitempty"`
+	FailedLoginCount        int32  `json:"failedLoginCount"`
+	RemainingChallenges     int    `json:"remainingChallenges"`
+	LockedUntil             string `json:"lockedUntil,omitempty"`
+}
+
+func (s *server) login(c *gin.Context) {
+	clientID, userID, err := userPath(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var body struct {
+		Challenge                string `json:"challenge"`
+		Password                 string `json:"password"`
+		UpdateLoginInfoOnSuccess *bool  `json:"updateLoginInfoOnSuccess"`
+	}
+	if err := decodeBody(c, &body); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	update := body.UpdateLoginInfoOnSuccess == nil || *body.UpdateLoginInfoOnSuccess
+	out, err := s.Login.Do(c.Request.Context(), appcredential.LoginCommand{
+		Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+		Challenge: body.Challenge, Password: body.Password, UpdateLoginInfo: update})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	snap := out.Card.Snapshot()
+	c.JSON(http.StatusOK, loginJSON{
+		StatusCode: out.Result.StatusCode, Description: loginDescriptions[out.Result.StatusCode],
+		UserExtID: userID, ClientExtID: clientID, CredentialExtID: snap.ExtID, CredentialType: credential.Type,
+		StateName:               string(snap.State),
+		LastSuccessfulLoginDate: optTimeJSON(snap.LastSuccessfulLogin), SuccessfulLoginCount: snap.SuccessfulLoginCount,
+		LastFailedLoginDate: optTimeJSON(snap.LastFailedLogin), FailedLoginCount: snap.FailedLoginCount,
+		RemainingChallenges: out.Card.RemainingChallenges(), LockedUntil: optTimeJSON(out.Card.LockedUntil()),
+	})
+}

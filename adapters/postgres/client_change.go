@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+var _ appdirectory.ClientChanger = (*ClientStore)(nil)
+
+// Update changes one client under its row lock; see appdirectory.ClientChanger.
+func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		row, err := lockClient(ctx, tx, extID)
+		if err != nil {
+			return err
+		}
+		client := row.client()
+		events, err := fn(&client)
+		if err != nil {
+			return err
+		}
+		next := newClientRow(client)
+		res, err := tx.NewUpdate().Model(&next).Column("name", "display_name", "remarks", "last_modified", "version").
+			WherePK().Where("version = ?", row.Version).Exec(ctx)
+		if err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: a client named %q exists", directory.ErrDuplicate, client.Name)
+			}
+			return translate(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: client %s moved past version %d", directory.ErrVersionConflict, extID, row.Version)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Delete removes a client and its policies under the client's row lock; see
+// appdirectory.ClientChanger. The lock conflicts with the key-share lock that inserting a user or
+// a policy takes on the client, so nothing can be added while the users are counted.
+func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(appdirectory.ClientRemoval) ([]event.Event, error)) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		row, err := lockClient(ctx, tx, extID)
+		if err != nil {
+			return err
+		}
+		users, err := tx.NewSelect().Model((*userRow)(nil)).Where("client_ext_id = ?", extID).Count(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		var policies []policyRow
+		err = tx.NewSelect().Model(&policies).Column("ext_id", "version").
+			Where("client_ext_id = ?", extID).OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		removal := appdirectory.ClientRemoval{Client: row.client(), Users: int(users)}
+		for _, p := range policies {
+			removal.Policies = append(removal.Policies, appdirectory.PolicyRef{ExtID: p.ExtID, Version: p.Version})
+		}
+		events, err := fn(removal)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*policyRow)(nil)).Where("client_ext_id = ?", extID).Exec(ctx); err != nil {
+			return deleteError(err, extID)
+		}
+		if _, err := tx.NewDelete().Model((*clientRow)(nil)).Where("ext_id = ?", extID).Exec(ctx); err != nil {
+			return deleteError(err, extID)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// deleteError turns a foreign key violation while deleting a client into ErrHasDependents: some
+// row still refers to the client or one of its policies.
+func deleteError(err error, extID string) error {
+	if isCode(err, foreignKeyViolation) {
+		return fmt.Errorf("%w: client %s is still referenced", directory.ErrHasDependents, extID)
+	}
+	return translate(err)
+}
+
+func lockClient(ctx context.Context, tx bun.Tx, extID string) (clientRow, error) {
+	var row clientRow
+	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, &directory.NotFoundError{Kind: "client", ExtID: extID}
+	}
+	if err != nil {
+		return row, translate(err)
+	}
+	return row, nil
+}

@@ -1,0 +1,253 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// PolicyStore keeps OTP card policies.
+//
+// Locking: every write first takes the client's row lock (FOR NO KEY UPDATE, which serializes the
+// policy writes of one client without blocking the foreign-key checks of rows inserted under the
+// client), then the policy's. Moving the default flag clears the old default before setting the
+// new one, so the partial unique index policies_one_default never sees two. Deleting takes the
+// policy row FOR UPDATE, which conflicts with the FOR KEY SHARE lock CardStore.Create takes before
+// inserting a card under the policy: a card cannot slip in between the use check and the delete.
+type PolicyStore struct {
+	db *bun.DB
+}
+
+// NewPolicyStore builds the store.
+func NewPolicyStore(db *bun.DB) *PolicyStore { return &PolicyStore{db: db} }
+
+var _ appcredential.PolicyStore = (*PolicyStore)(nil)
+
+func policyNotFound(extID string) error {
+	return &credential.NotFoundError{Kind: "policy", ExtID: extID}
+}
+
+// Get returns the policy of that client.
+func (s *PolicyStore) Get(ctx context.Context, clientExtID, extID string) (credential.Policy, error) {
+	var row policyRow
+	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return credential.Policy{}, policyNotFound(extID)
+	}
+	if err != nil {
+		return credential.Policy{}, translate(err)
+	}
+	return row.policy()
+}
+
+// List returns a page of the client's policies, oldest first.
+func (s *PolicyStore) List(ctx context.Context, clientExtID string, page listing.Page) (listing.Result[credential.Policy], error) {
+	var res listing.Result[credential.Policy]
+	exists, err := s.db.NewSelect().Table("clients").Where("ext_id = ?", clientExtID).Exists(ctx)
+	if err != nil {
+		return res, translate(err)
+	}
+	if !exists {
+		return res, &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+	}
+	var rows []policyRow
+	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).
+		OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
+	if page.After != nil {
+		q = q.Where("(created, ext_id) > (?, ?)", page.After.Created, page.After.ExtID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return res, translate(err)
+	}
+	policies := make([]credential.Policy, 0, len(rows))
+	for _, r := range rows {
+		p, err := r.policy()
+		if err != nil {
+			return res, err
+		}
+		policies = append(policies, p)
+	}
+	return listing.Trim(policies, page.Limit, func(p credential.Policy) listing.Cursor {
+		return listing.Cursor{Created: p.Created, ExtID: p.ExtID}
+	}), nil
+}
+
+// Create saves a new policy and its events; see appcredential.PolicyWriter.
+func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []event.Event, demote appcredential.PolicyChange) error {
+	row := newPolicyRow(p)
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockPolicyClient(ctx, tx, p.ClientExtID); err != nil {
+			return err
+		}
+		if p.Default {
+			if err := demoteDefault(ctx, tx, p.ClientExtID, p.ExtID, demote); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: a policy with extId %s exists", credential.ErrDuplicate, p.ExtID)
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Update changes one policy under the client's and its own row lock; see
+// appcredential.PolicyWriter.
+func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn, demote appcredential.PolicyChange) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
+			return err
+		}
+		p, err := lockPolicy(ctx, tx, clientExtID, extID, "NO KEY UPDATE")
+		if err != nil {
+			return err
+		}
+		loaded := p
+		events, err := fn(&p)
+		if err != nil {
+			return err
+		}
+		if p.Version == loaded.Version {
+			return nil
+		}
+		if p.Default && !loaded.Default {
+			if err := demoteDefault(ctx, tx, clientExtID, extID, demote); err != nil {
+				return err
+			}
+		}
+		if err := savePolicy(ctx, tx, p, loaded.Version); err != nil {
+			return err
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Delete removes one policy no card uses; see appcredential.PolicyWriter.
+func (s *PolicyStore) Delete(ctx context.Context, clientExtID, extID string, fn appcredential.PolicyChange) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
+			return err
+		}
+		p, err := lockPolicy(ctx, tx, clientExtID, extID, "UPDATE")
+		if err != nil {
+			return err
+		}
+		events, err := fn(&p)
+		if err != nil {
+			return err
+		}
+		cards, err := tx.NewSelect().Model((*cardRow)(nil)).Where("policy_ext_id = ?", extID).Count(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		if cards > 0 {
+			return policyInUse(extID, cards)
+		}
+		if _, err := tx.NewDelete().Model((*policyRow)(nil)).Where("ext_id = ?", extID).Exec(ctx); err != nil {
+			if isCode(err, foreignKeyViolation) {
+				return policyInUse(extID, 1)
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+func policyInUse(extID string, cards int64) error {
+	return fmt.Errorf("%w: policy %s is used by %d OTP card(s), archived ones included; delete them first",
+		credential.ErrInUse, extID, cards)
+}
+
+// lockPolicyClient takes the client's row lock for a policy write, or returns a
+// *credential.NotFoundError naming the client.
+func lockPolicyClient(ctx context.Context, tx bun.Tx, clientExtID string) error {
+	var locked string
+	err := tx.NewSelect().Table("clients").Column("ext_id").Where("ext_id = ?", clientExtID).
+		For("NO KEY UPDATE").Scan(ctx, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+	}
+	return translate(err)
+}
+
+// lockPolicy loads the policy of that client with the row lock strength given.
+func lockPolicy(ctx context.Context, tx bun.Tx, clientExtID, extID, strength string) (credential.Policy, error) {
+	var row policyRow
+	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).
+		For(strength).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return credential.Policy{}, policyNotFound(extID)
+	}
+	if err != nil {
+		return credential.Policy{}, translate(err)
+	}
+	return row.policy()
+}
+
+// demoteDefault passes the client's current default policy (other than newDefault) to demote and
+// saves it with demote's events. The caller holds the client's row lock, so the default read here
+// stays the default until the transaction ends.
+func demoteDefault(ctx context.Context, tx bun.Tx, clientExtID, newDefault string, demote appcredential.PolicyChange) error {
+	var row policyRow
+	err := tx.NewSelect().Model(&row).Where("client_ext_id = ?", clientExtID).Where("default_policy").
+		Where("ext_id <> ?", newDefault).For("NO KEY UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return translate(err)
+	}
+	old, err := row.policy()
+	if err != nil {
+		return err
+	}
+	events, err := demote(&old)
+	if err != nil {
+		return err
+	}
+	if err := savePolicy(ctx, tx, old, row.Version); err != nil {
+		return err
+	}
+	return insertEvents(ctx, tx, events)
+}
+
+// savePolicy writes the changeable columns of p, guarded by the version it was loaded at.
+func savePolicy(ctx context.Context, tx bun.Tx, p credential.Policy, loaded int32) error {
+	row := newPolicyRow(p)
+	res, err := tx.NewUpdate().Model(&row).
+		Column("name", "description", "default_policy", "parameters", "last_modified", "version").
+		WherePK().Where("client_ext_id = ?", p.ClientExtID).Where("version = ?", loaded).Exec(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("%w: policy %s moved past version %d", credential.ErrVersionConflict, p.ExtID, loaded)
+	}
+	return nil
+}
+
+// sharePolicy takes a FOR KEY SHARE lock on the policy a new card is created under, so that a
+// concurrent PolicyStore.Delete either sees the card or has already removed the policy; the latter
+// is credential.ErrUnknownPolicy, never a foreign-key failure. The lock does not block PATCHes of
+// the policy.
+func sharePolicy(ctx context.Context, tx bun.Tx, clientExtID, policyExtID string) error {
+	var locked string
+	err := tx.NewSelect().Table("policies").Column("ext_id").
+		Where("ext_id = ?", policyExtID).Where("client_ext_id = ?", clientExtID).
+		For("KEY SHARE").Scan(ctx, &locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: policy %s no longer exists in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	}
+	return translate(err)
+}

@@ -1,0 +1,127 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+var _ appdirectory.UserChanger = (*UserStore)(nil)
+
+// List returns a page of the client's users, oldest first; see appdirectory.UserStore. The page
+// continues after the cursor's (created, extId), so items that existed before the first page
+// appear exactly once however many users are added meanwhile.
+func (s *UserStore) List(ctx context.Context, clientExtID string, filter appdirectory.UserFilter, page listing.Page) (listing.Result[directory.User], error) {
+	var res listing.Result[directory.User]
+	exists, err := s.db.NewSelect().Model((*clientRow)(nil)).Where("ext_id = ?", clientExtID).Exists(ctx)
+	if err != nil {
+		return res, translate(err)
+	}
+	if !exists {
+		return res, &directory.NotFoundError{Kind: "client", ExtID: clientExtID}
+	}
+	var rows []userRow
+	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).
+		OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
+	if filter.LoginID != "" {
+		q = q.Where("login_id = ?", filter.LoginID)
+	}
+	if page.After != nil {
+		q = q.Where("(created, ext_id) > (?, ?)", page.After.Created, page.After.ExtID)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return res, translate(err)
+	}
+	users := make([]directory.User, len(rows))
+	for i, r := range rows {
+		users[i] = r.user()
+	}
+	return listing.Trim(users, page.Limit, func(u directory.User) listing.Cursor {
+		return listing.Cursor{Created: u.Created, ExtID: u.ExtID}
+	}), nil
+}
+
+// Update changes one user under its row lock; see appdirectory.UserChanger.
+func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		row, err := lockUser(ctx, tx, clientExtID, userExtID)
+		if err != nil {
+			return err
+		}
+		user := row.user()
+		events, err := fn(&user)
+		if err != nil {
+			return err
+		}
+		next := newUserRow(user)
+		res, err := tx.NewUpdate().Model(&next).Column("login_id", "user_state", "profile", "last_modified", "version").
+			WherePK().Where("client_ext_id = ?", clientExtID).Where("version = ?", row.Version).Exec(ctx)
+		if err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: a user with loginId %q exists in client %s", directory.ErrDuplicate, user.LoginID, clientExtID)
+			}
+			return translate(err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("%w: user %s moved past version %d", directory.ErrVersionConflict, userExtID, row.Version)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// Delete removes one user and its OTP cards under row locks; see appdirectory.UserChanger. The
+// user's lock is the one creating a card takes, so no card is added meanwhile; the cards' locks
+// wait for changes in flight, so the events name each card's last version.
+func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(appdirectory.UserRemoval) ([]event.Event, error)) error {
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		row, err := lockUser(ctx, tx, clientExtID, userExtID)
+		if err != nil {
+			return err
+		}
+		var cards []cardRow
+		err = tx.NewSelect().Model(&cards).Column("ext_id", "policy_ext_id", "state", "version").
+			Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
+			OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		removal := appdirectory.UserRemoval{User: row.user()}
+		for _, c := range cards {
+			removal.Cards = append(removal.Cards, appdirectory.CardRef{ExtID: c.ExtID, PolicyExtID: c.PolicyExtID,
+				State: credential.State(c.State), Version: c.Version})
+		}
+		events, err := fn(removal)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("user_ext_id = ?", userExtID).Exec(ctx); err != nil {
+			return translate(err)
+		}
+		if _, err := tx.NewDelete().Model((*userRow)(nil)).Where("ext_id = ?", userExtID).Exec(ctx); err != nil {
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+func lockUser(ctx context.Context, tx bun.Tx, clientExtID, userExtID string) (userRow, error) {
+	var row userRow
+	err := tx.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
+		For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	if err != nil {
+		return row, translate(err)
+	}
+	return row, nil
+}

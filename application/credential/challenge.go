@@ -1,0 +1,67 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// IssueChallenge asks a user for one cell of their card (API.md section 6).
+type IssueChallenge struct {
+	cards  UserCardUpdater
+	now    Clock
+	tracer trace.Tracer
+}
+
+// NewIssueChallenge builds the use case.
+func NewIssueChallenge(cards UserCardUpdater, now Clock, tracer trace.Tracer) *IssueChallenge {
+	return &IssueChallenge{cards: cards, now: now, tracer: tracer}
+}
+
+// ChallengeIssued is the answer to a challenge request.
+type ChallengeIssued struct {
+	// Label is the cell asked for; empty when the card has no cell left to ask.
+	Label string
+	Card  *credential.OTPCard
+}
+
+// Do returns the outstanding challenge of the user's card, or issues a new one. Errors: access
+// errors, *credential.NotFoundError, credential.ErrLocked, credential.ErrNotUsable.
+func (uc *IssueChallenge) Do(ctx context.Context, c caller.Caller, clientExtID, userExtID string) (ChallengeIssued, error) {
+	ctx, span := uc.tracer.Start(ctx, "IssueChallenge")
+	defer span.End()
+	now := uc.now()
+	err := c.Principal.Authorize(access.Request{Client: clientExtID, User: userExtID,
+		Rights: []access.Right{access.CredentialView}}, now)
+	if err != nil {
+		return ChallengeIssued{}, err
+	}
+	var out ChallengeIssued
+	err = uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(cards []UserCard) (*credential.OTPCard, []event.Event, error) {
+		picked, err := pickCard(cards, userExtID, true, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		ch, err := picked.Card.IssueChallenge(now, picked.Policy.Parameters.CellReuse, drawIndex)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = ChallengeIssued{Label: ch.Label, Card: picked.Card}
+		if !ch.New {
+			return nil, nil, nil
+		}
+		ev := cardEvent(event.OTPCardChallengeIssued, picked.Card, c.Meta())
+		ev.Data["challenge"] = ch.Label
+		return picked.Card, []event.Event{ev}, nil
+	})
+	if err != nil {
+		return ChallengeIssued{}, fmt.Errorf("challenge user %s: %w", userExtID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,96 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// ChangeOTPCardState is the admin PATCH of an OTP credential (API.md section 4): a state change
+// from the transition table, or only a new modificationComment.
+type ChangeOTPCardState struct {
+	cards  CardUpdater
+	now    Clock
+	tracer trace.Tracer
+}
+
+// NewChangeOTPCardState builds the use case.
+func NewChangeOTPCardState(cards CardUpdater, now Clock, tracer trace.Tracer) *ChangeOTPCardState {
+	return &ChangeOTPCardState{cards: cards, now: now, tracer: tracer}
+}
+
+// ChangeStateCommand asks for a state change, a new comment, or both.
+type ChangeStateCommand struct {
+	Caller caller.Caller
+	Key    CardKey
+	// StateName is the state to go to; empty leaves the state alone and only sets the comment.
+	StateName string
+	// Comment becomes the modificationComment; empty removes it.
+	Comment string
+	// Version, when set, must equal the stored version.
+	Version *int32
+}
+
+// Do changes the card and returns it as stored. Errors: access errors, credential.ErrInvalid (a
+// comment too long), credential.ErrUnknownState, *credential.NotFoundError,
+// *credential.VersionConflictError, credential.ErrArchived, credential.ErrForbiddenTransition.
+func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*credential.OTPCard, error) {
+	ctx, span := uc.tracer.Start(ctx, "ChangeOTPCardState")
+	defer span.End()
+	err := cmd.Caller.Principal.Authorize(access.Request{
+		Client: cmd.Key.ClientExtID, User: cmd.Key.UserExtID,
+		Rights: []access.Right{access.CredentialModify, access.CredentialChangeState},
+		Self:   access.SelfNone,
+	}, uc.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := credential.ValidateComment(cmd.Comment); err != nil {
+		return nil, err
+	}
+	var to credential.State
+	if cmd.StateName != "" {
+		if to, err = credential.ParseState(cmd.StateName); err != nil {
+			return nil, err
+		}
+	}
+	var changed *credential.OTPCard
+	err = uc.cards.Update(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
+		if err := card.CheckVersion(cmd.Version); err != nil {
+			return nil, err
+		}
+		from := card.State()
+		var err error
+		if to == "" {
+			err = card.Comment(cmd.Comment, uc.now())
+		} else {
+			err = card.ChangeState(to, cmd.Comment, uc.now())
+		}
+		if err != nil {
+			return nil, err
+		}
+		changed = card
+		return []event.Event{stateChanged(card, from, cmd.Caller)}, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change state of otp card %s: %w", cmd.Key.ExtID, err)
+	}
+	return changed, nil
+}
+
+// stateChanged is the otp-card.state-changed event of a PATCH. A comment-only PATCH records it
+// too (every change is recorded, API.md section 7), with from equal to to and no reason.
+func stateChanged(card *credential.OTPCard, from credential.State, c caller.Caller) event.Event {
+	ev := cardEvent(event.OTPCardStateChanged, card, c.Meta())
+	ev.Data = map[string]string{"from": string(from), "to": string(card.State())}
+	if from != card.State() {
+		ev.Data["reason"] = card.Snapshot().StateChangeReason
+	}
+	return ev
+}

@@ -1,0 +1,105 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// Login checks a user's answer to the outstanding challenge (API.md section 6).
+type Login struct {
+	cards    UserCardUpdater
+	verifier CellVerifier
+	now      Clock
+	tracer   trace.Tracer
+}
+
+// NewLogin builds the use case.
+func NewLogin(cards UserCardUpdater, verifier CellVerifier, now Clock, tracer trace.Tracer) *Login {
+	return &Login{cards: cards, verifier: verifier, now: now, tracer: tracer}
+}
+
+// LoginCommand is one answer.
+type LoginCommand struct {
+	Caller                 caller.Caller
+	ClientExtID, UserExtID string
+	Challenge, Password    string
+	// UpdateLoginInfo moves the success count and date on success.
+	UpdateLoginInfo bool
+}
+
+// LoginOutcome is the result of a login attempt and the card after it.
+type LoginOutcome struct {
+	Result credential.LoginResult
+	Card   *credential.OTPCard
+}
+
+// Do verifies the answer; a wrong answer is an outcome, not an error. Errors: access errors,
+// *credential.NotFoundError, credential.ErrLocked, credential.ErrNotUsable,
+// credential.ErrNoChallenge.
+func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error) {
+	ctx, span := uc.tracer.Start(ctx, "Login")
+	defer span.End()
+	now := uc.now()
+	err := cmd.Caller.Principal.Authorize(access.Request{Client: cmd.ClientExtID, User: cmd.UserExtID,
+		Rights: []access.Right{access.CredentialView, access.CredentialChangeState}}, now)
+	if err != nil {
+		return LoginOutcome{}, err
+	}
+	var out LoginOutcome
+	err = uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(cards []UserCard) (*credential.OTPCard, []event.Event, error) {
+		picked, err := pickCard(cards, cmd.UserExtID, true, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		card, params := picked.Card, picked.Policy.Parameters
+		remainingBefore := card.RemainingChallenges()
+		var verifyErr error
+		verify := func(i int, canonical string) bool {
+			ok, err := uc.verifier.Verify(card.Snapshot().Grid.Secret(), i, canonical)
+			verifyErr = err
+			return ok
+		}
+		res, err := card.Login(cmd.Challenge, cmd.Password, verify, params.Lockout(), cmd.UpdateLoginInfo, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if verifyErr != nil {
+			return nil, nil, fmt.Errorf("verify cell: %w", verifyErr)
+		}
+		out = LoginOutcome{Result: res, Card: card}
+		return card, loginEvents(card, res, remainingBefore, params.LowOnChallenges, cmd.Caller), nil
+	})
+	if err != nil {
+		return LoginOutcome{}, fmt.Errorf("login user %s: %w", cmd.UserExtID, err)
+	}
+	return out, nil
+}
+
+// loginEvents records the attempt, a lock it caused, and the card running low on challenges.
+func loginEvents(card *credential.OTPCard, res credential.LoginResult, remainingBefore, lowThreshold int, c caller.Caller) []event.Event {
+	meta := c.Meta()
+	t := event.OTPCardLoginFailed
+	if res.Succeeded() {
+		t = event.OTPCardLoginSucceeded
+	}
+	ev := cardEvent(t, card, meta)
+	ev.Data["statusCode"] = strconv.Itoa(res.StatusCode)
+	events := []event.Event{ev}
+	if res.Locked {
+		events = append(events, cardEvent(event.OTPCardLocked, card, meta))
+	}
+	if remaining := card.RemainingChallenges(); remainingBefore > lowThreshold && remaining <= lowThreshold {
+		low := cardEvent(event.OTPCardLowOnChallenges, card, meta)
+		low.Data["remainingChallenges"] = strconv.Itoa(remaining)
+		events = append(events, low)
+	}
+	return events
+}

@@ -1,0 +1,126 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// PolicyChange decides, inside the store's transaction, a change of one stored policy and returns
+// the events to record with it.
+type PolicyChange func(p *credential.Policy) ([]event.Event, error)
+
+// PolicyReader reads a client's OTP card policies.
+type PolicyReader interface {
+	// Get returns the policy with that extId in the client, or a *credential.NotFoundError naming
+	// the policy (also when it belongs to another client).
+	Get(ctx context.Context, clientExtID, extID string) (credential.Policy, error)
+	// List returns a page of the client's policies, oldest first, or a *credential.NotFoundError
+	// naming the client.
+	List(ctx context.Context, clientExtID string, page listing.Page) (listing.Result[credential.Policy], error)
+}
+
+// PolicyWriter changes a client's OTP card policies. Each method runs in one transaction holding
+// the client's row lock, so the policies of one client change one at a time and the default flag
+// moves without a moment with two defaults or none.
+type PolicyWriter interface {
+	// Create saves the new policy and its events. When the policy is the default, the client's
+	// previous default is first passed to demote and saved with demote's events. Errors:
+	// *credential.NotFoundError (client), credential.ErrDuplicate (extId taken), demote's error
+	// unchanged.
+	Create(ctx context.Context, p credential.Policy, events []event.Event, demote PolicyChange) error
+	// Update loads the policy with a row lock and calls fn; when fn moved the policy's version, it
+	// saves the policy guarded by the loaded version and records fn's events. When fn made the
+	// policy the default, the client's previous default is first passed to demote and saved.
+	// Errors: *credential.NotFoundError (client or policy), fn's or demote's error unchanged,
+	// credential.ErrVersionConflict when a stored version moved.
+	Update(ctx context.Context, clientExtID, extID string, fn, demote PolicyChange) error
+	// Delete loads the policy with a row lock and calls fn; when fn returns nil, it deletes the
+	// policy and records fn's events, unless a card uses the policy (credential.ErrInUse). Errors:
+	// *credential.NotFoundError (client or policy), fn's error unchanged, credential.ErrInUse.
+	Delete(ctx context.Context, clientExtID, extID string, fn PolicyChange) error
+}
+
+// PolicyStore keeps a client's OTP card policies.
+type PolicyStore interface {
+	PolicyReader
+	PolicyWriter
+}
+
+// Policies answers the OTPCardPolicy use cases: CreatePolicy, GetPolicy, ListPolicies,
+// ModifyPolicy and DeletePolicy (API.md section 3). Every one is for admin callers only.
+type Policies struct {
+	store  PolicyStore
+	now    Clock
+	tracer trace.Tracer
+}
+
+// NewPolicies builds the policy use cases.
+func NewPolicies(store PolicyStore, now Clock, tracer trace.Tracer) *Policies {
+	return &Policies{store: store, now: now, tracer: tracer}
+}
+
+func (uc *Policies) authorize(c caller.Caller, clientExtID string, right access.Right) error {
+	return c.Principal.Authorize(access.Request{Client: clientExtID, Rights: []access.Right{right}}, uc.now())
+}
+
+// GetPolicy returns one policy of a client. Errors: access errors, *credential.NotFoundError.
+func (uc *Policies) GetPolicy(ctx context.Context, c caller.Caller, clientExtID, extID string) (credential.Policy, error) {
+	ctx, span := uc.tracer.Start(ctx, "GetPolicy")
+	defer span.End()
+	if err := uc.authorize(c, clientExtID, access.PolicyView); err != nil {
+		return credential.Policy{}, err
+	}
+	p, err := uc.store.Get(ctx, clientExtID, extID)
+	if err != nil {
+		return credential.Policy{}, fmt.Errorf("get policy %s: %w", extID, err)
+	}
+	return p, nil
+}
+
+// ListPolicies returns a page of a client's policies, oldest first. Errors: access errors,
+// *credential.NotFoundError.
+func (uc *Policies) ListPolicies(ctx context.Context, c caller.Caller, clientExtID string,
+	page listing.Page) (listing.Result[credential.Policy], error) {
+	ctx, span := uc.tracer.Start(ctx, "ListPolicies")
+	defer span.End()
+	if err := uc.authorize(c, clientExtID, access.PolicyConfigurationView); err != nil {
+		return listing.Result[credential.Policy]{}, err
+	}
+	res, err := uc.store.List(ctx, clientExtID, page)
+	if err != nil {
+		return res, fmt.Errorf("list policies of %s: %w", clientExtID, err)
+	}
+	return res, nil
+}
+
+// policyEvent records a change of p, at p's new version.
+func policyEvent(t event.Type, p credential.Policy, c caller.Caller, data map[string]string) event.Event {
+	meta := c.Meta()
+	return event.Event{Type: t, Time: p.LastModified, Actor: meta.Actor, ClientExtID: p.ClientExtID,
+		PolicyExtID: p.ExtID, Version: p.Version, RequestID: meta.RequestID, Data: data}
+}
+
+// demoteFor is the change of the client's previous default policy when the policy newDefault
+// takes the flag at time now.
+func demoteFor(c caller.Caller, newDefault string, now time.Time) PolicyChange {
+	return func(old *credential.Policy) ([]event.Event, error) {
+		old.Demote(now)
+		return []event.Event{policyEvent(event.PolicyChanged, *old, c,
+			map[string]string{"changed": "defaultPolicy", "defaultPolicyNow": newDefault})}, nil
+	}
+}
+
+// changedData lists the members a change touched, for the policy.changed event.
+func changedData(members []string) map[string]string {
+	return map[string]string{"changed": strings.Join(members, ",")}
+}

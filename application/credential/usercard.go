@@ -1,0 +1,83 @@
+package credential
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// UserCard is one card of a user with the policy it runs under now.
+type UserCard struct {
+	Card   *credential.OTPCard
+	Policy credential.Policy
+}
+
+// UserCardChange picks one of a user's cards (newest first) and changes it; it returns the card
+// to save (nil: save nothing) and the events to record.
+type UserCardChange func(cards []UserCard) (*credential.OTPCard, []event.Event, error)
+
+// UserCardUpdater changes one card of a user in a transaction.
+type UserCardUpdater interface {
+	// UpdateUserCard locks every card of the user, newest first, and calls fn with them and their
+	// policies; when fn returns a card it is saved guarded by its loaded version together with the
+	// events, all in one transaction. It returns a *credential.NotFoundError when the client or the
+	// user does not exist, and fn's error unchanged (nothing is saved then).
+	UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn UserCardChange) error
+}
+
+// CellVerifier checks an answer against a card's secret.
+type CellVerifier interface {
+	// Verify reports in constant time whether value is cell index of the card; an error means
+	// the stored secret cannot be used.
+	Verify(secret credential.Secret, index int, value string) (bool, error)
+}
+
+// pickCard chooses the card that challenge and login use: the newest card with an outstanding
+// challenge when want is true, else the newest usable card; when none is usable, the newest locked
+// one (so the caller hears 423), else the newest card (403). No card at all is not found.
+func pickCard(cards []UserCard, userExtID string, wantChallenge bool, now time.Time) (UserCard, error) {
+	if len(cards) == 0 {
+		return UserCard{}, &credential.NotFoundError{Kind: "OTP credential of user", ExtID: userExtID}
+	}
+	if wantChallenge {
+		for _, uc := range cards {
+			if uc.Card.HasChallenge() {
+				return uc, nil
+			}
+		}
+	}
+	var locked *UserCard
+	for i, uc := range cards {
+		err := uc.Card.Usable(now)
+		if err == nil {
+			return uc, nil
+		}
+		if errors.Is(err, credential.ErrLocked) && locked == nil {
+			locked = &cards[i]
+		}
+	}
+	if locked != nil {
+		return *locked, nil
+	}
+	for _, uc := range cards {
+		if uc.Card.State() != credential.StateArchived {
+			return uc, nil
+		}
+	}
+	return cards[0], nil
+}
+
+// drawIndex returns a uniformly random integer in [0, n) from crypto/rand.
+func drawIndex(n int) (int, error) {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		return 0, fmt.Errorf("random challenge: %w", err)
+	}
+	return int(v.Int64()), nil
+}

@@ -1,0 +1,166 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+var before = now.Add(-time.Hour)
+
+func version(v int32) *int32 { return &v }
+
+// acmeAt is the client acme, created an hour ago and now at version v.
+func acmeAt(v int32) directory.Client {
+	return directory.Client{ExtID: "acme", Name: "Acme", Remarks: "r", Created: before, LastModified: before, Version: v}
+}
+
+func TestChangeClient(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		caller  caller.Caller
+		version *int32
+	}{
+		{"ClientModify without version", admin(access.ClientModify), nil},
+		{"inside the data room at the version", adminIn("acme"), version(3)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newClientStore(acmeAt(3))
+			got, err := newClients(s).ChangeClient(context.Background(), tt.caller, "acme", tt.version,
+				directory.ClientChange{Name: directory.To("Acme 2"), Comment: "renamed"})
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			want := acmeAt(4)
+			want.Name, want.LastModified = "Acme 2", now
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.clients["acme"], want) {
+				t.Errorf("returned %+v, stored %+v; want both %+v", got, s.clients["acme"], want)
+			}
+			wantEvents := []event.Event{{Type: event.ClientChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
+				ClientExtID: "acme", Version: 4, RequestID: "req-1", Data: map[string]string{"modificationComment": "renamed"}}}
+			if !reflect.DeepEqual(s.events, wantEvents) {
+				t.Errorf("events:\n got %+v\nwant %+v", s.events, wantEvents)
+			}
+		})
+	}
+}
+
+func TestChangeClientRefusals(t *testing.T) {
+	rename := directory.ClientChange{Name: directory.To("Acme 2")}
+	tests := []struct {
+		name      string
+		caller    caller.Caller
+		extID     string
+		version   *int32
+		change    directory.ClientChange
+		wantErr   error
+		wantStore bool
+	}{
+		{"without ClientModify", admin(access.ClientView, access.ClientCreate, access.ClientDelete), "acme", nil, rename, access.ErrPermissionDenied, false},
+		{"Helpdesk", caller.Caller{Principal: access.NewAdmin("h", []string{"Helpdesk"}, nil, nil)}, "acme", nil, rename, access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("other"), "acme", nil, rename, access.ErrDataroomDenied, false},
+		{"empty data room", adminIn(), "acme", nil, rename, access.ErrDataroomDenied, false},
+		{"self-admin", self("user-a"), "acme", nil, rename, access.ErrPermissionDenied, false},
+		{"unknown client", admin(access.ClientModify), "nope", nil, rename, directory.ErrNotFound, true},
+		{"stale version", admin(access.ClientModify), "acme", version(2), rename, directory.ErrVersionConflict, true},
+		{"future version", admin(access.ClientModify), "acme", version(4), rename, directory.ErrVersionConflict, true},
+		{"name cleared", admin(access.ClientModify), "acme", nil, directory.ClientChange{Name: directory.To("")}, directory.ErrInvalid, true},
+		{"bad language", admin(access.ClientModify), "acme", nil,
+			directory.ClientChange{DisplayName: directory.To(map[string]string{"xyz": "x"})}, directory.ErrInvalid, true},
+		{"name taken", admin(access.ClientModify), "acme", nil, directory.ClientChange{Name: directory.To("Taken")}, directory.ErrDuplicate, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newClientStore(acmeAt(3), directory.Client{ExtID: "taken", Name: "Taken", Version: 1})
+			_, err := newClients(s).ChangeClient(context.Background(), tt.caller, tt.extID, tt.version, tt.change)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if called := s.calls["Update"] > 0; called != tt.wantStore {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
+			}
+			if !reflect.DeepEqual(s.clients["acme"], acmeAt(3)) || len(s.events) != 0 {
+				t.Errorf("got %+v and %d events, want acme unchanged and no event", s.clients["acme"], len(s.events))
+			}
+		})
+	}
+}
+
+func TestChangeClientStaleVersionSaysWhich(t *testing.T) {
+	s := newClientStore(acmeAt(3))
+	_, err := newClients(s).ChangeClient(context.Background(), admin(access.ClientModify), "acme", version(1), directory.ClientChange{})
+	var vc *directory.VersionConflictError
+	if !errors.As(err, &vc) || vc.Given != 1 || vc.Current != 3 || vc.Kind != "client" {
+		t.Fatalf("got %v, want a VersionConflictError given 1, current 3, of a client", err)
+	}
+}
+
+func TestDeleteClient(t *testing.T) {
+	for _, c := range []caller.Caller{admin(access.ClientDelete), adminIn("acme")} {
+		s := newClientStore(acmeAt(5))
+		s.policies = []credential.Policy{{ExtID: "p1", ClientExtID: "acme", Version: 2}, {ExtID: "p9", ClientExtID: "other", Version: 1},
+			{ExtID: "p2", ClientExtID: "acme", Version: 1}}
+		if err := newClients(s).DeleteClient(context.Background(), c, "acme"); err != nil {
+			t.Fatalf("got error %v, want nil", err)
+		}
+		if _, ok := s.clients["acme"]; ok {
+			t.Errorf("acme: still stored, want it gone")
+		}
+		if len(s.policies) != 1 || s.policies[0].ExtID != "p9" {
+			t.Errorf("policies: got %+v, want only p9 of the other client", s.policies)
+		}
+		actor := event.Actor{Subject: "alice", Mode: "admin"}
+		want := []event.Event{
+			{Type: event.ClientDeleted, Time: now, Actor: actor, ClientExtID: "acme", Version: 5, RequestID: "req-1"},
+			{Type: event.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p1", Version: 2, RequestID: "req-1"},
+			{Type: event.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p2", Version: 1, RequestID: "req-1"},
+		}
+		if !reflect.DeepEqual(s.events, want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		}
+	}
+}
+
+func TestDeleteClientRefusals(t *testing.T) {
+	tests := []struct {
+		name      string
+		caller    caller.Caller
+		extID     string
+		users     int
+		wantErr   error
+		wantStore bool
+	}{
+		{"without ClientDelete", admin(access.ClientView, access.ClientModify, access.ClientCreate), "acme", 0, access.ErrPermissionDenied, false},
+		{"ClientRoot", caller.Caller{Principal: access.NewAdmin("a", []string{"ClientRoot"}, nil, nil)}, "acme", 0, access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("other"), "acme", 0, access.ErrDataroomDenied, false},
+		{"self-admin", self("user-a"), "acme", 0, access.ErrPermissionDenied, false},
+		{"unknown client", admin(access.ClientDelete), "nope", 0, directory.ErrNotFound, true},
+		{"one user", admin(access.ClientDelete), "acme", 1, directory.ErrHasDependents, true},
+		{"many users", admin(access.ClientDelete), "acme", 40, directory.ErrHasDependents, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newClientStore(acmeAt(1))
+			s.users["acme"] = tt.users
+			s.policies = []credential.Policy{{ExtID: "p1", ClientExtID: "acme", Version: 1}}
+			err := newClients(s).DeleteClient(context.Background(), tt.caller, tt.extID)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if called := s.calls["Delete"] > 0; called != tt.wantStore {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
+			}
+			if _, ok := s.clients["acme"]; !ok || len(s.policies) != 1 || len(s.events) != 0 {
+				t.Errorf("got acme stored %v, %d policies, %d events; want true, 1, 0", ok, len(s.policies), len(s.events))
+			}
+		})
+	}
+}

@@ -1,0 +1,225 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// jdoeAt is user-a of client-a, loginId jdoe, at version v.
+func jdoeAt(v int32) directory.User {
+	return directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", State: directory.UserActive,
+		Contacts: directory.Contacts{Email: "jd@example.com"}, Created: before, LastModified: before, Version: v}
+}
+
+// usersOf is a store with client-a holding jdoe at version 2 and another user, and client-b with
+// a user of loginId jdoe too.
+func usersOf() *fakeUserStore {
+	s := newUserStore("client-a", "client-b")
+	for _, u := range []directory.User{jdoeAt(2),
+		{ExtID: "user-b", ClientExtID: "client-a", LoginID: "taken", State: directory.UserActive, Version: 1},
+		{ExtID: "user-c", ClientExtID: "client-b", LoginID: "jdoe", State: directory.UserActive, Version: 1}} {
+		s.users[[2]string{u.ClientExtID, u.ExtID}] = u
+	}
+	return s
+}
+
+func TestChangeUser(t *testing.T) {
+	for _, c := range []caller.Caller{admin(access.UserModify), adminIn("client-a")} {
+		s := usersOf()
+		got, err := newUsers(s).ChangeUser(context.Background(), c, "client-a", "user-a", version(2), directory.UserChange{
+			Name: directory.To(directory.Name{FirstName: "Jane"}), State: directory.To(directory.UserDisabled)})
+		if err != nil {
+			t.Fatalf("got error %v, want nil", err)
+		}
+		want := jdoeAt(3)
+		want.Name, want.State, want.LastModified = directory.Name{FirstName: "Jane"}, directory.UserDisabled, now
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.users[[2]string{"client-a", "user-a"}], want) {
+			t.Errorf("returned %+v, stored %+v; want both %+v", got, s.users[[2]string{"client-a", "user-a"}], want)
+		}
+		wantEvents := []event.Event{{Type: event.UserChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
+			ClientExtID: "client-a", UserExtID: "user-a", Version: 3, RequestID: "req-1"}}
+		if !reflect.DeepEqual(s.events, wantEvents) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.events, wantEvents)
+		}
+	}
+}
+
+func TestChangeUserLoginIDOfAnotherClient(t *testing.T) {
+	s := usersOf()
+	got, err := newUsers(s).ChangeUser(context.Background(), admin(access.UserModify), "client-b", "user-c", nil,
+		directory.UserChange{LoginID: directory.To("taken")})
+	if err != nil || got.LoginID != "taken" || got.Version != 2 {
+		t.Fatalf("got %+v, %v; want loginId taken at version 2 (unique per client only)", got, err)
+	}
+}
+
+func TestChangeUserRefusals(t *testing.T) {
+	email := directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "new@example.com"})}
+	tests := []struct {
+		name           string
+		caller         caller.Caller
+		client, user   string
+		version        *int32
+		change         directory.UserChange
+		wantErr        error
+		wantStoreCalls bool
+	}{
+		{"without UserModify", admin(access.UserView, access.UserCreate, access.UserDelete), "client-a", "user-a", nil, email, access.ErrPermissionDenied, false},
+		{"Helpdesk", caller.Caller{Principal: access.NewAdmin("h", []string{"Helpdesk"}, nil, nil)}, "client-a", "user-a", nil, email, access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("client-b"), "client-a", "user-a", nil, email, access.ErrDataroomDenied, false},
+		{"self-admin on itself", self("user-a"), "client-a", "user-a", nil, email, access.ErrPermissionDenied, false},
+		{"self-admin on another", self("user-b"), "client-a", "user-a", nil, email, access.ErrPermissionDenied, false},
+		{"unknown user", admin(access.UserModify), "client-a", "nope", nil, email, directory.ErrNotFound, true},
+		{"user of another client", admin(access.UserModify), "client-b", "user-a", nil, email, directory.ErrNotFound, true},
+		{"stale version", admin(access.UserModify), "client-a", "user-a", version(1), email, directory.ErrVersionConflict, true},
+		{"invalid email", admin(access.UserModify), "client-a", "user-a", nil,
+			directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "nope"})}, directory.ErrInvalid, true},
+		{"mobile not E.164", admin(access.UserModify), "client-a", "user-a", nil,
+			directory.UserChange{Contacts: directory.To(directory.Contacts{Mobile: "0791234567"})}, directory.ErrInvalid, true},
+		{"loginId taken in the client", admin(access.UserModify), "client-a", "user-a", nil,
+			directory.UserChange{LoginID: directory.To("taken")}, directory.ErrDuplicate, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := usersOf()
+			_, err := newUsers(s).ChangeUser(context.Background(), tt.caller, tt.client, tt.user, tt.version, tt.change)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if called := s.calls["Update"] > 0; called != tt.wantStoreCalls {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStoreCalls)
+			}
+			if got := s.users[[2]string{"client-a", "user-a"}]; !reflect.DeepEqual(got, jdoeAt(2)) || len(s.events) != 0 {
+				t.Errorf("got %+v and %d events, want user-a unchanged and no event", got, len(s.events))
+			}
+		})
+	}
+}
+
+func TestDeleteUser(t *testing.T) {
+	for _, c := range []caller.Caller{admin(access.UserDelete), adminIn("client-a")} {
+		s := usersOf()
+		s.cards["user-a"] = []app.CardRef{{ExtID: "card-1", PolicyExtID: "p", State: credential.StateActive, Version: 7},
+			{ExtID: "card-2", PolicyExtID: "p", State: credential.StateArchived, Version: 2}}
+		if err := newUsers(s).DeleteUser(context.Background(), c, "client-a", "user-a"); err != nil {
+			t.Fatalf("got error %v, want nil", err)
+		}
+		if _, ok := s.users[[2]string{"client-a", "user-a"}]; ok || len(s.cards) != 0 || len(s.users) != 2 {
+			t.Errorf("got user-a stored %v, %d card lists, %d users; want false, 0, 2", ok, len(s.cards), len(s.users))
+		}
+		actor := event.Actor{Subject: "alice", Mode: "admin"}
+		card := func(id string, state credential.State, v int32) event.Event {
+			return event.Event{Type: event.OTPCardDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a",
+				CredentialExt: id, PolicyExtID: "p", Version: v, RequestID: "req-1", Data: map[string]string{"stateName": string(state)}}
+		}
+		want := []event.Event{card("card-1", credential.StateActive, 7), card("card-2", credential.StateArchived, 2),
+			{Type: event.UserDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"}}
+		if !reflect.DeepEqual(s.events, want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		}
+	}
+}
+
+func TestDeleteUserRefusals(t *testing.T) {
+	tests := []struct {
+		name         string
+		caller       caller.Caller
+		client, user string
+		wantErr      error
+		wantStore    bool
+	}{
+		{"without UserDelete", admin(access.UserView, access.UserModify, access.CredentialDelete), "client-a", "user-a", access.ErrPermissionDenied, false},
+		{"Auditor", caller.Caller{Principal: access.NewAdmin("a", []string{"Auditor"}, nil, nil)}, "client-a", "user-a", access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied, false},
+		{"self-admin on itself", self("user-a"), "client-a", "user-a", access.ErrPermissionDenied, false},
+		{"unknown user", admin(access.UserDelete), "client-a", "nope", directory.ErrNotFound, true},
+		{"user of another client", admin(access.UserDelete), "client-b", "user-a", directory.ErrNotFound, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := usersOf()
+			err := newUsers(s).DeleteUser(context.Background(), tt.caller, tt.client, tt.user)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if called := s.calls["Delete"] > 0; called != tt.wantStore {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
+			}
+			if len(s.users) != 3 || len(s.events) != 0 {
+				t.Errorf("got %d users, %d events; want 3, 0", len(s.users), len(s.events))
+			}
+		})
+	}
+}
+
+func TestListUsers(t *testing.T) {
+	s := newUserStore("client-a", "client-b")
+	for i, id := range []string{"u3", "u1", "u2"} {
+		u := directory.User{ExtID: id, ClientExtID: "client-a", LoginID: "l-" + id, Created: before.Add(time.Duration(i) * time.Minute)}
+		s.users[[2]string{"client-a", id}] = u
+	}
+	s.users[[2]string{"client-b", "other"}] = directory.User{ExtID: "other", ClientExtID: "client-b", LoginID: "l-u1"}
+	uc := newUsers(s)
+	var got []string
+	page := listing.Page{Limit: 2}
+	for range 3 {
+		res, err := uc.ListUsers(context.Background(), admin(access.UserView), "client-a", app.UserFilter{}, page)
+		if err != nil {
+			t.Fatalf("got error %v, want nil", err)
+		}
+		for _, u := range res.Items {
+			got = append(got, u.ExtID)
+		}
+		if res.Next == nil {
+			break
+		}
+		page.After = res.Next
+	}
+	if want := []string{"u3", "u1", "u2"}; !slices.Equal(got, want) {
+		t.Errorf("pages: got %v, want %v in creation order", got, want)
+	}
+	res, err := uc.ListUsers(context.Background(), adminIn("client-a"), "client-a", app.UserFilter{LoginID: "l-u1"}, listing.Page{Limit: 10})
+	if err != nil || len(res.Items) != 1 || res.Items[0].ExtID != "u1" || s.lastFilter.LoginID != "l-u1" {
+		t.Errorf("loginId filter: got %+v, %v (store filter %+v), want u1 alone", res.Items, err, s.lastFilter)
+	}
+}
+
+func TestListUsersRefusals(t *testing.T) {
+	tests := []struct {
+		name      string
+		caller    caller.Caller
+		client    string
+		wantErr   error
+		wantStore bool
+	}{
+		{"without UserView", admin(access.ClientView, access.CredentialView), "client-a", access.ErrPermissionDenied, false},
+		{"outside the data room", adminIn("client-b"), "client-a", access.ErrDataroomDenied, false},
+		{"empty data room", adminIn(), "client-a", access.ErrDataroomDenied, false},
+		{"self-admin", self("user-a"), "client-a", access.ErrPermissionDenied, false},
+		{"unknown client", admin(access.UserView), "nope", directory.ErrNotFound, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := usersOf()
+			_, err := newUsers(s).ListUsers(context.Background(), tt.caller, tt.client, app.UserFilter{}, listing.Page{Limit: 10})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if called := s.calls["List"] > 0; called != tt.wantStore {
+				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
+			}
+		})
+	}
+}

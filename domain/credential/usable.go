@@ -1,0 +1,21 @@
+package credential
+
+import "time"
+
+// HasChallenge reports whether a challenge is outstanding.
+func (c *OTPCard) HasChallenge() bool { return c.s.Challenge != NoChallenge }
+
+// Usable tells, without changing the card, whether it could answer a challenge at time now:
+// nil, or ErrLocked, or ErrNotUsable (a temporary lock whose time is up counts as ended).
+func (c *OTPCard) Usable(now time.Time) error {
+	probe := OTPCard{s: c.s}
+	return probe.checkUsable(now)
+}
+
+// LockedUntil is when a temporary lock ends; zero unless the card is tmp-locked.
+func (c *OTPCard) LockedUntil() time.Time {
+	if c.s.State != StateTmpLocked {
+		return time.Time{}
+	}
+	return c.s.LockedUntil
+}

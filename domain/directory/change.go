@@ -1,0 +1,57 @@
+package directory
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// MaxCommentLength bounds a modification comment, in characters.
+const MaxCommentLength = 1024
+
+// Optional is one member of a partial change. When Set, Value replaces what is stored (the zero
+// value clears an optional member); when not Set, the stored value stays.
+type Optional[T any] struct {
+	Set   bool
+	Value T
+}
+
+// To returns an Optional that sets v.
+func To[T any](v T) Optional[T] { return Optional[T]{Set: true, Value: v} }
+
+// applyTo writes the value into dst when it is set.
+func (o Optional[T]) applyTo(dst *T) {
+	if o.Set {
+		*dst = o.Value
+	}
+}
+
+// VersionConflictError says which version the caller gave and which one is stored.
+type VersionConflictError struct {
+	// Kind is "client" or "user".
+	Kind           string
+	Given, Current int32
+}
+
+func (e *VersionConflictError) Error() string {
+	return fmt.Sprintf("version %d is stale; the %s is at version %d", e.Given, e.Kind, e.Current)
+}
+
+// Unwrap makes errors.Is(err, ErrVersionConflict) hold.
+func (e *VersionConflictError) Unwrap() error { return ErrVersionConflict }
+
+// checkVersion compares the caller's version, when given, with the stored one.
+func checkVersion(kind string, given *int32, current int32) error {
+	if given != nil && *given != current {
+		return &VersionConflictError{Kind: kind, Given: *given, Current: current}
+	}
+	return nil
+}
+
+// checkComment bounds a modification comment. The comment is not kept on the entity: it travels
+// with the change's event into the audit trail.
+func checkComment(comment string) error {
+	if utf8.RuneCountInString(comment) > MaxCommentLength {
+		return &InvalidFieldError{"modificationComment", fmt.Sprintf("is longer than %d characters", MaxCommentLength)}
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package directory
+
+import (
+	"fmt"
+	"maps"
+	"time"
+)
+
+// ClientChange is a partial change of a client: members not Set stay as they are. The extId
+// never changes.
+type ClientChange struct {
+	Name        Optional[string]
+	DisplayName Optional[map[string]string]
+	Remarks     Optional[string]
+	// Comment is the modification comment, recorded with the change's event, not on the client.
+	Comment string
+}
+
+// CheckVersion returns a *VersionConflictError when given is set and differs from the client's
+// version.
+func (c Client) CheckVersion(given *int32) error { return checkVersion("client", given, c.Version) }
+
+// Change applies ch, validates the result, sets lastModified to now and bumps the version by one.
+// On error the client is left as it was.
+func (c *Client) Change(ch ClientChange, now time.Time) error {
+	if err := checkComment(ch.Comment); err != nil {
+		return err
+	}
+	next := *c
+	ch.Name.applyTo(&next.Name)
+	ch.Remarks.applyTo(&next.Remarks)
+	if ch.DisplayName.Set {
+		next.DisplayName = maps.Clone(ch.DisplayName.Value)
+		if len(next.DisplayName) == 0 {
+			next.DisplayName = nil
+		}
+	}
+	if err := next.validate(); err != nil {
+		return err
+	}
+	next.LastModified, next.Version = now, c.Version+1
+	*c = next
+	return nil
+}
+
+// CheckDeletable refuses to delete a client that still has users: their credentials and
+// history hang on it. Its policies go with it.
+func (c Client) CheckDeletable(users int) error {
+	if users > 0 {
+		return fmt.Errorf("%w: client %s still has users (%d); delete them first", ErrHasDependents, c.ExtID, users)
+	}
+	return nil
+}

@@ -1,0 +1,70 @@
+package directory
+
+import (
+	"maps"
+	"time"
+)
+
+// UserChange is a partial change of a user: members not Set stay as they are; a Set nested
+// member (name, contacts, address, validity, properties) replaces the stored one whole. The extId
+// and the client never change.
+type UserChange struct {
+	LoginID         Optional[string]
+	State           Optional[UserState]
+	Name            Optional[Name]
+	Contacts        Optional[Contacts]
+	LanguageCode    Optional[string]
+	Remarks         Optional[string]
+	IsTechnicalUser Optional[*bool]
+	Sex             Optional[string]
+	Gender          Optional[string]
+	BirthDate       Optional[string]
+	Address         Optional[Address]
+	Validity        Optional[Validity]
+	Properties      Optional[map[string]string]
+	// Comment is the modification comment, recorded with the change's event, not on the user.
+	Comment string
+}
+
+// CheckVersion returns a *VersionConflictError when given is set and differs from the user's
+// version.
+func (u User) CheckVersion(given *int32) error { return checkVersion("user", given, u.Version) }
+
+// Change applies ch, validates the result, sets lastModified to now and bumps the version by one.
+// On error the user is left as it was.
+func (u *User) Change(ch UserChange, now time.Time) error {
+	if err := checkComment(ch.Comment); err != nil {
+		return err
+	}
+	next := *u
+	ch.LoginID.applyTo(&next.LoginID)
+	ch.State.applyTo(&next.State)
+	ch.Name.applyTo(&next.Name)
+	ch.Contacts.applyTo(&next.Contacts)
+	ch.LanguageCode.applyTo(&next.LanguageCode)
+	ch.Remarks.applyTo(&next.Remarks)
+	ch.Sex.applyTo(&next.Sex)
+	ch.Gender.applyTo(&next.Gender)
+	ch.BirthDate.applyTo(&next.BirthDate)
+	ch.Address.applyTo(&next.Address)
+	ch.Validity.applyTo(&next.Validity)
+	if ch.IsTechnicalUser.Set {
+		next.IsTechnicalUser = nil
+		if v := ch.IsTechnicalUser.Value; v != nil {
+			b := *v
+			next.IsTechnicalUser = &b
+		}
+	}
+	if ch.Properties.Set {
+		next.Properties = maps.Clone(ch.Properties.Value)
+		if len(next.Properties) == 0 {
+			next.Properties = nil
+		}
+	}
+	if err := next.validate(); err != nil {
+		return err
+	}
+	next.LastModified, next.Version = now, u.Version+1
+	*u = next
+	return nil
+}
