@@ -39,12 +39,21 @@ type service struct {
 // startService starts the real service graph on a fresh database and stops it at cleanup.
 func startService(t *testing.T) *service {
 	t.Helper()
+	return startServiceWith(t, io.Discard, nil)
+}
+
+// startServiceWith starts the service with its logs going to logs and extra environment.
+func startServiceWith(t *testing.T, logs io.Writer, extraEnv map[string]string) *service {
+	t.Helper()
 	url := pgtest.URL(t)
 	pepper := make([]byte, 32)
 	if _, err := rand.Read(pepper); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := bootstrap.LoadConfig(func(name string) (string, bool) {
+		if v, ok := extraEnv[name]; ok {
+			return v, true
+		}
 		v, ok := map[string]string{
 			"OTPCARD_HTTP_ADDR":        "127.0.0.1:0",
 			"OTPCARD_DATABASE_URL":     url,
@@ -60,7 +69,7 @@ func startService(t *testing.T) *service {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r, err := bootstrap.Start(ctx, cfg, io.Discard)
+	r, err := bootstrap.Start(ctx, cfg, logs)
 	if err != nil {
 		t.Fatalf("start service: %v", err)
 	}

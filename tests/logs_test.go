@@ -1,0 +1,85 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer collects logs written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestLogsCarryTraceIDsAndNoSecrets drives create, replace, challenge and login with good and
+// bad tokens at debug level, then reads every log line: JSON with trace ids on request lines, and
+// never a token, a cell or a password.
+func TestLogsCarryTraceIDsAndNoSecrets(t *testing.T) {
+	logs := &syncBuffer{}
+	s := startServiceWith(t, logs, map[string]string{"OTPCARD_LOG_LEVEL": "debug"})
+	tok := rootToken(t)
+	f := s.newFixture(t, "logs")
+	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{"modificationComment": "lost"}})
+	mustStatus(t, r, http.StatusOK)
+	newCells := cellsOf(t, r.json(t)["otp"].(string))
+	label := s.challenge(t, f, tok)
+	s.login(t, f, tok, label, answer(t, newCells, label))
+	badTokens := []string{wrongSecretToken(t), algNoneToken(t, claimsFor("x", "Root"))}
+	for _, bad := range badTokens {
+		r := s.do(request{method: "POST", path: s.replacePath(f), bearer: bad, body: map[string]any{}})
+		mustStatus(t, r, http.StatusUnauthorized)
+	}
+	self := selfToken(t, f.user, 0)
+	s.do(request{method: "GET", path: s.cardPath(f), xToken: self})
+
+	secrets := append([]string{tok, self}, badTokens...)
+	secrets = append(secrets, strings.Join(f.cells, ""), strings.Join(newCells, ""))
+	for _, c := range append(f.cells, newCells...) {
+		if strings.ContainsAny(c, "ABCDEFGHJKMNPQRSTVWXYZ") { // all-digit cells could match a number
+			secrets = append(secrets, c)
+		}
+	}
+	text := logs.String()
+	requests := 0
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("log line is not JSON: %q", line)
+			continue
+		}
+		if m["msg"] == "request" {
+			requests++
+			if id, _ := m["trace_id"].(string); len(id) != 32 {
+				t.Errorf("request log line without a trace id: %s", line)
+			}
+		}
+	}
+	if requests < 8 {
+		t.Fatalf("got %d request log lines, want one per request:\n%s", requests, text)
+	}
+	for _, sec := range secrets {
+		if strings.Contains(text, sec) {
+			t.Errorf("the logs contain a secret %.12q...", sec)
+		}
+	}
+}
