@@ -39,6 +39,7 @@ type handlerDeps struct {
 	Logger    *slog.Logger
 
 	ChangeState *appcredential.ChangeOTPCardState
+	Policies    *appcredential.Policies
 }
 
 func newHandler(d handlerDeps) http.Handler {
@@ -47,6 +48,7 @@ func newHandler(d handlerDeps) http.Handler {
 		CreateCard: d.Create, ReadCards: d.Read, ReplaceCard: d.Replace, DeleteCard: d.Delete,
 		IssueChallenge: d.Challenge, Login: d.Login,
 		ChangeCardState: d.ChangeState,
+		Policies:        d.Policies,
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

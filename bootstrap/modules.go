@@ -34,6 +34,7 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		platformModule,
 		directoryModule,
 		credentialModule,
+		policyModule,
 		httpModule,
 	)
 }
@@ -49,6 +50,15 @@ var directoryModule = fx.Module("directory",
 var credentialModule = fx.Module("credential",
 	fx.Provide(newCellHasher, newCredentialUseCases),
 )
+
+// policyModule serves the OTPCardPolicy use cases.
+var policyModule = fx.Module("policy",
+	fx.Provide(newPolicies),
+)
+
+func newPolicies(db *Database, tracer trace.Tracer) *appcredential.Policies {
+	return appcredential.NewPolicies(postgres.NewPolicyStore(db.DB), clock, tracer)
+}
 
 func newLogger(cfg Config, out io.Writer) *slog.Logger {
 	if out == nil {

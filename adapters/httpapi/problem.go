@@ -73,6 +73,7 @@ var problems = []struct {
 	{credential.ErrForbiddenTransition, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
 	{credential.ErrPolicyViolation, http.StatusUnprocessableEntity, "errors.policyViolation"},
 	{credential.ErrInUse, http.StatusUnprocessableEntity, "errors.undeletedDependencies"},
+	{credential.ErrDefaultRequired, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
 	{directory.ErrHasDependents, http.StatusUnprocessableEntity, "errors.undeletedDependencies"},
 	{credential.ErrNoChallenge, http.StatusUnprocessableEntity, "errors.noChallenge"},
 	{credential.ErrNotUsable, http.StatusForbidden, "errors.credentialNotUsable"},

@@ -42,6 +42,12 @@ func (s *server) routes(r *gin.Engine) {
 	core.PATCH("/clients/:clientExtId", s.changeClient)
 	core.DELETE("/clients/:clientExtId", s.deleteClient)
 	core.GET("/clients/:clientExtId/users", s.listUsers)
+	core.GET("/clients/:clientExtId/policies", s.listPolicies)
+
+	core.POST("/:clientExtId/policies", s.createPolicy)
+	core.GET("/:clientExtId/policies/:policyExtId", s.getPolicy)
+	core.PATCH("/:clientExtId/policies/:policyExtId", s.modifyPolicy)
+	core.DELETE("/:clientExtId/policies/:policyExtId", s.deletePolicy)
 
 	core.POST("/:clientExtId/users", s.createUser)
 	core.GET("/:clientExtId/users/:userExtId", s.getUser)

@@ -48,6 +48,8 @@ type Deps struct {
 
 	// ChangeCardState serves the admin PATCH of a credential.
 	ChangeCardState *appcredential.ChangeOTPCardState
+	// Policies serves the OTPCardPolicy endpoints.
+	Policies *appcredential.Policies
 }
 
 type server struct {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/listing"
@@ -245,9 +247,15 @@ func TestPolicyStoreUpdate(t *testing.T) {
 	})
 	t.Run("a concurrent write waits for the row lock", func(t *testing.T) {
 		err := w.policies.Update(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
-			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-			defer cancel()
-			if _, err := w.db.NewRaw("UPDATE policies SET version = version + 1 WHERE ext_id = 'digits'").Exec(ctx); err == nil {
+			// The server gives up waiting after lock_timeout: the write never runs later.
+			err := w.db.RunInTx(t.Context(), nil, func(ctx context.Context, tx bun.Tx) error {
+				if _, err := tx.ExecContext(ctx, "SET LOCAL lock_timeout = '200ms'"); err != nil {
+					return err
+				}
+				_, err := tx.NewRaw("UPDATE policies SET version = version + 1 WHERE ext_id = 'digits'").Exec(ctx)
+				return err
+			})
+			if err == nil {
 				t.Error("concurrent write: got through the row lock, want it blocked")
 			}
 			return modify(credential.PolicyEdit{Name: new("Locked")}, later)(p)

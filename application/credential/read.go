@@ -52,6 +52,7 @@ func (uc *ReadOTPCards) GetOTPCard(ctx context.Context, c caller.Caller, key Car
 	if err != nil {
 		return nil, fmt.Errorf("get otp card %s: %w", key.ExtID, err)
 	}
+	card.EndExpiredLock(uc.now())
 	return card, nil
 }
 
@@ -67,6 +68,10 @@ func (uc *ReadOTPCards) ListOTPCards(ctx context.Context, c caller.Caller, clien
 	res, err := uc.cards.List(ctx, clientExtID, userExtID, page)
 	if err != nil {
 		return res, fmt.Errorf("list otp cards of %s: %w", userExtID, err)
+	}
+	now := uc.now()
+	for _, card := range res.Items {
+		card.EndExpiredLock(now)
 	}
 	return res, nil
 }

@@ -743,7 +743,10 @@ func TestLockoutVersionBumps(t *testing.T) {
 	}{
 		{"new challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 11},
 		{"same challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 11},
-		{"wrong answer", func(now time.Time) error { _, err := card.Login("A1", "0000", v, lockoutDefaults, true, now); return err }, 12},
+		{"wrong answer", func(now time.Time) error {
+			_, err := card.Login("A1", "0000", v, lockoutDefaults, true, now)
+			return err
+		}, 12},
 		{"login without challenge", func(now time.Time) error {
 			if _, err := card.Login("A1", "01AB", v, lockoutDefaults, true, now); !errors.Is(err, credential.ErrNoChallenge) {
 				return fmt.Errorf("got %v, want ErrNoChallenge", err)
@@ -751,7 +754,10 @@ func TestLockoutVersionBumps(t *testing.T) {
 			return nil
 		}, 12},
 		{"new challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 13},
-		{"right answer", func(now time.Time) error { _, err := card.Login("A1", "01AB", v, lockoutDefaults, true, now); return err }, 14},
+		{"right answer", func(now time.Time) error {
+			_, err := card.Login("A1", "01AB", v, lockoutDefaults, true, now)
+			return err
+		}, 14},
 		{"new challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 15},
 		{"right answer without login info", func(now time.Time) error {
 			_, err := card.Login("B1", "CDEF", v, lockoutDefaults, false, now)

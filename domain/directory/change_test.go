@@ -184,7 +184,9 @@ func TestUserChange(t *testing.T) {
 		{"isTechnicalUser cleared", directory.UserChange{IsTechnicalUser: directory.To[*bool](nil)}, func(u *directory.User) { u.IsTechnicalUser = nil }, ""},
 		{"scalars", directory.UserChange{LanguageCode: directory.To("EN"), Remarks: directory.To(""), Sex: directory.To("m"),
 			Gender: directory.To("male"), BirthDate: directory.To("2000-02-29")},
-			func(u *directory.User) { u.LanguageCode, u.Remarks, u.Sex, u.Gender, u.BirthDate = "EN", "", "m", "male", "2000-02-29" }, ""},
+			func(u *directory.User) {
+				u.LanguageCode, u.Remarks, u.Sex, u.Gender, u.BirthDate = "EN", "", "m", "male", "2000-02-29"
+			}, ""},
 		{"comment of 1024 characters", directory.UserChange{Comment: strings.Repeat("😀", 1024)}, func(*directory.User) {}, ""},
 		{"loginId cleared", directory.UserChange{LoginID: directory.To("")}, nil, "loginId"},
 		{"loginId 256", directory.UserChange{LoginID: directory.To(strings.Repeat("l", 256))}, nil, "loginId"},

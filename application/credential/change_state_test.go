@@ -1,0 +1,230 @@
+package credential_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+func newChangeState(s *fakeStore) *app.ChangeOTPCardState {
+	return app.NewChangeOTPCardState(s, clock(now), tracer)
+}
+
+// roleAdmin is alice with the roles and no data room.
+func roleAdmin(roles ...string) caller.Caller {
+	return caller.Caller{Principal: access.NewAdmin("alice", roles, nil, nil), RequestID: "req-1"}
+}
+
+// stateRights are the rights the PATCH needs.
+var stateRights = []access.Right{access.CredentialModify, access.CredentialChangeState}
+
+func TestChangeOTPCardState(t *testing.T) {
+	tests := []struct {
+		name       string
+		caller     caller.Caller
+		from       credential.State
+		stateName  string
+		comment    string
+		version    *int32
+		wantState  credential.State
+		wantReason string // empty: a comment-only change, the reason stays
+		wantFailed int32
+	}{
+		{"disable", admin(stateRights...), credential.StateActive, "disabled", "lost", nil,
+			credential.StateDisabled, credential.ReasonChangedByAdmin, 1},
+		{"disable an initial card, current version", admin(stateRights...), credential.StateInitial, "disabled", "", v(4),
+			credential.StateDisabled, credential.ReasonChangedByAdmin, 1},
+		{"enable", admin(stateRights...), credential.StateDisabled, "active", "found", nil,
+			credential.StateActive, credential.ReasonEnabledByAdmin, 1},
+		{"unlock a fail-locked card", admin(stateRights...), credential.StateFailLocked, "active", "", nil,
+			credential.StateActive, credential.ReasonUnlock, 0},
+		{"unlock a tmp-locked card", roleAdmin("Helpdesk"), credential.StateTmpLocked, "active", "", nil,
+			credential.StateActive, credential.ReasonUnlock, 0},
+		{"archive", roleAdmin("UserAdmin"), credential.StateActive, "archived", "gone", nil,
+			credential.StateArchived, credential.ReasonArchivedByAdmin, 1},
+		{"archive a reset-code card", roleAdmin("ClientRoot"), credential.StateResetCode, "archived", "", nil,
+			credential.StateArchived, credential.ReasonArchivedByAdmin, 1},
+		{"inside the data room", adminIn("client-a"), credential.StateActive, "disabled", "", v(4),
+			credential.StateDisabled, credential.ReasonChangedByAdmin, 1},
+		{"comment only", admin(stateRights...), credential.StateActive, "", "called the user", nil,
+			credential.StateActive, "", 1},
+		{"comment only on a fail-locked card", admin(stateRights...), credential.StateFailLocked, "", "investigating", v(4),
+			credential.StateFailLocked, "", 1},
+		{"empty body removes the comment", admin(stateRights...), credential.StateDisabled, "", "", nil,
+			credential.StateDisabled, "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			stored := storedCard("card-1", "user-a", tt.from)
+			if tt.from == credential.StateTmpLocked {
+				stored.LockedUntil, stored.ResumeState = now.Add(time.Minute), credential.StateActive
+			}
+			s.addCard(stored)
+			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
+				Caller: tt.caller, Key: card1, StateName: tt.stateName, Comment: tt.comment, Version: tt.version})
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			after, _ := s.card("card-1")
+			if got := card.Snapshot(); !reflect.DeepEqual(got, after) {
+				t.Errorf("returned card:\n got %+v\nwant the stored card %+v", got, after)
+			}
+			want := stored
+			want.State, want.FailedLoginCount = tt.wantState, tt.wantFailed
+			want.ModificationComment, want.LastModified, want.Version = tt.comment, now, 5
+			if tt.wantReason != "" {
+				want.StateChangeReason, want.StateChangeDetail = tt.wantReason, ""
+				want.LockedUntil, want.ResumeState, want.Challenge = time.Time{}, "", credential.NoChallenge
+			}
+			if !reflect.DeepEqual(after, want) {
+				t.Errorf("stored card:\n got %+v\nwant %+v", after, want)
+			}
+
+			events := s.recorded()
+			if len(events) != 1 {
+				t.Fatalf("events: got %d, want 1", len(events))
+			}
+			checkEvent(t, events[0], event.Event{Type: event.OTPCardStateChanged, Time: now,
+				Actor: event.Actor{Subject: "alice", Mode: "admin"}, ClientExtID: "client-a", UserExtID: "user-a",
+				CredentialExt: "card-1", PolicyExtID: "policy-a", Version: 5, RequestID: "req-1"})
+			wantData := map[string]string{"from": string(tt.from), "to": string(tt.wantState)}
+			if tt.wantReason != "" {
+				wantData["reason"] = tt.wantReason
+			}
+			if got := events[0].Data; !reflect.DeepEqual(got, wantData) {
+				t.Errorf("event data: got %v, want %v", got, wantData)
+			}
+			checkNoCells(t, events, nil)
+		})
+	}
+}
+
+func TestChangeOTPCardStateRefusals(t *testing.T) {
+	archived := func(s *fakeStore) { s.addCard(storedCard("card-1", "user-a", credential.StateArchived)) }
+	tests := []struct {
+		name       string
+		caller     caller.Caller
+		key        app.CardKey
+		stateName  string
+		comment    string
+		version    *int32
+		setup      func(s *fakeStore)
+		wantErr    error
+		wantUpdate int // Update runs only once the command is authorized and well-formed
+	}{
+		{"CredentialModify only", admin(access.CredentialModify), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
+		{"CredentialChangeState only", admin(access.CredentialChangeState), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
+		{"CredentialView and CredentialModify", admin(access.CredentialView, access.CredentialModify), card1, "disabled", "", nil, nil,
+			access.ErrPermissionDenied, 0},
+		{"Auditor", roleAdmin("Auditor"), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
+		{"no rights, comment only", admin(), card1, "", "x", nil, nil, access.ErrPermissionDenied, 0},
+		{"self-admin owner, fresh", self("user-a", 0), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
+		{"self-admin owner, comment only", self("user-a", 0), card1, "", "mine", nil, nil, access.ErrPermissionDenied, 0},
+		{"self-admin of another user", self("user-b", 0), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
+		{"outside the data room", adminIn("client-b"), card1, "disabled", "", nil, nil, access.ErrDataroomDenied, 0},
+		{"empty data room", adminIn(), card1, "disabled", "", nil, nil, access.ErrDataroomDenied, 0},
+		{"unknown state name", admin(stateRights...), card1, "locked", "", nil, nil, credential.ErrUnknownState, 0},
+		{"state name in the wrong case", admin(stateRights...), card1, "Disabled", "", nil, nil, credential.ErrUnknownState, 0},
+		{"unknown state name on an unknown card", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"},
+			"locked", "", nil, nil, credential.ErrUnknownState, 0},
+		{"comment of 1025 characters", admin(stateRights...), card1, "disabled", strings.Repeat("é", 1025), nil, nil, credential.ErrInvalid, 0},
+		{"comment only, 1025 characters", admin(stateRights...), card1, "", strings.Repeat("é", 1025), nil, nil, credential.ErrInvalid, 0},
+		{"active to active", admin(stateRights...), card1, "active", "", nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to initial", admin(stateRights...), card1, "initial", "", nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to tmp-locked", admin(stateRights...), card1, "tmp-locked", "", nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to fail-locked", admin(stateRights...), card1, "fail-locked", "", nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to reset-code", admin(stateRights...), card1, "reset-code", "", nil, nil, credential.ErrForbiddenTransition, 1},
+		{"archived to active", admin(stateRights...), card1, "active", "", nil, archived, credential.ErrArchived, 1},
+		{"archived to archived", admin(stateRights...), card1, "archived", "", nil, archived, credential.ErrArchived, 1},
+		{"comment on an archived card", admin(stateRights...), card1, "", "x", nil, archived, credential.ErrArchived, 1},
+		{"unknown credential", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"},
+			"disabled", "", nil, nil, credential.ErrNotFound, 1},
+		{"credential of another user", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"},
+			"disabled", "", nil, nil, credential.ErrNotFound, 1},
+		{"credential under another client", admin(stateRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"},
+			"disabled", "", nil, nil, credential.ErrNotFound, 1},
+		{"stale version", admin(stateRights...), card1, "disabled", "", v(3), nil, credential.ErrVersionConflict, 1},
+		{"version ahead", admin(stateRights...), card1, "", "x", v(5), nil, credential.ErrVersionConflict, 1},
+		{"stale version on an archived card", admin(stateRights...), card1, "active", "", v(3), archived, credential.ErrVersionConflict, 1},
+		{"stored version moved meanwhile", admin(stateRights...), card1, "disabled", "", v(4),
+			func(s *fakeStore) { s.conflictOnSave = true }, credential.ErrVersionConflict, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newStore(t)
+			if tt.setup != nil {
+				tt.setup(s)
+			}
+			before, _ := s.card("card-1")
+			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
+				Caller: tt.caller, Key: tt.key, StateName: tt.stateName, Comment: tt.comment, Version: tt.version})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			if card != nil {
+				t.Errorf("card: got %+v, want nil", card.Snapshot())
+			}
+			if after, _ := s.card("card-1"); !reflect.DeepEqual(after, before) {
+				t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
+			}
+			if got := s.recorded(); len(got) != 0 {
+				t.Errorf("events: got %+v, want none", got)
+			}
+			if got := s.called("Update"); got != tt.wantUpdate {
+				t.Errorf("Update: got %d calls, want %d", got, tt.wantUpdate)
+			}
+		})
+	}
+}
+
+func TestChangeOTPCardStateVersionConflictMessage(t *testing.T) {
+	_, err := newChangeState(newStore(t)).Do(context.Background(), app.ChangeStateCommand{
+		Caller: admin(stateRights...), Key: card1, StateName: "disabled", Version: v(3)})
+	var vc *credential.VersionConflictError
+	if !errors.As(err, &vc) || vc.Given != 3 || vc.Current != 4 {
+		t.Fatalf("got %v, want a *VersionConflictError{3, 4}", err)
+	}
+}
+
+// TestChangeOTPCardStateSequence walks one card through the admin life cycle and checks each
+// event's transition.
+func TestChangeOTPCardStateSequence(t *testing.T) {
+	s := newStore(t)
+	uc := newChangeState(s)
+	steps := []struct{ to, wantFrom string }{
+		{"disabled", "active"}, {"active", "disabled"}, {"", "active"}, {"archived", "active"},
+	}
+	for i, step := range steps {
+		if _, err := uc.Do(context.Background(), app.ChangeStateCommand{Caller: roleAdmin("Helpdesk"), Key: card1,
+			StateName: step.to, Version: v(int32(4 + i))}); err != nil {
+			t.Fatalf("step %d (to %q): %v", i, step.to, err)
+		}
+	}
+	events := s.recorded()
+	if len(events) != len(steps) {
+		t.Fatalf("events: got %d, want %d", len(events), len(steps))
+	}
+	for i, step := range steps {
+		to := step.to
+		if to == "" {
+			to = step.wantFrom
+		}
+		if got := events[i]; got.Data["from"] != step.wantFrom || got.Data["to"] != to || got.Version != int32(5+i) {
+			t.Errorf("event %d: got %v at version %d, want %s -> %s at version %d", i, got.Data, got.Version, step.wantFrom, to, 5+i)
+		}
+	}
+	_, err := uc.Do(context.Background(), app.ChangeStateCommand{Caller: roleAdmin("Helpdesk"), Key: card1, StateName: "active"})
+	if !errors.Is(err, credential.ErrArchived) {
+		t.Errorf("after archiving: got %v, want ErrArchived", err)
+	}
+}
