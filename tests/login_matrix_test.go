@@ -52,7 +52,9 @@ func TestChallengeMatrix(t *testing.T) {
 			404, "errors.noRecord", nil},
 		{"unknown user", post(root, func(f fixture) string { return authPath + "/" + f.client + "/users/nobody/otp/challenge" }),
 			404, "errors.noRecord", nil},
-		{"malformed user id", post(root, func(f fixture) string { return authPath + "/" + f.client + "/users/" + strings.Repeat("u", 65) + "/otp/challenge" }),
+		{"malformed user id", post(root, func(f fixture) string {
+			return authPath + "/" + f.client + "/users/" + strings.Repeat("u", 65) + "/otp/challenge"
+		}),
 			400, "errors.invalidData", nil},
 		{"disabled card", post(inDB(`UPDATE otp_cards SET state = 'disabled' WHERE ext_id = $1`), nil), 403, "errors.credentialNotUsable", nil},
 		{"archived card", post(inDB(`UPDATE otp_cards SET state = 'archived' WHERE ext_id = $1`), nil), 403, "errors.credentialNotUsable", nil},
