@@ -13,9 +13,11 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/httpapi"
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/adapters/telemetry"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/domain/credential"
 )
 
 var httpModule = fx.Module("http",
@@ -54,7 +56,8 @@ func newHandler(d handlerDeps) http.Handler {
 			defer cancel()
 			return d.DB.DB.PingContext(ctx)
 		},
-		Metrics: d.Tel.MetricsHandler(), Unavailable: databaseUnavailable, Logger: d.Logger,
+		PrintCard: printCard,
+		Metrics:   d.Tel.MetricsHandler(), Unavailable: databaseUnavailable, Logger: d.Logger,
 		TracerProvider: d.Tel.TracerProvider(), MeterProvider: d.Tel.MeterProvider(),
 		Propagator: d.Tel.Propagator(),
 	})
@@ -100,3 +103,13 @@ func (s *HTTPServer) stop(ctx context.Context) error {
 
 // Addr is the address the server listens on.
 func (s *HTTPServer) Addr() net.Addr { return s.ln.Addr() }
+
+// printCard renders a freshly issued card as a one-page PDF.
+func printCard(card *credential.OTPCard, clear []string) ([]byte, error) {
+	s := card.Snapshot()
+	return pdfcard.Render(pdfcard.Sheet{
+		ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, CredentialExtID: s.ExtID,
+		Layout: s.Grid.Layout(), Cells: clear,
+		ValidFrom: s.ValidFrom, ValidTo: s.ValidTo, IssuedAt: s.LastModified,
+	})
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -101,7 +102,7 @@ func (s *server) createCard(c *gin.Context) {
 		return
 	}
 	c.Header("Location", corePath+"/"+clientID+"/users/"+userID+"/otp-credentials/"+issued.Card.ExtID())
-	c.JSON(http.StatusCreated, credentialWire(issued.Card, issued.Clear))
+	s.writeIssued(c, http.StatusCreated, issued)
 }
 
 func (s *server) listCards(c *gin.Context) {
@@ -170,5 +171,24 @@ func (s *server) replaceCard(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, credentialWire(issued.Card, issued.Clear))
+	s.writeIssued(c, http.StatusOK, issued)
+}
+
+// mimePDF is the media type of printable cards.
+const mimePDF = "application/pdf"
+
+// writeIssued answers a freshly issued card: JSON with the cells in clear, or the printable card
+// as a PDF when the client asks for one. Neither is ever stored.
+func (s *server) writeIssued(c *gin.Context, status int, issued appcredential.Issued) {
+	if s.PrintCard == nil || c.NegotiateFormat(gin.MIMEJSON, mimePDF) != mimePDF {
+		c.JSON(status, credentialWire(issued.Card, issued.Clear))
+		return
+	}
+	pdf, err := s.PrintCard(issued.Card, issued.Clear)
+	if err != nil {
+		s.writeError(c, fmt.Errorf("print card: %w", err))
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="otp-card-`+issued.Card.ExtID()+`.pdf"`)
+	c.Data(status, mimePDF, pdf)
 }

@@ -17,6 +17,7 @@ import (
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
 )
 
 // Authenticator turns tokens into principals.
@@ -38,6 +39,8 @@ type Deps struct {
 	DeleteCard     *appcredential.DeleteOTPCard
 	IssueChallenge *appcredential.IssueChallenge
 	Login          *appcredential.Login
+	// PrintCard renders a freshly issued card as a PDF (Accept: application/pdf).
+	PrintCard      func(card *credential.OTPCard, clear []string) ([]byte, error)
 	Ready          func(ctx context.Context) error
 	Metrics        http.Handler
 	Unavailable    Unavailable
