@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -81,7 +82,7 @@ func (p *Parameters) set(name, value string) error {
 	case "credentialLifetime":
 		var ms int64
 		ms, err = strconv.ParseInt(value, 10, 64)
-		if err != nil || ms <= 0 || ms > int64(100*365*24*time.Hour/time.Millisecond) {
+		if err != nil || ms <= 0 || value[0] == '+' || value[0] == '0' || ms > int64(100*365*24*time.Hour/time.Millisecond) {
 			err = &PolicyViolationError{name, "must be a positive number of milliseconds, at most 100 years"}
 		}
 		p.CredentialLifetime = time.Duration(ms) * time.Millisecond
@@ -113,7 +114,7 @@ func (p *Parameters) set(name, value string) error {
 
 func intParam(name, value string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(value)
-	if err != nil || n < lo || n > hi {
+	if err != nil || n < lo || n > hi || strings.HasPrefix(value, "+") || (len(value) > 1 && value[0] == '0') {
 		return 0, &PolicyViolationError{name, fmt.Sprintf("must be an integer from %d to %d", lo, hi)}
 	}
 	return n, nil

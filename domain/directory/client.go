@@ -21,6 +21,10 @@ type Client struct {
 	Version      int32
 }
 
+// ReservedClientExtID cannot name a client: /clients/{id}/users and /{client}/users/{user} would
+// address the same path.
+const ReservedClientExtID = "clients"
+
 // NewClient validates a fresh client; an empty extId is generated.
 func NewClient(c Client, now time.Time) (Client, error) {
 	if c.ExtID == "" {
@@ -28,6 +32,9 @@ func NewClient(c Client, now time.Time) (Client, error) {
 	}
 	if err := extid.Validate(c.ExtID); err != nil {
 		return Client{}, &InvalidFieldError{"extId", err.Error()}
+	}
+	if c.ExtID == ReservedClientExtID {
+		return Client{}, &InvalidFieldError{"extId", `"clients" is reserved: nevisIDM's paths use it for client collections`}
 	}
 	if err := c.validate(); err != nil {
 		return Client{}, err

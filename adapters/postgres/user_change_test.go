@@ -1,0 +1,316 @@
+package postgres_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+func TestUserStoreUpdate(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewUserStore(db)
+	createClient(t, db, "acme", "Acme", base)
+	createClient(t, db, "globex", "Globex", base)
+	createUser(t, db, "acme", "alice", "alice")
+	createUser(t, db, "acme", "bob", "bob")
+	createUser(t, db, "globex", "carol", "carol")
+	later := base.Add(time.Hour)
+	yes := true
+	from := base.Add(-time.Hour).UTC().Truncate(time.Microsecond)
+	ch := directory.UserChange{LoginID: directory.To("carol"), State: directory.To(directory.UserDisabled),
+		Name:     directory.To(directory.Name{FirstName: "Alice", FamilyName: "A"}),
+		Contacts: directory.To(directory.Contacts{Email: "alice@example.com", Mobile: "+41791234567"}),
+		Address:  directory.To(directory.Address{City: "Zürich"}), Validity: directory.To(directory.Validity{From: &from}),
+		IsTechnicalUser: directory.To(&yes), Properties: directory.To(map[string]string{"k": "v"})}
+	if err := store.Update(t.Context(), "acme", "alice", userChange(v32(1), ch, later)); err != nil {
+		t.Fatalf("update: got %v, want nil (loginId carol is taken in another client only)", err)
+	}
+	got, err := store.Get(t.Context(), "acme", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := directory.User{ExtID: "alice", ClientExtID: "acme", LoginID: "carol", State: directory.UserDisabled,
+		Name: directory.Name{FirstName: "Alice", FamilyName: "A"}, Contacts: directory.Contacts{Email: "alice@example.com", Mobile: "+41791234567"},
+		Address: directory.Address{City: "Zürich"}, Validity: directory.Validity{From: &from}, IsTechnicalUser: &yes,
+		Properties: map[string]string{"k": "v"}, Created: stored(base), LastModified: stored(later), Version: 2}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("stored:\n got %+v\nwant %+v", got, want)
+	}
+
+	for _, tt := range []struct {
+		name         string
+		client, user string
+		fn           func(*directory.User) ([]event.Event, error)
+		wantErr      error
+	}{
+		{"unknown user", "acme", "nobody", userChange(nil, directory.UserChange{}, later), directory.ErrNotFound},
+		{"under another client", "globex", "alice", userChange(nil, directory.UserChange{}, later), directory.ErrNotFound},
+		{"stale version", "acme", "alice", userChange(v32(1), directory.UserChange{Remarks: directory.To("x")}, later), directory.ErrVersionConflict},
+		{"loginId taken in the client", "acme", "alice", userChange(nil, directory.UserChange{LoginID: directory.To("bob")}, later), directory.ErrDuplicate},
+		{"invalid", "acme", "alice", userChange(nil, directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "x"})}, later), directory.ErrInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := store.Update(t.Context(), tt.client, tt.user, tt.fn); !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
+			}
+			after, err := store.Get(t.Context(), "acme", "alice")
+			if err != nil || !reflect.DeepEqual(after, want) {
+				t.Errorf("alice: got %+v (%v), want unchanged", after, err)
+			}
+			if n := eventsOf(t, db, event.UserChanged); n != 1 {
+				t.Errorf("user.changed events: got %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestUserStoreConcurrentUpdatesOneWins(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewUserStore(db)
+	createClient(t, db, "acme", "Acme", base)
+	createUser(t, db, "acme", "alice", "alice")
+	errs := race(8, func(i int) error {
+		return store.Update(t.Context(), "acme", "alice", userChange(v32(1), directory.UserChange{
+			LoginID: directory.To(fmt.Sprint("alice-", i))}, base.Add(time.Minute)))
+	})
+	assertOneWins(t, errs)
+	got, err := store.Get(t.Context(), "acme", "alice")
+	if err != nil || got.Version != 2 {
+		t.Errorf("alice: got version %d (%v), want 2", got.Version, err)
+	}
+	if n := eventsOf(t, db, event.UserChanged); n != 1 {
+		t.Errorf("user.changed events: got %d, want 1", n)
+	}
+}
+
+// deleteUser deletes a user the way the use case does, recording one event per card.
+func deleteUser(t *testing.T, store *postgres.UserStore, client, user string) (appdirectory.UserRemoval, error) {
+	t.Helper()
+	var seen appdirectory.UserRemoval
+	err := store.Delete(t.Context(), client, user, func(r appdirectory.UserRemoval) ([]event.Event, error) {
+		seen = r
+		var events []event.Event
+		for _, c := range r.Cards {
+			events = append(events, event.Event{Type: event.OTPCardDeleted, Time: base, Actor: admin, ClientExtID: client,
+				UserExtID: user, CredentialExt: c.ExtID, PolicyExtID: c.PolicyExtID, Version: c.Version})
+		}
+		return append(events, changeEvent(event.UserDeleted, client, user, r.User.Version)), nil
+	})
+	return seen, err
+}
+
+func TestUserStoreDeleteRemovesCardsAndRecordsEvents(t *testing.T) {
+	w := newCardWorld(t)
+	store := postgres.NewUserStore(w.db)
+	for i, key := range []struct {
+		user string
+		id   string
+	}{{"alice", "a1"}, {"alice", "a2"}, {"bob", "b1"}} {
+		k := w.alice
+		if key.user == "bob" {
+			k = w.bob
+		}
+		w.create(t, w.newCard(t, k, key.id, byte(i+1), base.Add(time.Duration(i)*time.Second)))
+	}
+	if _, err := deleteUser(t, store, "globex", "alice"); !errors.Is(err, directory.ErrNotFound) {
+		t.Fatalf("delete under another client: got %v, want ErrNotFound", err)
+	}
+	err := store.Delete(t.Context(), "acme", "alice", func(appdirectory.UserRemoval) ([]event.Event, error) { return nil, errRefused })
+	if !errors.Is(err, errRefused) || count(t, w.db, "SELECT count(*) FROM otp_cards") != 3 {
+		t.Fatalf("refused delete: got %v, want the callback's error and every card kept", err)
+	}
+	seen, err := deleteUser(t, store, "acme", "alice")
+	if err != nil {
+		t.Fatalf("delete: got %v, want nil", err)
+	}
+	if len(seen.Cards) != 2 || seen.Cards[0].ExtID != "a1" || seen.Cards[1].ExtID != "a2" ||
+		seen.Cards[0].PolicyExtID != w.acme.ExtID || seen.Cards[0].Version != 1 || seen.Cards[0].State != credential.StateInitial {
+		t.Errorf("cards seen: got %+v, want a1 and a2 at version 1, initial, under %s", seen.Cards, w.acme.ExtID)
+	}
+	if _, err := store.Get(t.Context(), "acme", "alice"); !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("get after delete: got %v, want ErrNotFound", err)
+	}
+	for q, want := range map[string]int{
+		"SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'":                                                0,
+		"SELECT count(*) FROM otp_cards WHERE user_ext_id = 'bob'":                                                  1,
+		"SELECT count(*) FROM users":                                                                                2,
+		"SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND user_ext_id = 'alice'":                     2,
+		"SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND credential_ext_id = 'a1'":                  1,
+		"SELECT count(*) FROM events WHERE type = 'user.deleted' AND user_ext_id = 'alice'":                         1,
+		"SELECT count(*) FROM events WHERE type IN ('otp-card.deleted', 'user.deleted') AND user_ext_id <> 'alice'": 0,
+	} {
+		if n := count(t, w.db, q); n != want {
+			t.Errorf("%s: got %d, want %d", q, n, want)
+		}
+	}
+	// The loginId is free again in the client.
+	createUser(t, w.db, "acme", "alice-2", "alice")
+}
+
+func TestUserStoreListLoginIDFilter(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewUserStore(db)
+	createClient(t, db, "acme", "Acme", base)
+	createClient(t, db, "globex", "Globex", base)
+	createClient(t, db, "empty", "Empty", base)
+	createUser(t, db, "acme", "alice", "alice")
+	createUser(t, db, "acme", "alice2", "Alice")
+	createUser(t, db, "acme", "bob", "bob")
+	createUser(t, db, "globex", "galice", "alice")
+	list := func(client string, f appdirectory.UserFilter) ([]string, error) {
+		res, err := store.List(t.Context(), client, f, listing.Page{Limit: 100})
+		var ids []string
+		for _, u := range res.Items {
+			ids = append(ids, u.ExtID)
+		}
+		return ids, err
+	}
+	for _, tt := range []struct {
+		client, loginID string
+		want            []string
+	}{
+		{"acme", "", []string{"alice", "alice2", "bob"}},
+		{"acme", "alice", []string{"alice"}},
+		{"acme", "Alice", []string{"alice2"}},
+		{"acme", "ali", nil},
+		{"acme", "alice%", nil},
+		{"globex", "alice", []string{"galice"}},
+		{"globex", "bob", nil},
+		{"empty", "", nil},
+	} {
+		got, err := list(tt.client, appdirectory.UserFilter{LoginID: tt.loginID})
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("client %s loginId %q: got %v (%v), want %v", tt.client, tt.loginID, got, err, tt.want)
+		}
+	}
+	if _, err := list("nobody", appdirectory.UserFilter{}); !errors.Is(err, directory.ErrNotFound) {
+		t.Errorf("unknown client: got %v, want ErrNotFound", err)
+	}
+}
+
+// TestUserStoreListPagesWithConcurrentInserts seeds 30 users and pages through them 7 at a time
+// while another goroutine inserts 20 more, with creation times spread over the seeded ones (so
+// that offset paging would show duplicates and skip seeded users). Every seeded user must appear
+// exactly once, nothing twice, in strictly increasing (created, extId) order.
+func TestUserStoreListPagesWithConcurrentInserts(t *testing.T) {
+	db := openDB(t)
+	store := postgres.NewUserStore(db)
+	createClient(t, db, "acme", "Acme", base)
+	const seeded, added, limit = 30, 20, 7
+	var want []string
+	for i := range seeded {
+		id := fmt.Sprintf("seed-%02d", i)
+		u, err := directory.NewUser(directory.User{ExtID: id, ClientExtID: "acme", LoginID: id}, base.Add(time.Duration(i)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Create(t.Context(), u, userEvents(u)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, id)
+	}
+
+	// The inserter runs on its own, pausing briefly between inserts; the walker waits after each
+	// page until four more users went in, so that inserts land between every two pages.
+	var inserted atomic.Int32
+	insertErr := make(chan error, 1)
+	go func() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for n := range added {
+			// Spread over the seeded range, at sub-second offsets, so that some land before the
+			// walker's cursor and some after it.
+			at := base.Add(time.Duration(rng.Int64N(int64(seeded) * int64(time.Second))))
+			id := fmt.Sprintf("new-%02d", n)
+			u, err := directory.NewUser(directory.User{ExtID: id, ClientExtID: "acme", LoginID: id}, at)
+			if err == nil {
+				err = store.Create(t.Context(), u, userEvents(u))
+			}
+			if err != nil {
+				insertErr <- err
+				return
+			}
+			inserted.Add(1)
+			time.Sleep(time.Millisecond)
+		}
+		insertErr <- nil
+	}()
+	waitInserted := func(n int32) {
+		for deadline := time.Now().Add(10 * time.Second); inserted.Load() < min(n, added) && time.Now().Before(deadline); {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+
+	var (
+		seen  = map[string]int{}
+		order []listing.Cursor
+		page  = listing.Page{Limit: limit}
+		pages int
+	)
+	for {
+		res, err := store.List(t.Context(), "acme", appdirectory.UserFilter{}, page)
+		if err != nil {
+			t.Fatalf("page %d: got %v, want nil", pages, err)
+		}
+		pages++
+		if len(res.Items) > limit {
+			t.Fatalf("page %d: got %d items, want at most %d", pages, len(res.Items), limit)
+		}
+		for _, u := range res.Items {
+			seen[u.ExtID]++
+			order = append(order, listing.Cursor{Created: u.Created, ExtID: u.ExtID})
+		}
+		waitInserted(int32(4 * pages))
+		if res.Next == nil {
+			break
+		}
+		page.After = res.Next
+		if pages > 100 {
+			t.Fatal("pagination: got more than 100 pages, want an end")
+		}
+	}
+	if err := <-insertErr; err != nil {
+		t.Fatalf("concurrent insert: %v", err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM users"); n != seeded+added {
+		t.Errorf("users after the walk: got %d, want %d (the inserts ran meanwhile)", n, seeded+added)
+	}
+	for _, id := range want {
+		if seen[id] != 1 {
+			t.Errorf("seeded user %s: seen %d times, want exactly once", id, seen[id])
+		}
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("user %s: seen %d times, want at most once", id, n)
+		}
+	}
+	for i := 1; i < len(order); i++ {
+		a, b := order[i-1], order[i]
+		if c := a.Created.Compare(b.Created); c > 0 || c == 0 && a.ExtID >= b.ExtID {
+			t.Errorf("order: %v then %v, want strictly increasing (created, extId)", a, b)
+		}
+	}
+	newSeen := 0
+	for id := range seen {
+		if strings.HasPrefix(id, "new-") {
+			newSeen++
+		}
+	}
+	t.Logf("%d pages; %d of the %d users added during the walk were listed (those created after the cursor)", pages, newSeen, added)
+	if pages < 5 {
+		t.Errorf("pages: got %d, want at least 5 for %d seeded users at %d a page", pages, seeded, limit)
+	}
+}
