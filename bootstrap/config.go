@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,9 +33,17 @@ type Config struct {
 	SelfAdminMaxAuthAge time.Duration
 	RateLimit           bool
 	TrustedProxies      []netip.Prefix
+	// Rate limits per minute (API.md section 6.1), used when RateLimit is on.
+	RateLimitLoginPerMinute   int
+	RateLimitIssuePerMinute   int
+	RateLimitAddressPerMinute int
 
 	LogLevel  slog.Level
 	LogFormat string
+
+	// WebhookURL receives every domain event, signed with WebhookSecret; empty: no webhook.
+	WebhookURL    string
+	WebhookSecret []byte
 }
 
 // Embedded reports whether otpcard runs its own PostgreSQL cluster.
@@ -114,8 +124,31 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			}
 		}
 	}
+	perMinute := func(name string, def int) int {
+		v := get(name, strconv.Itoa(def))
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			bad(name, "must be a positive whole number of requests per minute, not %q", v)
+			return def
+		}
+		return n
+	}
+	c.RateLimitLoginPerMinute = perMinute("OTPCARD_RATE_LIMIT_LOGIN_PER_MINUTE", 30)
+	c.RateLimitIssuePerMinute = perMinute("OTPCARD_RATE_LIMIT_ISSUE_PER_MINUTE", 10)
+	c.RateLimitAddressPerMinute = perMinute("OTPCARD_RATE_LIMIT_ADDRESS_PER_MINUTE", 6000)
 	if err := c.LogLevel.UnmarshalText([]byte(get("OTPCARD_LOG_LEVEL", "info"))); err != nil {
 		bad("OTPCARD_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if v := get("OTPCARD_WEBHOOK_URL", ""); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("OTPCARD_WEBHOOK_URL", "must be an http(s) URL")
+		}
+		c.WebhookURL = v
+		secret := get("OTPCARD_WEBHOOK_SECRET", "")
+		if len(secret) < 32 {
+			bad("OTPCARD_WEBHOOK_SECRET", "is required with OTPCARD_WEBHOOK_URL and must be at least 32 bytes long")
+		}
+		c.WebhookSecret = []byte(secret)
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("OTPCARD_LOG_FORMAT", "must be json or text")

@@ -28,16 +28,19 @@ func TestLoadConfigDefaults(t *testing.T) {
 
 func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	bad := map[string]string{
-		"OTPCARD_HTTP_ADDR":              "nonsense",
-		"OTPCARD_DATABASE_URL":           "mysql://x",
-		"OTPCARD_JWT_HS256_SECRET":       "short",
-		"OTPCARD_JWT_JWKS_URL":           "ftp://x",
-		"OTPCARD_CELL_PEPPER":            "!!!",
-		"OTPCARD_SELFADMIN_MAX_AUTH_AGE": "soon",
-		"OTPCARD_RATE_LIMIT":             "maybe",
-		"OTPCARD_TRUSTED_PROXIES":        "10.0.0.0/8,nothing",
-		"OTPCARD_LOG_LEVEL":              "loud",
-		"OTPCARD_LOG_FORMAT":             "xml",
+		"OTPCARD_HTTP_ADDR":                     "nonsense",
+		"OTPCARD_DATABASE_URL":                  "mysql://x",
+		"OTPCARD_JWT_HS256_SECRET":              "short",
+		"OTPCARD_JWT_JWKS_URL":                  "ftp://x",
+		"OTPCARD_CELL_PEPPER":                   "!!!",
+		"OTPCARD_SELFADMIN_MAX_AUTH_AGE":        "soon",
+		"OTPCARD_RATE_LIMIT":                    "maybe",
+		"OTPCARD_TRUSTED_PROXIES":               "10.0.0.0/8,nothing",
+		"OTPCARD_RATE_LIMIT_LOGIN_PER_MINUTE":   "0",
+		"OTPCARD_RATE_LIMIT_ISSUE_PER_MINUTE":   "ten",
+		"OTPCARD_RATE_LIMIT_ADDRESS_PER_MINUTE": "-5",
+		"OTPCARD_LOG_LEVEL":                     "loud",
+		"OTPCARD_LOG_FORMAT":                    "xml",
 	}
 	_, err := LoadConfig(envOf(bad))
 	if err == nil {

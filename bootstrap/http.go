@@ -15,6 +15,7 @@ import (
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/adapters/telemetry"
+	"github.com/otpcard/otpcard/application/audit"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/credential"
@@ -42,6 +43,9 @@ type handlerDeps struct {
 
 	ChangeState *appcredential.ChangeOTPCardState
 	Policies    *appcredential.Policies
+	Config      Config
+
+	Audit *audit.Events
 }
 
 func newHandler(d handlerDeps) http.Handler {
@@ -51,6 +55,8 @@ func newHandler(d handlerDeps) http.Handler {
 		IssueChallenge: d.Challenge, Login: d.Login,
 		ChangeCardState: d.ChangeState,
 		Policies:        d.Policies,
+		Audit:           d.Audit,
+		RateLimits:      rateLimitsOf(d.Config),
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -61,6 +67,17 @@ func newHandler(d handlerDeps) http.Handler {
 		TracerProvider: d.Tel.TracerProvider(), MeterProvider: d.Tel.MeterProvider(),
 		Propagator: d.Tel.Propagator(),
 	})
+}
+
+// rateLimitsOf turns the configuration into the HTTP adapter's rate limits (API.md section 6.1).
+func rateLimitsOf(cfg Config) httpapi.RateLimits {
+	if !cfg.RateLimit {
+		return httpapi.RateLimits{}
+	}
+	return httpapi.RateLimits{
+		LoginPerMinute: cfg.RateLimitLoginPerMinute, IssuePerMinute: cfg.RateLimitIssuePerMinute,
+		AddressPerMinute: cfg.RateLimitAddressPerMinute, TrustedProxies: cfg.TrustedProxies,
+	}
 }
 
 // HTTPServer serves the API; it listens when the app starts and drains when it stops.

@@ -35,6 +35,8 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		directoryModule,
 		credentialModule,
 		policyModule,
+		auditModule,
+		eventsModule(cfg),
 		httpModule,
 	)
 }

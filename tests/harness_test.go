@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ type service struct {
 	baseURL string
 	db      *sql.DB
 	client  *http.Client
+	stop    func(t *testing.T) // stops the instance now instead of at cleanup
 }
 
 // startService starts the real service graph on a fresh database and stops it at cleanup.
@@ -45,7 +47,10 @@ func startService(t *testing.T) *service {
 // startServiceWith starts the service with its logs going to logs and extra environment.
 func startServiceWith(t *testing.T, logs io.Writer, extraEnv map[string]string) *service {
 	t.Helper()
-	url := pgtest.URL(t)
+	url := extraEnv["OTPCARD_DATABASE_URL"] // a second instance on another's database
+	if url == "" {
+		url = pgtest.URL(t)
+	}
 	pepper := make([]byte, 32)
 	if _, err := rand.Read(pepper); err != nil {
 		t.Fatal(err)
@@ -61,6 +66,8 @@ func startServiceWith(t *testing.T, logs io.Writer, extraEnv map[string]string) 
 			"OTPCARD_CELL_PEPPER":      b64(pepper),
 			"OTPCARD_DATA_DIR":         t.TempDir(),
 			"OTPCARD_LOG_LEVEL":        "warn",
+			// Tests create many cards quickly; ratelimit_test.go switches the limits on.
+			"OTPCARD_RATE_LIMIT": "off",
 		}[name]
 		return v, ok
 	})
@@ -77,15 +84,21 @@ func startServiceWith(t *testing.T, logs io.Writer, extraEnv map[string]string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	var once sync.Once
+	stop := func(t *testing.T) {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := r.Stop(ctx); err != nil {
+				t.Errorf("stop service: %v", err)
+			}
+		})
+	}
 	t.Cleanup(func() {
 		db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := r.Stop(ctx); err != nil {
-			t.Errorf("stop service: %v", err)
-		}
+		stop(t)
 	})
-	return &service{t: t, baseURL: r.BaseURL(), db: db, client: &http.Client{Timeout: 30 * time.Second}}
+	return &service{t: t, baseURL: r.BaseURL(), db: db, client: &http.Client{Timeout: 30 * time.Second}, stop: stop}
 }
 
 // token mints an HS256 token with the service's secret.
@@ -185,6 +198,7 @@ func (s *service) do(req request) response {
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	validateResponse(s.t, hr, resp.StatusCode, resp.Header, data)
 	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 

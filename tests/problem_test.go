@@ -182,6 +182,9 @@ func rawDo(s *service, method, path string, hdr map[string]string, body io.Reade
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
+	if err == nil {
+		validateResponse(s.t, hr, resp.StatusCode, resp.Header, data)
+	}
 	return response{status: resp.StatusCode, header: resp.Header, body: data}, err
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
@@ -25,6 +26,7 @@ var (
 	errMethod           = errors.New("method not allowed")
 	errNoRoute          = errors.New("no such resource")
 	errUnavailable      = errors.New("service unavailable")
+	errTooManyRequests  = errors.New("too many requests")
 )
 
 // problem is the RFC 9457 body with nevisIDM's error list.
@@ -53,6 +55,7 @@ var problems = []struct {
 	{access.ErrPermissionDenied, http.StatusForbidden, "errors.permissionDenied"},
 	{access.ErrDataroomDenied, http.StatusForbidden, "errors.dataroomPermissionDenied"},
 	{errInvalidData, http.StatusBadRequest, "errors.invalidData"},
+	{listing.ErrBadCursor, http.StatusBadRequest, "errors.invalidData"},
 	{extid.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
 	{directory.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
 	{credential.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
@@ -78,6 +81,7 @@ var problems = []struct {
 	{credential.ErrNoChallenge, http.StatusUnprocessableEntity, "errors.noChallenge"},
 	{credential.ErrNotUsable, http.StatusForbidden, "errors.credentialNotUsable"},
 	{credential.ErrLocked, http.StatusLocked, "errors.credentialLocked"},
+	{errTooManyRequests, http.StatusTooManyRequests, "errors.tooManyRequests"},
 	{errUnavailable, http.StatusServiceUnavailable, "errors.serviceUnavailable"},
 }
 
@@ -117,6 +121,12 @@ func (s *server) writeError(c *gin.Context, err error) {
 				c.Header("WWW-Authenticate", `Bearer realm="otpcard"`)
 			}
 		}
+	case http.StatusTooManyRequests:
+		seconds := 1
+		if limited, ok := errors.AsType[*rateLimitedError](err); ok {
+			seconds = limited.seconds
+		}
+		c.Header("Retry-After", strconv.Itoa(seconds))
 	case http.StatusServiceUnavailable:
 		c.Header("Retry-After", "5")
 		detail = "the service cannot reach its database; try again shortly"

@@ -25,11 +25,12 @@ func (s *server) routes(r *gin.Engine) {
 		}
 		r.Use(otelgin.Middleware("otpcard", opts...))
 	}
-	r.Use(requestID, s.accessLog, s.recovery)
+	r.Use(requestID, s.accessLog, s.recovery, s.limitAddress)
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethod) })
 
 	r.GET("/healthz", s.healthz)
+	r.GET("/openapi.json", s.openapi)
 	r.GET("/readyz", s.readyz)
 	if s.Metrics != nil {
 		r.GET("/metrics", gin.WrapH(s.Metrics))
@@ -55,16 +56,18 @@ func (s *server) routes(r *gin.Engine) {
 	core.DELETE("/:clientExtId/users/:userExtId", s.deleteUser)
 
 	cards := core.Group("/:clientExtId/users/:userExtId/otp-credentials", noStore)
-	cards.POST("", s.createCard)
+	cards.POST("", s.limitIssue, s.createCard)
 	cards.GET("", s.listCards)
 	cards.GET("/:extId", s.getCard)
 	cards.PATCH("/:extId", s.patchCard)
 	cards.DELETE("/:extId", s.deleteCard)
-	cards.POST("/:extId/replace", s.replaceCard)
+	cards.POST("/:extId/replace", s.limitIssue, s.replaceCard)
 
-	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore)
+	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore, s.limitLogin)
 	otp.POST("/challenge", s.issueChallenge)
 	otp.POST("/login", s.login)
+
+	r.GET(auditPath+"/audit-events", s.authenticate, s.listAuditEvents)
 }
 
 func (s *server) healthz(c *gin.Context) {

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/otpcard/otpcard/application/audit"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/access"
@@ -39,6 +40,7 @@ type Deps struct {
 	DeleteCard     *appcredential.DeleteOTPCard
 	IssueChallenge *appcredential.IssueChallenge
 	Login          *appcredential.Login
+	Audit          *audit.Events
 	// PrintCard renders a freshly issued card as a PDF (Accept: application/pdf).
 	PrintCard      func(card *credential.OTPCard, clear []string) ([]byte, error)
 	Ready          func(ctx context.Context) error
@@ -53,12 +55,15 @@ type Deps struct {
 	ChangeCardState *appcredential.ChangeOTPCardState
 	// Policies serves the OTPCardPolicy endpoints.
 	Policies *appcredential.Policies
+	// RateLimits are the limits of API.md section 6.1; the zero value switches them off.
+	RateLimits RateLimits
 }
 
 type server struct {
 	Deps
 	logger      *slog.Logger
 	unavailable Unavailable
+	limits      rateLimiters
 }
 
 // NewHandler builds the HTTP handler of the whole API.
@@ -67,7 +72,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d, logger: d.Logger, unavailable: d.Unavailable}
+	s := &server{Deps: d, logger: d.Logger, unavailable: d.Unavailable, limits: newRateLimiters(d.RateLimits)}
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
 	engine.RedirectTrailingSlash = false

@@ -126,15 +126,20 @@ func (s *server) listUsers(c *gin.Context) {
 	c.JSON(http.StatusOK, listOf(res, page, userWire))
 }
 
+// maxLoginIDFilter is the longest loginId filter: no user's loginId is longer (domain/directory).
+const maxLoginIDFilter = 255
+
 // userFilterOf reads the loginId query parameter: at most one, not empty, valid UTF-8 without
-// NUL (PostgreSQL text cannot hold either).
+// NUL (PostgreSQL text cannot hold either), no longer than a loginId can be.
 func userFilterOf(c *gin.Context) (appdirectory.UserFilter, error) {
 	values, ok := c.GetQueryArray("loginId")
 	if !ok {
 		return appdirectory.UserFilter{}, nil
 	}
-	if len(values) != 1 || values[0] == "" || !utf8.ValidString(values[0]) || strings.ContainsRune(values[0], 0) {
-		return appdirectory.UserFilter{}, fmt.Errorf("%w: loginId must be given once, as a non-empty string", errInvalidData)
+	if len(values) != 1 || values[0] == "" || !utf8.ValidString(values[0]) || strings.ContainsRune(values[0], 0) ||
+		utf8.RuneCountInString(values[0]) > maxLoginIDFilter {
+		return appdirectory.UserFilter{}, fmt.Errorf("%w: loginId must be given once, as a non-empty string of at most %d characters",
+			errInvalidData, maxLoginIDFilter)
 	}
 	return appdirectory.UserFilter{LoginID: values[0]}, nil
 }

@@ -2,7 +2,10 @@
 // creation time then extId, and a cursor after the last item returned.
 package listing
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // DefaultLimit and MaxLimit bound a page (API.md section 1).
 const (
@@ -39,3 +42,6 @@ func Trim[T any](items []T, limit int, cursorOf func(T) Cursor) Result[T] {
 	c := cursorOf(items[len(items)-1])
 	return Result[T]{Items: items, Next: &c}
 }
+
+// ErrBadCursor reports a continuation token that does not name a position of this list.
+var ErrBadCursor = errors.New("invalid continuation token")

@@ -58,3 +58,22 @@ type Meta struct {
 	Actor     Actor
 	RequestID string
 }
+
+// Stored is an event as the event log keeps it: with its position.
+type Stored struct {
+	// ID orders events; it is unique.
+	ID int64
+	Event
+}
+
+var known = map[Type]bool{
+	OTPCardCreated: true, OTPCardReplaced: true, OTPCardStateChanged: true, OTPCardDeleted: true,
+	OTPCardChallengeIssued: true, OTPCardLoginSucceeded: true, OTPCardLoginFailed: true,
+	OTPCardLocked: true, OTPCardLowOnChallenges: true,
+	ClientCreated: true, ClientChanged: true, ClientDeleted: true,
+	UserCreated: true, UserChanged: true, UserDeleted: true,
+	PolicyCreated: true, PolicyChanged: true, PolicyDeleted: true,
+}
+
+// Known reports whether t is one of the event types of API.md section 7.
+func Known(t Type) bool { return known[t] }

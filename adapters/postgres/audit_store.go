@@ -1,0 +1,97 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/otpcard/otpcard/application/audit"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// AuditStore keeps the audit trail in its own append-only table.
+type AuditStore struct {
+	db *bun.DB
+}
+
+// NewAuditStore builds the store.
+func NewAuditStore(db *bun.DB) *AuditStore { return &AuditStore{db: db} }
+
+var _ audit.Store = (*AuditStore)(nil)
+
+type auditRow struct {
+	bun.BaseModel `bun:"table:audit_events"`
+
+	EventID         int64             `bun:"event_id,pk"`
+	Type            string            `bun:"type"`
+	OccurredAt      time.Time         `bun:"occurred_at"`
+	ActorSubject    string            `bun:"actor_subject"`
+	ActorMode       string            `bun:"actor_mode"`
+	ClientExtID     string            `bun:"client_ext_id"`
+	UserExtID       string            `bun:"user_ext_id"`
+	CredentialExtID string            `bun:"credential_ext_id"`
+	PolicyExtID     string            `bun:"policy_ext_id"`
+	Version         int32             `bun:"version"`
+	RequestID       string            `bun:"request_id"`
+	Data            map[string]string `bun:"data,type:jsonb"`
+}
+
+// Append records an event once.
+func (s *AuditStore) Append(ctx context.Context, e event.Stored) error {
+	data := e.Data
+	if data == nil {
+		data = map[string]string{}
+	}
+	row := auditRow{EventID: e.ID, Type: string(e.Type), OccurredAt: e.Time.UTC(),
+		ActorSubject: e.Actor.Subject, ActorMode: e.Actor.Mode, ClientExtID: e.ClientExtID,
+		UserExtID: e.UserExtID, CredentialExtID: e.CredentialExt, PolicyExtID: e.PolicyExtID,
+		Version: e.Version, RequestID: e.RequestID, Data: data}
+	if _, err := s.db.NewInsert().Model(&row).On("CONFLICT (event_id) DO NOTHING").Exec(ctx); err != nil {
+		return translate(err)
+	}
+	return nil
+}
+
+// List returns a page of the trail, oldest first.
+func (s *AuditStore) List(ctx context.Context, f audit.Filter, page listing.Page) (listing.Result[event.Stored], error) {
+	var res listing.Result[event.Stored]
+	if f.Clients != nil && len(f.Clients) == 0 {
+		return listing.Result[event.Stored]{Items: []event.Stored{}}, nil
+	}
+	var rows []auditRow
+	q := s.db.NewSelect().Model(&rows).OrderExpr("occurred_at, event_id").Limit(int64(page.Limit) + 1)
+	for col, v := range map[string]string{"client_ext_id": f.ClientExtID, "user_ext_id": f.UserExtID,
+		"credential_ext_id": f.CredentialExtID, "type": string(f.Type)} {
+		if v != "" {
+			q = q.Where("? = ?", bun.Ident(col), v)
+		}
+	}
+	if f.Clients != nil {
+		q = q.Where("client_ext_id IN (?)", bun.List(f.Clients))
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("occurred_at >= ?", f.Since.UTC())
+	}
+	if page.After != nil {
+		id, err := strconv.ParseInt(page.After.ExtID, 10, 64)
+		if err != nil {
+			return res, fmt.Errorf("%w: %v", listing.ErrBadCursor, err)
+		}
+		q = q.Where("(occurred_at, event_id) > (?, ?)", page.After.Created.UTC(), id)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return res, translate(err)
+	}
+	items := make([]event.Stored, len(rows))
+	for i, r := range rows {
+		items[i] = event.Stored{ID: r.EventID, Event: event.Event{Type: event.Type(r.Type), Time: r.OccurredAt.UTC(),
+			Actor:       event.Actor{Subject: r.ActorSubject, Mode: r.ActorMode},
+			ClientExtID: r.ClientExtID, UserExtID: r.UserExtID, CredentialExt: r.CredentialExtID,
+			PolicyExtID: r.PolicyExtID, Version: r.Version, RequestID: r.RequestID, Data: r.Data}}
+	}
+	return listing.Trim(items, page.Limit, audit.CursorOf), nil
+}

@@ -1,0 +1,93 @@
+// Package audit is the audit trail module: the first subscriber of the domain events. It keeps
+// every event, append-only, in its own tables and answers queries about them (API.md section 7).
+package audit
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/outbox"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// Filter narrows a query; empty members match everything.
+type Filter struct {
+	ClientExtID, UserExtID, CredentialExtID string
+	Type                                    event.Type
+	Since                                   time.Time
+	// Clients restricts to a data room; nil means every client.
+	Clients []string
+}
+
+// Store keeps the audit trail.
+type Store interface {
+	// Append records an event; recording the same event twice keeps one row.
+	Append(ctx context.Context, e event.Stored) error
+	// List returns a page of recorded events, oldest first (by time, then id).
+	List(ctx context.Context, f Filter, page listing.Page) (listing.Result[event.Stored], error)
+}
+
+// Recorder is the audit trail's subscriber.
+type Recorder struct {
+	store Store
+}
+
+// NewRecorder builds the subscriber.
+func NewRecorder(store Store) *Recorder { return &Recorder{store: store} }
+
+var _ outbox.Subscriber = (*Recorder)(nil)
+
+// Name is the recorder's position in the event log.
+func (r *Recorder) Name() string { return "audit" }
+
+// Handle records one event.
+func (r *Recorder) Handle(ctx context.Context, e event.Stored) error {
+	if err := r.store.Append(ctx, e); err != nil {
+		return fmt.Errorf("audit event %d: %w", e.ID, err)
+	}
+	return nil
+}
+
+// Events answers audit queries.
+type Events struct {
+	store  Store
+	now    func() time.Time
+	tracer trace.Tracer
+}
+
+// NewEvents builds the query use case.
+func NewEvents(store Store, now func() time.Time, tracer trace.Tracer) *Events {
+	return &Events{store: store, now: now, tracer: tracer}
+}
+
+// ListAuditEvents returns a page of the audit trail inside the caller's data room; it needs
+// AuditView. Errors: access errors.
+func (uc *Events) ListAuditEvents(ctx context.Context, c caller.Caller, f Filter, page listing.Page) (listing.Result[event.Stored], error) {
+	ctx, span := uc.tracer.Start(ctx, "ListAuditEvents")
+	defer span.End()
+	err := c.Principal.Authorize(access.Request{Client: f.ClientExtID, Rights: []access.Right{access.AuditView}}, uc.now())
+	if err != nil {
+		return listing.Result[event.Stored]{}, err
+	}
+	f.Clients = nil
+	if room, restricted := c.Principal.DataRoom(); restricted {
+		f.Clients = append([]string{}, room...)
+	}
+	res, err := uc.store.List(ctx, f, page)
+	if err != nil {
+		return res, fmt.Errorf("list audit events: %w", err)
+	}
+	return res, nil
+}
+
+// CursorOf places a recorded event in the listing order.
+func CursorOf(e event.Stored) listing.Cursor {
+	return listing.Cursor{Created: e.Time, ExtID: strconv.FormatInt(e.ID, 10)}
+}

@@ -1,0 +1,65 @@
+package bootstrap
+
+import (
+	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/fx"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/adapters/webhook"
+	"github.com/otpcard/otpcard/application/audit"
+	"github.com/otpcard/otpcard/application/outbox"
+)
+
+// eventsModule delivers committed events to the subscribers of the "subscribers" group. A module
+// that wants the events provides one more subscriber, one line:
+//
+//	fx.Provide(asSubscriber(newMySubscriber)),
+func eventsModule(cfg Config) fx.Option {
+	opts := []fx.Option{
+		fx.Provide(newDispatcher),
+		fx.Provide(asSubscriber(newAuditRecorder)),
+		fx.Invoke(func(*outbox.Dispatcher) {}),
+	}
+	if cfg.WebhookURL != "" {
+		opts = append(opts, fx.Provide(asSubscriber(newWebhook)))
+	}
+	return fx.Module("events", opts...)
+}
+
+var auditModule = fx.Module("audit",
+	fx.Provide(newAuditStore, newAuditEvents),
+)
+
+// asSubscriber adds a constructor's result to the subscribers the dispatcher serves.
+func asSubscriber(constructor any) any {
+	return fx.Annotate(constructor, fx.As(new(outbox.Subscriber)), fx.ResultTags(`group:"subscribers"`))
+}
+
+type dispatcherDeps struct {
+	fx.In
+	Lifecycle   fx.Lifecycle
+	DB          *Database
+	Subscribers []outbox.Subscriber `group:"subscribers"`
+	Logger      *slog.Logger
+}
+
+func newDispatcher(d dispatcherDeps) *outbox.Dispatcher {
+	dispatcher := outbox.NewDispatcher(postgres.NewEventFeed(d.DB.DB), d.Subscribers, outbox.Options{Logger: d.Logger})
+	d.Lifecycle.Append(fx.StartStopHook(dispatcher.Start, dispatcher.Stop))
+	return dispatcher
+}
+
+func newAuditStore(db *Database) *postgres.AuditStore { return postgres.NewAuditStore(db.DB) }
+
+func newAuditRecorder(store *postgres.AuditStore) *audit.Recorder { return audit.NewRecorder(store) }
+
+func newAuditEvents(store *postgres.AuditStore, tracer trace.Tracer) *audit.Events {
+	return audit.NewEvents(store, clock, tracer)
+}
+
+// newWebhook notifies OTPCARD_WEBHOOK_URL of every event.
+func newWebhook(cfg Config) (*webhook.Notifier, error) {
+	return webhook.New(cfg.WebhookURL, cfg.WebhookSecret, nil)
+}

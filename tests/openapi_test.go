@@ -1,0 +1,326 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/otpcard/otpcard/adapters/httpapi"
+)
+
+// openAPIFile is the document the service embeds and serves at /openapi.json.
+const openAPIFile = "../adapters/httpapi/openapi.json"
+
+// contract validates responses against an OpenAPI document.
+type contract struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var (
+	contractOnce sync.Once
+	theContract  *contract
+	contractErr  error
+)
+
+// apiContract is the contract of openapi.json, built once per test binary.
+func apiContract() (*contract, error) {
+	contractOnce.Do(func() {
+		// Media types whose bodies the document describes beyond JSON: the printable card is
+		// opaque bytes, problems are JSON, metrics are text.
+		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
+		doc, err := loadOpenAPI()
+		if err != nil {
+			contractErr = err
+			return
+		}
+		theContract, contractErr = newContract(doc)
+	})
+	return theContract, contractErr
+}
+
+// loadOpenAPI reads and validates openapi.json.
+func loadOpenAPI() (*openapi3.T, error) {
+	data, err := os.ReadFile(openAPIFile)
+	if err != nil {
+		return nil, err
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", openAPIFile, err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("validate %s: %w", openAPIFile, err)
+	}
+	return doc, nil
+}
+
+// newContract routes by path alone: the tests' service listens on a port of its own, not on the
+// document's server URL.
+func newContract(doc *openapi3.T) (*contract, error) {
+	routed := *doc
+	routed.Servers = nil
+	router, err := gorillamux.NewRouter(&routed)
+	if err != nil {
+		return nil, fmt.Errorf("route %s: %w", openAPIFile, err)
+	}
+	return &contract{doc: doc, router: router}, nil
+}
+
+// contractOptions fail on undocumented statuses and report every mismatch of a response, each
+// by its place and reason only: a value could be a card in clear.
+var contractOptions = func() *openapi3filter.Options {
+	o := &openapi3filter.Options{
+		IncludeResponseStatus: true,
+		MultiError:            true,
+		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	}
+	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
+		return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
+	})
+	return o
+}()
+
+// validateResponse fails the test when a response of the service does not match openapi.json.
+func validateResponse(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
+	t.Helper()
+	c, err := apiContract()
+	if err != nil {
+		t.Errorf("openapi.json: %v", err)
+		return
+	}
+	if err := c.check(req, status, header, body); err != nil {
+		t.Errorf("%s %s: the %d response does not match openapi.json: %v", req.Method, req.URL.Path, status, err)
+	}
+}
+
+// check validates the status, headers and body of one response to req.
+func (c *contract) check(req *http.Request, status int, header http.Header, body []byte) error {
+	route, params, err := c.router.FindRoute(req)
+	if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
+		return c.checkUnrouted(err, status, header, body)
+	}
+	if err != nil {
+		return fmt.Errorf("find the operation: %w", err)
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route, Options: contractOptions,
+		},
+		Status:  status,
+		Header:  header,
+		Options: contractOptions,
+	}
+	in.SetBodyBytes(body)
+	return openapi3filter.ValidateResponse(context.Background(), in)
+}
+
+// checkUnrouted judges the answer to a request the document has no operation for: a path it does
+// not list, or a method the path lacks. openapi3filter cannot validate those, and the document
+// cannot list them, but the service must still answer with a problem of the document's Problem
+// schema (404 noRecord, 405 methodNotAllowed with Allow, 429 before routing, ...). A success
+// here means a route the document lacks, which TestOpenAPICoversEveryRoute names.
+func (c *contract) checkUnrouted(routeErr error, status int, header http.Header, body []byte) error {
+	if status < 400 {
+		return fmt.Errorf("status %d for a request openapi.json has no operation for (%v)", status, routeErr)
+	}
+	if mt, _, err := mime.ParseMediaType(header.Get("Content-Type")); err != nil || mt != "application/problem+json" {
+		return fmt.Errorf("Content-Type %q, want application/problem+json", header.Get("Content-Type"))
+	}
+	if header.Get("X-Request-Id") == "" || header.Get("Cache-Control") != "no-store" {
+		return fmt.Errorf("headers X-Request-Id %q and Cache-Control %q, want an id and no-store",
+			header.Get("X-Request-Id"), header.Get("Cache-Control"))
+	}
+	if status == http.StatusMethodNotAllowed && header.Get("Allow") == "" {
+		return errors.New("405 without Allow")
+	}
+	var p any
+	if err := json.Unmarshal(body, &p); err != nil {
+		return fmt.Errorf("problem body: %w", err)
+	}
+	schema := c.doc.Components.Schemas["Problem"].Value
+	if err := schema.VisitJSON(p, openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.EnableJSONSchema2020()); err != nil {
+		return fmt.Errorf("problem body does not match the Problem schema: %w", err)
+	}
+	if got := p.(map[string]any)["status"]; got != float64(status) {
+		return fmt.Errorf("problem status %v, want the HTTP status %d", got, status)
+	}
+	return nil
+}
+
+// TestOpenAPIServedAndValid checks that the document is valid OpenAPI and that /openapi.json
+// serves exactly the file in the repository, without a token.
+func TestOpenAPIServedAndValid(t *testing.T) {
+	if _, err := loadOpenAPI(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(openAPIFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startService(t)
+	r := s.do(request{method: "GET", path: "/openapi.json"})
+	mustStatus(t, r, http.StatusOK)
+	if got := r.header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
+		t.Errorf("Content-Type: got %q, want application/json", got)
+	}
+	if !bytes.Equal(r.body, want) {
+		t.Errorf("GET /openapi.json: got %d bytes that differ from %s (%d bytes)", len(r.body), openAPIFile, len(want))
+	}
+}
+
+// TestOpenAPICoversEveryRoute compares the routes gin serves with the operations of the document,
+// both ways.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Metrics is the one dependency that decides whether a route exists; the service always has it.
+	h := httpapi.NewHandler(httpapi.Deps{Metrics: http.NotFoundHandler()})
+	served := map[string]bool{}
+	for _, r := range httpapi.RoutesOf(h) {
+		served[r[0]+" "+openAPIPath(r[1])] = true
+	}
+	if len(served) == 0 {
+		t.Fatal("RoutesOf: got no routes, want the API's")
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	for _, r := range sortedKeys(served) {
+		if !documented[r] {
+			t.Errorf("route %s is served but not in openapi.json", r)
+		}
+	}
+	for _, r := range sortedKeys(documented) {
+		if !served[r] {
+			t.Errorf("operation %s is in openapi.json but not served", r)
+		}
+	}
+}
+
+// openAPIPath turns gin's /users/:userExtId into OpenAPI's /users/{userExtId}.
+func openAPIPath(ginPath string) string {
+	segs := strings.Split(ginPath, "/")
+	for i, s := range segs {
+		if name, ok := strings.CutPrefix(s, ":"); ok {
+			segs[i] = "{" + name + "}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TestOpenAPIMismatchFails proves that the validation can fail: real responses of the service
+// pass the document as written and are rejected once the document is changed to disagree.
+func TestOpenAPIMismatchFails(t *testing.T) {
+	s := startService(t)
+	tok := rootToken(t)
+	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
+		body: map[string]any{"extId": "oa-client", "name": "OpenAPI client"}}), 201)
+	mustStatus(t, s.do(request{method: "POST", path: corePath + "/oa-client/users", bearer: tok,
+		body: map[string]any{"extId": "oa-user", "loginId": "oa-login"}}), 201)
+	cards := corePath + "/oa-client/users/oa-user/otp-credentials"
+	created := s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": "oa-card"}})
+	mustStatus(t, created, 201)
+	createReq, err := http.NewRequest("POST", s.baseURL+cards, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := s.do(request{method: "GET", path: "/no/such/route", bearer: tok})
+	unknownReq, err := http.NewRequest("GET", s.baseURL+"/no/such/route", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	credential := func(doc *openapi3.T) *openapi3.Schema { return doc.Components.Schemas["Credential"].Value }
+	cases := []struct {
+		name   string
+		mutate func(doc *openapi3.T)
+		want   string // in the error
+	}{
+		{"extId an integer", func(doc *openapi3.T) {
+			credential(doc).Properties["extId"] = openapi3.NewIntegerSchema().NewRef()
+		}, "extId"},
+		{"otp not described", func(doc *openapi3.T) {
+			delete(credential(doc).Properties, "otp")
+			credential(doc).Required = slices.DeleteFunc(slices.Clone(credential(doc).Required),
+				func(s string) bool { return s == "otp" })
+		}, "otp"},
+		{"a member required that the service omits", func(doc *openapi3.T) {
+			credential(doc).Required = append(slices.Clone(credential(doc).Required), "lockedUntil")
+		}, "lockedUntil"},
+		{"201 not documented", func(doc *openapi3.T) {
+			doc.Paths.Value(corePath + "/{clientExtId}/users/{userExtId}/otp-credentials").Post.Responses.Delete("201")
+		}, "status is not supported"},
+		{"Cache-Control documented as no-cache", func(doc *openapi3.T) {
+			doc.Components.Headers["Cache-Control"].Value.Schema = openapi3.NewStringSchema().WithEnum("no-cache").NewRef()
+		}, "Cache-Control"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc, err := loadOpenAPI()
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := newContract(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.check(createReq, created.status, created.header, created.body); err != nil {
+				t.Fatalf("before the change: got %v, want the response to match", err)
+			}
+			tc.mutate(doc)
+			err = c.check(createReq, created.status, created.header, created.body)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("after the change: got error %v, want one naming %q", err, tc.want)
+			}
+			t.Logf("rejected: %v", err)
+		})
+	}
+	t.Run("a success on a route the document lacks", func(t *testing.T) {
+		c, err := apiContract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.check(unknownReq, unknown.status, unknown.header, unknown.body); err != nil {
+			t.Fatalf("404 problem of an unknown route: got %v, want it accepted", err)
+		}
+		ok := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"x"}}
+		if err := c.check(unknownReq, http.StatusOK, ok, []byte(`{}`)); err == nil {
+			t.Error("200 on a route openapi.json lacks: got no error, want one")
+		}
+		if err := c.check(unknownReq, unknown.status, unknown.header, []byte(`{"status": 404}`)); err == nil {
+			t.Error("404 with a body that is no problem: got no error, want one")
+		}
+	})
+}
