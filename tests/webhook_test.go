@@ -74,7 +74,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 // waitFor waits until the receiver holds n events.
 func (rc *receiver) waitFor(t *testing.T, n int) []int64 {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(45 * time.Second)
 	for {
 		rc.mu.Lock()
 		ids := append([]int64(nil), rc.ids...)
@@ -132,8 +132,11 @@ func TestWebhookDeliversSignedEventsInOrderDespiteFailures(t *testing.T) {
 	if !increasing(ids) {
 		t.Errorf("events out of order: %v", ids)
 	}
-	if rc.types[len(rc.types)-1] != "otp-card.replaced" {
-		t.Errorf("last event: got %s, want otp-card.replaced", rc.types[len(rc.types)-1])
+	rc.mu.Lock()
+	last := rc.types[len(rc.types)-1]
+	rc.mu.Unlock()
+	if last != "otp-card.replaced" {
+		t.Errorf("last event: got %s, want otp-card.replaced", last)
 	}
 }
 
