@@ -59,7 +59,13 @@ func newAuditEvents(store *postgres.AuditStore, tracer trace.Tracer) *audit.Even
 	return audit.NewEvents(store, clock, tracer)
 }
 
-// newWebhook notifies OTPCARD_WEBHOOK_URL of every event.
-func newWebhook(cfg Config) (*webhook.Notifier, error) {
-	return webhook.New(cfg.WebhookURL, cfg.WebhookSecret, nil)
+// newWebhook notifies OTPCARD_WEBHOOK_URL of every event. Its stop hook runs after the
+// dispatcher's (fx stops in reverse order of construction), when no delivery is in flight.
+func newWebhook(lc fx.Lifecycle, cfg Config) (*webhook.Notifier, error) {
+	n, err := webhook.New(cfg.WebhookURL, cfg.WebhookSecret, nil)
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.StopHook(n.Close))
+	return n, nil
 }

@@ -85,11 +85,13 @@ type HTTPServer struct {
 	srv    *http.Server
 	ln     net.Listener
 	logger *slog.Logger
+	drain  *drain
 }
 
 func newHTTPServer(lc fx.Lifecycle, cfg Config, h http.Handler, logger *slog.Logger) *HTTPServer {
-	s := &HTTPServer{logger: logger, srv: &http.Server{
-		Addr: cfg.HTTPAddr, Handler: h,
+	d := newDrain()
+	s := &HTTPServer{logger: logger, drain: d, srv: &http.Server{
+		Addr: cfg.HTTPAddr, Handler: d.handler(h), ConnState: d.connState, ConnContext: d.connContext,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		MaxHeaderBytes: 32 << 10,
@@ -104,17 +106,23 @@ func (s *HTTPServer) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("OTPCARD_HTTP_ADDR: listen on %s: %w", s.srv.Addr, err)
 	}
-	s.ln = ln
+	s.ln = &onceCloseListener{Listener: ln}
 	go func() {
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// stop closes the listener before Shutdown: then Serve ends with net.ErrClosed.
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.logger.Error("http server stopped", "error", err.Error())
 		}
 	}()
 	return nil
 }
 
-// stop stops accepting connections and waits for requests in flight.
+// stop refuses new connections at once, lets every accepted connection deliver its request
+// (see drain), then waits for the requests in flight. Answers given meanwhile close their
+// connection, so that no keep-alive connection is left to race the shutdown.
 func (s *HTTPServer) stop(ctx context.Context) error {
+	s.srv.SetKeepAlivesEnabled(false)
+	_ = s.ln.Close()
+	s.drain.wait(ctx, 5*time.Second)
 	return s.srv.Shutdown(ctx)
 }
 

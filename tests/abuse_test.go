@@ -2,10 +2,10 @@ package tests
 
 import (
 	"bufio"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/hmac"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -837,9 +837,7 @@ func TestAbuseBodies(t *testing.T) {
 			t.Fatalf("5000 duplicate members: got status %d, want no 5xx", r.status)
 		}
 	})
-	if after := s.cardSnapshot(t, f); after["version"] != f.version {
-		t.Logf("card version after the body abuse: %v (login attempts may move it)", after["version"])
-	}
+	// The service is still healthy after all of it.
 	mustStatus(t, s.do(request{method: "GET", path: "/readyz"}), http.StatusOK)
 }
 

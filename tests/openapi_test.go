@@ -84,19 +84,29 @@ func newContract(doc *openapi3.T) (*contract, error) {
 	return &contract{doc: doc, router: router}, nil
 }
 
-// contractOptions fail on undocumented statuses and report every mismatch of a response, each
-// by its place and reason only: a value could be a card in clear.
+// contractOptions fail on undocumented statuses and report every mismatch of a response.
 var contractOptions = func() *openapi3filter.Options {
 	o := &openapi3filter.Options{
 		IncludeResponseStatus: true,
 		MultiError:            true,
 		AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
 	}
-	o.WithCustomSchemaErrorFunc(func(err *openapi3.SchemaError) string {
-		return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
-	})
+	o.WithCustomSchemaErrorFunc(schemaErrorMessage)
 	return o
 }()
+
+// schemaErrorMessage names where a value breaks the schema and why, leaving out the value (it
+// could be a card in clear) and the schema (it is in openapi.json).
+func schemaErrorMessage(err *openapi3.SchemaError) string {
+	var causes openapi3.MultiError
+	if errors.As(err.Origin, &causes) {
+		return causes.Error()
+	}
+	if strings.HasPrefix(err.Reason, "error at ") { // the JSON Schema 2020-12 reason names the place
+		return err.Reason
+	}
+	return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
+}
 
 // validateResponse fails the test when a response of the service does not match openapi.json.
 func validateResponse(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
@@ -156,7 +166,8 @@ func (c *contract) checkUnrouted(routeErr error, status int, header http.Header,
 		return fmt.Errorf("problem body: %w", err)
 	}
 	schema := c.doc.Components.Schemas["Problem"].Value
-	if err := schema.VisitJSON(p, openapi3.MultiErrors(), openapi3.VisitAsResponse(), openapi3.EnableJSONSchema2020()); err != nil {
+	if err := schema.VisitJSON(p, openapi3.MultiErrors(), openapi3.VisitAsResponse(),
+		openapi3.EnableJSONSchema2020(), openapi3.SetSchemaErrorMessageCustomizer(schemaErrorMessage)); err != nil {
 		return fmt.Errorf("problem body does not match the Problem schema: %w", err)
 	}
 	if got := p.(map[string]any)["status"]; got != float64(status) {

@@ -39,7 +39,7 @@ func auditWire(e event.Stored) auditEventJSON {
 	if len(data) == 0 {
 		data = nil
 	}
-	return auditEventJSON{ID: e.ID, Type: string(e.Type), Time: e.Time.UTC().Format(time.RFC3339Nano),
+	return auditEventJSON{ID: e.ID, Type: string(e.Type), Time: timeJSON(e.Time),
 		Actor:       auditActorJSON{e.Actor.Subject, e.Actor.Mode},
 		ClientExtID: e.ClientExtID, UserExtID: e.UserExtID, CredentialExtID: e.CredentialExt,
 		PolicyExtID: e.PolicyExtID, Version: e.Version, RequestID: e.RequestID, Data: data}

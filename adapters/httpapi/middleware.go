@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -44,6 +45,20 @@ func wellFormedRequestID(id string) bool {
 		}
 	}
 	return true
+}
+
+// requestTimeout bounds the work of one request, which is almost all waiting for the database.
+// When the database hangs (a partition, a stuck server) the request ends with a 503 and
+// Retry-After once it runs out, instead of holding the client and a connection indefinitely.
+const requestTimeout = 10 * time.Second
+
+// deadline gives every request requestTimeout; the database layer reports an expired deadline
+// as the database being unavailable.
+func deadline(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), requestTimeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
 }
 
 // accessLog logs one line per request: never a header value or body.

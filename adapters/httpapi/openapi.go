@@ -7,8 +7,9 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// openapiJSON is the OpenAPI 3.1 document of every route in routes.go. It is written by hand and
-// kept honest by the HTTP tests, which validate every response they get against it.
+// openapiJSON is the OpenAPI 3.1 document of every route in routes.go. It is edited by hand and
+// kept honest by the HTTP tests, which validate every response they get against it; a route
+// added here must be added there too (TestOpenAPICoversEveryRoute).
 //
 //go:embed openapi.json
 var openapiJSON []byte

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -85,12 +86,22 @@ var problems = []struct {
 	{errUnavailable, http.StatusServiceUnavailable, "errors.serviceUnavailable"},
 }
 
+// statusClientClosedRequest is what the access log records for a request its client abandoned
+// (nginx's 499); no client ever receives it.
+const statusClientClosedRequest = 499
+
 // Unavailable lets the composition root mark errors that mean "the database is unreachable".
 type Unavailable func(error) bool
 
 // writeError answers err as problem+json. 5xx are logged here and nowhere else; their detail
 // never carries the error text.
 func (s *server) writeError(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client closed the connection, so net/http cancelled the request: nobody reads an
+		// answer, and the service did not fail. Only the access log notes it (at info level).
+		c.AbortWithStatus(statusClientClosedRequest)
+		return
+	}
 	status, code := http.StatusInternalServerError, "errors.fatalError"
 	var reauth *access.ReauthenticationRequiredError
 	switch {

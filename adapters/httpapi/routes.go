@@ -25,7 +25,7 @@ func (s *server) routes(r *gin.Engine) {
 		}
 		r.Use(otelgin.Middleware("otpcard", opts...))
 	}
-	r.Use(requestID, s.accessLog, s.recovery, s.limitAddress)
+	r.Use(requestID, s.accessLog, s.recovery, deadline, s.limitAddress)
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethod) })
 

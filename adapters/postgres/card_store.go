@@ -88,7 +88,7 @@ func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, pag
 // user's cards so that concurrent creates cannot exceed maxCards.
 func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCards int, events []event.Event) error {
 	row := newCardRow(card)
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var locked string
 		err := tx.NewSelect().Table("users").Column("ext_id").
 			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
@@ -124,7 +124,7 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCar
 
 // Update changes one card under its row lock; see appcredential.CardUpdater.
 func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		card, loaded, err := lockCard(ctx, tx, key)
 		if err != nil {
 			return err
@@ -148,7 +148,7 @@ func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn ap
 
 // Delete removes one card under its row lock; see appcredential.CardDeleter.
 func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		card, _, err := lockCard(ctx, tx, key)
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ var _ appdirectory.ClientChanger = (*ClientStore)(nil)
 
 // Update changes one client under its row lock; see appdirectory.ClientChanger.
 func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockClient(ctx, tx, extID)
 		if err != nil {
 			return err
@@ -47,7 +47,7 @@ func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directo
 // appdirectory.ClientChanger. The lock conflicts with the key-share lock that inserting a user or
 // a policy takes on the client, so nothing can be added while the users are counted.
 func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(appdirectory.ClientRemoval) ([]event.Event, error)) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockClient(ctx, tx, extID)
 		if err != nil {
 			return err

@@ -5,13 +5,18 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/extra/bunotel"
@@ -26,13 +31,23 @@ type Options struct {
 	MeterProvider  metric.MeterProvider
 }
 
-// Open connects to PostgreSQL at url and checks the connection. The pool is sized for a small
-// machine: a few connections per core is what PostgreSQL serves best.
+// DefaultConnectTimeout bounds establishing one connection when the URL sets no connect_timeout:
+// an unreachable or silent server must turn into a 503 well within a request's deadline, never
+// into a request that hangs for the operating system's TCP timeout.
+const DefaultConnectTimeout = 5 * time.Second
+
+// Open connects to PostgreSQL at url (a postgres:// URL or a key=value connection string) and
+// checks the connection. The pool is sized for a small machine: a few connections per core is
+// what PostgreSQL serves best.
 func Open(ctx context.Context, url string, o Options) (*bun.DB, error) {
-	sqldb, err := sql.Open("pgx", url)
-	if err != nil {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil { // the message shows the URL with its password masked
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
+	}
+	sqldb := stdlib.OpenDB(*cfg)
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = 16
 	}
@@ -76,8 +91,8 @@ func isCode(err error, code string) bool {
 // translate hides driver details: connection failures become ErrUnavailable so that no SQL or
 // driver text travels further than a log line.
 func translate(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -86,11 +101,39 @@ func translate(err error) error {
 		}
 		return fmt.Errorf("postgres error %s", pgErr.Code)
 	}
-	var connErr *pgconn.ConnectError
-	if errors.As(err, &connErr) || errors.Is(err, sql.ErrConnDone) || pgconn.Timeout(err) {
+	if lostConnection(err) {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
+}
+
+// lostConnection reports whether err says the server could not be reached or the connection
+// broke: refused or timed-out connects, resets, broken pipes, a connection closed under a query
+// or transaction, and the deadline of the request running out while it waited for the database.
+// A cancelled context is not among them: that is the caller giving up (a client that went away),
+// not the database failing.
+func lostConnection(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var (
+		connErr *pgconn.ConnectError
+		netErr  net.Error
+	)
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE)
+}
+
+// runInTx runs fn in a transaction of db. Beginning and committing talk to the server too, so
+// their failures are translated like every query's: a connection lost at BEGIN or COMMIT is
+// ErrUnavailable (503), not an internal error.
+func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return translate(db.RunInTx(ctx, nil, fn))
 }
 
 // unavailableCode tells the SQLSTATEs that mean "try again later": class 08 connection

@@ -126,3 +126,67 @@ func TestOpenSilentServerIsUnavailable(t *testing.T) {
 		t.Errorf("open a silent server took %v, want at most 12s", elapsed)
 	}
 }
+
+// TestOutageOpenDefaultsConnectTimeout: a URL without connect_timeout still gives up on a silent
+// server after DefaultConnectTimeout, well before Open's own 10 s ping deadline, whatever form the
+// connection string has. Without it a connection attempt waits as long as the caller's context
+// allows, or for the operating system's TCP timeout when it has no deadline.
+func TestOutageOpenDefaultsConnectTimeout(t *testing.T) {
+	addr := silentServer(t)
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, url := range map[string]string{
+		"URL without query": "postgres://otpcard@" + addr + "/otpcard",
+		"URL with query":    "postgres://otpcard@" + addr + "/otpcard?sslmode=disable",
+		"key=value":         "host=" + host + " port=" + port + " user=otpcard dbname=otpcard sslmode=disable",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			began := time.Now()
+			db, err := postgres.Open(ctx, url, postgres.Options{})
+			elapsed := time.Since(began)
+			if err == nil {
+				_ = db.Close()
+				t.Fatal("open a silent server: got nil error, want ErrUnavailable")
+			}
+			if !errors.Is(err, postgres.ErrUnavailable) {
+				t.Errorf("open a silent server: got %v, want an error matching ErrUnavailable", err)
+			}
+			if elapsed < postgres.DefaultConnectTimeout-time.Second || elapsed > postgres.DefaultConnectTimeout+3*time.Second {
+				t.Errorf("open a silent server took %v, want about DefaultConnectTimeout (%v)", elapsed, postgres.DefaultConnectTimeout)
+			}
+		})
+	}
+}
+
+// silentServer accepts TCP connections and never answers; it returns its address.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	return ln.Addr().String()
+}

@@ -28,7 +28,7 @@ var _ appdirectory.ClientStore = (*ClientStore)(nil)
 // Create saves a client with its default policy and events in one transaction.
 func (s *ClientStore) Create(ctx context.Context, c directory.Client, p credential.Policy, events []event.Event) error {
 	row, prow := newClientRow(c), newPolicyRow(p)
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
 				return fmt.Errorf("%w: a client with that extId or name exists", directory.ErrDuplicate)
@@ -96,7 +96,7 @@ var _ appdirectory.UserStore = (*UserStore)(nil)
 // Create saves a user and its events in one transaction.
 func (s *UserStore) Create(ctx context.Context, u directory.User, events []event.Event) error {
 	row := newUserRow(u)
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			switch {
 			case isCode(err, uniqueViolation):

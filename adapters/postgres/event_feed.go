@@ -43,7 +43,7 @@ func (f *EventFeed) Claim(ctx context.Context, subscriber string, limit int, del
 	}
 	var accepted int
 	var deliverErr error
-	err := f.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := runInTx(ctx, f.db, func(ctx context.Context, tx bun.Tx) error {
 		// An advisory lock, not a row lock: it gives the transaction no xid while it delivers, so
 		// a slow subscriber does not hold back the snapshot horizon of the others.
 		var claimed bool

@@ -83,7 +83,7 @@ func (s *PolicyStore) List(ctx context.Context, clientExtID string, page listing
 // Create saves a new policy and its events; see appcredential.PolicyWriter.
 func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []event.Event, demote appcredential.PolicyChange) error {
 	row := newPolicyRow(p)
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockPolicyClient(ctx, tx, p.ClientExtID); err != nil {
 			return err
 		}
@@ -105,7 +105,7 @@ func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []
 // Update changes one policy under the client's and its own row lock; see
 // appcredential.PolicyWriter.
 func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn, demote appcredential.PolicyChange) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
 			return err
 		}
@@ -135,7 +135,7 @@ func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn,
 
 // Delete removes one policy no card uses; see appcredential.PolicyWriter.
 func (s *PolicyStore) Delete(ctx context.Context, clientExtID, extID string, fn appcredential.PolicyChange) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
 			return err
 		}

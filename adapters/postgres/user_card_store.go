@@ -15,7 +15,7 @@ var _ appcredential.UserCardUpdater = (*CardStore)(nil)
 // UpdateUserCard locks the user's cards and changes one; see appcredential.UserCardUpdater.
 // Concurrent challenges and logins of one user are serialized by these row locks.
 func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn appcredential.UserCardChange) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var rows []cardRow
 		err := tx.NewSelect().Model(&rows).
 			Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).

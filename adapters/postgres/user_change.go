@@ -52,7 +52,7 @@ func (s *UserStore) List(ctx context.Context, clientExtID string, filter appdire
 
 // Update changes one user under its row lock; see appdirectory.UserChanger.
 func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockUser(ctx, tx, clientExtID, userExtID)
 		if err != nil {
 			return err
@@ -82,7 +82,7 @@ func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, f
 // user's lock is the one creating a card takes, so no card is added meanwhile; the cards' locks
 // wait for changes in flight, so the events name each card's last version.
 func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(appdirectory.UserRemoval) ([]event.Event, error)) error {
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockUser(ctx, tx, clientExtID, userExtID)
 		if err != nil {
 			return err

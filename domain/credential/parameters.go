@@ -112,9 +112,12 @@ func (p *Parameters) set(name, value string) error {
 	return err
 }
 
+// intParam reads an integer in its one canonical spelling: no sign but a minus, no leading zero
+// (so neither "05" nor "-0" nor "-01").
 func intParam(name, value string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(value)
-	if err != nil || n < lo || n > hi || strings.HasPrefix(value, "+") || (len(value) > 1 && value[0] == '0') {
+	if err != nil || n < lo || n > hi || strings.HasPrefix(value, "+") || (len(value) > 1 && value[0] == '0') ||
+		strings.HasPrefix(value, "-0") {
 		return 0, &PolicyViolationError{name, fmt.Sprintf("must be an integer from %d to %d", lo, hi)}
 	}
 	return n, nil

@@ -1,0 +1,158 @@
+package tests
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestInjectedFailureBeforeCommitKeepsOldCard makes the event insert of a replace fail, after
+// the card row was already updated inside the transaction: the replace must answer 500
+// errors.fatalError without any SQL or database text, and roll back whole: the card keeps its
+// version and comment, no otp-card.replaced event exists, and a cell of the old card still logs in.
+func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
+	logs := &syncBuffer{}
+	s := startServiceWith(t, logs, nil)
+	dumpLogsOnFailure(t, logs)
+	tok := rootToken(t)
+	f := s.newFixture(t, "inject")
+	before := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
+	mustStatus(t, before, http.StatusOK)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The message imitates SQL so that a leak into the response would show.
+	install := []string{
+		`CREATE FUNCTION fail_replaced_event() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'injected failure: SELECT verifier FROM otp_cards'; END $$`,
+		`CREATE TRIGGER fail_replaced_event BEFORE INSERT ON events FOR EACH ROW
+		WHEN (NEW.type = 'otp-card.replaced') EXECUTE FUNCTION fail_replaced_event()`,
+	}
+	for _, stmt := range install {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("install the failing trigger: %v", err)
+		}
+	}
+	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok,
+		body: map[string]any{"modificationComment": "must not stick", "version": f.version}})
+	expectProblem(t, r, http.StatusInternalServerError, "errors.fatalError")
+	for _, leak := range append(leakMarkers, "injected", "verifier", "otp_cards", "events", "trigger", "P0001") {
+		if strings.Contains(string(r.body), leak) {
+			t.Errorf("500 body: got %s, want no %q", r.body, leak)
+		}
+	}
+	if !strings.Contains(logs.String(), "request failed") {
+		t.Errorf("logs: got no line for the 500, want one (5xx are logged at the HTTP edge)")
+	}
+	for _, stmt := range []string{`DROP TRIGGER fail_replaced_event ON events`, `DROP FUNCTION fail_replaced_event()`} {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("remove the failing trigger: %v", err)
+		}
+	}
+
+	after := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
+	mustStatus(t, after, http.StatusOK)
+	if got, want := after.json(t), before.json(t); !reflect.DeepEqual(got, want) {
+		t.Errorf("card after the failed replace:\n got %v\nwant %v (unchanged)", got, want)
+	}
+	var events int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE type = 'otp-card.replaced'
+		AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 0 {
+		t.Errorf("otp-card.replaced events after the failed replace: got %d, want 0", events)
+	}
+	label := s.challenge(t, f, tok)
+	if code := statusCodeOf(t, s.login(t, f, tok, label, answer(t, f.cells, label))); code != 5 {
+		t.Errorf("login with a cell of the old card: got statusCode %d, want 5 (Login Ok)", code)
+	}
+	// Nothing was left locked: the next replace goes through.
+	mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}}), http.StatusOK)
+}
+
+// TestFaultClientGoneIsNoServerError: a client that gives up on its request while the service
+// waits for the database (here for a row lock the test holds) is no failure of the service: no
+// 5xx, no error log line, only an access log line with 499; and the abandoned replace changes
+// nothing.
+func TestFaultClientGoneIsNoServerError(t *testing.T) {
+	logs := &syncBuffer{}
+	s := startServiceWith(t, logs, map[string]string{"OTPCARD_LOG_LEVEL": "info"})
+	dumpLogsOnFailure(t, logs)
+	tok := rootToken(t)
+	f := s.newFixture(t, "gone")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM otp_cards WHERE ext_id = $1 FOR UPDATE", f.card); err != nil {
+		t.Fatal(err)
+	}
+	reqCtx, giveUp := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer giveUp()
+	req, err := http.NewRequestWithContext(reqCtx, "POST", s.baseURL+s.replacePath(f), strings.NewReader(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	if resp, err := s.client.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("replace behind a held row lock: got %d, want the client to give up first", resp.StatusCode)
+	} else if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("replace behind a held row lock: got %v, want the client's deadline", err)
+	}
+	// Wait for the service to log the abandoned request, then release the lock.
+	var line map[string]any
+	deadline := time.Now().Add(10 * time.Second)
+	for line == nil {
+		line = logLine(t, logs, func(m map[string]any) bool {
+			return m["msg"] == "request" && strings.HasSuffix(m["route"].(string), "/replace")
+		})
+		if line == nil && time.Now().After(deadline) {
+			t.Fatal("no access log line for the abandoned replace within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := line["status"].(float64); status != 499 || line["level"] != "INFO" {
+		t.Errorf("access log of the abandoned replace: got status %v at %v, want 499 at INFO", line["status"], line["level"])
+	}
+	if bad := logLine(t, logs, func(m map[string]any) bool { return m["level"] == "ERROR" }); bad != nil {
+		t.Errorf("logs: got an error line %v, want none for a client that went away", bad)
+	}
+	card := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
+	mustStatus(t, card, http.StatusOK)
+	if got := card.json(t)["version"].(float64); got != f.version {
+		t.Errorf("version after the abandoned replace: got %v, want %v", got, f.version)
+	}
+}
+
+// logLine returns the first JSON log line that match accepts, or nil.
+func logLine(t *testing.T, logs *syncBuffer, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(logs.String()))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			continue
+		}
+		if match(m) {
+			return m
+		}
+	}
+	return nil
+}
