@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -62,7 +63,7 @@ func decodeBody(c *gin.Context, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return fmt.Errorf("%w: unexpected data after the JSON object", errInvalidData)
 	}
-	return nil
+	return checkMemberNames(trimmed, reflect.TypeOf(dst), "")
 }
 
 // describeJSONError explains a decoding error without echoing the input.
