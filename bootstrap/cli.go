@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -76,6 +77,7 @@ func serve(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	limitMemory()
 	r, err := Start(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -206,4 +208,16 @@ func healthcheck(ctx context.Context) error {
 		return fmt.Errorf("healthcheck: /readyz answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// defaultMemoryLimit is the soft heap limit when GOMEMLIMIT is not set. Hashing a card allocates
+// 64 KiB per cell (Argon2id), about 11 MB per card, all short-lived: without a limit the heap
+// grows far beyond what is live before the collector runs.
+const defaultMemoryLimit = 96 << 20
+
+// limitMemory sets the soft memory limit unless the operator chose one with GOMEMLIMIT.
+func limitMemory() {
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
