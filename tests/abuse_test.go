@@ -775,7 +775,7 @@ func TestAbuseBodies(t *testing.T) {
 		for _, tg := range targets {
 			for _, v := range []string{"\xff\xfe", "a\xc3", "\xed\xa0\x80", `\ud800`, `\udfff\ud800`, "\xc0\xaf", `\u0000`, "\x00", "\x1f"} {
 				t.Run(fmt.Sprintf("%s/%q", tg.name, v), func(t *testing.T) {
-					r := send(t, tg.method, tg.path, `{"`+tg.member+`":"`+v+`"}`)
+					r := send(t, tg.method, tg.path, `{"`+tg.member+`":"`+v+` `+uid("odd")+`"}`) // a client it creates is new to the run
 					if r.status >= 500 {
 						t.Fatalf("got status %d, want no 5xx; body %.300s", r.status, r.body)
 					}
@@ -799,11 +799,12 @@ func TestAbuseBodies(t *testing.T) {
 	t.Run("duplicate members", func(t *testing.T) {
 		// RFC 8259 leaves duplicates to the parser; this one keeps the last. Either refuse or keep the
 		// last consistently, never 5xx.
-		r := send(t, "POST", corePath+"/clients", `{"extId":"dup-a","extId":"dup-b","name":"first","name":"second"}`)
+		dupA, dupB, first, second := uid("dup-a"), uid("dup-b"), uid("first"), uid("second")
+		r := send(t, "POST", corePath+"/clients", `{"extId":"`+dupA+`","extId":"`+dupB+`","name":"`+first+`","name":"`+second+`"}`)
 		if r.status == http.StatusCreated {
 			m := r.json(t)
-			if m["extId"] != "dup-b" || m["name"] != "second" {
-				t.Errorf("duplicate members: got extId %v name %v, want the last ones (dup-b, second)", m["extId"], m["name"])
+			if m["extId"] != dupB || m["name"] != second {
+				t.Errorf("duplicate members: got extId %v name %v, want the last ones (%s, %s)", m["extId"], m["name"], dupB, second)
 			}
 		} else {
 			expectProblem(t, r, http.StatusBadRequest, "errors.invalidData")
@@ -831,7 +832,8 @@ func TestAbuseBodies(t *testing.T) {
 		}
 		b.WriteString(`}}`)
 		expectProblem(t, send(t, "POST", corePath+"/"+f.client+"/users", b.String()), http.StatusBadRequest, "errors.invalidData")
-		many := `{"name":"x"` + strings.Repeat(`,"name":"x"`, 5000) + `}`
+		name := `"name":"` + uid("many") + `"`
+		many := `{` + name + strings.Repeat(`,`+name, 5000) + `}`
 		r := send(t, "POST", corePath+"/clients", many)
 		if r.status >= 500 {
 			t.Fatalf("5000 duplicate members: got status %d, want no 5xx", r.status)

@@ -15,9 +15,11 @@ import (
 	"time"
 )
 
-// buildBinary builds otpcard once per test.
+// buildBinary builds otpcard once per test; such tests run the binary themselves and so are
+// skipped against an external target.
 func buildBinary(t *testing.T) string {
 	t.Helper()
+	needOwnInstance(t, "the otpcard binary built and run by the test")
 	bin := filepath.Join(t.TempDir(), "otpcard")
 	args := []string{"build", "-o", bin}
 	if raceEnabled {

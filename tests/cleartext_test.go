@@ -11,6 +11,7 @@ import (
 // for each cell value the API returned: none may be stored anywhere.
 func TestNoCellValueInDatabase(t *testing.T) {
 	s := startService(t)
+	db := s.sql(t)
 	tok := rootToken(t)
 	var returned []string
 	for _, prefix := range []string{"scan-a", "scan-b"} {
@@ -22,7 +23,7 @@ func TestNoCellValueInDatabase(t *testing.T) {
 			returned = append(returned, cellsOf(t, r.json(t)["otp"].(string))...)
 		}
 	}
-	rows, err := s.db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
+	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func TestNoCellValueInDatabase(t *testing.T) {
 	// stored anywhere as a value of its own shows as a token.
 	var text strings.Builder
 	for _, table := range tables {
-		rows, err := s.db.Query(`SELECT (to_jsonb(t) - ARRAY['salt', 'verifiers', 'uses'])::text FROM "` + table + `" t`)
+		rows, err := db.Query(`SELECT (to_jsonb(t) - ARRAY['salt', 'verifiers', 'uses'])::text FROM "` + table + `" t`)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)
 		}
@@ -64,7 +65,7 @@ func TestNoCellValueInDatabase(t *testing.T) {
 	}
 	// Binary columns, raw and as hex.
 	var binary strings.Builder
-	brows, err := s.db.Query(`SELECT salt || verifiers || uses FROM otp_cards`)
+	brows, err := db.Query(`SELECT salt || verifiers || uses FROM otp_cards`)
 	if err != nil {
 		t.Fatal(err)
 	}

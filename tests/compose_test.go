@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"errors"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -49,15 +51,27 @@ func resolved(v string) string { return interpolation.ReplaceAllString(v, "$2") 
 
 func loadCompose(t *testing.T) composeFile {
 	t.Helper()
-	data, err := os.ReadFile("../docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readPackagingFile(t, "../docker-compose.yml")
 	var f composeFile
 	if err := yaml.UnmarshalWithOptions(data, &f, yaml.Strict(), yaml.DisallowUnknownField()); err != nil {
 		t.Fatalf("docker-compose.yml: %v", err)
 	}
 	return f
+}
+
+// readPackagingFile reads a file of the repository's packaging. The tests image of
+// docker-compose.yml runs without them (.dockerignore leaves them out of the build context): there,
+// against an external target, the test is skipped.
+func readPackagingFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && targetURL != "" {
+		t.Skipf("%s is not here (as in the tests image); skipped against %s", path, envBaseURL)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 // configVariables lists the OTPCARD_ variables the binary reads.
@@ -141,12 +155,78 @@ func TestComposeMatchesTheBinary(t *testing.T) {
 	}
 }
 
+// TestComposeRunsTheTestsAgainstTheService checks the tests service of docker-compose.yml: only
+// under the test profile, built from the Dockerfile's tests stage, started once the otpcard service
+// is healthy, pointed at its listen port with the same HS256 secret, issuer and audience.
+func TestComposeRunsTheTestsAgainstTheService(t *testing.T) {
+	f := loadCompose(t)
+	tests, ok := f.Services["tests"]
+	if !ok {
+		t.Fatalf("got services %v, want a tests service", slices.Sorted(mapKeys(f.Services)))
+	}
+	if !slices.Equal(tests.Profiles, []string{"test"}) {
+		t.Errorf("tests profiles: got %v, want [test] (docker compose up alone must not run the tests)", tests.Profiles)
+	}
+	for name, svc := range f.Services {
+		if name != "tests" && len(svc.Profiles) != 0 {
+			t.Errorf("%s profiles: got %v, want none: the tests need the whole stack", name, svc.Profiles)
+		}
+	}
+	build, _ := tests.Build.(map[string]any)
+	if build["context"] != "." || build["target"] != "tests" {
+		t.Errorf("tests build: got %v, want context . and target tests", tests.Build)
+	}
+	dockerfile := string(readPackagingFile(t, "../Dockerfile"))
+	stages := strings.Split(dockerfile, "\nFROM ")
+	if !slices.ContainsFunc(stages[:len(stages)-1], func(s string) bool { return strings.Contains(strings.SplitN(s, "\n", 2)[0], " AS tests") }) {
+		t.Error("Dockerfile: want a stage named tests before the final stage (which stays the distroless service image)")
+	}
+	if len(tests.DependsOn) != 1 || tests.DependsOn["otpcard"]["condition"] != "service_healthy" {
+		t.Errorf("tests depends_on: got %v, want otpcard with condition service_healthy", tests.DependsOn)
+	}
+	app := f.Services["otpcard"]
+	if app.Healthcheck == nil {
+		t.Error("otpcard has no healthcheck to gate the tests on")
+	}
+
+	for name := range tests.Environment {
+		if !slices.Contains([]string{envBaseURL, envSecret, envIssuer, envAudience}, name) {
+			t.Errorf("tests environment sets %s, which the tests do not read", name)
+		}
+	}
+	appEnv := func(name, def string) string {
+		if v, ok := app.Environment[name]; ok {
+			return resolved(v)
+		}
+		return def
+	}
+	cfg, err := bootstrap.LoadConfig(func(name string) (string, bool) { v, ok := app.Environment[name]; return resolved(v), ok })
+	if err != nil {
+		t.Fatalf("the otpcard environment is not a valid configuration:\n%v", err)
+	}
+	_, port, _ := net.SplitHostPort(cfg.HTTPAddr)
+	base, err := url.Parse(tests.Environment[envBaseURL])
+	if err != nil || base.Scheme != "http" || base.Hostname() != "otpcard" || base.Port() != port || strings.Trim(base.Path, "/") != "" {
+		t.Errorf("%s: got %q, want http://otpcard:%s, the otpcard service's listen port", envBaseURL, tests.Environment[envBaseURL], port)
+	}
+	// The same interpolation, so that a secret set in the shell reaches both services.
+	if got, want := tests.Environment[envSecret], app.Environment["OTPCARD_JWT_HS256_SECRET"]; got == "" || got != want {
+		t.Errorf("%s: got %q, want the otpcard service's OTPCARD_JWT_HS256_SECRET %q", envSecret, got, want)
+	}
+	for _, v := range [][2]string{{envIssuer, "OTPCARD_JWT_ISSUER"}, {envAudience, "OTPCARD_JWT_AUDIENCE"}} {
+		got, ok := tests.Environment[v[0]]
+		if !ok {
+			got = "otpcard" // the tests' default
+		}
+		if want := appEnv(v[1], "otpcard"); resolved(got) != want {
+			t.Errorf("%s: got %q, want the otpcard service's %s %q", v[0], got, v[1], want)
+		}
+	}
+}
+
 // TestDockerfileRunsTheBinaryUnprivileged reads the Dockerfile's final stage.
 func TestDockerfileRunsTheBinaryUnprivileged(t *testing.T) {
-	data, err := os.ReadFile("../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := readPackagingFile(t, "../Dockerfile")
 	stages := strings.Split(string(data), "\nFROM ")
 	final := stages[len(stages)-1]
 	for _, want := range []string{"USER nonroot", `HEALTHCHECK`, `"/otpcard", "healthcheck"`, `ENTRYPOINT ["/otpcard"]`, "CGO_ENABLED=0"} {

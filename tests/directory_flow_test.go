@@ -17,20 +17,21 @@ import (
 func TestClientChangeFlow(t *testing.T) {
 	s := startService(t)
 	tok := rootToken(t)
+	flow, name, renamed := uid("flow"), uid("Flow"), uid("Flow 2")
 	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": "flow", "name": "Flow", "remarks": "r0", "displayName": map[string]string{"EN": "Flow Ltd"}}}), 201)
-	path := corePath + "/clients/flow"
+		body: map[string]any{"extId": flow, "name": name, "remarks": "r0", "displayName": map[string]string{"EN": "Flow Ltd"}}}), 201)
+	path := corePath + "/clients/" + flow
 	patch := func(t *testing.T, tok string, body any) map[string]any {
 		t.Helper()
 		r := s.bind(t).do(request{method: "PATCH", path: path, bearer: tok, body: body})
 		mustStatus(t, r, http.StatusOK)
 		return r.json(t)
 	}
-	before := s.entity(t, "/clients/flow")
+	before := s.entity(t, "/clients/"+flow)
 	time.Sleep(1100 * time.Millisecond) // lastModified has seconds precision on the wire
 
-	got := patch(t, permsToken(t, "ClientModify"), map[string]any{"name": "Flow 2", "version": 1, "modificationComment": "renamed"})
-	want := map[string]any{"extId": "flow", "name": "Flow 2", "remarks": "r0", "displayName": map[string]any{"EN": "Flow Ltd"},
+	got := patch(t, permsToken(t, "ClientModify"), map[string]any{"name": renamed, "version": 1, "modificationComment": "renamed"})
+	want := map[string]any{"extId": flow, "name": renamed, "remarks": "r0", "displayName": map[string]any{"EN": "Flow Ltd"},
 		"created": before["created"], "lastModified": got["lastModified"], "version": float64(2)}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("after renaming: got %v, want %v", got, want)
@@ -38,31 +39,34 @@ func TestClientChangeFlow(t *testing.T) {
 	if got["lastModified"] == before["lastModified"] {
 		t.Errorf("lastModified: got %v unchanged, want a later time", got["lastModified"])
 	}
-	if read := s.entity(t, "/clients/flow"); !reflect.DeepEqual(read, got) {
+	if read := s.entity(t, "/clients/"+flow); !reflect.DeepEqual(read, got) {
 		t.Errorf("GET after PATCH: got %v, want the PATCH response %v", read, got)
 	}
 
 	got = patch(t, roleToken(t, "ClientRoot"), map[string]any{"displayName": map[string]string{"DE": "Flow AG"}, "version": "2"})
-	if got["version"] != float64(3) || !reflect.DeepEqual(got["displayName"], map[string]any{"DE": "Flow AG"}) || got["name"] != "Flow 2" {
+	if got["version"] != float64(3) || !reflect.DeepEqual(got["displayName"], map[string]any{"DE": "Flow AG"}) || got["name"] != renamed {
 		t.Errorf("after replacing displayName: got %v, want version 3, displayName {DE} alone, name kept", got)
 	}
-	got = patch(t, token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"flow"}}), `{"displayName":null,"remarks":null}`)
+	got = patch(t, token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{flow}}), `{"displayName":null,"remarks":null}`)
 	if _, ok := got["displayName"]; ok || got["remarks"] != nil || got["version"] != float64(4) {
 		t.Errorf("after clearing with null: got %v, want no displayName, no remarks, version 4", got)
 	}
 	got = patch(t, tok, map[string]any{})
-	if got["version"] != float64(5) || got["name"] != "Flow 2" {
+	if got["version"] != float64(5) || got["name"] != renamed {
 		t.Errorf("after an empty PATCH: got %v, want version 5 and nothing else changed", got)
 	}
-	if n := s.eventCount(t, "client.changed", "flow", ""); n != 4 {
-		t.Errorf("client.changed events: got %d, want 4 (one per PATCH)", n)
-	}
-	var data string
-	if err := s.db.QueryRow(`SELECT data->>'modificationComment' FROM events WHERE type = 'client.changed' AND version = 2 AND client_ext_id = 'flow'`).Scan(&data); err != nil || data != "renamed" {
-		t.Errorf("modificationComment in the event: got %q (%v), want renamed", data, err)
-	}
 	// The old name is free again.
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok, body: map[string]any{"name": "Flow"}}), 201)
+	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok, body: map[string]any{"name": name}}), 201)
+
+	t.Run("in the database", func(t *testing.T) {
+		if n := s.eventCount(t, "client.changed", flow, ""); n != 4 {
+			t.Errorf("client.changed events: got %d, want 4 (one per PATCH)", n)
+		}
+		var data string
+		if err := s.sql(t).QueryRow(`SELECT data->>'modificationComment' FROM events WHERE type = 'client.changed' AND version = 2 AND client_ext_id = $1`, flow).Scan(&data); err != nil || data != "renamed" {
+			t.Errorf("modificationComment in the event: got %q (%v), want renamed", data, err)
+		}
+	})
 }
 
 // TestClientDeleteFlow: a client with users is kept; once its users are gone it is deleted with
@@ -81,20 +85,24 @@ func TestClientDeleteFlow(t *testing.T) {
 	}
 	expectProblem(t, s.do(request{method: "GET", path: path, bearer: tok}), 404, "errors.noRecord")
 	expectProblem(t, s.do(request{method: "DELETE", path: path, bearer: tok}), 404, "errors.noRecord")
-	var policies int
-	if err := s.db.QueryRow("SELECT count(*) FROM policies WHERE client_ext_id = $1", f.client).Scan(&policies); err != nil || policies != 0 {
-		t.Errorf("policies of the deleted client: got %d (%v), want 0", policies, err)
-	}
-	if n := s.eventCount(t, "client.deleted", f.client, ""); n != 1 {
-		t.Errorf("client.deleted events: got %d, want 1", n)
-	}
-	if n := s.eventCount(t, "policy.deleted", f.client, ""); n != 1 {
-		t.Errorf("policy.deleted events: got %d, want 1 (the default policy)", n)
-	}
 	// A client inside a data room can be deleted by an admin of that room.
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok, body: map[string]any{"extId": "room", "name": "Room"}}), 201)
-	mustStatus(t, s.do(request{method: "DELETE", path: corePath + "/clients/room",
-		bearer: token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"room"}})}), 204)
+	room := uid("room")
+	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok, body: map[string]any{"extId": room, "name": room}}), 201)
+	mustStatus(t, s.do(request{method: "DELETE", path: corePath + "/clients/" + room,
+		bearer: token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{room}})}), 204)
+
+	t.Run("in the database", func(t *testing.T) {
+		var policies int
+		if err := s.sql(t).QueryRow("SELECT count(*) FROM policies WHERE client_ext_id = $1", f.client).Scan(&policies); err != nil || policies != 0 {
+			t.Errorf("policies of the deleted client: got %d (%v), want 0", policies, err)
+		}
+		if n := s.eventCount(t, "client.deleted", f.client, ""); n != 1 {
+			t.Errorf("client.deleted events: got %d, want 1", n)
+		}
+		if n := s.eventCount(t, "policy.deleted", f.client, ""); n != 1 {
+			t.Errorf("policy.deleted events: got %d, want 1 (the default policy)", n)
+		}
+	})
 }
 
 // TestUserChangeFlow: members present replace the stored ones whole, absent ones stay, null
@@ -102,7 +110,7 @@ func TestClientDeleteFlow(t *testing.T) {
 func TestUserChangeFlow(t *testing.T) {
 	s := startService(t)
 	f := s.newFixture(t, "uf")
-	g := s.newFixture(t, "ug")
+	g := s.newFixture(t, "ufg")
 	path := corePath + "/" + f.client + "/users/" + f.user
 	patch := func(t *testing.T, tok string, body any) map[string]any {
 		t.Helper()
@@ -117,7 +125,7 @@ func TestUserChangeFlow(t *testing.T) {
 		"address":  map[string]string{"city": "Bern", "countryCode": "CH"}, "remarks": "r", "languageCode": "de",
 		"isTechnicalUser": false, "gender": "female", "birthDate": "1990-02-28", "properties": map[string]string{"k": "v"},
 		"validity": map[string]string{"from": "2026-01-01T00:00:00+01:00"}, "version": 1})
-	if got["version"] != float64(2) || got["loginId"] != "uf-login" || got["userState"] != "active" || got["clientExtId"] != f.client ||
+	if got["version"] != float64(2) || got["loginId"] != f.login || got["userState"] != "active" || got["clientExtId"] != f.client ||
 		got["isTechnicalUser"] != false || !reflect.DeepEqual(got["validity"], map[string]any{"from": "2025-12-31T23:00:00Z"}) {
 		t.Errorf("after the first PATCH: got %v", got)
 	}
@@ -130,22 +138,19 @@ func TestUserChangeFlow(t *testing.T) {
 		t.Errorf("absent members: got %v, want remarks, languageCode, gender, address kept and version 3", got)
 	}
 	got = patch(t, token(t, jwtauth.MintOptions{Roles: []string{"UserAdmin"}, Clients: []string{f.client}}),
-		`{"remarks":null,"address":null,"properties":null,"validity":null,"isTechnicalUser":null,"userState":"disabled","loginId":"ug-login"}`)
+		`{"remarks":null,"address":null,"properties":null,"validity":null,"isTechnicalUser":null,"userState":"disabled","loginId":"`+g.login+`"}`)
 	for _, m := range []string{"remarks", "address", "properties", "validity", "isTechnicalUser"} {
 		if _, ok := got[m]; ok {
 			t.Errorf("%s after null: got %v, want it absent", m, got[m])
 		}
 	}
-	if got["userState"] != "disabled" || got["loginId"] != "ug-login" || got["version"] != float64(4) {
-		t.Errorf("got state %v loginId %v version %v, want disabled, ug-login (taken only in %s), 4", got["userState"], got["loginId"], got["version"], g.client)
+	if got["userState"] != "disabled" || got["loginId"] != g.login || got["version"] != float64(4) {
+		t.Errorf("got state %v loginId %v version %v, want disabled, %s (taken only in %s), 4", got["userState"], got["loginId"], got["version"], g.login, g.client)
 	}
 	if read := s.entity(t, "/"+f.client+"/users/"+f.user); !reflect.DeepEqual(read, got) {
 		t.Errorf("GET after PATCH: got %v, want the PATCH response %v", read, got)
 	}
 	patch(t, tok, map[string]any{"modificationComment": "checked"})
-	if n := s.eventCount(t, "user.changed", f.client, f.user); n != 4 {
-		t.Errorf("user.changed events: got %d, want 4", n)
-	}
 	// A self-admin still reads itself, and its card is untouched by user changes.
 	r := s.do(request{method: "GET", path: path, xToken: selfToken(t, f.user, 0)})
 	if mustStatus(t, r, http.StatusOK); r.json(t)["version"] != float64(5) {
@@ -154,6 +159,11 @@ func TestUserChangeFlow(t *testing.T) {
 	if card := s.cardSnapshot(t, f); card["version"] != f.version {
 		t.Errorf("card version: got %v, want %v", card["version"], f.version)
 	}
+	t.Run("in the database", func(t *testing.T) {
+		if n := s.eventCount(t, "user.changed", f.client, f.user); n != 4 {
+			t.Errorf("user.changed events: got %d, want 4", n)
+		}
+	})
 }
 
 // TestUserDeleteFlow: deleting a user takes its OTP cards, records user.deleted and one
@@ -162,25 +172,28 @@ func TestUserDeleteFlow(t *testing.T) {
 	s := startService(t)
 	f := s.newFixture(t, "ud")
 	tok := rootToken(t)
-	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": "ud-card-2"}}), 201)
+	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": uid("ud-card-2")}}), 201)
 	path := corePath + "/" + f.client + "/users/" + f.user
 	r := s.do(request{method: "DELETE", path: path, bearer: permsToken(t, "UserDelete")})
 	mustStatus(t, r, http.StatusNoContent)
 	expectProblem(t, s.do(request{method: "GET", path: path, bearer: tok}), 404, "errors.noRecord")
 	expectProblem(t, s.do(request{method: "GET", path: s.cardPath(f), bearer: tok}), 404, "errors.noRecord")
 	expectProblem(t, s.do(request{method: "DELETE", path: path, bearer: tok}), 404, "errors.noRecord")
-	var cards int
-	if err := s.db.QueryRow("SELECT count(*) FROM otp_cards WHERE user_ext_id = $1", f.user).Scan(&cards); err != nil || cards != 0 {
-		t.Errorf("cards of the deleted user: got %d (%v), want 0", cards, err)
-	}
-	if n := s.eventCount(t, "otp-card.deleted", f.client, f.user); n != 2 {
-		t.Errorf("otp-card.deleted events: got %d, want 2", n)
-	}
-	if n := s.eventCount(t, "user.deleted", f.client, f.user); n != 1 {
-		t.Errorf("user.deleted events: got %d, want 1", n)
-	}
 	mustStatus(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: tok,
-		body: map[string]any{"loginId": "ud-login"}}), 201)
+		body: map[string]any{"loginId": f.login}}), 201)
+
+	t.Run("in the database", func(t *testing.T) {
+		var cards int
+		if err := s.sql(t).QueryRow("SELECT count(*) FROM otp_cards WHERE user_ext_id = $1", f.user).Scan(&cards); err != nil || cards != 0 {
+			t.Errorf("cards of the deleted user: got %d (%v), want 0", cards, err)
+		}
+		if n := s.eventCount(t, "otp-card.deleted", f.client, f.user); n != 2 {
+			t.Errorf("otp-card.deleted events: got %d, want 2", n)
+		}
+		if n := s.eventCount(t, "user.deleted", f.client, f.user); n != 1 {
+			t.Errorf("user.deleted events: got %d, want 1", n)
+		}
+	})
 }
 
 // TestUserListFlow: the loginId filter matches exactly, pages follow creation order, and the
@@ -192,7 +205,7 @@ func TestUserListFlow(t *testing.T) {
 	tok := rootToken(t)
 	want := []string{f.user}
 	for i := range 6 {
-		id := fmt.Sprintf("ul-u%d", i)
+		id := uid(fmt.Sprintf("ul-u%d", i))
 		want = append(want, id)
 		mustStatus(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: tok,
 			body: map[string]any{"extId": id, "loginId": fmt.Sprintf("Login %d", i)}}), 201)
@@ -232,12 +245,12 @@ func TestUserListFlow(t *testing.T) {
 		loginID string
 		want    []string
 	}{
-		{"Login 3", []string{"ul-u3"}},
+		{"Login 3", []string{uid("ul-u3")}},
 		{"login 3", nil},
 		{"Login", nil},
 		{"Login%", nil},
-		{"ul-login", []string{f.user}},
-		{"ulx-login", nil}, // the user of another client
+		{f.login, []string{f.user}},
+		{g.login, nil}, // the user of another client
 	} {
 		got, _ := walk(t, tok, tt.loginID, 100)
 		if !slices.Equal(got, tt.want) {

@@ -75,7 +75,7 @@ func TestClientsMatrix(t *testing.T) {
 		return dirReq(s, "GET", path, nil, tok, false)
 	}
 	n := 0
-	fresh := func() map[string]any { n++; return map[string]any{"name": fmt.Sprintf("fresh client %d", n)} }
+	fresh := func() map[string]any { n++; return map[string]any{"name": uid(fmt.Sprintf("fresh client %d", n))} }
 	created := func(t *testing.T, r response, _ fixture) {
 		m := r.json(t)
 		if got, want := r.header.Get("Location"), corePath+"/clients/"+m["extId"].(string); got != want {
@@ -104,8 +104,8 @@ func TestClientsMatrix(t *testing.T) {
 		{"POST: name with a NUL character", post(`{"name":"nul\u0000name"}`, nil), 400, bad, nil},
 		{"POST: remarks with a NUL character", post(`{"name":"nul remarks","remarks":"\u0000"}`, nil), 400, bad, nil},
 		{"POST: no body", post(nil, nil), 400, bad, nil},
-		{"POST: duplicate name", post(map[string]any{"name": "dc client"}, nil), 409, dup, nil},
-		{"POST: duplicate extId", post(map[string]any{"extId": "dc-client", "name": "another name"}, nil), 409, dup, nil},
+		{"POST: duplicate name", post(map[string]any{"name": f.clientName}, nil), 409, dup, nil},
+		{"POST: duplicate extId", post(map[string]any{"extId": f.client, "name": uid("another name")}, nil), 409, dup, nil},
 		{"POST: text/plain", func(t *testing.T, f fixture) request {
 			r := post(`{"name":"x6"}`, nil)(t, f)
 			r.contentType = "text/plain"
@@ -113,7 +113,7 @@ func TestClientsMatrix(t *testing.T) {
 		}, 415, "errors.unsupportedMediaType", nil},
 		{"POST: 70 KiB", post(map[string]any{"name": "x7", "remarks": strings.Repeat("r", 70*1024)}, nil), 413, "errors.payloadTooLarge", nil},
 		{"POST: ClientCreate only", post(fresh(), tokPerms("ClientCreate")), 201, "", created},
-		{"POST: Root with extId", post(ext("dc-new"), nil), 201, "", created},
+		{"POST: Root with extId", post(ext(uid("dc-new")), nil), 201, "", created},
 		{"GET one: unknown", get("/clients/nobody-client", nil), 404, "errors.noRecord", nil},
 		{"GET one: bad id", get("/clients/bad%20id", nil), 400, bad, nil},
 		{"GET one: UserAdmin lacks ClientView", get("/clients/{client}", tokRoles("UserAdmin")), 403, deny, nil},
@@ -151,17 +151,17 @@ func TestClientsMatrix(t *testing.T) {
 		ss := s.bind(t)
 		var mine []string
 		for i := range 5 {
-			id := fmt.Sprintf("pg-%d", i)
+			id := uid(fmt.Sprintf("pg-%d", i))
 			mine = append(mine, id)
 			mustStatus(t, ss.do(request{method: "POST", path: corePath + "/clients", bearer: rootToken(t),
 				body: map[string]any{"extId": id, "name": "page client " + id}}), 201)
 		}
-		walk := func(tok string) ([]string, []int) {
+		walk := func(t *testing.T, tok string) ([]string, []int) {
 			var all []string
 			var sizes []int
 			path := corePath + "/clients?limit=2"
 			for range 100 {
-				r := ss.do(request{method: "GET", path: path, bearer: tok})
+				r := s.bind(t).do(request{method: "GET", path: path, bearer: tok})
 				if got := r.json(t)["_pagination"].(map[string]any)["limit"]; got != float64(2) {
 					t.Errorf("_pagination.limit: got %v, want 2", got)
 				}
@@ -175,27 +175,31 @@ func TestClientsMatrix(t *testing.T) {
 			t.Fatal("pagination: got more than 100 pages, want an end")
 			return nil, nil
 		}
-		got, sizes := walk(token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: mine}))
+		got, sizes := walk(t, token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: mine}))
 		if !slices.Equal(got, mine) || !slices.Equal(sizes, []int{2, 2, 1}) {
 			t.Errorf("data-room pages: got %v in pages %v, want %v in pages [2 2 1]", got, sizes, mine)
 		}
-		got, _ = walk(rootToken(t))
-		var want []string
-		rows, err := s.db.Query("SELECT ext_id FROM clients ORDER BY created, ext_id")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
+		// Every client of the instance: only the database knows them all.
+		t.Run("every client, in the database", func(t *testing.T) {
+			db := s.sql(t)
+			got, _ := walk(t, rootToken(t))
+			var want []string
+			rows, err := db.Query("SELECT ext_id FROM clients ORDER BY created, ext_id")
+			if err != nil {
 				t.Fatal(err)
 			}
-			want = append(want, id)
-		}
-		if !slices.Equal(got, want) {
-			t.Errorf("all pages: got %v, want %v (every client once, in creation order)", got, want)
-		}
+			defer rows.Close()
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, id)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("all pages: got %v, want %v (every client once, in creation order)", got, want)
+			}
+		})
 	})
 }
 
@@ -233,9 +237,9 @@ func TestUsersMatrix(t *testing.T) {
 		{"POST: outside the data room", post(fresh(), tokRoom("other")), 403, "errors.dataroomPermissionDenied", nil},
 		{"POST: unknown client", dirReq(s, "POST", "/nobody-client/users", fresh(), nil, false), 404, none, nil},
 		{"POST: bad client id", dirReq(s, "POST", "/bad%20client/users", fresh(), nil, false), 400, bad, nil},
-		{"POST: duplicate loginId", post(map[string]any{"loginId": "du-login"}, nil), 409, dup, nil},
-		{"POST: duplicate extId in the client", post(fresh("extId", "du-user"), nil), 409, dup, nil},
-		{"POST: duplicate extId of another client's user", post(fresh("extId", "dg-user"), nil), 409, dup, nil},
+		{"POST: duplicate loginId", post(map[string]any{"loginId": f.login}, nil), 409, dup, nil},
+		{"POST: duplicate extId in the client", post(fresh("extId", f.user), nil), 409, dup, nil},
+		{"POST: duplicate extId of another client's user", post(fresh("extId", g.user), nil), 409, dup, nil},
 		{"POST: missing loginId", post(map[string]any{"extId": "no-login"}, nil), 400, bad, nil},
 		{"POST: email without @", post(contacts("email", "not-an-email"), nil), 400, bad, nil},
 		{"POST: email with a display name", post(contacts("email", "Alice <alice@example.com>"), nil), 400, bad, nil},
@@ -243,7 +247,7 @@ func TestUsersMatrix(t *testing.T) {
 		{"POST: mobile with spaces", post(contacts("mobile", "+41 79 123 45 67"), nil), 400, bad, nil},
 		{"POST: telephone too long", post(contacts("telephone", "+4144123456789012"), nil), 400, bad, nil},
 		{"POST: unknown member", post(fresh("foo", 1), nil), 400, bad, nil},
-		{"POST: clientExtId in the body", post(fresh("clientExtId", "dg-client"), nil), 400, bad, nil},
+		{"POST: clientExtId in the body", post(fresh("clientExtId", g.client), nil), 400, bad, nil},
 		{"POST: created in the body", post(fresh("created", "2020-01-01T00:00:00Z"), nil), 400, bad, nil},
 		{"POST: unknown contact member", post(fresh("contacts", map[string]string{"fax": "+41441234567"}), nil), 400, bad, nil},
 		{"POST: userState bogus", post(fresh("userState", "bogus"), nil), 400, bad, nil},
@@ -264,7 +268,7 @@ func TestUsersMatrix(t *testing.T) {
 		{"POST: 70 KiB", post(fresh("remarks", strings.Repeat("r", 70*1024)), nil), 413, "errors.payloadTooLarge", nil},
 		{"POST: UserCreate only", post(fresh(), tokPerms("UserCreate")), 201, "", nil},
 		{"POST: ClientRoot", post(fresh(), tokRoles("ClientRoot")), 201, "", nil},
-		{"POST: loginId of another client", post(map[string]any{"loginId": "dg-login"}, nil), 201, "", nil},
+		{"POST: loginId of another client", post(map[string]any{"loginId": g.login}, nil), 201, "", nil},
 		{"GET: self-admin of another user", get("/{client}/users/{user}", func(t *testing.T, _ fixture) string {
 			return selfToken(t, g.user, 0)
 		}, true), 403, deny, remember(&otherDetail)},
@@ -281,7 +285,7 @@ func TestUsersMatrix(t *testing.T) {
 			return selfToken(t, f.user, 20*time.Minute)
 		}, true), 200, "", nil},
 		{"GET: UserView", get("/{client}/users/{user}", tokPerms("UserView"), false), 200, "", func(t *testing.T, r response, f fixture) {
-			if m := r.json(t); m["extId"] != f.user || m["clientExtId"] != f.client || m["loginId"] != "du-login" {
+			if m := r.json(t); m["extId"] != f.user || m["clientExtId"] != f.client || m["loginId"] != f.login {
 				t.Errorf("user: got %v, want %s of %s", m, f.user, f.client)
 			}
 		}},

@@ -35,7 +35,7 @@ func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
 		WHEN (NEW.type = 'otp-card.replaced') EXECUTE FUNCTION fail_replaced_event()`,
 	}
 	for _, stmt := range install {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+		if _, err := s.sql(t).ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("install the failing trigger: %v", err)
 		}
 	}
@@ -51,7 +51,7 @@ func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
 		t.Errorf("logs: got no line for the 500, want one (5xx are logged at the HTTP edge)")
 	}
 	for _, stmt := range []string{`DROP TRIGGER fail_replaced_event ON events`, `DROP FUNCTION fail_replaced_event()`} {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+		if _, err := s.sql(t).ExecContext(ctx, stmt); err != nil {
 			t.Fatalf("remove the failing trigger: %v", err)
 		}
 	}
@@ -62,7 +62,7 @@ func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
 		t.Errorf("card after the failed replace:\n got %v\nwant %v (unchanged)", got, want)
 	}
 	var events int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE type = 'otp-card.replaced'
+	if err := s.sql(t).QueryRowContext(ctx, `SELECT count(*) FROM events WHERE type = 'otp-card.replaced'
 		AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestFaultClientGoneIsNoServerError(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.sql(t).BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

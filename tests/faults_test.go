@@ -46,6 +46,7 @@ func reachableTempDir(t *testing.T) string {
 // empty database "otpcard".
 func dedicatedCluster(t *testing.T) *cluster.Cluster {
 	t.Helper()
+	needOwnInstance(t, "a PostgreSQL cluster of its own to halt and resume")
 	dir := reachableTempDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -6,8 +6,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,33 +24,76 @@ import (
 	"github.com/otpcard/otpcard/bootstrap"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
-
-const (
-	testSecret = "tests-hs256-secret-0123456789abcdef-0123"
-	issuer     = "otpcard"
-	audience   = "otpcard"
-	corePath   = "/nevisidm/api/core/v1"
-)
-
-// service is otpcard started in-process through the real fx graph on a fresh database.
-type service struct {
-	t       *testing.T
-	baseURL string
-	db      *sql.DB
-	client  *http.Client
-	stop    func(t *testing.T) // stops the instance now instead of at cleanup
+// TestMain checks an external target (OTPCARD_TEST_BASE_URL) before any test runs against it.
+func TestMain(m *testing.M) {
+	if targetURL != "" {
+		if err := awaitTarget(targetURL, 60*time.Second); err != nil {
+			fmt.Fprintf(os.Stderr, "tests: %s: %v\n", envBaseURL, err)
+			os.Exit(2)
+		}
+	}
+	pgtest.Main(m)
 }
 
-// startService starts the real service graph on a fresh database and stops it at cleanup.
+const corePath = "/nevisidm/api/core/v1"
+
+// service is the otpcard under test: started in-process through the real fx graph on a fresh
+// database, or the external target, which has no database handle.
+type service struct {
+	t        *testing.T
+	baseURL  string
+	db       *sql.DB // nil for an external target: use sql(t)
+	client   *http.Client
+	stop     func(t *testing.T) // stops the instance now instead of at cleanup
+	external bool               // shared with other tests and runs, maybe rate limited
+}
+
+// startService returns the external target or starts the real service graph on a fresh database
+// and stops it at cleanup.
 func startService(t *testing.T) *service {
 	t.Helper()
+	if targetURL != "" {
+		return &service{t: t, baseURL: targetURL, client: &http.Client{Timeout: 30 * time.Second},
+			stop: func(*testing.T) {}, external: true}
+	}
 	return startServiceWith(t, io.Discard, nil)
 }
 
-// startServiceWith starts the service with its logs going to logs and extra environment.
+// sql is the service's database, for the checks no API can make. An external target has none:
+// the test (or subtest) asking for it is skipped there, saying so.
+func (s *service) sql(t *testing.T) *sql.DB {
+	t.Helper()
+	if s.external {
+		t.Skipf("reads the database directly; skipped against %s", envBaseURL)
+	}
+	if s.db == nil {
+		t.Fatal("this service was started without a database handle")
+	}
+	return s.db
+}
+
+// startServiceWith starts the service with its logs going to logs and extra environment. Tests
+// that need it are skipped against an external target.
 func startServiceWith(t *testing.T, logs io.Writer, extraEnv map[string]string) *service {
 	t.Helper()
+	if targetURL != "" {
+		var need []string
+		for _, k := range slices.Sorted(mapKeys(extraEnv)) {
+			if strings.Contains(k, "URL") || strings.Contains(k, "SECRET") || strings.Contains(k, "PEPPER") ||
+				strings.Contains(k, "FILE") {
+				need = append(need, k) // a database of its own, a webhook receiver, a key file: no value to show
+				continue
+			}
+			need = append(need, k+"="+extraEnv[k])
+		}
+		if logs != io.Discard {
+			need = append(need, "its logs captured")
+		}
+		if len(need) == 0 {
+			need = append(need, "a configuration of its own")
+		}
+		needOwnInstance(t, strings.Join(need, ", "))
+	}
 	url := extraEnv["OTPCARD_DATABASE_URL"] // a second instance on another's database
 	if url == "" {
 		url = pgtest.URL(t)
@@ -153,53 +200,72 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
+// do sends the request and validates the answer against openapi.json. A shared external target
+// may be rate limited: its 429 answers (which change nothing) are retried after Retry-After, for
+// up to two minutes, so that the suite passes against a production-like configuration too.
 func (s *service) do(req request) response {
 	s.t.Helper()
-	var body io.Reader
+	var data []byte
 	switch b := req.body.(type) {
 	case nil:
 	case string:
-		body = strings.NewReader(b)
+		data = []byte(b)
 	case []byte:
-		body = bytes.NewReader(b)
+		data = b
 	default:
-		data, err := json.Marshal(b)
+		var err error
+		if data, err = json.Marshal(b); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	var waited time.Duration
+	for {
+		var body io.Reader
+		if req.body != nil {
+			body = bytes.NewReader(data)
+		}
+		hr, err := http.NewRequest(req.method, s.baseURL+req.path, body)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		body = bytes.NewReader(data)
-	}
-	hr, err := http.NewRequest(req.method, s.baseURL+req.path, body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	if req.body != nil {
-		ct := req.contentType
-		if ct == "" {
-			ct = "application/json"
+		if req.body != nil {
+			ct := req.contentType
+			if ct == "" {
+				ct = "application/json"
+			}
+			hr.Header.Set("Content-Type", ct)
 		}
-		hr.Header.Set("Content-Type", ct)
+		if req.bearer != "" {
+			hr.Header.Set("Authorization", "Bearer "+req.bearer)
+		}
+		if req.xToken != "" {
+			hr.Header.Set("X-Token", req.xToken)
+		}
+		for k, v := range req.headers {
+			hr.Header.Set(k, v)
+		}
+		resp, err := s.client.Do(hr)
+		if err != nil {
+			s.t.Fatalf("%s %s: %v", req.method, req.path, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		validateResponse(s.t, hr, resp.StatusCode, resp.Header, got)
+		if resp.StatusCode == http.StatusTooManyRequests && s.external && waited < 2*time.Minute {
+			wait := time.Second
+			if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+				wait = time.Duration(secs) * time.Second
+			}
+			s.t.Logf("%s %s: 429 from the target, retrying in %v", req.method, req.path, wait)
+			time.Sleep(wait)
+			waited += wait
+			continue
+		}
+		return response{status: resp.StatusCode, header: resp.Header, body: got}
 	}
-	if req.bearer != "" {
-		hr.Header.Set("Authorization", "Bearer "+req.bearer)
-	}
-	if req.xToken != "" {
-		hr.Header.Set("X-Token", req.xToken)
-	}
-	for k, v := range req.headers {
-		hr.Header.Set(k, v)
-	}
-	resp, err := s.client.Do(hr)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", req.method, req.path, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	validateResponse(s.t, hr, resp.StatusCode, resp.Header, data)
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
 // mustStatus fails the test unless the response has the status.
@@ -213,19 +279,23 @@ func mustStatus(t *testing.T, r response, want int) {
 // fixture is a client with a user holding one card.
 type fixture struct {
 	client, user, card string
+	clientName, login  string // the client's name and the user's loginId
 	cells              []string
 	version            float64
 }
 
-// newFixture creates a client, a user and a card through the API.
+// newFixture creates a client, a user and a card through the API, named after prefix and unique
+// to the run (see uid).
 func (s *service) newFixture(t *testing.T, prefix string) fixture {
 	t.Helper()
 	tok := rootToken(t)
-	f := fixture{client: prefix + "-client", user: prefix + "-user", card: prefix + "-card"}
+	prefix = uid(prefix)
+	f := fixture{client: prefix + "-client", user: prefix + "-user", card: prefix + "-card",
+		clientName: prefix + " client", login: prefix + "-login"}
 	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": f.client, "name": prefix + " client"}}), 201)
+		body: map[string]any{"extId": f.client, "name": f.clientName}}), 201)
 	mustStatus(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: tok,
-		body: map[string]any{"extId": f.user, "loginId": prefix + "-login"}}), 201)
+		body: map[string]any{"extId": f.user, "loginId": f.login}}), 201)
 	r := s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": f.card}})
 	mustStatus(t, r, 201)
 	m := r.json(t)

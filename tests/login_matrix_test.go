@@ -26,11 +26,10 @@ func TestChallengeMatrix(t *testing.T) {
 		}
 	}
 	root := func(t *testing.T, _ fixture) string { return rootToken(t) }
-	inDB := func(sql string) func(t *testing.T, f fixture) string {
+	// in brings the card to a state through the API first.
+	in := func(start cardStart) func(t *testing.T, f fixture) string {
 		return func(t *testing.T, f fixture) string {
-			if _, err := s.db.Exec(sql, f.card); err != nil {
-				t.Fatal(err)
-			}
+			start(t, s.bind(t), f)
 			return rootToken(t)
 		}
 	}
@@ -56,14 +55,12 @@ func TestChallengeMatrix(t *testing.T) {
 			return authPath + "/" + f.client + "/users/" + strings.Repeat("u", 65) + "/otp/challenge"
 		}),
 			400, "errors.invalidData", nil},
-		{"disabled card", post(inDB(`UPDATE otp_cards SET state = 'disabled' WHERE ext_id = $1`), nil), 403, "errors.credentialNotUsable", nil},
-		{"archived card", post(inDB(`UPDATE otp_cards SET state = 'archived' WHERE ext_id = $1`), nil), 403, "errors.credentialNotUsable", nil},
-		{"expired card", post(inDB(`UPDATE otp_cards SET valid_to = now() - interval '1 second' WHERE ext_id = $1`), nil),
-			403, "errors.credentialNotUsable", nil},
-		{"fail-locked card", post(inDB(`UPDATE otp_cards SET state = 'fail-locked' WHERE ext_id = $1`), nil), 423, "errors.credentialLocked", nil},
-		{"tmp-locked card", post(inDB(`UPDATE otp_cards SET state = 'tmp-locked', locked_until = now() + interval '1 minute' WHERE ext_id = $1`), nil),
-			423, "errors.credentialLocked", nil},
-		{"tmp-lock that has ended", post(inDB(`UPDATE otp_cards SET state = 'tmp-locked', resume_state = 'active', locked_until = now() - interval '1 second' WHERE ext_id = $1`), nil),
+		{"disabled card", post(in(toDisabled), nil), 403, "errors.credentialNotUsable", nil},
+		{"archived card", post(in(toArchived), nil), 403, "errors.credentialNotUsable", nil},
+		{"expired card", post(in(toExpired), nil), 403, "errors.credentialNotUsable", nil},
+		{"fail-locked card", post(in(toFailLocked), nil), 423, "errors.credentialLocked", nil},
+		{"tmp-locked card", post(in(toTmpLocked), nil), 423, "errors.credentialLocked", nil},
+		{"tmp-lock that has ended", post(in(toLapsedTmpLocked), nil),
 			200, "", func(t *testing.T, r response, f fixture) {
 				if got := r.json(t)["status"]; got != "active" {
 					t.Errorf("status after the lock ended: got %v, want active", got)
@@ -84,7 +81,7 @@ func TestChallengeMatrix(t *testing.T) {
 		ss := s.bind(t)
 		f := ss.newFixture(t, "two")
 		tok := rootToken(t)
-		r := ss.do(request{method: "POST", path: ss.cardsPath(f), bearer: tok, body: map[string]any{"extId": "two-newer", "stateName": "disabled"}})
+		r := ss.do(request{method: "POST", path: ss.cardsPath(f), bearer: tok, body: map[string]any{"extId": uid("two-newer"), "stateName": "disabled"}})
 		mustStatus(t, r, http.StatusCreated)
 		r = ss.do(request{method: "POST", path: ss.challengePath(f), bearer: tok})
 		mustStatus(t, r, http.StatusOK)

@@ -120,13 +120,15 @@ func TestLockoutOverHTTP(t *testing.T) {
 	}
 	expectProblem(t, s.do(request{method: "POST", path: s.challengePath(f), bearer: tok}), http.StatusLocked, "errors.credentialLocked")
 	expectProblem(t, s.login(t, f, tok, "001", "0000"), http.StatusLocked, "errors.credentialLocked")
-	var events int
-	if err := s.db.QueryRow(`SELECT count(*) FROM events WHERE type = 'otp-card.locked' AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
-		t.Fatal(err)
-	}
-	if events != 1 {
-		t.Errorf("locked events: got %d, want 1", events)
-	}
+	t.Run("in the database", func(t *testing.T) {
+		var events int
+		if err := s.sql(t).QueryRow(`SELECT count(*) FROM events WHERE type = 'otp-card.locked' AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
+			t.Fatal(err)
+		}
+		if events != 1 {
+			t.Errorf("locked events: got %d, want 1", events)
+		}
+	})
 }
 
 // TestConcurrentCorrectLogins: fifty correct answers to one challenge give exactly one success.
@@ -168,10 +170,7 @@ func TestConcurrentWrongAnswers(t *testing.T) {
 	f := s.newFixture(t, "wrong")
 	tok := rootToken(t)
 	// A policy that locks late, so that all K answers count.
-	if _, err := s.db.Exec(`UPDATE policies SET parameters = parameters || '{"maxCredFailureCount":"100","tmpLockingThreshold":"-1"}'
-		WHERE client_ext_id = $1`, f.client); err != nil {
-		t.Fatal(err)
-	}
+	s.setPolicy(t, f, map[string]string{"maxCredFailureCount": "100", "tmpLockingThreshold": "-1"})
 	const k = 16
 	var mu sync.Mutex
 	counted := 0
@@ -204,13 +203,15 @@ func TestConcurrentWrongAnswers(t *testing.T) {
 	if got := int(card["failedLoginCount"].(float64)); got != counted || counted == 0 {
 		t.Fatalf("failedLoginCount: got %d, want the %d counted failures", got, counted)
 	}
-	var events int
-	if err := s.db.QueryRow(`SELECT count(*) FROM events WHERE type = 'otp-card.login-failed' AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
-		t.Fatal(err)
-	}
-	if events != counted {
-		t.Errorf("login-failed events: got %d, want %d", events, counted)
-	}
+	t.Run("in the database", func(t *testing.T) {
+		var events int
+		if err := s.sql(t).QueryRow(`SELECT count(*) FROM events WHERE type = 'otp-card.login-failed' AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
+			t.Fatal(err)
+		}
+		if events != counted {
+			t.Errorf("login-failed events: got %d, want %d", events, counted)
+		}
+	})
 }
 
 // TestReplaceRefusesEveryOldCell replaces a card while a challenge is outstanding: the
@@ -220,10 +221,7 @@ func TestReplaceRefusesEveryOldCell(t *testing.T) {
 	f := s.newFixture(t, "old")
 	tok := rootToken(t)
 	// A policy that never locks, so every old cell can be tried.
-	if _, err := s.db.Exec(`UPDATE policies SET parameters = parameters || '{"maxCredFailureCount":"100","tmpLockingThreshold":"-1"}'
-		WHERE client_ext_id = $1`, f.client); err != nil {
-		t.Fatal(err)
-	}
+	s.setPolicy(t, f, map[string]string{"maxCredFailureCount": "100", "tmpLockingThreshold": "-1"})
 	s.challenge(t, f, tok)
 	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}})
 	mustStatus(t, r, http.StatusOK)

@@ -256,12 +256,9 @@ func sortedKeys(m map[string]bool) []string {
 func TestOpenAPIMismatchFails(t *testing.T) {
 	s := startService(t)
 	tok := rootToken(t)
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": "oa-client", "name": "OpenAPI client"}}), 201)
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/oa-client/users", bearer: tok,
-		body: map[string]any{"extId": "oa-user", "loginId": "oa-login"}}), 201)
-	cards := corePath + "/oa-client/users/oa-user/otp-credentials"
-	created := s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": "oa-card"}})
+	f := s.newFixture(t, "oa")
+	cards := s.cardsPath(f)
+	created := s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": uid("oa-card-2")}})
 	mustStatus(t, created, 201)
 	createReq, err := http.NewRequest("POST", s.baseURL+cards, nil)
 	if err != nil {

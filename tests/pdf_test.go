@@ -87,10 +87,11 @@ func TestReplaceAsPDF(t *testing.T) {
 	}
 
 	// Create answers a PDF too, with its Location.
-	r = s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": "pdf-second"},
+	second := uid("pdf-second")
+	r = s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": second},
 		headers: map[string]string{"Accept": "application/pdf"}})
 	mustStatus(t, r, http.StatusCreated)
-	if r.header.Get("Content-Type") != "application/pdf" || !strings.HasSuffix(r.header.Get("Location"), "/pdf-second") {
+	if r.header.Get("Content-Type") != "application/pdf" || !strings.HasSuffix(r.header.Get("Location"), "/"+second) {
 		t.Errorf("create as PDF: got %q, Location %q", r.header.Get("Content-Type"), r.header.Get("Location"))
 	}
 	// JSON stays the default.

@@ -28,18 +28,19 @@ func (s *service) policyState(t *testing.T, client string) map[string]string {
 func TestPoliciesMatrix(t *testing.T) {
 	s := startService(t)
 	f := s.newFixture(t, "pm")
-	s.newFixture(t, "pm2") // another client, with its own default policy
+	g := s.newFixture(t, "pm2") // another client, with its own default policy
 	tok := rootToken(t)
 	def := s.defaultPolicyOf(t, f.client)
-	foreign := s.defaultPolicyOf(t, "pm2-client")
-	s.createPolicy(t, f.client, map[string]any{"extId": "pm-target", "name": "Target"})
-	s.createPolicy(t, f.client, map[string]any{"extId": "pm-used", "name": "Used"})
+	foreign := s.defaultPolicyOf(t, g.client)
+	targetID, used := uid("pm-target"), uid("pm-used")
+	s.createPolicy(t, f.client, map[string]any{"extId": targetID, "name": "Target"})
+	s.createPolicy(t, f.client, map[string]any{"extId": used, "name": "Used"})
 	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok,
-		body: map[string]any{"extId": "pm-card-used", "policyExtId": "pm-used"}}), http.StatusCreated)
+		body: map[string]any{"extId": uid("pm-card-used"), "policyExtId": used}}), http.StatusCreated)
 
 	deny, room, bad, none := "errors.permissionDenied", "errors.dataroomPermissionDenied", "errors.invalidData", "errors.noRecord"
 	violation := "errors.policyViolation"
-	one := "/{client}/policies/pm-target"
+	one := "/{client}/policies/" + targetID
 	req := func(method, path string, body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
 		return dirReq(s, method, path, body, tok, false)
 	}
@@ -49,7 +50,7 @@ func TestPoliciesMatrix(t *testing.T) {
 	n := 0
 	fresh := func(kv ...any) map[string]any {
 		n++
-		m := map[string]any{"extId": fmt.Sprintf("pm-new-%d", n), "name": fmt.Sprintf("new %d", n)}
+		m := map[string]any{"extId": uid(fmt.Sprintf("pm-new-%d", n)), "name": fmt.Sprintf("new %d", n)}
 		for i := 0; i+1 < len(kv); i += 2 {
 			m[kv[i].(string)] = kv[i+1]
 		}
@@ -97,7 +98,7 @@ func TestPoliciesMatrix(t *testing.T) {
 		mcase{"DELETE: PolicyModify only", req("DELETE", one, nil, tokPerms("AccessControl.PolicyModify")), 403, deny, nil},
 
 		mcase{"POST: unknown client", req("POST", "/pm-nobody/policies", fresh(), nil), 404, none, nil},
-		mcase{"GET one: unknown client", req("GET", "/pm-nobody/policies/pm-target", nil, nil), 404, none, nil},
+		mcase{"GET one: unknown client", req("GET", "/pm-nobody/policies/"+targetID, nil, nil), 404, none, nil},
 		mcase{"GET one: unknown policy", req("GET", "/{client}/policies/pm-nothing", nil, nil), 404, none, nil},
 		mcase{"GET one: policy of another client", req("GET", "/{client}/policies/"+foreign, nil, nil), 404, none, nil},
 		mcase{"GET one: bad policy id", req("GET", "/{client}/policies/a%20b", nil, nil), 400, bad, nil},
@@ -107,7 +108,7 @@ func TestPoliciesMatrix(t *testing.T) {
 		mcase{"GET list: continuationToken not ours", req("GET", "/clients/{client}/policies?continuationToken=e30", nil, nil), 400, bad, nil},
 		mcase{"PATCH: unknown policy", req("PATCH", "/{client}/policies/pm-nothing", rename, nil), 404, none, nil},
 		mcase{"PATCH: policy of another client", req("PATCH", "/{client}/policies/"+foreign, rename, nil), 404, none, nil},
-		mcase{"PATCH: unknown client", req("PATCH", "/pm-nobody/policies/pm-target", rename, nil), 404, none, nil},
+		mcase{"PATCH: unknown client", req("PATCH", "/pm-nobody/policies/"+targetID, rename, nil), 404, none, nil},
 		mcase{"DELETE: unknown policy", req("DELETE", "/{client}/policies/pm-nothing", nil, nil), 404, none, nil},
 		mcase{"DELETE: policy of another client", req("DELETE", "/{client}/policies/"+foreign, nil, nil), 404, none, nil},
 		mcase{"DELETE: bad policy id", req("DELETE", "/{client}/policies/"+strings.Repeat("x", 65), nil, nil), 400, bad, nil},
@@ -119,14 +120,14 @@ func TestPoliciesMatrix(t *testing.T) {
 		mcase{"PATCH: version abc", req("PATCH", one, map[string]any{"name": "x", "version": "abc"}, nil), 400, bad, nil},
 		mcase{"PATCH: version 1.5", req("PATCH", one, `{"name":"x","version":1.5}`, nil), 400, bad, nil},
 		mcase{"PATCH: version null", req("PATCH", one, `{"name":"x","version":null}`, nil), 400, bad, nil},
-		mcase{"POST: duplicate extId", req("POST", "/{client}/policies", map[string]any{"extId": "pm-target", "name": "dup"}, nil), 409, "errors.duplicateValue", nil},
+		mcase{"POST: duplicate extId", req("POST", "/{client}/policies", map[string]any{"extId": targetID, "name": "dup"}, nil), 409, "errors.duplicateValue", nil},
 		mcase{"POST: extId of a policy of another client", req("POST", "/{client}/policies", map[string]any{"extId": foreign, "name": "dup"}, nil), 409, "errors.duplicateValue", nil},
 
 		mcase{"POST: malformed JSON", req("POST", "/{client}/policies", `{"name":`, nil), 400, bad, nil},
 		mcase{"POST: not an object", req("POST", "/{client}/policies", `["name"]`, nil), 400, bad, nil},
 		mcase{"POST: no body", req("POST", "/{client}/policies", nil, nil), 400, bad, nil},
 		mcase{"POST: unknown member", req("POST", "/{client}/policies", fresh("colour", "red"), nil), 400, bad, nil},
-		mcase{"POST: clientExtId is response only", req("POST", "/{client}/policies", fresh("clientExtId", "pm-client"), nil), 400, bad, nil},
+		mcase{"POST: clientExtId is response only", req("POST", "/{client}/policies", fresh("clientExtId", f.client), nil), 400, bad, nil},
 		mcase{"POST: created is response only", req("POST", "/{client}/policies", fresh("created", "2026-01-01T00:00:00Z"), nil), 400, bad, nil},
 		mcase{"POST: missing name", req("POST", "/{client}/policies", map[string]any{"extId": "pm-noname"}, nil), 400, bad, nil},
 		mcase{"POST: blank name", req("POST", "/{client}/policies", fresh("name", "  "), nil), 400, bad, nil},
@@ -157,7 +158,7 @@ func TestPoliciesMatrix(t *testing.T) {
 		mcase{"PATCH: unset the default", req("PATCH", "/{client}/policies/"+def, map[string]any{"defaultPolicy": false}, nil), 422, "errors.modifyReadonlyData", nil},
 		mcase{"PATCH: defaultPolicy null on the default", req("PATCH", "/{client}/policies/"+def, `{"defaultPolicy":null}`, nil), 422, "errors.modifyReadonlyData", nil},
 		mcase{"DELETE: the default", req("DELETE", "/{client}/policies/"+def, nil, nil), 422, "errors.undeletedDependencies", nil},
-		mcase{"DELETE: used by a card", req("DELETE", "/{client}/policies/pm-used", nil, nil), 422, "errors.undeletedDependencies", nil},
+		mcase{"DELETE: used by a card", req("DELETE", "/{client}/policies/"+used, nil, nil), 422, "errors.undeletedDependencies", nil},
 	)
 	before := s.policyState(t, f.client)
 	for i := range cases {
@@ -175,12 +176,13 @@ func TestPoliciesMatrix(t *testing.T) {
 			t.Errorf("Location: got %q, want %q", got, want)
 		}
 	}
-	s.createPolicy(t, f.client, map[string]any{"extId": "pm-deletable", "name": "Deletable"})
-	s.createPolicy(t, f.client, map[string]any{"extId": "pm-deletable2", "name": "Deletable"})
+	deletable, deletable2 := uid("pm-deletable"), uid("pm-deletable2")
+	s.createPolicy(t, f.client, map[string]any{"extId": deletable, "name": "Deletable"})
+	s.createPolicy(t, f.client, map[string]any{"extId": deletable2, "name": "Deletable"})
 	runMatrix(t, s, "", &f, []mcase{
 		{"POST: PolicyCreate only", req("POST", "/{client}/policies", fresh(), tokPerms("AccessControl.PolicyCreate")), 201, "", created},
 		{"POST: ClientRoot", req("POST", "/{client}/policies", fresh(), tokRoles("ClientRoot")), 201, "", created},
-		{"POST: Root inside the data room", req("POST", "/{client}/policies", fresh(), tokRoom("pm-client")), 201, "", created},
+		{"POST: Root inside the data room", req("POST", "/{client}/policies", fresh(), tokRoom(f.client)), 201, "", created},
 		{"GET one: PolicyView only", req("GET", one, nil, tokPerms("AccessControl.PolicyView")), 200, "", nil},
 		{"GET one: UserAdmin", req("GET", one, nil, tokRoles("UserAdmin")), 200, "", nil},
 		{"GET list: PolicyConfigurationView only", req("GET", "/clients/{client}/policies", nil, tokPerms("AccessControl.PolicyConfigurationView")), 200, "", nil},
@@ -189,8 +191,8 @@ func TestPoliciesMatrix(t *testing.T) {
 		{"PATCH: PolicyModify only", req("PATCH", one, map[string]any{"description": "by a modifier"}, tokPerms("AccessControl.PolicyModify")), 200, "", nil},
 		{"PATCH: current version as a string", req("PATCH", one, map[string]any{"description": "versioned", "version": "2"}, nil), 200, "", nil},
 		{"PATCH: ClientRoot", req("PATCH", one, map[string]any{"description": "by a client root"}, tokRoles("ClientRoot")), 200, "", nil},
-		{"DELETE: PolicyDelete only", req("DELETE", "/{client}/policies/pm-deletable", nil, tokPerms("AccessControl.PolicyDelete")), 204, "", nil},
-		{"DELETE: ClientRoot", req("DELETE", "/{client}/policies/pm-deletable2", nil, tokRoles("ClientRoot")), 204, "", nil},
+		{"DELETE: PolicyDelete only", req("DELETE", "/{client}/policies/"+deletable, nil, tokPerms("AccessControl.PolicyDelete")), 204, "", nil},
+		{"DELETE: ClientRoot", req("DELETE", "/{client}/policies/"+deletable2, nil, tokRoles("ClientRoot")), 204, "", nil},
 	})
 }
 
@@ -199,26 +201,15 @@ func TestPoliciesMatrix(t *testing.T) {
 func TestPoliciesPagination(t *testing.T) {
 	s := startService(t)
 	f := s.newFixture(t, "pp")
+	// The client's policies in creation order: its default, then six more.
+	want := []string{s.defaultPolicyOf(t, f.client)}
 	for i := range 6 {
-		s.createPolicy(t, f.client, map[string]any{"extId": fmt.Sprintf("pp-%d", i), "name": fmt.Sprintf("p %d", i)})
-	}
-	s.newFixture(t, "pp-other") // another client's policies never show
-	var want []string
-	rows, err := s.db.Query(`SELECT ext_id FROM policies WHERE client_ext_id = $1 ORDER BY created, ext_id`, f.client)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			t.Fatal(err)
-		}
+		id := uid(fmt.Sprintf("pp-%d", i))
+		s.createPolicy(t, f.client, map[string]any{"extId": id, "name": fmt.Sprintf("p %d", i)})
 		want = append(want, id)
 	}
-	rows.Close()
-	if len(want) != 7 {
-		t.Fatalf("policies in the database: got %v, want the default and six more", want)
-	}
+	s.newFixture(t, "pp-other") // another client's policies never show
+	late := uid("pp-late")
 	walk := func(tok string, limit int, insert bool) ([]string, []int) {
 		var all []string
 		var sizes []int
@@ -231,7 +222,7 @@ func TestPoliciesPagination(t *testing.T) {
 			ids, next := listIDs(t, r)
 			all, sizes = append(all, ids...), append(sizes, len(ids))
 			if insert && page == 0 {
-				s.createPolicy(t, f.client, map[string]any{"extId": "pp-late", "name": "late"})
+				s.createPolicy(t, f.client, map[string]any{"extId": late, "name": "late"})
 			}
 			if next == "" {
 				return all, sizes
@@ -242,8 +233,8 @@ func TestPoliciesPagination(t *testing.T) {
 		return nil, nil
 	}
 	got, sizes := walk(rootToken(t), 3, true)
-	if !slices.Equal(got, append(slices.Clone(want), "pp-late")) || !slices.Equal(sizes, []int{3, 3, 2}) {
-		t.Errorf("pages: got %v in %v, want %v then pp-late in [3 3 2]", got, sizes, want)
+	if !slices.Equal(got, append(slices.Clone(want), late)) || !slices.Equal(sizes, []int{3, 3, 2}) {
+		t.Errorf("pages: got %v in %v, want %v then %s in [3 3 2]", got, sizes, want, late)
 	}
 	room := token(t, jwtauth.MintOptions{Roles: []string{"Helpdesk"}, Clients: []string{f.client}})
 	got, sizes = walk(room, 1000, false)

@@ -75,10 +75,11 @@ func (s *service) createPolicy(t *testing.T, client string, body map[string]any)
 	return r.json(t)
 }
 
-// policyEventsOf lists "type version" of the events recorded for a policy, oldest first.
+// policyEventsOf lists "type version actor" of the events recorded for a policy in the database,
+// oldest first (skipped against an external target).
 func (s *service) policyEventsOf(t *testing.T, policy string) []string {
 	t.Helper()
-	rows, err := s.db.Query(`SELECT type, version, actor_subject FROM events WHERE policy_ext_id = $1 AND type LIKE 'policy.%' ORDER BY id`, policy)
+	rows, err := s.sql(t).Query(`SELECT type, version, actor_subject FROM events WHERE policy_ext_id = $1 AND type LIKE 'policy.%' ORDER BY id`, policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +101,7 @@ func TestPolicyLifecycle(t *testing.T) {
 	f := s.newFixture(t, "pl")
 	tok := rootToken(t)
 	oldDefault := s.defaultPolicyOf(t, f.client)
+	digits, card2, third := uid("pl-digits"), uid("pl-card2"), uid("pl-third")
 
 	// The default policy created with the client.
 	r := s.do(request{method: "GET", path: policyPath(f.client, oldDefault), bearer: tok})
@@ -118,17 +120,17 @@ func TestPolicyLifecycle(t *testing.T) {
 
 	// Create: Location, defaults filled in, no description member when there is none.
 	r = s.do(request{method: "POST", path: corePath + "/" + f.client + "/policies", bearer: tok,
-		body: map[string]any{"extId": "pl-digits", "name": "Digits", "parameters": map[string]string{
+		body: map[string]any{"extId": digits, "name": "Digits", "parameters": map[string]string{
 			"cellCharset": "digits", "cellLength": "6", "maxCredFailureCount": "5"}}})
 	mustStatus(t, r, http.StatusCreated)
-	if got, want := r.header.Get("Location"), corePath+"/"+f.client+"/policies/pl-digits"; got != want {
+	if got, want := r.header.Get("Location"), corePath+"/"+f.client+"/policies/"+digits; got != want {
 		t.Errorf("Location: got %q, want %q", got, want)
 	}
 	m = r.json(t)
 	if _, ok := m["description"]; ok {
 		t.Errorf("description: got %v, want the member omitted", m["description"])
 	}
-	if m["extId"] != "pl-digits" || m["defaultPolicy"] != false || m["version"] != float64(1) ||
+	if m["extId"] != digits || m["defaultPolicy"] != false || m["version"] != float64(1) ||
 		m["policyType"] != "OTPCardPolicy" || m["clientExtId"] != f.client || m["created"] != m["lastModified"] {
 		t.Errorf("created policy: got %v", m)
 	}
@@ -144,7 +146,7 @@ func TestPolicyLifecycle(t *testing.T) {
 	}
 
 	// PATCH texts with the version as a string, then parameters replaced whole with it as a number.
-	r = s.do(request{method: "PATCH", path: policyPath(f.client, "pl-digits"), bearer: tok,
+	r = s.do(request{method: "PATCH", path: policyPath(f.client, digits), bearer: tok,
 		body: map[string]any{"name": "Digits v2", "description": "six digits", "version": "1"}})
 	mustStatus(t, r, http.StatusOK)
 	if m = r.json(t); m["name"] != "Digits v2" || m["description"] != "six digits" || m["version"] != float64(2) {
@@ -153,7 +155,7 @@ func TestPolicyLifecycle(t *testing.T) {
 	if got := parametersOf(t, m); !maps.Equal(got, wantParams) {
 		t.Errorf("parameters after a PATCH without them: got %v, want them kept %v", got, wantParams)
 	}
-	r = s.do(request{method: "PATCH", path: policyPath(f.client, "pl-digits"), bearer: tok,
+	r = s.do(request{method: "PATCH", path: policyPath(f.client, digits), bearer: tok,
 		body: map[string]any{"parameters": map[string]string{"cellLength": "8", "tmpLockingMode": "threshold"}, "version": 2}})
 	mustStatus(t, r, http.StatusOK)
 	m = r.json(t)
@@ -164,13 +166,13 @@ func TestPolicyLifecycle(t *testing.T) {
 		t.Errorf("after PATCH of parameters: got %v", m)
 	}
 	// An empty PATCH changes nothing and keeps the version.
-	r = s.do(request{method: "PATCH", path: policyPath(f.client, "pl-digits"), bearer: tok, body: map[string]any{}})
+	r = s.do(request{method: "PATCH", path: policyPath(f.client, digits), bearer: tok, body: map[string]any{}})
 	mustStatus(t, r, http.StatusOK)
 	if got := r.json(t); !equalJSON(got, m) {
 		t.Errorf("empty PATCH: got %v, want %v unchanged", got, m)
 	}
 	// null clears the description; parameters null means every default.
-	r = s.do(request{method: "PATCH", path: policyPath(f.client, "pl-digits"), bearer: tok,
+	r = s.do(request{method: "PATCH", path: policyPath(f.client, digits), bearer: tok,
 		body: `{"description": null, "parameters": null}`})
 	mustStatus(t, r, http.StatusOK)
 	if m = r.json(t); m["description"] != nil || !maps.Equal(parametersOf(t, m), defaultParameterMap) || m["version"] != float64(4) {
@@ -178,13 +180,13 @@ func TestPolicyLifecycle(t *testing.T) {
 	}
 
 	// Making it the default moves the flag: the old default changes too.
-	r = s.do(request{method: "PATCH", path: policyPath(f.client, "pl-digits"), bearer: tok, body: map[string]any{"defaultPolicy": true}})
+	r = s.do(request{method: "PATCH", path: policyPath(f.client, digits), bearer: tok, body: map[string]any{"defaultPolicy": true}})
 	mustStatus(t, r, http.StatusOK)
 	if m = r.json(t); m["defaultPolicy"] != true || m["version"] != float64(5) {
 		t.Errorf("new default: got %v", m)
 	}
-	if got := s.defaultPolicyOf(t, f.client); got != "pl-digits" {
-		t.Errorf("default: got %s, want pl-digits", got)
+	if got := s.defaultPolicyOf(t, f.client); got != digits {
+		t.Errorf("default: got %s, want %s", got, digits)
 	}
 	old := s.do(request{method: "GET", path: policyPath(f.client, oldDefault), bearer: tok}).json(t)
 	if old["defaultPolicy"] != false || old["version"] != float64(2) {
@@ -192,22 +194,22 @@ func TestPolicyLifecycle(t *testing.T) {
 	}
 
 	// The default cannot be unset nor deleted: a client always has one.
-	r = s.do(request{method: "PATCH", path: policyPath(f.client, "pl-digits"), bearer: tok, body: map[string]any{"defaultPolicy": false}})
+	r = s.do(request{method: "PATCH", path: policyPath(f.client, digits), bearer: tok, body: map[string]any{"defaultPolicy": false}})
 	p := expectProblem(t, r, http.StatusUnprocessableEntity, "errors.modifyReadonlyData")
 	if d := p["detail"].(string); !strings.Contains(d, "default") || !strings.Contains(d, "always has one") {
 		t.Errorf("detail: got %q, want it to explain the default policy", d)
 	}
-	r = s.do(request{method: "DELETE", path: policyPath(f.client, "pl-digits"), bearer: tok})
+	r = s.do(request{method: "DELETE", path: policyPath(f.client, digits), bearer: tok})
 	p = expectProblem(t, r, http.StatusUnprocessableEntity, "errors.undeletedDependencies")
 	if d := p["detail"].(string); !strings.Contains(d, "default policy") {
 		t.Errorf("detail: got %q, want it to name the default policy", d)
 	}
 
 	// A new card without policyExtId takes the new default; the old one is used by the fixture's card.
-	r = s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": "pl-card2"}})
+	r = s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": card2}})
 	mustStatus(t, r, http.StatusCreated)
-	if got := r.json(t)["policyExtId"]; got != "pl-digits" {
-		t.Errorf("policyExtId of a new card: got %v, want pl-digits", got)
+	if got := r.json(t)["policyExtId"]; got != digits {
+		t.Errorf("policyExtId of a new card: got %v, want %s", got, digits)
 	}
 	r = s.do(request{method: "DELETE", path: policyPath(f.client, oldDefault), bearer: tok})
 	p = expectProblem(t, r, http.StatusUnprocessableEntity, "errors.undeletedDependencies")
@@ -221,26 +223,28 @@ func TestPolicyLifecycle(t *testing.T) {
 	expectProblem(t, s.do(request{method: "DELETE", path: policyPath(f.client, oldDefault), bearer: tok}), http.StatusNotFound, "errors.noRecord")
 
 	// Creating a default policy moves the flag as well.
-	m = s.createPolicy(t, f.client, map[string]any{"extId": "pl-third", "name": "Third", "description": "d",
+	m = s.createPolicy(t, f.client, map[string]any{"extId": third, "name": "Third", "description": "d",
 		"policyType": "OTPCardPolicy", "defaultPolicy": true})
 	if m["defaultPolicy"] != true || m["description"] != "d" {
 		t.Errorf("third policy: got %v", m)
 	}
-	if got := s.defaultPolicyOf(t, f.client); got != "pl-third" {
-		t.Errorf("default: got %s, want pl-third", got)
+	if got := s.defaultPolicyOf(t, f.client); got != third {
+		t.Errorf("default: got %s, want %s", got, third)
 	}
 
 	// Every change is an event, in the same order, with the actor.
 	wantEvents := map[string][]string{
-		oldDefault:  {"policy.created 1 tester", "policy.changed 2 tester", "policy.deleted 2 tester"},
-		"pl-digits": {"policy.created 1 tester", "policy.changed 2 tester", "policy.changed 3 tester", "policy.changed 4 tester", "policy.changed 5 tester", "policy.changed 6 tester"},
-		"pl-third":  {"policy.created 1 tester"},
+		oldDefault: {"policy.created 1 tester", "policy.changed 2 tester", "policy.deleted 2 tester"},
+		digits:     {"policy.created 1 tester", "policy.changed 2 tester", "policy.changed 3 tester", "policy.changed 4 tester", "policy.changed 5 tester", "policy.changed 6 tester"},
+		third:      {"policy.created 1 tester"},
 	}
-	for policy, want := range wantEvents {
-		if got := s.policyEventsOf(t, policy); !slices.Equal(got, want) {
-			t.Errorf("events of %s: got %v, want %v", policy, got, want)
+	t.Run("in the database", func(t *testing.T) {
+		for policy, want := range wantEvents {
+			if got := s.policyEventsOf(t, policy); !slices.Equal(got, want) {
+				t.Errorf("events of %s: got %v, want %v", policy, got, want)
+			}
 		}
-	}
+	})
 }
 
 // TestPolicyShapesTheNextCard: a card replaced after its policy changed follows the policy as it
@@ -283,12 +287,13 @@ func TestPolicyShapesTheNextCard(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ss := s.bind(t)
-			s.createPolicy(t, f.client, map[string]any{"extId": tt.user + "-policy", "name": tt.name, "parameters": tt.params})
+			user := uid(tt.user)
+			s.createPolicy(t, f.client, map[string]any{"extId": user + "-policy", "name": tt.name, "parameters": tt.params})
 			mustStatus(t, ss.do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: tok,
-				body: map[string]any{"extId": tt.user, "loginId": tt.user}}), http.StatusCreated)
-			uf := fixture{client: f.client, user: tt.user, card: tt.user + "-card"}
+				body: map[string]any{"extId": user, "loginId": user}}), http.StatusCreated)
+			uf := fixture{client: f.client, user: user, card: user + "-card"}
 			r := ss.do(request{method: "POST", path: ss.cardsPath(uf), bearer: tok,
-				body: map[string]any{"extId": uf.card, "policyExtId": tt.user + "-policy"}})
+				body: map[string]any{"extId": uf.card, "policyExtId": user + "-policy"}})
 			mustStatus(t, r, http.StatusCreated)
 			o, err := credential.ParseOTPString(r.json(t)["otp"].(string))
 			if err != nil {
@@ -332,17 +337,17 @@ func loginWith(t *testing.T, s *service, f fixture, tok string, cells []string, 
 // and exactly one default remains.
 func TestConcurrentDefaultMoves(t *testing.T) {
 	s := startService(t)
-	f := s.newFixture(t, "cd")
+	f := s.newFixture(t, "cdm")
 	const n = 10
 	for i := range n {
-		s.createPolicy(t, f.client, map[string]any{"extId": "cd-" + strconv.Itoa(i), "name": "p" + strconv.Itoa(i)})
+		s.createPolicy(t, f.client, map[string]any{"extId": uid("cdm-" + strconv.Itoa(i)), "name": "p" + strconv.Itoa(i)})
 	}
 	tok := rootToken(t)
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			r := s.do(request{method: "PATCH", path: policyPath(f.client, "cd-"+strconv.Itoa(i)), bearer: tok,
+			r := s.do(request{method: "PATCH", path: policyPath(f.client, uid("cdm-"+strconv.Itoa(i))), bearer: tok,
 				body: map[string]any{"defaultPolicy": true}})
 			statuses[i] = r.status
 		})
@@ -350,12 +355,15 @@ func TestConcurrentDefaultMoves(t *testing.T) {
 	wg.Wait()
 	for i, st := range statuses {
 		if st != http.StatusOK {
-			t.Errorf("PATCH cd-%d: got status %d, want 200", i, st)
+			t.Errorf("PATCH cdm-%d: got status %d, want 200", i, st)
 		}
 	}
 	winner := s.defaultPolicyOf(t, f.client) // fails unless exactly one
-	var last string
-	if err := s.db.QueryRow(`SELECT policy_ext_id FROM events WHERE type = 'policy.changed' ORDER BY id DESC LIMIT 1`).Scan(&last); err != nil || last != winner {
-		t.Errorf("last change: got %s (%v), want the default %s", last, err, winner)
-	}
+	t.Run("in the database", func(t *testing.T) {
+		var last string
+		if err := s.sql(t).QueryRow(`SELECT policy_ext_id FROM events WHERE type = 'policy.changed' AND client_ext_id = $1
+			ORDER BY id DESC LIMIT 1`, f.client).Scan(&last); err != nil || last != winner {
+			t.Errorf("last change: got %s (%v), want the default %s", last, err, winner)
+		}
+	})
 }

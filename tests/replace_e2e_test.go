@@ -13,25 +13,26 @@ import (
 func TestReplaceEndToEnd(t *testing.T) {
 	s := startService(t)
 	tok := rootToken(t)
+	bank, alice, card := uid("bank"), uid("alice"), uid("card-1")
 
 	r := s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": "bank", "name": "Bank", "displayName": map[string]string{"EN": "Bank"}}})
+		body: map[string]any{"extId": bank, "name": uid("Bank"), "displayName": map[string]string{"EN": "Bank"}}})
 	mustStatus(t, r, http.StatusCreated)
-	if got, want := r.header.Get("Location"), corePath+"/clients/bank"; got != want {
+	if got, want := r.header.Get("Location"), corePath+"/clients/"+bank; got != want {
 		t.Errorf("client Location: got %q, want %q", got, want)
 	}
-	r = s.do(request{method: "POST", path: corePath + "/bank/users", bearer: tok,
-		body: map[string]any{"extId": "alice", "loginId": "alice", "name": map[string]string{"firstName": "Alice"},
+	r = s.do(request{method: "POST", path: corePath + "/" + bank + "/users", bearer: tok,
+		body: map[string]any{"extId": alice, "loginId": alice, "name": map[string]string{"firstName": "Alice"},
 			"contacts": map[string]string{"email": "alice@example.com", "mobile": "+41791234567"}}})
 	mustStatus(t, r, http.StatusCreated)
-	if got := r.json(t)["clientExtId"]; got != "bank" {
-		t.Errorf("user clientExtId: got %v, want bank", got)
+	if got := r.json(t)["clientExtId"]; got != bank {
+		t.Errorf("user clientExtId: got %v, want %s", got, bank)
 	}
 
-	cards := corePath + "/bank/users/alice/otp-credentials"
-	r = s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": "card-1"}})
+	cards := corePath + "/" + bank + "/users/" + alice + "/otp-credentials"
+	r = s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": card}})
 	mustStatus(t, r, http.StatusCreated)
-	if got, want := r.header.Get("Location"), cards+"/card-1"; got != want {
+	if got, want := r.header.Get("Location"), cards+"/"+card; got != want {
 		t.Errorf("card Location: got %q, want %q", got, want)
 	}
 	if got := r.header.Get("Cache-Control"); got != "no-store" {
@@ -43,7 +44,7 @@ func TestReplaceEndToEnd(t *testing.T) {
 	}
 
 	time.Sleep(1100 * time.Millisecond) // lastModified has second precision on the wire
-	r = s.do(request{method: "POST", path: cards + "/card-1/replace", bearer: tok,
+	r = s.do(request{method: "POST", path: cards + "/" + card + "/replace", bearer: tok,
 		body: map[string]any{"version": 1, "modificationComment": "card lost on the train"}})
 	mustStatus(t, r, http.StatusOK)
 	if got := r.header.Get("Cache-Control"); got != "no-store" {
@@ -72,8 +73,8 @@ func TestReplaceEndToEnd(t *testing.T) {
 		want   any
 	}{
 		{"version", created["version"].(float64) + 1},
-		{"extId", "card-1"},
-		{"userExtId", "alice"},
+		{"extId", card},
+		{"userExtId", alice},
 		{"policyExtId", created["policyExtId"]},
 		{"stateName", created["stateName"]},
 		{"stateName", "initial"},
@@ -125,7 +126,7 @@ func TestReplaceEndToEnd(t *testing.T) {
 		t.Errorf("got %d cells equal to the old card, want a fresh card", same)
 	}
 
-	r = s.do(request{method: "GET", path: cards + "/card-1", bearer: tok})
+	r = s.do(request{method: "GET", path: cards + "/" + card, bearer: tok})
 	mustStatus(t, r, http.StatusOK)
 	if got := r.header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("GET Cache-Control: got %q, want no-store", got)
@@ -141,7 +142,7 @@ func TestReplaceEndToEnd(t *testing.T) {
 	}
 
 	// A replace without a comment removes the old one.
-	r = s.do(request{method: "POST", path: cards + "/card-1/replace", bearer: tok, body: map[string]any{}})
+	r = s.do(request{method: "POST", path: cards + "/" + card + "/replace", bearer: tok, body: map[string]any{}})
 	mustStatus(t, r, http.StatusOK)
 	if v, ok := r.json(t)["modificationComment"]; ok {
 		t.Errorf("modificationComment: got %v, want it removed", v)
@@ -154,8 +155,8 @@ func TestReplaceEndToEnd(t *testing.T) {
 		t.Errorf("list: got %v, want one masked card", items)
 	}
 
-	mustStatus(t, s.do(request{method: "DELETE", path: cards + "/card-1", bearer: tok}), http.StatusNoContent)
-	mustStatus(t, s.do(request{method: "GET", path: cards + "/card-1", bearer: tok}), http.StatusNotFound)
+	mustStatus(t, s.do(request{method: "DELETE", path: cards + "/" + card, bearer: tok}), http.StatusNoContent)
+	mustStatus(t, s.do(request{method: "GET", path: cards + "/" + card, bearer: tok}), http.StatusNotFound)
 }
 
 func equalJSON(a, b any) bool {

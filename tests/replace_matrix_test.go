@@ -287,7 +287,7 @@ func TestReplaceMatrix(t *testing.T) {
 			{"old version after a replace (number)", conflict(1, true), 409, lock, nil},
 			{"old version after a replace (string)", conflict("1", true), 409, lock, nil},
 			{"stale version on an archived card", func(t *testing.T, f fixture) request {
-				archiveInDB(t, s, f)
+				toArchived(t, s.bind(t), f)
 				return conflict(0, false)(t, f)
 			}, 409, lock, nil},
 			{"current version as number", rq(func(r *request) { r.bearer = rootToken(t); r.body = map[string]any{"version": 1} }), 200, "", ok},
@@ -340,8 +340,8 @@ func TestReplaceMatrix(t *testing.T) {
 			}), 415, mt, nil},
 			{"70 KiB body", body(map[string]any{"modificationComment": long}, ""), 413, "errors.payloadTooLarge", nil},
 			{"archived credential", func(t *testing.T, f fixture) request {
-				archiveInDB(t, s, f)
-				return request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{"version": 1}}
+				toArchived(t, s.bind(t), f) // version 2
+				return request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{"version": 2}}
 			}, 422, "errors.modifyReadonlyData", nil},
 			{"comment of 1024 characters", body(map[string]any{"modificationComment": strings.Repeat("é", 1024)}, ""), 200, "", nil},
 			{"JSON with charset", body(`{}`, "application/json; charset=utf-8"), 200, "", nil},
@@ -405,12 +405,4 @@ func TestReplaceMatrix(t *testing.T) {
 			{"POST credential", method("POST", false), 405, "errors.methodNotAllowed", allow("GET", "DELETE")},
 		})
 	})
-}
-
-// archiveInDB sets the fixture's card to archived directly in the database (no PATCH endpoint yet).
-func archiveInDB(t *testing.T, s *service, f fixture) {
-	t.Helper()
-	if _, err := s.db.Exec("UPDATE otp_cards SET state='archived' WHERE ext_id=$1", f.card); err != nil {
-		t.Fatalf("archive %s: %v", f.card, err)
-	}
 }

@@ -24,6 +24,7 @@ import (
 // is idempotent and also runs at cleanup.
 func startEmbedded(t *testing.T, dir string) (*bootstrap.Running, func() error) {
 	t.Helper()
+	needOwnInstance(t, "an embedded PostgreSQL cluster of its own, stopped under load")
 	pepper := make([]byte, 32)
 	if _, err := rand.Read(pepper); err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func (rc *receiver) waitFor(t *testing.T, n int) []int64 {
 func (s *service) allEventCount(t *testing.T) int {
 	t.Helper()
 	var n int
-	if err := s.db.QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
+	if err := s.sql(t).QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -144,6 +144,7 @@ func TestWebhookDeliversSignedEventsInOrderDespiteFailures(t *testing.T) {
 // delivered by the next instance that starts on the database: nothing is lost between commit
 // and delivery.
 func TestEventsSurviveACrashBeforeDelivery(t *testing.T) {
+	needOwnInstance(t, "a database of its own, a webhook receiver and a restart")
 	rc := newReceiver(t)
 	rc.release()
 	rc.down = true
@@ -175,6 +176,7 @@ func TestEventsSurviveACrashBeforeDelivery(t *testing.T) {
 
 // TestTwoInstancesDeliverEachEventOnce runs two instances on one database with one receiver.
 func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
+	needOwnInstance(t, "a second instance on a database of its own and a webhook receiver")
 	rc := newReceiver(t)
 	rc.release()
 	env := webhookEnv(rc)

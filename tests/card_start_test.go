@@ -1,0 +1,125 @@
+package tests
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/domain/credential"
+)
+
+// The starting states of the card tests, reached through the API as users and admins reach them,
+// so that the tests also run against an external target.
+
+// cardStart brings the card of a fresh fixture from initial to a starting state through the API,
+// as users and admins would, and returns the otp-card.state-changed events that recorded (PATCHes
+// record them; logins and the locks they cause do not). The card's version moves with every step.
+type cardStart func(t *testing.T, s *service, f fixture) []stateEvent
+
+// toActive logs in once: the first success activates an initial card.
+func toActive(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	if got := s.loginRight(t, f); got != credential.StatusLoginOK {
+		t.Fatalf("login to activate %s: got statusCode %d, want 5", f.card, got)
+	}
+	return nil
+}
+
+// toDisabled disables the initial card.
+func toDisabled(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	return []stateEvent{s.patchState(t, f, "initial", "disabled", "changed-by-admin")}
+}
+
+// toArchived archives the initial card.
+func toArchived(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	return []stateEvent{s.patchState(t, f, "initial", "archived", "archived")}
+}
+
+// toTmpLocked activates the card, then fails twice: the default policy locks it for a minute,
+// resuming active, with failedLoginCount 2.
+func toTmpLocked(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	toActive(t, s, f)
+	s.loginWrong(t, f)
+	if got := s.loginWrong(t, f); got != credential.StatusTmpLocked {
+		t.Fatalf("second failure on %s: got statusCode %d, want 9 (tmp-locked)", f.card, got)
+	}
+	return nil
+}
+
+// toLapsedTmpLocked is toTmpLocked under a lock of one second that has run out: stored as
+// tmp-locked until a challenge, login or PATCH ends it, shown as ended by every read.
+func toLapsedTmpLocked(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	s.setPolicy(t, f, map[string]string{"tmpLockingDuration": "1000"})
+	toTmpLocked(t, s, f)
+	time.Sleep(1500 * time.Millisecond)
+	return nil
+}
+
+// toFailLocked fails three times under a policy without temporary locks: fail-locked, with
+// failedLoginCount 3.
+func toFailLocked(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	s.setPolicy(t, f, map[string]string{"tmpLockingThreshold": "-1"})
+	s.loginWrong(t, f)
+	s.loginWrong(t, f)
+	if got := s.loginWrong(t, f); got != credential.StatusFailLocked {
+		t.Fatalf("third failure on %s: got statusCode %d, want 4 (fail-locked)", f.card, got)
+	}
+	return nil
+}
+
+// toExpired gives the user, instead of the fixture's card, a card of the same extId whose
+// validity has already ended (a policy with a credential lifetime of 1 ms).
+func toExpired(t *testing.T, s *service, f fixture) []stateEvent {
+	t.Helper()
+	s.setPolicy(t, f, map[string]string{"credentialLifetime": "1"})
+	tok := rootToken(t)
+	mustStatus(t, s.do(request{method: "DELETE", path: s.cardPath(f), bearer: tok}), http.StatusNoContent)
+	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": f.card}}),
+		http.StatusCreated)
+	time.Sleep(10 * time.Millisecond)
+	return nil
+}
+
+// patchState changes the card's state with a Root token and returns the event that records.
+func (s *service) patchState(t *testing.T, f fixture, from, to, reason string) stateEvent {
+	t.Helper()
+	r := s.do(request{method: "PATCH", path: s.cardPath(f), bearer: rootToken(t), body: map[string]any{"stateName": to}})
+	mustStatus(t, r, http.StatusOK)
+	return stateEvent{actor: "tester", mode: "admin", from: from, to: to, reason: reason, version: int32(r.json(t)["version"].(float64))}
+}
+
+// loginRight asks a challenge of the fixture's card and answers it with its cell; it returns the
+// login's statusCode.
+func (s *service) loginRight(t *testing.T, f fixture) int {
+	t.Helper()
+	tok := rootToken(t)
+	label := s.challenge(t, f, tok)
+	return statusCodeOf(t, s.login(t, f, tok, label, answer(t, f.cells, label)))
+}
+
+// loginWrong asks a challenge of the fixture's card and answers it wrongly; it returns the
+// login's statusCode.
+func (s *service) loginWrong(t *testing.T, f fixture) int {
+	t.Helper()
+	tok := rootToken(t)
+	label := s.challenge(t, f, tok)
+	wrong := "0000"
+	if answer(t, f.cells, label) == wrong {
+		wrong = "1111"
+	}
+	return statusCodeOf(t, s.login(t, f, tok, label, wrong))
+}
+
+// setPolicy replaces the parameters of the policy of the fixture's card (its client's default)
+// through the API; the parameters left out take their defaults.
+func (s *service) setPolicy(t *testing.T, f fixture, params map[string]string) {
+	t.Helper()
+	policy, _ := s.cardSnapshot(t, f)["policyExtId"].(string)
+	mustStatus(t, s.do(request{method: "PATCH", path: policyPath(f.client, policy), bearer: rootToken(t),
+		body: map[string]any{"parameters": params}}), http.StatusOK)
+}
