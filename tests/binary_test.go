@@ -48,7 +48,7 @@ func cleanEnv(extra ...string) []string {
 // token minted by `otpcard token`, and stops everything on SIGTERM.
 func TestBinaryEmbeddedDefault(t *testing.T) {
 	bin := buildBinary(t)
-	dataDir := filepath.Join(t.TempDir(), "data")
+	dataDir := filepath.Join(reachableTempDir(t), "data") // inside it, not in a fallback under /var/tmp
 	env := cleanEnv("OTPCARD_HTTP_ADDR=127.0.0.1:0", "OTPCARD_DATA_DIR="+dataDir, "OTPCARD_LOG_LEVEL=warn")
 
 	cmd := exec.Command(bin)
