@@ -40,17 +40,23 @@ type auditRow struct {
 	Data            map[string]string `bun:"data,type:jsonb"`
 }
 
-// Append records an event once.
-func (s *AuditStore) Append(ctx context.Context, e event.Stored) error {
-	data := e.Data
-	if data == nil {
-		data = map[string]string{}
+// Append records events, each once, with one statement.
+func (s *AuditStore) Append(ctx context.Context, events ...event.Stored) error {
+	if len(events) == 0 {
+		return nil
 	}
-	row := auditRow{EventID: e.ID, Type: string(e.Type), OccurredAt: e.Time.UTC(),
-		ActorSubject: e.Actor.Subject, ActorMode: e.Actor.Mode, ClientExtID: e.ClientExtID,
-		UserExtID: e.UserExtID, CredentialExtID: e.CredentialExt, PolicyExtID: e.PolicyExtID,
-		Version: e.Version, RequestID: e.RequestID, Data: data}
-	if _, err := s.db.NewInsert().Model(&row).On("CONFLICT (event_id) DO NOTHING").Exec(ctx); err != nil {
+	rows := make([]auditRow, len(events))
+	for i, e := range events {
+		data := e.Data
+		if data == nil {
+			data = map[string]string{}
+		}
+		rows[i] = auditRow{EventID: e.ID, Type: string(e.Type), OccurredAt: e.Time.UTC(),
+			ActorSubject: e.Actor.Subject, ActorMode: e.Actor.Mode, ClientExtID: e.ClientExtID,
+			UserExtID: e.UserExtID, CredentialExtID: e.CredentialExt, PolicyExtID: e.PolicyExtID,
+			Version: e.Version, RequestID: e.RequestID, Data: data}
+	}
+	if _, err := s.db.NewInsert().Model(&rows).On("CONFLICT (event_id) DO NOTHING").Exec(ctx); err != nil {
 		return translate(err)
 	}
 	return nil

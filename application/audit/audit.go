@@ -28,8 +28,8 @@ type Filter struct {
 
 // Store keeps the audit trail.
 type Store interface {
-	// Append records an event; recording the same event twice keeps one row.
-	Append(ctx context.Context, e event.Stored) error
+	// Append records events; recording the same event twice keeps one row.
+	Append(ctx context.Context, events ...event.Stored) error
 	// List returns a page of recorded events, oldest first (by time, then id).
 	List(ctx context.Context, f Filter, page listing.Page) (listing.Result[event.Stored], error)
 }
@@ -42,15 +42,23 @@ type Recorder struct {
 // NewRecorder builds the subscriber.
 func NewRecorder(store Store) *Recorder { return &Recorder{store: store} }
 
-var _ outbox.Subscriber = (*Recorder)(nil)
+var _ outbox.BatchSubscriber = (*Recorder)(nil)
 
 // Name is the recorder's position in the event log.
 func (r *Recorder) Name() string { return "audit" }
 
 // Handle records one event.
 func (r *Recorder) Handle(ctx context.Context, e event.Stored) error {
-	if err := r.store.Append(ctx, e); err != nil {
-		return fmt.Errorf("audit event %d: %w", e.ID, err)
+	return r.HandleBatch(ctx, []event.Stored{e})
+}
+
+// HandleBatch records a batch of events in one go, so the trail keeps up with busy instances.
+func (r *Recorder) HandleBatch(ctx context.Context, events []event.Stored) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := r.store.Append(ctx, events...); err != nil {
+		return fmt.Errorf("audit events %d-%d: %w", events[0].ID, events[len(events)-1].ID, err)
 	}
 	return nil
 }

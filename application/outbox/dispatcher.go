@@ -22,6 +22,14 @@ type Subscriber interface {
 	Handle(ctx context.Context, e event.Stored) error
 }
 
+// BatchSubscriber is a Subscriber that can take a whole batch at once, in order (for example
+// with one database statement); the dispatcher then calls HandleBatch instead of Handle. An error
+// means none of the batch was handled.
+type BatchSubscriber interface {
+	Subscriber
+	HandleBatch(ctx context.Context, events []event.Stored) error
+}
+
 // Feed hands out committed events.
 type Feed interface {
 	// Claim takes the subscriber's position unless another instance holds it (then it returns
@@ -143,6 +151,12 @@ var errPartial = errors.New("delivery stopped")
 
 func (d *Dispatcher) deliverTo(ctx context.Context, s Subscriber) func([]event.Stored) (int, error) {
 	return func(events []event.Stored) (int, error) {
+		if b, ok := s.(BatchSubscriber); ok {
+			if err := b.HandleBatch(ctx, events); err != nil {
+				return 0, errors.Join(errPartial, err)
+			}
+			return len(events), nil
+		}
 		for i, e := range events {
 			if err := s.Handle(ctx, e); err != nil {
 				return i, errors.Join(errPartial, err)
