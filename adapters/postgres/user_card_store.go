@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/uptrace/bun"
 
@@ -16,13 +17,16 @@ var _ appcredential.UserCardUpdater = (*CardStore)(nil)
 // Concurrent challenges and logins of one user are serialized by these row locks.
 func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn appcredential.UserCardChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		// Locked oldest first, the order every other transaction that locks a user's cards uses
+		// (user delete), so that the two can never deadlock; handed out newest first.
 		var rows []cardRow
 		err := tx.NewSelect().Model(&rows).
 			Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
-			OrderExpr("created DESC, ext_id DESC").For("UPDATE").Scan(ctx)
+			OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
 		if err != nil {
 			return translate(err)
 		}
+		slices.Reverse(rows)
 		if len(rows) == 0 {
 			if err := userExists(ctx, tx, clientExtID, userExtID); err != nil {
 				return err
