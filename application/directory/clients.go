@@ -74,14 +74,11 @@ func (uc *Clients) ListClients(ctx context.Context, c caller.Caller, page listin
 	if err := c.Principal.Authorize(access.Request{Rights: []access.Right{access.ClientView}}, uc.now()); err != nil {
 		return listing.Result[directory.Client]{}, err
 	}
-	room, restricted := c.Principal.DataRoom()
-	if restricted && room == nil {
-		room = []string{}
+	var only []string // nil: every client; empty: none
+	if room, restricted := c.Principal.DataRoom(); restricted {
+		only = append([]string{}, room...)
 	}
-	if !restricted {
-		room = nil
-	}
-	res, err := uc.store.List(ctx, room, page)
+	res, err := uc.store.List(ctx, only, page)
 	if err != nil {
 		return res, fmt.Errorf("list clients: %w", err)
 	}
