@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
 
 	"github.com/otpcard/otpcard/adapters/telemetry"
@@ -59,6 +60,7 @@ func newTelemetry(t *testing.T) *telemetry.Telemetry {
 	return tel
 }
 
+// Without an exporter, spans carry trace ids (for the logs) but record nothing.
 func TestNewWithoutEnvCreatesSpans(t *testing.T) {
 	clearEnv(t)
 	tel := newTelemetry(t)
@@ -69,12 +71,28 @@ func TestNewWithoutEnvCreatesSpans(t *testing.T) {
 	if !sc.IsValid() {
 		t.Fatalf("got invalid span context %+v, want valid trace and span ids", sc)
 	}
-	if !sc.IsSampled() {
-		t.Errorf("got unsampled span, want the default parentbased_always_on sampler")
+	if sc.IsSampled() || span.IsRecording() {
+		t.Errorf("got sampled=%v recording=%v, want neither when nothing is exported", sc.IsSampled(), span.IsRecording())
 	}
-	if !span.IsRecording() {
-		t.Errorf("got non-recording span, want recording")
+	_, child := tel.TracerProvider().Tracer("test").Start(trace.ContextWithSpan(t.Context(), span), "child")
+	defer child.End()
+	if child.SpanContext().TraceID() != sc.TraceID() {
+		t.Errorf("child trace id %s, want its parent's %s", child.SpanContext().TraceID(), sc.TraceID())
 	}
+}
+
+// With an exporter, the SDK's default sampler (parentbased_always_on) records every span.
+func TestNewWithExporterRecordsSpans(t *testing.T) {
+	clearEnv(t)
+	collector := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(collector.Close)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	tel := newTelemetry(t)
+	_, span := tel.TracerProvider().Tracer("test").Start(t.Context(), "op")
+	if !span.SpanContext().IsSampled() || !span.IsRecording() {
+		t.Errorf("got sampled=%v recording=%v, want both", span.SpanContext().IsSampled(), span.IsRecording())
+	}
+	span.End()
 }
 
 func TestNewRejectsBadEnv(t *testing.T) {
