@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/uptrace/bun"
 
@@ -133,14 +134,8 @@ func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn ap
 		if err != nil {
 			return err
 		}
-		row := newCardRow(card)
-		res, err := tx.NewUpdate().Model(&row).ExcludeColumn("ext_id", "client_ext_id", "user_ext_id", "created").
-			WherePK().Where("version = ?", loaded).Exec(ctx)
-		if err != nil {
-			return translate(err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("%w: credential %s moved past version %d", credential.ErrVersionConflict, key.ExtID, loaded)
+		if err := updateCard(ctx, tx, loaded, card); err != nil {
+			return err
 		}
 		return insertEvents(ctx, tx, events)
 	})
@@ -164,16 +159,38 @@ func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn ap
 	})
 }
 
-func lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, int32, error) {
+// lockCard reads the card under key with its row lock; it returns the row as loaded, for
+// updateCard.
+func lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, *cardRow, error) {
 	var row cardRow
 	if err := cardQuery(tx, &row, key).For("UPDATE").Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, 0, cardNotFound(key)
+			return nil, nil, cardNotFound(key)
 		}
-		return nil, 0, translate(err)
+		return nil, nil, translate(err)
 	}
 	card, err := row.card()
-	return card, row.Version, err
+	return card, &row, err
+}
+
+// updateCard writes the columns of card that differ from the row as loaded, if the stored
+// version is still the loaded one.
+func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credential.OTPCard) error {
+	row := newCardRow(card)
+	cols := slices.DeleteFunc(changedColumns(tx, loaded, &row), func(c string) bool {
+		return c == "ext_id" || c == "client_ext_id" || c == "user_ext_id" || c == "created"
+	})
+	if len(cols) == 0 {
+		return nil
+	}
+	res, err := tx.NewUpdate().Model(&row).Column(cols...).WherePK().Where("version = ?", loaded.Version).Exec(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("%w: credential %s moved past version %d", credential.ErrVersionConflict, row.ExtID, loaded.Version)
+	}
+	return nil
 }
 
 // PolicyOfCard returns the current policy of the card under key.
