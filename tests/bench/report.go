@@ -28,7 +28,10 @@ type Results struct {
 	Service   serviceInfo `json:"service"`
 	Baselines []baseline  `json:"baselines"`
 	Runs      []runResult `json:"runs"`
-	Notes     []string    `json:"notes"`
+	// HashCardMs is one core's time to compute a default card's verifiers (the replace target).
+	HashCardMs float64  `json:"hashCardMs,omitempty"`
+	Targets    []target `json:"targets,omitempty"`
+	Notes      []string `json:"notes"`
 }
 
 type settings struct {
@@ -328,6 +331,7 @@ func writeMarkdown(w io.Writer, r *Results) {
 			fmt.Fprintf(w, "| %s | %d | %s | %s |\n", b.Script, b.Clients, f1(b.TPS), f2(b.LatencyAvgMs))
 		}
 	}
+	writeTargets(w, r.Targets)
 	fmt.Fprintf(w, "\nService peak RSS over the whole run: %s MiB. ", f1(r.Service.PeakRSSMiB))
 	fmt.Fprintf(w, "One op: login = challenge + login; create = create (timed) + delete (untimed); mixed = 90%% login, 9%% get, 1%% replace.\n")
 	for _, n := range r.Notes {

@@ -275,6 +275,15 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 	res.Machine.LoadAvgEnd = loadAverage()
 	res.Finished = time.Now().UTC().Truncate(time.Second)
 	attachRatios(res)
+	var hash time.Duration
+	if slices.Contains(o.scenarios, scReplace) && slices.Contains(o.concurrency, 1) {
+		// Measured after the runs, with the service idle, on this process's own core.
+		if hash, err = hashCost(ctx, 5); err != nil {
+			return nil, fmt.Errorf("measure the hashing cost: %w", err)
+		}
+		res.HashCardMs = float64(hash.Microseconds()) / 1000
+	}
+	res.Targets = checkTargets(res, hash)
 	if l := res.Machine.LoadAvgStart; len(l) > 0 && l[0] > float64(res.Machine.Cores) {
 		res.Notes = append(res.Notes, fmt.Sprintf("The machine was busy when the run started (load average %.2f on %d cores): "+
 			"absolute figures are pessimistic; the ratios to pgbench, measured alternately with the scenarios, are less sensitive to it.",
