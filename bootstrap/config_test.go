@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 	if cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.otpcard" || !cfg.Embedded() || cfg.JWTIssuer != "otpcard" ||
-		cfg.JWTAudience != "otpcard" || cfg.SelfAdminMaxAuthAge != 15*time.Minute || !cfg.RateLimit || cfg.LogFormat != "json" {
+		cfg.JWTAudience != "otpcard" || cfg.SelfAdminMaxAuthAge != 15*time.Minute || !cfg.RateLimit || cfg.LogFormat != "json" ||
+		cfg.DatabaseMaxConns != max(8, 4*runtime.GOMAXPROCS(0)) {
 		t.Errorf("got %+v, want API.md's defaults", cfg)
 	}
 }
@@ -30,6 +32,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	bad := map[string]string{
 		"OTPCARD_HTTP_ADDR":                     "nonsense",
 		"OTPCARD_DATABASE_URL":                  "mysql://x",
+		"OTPCARD_DATABASE_MAX_CONNS":            "0",
 		"OTPCARD_JWT_HS256_SECRET":              "short",
 		"OTPCARD_JWT_JWKS_URL":                  "ftp://x",
 		"OTPCARD_CELL_PEPPER":                   "!!!",
@@ -53,6 +56,18 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	for name := range bad {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestLoadConfigDatabaseMaxConns(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_MAX_CONNS": "8"}))
+	if err != nil || cfg.DatabaseMaxConns != 8 {
+		t.Errorf("got %d, %v; want 8, nil", cfg.DatabaseMaxConns, err)
+	}
+	for _, v := range []string{"-1", "1001", "many"} {
+		if _, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_MAX_CONNS": v})); err == nil {
+			t.Errorf("%q: got no error", v)
 		}
 	}
 }

@@ -52,8 +52,9 @@ type options struct {
 	usersPerWorker int
 	pgbenchScale   int
 	pgbench        bool
-	statements     bool   // load pg_stat_statements
-	binary         string // prebuilt otpcard; empty: build the module's main package
+	statements     bool     // load pg_stat_statements
+	binary         string   // prebuilt otpcard; empty: build the module's main package
+	serviceEnv     []string // extra NAME=VALUE settings for the service (-env)
 	trimpath       bool
 	quiet          bool // no progress lines on stderr
 }
@@ -159,6 +160,25 @@ func (l nameList) Set(s string) error {
 	return nil
 }
 
+// envList is a repeatable flag.Value of NAME=VALUE settings.
+type envList struct{ p *[]string }
+
+func (e envList) String() string {
+	if e.p == nil {
+		return ""
+	}
+	return strings.Join(*e.p, " ")
+}
+
+func (e envList) Set(s string) error {
+	name, _, ok := strings.Cut(s, "=")
+	if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		return fmt.Errorf("%q is not NAME=VALUE", s)
+	}
+	*e.p = append(*e.p, s)
+	return nil
+}
+
 // parseFlags reads the command line.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := defaultOptions()
@@ -175,6 +195,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.pgbench, "pgbench", o.pgbench, "measure the pgbench baselines")
 	fs.BoolVar(&o.statements, "pgss", o.statements, "load pg_stat_statements to count the service's statements per operation")
 	fs.StringVar(&o.binary, "binary", "", "use this otpcard binary instead of building the module (e.g. to compare two builds)")
+	fs.Var(envList{&o.serviceEnv}, "env", "NAME=VALUE for the service's environment, e.g. -env OTPCARD_DATABASE_MAX_CONNS=8 -env GOGC=200 (repeatable; after the bench's own settings, so it wins)")
 	fs.BoolVar(&o.trimpath, "trimpath", o.trimpath, "build the release binary with -trimpath")
 	fs.BoolVar(&o.quiet, "q", false, "no progress lines on stderr")
 	fs.Usage = func() {

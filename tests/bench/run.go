@@ -31,6 +31,9 @@ func commandLine(o options) string {
 	if o.binary != "" {
 		parts = append(parts, "-binary", o.binary)
 	}
+	for _, kv := range o.serviceEnv {
+		parts = append(parts, "-env", kv)
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -177,7 +180,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		return nil, err
 	}
 	t0 = time.Now()
-	svc, err := startService(ctx, bin, svcDir, c.URL("otpcard"))
+	svc, err := startService(ctx, bin, svcDir, c.URL("otpcard"), o.serviceEnv)
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,7 @@ type service struct {
 }
 
 // startService runs bin against databaseURL on a free local port and waits for /readyz.
-func startService(ctx context.Context, bin, dataDir, databaseURL string) (*service, error) {
+func startService(ctx context.Context, bin, dataDir, databaseURL string, extraEnv []string) (*service, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, fmt.Errorf("pick a port for otpcard: %w", err)
@@ -138,6 +138,7 @@ func startService(ctx context.Context, bin, dataDir, databaseURL string) (*servi
 		"OTPCARD_RATE_LIMIT=off",
 		"OTPCARD_LOG_LEVEL=warn",
 	)
+	env = append(env, extraEnv...) // later entries win in os/exec
 	// Not CommandContext: the process gets SIGTERM from stop, not SIGKILL from a cancelled context.
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = env
