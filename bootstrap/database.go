@@ -45,7 +45,7 @@ func openDatabase(ctx context.Context, cfg Config, tel *telemetry.Telemetry, log
 		}
 		d.cluster, url = c, c.URL("otpcard")
 	}
-	db, err := postgres.Open(ctx, url, postgres.Options{
+	db, err := postgres.Open(ctx, url, postgres.Options{MaxOpenConns: cfg.DatabaseMaxConns,
 		TracerProvider: tel.TracerProvider(), MeterProvider: tel.MeterProvider()})
 	if err == nil {
 		d.DB = db
