@@ -18,10 +18,33 @@ import (
 // CardStore keeps OTP cards.
 type CardStore struct {
 	db *bun.DB
+	// The statements of the hot paths, prepared (see preparedQuery).
+	byKey, lockByKey, lockUserCards preparedQuery
 }
 
 // NewCardStore builds the store.
-func NewCardStore(db *bun.DB) *CardStore { return &CardStore{db: db} }
+func NewCardStore(db *bun.DB) *CardStore {
+	byKey := func() *bun.SelectQuery {
+		return db.NewSelect().Model((*cardRow)(nil)).
+			Where("?TableAlias.ext_id = ?", bun.Safe("$1")).
+			Where("?TableAlias.user_ext_id = ?", bun.Safe("$2")).
+			Where("?TableAlias.client_ext_id = ?", bun.Safe("$3"))
+	}
+	// A user's cards with their policies, locked oldest first (see UpdateUserCard); only the
+	// cards are locked.
+	userCards := db.NewSelect().Model((*cardRow)(nil)).
+		ColumnExpr("?TableColumns").ColumnExpr(prefixedColumns[policyRow](db, "p", "policy__")).
+		Join(`JOIN "policies" AS "p" ON "p"."ext_id" = ?TableAlias.policy_ext_id`).
+		Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
+		Where("?TableAlias.client_ext_id = ?", bun.Safe("$2")).
+		OrderExpr("?TableAlias.created, ?TableAlias.ext_id").For("UPDATE OF ?TableAlias")
+	return &CardStore{
+		db:            db,
+		byKey:         newPreparedQuery("otp_cards by key", byKey()),
+		lockByKey:     newPreparedQuery("otp_cards by key for update", byKey().For("UPDATE")),
+		lockUserCards: newPreparedQuery("otp_cards of a user for update", userCards),
+	}
+}
 
 var (
 	_ appcredential.CardUpdater  = (*CardStore)(nil)
@@ -36,21 +59,23 @@ func cardNotFound(key appcredential.CardKey) error {
 	return &credential.NotFoundError{Kind: "OTP credential", ExtID: key.ExtID}
 }
 
-func cardQuery(db bun.IDB, row *cardRow, key appcredential.CardKey) *bun.SelectQuery {
-	return db.NewSelect().Model(row).
-		Where("ext_id = ?", key.ExtID).
-		Where("user_ext_id = ?", key.UserExtID).
-		Where("client_ext_id = ?", key.ClientExtID)
+// cardByKey reads the card under key with q (byKey or lockByKey) on conn.
+func (s *CardStore) cardByKey(ctx context.Context, conn bun.IDB, q preparedQuery, key appcredential.CardKey) (*cardRow, error) {
+	var rows []cardRow
+	if err := q.scan(ctx, s.db, conn, &rows, key.ExtID, key.UserExtID, key.ClientExtID); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, cardNotFound(key)
+	}
+	return &rows[0], nil
 }
 
 // Get returns the card under key.
 func (s *CardStore) Get(ctx context.Context, key appcredential.CardKey) (*credential.OTPCard, error) {
-	var row cardRow
-	if err := cardQuery(s.db, &row, key).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, cardNotFound(key)
-		}
-		return nil, translate(err)
+	row, err := s.cardByKey(ctx, s.db, s.byKey, key)
+	if err != nil {
+		return nil, err
 	}
 	return row.card()
 }
@@ -126,7 +151,7 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCar
 // Update changes one card under its row lock; see appcredential.CardUpdater.
 func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		card, loaded, err := lockCard(ctx, tx, key)
+		card, loaded, err := s.lockCard(ctx, tx, key)
 		if err != nil {
 			return err
 		}
@@ -144,7 +169,7 @@ func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn ap
 // Delete removes one card under its row lock; see appcredential.CardDeleter.
 func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		card, _, err := lockCard(ctx, tx, key)
+		card, _, err := s.lockCard(ctx, tx, key)
 		if err != nil {
 			return err
 		}
@@ -161,16 +186,13 @@ func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn ap
 
 // lockCard reads the card under key with its row lock; it returns the row as loaded, for
 // updateCard.
-func lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, *cardRow, error) {
-	var row cardRow
-	if err := cardQuery(tx, &row, key).For("UPDATE").Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, cardNotFound(key)
-		}
-		return nil, nil, translate(err)
+func (s *CardStore) lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, *cardRow, error) {
+	row, err := s.cardByKey(ctx, tx, s.lockByKey, key)
+	if err != nil {
+		return nil, nil, err
 	}
 	card, err := row.card()
-	return card, &row, err
+	return card, row, err
 }
 
 // updateCard writes the columns of card that differ from the row as loaded, if the stored

@@ -47,6 +47,9 @@ func Open(ctx context.Context, url string, o Options) (*bun.DB, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
+	if o.TracerProvider != nil {
+		cfg.Tracer = statementTracer{tracer: o.TracerProvider.Tracer("github.com/otpcard/otpcard/adapters/postgres")}
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if o.MaxOpenConns <= 0 {
 		o.MaxOpenConns = 16

@@ -15,8 +15,8 @@ var _ appcredential.UserCardUpdater = (*CardStore)(nil)
 
 // userCardRow is a card with the policy it runs under, read in one statement.
 type userCardRow struct {
-	cardRow `bun:",extend"`
-	Policy  *policyRow `bun:"rel:belongs-to,join:policy_ext_id=ext_id"`
+	cardRow
+	Policy policyRow `bun:"embed:policy__"`
 }
 
 // UpdateUserCard locks the user's cards and changes one; see appcredential.UserCardUpdater.
@@ -27,11 +27,8 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 		// (user delete), so that the two can never deadlock; handed out newest first. Each card
 		// comes with its policy in the same statement; only the cards are locked.
 		var rows []userCardRow
-		err := tx.NewSelect().Model(&rows).Relation("Policy").
-			Where("?TableAlias.user_ext_id = ?", userExtID).Where("?TableAlias.client_ext_id = ?", clientExtID).
-			OrderExpr("?TableAlias.created, ?TableAlias.ext_id").For("UPDATE OF ?TableAlias").Scan(ctx)
-		if err != nil {
-			return translate(err)
+		if err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID); err != nil {
+			return err
 		}
 		slices.Reverse(rows)
 		if len(rows) == 0 {
@@ -43,9 +40,6 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 		loaded := map[*credential.OTPCard]*cardRow{}
 		for i := range rows {
 			r := &rows[i]
-			if r.Policy == nil {
-				return fmt.Errorf("otp card %s: policy %s not found", r.ExtID, r.PolicyExtID)
-			}
 			policy, err := r.Policy.policy()
 			if err != nil {
 				return err

@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// preparedQuery is a SELECT on a hot path whose SQL text never changes: bun builds it once, with
+// $1, $2 ... where the values go, and the values travel as arguments. pgx prepares such a
+// statement once per connection and from then on runs it in one round trip (Bind, Execute) with
+// binary results and PostgreSQL's cached plan. A bun query writes every value into its SQL
+// text instead, which makes each statement new to the server: a Parse and Describe round trip
+// before the one that fetches the rows, planning every time, and pgx's statement cache evicting
+// (and deallocating) one statement for each new one.
+type preparedQuery struct {
+	name string // the span's name
+	sql  string
+}
+
+// newPreparedQuery freezes q, whose WHERE clauses carry bun.Safe("$n") placeholders.
+func newPreparedQuery(name string, q *bun.SelectQuery) preparedQuery {
+	return preparedQuery{name: name, sql: q.String()}
+}
+
+// scan runs the statement on conn (the pool or a transaction of db) with args and scans every
+// row into dest, a pointer to a slice of rows of a bun model.
+func (p preparedQuery) scan(ctx context.Context, db *bun.DB, conn bun.IDB, dest any, args ...any) error {
+	ctx = context.WithValue(ctx, preparedKey{}, p.name)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch c := conn.(type) {
+	case bun.Tx:
+		rows, err = c.Tx.QueryContext(ctx, p.sql, args...)
+	case *bun.DB:
+		rows, err = c.DB.QueryContext(ctx, p.sql, args...)
+	default:
+		return fmt.Errorf("%s: cannot run on a %T", p.name, conn)
+	}
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	if err := db.ScanRows(ctx, rows, dest); err != nil {
+		return translate(err)
+	}
+	return nil
+}
+
+// prefixedColumns lists the columns of model T read through alias, each named prefix+column, as
+// a bun embed:prefix field of T scans them.
+func prefixedColumns[T any](db bun.IDB, alias, prefix string) string {
+	var b strings.Builder
+	for i, f := range db.Dialect().Tables().Get(reflect.TypeFor[T]()).Fields {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q.%q AS %q", alias, f.Name, prefix+f.Name)
+	}
+	return b.String()
+}
+
+// preparedKey marks the context of a preparedQuery's statement for statementTracer.
+type preparedKey struct{}
+
+// statementTracer gives each preparedQuery statement a client span, as bunotel does for bun's
+// queries (which it sees through bun's hooks; these bypass bun). Its text carries placeholders,
+// never values.
+type statementTracer struct {
+	tracer trace.Tracer
+}
+
+var _ pgx.QueryTracer = statementTracer{}
+
+func (t statementTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	name, ok := ctx.Value(preparedKey{}).(string)
+	if !ok {
+		return ctx
+	}
+	ctx, _ = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
+		trace.WithAttributes(semconv.DBSystemNamePostgreSQL, semconv.DBQueryText(data.SQL)))
+	return ctx
+}
+
+func (t statementTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	if _, ok := ctx.Value(preparedKey{}).(string); !ok {
+		return
+	}
+	span := trace.SpanFromContext(ctx)
+	if data.Err != nil {
+		span.SetStatus(codes.Error, translate(data.Err).Error())
+	}
+	span.End()
+}

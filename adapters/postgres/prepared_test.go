@@ -1,0 +1,77 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// The hot reads run one prepared statement for every card (the values travel as arguments, not
+// in the SQL text), and each run gets a span whose text shows placeholders, never values.
+func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	// One connection: every statement below runs on it, so its prepared statements are all of them.
+	db, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxOpenConns: 1, TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	w := cardWorld{db: db, cards: postgres.NewCardStore(db)}
+	_, w.acme = createClient(t, db, "acme", "Acme", base)
+	for _, u := range []string{"alice", "bob", "dave"} {
+		createUser(t, db, "acme", u, u)
+		key := appcredential.CardKey{ClientExtID: "acme", UserExtID: u, ExtID: "card-of-" + u}
+		w.create(t, w.newCard(t, key, key.ExtID, 1, base))
+		if _, err := w.cards.Get(ctx, key); err != nil {
+			t.Fatalf("get %s: %v", key.ExtID, err)
+		}
+		if err := w.cards.UpdateUserCard(ctx, "acme", u, func([]appcredential.UserCard) (*credential.OTPCard, []event.Event, error) {
+			return nil, nil, nil
+		}); err != nil {
+			t.Fatalf("user cards of %s: %v", u, err)
+		}
+	}
+
+	var texts []string
+	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%otp_cards%$1%' AND statement NOT LIKE '%pg_prepared_statements%'`).
+		Scan(ctx, &texts); err != nil {
+		t.Fatal(err)
+	}
+	if len(texts) != 2 {
+		t.Errorf("prepared card statements: got %d, want 2 (by key, a user's cards), one for all users:\n%s",
+			len(texts), strings.Join(texts, "\n"))
+	}
+
+	names := map[string]int{}
+	for _, s := range spans.Ended() {
+		for _, a := range s.Attributes() {
+			if a.Key != "db.query.text" {
+				continue
+			}
+			names[s.Name()]++
+			q := a.Value.AsString()
+			if !strings.Contains(q, "$1") || strings.Contains(q, "alice") || strings.Contains(q, "card-of-") {
+				t.Errorf("span %s: statement %q, want placeholders and no values", s.Name(), q)
+			}
+		}
+	}
+	if names["otp_cards by key"] != 3 || names["otp_cards of a user for update"] != 3 {
+		t.Errorf("spans of prepared statements: got %v, want 3 of each", names)
+	}
+}
