@@ -50,6 +50,7 @@ type options struct {
 	out            string
 	smoke          bool
 	usersPerWorker int
+	minUsers       int // seed at least this many users in all
 	pgbenchScale   int
 	pgbench        bool
 	statements     bool     // load pg_stat_statements
@@ -68,6 +69,7 @@ func defaultOptions() options {
 		scenarios:      slices.Clone(allScenarios),
 		out:            "bench-results.json",
 		usersPerWorker: 2,
+		minUsers:       1000,
 		pgbenchScale:   10,
 		pgbench:        true,
 		statements:     true,
@@ -89,6 +91,9 @@ func applySmoke(o *options, explicit map[string]bool) {
 	}
 	if !explicit["users"] {
 		o.usersPerWorker = 1
+	}
+	if !explicit["min-users"] {
+		o.minUsers = 0
 	}
 	if !explicit["pgbench-scale"] {
 		o.pgbenchScale = 1
@@ -190,7 +195,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(nameList{&o.scenarios}, "scenarios", "comma-separated scenarios to run: "+strings.Join(allScenarios, ","))
 	fs.StringVar(&o.out, "o", o.out, "JSON results file")
 	fs.BoolVar(&o.smoke, "smoke", false, "short run for CI: concurrency 4, 1 s per scenario, 1 user per worker, pgbench scale 1")
-	fs.IntVar(&o.usersPerWorker, "users", o.usersPerWorker, "seeded users (one card each) per worker")
+	fs.IntVar(&o.usersPerWorker, "users", o.usersPerWorker, "seeded users (one card each) per worker at the highest concurrency")
+	fs.IntVar(&o.minUsers, "min-users", o.minUsers, "seed at least this many users in all (a working set larger than any cache a connection keeps); the active workers of each run share them all")
 	fs.IntVar(&o.pgbenchScale, "pgbench-scale", o.pgbenchScale, "pgbench -i scale factor")
 	fs.BoolVar(&o.pgbench, "pgbench", o.pgbench, "measure the pgbench baselines")
 	fs.BoolVar(&o.statements, "pgss", o.statements, "load pg_stat_statements to count the service's statements per operation")
@@ -224,6 +230,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-warmup: negative")
 	case o.usersPerWorker < 1 || o.usersPerWorker > 100:
 		return o, errors.New("-users: 1-100")
+	case o.minUsers < 0 || o.minUsers > 100000:
+		return o, errors.New("-min-users: 0-100000")
 	case o.pgbenchScale < 1:
 		return o, errors.New("-pgbench-scale: at least 1")
 	}

@@ -37,6 +37,23 @@ func commandLine(o options) string {
 	return strings.Join(parts, " ")
 }
 
+// perWorker is the number of users seeded per worker at the highest concurrency: -users, or more
+// to reach -min-users in all.
+func perWorker(o options) int {
+	maxC := slices.Max(o.concurrency)
+	return max(o.usersPerWorker, (o.minUsers+maxC-1)/maxC)
+}
+
+// sharedUsers hands worker i of the active ones every conc-th partition of the seeded users, so
+// that at every concurrency all seeded users take part and no two workers share one.
+func sharedUsers(parts [][]*benchUser, i, conc int) []*benchUser {
+	var us []*benchUser
+	for j := i; j < len(parts); j += conc {
+		us = append(us, parts[j]...)
+	}
+	return us
+}
+
 // run performs the whole benchmark and returns its results, which it also prints to stdout as
 // markdown and writes to o.out as JSON. progress receives one line per step.
 func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results, runErr error) {
@@ -52,7 +69,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		Command: commandLine(o),
 		Settings: settings{Concurrency: o.concurrency, DurationSeconds: o.duration.Seconds(),
 			WarmupSeconds: o.warmup.Seconds(), Scenarios: o.scenarios, Smoke: o.smoke,
-			UsersPerWorker: o.usersPerWorker, SeededUsers: maxC * o.usersPerWorker, PgbenchScale: o.pgbenchScale,
+			UsersPerWorker: o.usersPerWorker, SeededUsers: maxC * perWorker(o), PgbenchScale: o.pgbenchScale,
 			Binary: "go build -trimpath (module root)"},
 		Machine: describeMachine(),
 	}
@@ -203,7 +220,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 
 	t0 = time.Now()
 	cpu0, _ := processCPU(svc.pid)
-	sd, err := seedData(ctx, a, maxC, o.usersPerWorker)
+	sd, err := seedData(ctx, a, maxC, perWorker(o))
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +272,9 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 				res.Baselines = append(res.Baselines, b)
 				logf("pgbench %-11s c=%-3d %9.1f tps  avg %.2f ms", script, conc, b.TPS, b.LatencyAvgMs)
 			}
+		}
+		for i, w := range workers[:conc] {
+			w.users, w.next = sharedUsers(sd.workers, i, conc), 0
 		}
 		for _, sc := range o.scenarios {
 			r, err := runScenario(ctx, sc, workers[:conc], o.warmup, o.duration, pr)

@@ -59,3 +59,32 @@ func TestCheckTargets(t *testing.T) {
 		t.Errorf("without the hashing cost the replace target is not measured:\n%s", b.String())
 	}
 }
+
+func TestUsersAreSharedByTheActiveWorkers(t *testing.T) {
+	o := defaultOptions()
+	if got := perWorker(o); got != 16 { // 1000 users over 64 workers
+		t.Errorf("perWorker: got %d, want 16", got)
+	}
+	o.usersPerWorker = 20
+	if got := perWorker(o); got != 20 {
+		t.Errorf("perWorker with -users 20: got %d, want 20", got)
+	}
+	parts := make([][]*benchUser, 4)
+	for i := range parts {
+		parts[i] = []*benchUser{{extID: string(rune('a' + i))}}
+	}
+	seen := map[string]int{}
+	for i := range 3 {
+		for _, u := range sharedUsers(parts, i, 3) {
+			seen[u.extID]++
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("3 of 4 workers active: users taking part %v, want all 4 once", seen)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("user %s handed to %d workers", id, n)
+		}
+	}
+}
