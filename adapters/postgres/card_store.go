@@ -19,7 +19,8 @@ import (
 type CardStore struct {
 	db *bun.DB
 	// The statements of the hot paths, prepared (see preparedQuery).
-	byKey, lockByKey, lockUserCards preparedQuery
+	byKey, lockByKey, lockUserCards       preparedQuery
+	userExists, userCards, userCardsAfter preparedQuery
 }
 
 // NewCardStore builds the store.
@@ -38,11 +39,23 @@ func NewCardStore(db *bun.DB) *CardStore {
 		Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
 		Where("?TableAlias.client_ext_id = ?", bun.Safe("$2")).
 		OrderExpr("?TableAlias.created, ?TableAlias.ext_id").For("UPDATE OF ?TableAlias")
+	// A page of a user's cards, oldest first: $3 rows, after the cursor ($4, $5) when there is one.
+	page := func() *bun.SelectQuery {
+		return db.NewSelect().Model((*cardRow)(nil)).
+			Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
+			Where("?TableAlias.client_ext_id = ?", bun.Safe("$2"))
+	}
+	const pageEnd = " ORDER BY created, ext_id LIMIT $3"
 	return &CardStore{
 		db:            db,
 		byKey:         newPreparedQuery("otp_cards by key", byKey()),
 		lockByKey:     newPreparedQuery("otp_cards by key for update", byKey().For("UPDATE")),
 		lockUserCards: newPreparedQuery("otp_cards of a user for update", userCards),
+		userExists: preparedQuery{name: "user exists", sql: `SELECT EXISTS (SELECT 1 FROM clients WHERE ext_id = $1) AS client, ` +
+			`EXISTS (SELECT 1 FROM users WHERE ext_id = $2 AND client_ext_id = $1) AS usr`},
+		userCards: preparedQuery{name: "otp_cards of a user", sql: page().String() + pageEnd},
+		userCardsAfter: preparedQuery{name: "otp_cards of a user after a cursor",
+			sql: page().Where("(created, ext_id) > (?, ?)", bun.Safe("$4"), bun.Safe("$5")).String() + pageEnd},
 	}
 }
 
@@ -83,18 +96,16 @@ func (s *CardStore) Get(ctx context.Context, key appcredential.CardKey) (*creden
 // List returns a page of the user's cards, oldest first.
 func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error) {
 	var res listing.Result[*credential.OTPCard]
-	if err := userExists(ctx, s.db, clientExtID, userExtID); err != nil {
+	if err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
 		return res, err
 	}
 	var rows []cardRow
-	q := s.db.NewSelect().Model(&rows).
-		Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
-		OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
+	q, args := s.userCards, []any{userExtID, clientExtID, page.Limit + 1}
 	if page.After != nil {
-		q = q.Where("(created, ext_id) > (?, ?)", page.After.Created, page.After.ExtID)
+		q, args = s.userCardsAfter, append(args, page.After.Created.UTC(), page.After.ExtID)
 	}
-	if err := q.Scan(ctx); err != nil {
-		return res, translate(err)
+	if err := q.scan(ctx, s.db, s.db, &rows, args...); err != nil {
+		return res, err
 	}
 	cards := make([]*credential.OTPCard, 0, len(rows))
 	for _, r := range rows {
@@ -233,7 +244,7 @@ func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey)
 
 // PolicyForUser returns the policy a new card of the user gets.
 func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error) {
-	if err := userExists(ctx, s.db, clientExtID, userExtID); err != nil {
+	if err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
 		return credential.Policy{}, err
 	}
 	var row policyRow
@@ -254,22 +265,22 @@ func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, p
 	return row.policy()
 }
 
-// userExists returns a *credential.NotFoundError naming the client or the user that is absent.
-func userExists(ctx context.Context, db bun.IDB, clientExtID, userExtID string) error {
-	var found struct {
+// checkUser returns a *credential.NotFoundError naming the client or the user that is absent.
+func (s *CardStore) checkUser(ctx context.Context, conn bun.IDB, clientExtID, userExtID string) error {
+	var found []struct {
 		Client bool `bun:"client"`
 		User   bool `bun:"usr"`
 	}
-	err := db.NewRaw(`SELECT EXISTS (SELECT 1 FROM clients WHERE ext_id = ?) AS client,
-		EXISTS (SELECT 1 FROM users WHERE ext_id = ? AND client_ext_id = ?) AS usr`,
-		clientExtID, userExtID, clientExtID).Scan(ctx, &found)
-	if err != nil {
-		return translate(err)
+	if err := s.userExists.scan(ctx, s.db, conn, &found, clientExtID, userExtID); err != nil {
+		return err
 	}
-	if !found.Client {
+	if len(found) != 1 {
+		return fmt.Errorf("user exists: got %d rows, want 1", len(found))
+	}
+	if !found[0].Client {
 		return &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
 	}
-	if !found.User {
+	if !found[0].User {
 		return &credential.NotFoundError{Kind: "user", ExtID: userExtID}
 	}
 	return nil

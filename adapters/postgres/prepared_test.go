@@ -12,6 +12,7 @@ import (
 	"github.com/otpcard/otpcard/adapters/postgres"
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -41,6 +42,9 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		if _, err := w.cards.Get(ctx, key); err != nil {
 			t.Fatalf("get %s: %v", key.ExtID, err)
 		}
+		if _, err := w.cards.List(ctx, "acme", u, listing.Page{Limit: 10}); err != nil {
+			t.Fatalf("list cards of %s: %v", u, err)
+		}
 		if err := w.cards.UpdateUserCard(ctx, "acme", u, func([]appcredential.UserCard) (*credential.OTPCard, []event.Event, error) {
 			return nil, nil, nil
 		}); err != nil {
@@ -53,8 +57,8 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		Scan(ctx, &texts); err != nil {
 		t.Fatal(err)
 	}
-	if len(texts) != 2 {
-		t.Errorf("prepared card statements: got %d, want 2 (by key, a user's cards), one for all users:\n%s",
+	if len(texts) != 3 {
+		t.Errorf("prepared card statements: got %d, want 3 (by key, a user's cards to lock, a page of them), one for all users:\n%s",
 			len(texts), strings.Join(texts, "\n"))
 	}
 
@@ -71,7 +75,8 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 			}
 		}
 	}
-	if names["otp_cards by key"] != 3 || names["otp_cards of a user for update"] != 3 {
+	if names["otp_cards by key"] != 3 || names["otp_cards of a user for update"] != 3 ||
+		names["otp_cards of a user"] != 3 || names["user exists"] != 3 {
 		t.Errorf("spans of prepared statements: got %v, want 3 of each", names)
 	}
 }

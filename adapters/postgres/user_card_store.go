@@ -32,7 +32,7 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 		}
 		slices.Reverse(rows)
 		if len(rows) == 0 {
-			if err := userExists(ctx, tx, clientExtID, userExtID); err != nil {
+			if err := s.checkUser(ctx, tx, clientExtID, userExtID); err != nil {
 				return err
 			}
 		}
