@@ -216,9 +216,10 @@ func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credentia
 	if len(cols) == 0 {
 		return nil
 	}
-	res, err := tx.NewUpdate().Model(&row).Column(cols...).WherePK().Where("version = ?", loaded.Version).Exec(ctx)
+	query, args := updateStatement(tx, &row, cols, row.ExtID, loaded.Version)
+	res, err := execPrepared(ctx, tx, "otp_cards update", query, args...)
 	if err != nil {
-		return translate(err)
+		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return fmt.Errorf("%w: credential %s moved past version %d", credential.ErrVersionConflict, row.ExtID, loaded.Version)

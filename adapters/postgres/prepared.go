@@ -59,6 +59,35 @@ func (p preparedQuery) scan(ctx context.Context, db *bun.DB, conn bun.IDB, dest 
 	return nil
 }
 
+// execPrepared runs a parametrized write in tx, prepared once per connection like a
+// preparedQuery: the SQL text depends only on which columns are written, never on the values.
+func execPrepared(ctx context.Context, tx bun.Tx, name, query string, args ...any) (sql.Result, error) {
+	ctx = context.WithValue(ctx, preparedKey{}, name)
+	res, err := tx.Tx.ExecContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
+	return res, translate(err)
+}
+
+// updateStatement is "UPDATE table SET col = $1, ... WHERE pk = $n AND version = $n+1" for the
+// named columns of row, a bun model of table with an ext_id key and a version column, and its
+// arguments.
+func updateStatement[T any](db bun.IDB, row *T, cols []string, extID string, version int32) (string, []any) {
+	table := db.Dialect().Tables().Get(reflect.TypeFor[T]())
+	v := reflect.ValueOf(row).Elem()
+	var b strings.Builder
+	fmt.Fprintf(&b, "UPDATE %s SET ", table.SQLName)
+	args := make([]any, 0, len(cols)+2)
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, table.LookupField(c).Value(v).Interface())
+		fmt.Fprintf(&b, "%q = $%d", c, len(args))
+	}
+	args = append(args, extID, version)
+	fmt.Fprintf(&b, ` WHERE "ext_id" = $%d AND "version" = $%d`, len(args)-1, len(args))
+	return b.String(), args
+}
+
 // prefixedColumns lists the columns of model T read through alias, each named prefix+column, as
 // a bun embed:prefix field of T scans them.
 func prefixedColumns[T any](db bun.IDB, alias, prefix string) string {

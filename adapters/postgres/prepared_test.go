@@ -42,6 +42,14 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		if _, err := w.cards.Get(ctx, key); err != nil {
 			t.Fatalf("get %s: %v", key.ExtID, err)
 		}
+		if err := w.cards.Update(ctx, key, func(c *credential.OTPCard) ([]event.Event, error) {
+			if err := c.Replace(fakeGrid(t, 2), "", base.Add(time.Hour)); err != nil {
+				return nil, err
+			}
+			return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil
+		}); err != nil {
+			t.Fatalf("replace %s: %v", key.ExtID, err)
+		}
 		if _, err := w.cards.List(ctx, "acme", u, listing.Page{Limit: 10}); err != nil {
 			t.Fatalf("list cards of %s: %v", u, err)
 		}
@@ -62,6 +70,16 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 			len(texts), strings.Join(texts, "\n"))
 	}
 
+	var writes []string
+	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'UPDATE "otp_cards"%' OR (statement LIKE 'INSERT INTO "events"%' AND statement NOT LIKE '%$12%')`).
+		Scan(ctx, &writes); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 2 {
+		t.Errorf("prepared writes: got %d, want 2 (the card update of a replace, a one-event insert), one for all cards:\n%s",
+			len(writes), strings.Join(writes, "\n"))
+	}
+
 	names := map[string]int{}
 	for _, s := range spans.Ended() {
 		for _, a := range s.Attributes() {
@@ -76,7 +94,8 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		}
 	}
 	if names["otp_cards by key"] != 3 || names["otp_cards of a user for update"] != 3 ||
-		names["otp_cards of a user"] != 3 || names["user exists"] != 3 {
-		t.Errorf("spans of prepared statements: got %v, want 3 of each", names)
+		names["otp_cards of a user"] != 3 || names["user exists"] != 3 ||
+		names["otp_cards update"] != 3 || names["events insert"] < 6 {
+		t.Errorf("spans of prepared statements: got %v, want 3 of each (events: one per card created and replaced, and more)", names)
 	}
 }
