@@ -260,6 +260,17 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 			rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
 	}
 
+	// The replace target's yardstick, measured before the runs while the machine is idle (best of
+	// 10, so that a busy moment does not count).
+	var hash time.Duration
+	if slices.Contains(o.scenarios, scReplace) && slices.Contains(o.concurrency, 1) {
+		if hash, err = hashCost(ctx, 10); err != nil {
+			return nil, fmt.Errorf("measure the hashing cost: %w", err)
+		}
+		res.HashCardMs = float64(hash.Microseconds()) / 1000
+		logf("hashing a default card on one core: %.2f ms", res.HashCardMs)
+	}
+
 	// pgbench and the scenarios alternate per concurrency level, so that each ratio compares
 	// figures taken minutes apart at most on a machine whose load may drift.
 	for _, conc := range o.concurrency {
@@ -298,14 +309,6 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 	res.Machine.LoadAvgEnd = loadAverage()
 	res.Finished = time.Now().UTC().Truncate(time.Second)
 	attachRatios(res)
-	var hash time.Duration
-	if slices.Contains(o.scenarios, scReplace) && slices.Contains(o.concurrency, 1) {
-		// Measured after the runs, with the service idle, on this process's own core.
-		if hash, err = hashCost(ctx, 5); err != nil {
-			return nil, fmt.Errorf("measure the hashing cost: %w", err)
-		}
-		res.HashCardMs = float64(hash.Microseconds()) / 1000
-	}
 	res.Targets = checkTargets(res, hash)
 	if l := res.Machine.LoadAvgStart; len(l) > 0 && l[0] > float64(res.Machine.Cores) {
 		res.Notes = append(res.Notes, fmt.Sprintf("The machine was busy when the run started (load average %.2f on %d cores): "+
