@@ -37,6 +37,25 @@ func commandLine(o options) string {
 	return strings.Join(parts, " ")
 }
 
+// waitIdle waits until the process pid uses less than 5% of a core over 250 ms, or max has
+// passed; it returns how long it waited.
+func waitIdle(ctx context.Context, pid int, max time.Duration) time.Duration {
+	const window = 250 * time.Millisecond
+	start := time.Now()
+	for time.Since(start) < max && ctx.Err() == nil {
+		c0, err := processCPU(pid)
+		if err != nil {
+			break
+		}
+		time.Sleep(window)
+		c1, err := processCPU(pid)
+		if err != nil || c1-c0 < window/20 {
+			break
+		}
+	}
+	return time.Since(start)
+}
+
 // perWorker is the number of users seeded per worker at the highest concurrency: -users, or more
 // to reach -min-users in all.
 func perWorker(o options) int {
@@ -231,6 +250,11 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		res.Settings.SeededUsers, res.Service.SeedSeconds, res.Service.SeedCPUMsOp)
 	if rss, err := peakRSS(svc.pid); err == nil {
 		res.Service.PeakRSSMiB = round1(float64(rss) / (1 << 20))
+	}
+	// The seeding left events for the audit trail to record; the first run starts once the
+	// service has caught up, not while it still works for the seeding.
+	if d := waitIdle(ctx, svc.pid, 30*time.Second); d > 0 {
+		logf("service idle after %.1f s", d.Seconds())
 	}
 
 	if err := <-initDone; err != nil {
