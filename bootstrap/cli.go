@@ -215,13 +215,14 @@ func healthcheck(ctx context.Context) error {
 // grows far beyond what is live before the collector runs.
 const defaultMemoryLimit = 96 << 20
 
-// defaultGCPercent is the collector's target when GOGC is not set. otpcard's live heap is a few
-// MB (pools, caches, the requests in flight), so Go's default of 100 starts a collection after
-// every few MB allocated: under load that is hundreds of collections a second, and about a
-// quarter of the service's CPU per request went to the collector and its write barriers. At 400
-// the heap may grow to five times what is live before a collection, and the memory limit above
-// still caps it.
-const defaultGCPercent = 400
+// defaultGCPercent is the collector's target when GOGC is not set: off, so that the collector
+// runs when the heap reaches the memory limit above rather than whenever it has grown by a
+// multiple of what is live. otpcard's live heap is a few MB (pools, caches, the requests in
+// flight) while issuing a card allocates about 11 MB that dies at once; with a percentage, even
+// 400, a collection ran every few cards and about a quarter of the service's CPU went to the
+// collector. The memory limit still bounds the heap, and Go's collector limiter keeps it from
+// taking more than half the CPU should the live heap ever approach the limit.
+const defaultGCPercent = -1
 
 // limitMemory sets the soft memory limit and the collector's target unless the operator chose
 // them with GOMEMLIMIT and GOGC.

@@ -136,8 +136,10 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	c.DatabaseMaxConns = defaultMaxConns()
 	if v := get("OTPCARD_DATABASE_MAX_CONNS", ""); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			bad("OTPCARD_DATABASE_MAX_CONNS", "must be a whole number of connections from 1 to 1000, not %q", v)
+		// At least 2: the audit trail records a claimed batch of events on a second connection
+		// while its claim's transaction holds the first.
+		if err != nil || n < 2 || n > 1000 {
+			bad("OTPCARD_DATABASE_MAX_CONNS", "must be a whole number of connections from 2 to 1000, not %q", v)
 		} else {
 			c.DatabaseMaxConns = n
 		}

@@ -32,7 +32,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 	bad := map[string]string{
 		"OTPCARD_HTTP_ADDR":                     "nonsense",
 		"OTPCARD_DATABASE_URL":                  "mysql://x",
-		"OTPCARD_DATABASE_MAX_CONNS":            "0",
+		"OTPCARD_DATABASE_MAX_CONNS":            "1",
 		"OTPCARD_JWT_HS256_SECRET":              "short",
 		"OTPCARD_JWT_JWKS_URL":                  "ftp://x",
 		"OTPCARD_CELL_PEPPER":                   "!!!",
@@ -65,7 +65,7 @@ func TestLoadConfigDatabaseMaxConns(t *testing.T) {
 	if err != nil || cfg.DatabaseMaxConns != 8 {
 		t.Errorf("got %d, %v; want 8, nil", cfg.DatabaseMaxConns, err)
 	}
-	for _, v := range []string{"-1", "1001", "many"} {
+	for _, v := range []string{"-1", "0", "1", "1001", "many"} {
 		if _, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_MAX_CONNS": v})); err == nil {
 			t.Errorf("%q: got no error", v)
 		}

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"fmt"
 	"time"
 
@@ -97,18 +98,22 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 	if n == 0 || len(r.Verifiers)%n != 0 || len(r.Uses) != n {
 		return nil, fmt.Errorf("otp card %s: stored grid is inconsistent", r.ExtID)
 	}
+	// The card gets its own copies of the secret bytes: the row stays as it was loaded, so that
+	// changedColumns compares against what is stored even if a card's bytes were ever changed in
+	// place.
 	width := len(r.Verifiers) / n
+	all := bytes.Clone(r.Verifiers)
 	verifiers := make([][]byte, n)
 	uses := make([]int, n)
 	for i := range verifiers {
-		verifiers[i] = r.Verifiers[i*width : (i+1)*width]
+		verifiers[i] = all[i*width : (i+1)*width : (i+1)*width]
 		uses[i] = int(r.Uses[i])
 	}
 	challenge := credential.NoChallenge
 	if r.Challenge != nil {
 		challenge = int(*r.Challenge)
 	}
-	grid := credential.RestoreGrid(l, credential.Secret{Scheme: r.Scheme, Salt: r.Salt, Verifiers: verifiers}, uses)
+	grid := credential.RestoreGrid(l, credential.Secret{Scheme: r.Scheme, Salt: bytes.Clone(r.Salt), Verifiers: verifiers}, uses)
 	return credential.RestoreOTPCard(credential.Snapshot{
 		ExtID: r.ExtID, ClientExtID: r.ClientExtID, UserExtID: r.UserExtID, PolicyExtID: r.PolicyExtID,
 		State: credential.State(r.State), StateChangeReason: r.StateChangeReason, StateChangeDetail: r.StateChangeDetail,

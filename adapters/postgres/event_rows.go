@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,40 +29,36 @@ type eventRow struct {
 	Data            map[string]string `bun:"data,type:jsonb"`
 }
 
-// insertEvents records events inside the caller's transaction.
+// eventsPerInsert bounds one INSERT's rows: 11 arguments each stay well below PostgreSQL's
+// 65535 parameters, and the statements a connection prepares stay few (one per row count).
+const eventsPerInsert = 64
+
+// insertEvents records events inside the caller's transaction. Each statement carries the values
+// as arguments, so its text depends only on the number of events: it is prepared once per
+// connection (one round trip, no planning per insert).
 func insertEvents(ctx context.Context, tx bun.Tx, events []event.Event) error {
-	if len(events) == 0 {
-		return nil
-	}
-	rows := make([]eventRow, len(events))
-	for i, e := range events {
-		data := e.Data
-		if data == nil {
-			data = map[string]string{}
+	for chunk := range slices.Chunk(events, eventsPerInsert) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO "events" ("type", "occurred_at", "actor_subject", "actor_mode", "client_ext_id", ` +
+			`"user_ext_id", "credential_ext_id", "policy_ext_id", "version", "request_id", "data") VALUES `)
+		args := make([]any, 0, 11*len(chunk))
+		for i, e := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			data := e.Data
+			if data == nil {
+				data = map[string]string{}
+			}
+			args = append(args, string(e.Type), e.Time.UTC(), e.Actor.Subject, e.Actor.Mode, e.ClientExtID,
+				e.UserExtID, e.CredentialExt, e.PolicyExtID, e.Version, e.RequestID, data)
 		}
-		rows[i] = eventRow{Type: string(e.Type), OccurredAt: e.Time.UTC(), ActorSubject: e.Actor.Subject,
-			ActorMode: e.Actor.Mode, ClientExtID: e.ClientExtID, UserExtID: e.UserExtID,
-			CredentialExtID: e.CredentialExt, PolicyExtID: e.PolicyExtID, Version: e.Version,
-			RequestID: e.RequestID, Data: data}
-	}
-	// A statement with values as arguments: its text depends only on the number of events, so it
-	// is prepared once per connection (one round trip, no planning per insert).
-	var b strings.Builder
-	b.WriteString(`INSERT INTO "events" ("type", "occurred_at", "actor_subject", "actor_mode", "client_ext_id", ` +
-		`"user_ext_id", "credential_ext_id", "policy_ext_id", "version", "request_id", "data") VALUES `)
-	args := make([]any, 0, 11*len(rows))
-	for i, r := range rows {
-		if i > 0 {
-			b.WriteString(", ")
+		if _, err := execPrepared(ctx, tx, "events insert", b.String(), args...); err != nil {
+			return fmt.Errorf("record events: %w", err)
 		}
-		n := len(args)
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-			n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
-		args = append(args, r.Type, r.OccurredAt, r.ActorSubject, r.ActorMode, r.ClientExtID, r.UserExtID,
-			r.CredentialExtID, r.PolicyExtID, r.Version, r.RequestID, r.Data)
-	}
-	if _, err := execPrepared(ctx, tx, "events insert", b.String(), args...); err != nil {
-		return fmt.Errorf("record events: %w", err)
 	}
 	return nil
 }

@@ -25,7 +25,10 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		// Locked oldest first, the order every other transaction that locks a user's cards uses
 		// (user delete), so that the two can never deadlock; handed out newest first. Each card
-		// comes with its policy in the same statement; only the cards are locked.
+		// comes with its policy in the same statement; only the cards are locked, so the policy is the
+		// one committed when the statement started: a policy change that commits while this waits
+		// for a card's lock applies from the next challenge or login, as if it had committed a
+		// moment later.
 		var rows []userCardRow
 		if err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID); err != nil {
 			return err

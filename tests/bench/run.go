@@ -32,6 +32,9 @@ func commandLine(o options) string {
 		parts = append(parts, "-binary", o.binary)
 	}
 	for _, kv := range o.serviceEnv {
+		if strings.ContainsAny(kv, " \t\"'$") {
+			kv = strconv.Quote(kv)
+		}
 		parts = append(parts, "-env", kv)
 	}
 	return strings.Join(parts, " ")
@@ -88,7 +91,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		Command: commandLine(o),
 		Settings: settings{Concurrency: o.concurrency, DurationSeconds: o.duration.Seconds(),
 			WarmupSeconds: o.warmup.Seconds(), Scenarios: o.scenarios, Smoke: o.smoke,
-			UsersPerWorker: o.usersPerWorker, SeededUsers: maxC * perWorker(o), PgbenchScale: o.pgbenchScale,
+			UsersPerWorker: perWorker(o), SeededUsers: maxC * perWorker(o), PgbenchScale: o.pgbenchScale,
 			Binary: "go build -trimpath (module root)"},
 		Machine: describeMachine(),
 	}
@@ -253,9 +256,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 	}
 	// The seeding left events for the audit trail to record; the first run starts once the
 	// service has caught up, not while it still works for the seeding.
-	if d := waitIdle(ctx, svc.pid, 30*time.Second); d > 0 {
-		logf("service idle after %.1f s", d.Seconds())
-	}
+	logf("service idle after %.1f s", waitIdle(ctx, svc.pid, 30*time.Second).Seconds())
 
 	if err := <-initDone; err != nil {
 		return nil, err
