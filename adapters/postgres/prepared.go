@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 // preparedQuery is a SELECT on a hot path whose SQL text never changes: bun builds it once, with
@@ -101,17 +106,41 @@ func prefixedColumns[T any](db bun.IDB, alias, prefix string) string {
 	return b.String()
 }
 
-// preparedKey marks the context of a preparedQuery's statement for statementTracer.
+// preparedKey marks the context of a preparedQuery's statement for statementTracer; its value
+// is the statement's name.
 type preparedKey struct{}
 
-// statementTracer gives each preparedQuery statement a client span, as bunotel does for bun's
-// queries (which it sees through bun's hooks; these bypass bun). Its text carries placeholders,
-// never values.
+// startedKey carries a traced statement's start.
+type startedKey struct{}
+
+type started struct {
+	at time.Time
+	op string // SELECT, UPDATE, INSERT
+}
+
+// statementTracer gives each prepared statement what bunotel gives bun's queries (which it sees
+// through bun's hooks; these bypass bun): a client span, whose text carries placeholders and
+// never values, and a sample of bunotel's go.sql.query_timing histogram, so that /metrics counts
+// every statement.
 type statementTracer struct {
 	tracer trace.Tracer
+	timing metric.Int64Histogram
 }
 
 var _ pgx.QueryTracer = statementTracer{}
+
+func newStatementTracer(tp trace.TracerProvider, mp metric.MeterProvider) (statementTracer, error) {
+	const scope = "github.com/otpcard/otpcard/adapters/postgres"
+	if tp == nil {
+		tp = tracenoop.NewTracerProvider()
+	}
+	if mp == nil {
+		mp = metricnoop.NewMeterProvider()
+	}
+	timing, err := mp.Meter(scope).Int64Histogram("go.sql.query_timing",
+		metric.WithDescription("Timing of processed queries"), metric.WithUnit("milliseconds"))
+	return statementTracer{tracer: tp.Tracer(scope), timing: timing}, err
+}
 
 func (t statementTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
 	name, ok := ctx.Value(preparedKey{}).(string)
@@ -120,13 +149,18 @@ func (t statementTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data 
 	}
 	ctx, _ = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(semconv.DBSystemNamePostgreSQL, semconv.DBQueryText(data.SQL)))
-	return ctx
+	op, _, _ := strings.Cut(strings.TrimSpace(data.SQL), " ")
+	return context.WithValue(ctx, startedKey{}, started{at: time.Now(), op: op})
 }
 
 func (t statementTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
-	if _, ok := ctx.Value(preparedKey{}).(string); !ok {
+	s, ok := ctx.Value(startedKey{}).(started)
+	if !ok {
 		return
 	}
+	// The attributes bunotel gives its samples (its WithDBName is "otpcard", see Open).
+	t.timing.Record(ctx, time.Since(s.at).Milliseconds(), metric.WithAttributes(
+		attribute.String("db.name", "otpcard"), attribute.String("db.operation", s.op)))
 	span := trace.SpanFromContext(ctx)
 	if data.Err != nil {
 		span.SetStatus(codes.Error, translate(data.Err).Error())

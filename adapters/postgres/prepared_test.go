@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -22,10 +24,12 @@ import (
 func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	metrics := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(metrics))
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	// One connection: every statement below runs on it, so its prepared statements are all of them.
-	db, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxOpenConns: 1, TracerProvider: tp})
+	db, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{MaxOpenConns: 1, TracerProvider: tp, MeterProvider: mp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +102,30 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		names["otp_cards of a user"] != 3 || names["user exists"] != 3 ||
 		names["otp_cards update"] != 3 || names["events insert"] < 6 {
 		t.Errorf("spans of prepared statements: got %v, want 3 of each (events: one per card created and replaced, and more)", names)
+	}
+
+	// Each prepared statement is also a sample of the query timing histogram bun's hook keeps.
+	var rm metricdata.ResourceMetrics
+	if err := metrics.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]uint64{}
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != "github.com/otpcard/otpcard/adapters/postgres" {
+			continue
+		}
+		for _, m := range sm.Metrics {
+			h, ok := m.Data.(metricdata.Histogram[int64])
+			if m.Name != "go.sql.query_timing" || !ok {
+				continue
+			}
+			for _, p := range h.DataPoints {
+				op, _ := p.Attributes.Value("db.operation")
+				ops[op.AsString()] += p.Count
+			}
+		}
+	}
+	if ops["SELECT"] != 15 || ops["UPDATE"] != 3 || ops["INSERT"] < 6 {
+		t.Errorf("query timing samples by operation: got %v, want 15 SELECT, 3 UPDATE, at least 6 INSERT", ops)
 	}
 }
