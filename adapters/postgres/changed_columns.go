@@ -41,12 +41,7 @@ func sameValue(x, y any) bool {
 			return x == y
 		}
 		return x.Equal(*y)
-	case *int32:
-		y := y.(*int32)
-		if x == nil || y == nil {
-			return x == y
-		}
-		return *x == *y
 	}
-	return reflect.DeepEqual(x, y)
+	return reflect.DeepEqual(x, y) // pointers compare by what they point to
+
 }
