@@ -22,6 +22,7 @@ type receiver struct {
 	mu       sync.Mutex
 	ids      []int64
 	types    []string
+	received []hookEvent   // every event, in the order it arrived
 	failures int           // answer 500 to this many more deliveries
 	down     bool          // answer 503 to everything
 	hold     chan struct{} // while open, the first delivery waits for it to close
@@ -57,10 +58,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
-	var p struct {
-		ID   int64  `json:"id"`
-		Type string `json:"type"`
-	}
+	var p hookEvent
 	if err := json.Unmarshal(body, &p); err != nil {
 		rc.t.Errorf("delivery is not JSON: %s", body)
 	}
@@ -69,6 +67,23 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.ids = append(rc.ids, p.ID)
 	rc.types = append(rc.types, p.Type)
+	rc.received = append(rc.received, p)
+}
+
+// hookEvent is what the receiver reads of a delivery.
+type hookEvent struct {
+	ID         int64  `json:"id"`
+	Type       string `json:"type"`
+	Time       string `json:"time"`
+	Credential string `json:"credentialExtId"`
+	Version    int32  `json:"version"`
+}
+
+// events returns what the receiver holds so far.
+func (rc *receiver) events() []hookEvent {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]hookEvent(nil), rc.received...)
 }
 
 // waitFor waits until the receiver holds n events.

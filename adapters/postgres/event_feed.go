@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/uptrace/bun"
 
@@ -33,13 +34,70 @@ type storedEventRow struct {
 	TxID     int64 `bun:"txid"`
 }
 
+// newestPosition is the position after the newest event that every transaction still running
+// started after: a cursor placed there skips the history and misses nothing to come, since
+// events of transactions still running have a txid at or above the snapshot's xmin.
+const newestPosition = `SELECT COALESCE(n.txid, 0) AS last_txid, COALESCE(n.id, 0) AS last_id ` +
+	`FROM (SELECT 1) AS one LEFT JOIN (SELECT txid, id FROM events ` +
+	`WHERE txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint ORDER BY txid DESC, id DESC LIMIT 1) AS n ON true`
+
+// Subscribe places a cursor after the newest event for each subscriber that has none and
+// deletes the cursors of subscribers not named; see outbox.Feed.
+func (f *EventFeed) Subscribe(ctx context.Context, subscribers []string) error {
+	return runInTx(ctx, f.db, func(ctx context.Context, tx bun.Tx) error {
+		for _, s := range subscribers {
+			if err := createCursor(ctx, tx, s); err != nil {
+				return err
+			}
+		}
+		_, err := tx.NewDelete().Model((*cursorRow)(nil)).Where("subscriber NOT IN (?)", bun.In(slices.Concat(subscribers, []string{""}))).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("forget event cursors: %w", translate(err))
+		}
+		return nil
+	})
+}
+
+// createCursor places the subscriber's cursor after the newest event unless it has one.
+func createCursor(ctx context.Context, db bun.IDB, subscriber string) error {
+	_, err := db.NewRaw(`INSERT INTO event_cursors (subscriber, last_txid, last_id) `+
+		`SELECT ?, n.last_txid, n.last_id FROM (`+newestPosition+`) AS n ON CONFLICT DO NOTHING`, subscriber).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("event cursor of %s: %w", subscriber, translate(err))
+	}
+	return nil
+}
+
+// Rewind moves a subscriber's cursor to the oldest event still in the outbox, so that it receives
+// the history again, on an operator's explicit request (API.md section 7); it returns how many
+// events lie ahead of it. The subscriber's deliveries in flight finish first: Rewind waits for the
+// advisory lock that a claim holds.
+func (f *EventFeed) Rewind(ctx context.Context, subscriber string) (int, error) {
+	var ahead int
+	err := runInTx(ctx, f.db, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, hashtext(?))", cursorLockSpace, subscriber).Exec(ctx); err != nil {
+			return translate(err)
+		}
+		_, err := tx.NewRaw(`INSERT INTO event_cursors (subscriber, last_txid, last_id) VALUES (?, 0, 0) `+
+			`ON CONFLICT (subscriber) DO UPDATE SET last_txid = 0, last_id = 0, updated = now()`, subscriber).Exec(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		return tx.NewRaw("SELECT count(*) FROM events").Scan(ctx, &ahead)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("rewind %s: %w", subscriber, err)
+	}
+	return ahead, nil
+}
+
 // Claim delivers the next committed events to one subscriber; see outbox.Feed. Events are read
 // only from transactions older than every transaction still running, in (txid, id) order, so an
 // event committed late never lands behind the cursor. The cursor row's lock makes one instance at
 // a time deliver to a subscriber; the others skip it.
 func (f *EventFeed) Claim(ctx context.Context, subscriber string, limit int, deliver func([]event.Stored) (int, error)) (int, error) {
-	if _, err := f.db.NewInsert().Model(&cursorRow{Subscriber: subscriber}).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-		return 0, fmt.Errorf("event cursor: %w", translate(err))
+	if err := createCursor(ctx, f.db, subscriber); err != nil {
+		return 0, err
 	}
 	var accepted int
 	var deliverErr error

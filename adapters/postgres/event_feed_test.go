@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -80,6 +81,9 @@ func TestFeedNeverSkipsALateCommit(t *testing.T) {
 func TestFeedResumesAfterAFailedDelivery(t *testing.T) {
 	db := openDB(t)
 	feed := postgres.NewEventFeed(db)
+	if err := feed.Subscribe(t.Context(), []string{"s", "other"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []string{"a", "b", "c"} {
 		insertEvent(t, t.Context(), db, c)
 	}
@@ -154,5 +158,46 @@ func TestFeedOneInstanceAtATime(t *testing.T) {
 		if got[i] <= got[i-1] {
 			t.Fatalf("delivery order broken at %d: %v", i, got)
 		}
+	}
+}
+
+// TestFeedNewSubscriberStartsAtTheNewestEvent: a subscriber without a cursor starts after the
+// events committed so far, by Subscribe or at its first claim; a subscriber left out of Subscribe
+// loses its cursor; Rewind hands a subscriber the whole outbox again (API.md section 7).
+func TestFeedNewSubscriberStartsAtTheNewestEvent(t *testing.T) {
+	db := openDB(t)
+	feed := postgres.NewEventFeed(db)
+	if err := feed.Subscribe(t.Context(), []string{"audit", "retired"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{"history-1", "history-2"} {
+		insertEvent(t, t.Context(), db, c)
+	}
+	if err := feed.Subscribe(t.Context(), []string{"audit", "webhook"}); err != nil {
+		t.Fatal(err)
+	}
+	var cursors []string
+	if err := db.NewRaw("SELECT subscriber FROM event_cursors ORDER BY subscriber").Scan(t.Context(), &cursors); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cursors, []string{"audit", "webhook"}) {
+		t.Errorf("cursors: got %v, want [audit webhook] (retired forgotten)", cursors)
+	}
+	insertEvent(t, t.Context(), db, "new")
+	if got := collect(t, feed, "audit"); !slices.Equal(got, []string{"history-1", "history-2", "new"}) {
+		t.Errorf("audit (subscribed before the history): got %v, want all three", got)
+	}
+	if got := collect(t, feed, "webhook"); !slices.Equal(got, []string{"new"}) {
+		t.Errorf("webhook (new): got %v, want [new] only", got)
+	}
+	if got := collect(t, feed, "first-claim"); len(got) != 0 {
+		t.Errorf("a subscriber's first claim: got %v, want nothing of the past", got)
+	}
+	ahead, err := feed.Rewind(t.Context(), "webhook")
+	if err != nil || ahead != 3 {
+		t.Fatalf("rewind: got %d, %v; want 3 events ahead", ahead, err)
+	}
+	if got := collect(t, feed, "webhook"); !slices.Equal(got, []string{"history-1", "history-2", "new"}) {
+		t.Errorf("webhook after a rewind: got %v, want the whole outbox", got)
 	}
 }

@@ -29,32 +29,42 @@ type eventRow struct {
 	Data            map[string]string `bun:"data,type:jsonb"`
 }
 
-// eventsPerInsert bounds one INSERT's rows: 11 arguments each stay well below PostgreSQL's
+// eventsPerInsert bounds one INSERT's rows: 12 arguments each stay well below PostgreSQL's
 // 65535 parameters, and the statements a connection prepares stay few (one per row count).
 const eventsPerInsert = 64
 
-// insertEvents records events inside the caller's transaction. Each statement carries the values
-// as arguments, so its text depends only on the number of events: it is prepared once per
-// connection (one round trip, no planning per insert).
+// eventColumns are the columns insertEvents writes, the last two of them computed.
+const eventColumns = `"type", "occurred_at", "actor_subject", "actor_mode", "client_ext_id", "user_ext_id", ` +
+	`"credential_ext_id", "policy_ext_id", "version", "request_id", "data", "entity", "txid"`
+
+// eventTxID is the txid an event records: its transaction's id, or the txid of its entity's
+// latest event when that is later, so that each entity's events are delivered in the order of its
+// versions (see migration 0004). %d is the placeholder of the entity.
+const eventTxID = `GREATEST(pg_current_xact_id()::text::bigint, ` +
+	`COALESCE((SELECT e.txid FROM events AS e WHERE e.entity = $%d ORDER BY e.id DESC LIMIT 1), 0))`
+
+// insertEvents records events inside the caller's transaction, which holds the lock of each
+// event's entity. Each statement carries the values as arguments, so its text depends only on
+// the number of events: it is prepared once per connection (one round trip, no planning per
+// insert).
 func insertEvents(ctx context.Context, tx bun.Tx, events []event.Event) error {
 	for chunk := range slices.Chunk(events, eventsPerInsert) {
 		var b strings.Builder
-		b.WriteString(`INSERT INTO "events" ("type", "occurred_at", "actor_subject", "actor_mode", "client_ext_id", ` +
-			`"user_ext_id", "credential_ext_id", "policy_ext_id", "version", "request_id", "data") VALUES `)
-		args := make([]any, 0, 11*len(chunk))
+		b.WriteString(`INSERT INTO "events" (` + eventColumns + `) VALUES `)
+		args := make([]any, 0, 12*len(chunk))
 		for i, e := range chunk {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			n := len(args)
-			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+			fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, "+eventTxID+")",
+				n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11, n+12, n+12)
 			data := e.Data
 			if data == nil {
 				data = map[string]string{}
 			}
 			args = append(args, string(e.Type), e.Time.UTC(), e.Actor.Subject, e.Actor.Mode, e.ClientExtID,
-				e.UserExtID, e.CredentialExt, e.PolicyExtID, e.Version, e.RequestID, data)
+				e.UserExtID, e.CredentialExt, e.PolicyExtID, e.Version, e.RequestID, data, e.Entity())
 		}
 		if _, err := execPrepared(ctx, tx, "events insert", b.String(), args...); err != nil {
 			return fmt.Errorf("record events: %w", err)

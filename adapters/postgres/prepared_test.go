@@ -47,7 +47,7 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 			t.Fatalf("get %s: %v", key.ExtID, err)
 		}
 		if err := w.cards.Update(ctx, key, func(c *credential.OTPCard) ([]event.Event, error) {
-			if err := c.Replace(fakeGrid(t, 2), "", base.Add(time.Hour)); err != nil {
+			if _, err := c.Replace(fakeGrid(t, 2), "", time.Hour, base.Add(time.Hour)); err != nil {
 				return nil, err
 			}
 			return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil
@@ -57,7 +57,7 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		if _, err := w.cards.List(ctx, "acme", u, listing.Page{Limit: 10}); err != nil {
 			t.Fatalf("list cards of %s: %v", u, err)
 		}
-		if err := w.cards.UpdateUserCard(ctx, "acme", u, func([]appcredential.UserCard) (*credential.OTPCard, []event.Event, error) {
+		if err := w.cards.UpdateUserCard(ctx, "acme", u, func(appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
 			return nil, nil, nil
 		}); err != nil {
 			t.Fatalf("user cards of %s: %v", u, err)
@@ -75,7 +75,7 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 	}
 
 	var writes []string
-	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'UPDATE "otp_cards"%' OR (statement LIKE 'INSERT INTO "events"%' AND statement NOT LIKE '%$12%')`).
+	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'UPDATE "otp_cards"%' OR (statement LIKE 'INSERT INTO "events"%' AND statement NOT LIKE '%$13%')`).
 		Scan(ctx, &writes); err != nil {
 		t.Fatal(err)
 	}

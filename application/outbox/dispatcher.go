@@ -6,6 +6,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -32,6 +33,11 @@ type BatchSubscriber interface {
 
 // Feed hands out committed events.
 type Feed interface {
+	// Subscribe readies the positions of exactly these subscribers: a subscriber that has none
+	// yet starts after the newest event committed so far (a new subscriber does not receive the
+	// history, API.md section 7), and the positions of subscribers not named are forgotten, so
+	// that a subscriber no longer configured cannot hold the outbox back.
+	Subscribe(ctx context.Context, subscribers []string) error
 	// Claim takes the subscriber's position unless another instance holds it (then it returns
 	// 0, nil), loads up to limit committed events after it and calls deliver with them; the
 	// position advances past the first `accepted` events, in one transaction. It returns how
@@ -76,13 +82,22 @@ func NewDispatcher(feed Feed, subs []Subscriber, o Options) *Dispatcher {
 	return &Dispatcher{feed: feed, subs: subs, opts: o}
 }
 
-// Start launches the loops; it does not block.
-func (d *Dispatcher) Start() {
+// Start readies the subscribers' positions (Feed.Subscribe) and launches the loops; it does not
+// wait for any delivery.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	names := make([]string, len(d.subs))
+	for i, s := range d.subs {
+		names[i] = s.Name()
+	}
+	if err := d.feed.Subscribe(ctx, names); err != nil {
+		return fmt.Errorf("start event delivery: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	for _, s := range d.subs {
 		d.wg.Go(func() { d.loop(ctx, s) })
 	}
+	return nil
 }
 
 // Stop ends the loops and waits for deliveries in flight, or until ctx ends.

@@ -60,6 +60,33 @@ func (f *fakeFeed) claimTimes() []time.Time {
 	return slices.Clone(f.claims)
 }
 
+// Subscribe starts new subscribers after the newest event and forgets the others, like the
+// event_cursors table.
+func (f *fakeFeed) Subscribe(_ context.Context, subscribers []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	keep := map[string]bool{}
+	for _, s := range subscribers {
+		keep[s] = true
+		if _, ok := f.cursors[s]; !ok {
+			f.cursors[s] = len(f.events)
+		}
+	}
+	for s := range f.cursors {
+		if !keep[s] {
+			delete(f.cursors, s)
+		}
+	}
+	return nil
+}
+
+// resumeAt gives a subscriber a position, as if it had run before and stopped there.
+func (f *fakeFeed) resumeAt(subscriber string, next int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cursors[subscriber] = next
+}
+
 func (f *fakeFeed) Claim(ctx context.Context, subscriber string, limit int, deliver func([]event.Stored) (int, error)) (int, error) {
 	f.mu.Lock()
 	f.claims = append(f.claims, time.Now())
@@ -137,11 +164,17 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// start runs a dispatcher and stops it when the test ends.
-func start(t *testing.T, feed outbox.Feed, o outbox.Options, subs ...outbox.Subscriber) *outbox.Dispatcher {
+// start runs a dispatcher and stops it when the test ends. Each subscriber resumes from the
+// beginning of the feed, as one that ran before and stopped there.
+func start(t *testing.T, feed *fakeFeed, o outbox.Options, subs ...outbox.Subscriber) *outbox.Dispatcher {
 	t.Helper()
+	for _, s := range subs {
+		feed.resumeAt(s.Name(), 0)
+	}
 	d := outbox.NewDispatcher(feed, subs, o)
-	d.Start()
+	if err := d.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -277,8 +310,11 @@ func TestDispatcherStopWaitsForDeliveryInFlight(t *testing.T) {
 	feed := newFakeFeed()
 	feed.publish(1)
 	b := &blocker{entered: make(chan struct{}), release: make(chan struct{}), finished: make(chan struct{})}
+	feed.resumeAt(b.Name(), 0)
 	d := outbox.NewDispatcher(feed, []outbox.Subscriber{b}, outbox.Options{Poll: 5 * time.Millisecond})
-	d.Start()
+	if err := d.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	<-b.entered
 
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -314,7 +350,9 @@ func TestDispatcherStopEndsBackoffAtOnce(t *testing.T) {
 	feed.failNext(1_000_000)
 	d := outbox.NewDispatcher(feed, []outbox.Subscriber{newRecorder("audit")},
 		outbox.Options{Poll: time.Hour, MaxBackoff: time.Hour})
-	d.Start()
+	if err := d.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	eventually(t, "first claim", func() bool { return len(feed.claimTimes()) > 0 })
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -357,5 +395,40 @@ func TestDispatcherDeliverPending(t *testing.T) {
 	}
 	if got := failing.ids(); !slices.Equal(got, upTo(230)) {
 		t.Errorf("failing subscriber: got %d ids, want 1..230 (up to the failing event)", len(got))
+	}
+}
+
+// TestDispatcherNewSubscriberStartsAtTheNewestEvent: a subscriber that never ran receives only
+// events committed after the dispatcher started (a new webhook must not announce last year's
+// cards); one that ran before resumes where it stopped; the position of a subscriber that is no
+// longer configured is forgotten (API.md section 7).
+func TestDispatcherNewSubscriberStartsAtTheNewestEvent(t *testing.T) {
+	feed := newFakeFeed()
+	feed.publish(5)
+	feed.resumeAt("old", 3)
+	feed.resumeAt("gone", 1)
+	fresh, old := newRecorder("fresh"), newRecorder("old")
+	d := outbox.NewDispatcher(feed, []outbox.Subscriber{fresh, old}, outbox.Options{Poll: 5 * time.Millisecond})
+	if err := d.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := d.Stop(context.Background()); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	feed.publish(2)
+	eventually(t, "the new events reach both", func() bool { return len(fresh.ids()) == 2 && len(old.ids()) == 4 })
+	if got := fresh.ids(); !slices.Equal(got, []int64{6, 7}) {
+		t.Errorf("new subscriber: got %v, want [6 7] (nothing from before it started)", got)
+	}
+	if got := old.ids(); !slices.Equal(got, []int64{4, 5, 6, 7}) {
+		t.Errorf("known subscriber: got %v, want [4 5 6 7] (from where it stopped)", got)
+	}
+	feed.mu.Lock()
+	_, kept := feed.cursors["gone"]
+	feed.mu.Unlock()
+	if kept {
+		t.Error("the position of a subscriber no longer configured is kept, want it forgotten")
 	}
 }

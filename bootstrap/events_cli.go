@@ -1,0 +1,71 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/adapters/telemetry"
+)
+
+const eventsUsage = `usage: otpcard events rewind SUBSCRIBER
+
+A subscriber that has never run starts at the newest event: a new webhook does not announce
+history. To hand a subscriber the history still in the outbox, rewind it; it then receives every
+event the outbox still holds, oldest first, from its next delivery on (a running service picks
+this up by itself). Subscribers: audit, webhook.
+`
+
+// eventsCommand runs `otpcard events ...`.
+func eventsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("events", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, eventsUsage) }
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 || fs.Arg(0) != "rewind" {
+		fs.Usage()
+		return errUsage
+	}
+	subscriber := fs.Arg(1)
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	// Only the subscribers this configuration runs: the service forgets the cursors of others at
+	// its next start.
+	configured := []string{"audit"}
+	if cfg.WebhookURL != "" {
+		configured = append(configured, "webhook")
+	}
+	if !slices.Contains(configured, subscriber) {
+		return fmt.Errorf("events rewind: %q is not a subscriber of this configuration (it has: %s)",
+			subscriber, strings.Join(configured, ", "))
+	}
+	logger := newLogger(cfg, stderr)
+	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "otpcard", ServiceVersion: version, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
+	d, err := openDatabase(ctx, cfg, tel, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close(context.WithoutCancel(ctx))
+	ahead, err := postgres.NewEventFeed(d.DB).Rewind(ctx, subscriber)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "subscriber %s rewound: it will receive the %d event(s) still in the outbox, oldest first\n", subscriber, ahead)
+	return nil
+}
+
+// errUsage marks a command line that is not understood; the usage has been printed.
+var errUsage = errors.New("bad command line")

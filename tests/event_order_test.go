@@ -1,0 +1,115 @@
+package tests
+
+import (
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+)
+
+// TestWebhookKeepsEachCardsOrder: many goroutines change the two cards of one user at once
+// (replaces of each card, comment changes, challenges and logins, which lock both cards), and a
+// webhook receiver records what it gets: each card's events arrive in the order of its versions,
+// without a gap, and their times never go backwards (API.md sections 7 and 9).
+func TestWebhookKeepsEachCardsOrder(t *testing.T) {
+	rc := newReceiver(t)
+	rc.release()
+	s := startServiceWith(t, io.Discard, webhookEnv(rc))
+	f := s.newFixture(t, "order")
+	tok := rootToken(t)
+	// No lock may end the run early: failures neither lock nor run out.
+	s.setPolicy(t, f, map[string]string{"tmpLockingThreshold": "-1", "maxCredFailureCount": "100", "cellReuse": "true"})
+	second := s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": f.card + "-2"}})
+	mustStatus(t, second, http.StatusCreated)
+	cards := []string{f.card, f.card + "-2"}
+
+	const workers, rounds = 8, 6
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range rounds {
+				card := cards[(w+i)%2]
+				path := s.cardsPath(f) + "/" + card
+				var r response
+				switch (w + i) % 4 {
+				case 0:
+					r = s.do(request{method: "POST", path: path + "/replace", bearer: tok, body: map[string]any{}})
+				case 1:
+					r = s.do(request{method: "PATCH", path: path, bearer: tok,
+						body: map[string]any{"modificationComment": uid("comment")}})
+				case 2:
+					r = s.do(request{method: "POST", path: s.challengePath(f), bearer: tok})
+				default:
+					r = s.do(request{method: "POST", path: s.loginPath(f), bearer: tok,
+						body: map[string]any{"challenge": "001", "password": "WRONG"}})
+				}
+				if r.status >= 500 || r.status == http.StatusConflict {
+					t.Errorf("worker %d round %d: got %d, want no conflict and no server error; body %s", w, i, r.status, r.body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	want := 0
+	if err := s.sql(t).QueryRow(`SELECT count(*) FROM events`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	rc.waitFor(t, want)
+	last := map[string]hookEvent{}
+	for _, e := range rc.events() {
+		if e.Credential == "" {
+			continue
+		}
+		prev, seen := last[e.Credential]
+		switch {
+		case !seen && e.Version != 1:
+			t.Errorf("%s: first event at version %d, want 1", e.Credential, e.Version)
+		case seen && e.Version != prev.Version && e.Version != prev.Version+1:
+			t.Errorf("%s: %s at version %d after %s at version %d, want %d or %d",
+				e.Credential, e.Type, e.Version, prev.Type, prev.Version, prev.Version, prev.Version+1)
+		case seen && parseTime(t, e.Time).Before(parseTime(t, prev.Time)):
+			t.Errorf("%s: version %d at %s after version %d at %s: time went backwards",
+				e.Credential, e.Version, e.Time, prev.Version, prev.Time)
+		}
+		last[e.Credential] = e
+	}
+	for _, card := range cards {
+		if got := s.cardSnapshot(t, fixture{client: f.client, user: f.user, card: card})["version"]; float64(last[card].Version) != got {
+			t.Errorf("%s: last delivered version %d, card at %v", card, last[card].Version, got)
+		}
+	}
+}
+
+// TestNewWebhookStartsAtTheNewestEvent: a webhook configured on a database with history receives
+// only what happens after it starts, never last year's cards (API.md section 7).
+func TestNewWebhookStartsAtTheNewestEvent(t *testing.T) {
+	url := pgtest.URL(t)
+	plain := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url})
+	f := plain.newFixture(t, "history") // a client, its policy, a user and a card: four events
+	plain.stop(t)
+
+	rc := newReceiver(t)
+	rc.release()
+	env := webhookEnv(rc)
+	env["OTPCARD_DATABASE_URL"] = url
+	s := startServiceWith(t, io.Discard, env)
+	mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{}}), http.StatusOK)
+	got := rc.waitFor(t, 1)
+	time.Sleep(500 * time.Millisecond) // anything else the dispatcher would send arrives meanwhile
+	if events := rc.events(); len(events) != 1 || events[0].Type != "otp-card.replaced" {
+		t.Fatalf("the new webhook got %v (ids %v), want only the replace after it started", events, got)
+	}
+}
+
+func parseTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return at
+}
