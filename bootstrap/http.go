@@ -45,7 +45,8 @@ type handlerDeps struct {
 	Policies    *appcredential.Policies
 	Config      Config
 
-	Audit *audit.Events
+	Audit      *audit.Events
+	SelfAdmins *appdirectory.SelfAdmins
 }
 
 func newHandler(d handlerDeps) http.Handler {
@@ -56,6 +57,7 @@ func newHandler(d handlerDeps) http.Handler {
 		ChangeCardState: d.ChangeState,
 		Policies:        d.Policies,
 		Audit:           d.Audit,
+		SelfAdmins:      d.SelfAdmins,
 		RateLimits:      rateLimitsOf(d.Config),
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -94,7 +96,9 @@ func newHTTPServer(lc fx.Lifecycle, cfg Config, h http.Handler, logger *slog.Log
 		Addr: cfg.HTTPAddr, Handler: d.handler(h), ConnState: d.connState, ConnContext: d.connContext,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 32 << 10,
+		// Header blocks up to 1 MiB reach the handler, which answers those over its own limit
+		// (32 KiB) with a 431 problem; beyond this, net/http answers a plain-text 431 itself.
+		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}}
 	lc.Append(fx.Hook{OnStart: s.start, OnStop: s.stop})

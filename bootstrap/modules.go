@@ -102,15 +102,17 @@ func newVerifier(cfg Config) (*jwtauth.Verifier, error) {
 // directoryUseCases are the client and user use cases.
 type directoryUseCases struct {
 	fx.Out
-	Clients *appdirectory.Clients
-	Users   *appdirectory.Users
+	Clients    *appdirectory.Clients
+	Users      *appdirectory.Users
+	SelfAdmins *appdirectory.SelfAdmins
 }
 
 func newDirectoryUseCases(db *Database, tracer trace.Tracer) directoryUseCases {
 	clients, users := postgres.NewClientStore(db.DB), postgres.NewUserStore(db.DB)
 	return directoryUseCases{
-		Clients: appdirectory.NewClients(clients, clients, clock, tracer),
-		Users:   appdirectory.NewUsers(users, users, clock, tracer),
+		Clients:    appdirectory.NewClients(clients, clients, clock, tracer),
+		Users:      appdirectory.NewUsers(users, users, clock, tracer),
+		SelfAdmins: appdirectory.NewSelfAdmins(users),
 	}
 }
 

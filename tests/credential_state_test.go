@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -156,44 +157,61 @@ func TestCardStateTransitions(t *testing.T) {
 		f := ss.newFixture(t, "stlife")
 		steps := []struct {
 			body    string
-			status  int
 			state   string
 			comment any
+			version int
 		}{
-			{`{"stateName":"disabled","version":1}`, 200, "disabled", nil},
-			{`{"stateName":"active","version":"2","modificationComment":"back"}`, 200, "active", "back"},
-			{`{"modificationComment":"only a comment"}`, 200, "active", "only a comment"},
-			{`{}`, 200, "active", nil},
-			{`{"stateName":"archived","version":5}`, 200, "archived", nil},
+			{`{"stateName":"disabled","version":1}`, "disabled", nil, 2},
+			{`{"stateName":"active","version":"2","modificationComment":"back"}`, "active", "back", 3},
+			{`{"modificationComment":"only a comment"}`, "active", "only a comment", 4},
+			// Changes nothing (API.md section 1): no version, no event.
+			{`{}`, "active", "only a comment", 4},
+			{`{"stateName":null}`, "active", "only a comment", 4},
+			{`{"stateName":"active","modificationComment":"only a comment","version":4}`, "active", "only a comment", 4},
+			{`{"stateName":"archived","version":4}`, "archived", nil, 5},
 		}
 		for i, st := range steps {
 			r := ss.do(request{method: "PATCH", path: ss.cardPath(f), bearer: rootToken(t), body: st.body})
-			mustStatus(t, r, st.status)
+			mustStatus(t, r, http.StatusOK)
 			m := r.json(t)
-			if m["stateName"] != st.state || m["modificationComment"] != st.comment || m["version"] != float64(i+2) {
+			if m["stateName"] != st.state || m["modificationComment"] != st.comment || m["version"] != float64(st.version) {
 				t.Errorf("step %d %s: got state %v, comment %v, version %v; want %s, %v, %d",
-					i, st.body, m["stateName"], m["modificationComment"], m["version"], st.state, st.comment, i+2)
+					i, st.body, m["stateName"], m["modificationComment"], m["version"], st.state, st.comment, st.version)
 			}
 		}
-		// Archived is final: every further write is refused, reads still work.
-		for _, body := range []string{`{"stateName":"active"}`, `{"stateName":"archived"}`, `{"modificationComment":"x"}`, `{}`} {
+		// Archived is final: every further write is refused; a PATCH that changes nothing is no
+		// write, so a retried archive gets the same answer; reads still work.
+		for body, want := range map[string]int{`{"stateName":"active"}`: 422, `{"modificationComment":"x"}`: 422,
+			`{"stateName":"disabled","version":5}`: 422, `{"stateName":"archived"}`: 200, `{}`: 200} {
 			r := ss.do(request{method: "PATCH", path: ss.cardPath(f), bearer: rootToken(t), body: body})
-			expectProblem(t, r, http.StatusUnprocessableEntity, "errors.modifyReadonlyData")
+			if want == 422 {
+				expectProblem(t, r, http.StatusUnprocessableEntity, "errors.modifyReadonlyData")
+			} else {
+				mustStatus(t, r, want)
+			}
 		}
-		if got := ss.cardSnapshot(t, f)["version"]; got != float64(6) {
-			t.Errorf("version after refused writes: got %v, want 6", got)
+		if got := ss.cardSnapshot(t, f)["version"]; got != float64(5) {
+			t.Errorf("version after refused writes: got %v, want 5", got)
 		}
 		t.Run("events in the database", func(t *testing.T) {
 			events := stateEvents(t, ss, f.card)
 			want := []stateEvent{
 				{"tester", "admin", "initial", "disabled", "changed-by-admin", 2},
 				{"tester", "admin", "disabled", "active", "enabled", 3},
-				{"tester", "admin", "active", "active", "", 4},
-				{"tester", "admin", "active", "active", "", 5},
-				{"tester", "admin", "active", "archived", "archived", 6},
+				{"tester", "admin", "active", "archived", "archived", 5},
 			}
 			if fmt.Sprint(events) != fmt.Sprint(want) {
-				t.Errorf("events:\n got %+v\nwant %+v", events, want)
+				t.Errorf("state-changed events:\n got %+v\nwant %+v", events, want)
+			}
+			// The comment alone is otp-card.changed, once (API.md section 7).
+			var n int
+			var comment string
+			if err := ss.sql(t).QueryRow(`SELECT count(*), max(data->>'modificationComment') FROM events
+				WHERE credential_ext_id = $1 AND type = 'otp-card.changed' AND version = 4`, f.card).Scan(&n, &comment); err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 || comment != "only a comment" {
+				t.Errorf("otp-card.changed events: got %d with comment %q, want 1 with %q", n, comment, "only a comment")
 			}
 		})
 	})
@@ -223,23 +241,18 @@ func TestCardStateRefusedTransitions(t *testing.T) {
 	}
 	cases := []mcase{
 		{"initial to active", patch(nil, `{"stateName":"active"}`), 422, ro, noEvent},
-		{"initial to initial", patch(nil, `{"stateName":"initial"}`), 422, ro, noEvent},
 		{"initial to tmp-locked", patch(nil, `{"stateName":"tmp-locked"}`), 422, ro, noEvent},
-		{"active to active", patch(toActive, `{"stateName":"active"}`), 422, ro, noEvent},
 		{"active to initial", patch(toActive, `{"stateName":"initial"}`), 422, ro, noEvent},
 		{"active to fail-locked", patch(toActive, `{"stateName":"fail-locked"}`), 422, ro, noEvent},
 		{"active to reset-code", patch(toActive, `{"stateName":"reset-code"}`), 422, ro, noEvent},
 		{"active to admin-changed", patch(toActive, `{"stateName":"admin-changed"}`), 422, ro, noEvent},
-		{"disabled to disabled", patch(toDisabled, `{"stateName":"disabled"}`), 422, ro, noEvent},
 		{"disabled to initial", patch(toDisabled, `{"stateName":"initial"}`), 422, ro, noEvent},
 		{"tmp-locked to fail-locked", patch(toTmpLocked, `{"stateName":"fail-locked"}`), 422, ro, noEvent},
 		{"fail-locked to tmp-locked", patch(toFailLocked, `{"stateName":"tmp-locked"}`), 422, ro, noEvent},
 		{"fail-locked to initial", patch(toFailLocked, `{"stateName":"initial"}`), 422, ro, noEvent},
 		{"archived to active", patch(archived, `{"stateName":"active","version":2}`), 422, ro, noEvent},
 		{"archived to disabled", patch(archived, `{"stateName":"disabled"}`), 422, ro, noEvent},
-		{"archived to archived", patch(archived, `{"stateName":"archived"}`), 422, ro, noEvent},
 		{"comment on an archived card", patch(archived, `{"modificationComment":"x"}`), 422, ro, noEvent},
-		{"empty body on an archived card", patch(archived, `{}`), 422, ro, noEvent},
 		{"unknown state name", patch(nil, `{"stateName":"locked"}`), 422, ref, noEvent},
 		{"state name in upper case", patch(nil, `{"stateName":"DISABLED"}`), 422, ref, noEvent},
 		{"state name with an underscore", patch(nil, `{"stateName":"tmp_locked"}`), 422, ref, noEvent},
@@ -247,6 +260,50 @@ func TestCardStateRefusedTransitions(t *testing.T) {
 		{"unknown state name on an archived card", patch(archived, `{"stateName":"gone"}`), 422, ref, noEvent},
 	}
 	runMatrix(t, s, "sr", nil, cases)
+}
+
+// TestCardStatePatchThatChangesNothing: a PATCH without members, with null members, or
+// repeating the stored state and comment answers 200 with the card as it was: no new version, no
+// event (API.md section 1), in every state, archived included.
+func TestCardStatePatchThatChangesNothing(t *testing.T) {
+	s := startService(t)
+	type start struct {
+		name  string
+		to    cardStart
+		state string
+	}
+	for _, st := range []start{{"initial", nil, "initial"}, {"active", toActive, "active"},
+		{"disabled", toDisabled, "disabled"}, {"tmp-locked", toTmpLocked, "tmp-locked"}, {"archived", toArchived, "archived"}} {
+		t.Run(st.name, func(t *testing.T) {
+			ss := s.bind(t)
+			f := ss.newFixture(t, "snop-"+st.name)
+			if st.to != nil {
+				st.to(t, ss, f)
+			}
+			before := ss.cardSnapshot(t, f)
+			for _, body := range []string{`{}`, `{"stateName":null}`, `{"stateName":"` + st.state + `"}`,
+				fmt.Sprintf(`{"stateName":%q,"version":%v}`, st.state, before["version"])} {
+				r := ss.do(request{method: "PATCH", path: ss.cardPath(f), bearer: rootToken(t), body: body})
+				mustStatus(t, r, http.StatusOK)
+				if got := r.json(t); !reflect.DeepEqual(got, before) {
+					t.Errorf("PATCH %s: got %v, want the card unchanged %v", body, got, before)
+				}
+			}
+			if after := ss.cardSnapshot(t, f); !reflect.DeepEqual(after, before) {
+				t.Errorf("GET: got %v, want %v", after, before)
+			}
+			t.Run("no event in the database", func(t *testing.T) {
+				var n int
+				if err := ss.sql(t).QueryRow(`SELECT count(*) FROM events WHERE credential_ext_id = $1 AND version > $2`,
+					f.card, before["version"]).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n != 0 {
+					t.Errorf("events after the PATCHes: got %d, want none", n)
+				}
+			})
+		})
+	}
 }
 
 // TestCardStateMatrix is the negative matrix of PATCH .../otp-credentials/{extId} (API.md
@@ -398,7 +455,9 @@ func TestCardStateMatrix(t *testing.T) {
 			{"string 0", withVersion("0", false), 409, lock, nil},
 			{"future version 2", withVersion(2, false), 409, lock, nil},
 			{"future version \"2\"", withVersion("2", false), 409, lock, nil},
-			{"negative", withVersion("-1", false), 409, lock, nil},
+			{"negative", withVersion(-1, false), 409, lock, nil},
+			{"negative as a string", withVersion("-1", false), 400, "errors.invalidData", nil},
+			{"signed string", withVersion("+1", false), 400, "errors.invalidData", nil},
 			{"old version after a PATCH (number)", withVersion(1, true), 409, lock, nil},
 			{"old version after a PATCH (string)", withVersion("1", true), 409, lock, nil},
 			{"stale version on a forbidden transition", rq(func(r *request) { r.body = `{"stateName":"initial","version":7}` }),

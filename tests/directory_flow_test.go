@@ -51,16 +51,18 @@ func TestClientChangeFlow(t *testing.T) {
 	if _, ok := got["displayName"]; ok || got["remarks"] != nil || got["version"] != float64(4) {
 		t.Errorf("after clearing with null: got %v, want no displayName, no remarks, version 4", got)
 	}
-	got = patch(t, tok, map[string]any{})
-	if got["version"] != float64(5) || got["name"] != renamed {
-		t.Errorf("after an empty PATCH: got %v, want version 5 and nothing else changed", got)
+	// A PATCH that changes nothing changes nothing: no version, no event (API.md section 1).
+	for _, body := range []any{map[string]any{}, map[string]any{"name": renamed, "version": 4}, `{"displayName":null}`} {
+		if again := patch(t, tok, body); !reflect.DeepEqual(again, got) {
+			t.Errorf("after a PATCH that changes nothing (%v): got %v, want the client unchanged %v", body, again, got)
+		}
 	}
 	// The old name is free again.
 	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok, body: map[string]any{"name": name}}), 201)
 
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, "client.changed", flow, ""); n != 4 {
-			t.Errorf("client.changed events: got %d, want 4 (one per PATCH)", n)
+		if n := s.eventCount(t, "client.changed", flow, ""); n != 3 {
+			t.Errorf("client.changed events: got %d, want 3 (one per PATCH that changed something)", n)
 		}
 		var data string
 		if err := s.sql(t).QueryRow(`SELECT data->>'modificationComment' FROM events WHERE type = 'client.changed' AND version = 2 AND client_ext_id = $1`, flow).Scan(&data); err != nil || data != "renamed" {
@@ -150,8 +152,15 @@ func TestUserChangeFlow(t *testing.T) {
 	if read := s.entity(t, "/"+f.client+"/users/"+f.user); !reflect.DeepEqual(read, got) {
 		t.Errorf("GET after PATCH: got %v, want the PATCH response %v", read, got)
 	}
-	patch(t, tok, map[string]any{"modificationComment": "checked"})
-	// A self-admin still reads itself, and its card is untouched by user changes.
+	// A comment alone changes nothing stored: no version, no event.
+	if again := patch(t, tok, map[string]any{"modificationComment": "checked"}); !reflect.DeepEqual(again, got) {
+		t.Errorf("comment-only PATCH: got %v, want the user unchanged %v", again, got)
+	}
+	// A disabled user's self-admin token is refused; enabled again, it reads itself, and its card
+	// is untouched by user changes.
+	expectProblem(t, s.do(request{method: "GET", path: path, xToken: selfToken(t, f.user, 0)}),
+		http.StatusForbidden, "errors.userNotUsable")
+	patch(t, tok, map[string]any{"userState": "active", "modificationComment": "checked"})
 	r := s.do(request{method: "GET", path: path, xToken: selfToken(t, f.user, 0)})
 	if mustStatus(t, r, http.StatusOK); r.json(t)["version"] != float64(5) {
 		t.Errorf("self read: got %s, want version 5", r.body)

@@ -283,7 +283,9 @@ func TestReplaceMatrix(t *testing.T) {
 			{"string 0", conflict("0", false), 409, lock, nil},
 			{"future version 2", conflict(2, false), 409, lock, nil},
 			{"int32 max", conflict(2147483647, false), 409, lock, nil},
-			{"negative", conflict("-1", false), 409, lock, nil},
+			{"negative", conflict(-1, false), 409, lock, nil},
+			{"negative as a string", conflict("-1", false), 400, "errors.invalidData", nil},
+			{"signed string", conflict("+1", false), 400, "errors.invalidData", nil},
 			{"old version after a replace (number)", conflict(1, true), 409, lock, nil},
 			{"old version after a replace (string)", conflict("1", true), 409, lock, nil},
 			{"stale version on an archived card", func(t *testing.T, f fixture) request {

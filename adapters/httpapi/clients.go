@@ -25,7 +25,7 @@ func clientWire(c directory.Client) clientJSON {
 
 func (s *server) createClient(c *gin.Context) {
 	var body struct {
-		ExtID               string            `json:"extId"`
+		ExtID               *string           `json:"extId"`
 		Name                string            `json:"name"`
 		DisplayName         map[string]string `json:"displayName"`
 		Remarks             string            `json:"remarks"`
@@ -36,8 +36,13 @@ func (s *server) createClient(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	extID, err := requestedExtID(body.ExtID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	client, err := s.Clients.CreateClient(c.Request.Context(), callerOf(c), directory.Client{
-		ExtID: body.ExtID, Name: body.Name, DisplayName: body.DisplayName, Remarks: body.Remarks})
+		ExtID: extID, Name: body.Name, DisplayName: body.DisplayName, Remarks: body.Remarks})
 	if err != nil {
 		s.writeError(c, err)
 		return

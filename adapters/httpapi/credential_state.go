@@ -16,18 +16,24 @@ func (s *server) patchCard(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	// Members left out, or null, stay as they are; a null modificationComment removes it.
 	var body struct {
-		StateName           string  `json:"stateName"`
-		ModificationComment string  `json:"modificationComment"`
-		Version             version `json:"version"`
+		StateName           optional[string] `json:"stateName"`
+		ModificationComment optional[string] `json:"modificationComment"`
+		Version             version          `json:"version"`
 	}
 	if err := decodeBody(c, &body); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	card, err := s.ChangeCardState.Do(c.Request.Context(), appcredential.ChangeStateCommand{
-		Caller: callerOf(c), Key: key, StateName: body.StateName,
-		Comment: body.ModificationComment, Version: body.Version.value})
+	cmd := appcredential.ChangeStateCommand{Caller: callerOf(c), Key: key, Version: body.Version.value}
+	if body.StateName.set && !body.StateName.null {
+		cmd.StateName = &body.StateName.value
+	}
+	if body.ModificationComment.set {
+		cmd.Comment = &body.ModificationComment.value
+	}
+	card, err := s.ChangeCardState.Do(c.Request.Context(), cmd)
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -86,17 +86,22 @@ func (s *server) createCard(c *gin.Context) {
 		return
 	}
 	var body struct {
-		ExtID       string `json:"extId"`
-		PolicyExtID string `json:"policyExtId"`
-		StateName   string `json:"stateName"`
+		ExtID       *string `json:"extId"`
+		PolicyExtID string  `json:"policyExtId"`
+		StateName   string  `json:"stateName"`
 	}
 	if err := decodeBody(c, &body); err != nil {
 		s.writeError(c, err)
 		return
 	}
+	extID, err := requestedExtID(body.ExtID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	issued, err := s.CreateCard.Do(c.Request.Context(), appcredential.CreateCommand{
 		Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
-		ExtID: body.ExtID, PolicyExtID: body.PolicyExtID, StateName: body.StateName})
+		ExtID: extID, PolicyExtID: body.PolicyExtID, StateName: body.StateName})
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -174,13 +179,16 @@ func (s *server) replaceCard(c *gin.Context) {
 	s.writeIssued(c, http.StatusOK, issued)
 }
 
-// mimePDF is the media type of printable cards.
-const mimePDF = "application/pdf"
+// Media types of a freshly issued card.
+const (
+	mimePDF  = "application/pdf"
+	mimeJSON = "application/json"
+)
 
 // writeIssued answers a freshly issued card: JSON with the cells in clear, or the printable card
 // as a PDF when the client asks for one. Neither is ever stored.
 func (s *server) writeIssued(c *gin.Context, status int, issued appcredential.Issued) {
-	if s.PrintCard == nil || c.NegotiateFormat(gin.MIMEJSON, mimePDF) != mimePDF {
+	if s.PrintCard == nil || !prefersPDF(c.GetHeader("Accept")) {
 		c.JSON(status, credentialWire(issued.Card, issued.Clear))
 		return
 	}

@@ -46,8 +46,8 @@ func decodeBody(c *gin.Context, dst any) error {
 	if len(trimmed) == 0 {
 		return fmt.Errorf("%w: a JSON body is required", errInvalidData)
 	}
-	if bytes.Contains(trimmed, []byte(`\u0000`)) {
-		return fmt.Errorf("%w: strings must not contain NUL characters", errInvalidData)
+	if err := checkText(trimmed); err != nil {
+		return err
 	}
 	if trimmed[0] != '{' {
 		return fmt.Errorf("%w: the body must be a JSON object", errInvalidData)
@@ -104,14 +104,15 @@ func (versionError) Error() string {
 	return `member "version" must be an integer (as number or string)`
 }
 
-// UnmarshalJSON accepts 3 and "3".
+// UnmarshalJSON accepts 3 and "3": a JSON integer, or a string of ASCII digits with no sign,
+// space or exponent (API.md section 1).
 func (v *version) UnmarshalJSON(b []byte) error {
 	s := string(b)
 	if s == "null" {
 		return &versionError{}
 	}
 	if strings.HasPrefix(s, `"`) {
-		if err := json.Unmarshal(b, &s); err != nil {
+		if err := json.Unmarshal(b, &s); err != nil || !allDigits(s) {
 			return &versionError{}
 		}
 	}
@@ -122,6 +123,28 @@ func (v *version) UnmarshalJSON(b []byte) error {
 	i := int32(n)
 	v.value = &i
 	return nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// requestedExtID is the extId a create body asks for: empty when it names none (the server
+// generates one); an empty string is refused, since it is neither a name nor the absence of one
+// (API.md section 1).
+func requestedExtID(given *string) (string, error) {
+	if given == nil {
+		return "", nil
+	}
+	if *given == "" {
+		return "", fmt.Errorf("%w: extId must not be empty; leave it out to have one generated", errInvalidData)
+	}
+	return *given, nil
 }
 
 // pathID reads and validates an extId path parameter.

@@ -31,7 +31,7 @@ var bodyDecoders = []struct {
 }{
 	{"createClient", func() any {
 		return &struct {
-			ExtID               string            `json:"extId"`
+			ExtID               *string           `json:"extId"`
 			Name                string            `json:"name"`
 			DisplayName         map[string]string `json:"displayName"`
 			Remarks             string            `json:"remarks"`
@@ -51,6 +51,7 @@ var bodyDecoders = []struct {
 	{"createUser", func() any {
 		return &struct {
 			userFields
+			ExtID               *string `json:"extId"`
 			ModificationComment string  `json:"modificationComment"`
 			Version             version `json:"version"`
 		}{}
@@ -58,10 +59,10 @@ var bodyDecoders = []struct {
 	{"changeUser", func() any { return &userPatchJSON{} }},
 	{"createPolicy", func() any {
 		return &struct {
-			ExtID         string            `json:"extId"`
+			ExtID         *string           `json:"extId"`
 			Name          string            `json:"name"`
 			Description   string            `json:"description"`
-			PolicyType    string            `json:"policyType"`
+			PolicyType    *string           `json:"policyType"`
 			DefaultPolicy bool              `json:"defaultPolicy"`
 			Parameters    map[string]string `json:"parameters"`
 			Version       version           `json:"version"`
@@ -78,16 +79,16 @@ var bodyDecoders = []struct {
 	}},
 	{"createCard", func() any {
 		return &struct {
-			ExtID       string `json:"extId"`
-			PolicyExtID string `json:"policyExtId"`
-			StateName   string `json:"stateName"`
+			ExtID       *string `json:"extId"`
+			PolicyExtID string  `json:"policyExtId"`
+			StateName   string  `json:"stateName"`
 		}{}
 	}},
 	{"patchCard", func() any {
 		return &struct {
-			StateName           string  `json:"stateName"`
-			ModificationComment string  `json:"modificationComment"`
-			Version             version `json:"version"`
+			StateName           optional[string] `json:"stateName"`
+			ModificationComment optional[string] `json:"modificationComment"`
+			Version             version          `json:"version"`
 		}{}
 	}},
 	{"replaceCard", func() any {
@@ -98,9 +99,9 @@ var bodyDecoders = []struct {
 	}},
 	{"login", func() any {
 		return &struct {
-			Challenge                string `json:"challenge"`
-			Password                 string `json:"password"`
-			UpdateLoginInfoOnSuccess *bool  `json:"updateLoginInfoOnSuccess"`
+			Challenge                optional[string] `json:"challenge"`
+			Password                 optional[string] `json:"password"`
+			UpdateLoginInfoOnSuccess optional[bool]   `json:"updateLoginInfoOnSuccess"`
 		}{}
 	}},
 }
@@ -226,9 +227,9 @@ func checkAccepted(t *testing.T, name, ct string, body []byte) {
 	}
 }
 
-// decimalString is what a version string may hold.
+// decimalString is what a version string may hold: ASCII digits, no sign (API.md section 1).
 var (
-	decimalString = regexp.MustCompile(`^[+-]?[0-9]+$`)
+	decimalString = regexp.MustCompile(`^[0-9]+$`)
 	jsonInteger   = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
 )
 

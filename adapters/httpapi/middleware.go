@@ -47,6 +47,29 @@ func wellFormedRequestID(id string) bool {
 	return true
 }
 
+// maxHeaderBytes bounds a request's header block (its request line and header fields) in the
+// service's own answer, a 431 problem (API.md section 1). The HTTP server's own, larger limit
+// (bootstrap) stops blocks beyond it before any handler runs, with net/http's plain-text 431.
+const maxHeaderBytes = 32 << 10
+
+// limitHeaders refuses a header block over maxHeaderBytes.
+func (s *server) limitHeaders(c *gin.Context) {
+	r := c.Request
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for name, values := range r.Header {
+		for _, v := range values {
+			n += len(name) + len(v) + 4 // "name: value\r\n"
+		}
+	}
+	if n > maxHeaderBytes {
+		// The caller may not have read the answer before it stops sending: close afterwards.
+		c.Header("Connection", "close")
+		s.writeError(c, fmt.Errorf("%w: the request's header block has %d bytes, more than %d", errHeaderTooLarge, n, maxHeaderBytes))
+		return
+	}
+	c.Next()
+}
+
 // requestTimeout bounds the work of one request, which is almost all waiting for the database.
 // When the database hangs (a partition, a stuck server) the request ends with a 503 and
 // Retry-After once it runs out, instead of holding the client and a connection indefinitely.
@@ -122,7 +145,16 @@ func (s *server) authenticate(c *gin.Context) {
 		s.writeError(c, errInvalidToken)
 		return
 	}
-	c.Set(callerKey, caller.Caller{Principal: p, RequestID: c.GetString(requestIDKey)})
+	cl := caller.Caller{Principal: p, RequestID: c.GetString(requestIDKey)}
+	// A disabled or archived user's self-admin token is refused on every route, before any
+	// budget is spent (API.md section 3).
+	if s.SelfAdmins != nil {
+		if err := s.SelfAdmins.Admit(ctx, cl); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	c.Set(callerKey, cl)
 	c.Next()
 }
 

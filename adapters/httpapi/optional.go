@@ -27,6 +27,9 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 	return dec.Decode(&o.value)
 }
 
+// present reports a member given with a value, not null.
+func (o optional[T]) present() bool { return o.set && !o.null }
+
 // patched turns a member into a domain change, converting a present value with conv; null is
 // the zero value, which clears the member.
 func patched[W, D any](o optional[W], conv func(W) D) directory.Optional[D] {

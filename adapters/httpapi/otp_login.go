@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -71,18 +72,28 @@ func (s *server) login(c *gin.Context) {
 		return
 	}
 	var body struct {
-		Challenge                string `json:"challenge"`
-		Password                 string `json:"password"`
-		UpdateLoginInfoOnSuccess *bool  `json:"updateLoginInfoOnSuccess"`
+		Challenge                optional[string] `json:"challenge"`
+		Password                 optional[string] `json:"password"`
+		UpdateLoginInfoOnSuccess optional[bool]   `json:"updateLoginInfoOnSuccess"`
 	}
 	if err := decodeBody(c, &body); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	update := body.UpdateLoginInfoOnSuccess == nil || *body.UpdateLoginInfoOnSuccess
+	// A malformed login is the login server's bug, not the user's guess: it is refused before it
+	// reaches the card, so it neither counts as a failure nor consumes the challenge.
+	if !body.Challenge.present() || body.Challenge.value == "" || !body.Password.present() {
+		s.writeError(c, fmt.Errorf("%w: a login carries the challenge it answers and the password, both strings", errInvalidData))
+		return
+	}
+	if body.UpdateLoginInfoOnSuccess.null {
+		s.writeError(c, fmt.Errorf("%w: updateLoginInfoOnSuccess must be true or false", errInvalidData))
+		return
+	}
+	update := !body.UpdateLoginInfoOnSuccess.set || body.UpdateLoginInfoOnSuccess.value
 	out, err := s.Login.Do(c.Request.Context(), appcredential.LoginCommand{
 		Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
-		Challenge: body.Challenge, Password: body.Password, UpdateLoginInfo: update})
+		Challenge: body.Challenge.value, Password: body.Password.value, UpdateLoginInfo: update})
 	if err != nil {
 		s.writeError(c, err)
 		return

@@ -56,10 +56,10 @@ func (s *server) createPolicy(c *gin.Context) {
 		return
 	}
 	var body struct {
-		ExtID         string            `json:"extId"`
+		ExtID         *string           `json:"extId"`
 		Name          string            `json:"name"`
 		Description   string            `json:"description"`
-		PolicyType    string            `json:"policyType"`
+		PolicyType    *string           `json:"policyType"`
 		DefaultPolicy bool              `json:"defaultPolicy"`
 		Parameters    map[string]string `json:"parameters"`
 		Version       version           `json:"version"`
@@ -68,8 +68,13 @@ func (s *server) createPolicy(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	extID, err := requestedExtID(body.ExtID)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
 	p, err := s.Policies.CreatePolicy(c.Request.Context(), appcredential.CreatePolicyCommand{
-		Caller: callerOf(c), ClientExtID: clientID, ExtID: body.ExtID, Name: body.Name,
+		Caller: callerOf(c), ClientExtID: clientID, ExtID: extID, Name: body.Name,
 		Description: body.Description, PolicyType: body.PolicyType, Default: body.DefaultPolicy,
 		Parameters: body.Parameters})
 	if err != nil {

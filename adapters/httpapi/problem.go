@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -28,6 +29,7 @@ var (
 	errNoRoute          = errors.New("no such resource")
 	errUnavailable      = errors.New("service unavailable")
 	errTooManyRequests  = errors.New("too many requests")
+	errHeaderTooLarge   = errors.New("request header fields too large")
 )
 
 // problem is the RFC 9457 body with nevisIDM's error list.
@@ -37,6 +39,8 @@ type problem struct {
 	Status int           `json:"status"`
 	Detail string        `json:"detail"`
 	Errors []problemItem `json:"errors"`
+	// LockedUntil is when a temporary lock ends (423 only).
+	LockedUntil string `json:"lockedUntil,omitempty"`
 }
 
 type problemItem struct {
@@ -55,12 +59,14 @@ var problems = []struct {
 	{errInvalidToken, http.StatusUnauthorized, "errors.notAuthenticated"},
 	{access.ErrPermissionDenied, http.StatusForbidden, "errors.permissionDenied"},
 	{access.ErrDataroomDenied, http.StatusForbidden, "errors.dataroomPermissionDenied"},
+	{access.ErrUserNotUsable, http.StatusForbidden, "errors.userNotUsable"},
 	{errInvalidData, http.StatusBadRequest, "errors.invalidData"},
 	{listing.ErrBadCursor, http.StatusBadRequest, "errors.invalidData"},
 	{extid.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
 	{directory.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
 	{credential.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "errors.payloadTooLarge"},
+	{errHeaderTooLarge, http.StatusRequestHeaderFieldsTooLarge, "errors.invalidData"},
 	{errMediaType, http.StatusUnsupportedMediaType, "errors.unsupportedMediaType"},
 	{errMethod, http.StatusMethodNotAllowed, "errors.methodNotAllowed"},
 	{errNoRoute, http.StatusNotFound, "errors.noRecord"},
@@ -150,11 +156,15 @@ func (s *server) writeError(c *gin.Context, err error) {
 	if status == http.StatusForbidden && errors.Is(err, access.ErrDataroomDenied) {
 		detail = "the client lies outside the caller's data room"
 	}
+	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
+		Errors: []problemItem{{Code: code, Message: detail}}}
+	if locked, ok := errors.AsType[*credential.LockedError](err); ok && status == http.StatusLocked && !locked.Until.IsZero() {
+		// A login server can tell its user when to try again (API.md section 1.1).
+		p.LockedUntil = timeJSON(locked.Until)
+		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds(locked.Until.Sub(time.Now()))))
+	}
 	c.Header("Cache-Control", "no-store")
-	c.Render(status, problemRender{problem{
-		Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		Errors: []problemItem{{Code: code, Message: detail}},
-	}})
+	c.Render(status, problemRender{p})
 	c.Abort()
 }
 
@@ -167,8 +177,11 @@ func detailOf(err error) string {
 		pv  *credential.PolicyViolationError
 		inv *directory.InvalidFieldError
 		dvc *directory.VersionConflictError
+		lk  *credential.LockedError
 	)
 	switch {
+	case errors.As(err, &lk):
+		return lk.Error()
 	case errors.As(err, &vc):
 		return vc.Error()
 	case errors.As(err, &dvc):

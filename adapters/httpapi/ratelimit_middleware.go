@@ -89,18 +89,30 @@ func (s *server) limitAddress(c *gin.Context) {
 	c.Next()
 }
 
-// limitLogin spends the credential's budget of challenges and logins; a refused request never
-// reaches the card, so it counts no login failure.
-func (s *server) limitLogin(c *gin.Context) { s.limitUser(c, s.limits.login, "credential") }
+// accessOf is the authorization a route's use case asks of a caller for one user.
+type accessOf func(clientExtID, userExtID string) access.Request
 
-// limitIssue spends the user's budget of card creations and replacements.
-func (s *server) limitIssue(c *gin.Context) { s.limitUser(c, s.limits.issue, "user") }
+// limitLogin spends the user's budget of challenges and logins; a refused request never reaches
+// the card, so it counts no login failure. Challenge and login share the budget, and only a
+// caller that may log in (the login's rights) spends it: a caller that may only read cards, such
+// as an Auditor, cannot use up the login server's budget by asking for challenges (its challenges
+// are bounded by the address limit and cannot change a card beyond its outstanding challenge).
+func (s *server) limitLogin(may accessOf) gin.HandlerFunc {
+	return func(c *gin.Context) { s.limitUser(c, s.limits.login, "credential", may) }
+}
 
-// limitUser runs after authentication and path validation. A caller who cannot act on the user at
-// all (a self-admin caller naming another user, an admin outside the client's data room) spends
-// nothing of that user's budget, so that it cannot throttle its victim; the use case refuses it,
-// and the address limit bounds it.
-func (s *server) limitUser(c *gin.Context, l *limiter, scope string) {
+// limitIssue spends the user's budget of card creations and replacements, for callers that hold
+// the route's rights.
+func (s *server) limitIssue(may accessOf) gin.HandlerFunc {
+	return func(c *gin.Context) { s.limitUser(c, s.limits.issue, "user", may) }
+}
+
+// limitUser runs after authentication and path validation. Only a caller that holds the rights
+// may grants for that user spends the user's budget (API.md section 6.1): a caller without them
+// (a token with no roles, an Auditor at the login, a self-admin caller naming another user, an
+// admin outside the client's data room) is refused by the use case and spends nothing, so that it
+// cannot throttle its victim; the address limit bounds it.
+func (s *server) limitUser(c *gin.Context, l *limiter, scope string, may accessOf) {
 	if l == nil {
 		c.Next()
 		return
@@ -110,8 +122,7 @@ func (s *server) limitUser(c *gin.Context, l *limiter, scope string) {
 		s.writeError(c, err)
 		return
 	}
-	reach := access.Request{Client: clientID, User: userID, Self: access.SelfRead}
-	if callerOf(c).Principal.Authorize(reach, s.limits.now()) != nil {
+	if callerOf(c).Principal.Authorize(may(clientID, userID), s.limits.now()) != nil {
 		c.Next()
 		return
 	}

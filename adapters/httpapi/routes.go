@@ -25,49 +25,57 @@ func (s *server) routes(r *gin.Engine) {
 		}
 		r.Use(otelgin.Middleware("otpcard", opts...))
 	}
-	r.Use(requestID, s.accessLog, s.recovery, deadline, s.limitAddress)
+	r.Use(requestID, s.accessLog, s.recovery, s.limitHeaders, deadline, s.limitAddress)
 	r.NoRoute(func(c *gin.Context) { s.writeError(c, errNoRoute) })
 	r.NoMethod(func(c *gin.Context) { s.writeError(c, errMethod) })
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/openapi.json", s.openapi)
-	r.GET("/readyz", s.readyz)
+	// Every GET route answers HEAD too (API.md section 1): get registers both.
+	get(r, "/healthz", s.healthz)
+	get(r, "/openapi.json", s.openapi)
+	get(r, "/readyz", s.readyz)
 	if s.Metrics != nil {
-		r.GET("/metrics", gin.WrapH(s.Metrics))
+		get(r, "/metrics", gin.WrapH(s.Metrics))
 	}
 
 	core := r.Group(corePath, s.authenticate)
 	core.POST("/clients", s.createClient)
-	core.GET("/clients", s.listClients)
-	core.GET("/clients/:clientExtId", s.getClient)
+	get(core, "/clients", s.listClients)
+	get(core, "/clients/:clientExtId", s.getClient)
 	core.PATCH("/clients/:clientExtId", s.changeClient)
 	core.DELETE("/clients/:clientExtId", s.deleteClient)
-	core.GET("/clients/:clientExtId/users", s.listUsers)
-	core.GET("/clients/:clientExtId/policies", s.listPolicies)
+	get(core, "/clients/:clientExtId/users", s.listUsers)
+	get(core, "/clients/:clientExtId/policies", s.listPolicies)
 
 	core.POST("/:clientExtId/policies", s.createPolicy)
-	core.GET("/:clientExtId/policies/:policyExtId", s.getPolicy)
+	get(core, "/:clientExtId/policies/:policyExtId", s.getPolicy)
 	core.PATCH("/:clientExtId/policies/:policyExtId", s.modifyPolicy)
 	core.DELETE("/:clientExtId/policies/:policyExtId", s.deletePolicy)
 
 	core.POST("/:clientExtId/users", s.createUser)
-	core.GET("/:clientExtId/users/:userExtId", s.getUser)
+	get(core, "/:clientExtId/users/:userExtId", s.getUser)
 	core.PATCH("/:clientExtId/users/:userExtId", s.changeUser)
 	core.DELETE("/:clientExtId/users/:userExtId", s.deleteUser)
 
 	cards := core.Group("/:clientExtId/users/:userExtId/otp-credentials", noStore)
-	cards.POST("", s.limitIssue, s.createCard)
-	cards.GET("", s.listCards)
-	cards.GET("/:extId", s.getCard)
+	cards.POST("", s.limitIssue(s.CreateCard.Access), s.createCard)
+	get(cards, "", s.listCards)
+	get(cards, "/:extId", s.getCard)
 	cards.PATCH("/:extId", s.patchCard)
 	cards.DELETE("/:extId", s.deleteCard)
-	cards.POST("/:extId/replace", s.limitIssue, s.replaceCard)
+	cards.POST("/:extId/replace", s.limitIssue(s.ReplaceCard.Access), s.replaceCard)
 
-	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore, s.limitLogin)
+	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore, s.limitLogin(s.Login.Access))
 	otp.POST("/challenge", s.issueChallenge)
 	otp.POST("/login", s.login)
 
-	r.GET(auditPath+"/audit-events", s.authenticate, s.listAuditEvents)
+	get(r, auditPath+"/audit-events", s.authenticate, s.listAuditEvents)
+}
+
+// get registers a GET route and the same handlers for HEAD: net/http drops a HEAD answer's body
+// and keeps its status and headers.
+func get(r gin.IRoutes, path string, handlers ...gin.HandlerFunc) {
+	r.GET(path, handlers...)
+	r.HEAD(path, handlers...)
 }
 
 func (s *server) healthz(c *gin.Context) {

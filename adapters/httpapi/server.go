@@ -57,6 +57,8 @@ type Deps struct {
 	Policies *appcredential.Policies
 	// RateLimits are the limits of API.md section 6.1; the zero value switches them off.
 	RateLimits RateLimits
+	// SelfAdmins refuses the self-admin tokens of disabled and archived users.
+	SelfAdmins *appdirectory.SelfAdmins
 }
 
 type server struct {

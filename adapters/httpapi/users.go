@@ -163,10 +163,15 @@ func (s *server) createUser(c *gin.Context) {
 	}
 	var body struct {
 		userFields
+		ExtID               *string `json:"extId"`
 		ModificationComment string  `json:"modificationComment"`
 		Version             version `json:"version"`
 	}
 	if err := decodeBody(c, &body); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if body.userFields.ExtID, err = requestedExtID(body.ExtID); err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -107,10 +107,13 @@ func TestCardStorePolicyOfCard(t *testing.T) {
 	} {
 		key := w.alice
 		key.ExtID = tt.card
-		p, err := w.cards.PolicyOfCard(t.Context(), key)
+		p, holder, err := w.cards.PolicyOfCard(t.Context(), key)
 		if err != nil {
 			t.Errorf("policy of %s: got %v, want nil", tt.card, err)
 			continue
+		}
+		if holder != credential.HolderActive {
+			t.Errorf("holder of %s: got %s, want active", tt.card, holder)
 		}
 		if p.ExtID != tt.wantPolicy || p.ClientExtID != "acme" {
 			t.Errorf("policy of %s: got %s in %s, want %s in acme", tt.card, p.ExtID, p.ClientExtID, tt.wantPolicy)
@@ -122,7 +125,7 @@ func TestCardStorePolicyOfCard(t *testing.T) {
 		{ClientExtID: "acme", UserExtID: "bob", ExtID: "on-default"},
 		{ClientExtID: "globex", UserExtID: "alice", ExtID: "on-default"},
 	} {
-		_, err := w.cards.PolicyOfCard(t.Context(), key)
+		_, _, err := w.cards.PolicyOfCard(t.Context(), key)
 		var nf *credential.NotFoundError
 		if !errors.Is(err, credential.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
 			t.Errorf("policy of %+v: got %v, want a NotFoundError for %s", key, err, key.ExtID)

@@ -35,7 +35,9 @@ func NewCardStore(db *bun.DB) *CardStore {
 	// cards are locked.
 	userCards := db.NewSelect().Model((*cardRow)(nil)).
 		ColumnExpr("?TableColumns").ColumnExpr(prefixedColumns[policyRow](db, "p", "policy__")).
+		ColumnExpr(`"u"."user_state" AS "holder_state"`).
 		Join(`JOIN "policies" AS "p" ON "p"."ext_id" = ?TableAlias.policy_ext_id`).
+		Join(`JOIN "users" AS "u" ON "u"."ext_id" = ?TableAlias.user_ext_id`).
 		Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
 		Where("?TableAlias.client_ext_id = ?", bun.Safe("$2")).
 		OrderExpr("?TableAlias.created, ?TableAlias.ext_id").For("UPDATE OF ?TableAlias")
@@ -52,7 +54,7 @@ func NewCardStore(db *bun.DB) *CardStore {
 		lockByKey:     newPreparedQuery("otp_cards by key for update", byKey().For("UPDATE")),
 		lockUserCards: newPreparedQuery("otp_cards of a user for update", userCards),
 		userExists: preparedQuery{name: "user exists", sql: `SELECT EXISTS (SELECT 1 FROM clients WHERE ext_id = $1) AS client, ` +
-			`EXISTS (SELECT 1 FROM users WHERE ext_id = $2 AND client_ext_id = $1) AS usr`},
+			`(SELECT user_state FROM users WHERE ext_id = $2 AND client_ext_id = $1) AS usr`},
 		userCards: preparedQuery{name: "otp_cards of a user", sql: page().String() + pageEnd},
 		userCardsAfter: preparedQuery{name: "otp_cards of a user after a cursor",
 			sql: page().Where("(created, ext_id) > (?, ?)", bun.Safe("$4"), bun.Safe("$5")).String() + pageEnd},
@@ -96,7 +98,7 @@ func (s *CardStore) Get(ctx context.Context, key appcredential.CardKey) (*creden
 // List returns a page of the user's cards, oldest first.
 func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error) {
 	var res listing.Result[*credential.OTPCard]
-	if err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
+	if _, err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
 		return res, err
 	}
 	var rows []cardRow
@@ -121,15 +123,15 @@ func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, pag
 	}), nil
 }
 
-// Create saves a new card and its events, holding the user's row lock while it counts the
-// user's cards so that concurrent creates cannot exceed maxCards.
-func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCards int, events []event.Event) error {
+// Create saves a new card and its events, holding the user's row lock while admit judges the
+// user's state and the cards it holds, so that concurrent creates cannot exceed the limit.
+func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
 	row := newCardRow(card)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		var locked string
-		err := tx.NewSelect().Table("users").Column("ext_id").
+		var state string
+		err := tx.NewSelect().Table("users").Column("user_state").
 			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
-			For("UPDATE").Scan(ctx, &locked)
+			For("UPDATE").Scan(ctx, &state)
 		if errors.Is(err, sql.ErrNoRows) {
 			return &credential.NotFoundError{Kind: "user", ExtID: row.UserExtID}
 		}
@@ -139,15 +141,14 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, maxCar
 		if err := sharePolicy(ctx, tx, row.ClientExtID, row.PolicyExtID); err != nil {
 			return err
 		}
-		n, err := tx.NewSelect().Model((*cardRow)(nil)).
+		held, err := tx.NewSelect().Model((*cardRow)(nil)).
 			Where("user_ext_id = ?", row.UserExtID).Where("state <> ?", string(credential.StateArchived)).
 			Count(ctx)
 		if err != nil {
 			return translate(err)
 		}
-		if n >= int64(maxCards) {
-			return fmt.Errorf("%w: user %s already holds %d OTP cards that are not archived",
-				credential.ErrTooManyCards, row.UserExtID, n)
+		if err := admit(credential.HolderOf(state), int(held)); err != nil {
+			return err
 		}
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
@@ -227,25 +228,30 @@ func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credentia
 	return nil
 }
 
-// PolicyOfCard returns the current policy of the card under key.
-func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey) (credential.Policy, error) {
-	var row policyRow
-	err := s.db.NewSelect().Model(&row).
+// PolicyOfCard returns the current policy of the card under key and the state of its user.
+func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey) (credential.Policy, credential.Holder, error) {
+	var row struct {
+		policyRow   `bun:",extend"`
+		HolderState string `bun:"holder_state"`
+	}
+	err := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("u.user_state AS holder_state").
 		Join("JOIN otp_cards AS c ON c.policy_ext_id = policy_row.ext_id").
+		Join("JOIN users AS u ON u.ext_id = c.user_ext_id").
 		Where("c.ext_id = ?", key.ExtID).Where("c.user_ext_id = ?", key.UserExtID).
 		Where("c.client_ext_id = ?", key.ClientExtID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, cardNotFound(key)
+		return credential.Policy{}, 0, cardNotFound(key)
 	}
 	if err != nil {
-		return credential.Policy{}, translate(err)
+		return credential.Policy{}, 0, translate(err)
 	}
-	return row.policy()
+	p, err := row.policy()
+	return p, credential.HolderOf(row.HolderState), err
 }
 
 // PolicyForUser returns the policy a new card of the user gets.
 func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error) {
-	if err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
+	if _, err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
 		return credential.Policy{}, err
 	}
 	var row policyRow
@@ -266,23 +272,24 @@ func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, p
 	return row.policy()
 }
 
-// checkUser returns a *credential.NotFoundError naming the client or the user that is absent.
-func (s *CardStore) checkUser(ctx context.Context, conn bun.IDB, clientExtID, userExtID string) error {
+// checkUser returns a *credential.NotFoundError naming the client or the user that is absent,
+// or the user's state.
+func (s *CardStore) checkUser(ctx context.Context, conn bun.IDB, clientExtID, userExtID string) (credential.Holder, error) {
 	var found []struct {
-		Client bool `bun:"client"`
-		User   bool `bun:"usr"`
+		Client bool    `bun:"client"`
+		User   *string `bun:"usr"`
 	}
 	if err := s.userExists.scan(ctx, s.db, conn, &found, clientExtID, userExtID); err != nil {
-		return err
+		return 0, err
 	}
 	if len(found) != 1 {
-		return fmt.Errorf("user exists: got %d rows, want 1", len(found))
+		return 0, fmt.Errorf("user exists: got %d rows, want 1", len(found))
 	}
 	if !found[0].Client {
-		return &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+		return 0, &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
 	}
-	if !found[0].User {
-		return &credential.NotFoundError{Kind: "user", ExtID: userExtID}
+	if found[0].User == nil {
+		return 0, &credential.NotFoundError{Kind: "user", ExtID: userExtID}
 	}
-	return nil
+	return credential.HolderOf(*found[0].User), nil
 }

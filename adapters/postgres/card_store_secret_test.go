@@ -52,12 +52,12 @@ func TestCardStoreWritesNoClearCell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.cards.Create(t.Context(), card, 2, []event.Event{cardEvent(event.OTPCardCreated, card)}); err != nil {
+	if err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(2)); err != nil {
 		t.Fatalf("create: got %v, want nil", err)
 	}
 	// Replace once, so that an update path is covered too.
 	err = w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		if err := c.Replace(grid, "same verifiers, new version", base.Add(time.Hour)); err != nil {
+		if _, err := c.Replace(grid, "same verifiers, new version", time.Hour, base.Add(time.Hour)); err != nil {
 			return nil, err
 		}
 		return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil

@@ -83,10 +83,24 @@ func (w cardWorld) newCard(t *testing.T, key appcredential.CardKey, extID string
 	return c
 }
 
+// admitUpTo admits a card while the user holds fewer than n cards that are not archived, as
+// CreateOTPCard does with its limit, and refuses archived holders.
+func admitUpTo(n int) func(credential.Holder, int) error {
+	return func(h credential.Holder, held int) error {
+		if err := h.CanReceiveCards(); err != nil {
+			return err
+		}
+		if held >= n {
+			return fmt.Errorf("%w: %d held", credential.ErrTooManyCards, held)
+		}
+		return nil
+	}
+}
+
 // create saves card with maxCards 100 and its otp-card.created event.
 func (w cardWorld) create(t *testing.T, card *credential.OTPCard) {
 	t.Helper()
-	if err := w.cards.Create(t.Context(), card, 100, []event.Event{cardEvent(event.OTPCardCreated, card)}); err != nil {
+	if err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(100)); err != nil {
 		t.Fatalf("create card %s: got %v, want nil", card.ExtID(), err)
 	}
 }
@@ -223,7 +237,7 @@ func TestCardStoreCreateDuplicateExtID(t *testing.T) {
 	w.create(t, w.newCard(t, w.alice, "card-1", 1, base))
 	for _, key := range []appcredential.CardKey{w.alice, w.bob, w.cl} {
 		dup := w.newCard(t, key, "card-1", 2, base)
-		err := w.cards.Create(t.Context(), dup, 100, []event.Event{cardEvent(event.OTPCardCreated, dup)})
+		err := w.cards.Create(t.Context(), dup, []event.Event{cardEvent(event.OTPCardCreated, dup)}, admitUpTo(100))
 		if !errors.Is(err, credential.ErrDuplicate) {
 			t.Errorf("create card-1 again for %s: got %v, want ErrDuplicate", key.UserExtID, err)
 		}
@@ -243,7 +257,7 @@ func TestCardStoreCreateForAbsentUser(t *testing.T) {
 		{ClientExtID: "acme", UserExtID: "carol"}, // carol is in globex
 	} {
 		card := w.newCard(t, key, "card-x", 1, base)
-		err := w.cards.Create(t.Context(), card, 2, nil)
+		err := w.cards.Create(t.Context(), card, nil, admitUpTo(2))
 		var nf *credential.NotFoundError
 		if !errors.As(err, &nf) || nf.Kind != "user" || nf.ExtID != key.UserExtID {
 			t.Errorf("create for %s/%s: got %v, want a user NotFoundError", key.ClientExtID, key.UserExtID, err)
@@ -257,13 +271,13 @@ func TestCardStoreCardLimit(t *testing.T) {
 	w := newCardWorld(t)
 	archived := w.newCard(t, w.alice, "archived", 1, base).Snapshot()
 	archived.State, archived.StateChangeReason = credential.StateArchived, credential.ReasonArchivedByAdmin
-	if err := w.cards.Create(t.Context(), credential.RestoreOTPCard(archived), 2, nil); err != nil {
+	if err := w.cards.Create(t.Context(), credential.RestoreOTPCard(archived), nil, admitUpTo(2)); err != nil {
 		t.Fatalf("create archived card: got %v, want nil", err)
 	}
 	w.create(t, w.newCard(t, w.bob, "bobs", 2, base))
 	for i, want := range []error{nil, nil, credential.ErrTooManyCards, credential.ErrTooManyCards} {
 		card := w.newCard(t, w.alice, fmt.Sprintf("card-%d", i), byte(10+i), base)
-		err := w.cards.Create(t.Context(), card, 2, []event.Event{cardEvent(event.OTPCardCreated, card)})
+		err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(2))
 		if !errors.Is(err, want) || (want == nil && err != nil) {
 			t.Errorf("create card %d: got %v, want %v", i, err, want)
 		}
@@ -290,7 +304,7 @@ func TestCardStoreConcurrentCreatesRespectLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			errs[i] = w.cards.Create(t.Context(), card, 2, []event.Event{cardEvent(event.OTPCardCreated, card)})
+			errs[i] = w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(2))
 		}()
 	}
 	close(start)

@@ -30,7 +30,7 @@ var errRefused = errors.New("refused by the callback")
 func TestCardStoreUpdateCallbackErrorRollsBack(t *testing.T) {
 	w, card := aliceCard(t)
 	err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		if err := c.Replace(fakeGrid(t, 2), "changed", base.Add(time.Hour)); err != nil {
+		if _, err := c.Replace(fakeGrid(t, 2), "changed", time.Hour, base.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		return []event.Event{cardEvent(event.OTPCardReplaced, c)}, errRefused
@@ -51,11 +51,11 @@ func TestCardStoreUpdateCallbackErrorRollsBack(t *testing.T) {
 func TestCardStoreUpdateWritesCardAndEvents(t *testing.T) {
 	w, card := aliceCard(t)
 	want := credential.RestoreOTPCard(card.Snapshot())
-	if err := want.Replace(fakeGrid(t, 2), "new card", base.Add(time.Hour)); err != nil {
+	if _, err := want.Replace(fakeGrid(t, 2), "new card", time.Hour, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		if err := c.Replace(fakeGrid(t, 2), "new card", base.Add(time.Hour)); err != nil {
+		if _, err := c.Replace(fakeGrid(t, 2), "new card", time.Hour, base.Add(time.Hour)); err != nil {
 			return nil, err
 		}
 		return []event.Event{cardEvent(event.OTPCardReplaced, c), cardEvent(event.OTPCardLowOnChallenges, c)}, nil
@@ -150,7 +150,7 @@ func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
 				if err != nil {
 					return nil, err
 				}
-				if err := c.Replace(g, "racer", base.Add(time.Minute)); err != nil {
+				if _, err := c.Replace(g, "racer", time.Hour, base.Add(time.Minute)); err != nil {
 					return nil, err
 				}
 				return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil

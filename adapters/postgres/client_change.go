@@ -27,6 +27,9 @@ func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directo
 		if err != nil {
 			return err
 		}
+		if client.Version == row.Version {
+			return nil // fn changed nothing
+		}
 		next := newClientRow(client)
 		res, err := tx.NewUpdate().Model(&next).Column("name", "display_name", "remarks", "last_modified", "version").
 			WherePK().Where("version = ?", row.Version).Exec(ctx)

@@ -31,7 +31,7 @@ func clientChange(version *int32, ch directory.ClientChange, at time.Time) func(
 		if err := c.CheckVersion(version); err != nil {
 			return nil, err
 		}
-		if err := c.Change(ch, at); err != nil {
+		if _, err := c.Change(ch, at); err != nil {
 			return nil, err
 		}
 		return []event.Event{changeEvent(event.ClientChanged, c.ExtID, "", c.Version)}, nil
@@ -44,7 +44,7 @@ func userChange(version *int32, ch directory.UserChange, at time.Time) func(*dir
 		if err := u.CheckVersion(version); err != nil {
 			return nil, err
 		}
-		if err := u.Change(ch, at); err != nil {
+		if _, err := u.Change(ch, at); err != nil {
 			return nil, err
 		}
 		return []event.Event{changeEvent(event.UserChanged, u.ClientExtID, u.ExtID, u.Version)}, nil

@@ -122,3 +122,18 @@ func (s *UserStore) Get(ctx context.Context, clientExtID, userExtID string) (dir
 	}
 	return row.user(), nil
 }
+
+var _ appdirectory.UserStates = (*UserStore)(nil)
+
+// UserState returns the state of the user with that extId, in whichever client.
+func (s *UserStore) UserState(ctx context.Context, userExtID string) (directory.UserState, error) {
+	var state string
+	err := s.db.NewSelect().Table("users").Column("user_state").Where("ext_id = ?", userExtID).Scan(ctx, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+	}
+	if err != nil {
+		return "", translate(err)
+	}
+	return directory.UserState(state), nil
+}

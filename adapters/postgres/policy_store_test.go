@@ -425,7 +425,7 @@ func TestPolicyDeleteRacesCardCreate(t *testing.T) {
 		var delErr, cardErr error
 		var wg sync.WaitGroup
 		wg.Go(func() { delErr = w.policies.Delete(t.Context(), "acme", id, deleted) })
-		wg.Go(func() { cardErr = w.cards.Create(t.Context(), card, 100, nil) })
+		wg.Go(func() { cardErr = w.cards.Create(t.Context(), card, nil, admitUpTo(100)) })
 		wg.Wait()
 		switch {
 		case cardErr == nil && errors.Is(delErr, credential.ErrInUse):

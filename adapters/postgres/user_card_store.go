@@ -16,7 +16,8 @@ var _ appcredential.UserCardUpdater = (*CardStore)(nil)
 // userCardRow is a card with the policy it runs under, read in one statement.
 type userCardRow struct {
 	cardRow
-	Policy policyRow `bun:"embed:policy__"`
+	Policy      policyRow `bun:"embed:policy__"`
+	HolderState string    `bun:"holder_state"`
 }
 
 // UpdateUserCard locks the user's cards and changes one; see appcredential.UserCardUpdater.
@@ -30,14 +31,18 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 		// for a card's lock applies from the next challenge or login, as if it had committed a
 		// moment later.
 		var rows []userCardRow
-		if err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID); err != nil {
+		err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID)
+		if err != nil {
 			return err
 		}
 		slices.Reverse(rows)
+		var holder credential.Holder
 		if len(rows) == 0 {
-			if err := s.checkUser(ctx, tx, clientExtID, userExtID); err != nil {
+			if holder, err = s.checkUser(ctx, tx, clientExtID, userExtID); err != nil {
 				return err
 			}
+		} else {
+			holder = credential.HolderOf(rows[0].HolderState)
 		}
 		cards := make([]appcredential.UserCard, len(rows))
 		loaded := map[*credential.OTPCard]*cardRow{}
@@ -54,7 +59,7 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 			cards[i] = appcredential.UserCard{Card: card, Policy: policy}
 			loaded[card] = &r.cardRow
 		}
-		changed, events, err := fn(cards)
+		changed, events, err := fn(appcredential.UserCards{Holder: holder, Cards: cards})
 		if err != nil || changed == nil {
 			return err
 		}

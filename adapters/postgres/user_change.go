@@ -62,6 +62,9 @@ func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, f
 		if err != nil {
 			return err
 		}
+		if user.Version == row.Version {
+			return nil // fn changed nothing
+		}
 		next := newUserRow(user)
 		res, err := tx.NewUpdate().Model(&next).Column("login_id", "user_state", "profile", "last_modified", "version").
 			WherePK().Where("client_ext_id = ?", clientExtID).Where("version = ?", row.Version).Exec(ctx)
@@ -88,7 +91,7 @@ func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, f
 			return err
 		}
 		var cards []cardRow
-		err = tx.NewSelect().Model(&cards).Column("ext_id", "policy_ext_id", "state", "version").
+		err = tx.NewSelect().Model(&cards).Column("ext_id", "policy_ext_id", "state", "version", "last_modified").
 			Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
 			OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
 		if err != nil {
@@ -97,7 +100,7 @@ func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, f
 		removal := appdirectory.UserRemoval{User: row.user()}
 		for _, c := range cards {
 			removal.Cards = append(removal.Cards, appdirectory.CardRef{ExtID: c.ExtID, PolicyExtID: c.PolicyExtID,
-				State: credential.State(c.State), Version: c.Version})
+				State: credential.State(c.State), Version: c.Version, LastModified: c.LastModified.UTC()})
 		}
 		events, err := fn(removal)
 		if err != nil {

@@ -31,20 +31,29 @@ type ChallengeIssued struct {
 	Card  *credential.OTPCard
 }
 
+// Access is what a caller needs to ask a challenge of the user: CredentialView, admin callers
+// only.
+func (uc *IssueChallenge) Access(clientExtID, userExtID string) access.Request {
+	return access.Request{Client: clientExtID, User: userExtID, Rights: []access.Right{access.CredentialView}}
+}
+
 // Do returns the outstanding challenge of the user's card, or issues a new one. Errors: access
-// errors, *credential.NotFoundError, credential.ErrLocked, credential.ErrNotUsable.
+// errors, access.ErrUserNotUsable (the user is disabled or archived), *credential.NotFoundError,
+// *credential.LockedError, credential.ErrNotUsable.
 func (uc *IssueChallenge) Do(ctx context.Context, c caller.Caller, clientExtID, userExtID string) (ChallengeIssued, error) {
 	ctx, span := uc.tracer.Start(ctx, "IssueChallenge")
 	defer span.End()
-	now := uc.now()
-	err := c.Principal.Authorize(access.Request{Client: clientExtID, User: userExtID,
-		Rights: []access.Right{access.CredentialView}}, now)
-	if err != nil {
+	if err := c.Principal.Authorize(uc.Access(clientExtID, userExtID), uc.now()); err != nil {
 		return ChallengeIssued{}, err
 	}
 	var out ChallengeIssued
-	err = uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(cards []UserCard) (*credential.OTPCard, []event.Event, error) {
-		picked, err := pickCard(cards, userExtID, true, now)
+	err := uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
+		if err := u.Holder.CanAuthenticate(); err != nil {
+			return nil, nil, err
+		}
+		// The clock is read under the cards' locks, so that a card's changes keep their order in time.
+		now := uc.now()
+		picked, err := pickCard(u.Cards, userExtID, true, now)
 		if err != nil {
 			return nil, nil, err
 		}

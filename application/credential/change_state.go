@@ -25,21 +25,24 @@ func NewChangeOTPCardState(cards CardUpdater, now Clock, tracer trace.Tracer) *C
 	return &ChangeOTPCardState{cards: cards, now: now, tracer: tracer}
 }
 
-// ChangeStateCommand asks for a state change, a new comment, or both.
+// ChangeStateCommand asks for a state change, a new comment, or both; members left nil stay.
 type ChangeStateCommand struct {
 	Caller caller.Caller
 	Key    CardKey
-	// StateName is the state to go to; empty leaves the state alone and only sets the comment.
-	StateName string
-	// Comment becomes the modificationComment; empty removes it.
-	Comment string
+	// StateName is the state to go to; nil leaves the state alone.
+	StateName *string
+	// Comment becomes the modificationComment; empty removes it, nil leaves it (but a change of
+	// state without a comment removes the old one: it described the previous change).
+	Comment *string
 	// Version, when set, must equal the stored version.
 	Version *int32
 }
 
-// Do changes the card and returns it as stored. Errors: access errors, credential.ErrInvalid (a
-// comment too long), credential.ErrUnknownState, *credential.NotFoundError,
-// *credential.VersionConflictError, credential.ErrArchived, credential.ErrForbiddenTransition.
+// Do changes the card and returns it as stored. An edit that changes nothing returns the card as
+// it is, with no new version and no event. A state change records otp-card.state-changed, a new
+// comment alone otp-card.changed. Errors: access errors, credential.ErrInvalid (a comment too
+// long), credential.ErrUnknownState, *credential.NotFoundError, *credential.VersionConflictError,
+// credential.ErrArchived, credential.ErrForbiddenTransition.
 func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*credential.OTPCard, error) {
 	ctx, span := uc.tracer.Start(ctx, "ChangeOTPCardState")
 	defer span.End()
@@ -51,14 +54,18 @@ func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := credential.ValidateComment(cmd.Comment); err != nil {
-		return nil, err
-	}
-	var to credential.State
-	if cmd.StateName != "" {
-		if to, err = credential.ParseState(cmd.StateName); err != nil {
+	edit := credential.CardEdit{Comment: cmd.Comment}
+	if cmd.Comment != nil {
+		if err := credential.ValidateComment(*cmd.Comment); err != nil {
 			return nil, err
 		}
+	}
+	if cmd.StateName != nil {
+		to, err := credential.ParseState(*cmd.StateName)
+		if err != nil {
+			return nil, err
+		}
+		edit.State = &to
 	}
 	var changed *credential.OTPCard
 	err = uc.cards.Update(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
@@ -66,17 +73,20 @@ func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*
 			return nil, err
 		}
 		from := card.State()
-		var err error
-		if to == "" {
-			err = card.Comment(cmd.Comment, uc.now())
-		} else {
-			err = card.ChangeState(to, cmd.Comment, uc.now())
-		}
+		outcome, err := card.Edit(edit, uc.now())
 		if err != nil {
 			return nil, err
 		}
 		changed = card
-		return []event.Event{stateChanged(card, from, cmd.Caller)}, nil
+		switch outcome {
+		case credential.StateChanged:
+			return []event.Event{stateChanged(card, from, cmd.Caller)}, nil
+		case credential.CommentChanged:
+			ev := cardEvent(event.OTPCardChanged, card, cmd.Caller.Meta())
+			ev.Data["modificationComment"] = card.Snapshot().ModificationComment
+			return []event.Event{ev}, nil
+		}
+		return nil, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change state of otp card %s: %w", cmd.Key.ExtID, err)
@@ -84,13 +94,10 @@ func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*
 	return changed, nil
 }
 
-// stateChanged is the otp-card.state-changed event of a PATCH. A comment-only PATCH records it
-// too (every change is recorded, API.md section 7), with from equal to to and no reason.
+// stateChanged is the otp-card.state-changed event of a PATCH: from, to and the reason.
 func stateChanged(card *credential.OTPCard, from credential.State, c caller.Caller) event.Event {
 	ev := cardEvent(event.OTPCardStateChanged, card, c.Meta())
-	ev.Data = map[string]string{"from": string(from), "to": string(card.State())}
-	if from != card.State() {
-		ev.Data["reason"] = card.Snapshot().StateChangeReason
-	}
+	ev.Data = map[string]string{"from": string(from), "to": string(card.State()),
+		"reason": card.Snapshot().StateChangeReason}
 	return ev
 }

@@ -32,34 +32,34 @@ func TestChangeOTPCardState(t *testing.T) {
 		name       string
 		caller     caller.Caller
 		from       credential.State
-		stateName  string
-		comment    string
+		stateName  string  // empty: none
+		comment    *string // nil: none
 		version    *int32
 		wantState  credential.State
 		wantReason string // empty: a comment-only change, the reason stays
 		wantFailed int32
 	}{
-		{"disable", admin(stateRights...), credential.StateActive, "disabled", "lost", nil,
+		{"disable", admin(stateRights...), credential.StateActive, "disabled", ptr("lost"), nil,
 			credential.StateDisabled, credential.ReasonChangedByAdmin, 1},
-		{"disable an initial card, current version", admin(stateRights...), credential.StateInitial, "disabled", "", v(4),
+		{"disable an initial card, current version", admin(stateRights...), credential.StateInitial, "disabled", nil, v(4),
 			credential.StateDisabled, credential.ReasonChangedByAdmin, 1},
-		{"enable", admin(stateRights...), credential.StateDisabled, "active", "found", nil,
+		{"enable", admin(stateRights...), credential.StateDisabled, "active", ptr("found"), nil,
 			credential.StateActive, credential.ReasonEnabledByAdmin, 1},
-		{"unlock a fail-locked card", admin(stateRights...), credential.StateFailLocked, "active", "", nil,
+		{"unlock a fail-locked card", admin(stateRights...), credential.StateFailLocked, "active", nil, nil,
 			credential.StateActive, credential.ReasonUnlock, 0},
-		{"unlock a tmp-locked card", roleAdmin("Helpdesk"), credential.StateTmpLocked, "active", "", nil,
+		{"unlock a tmp-locked card", roleAdmin("Helpdesk"), credential.StateTmpLocked, "active", nil, nil,
 			credential.StateActive, credential.ReasonUnlock, 0},
-		{"archive", roleAdmin("UserAdmin"), credential.StateActive, "archived", "gone", nil,
+		{"archive", roleAdmin("UserAdmin"), credential.StateActive, "archived", ptr("gone"), nil,
 			credential.StateArchived, credential.ReasonArchivedByAdmin, 1},
-		{"archive a reset-code card", roleAdmin("ClientRoot"), credential.StateResetCode, "archived", "", nil,
+		{"archive a reset-code card", roleAdmin("ClientRoot"), credential.StateResetCode, "archived", nil, nil,
 			credential.StateArchived, credential.ReasonArchivedByAdmin, 1},
-		{"inside the data room", adminIn("client-a"), credential.StateActive, "disabled", "", v(4),
+		{"inside the data room", adminIn("client-a"), credential.StateActive, "disabled", nil, v(4),
 			credential.StateDisabled, credential.ReasonChangedByAdmin, 1},
-		{"comment only", admin(stateRights...), credential.StateActive, "", "called the user", nil,
+		{"comment only", admin(stateRights...), credential.StateActive, "", ptr("called the user"), nil,
 			credential.StateActive, "", 1},
-		{"comment only on a fail-locked card", admin(stateRights...), credential.StateFailLocked, "", "investigating", v(4),
+		{"comment only on a fail-locked card", admin(stateRights...), credential.StateFailLocked, "", ptr("investigating"), v(4),
 			credential.StateFailLocked, "", 1},
-		{"empty body removes the comment", admin(stateRights...), credential.StateDisabled, "", "", nil,
+		{"an empty comment removes the comment", admin(stateRights...), credential.StateDisabled, "", ptr(""), nil,
 			credential.StateDisabled, "", 1},
 	}
 	for _, tt := range tests {
@@ -71,7 +71,7 @@ func TestChangeOTPCardState(t *testing.T) {
 			}
 			s.addCard(stored)
 			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
-				Caller: tt.caller, Key: card1, StateName: tt.stateName, Comment: tt.comment, Version: tt.version})
+				Caller: tt.caller, Key: card1, StateName: optionalName(tt.stateName), Comment: tt.comment, Version: tt.version})
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
@@ -81,7 +81,7 @@ func TestChangeOTPCardState(t *testing.T) {
 			}
 			want := stored
 			want.State, want.FailedLoginCount = tt.wantState, tt.wantFailed
-			want.ModificationComment, want.LastModified, want.Version = tt.comment, now, 5
+			want.ModificationComment, want.LastModified, want.Version = deref(tt.comment), now, 5
 			if tt.wantReason != "" {
 				want.StateChangeReason, want.StateChangeDetail = tt.wantReason, ""
 				want.LockedUntil, want.ResumeState, want.Challenge = time.Time{}, "", credential.NoChallenge
@@ -94,13 +94,15 @@ func TestChangeOTPCardState(t *testing.T) {
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
-			checkEvent(t, events[0], event.Event{Type: event.OTPCardStateChanged, Time: now,
+			wantType := event.OTPCardStateChanged
+			wantData := map[string]string{"from": string(tt.from), "to": string(tt.wantState), "reason": tt.wantReason}
+			if tt.wantReason == "" {
+				wantType = event.OTPCardChanged
+				wantData = map[string]string{"stateName": string(tt.from), "modificationComment": deref(tt.comment)}
+			}
+			checkEvent(t, events[0], event.Event{Type: wantType, Time: now,
 				Actor: event.Actor{Subject: "alice", Mode: "admin"}, ClientExtID: "client-a", UserExtID: "user-a",
 				CredentialExt: "card-1", PolicyExtID: "policy-a", Version: 5, RequestID: "req-1"})
-			wantData := map[string]string{"from": string(tt.from), "to": string(tt.wantState)}
-			if tt.wantReason != "" {
-				wantData["reason"] = tt.wantReason
-			}
 			if got := events[0].Data; !reflect.DeepEqual(got, wantData) {
 				t.Errorf("event data: got %v, want %v", got, wantData)
 			}
@@ -115,48 +117,42 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 		name       string
 		caller     caller.Caller
 		key        app.CardKey
-		stateName  string
-		comment    string
+		stateName  string  // empty: none
+		comment    *string // nil: none
 		version    *int32
 		setup      func(s *fakeStore)
 		wantErr    error
 		wantUpdate int // Update runs only once the command is authorized and well-formed
 	}{
-		{"CredentialModify only", admin(access.CredentialModify), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
-		{"CredentialChangeState only", admin(access.CredentialChangeState), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
-		{"CredentialView and CredentialModify", admin(access.CredentialView, access.CredentialModify), card1, "disabled", "", nil, nil,
+		{"CredentialModify only", admin(access.CredentialModify), card1, "disabled", nil, nil, nil, access.ErrPermissionDenied, 0},
+		{"CredentialChangeState only", admin(access.CredentialChangeState), card1, "disabled", nil, nil, nil, access.ErrPermissionDenied, 0},
+		{"CredentialView and CredentialModify", admin(access.CredentialView, access.CredentialModify), card1, "disabled", nil, nil, nil,
 			access.ErrPermissionDenied, 0},
-		{"Auditor", roleAdmin("Auditor"), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
-		{"no rights, comment only", admin(), card1, "", "x", nil, nil, access.ErrPermissionDenied, 0},
-		{"self-admin owner, fresh", self("user-a", 0), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
-		{"self-admin owner, comment only", self("user-a", 0), card1, "", "mine", nil, nil, access.ErrPermissionDenied, 0},
-		{"self-admin of another user", self("user-b", 0), card1, "disabled", "", nil, nil, access.ErrPermissionDenied, 0},
-		{"outside the data room", adminIn("client-b"), card1, "disabled", "", nil, nil, access.ErrDataroomDenied, 0},
-		{"empty data room", adminIn(), card1, "disabled", "", nil, nil, access.ErrDataroomDenied, 0},
-		{"unknown state name", admin(stateRights...), card1, "locked", "", nil, nil, credential.ErrUnknownState, 0},
-		{"state name in the wrong case", admin(stateRights...), card1, "Disabled", "", nil, nil, credential.ErrUnknownState, 0},
-		{"unknown state name on an unknown card", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"},
-			"locked", "", nil, nil, credential.ErrUnknownState, 0},
-		{"comment of 1025 characters", admin(stateRights...), card1, "disabled", strings.Repeat("é", 1025), nil, nil, credential.ErrInvalid, 0},
-		{"comment only, 1025 characters", admin(stateRights...), card1, "", strings.Repeat("é", 1025), nil, nil, credential.ErrInvalid, 0},
-		{"active to active", admin(stateRights...), card1, "active", "", nil, nil, credential.ErrForbiddenTransition, 1},
-		{"active to initial", admin(stateRights...), card1, "initial", "", nil, nil, credential.ErrForbiddenTransition, 1},
-		{"active to tmp-locked", admin(stateRights...), card1, "tmp-locked", "", nil, nil, credential.ErrForbiddenTransition, 1},
-		{"active to fail-locked", admin(stateRights...), card1, "fail-locked", "", nil, nil, credential.ErrForbiddenTransition, 1},
-		{"active to reset-code", admin(stateRights...), card1, "reset-code", "", nil, nil, credential.ErrForbiddenTransition, 1},
-		{"archived to active", admin(stateRights...), card1, "active", "", nil, archived, credential.ErrArchived, 1},
-		{"archived to archived", admin(stateRights...), card1, "archived", "", nil, archived, credential.ErrArchived, 1},
-		{"comment on an archived card", admin(stateRights...), card1, "", "x", nil, archived, credential.ErrArchived, 1},
-		{"unknown credential", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"},
-			"disabled", "", nil, nil, credential.ErrNotFound, 1},
-		{"credential of another user", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"},
-			"disabled", "", nil, nil, credential.ErrNotFound, 1},
-		{"credential under another client", admin(stateRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"},
-			"disabled", "", nil, nil, credential.ErrNotFound, 1},
-		{"stale version", admin(stateRights...), card1, "disabled", "", v(3), nil, credential.ErrVersionConflict, 1},
-		{"version ahead", admin(stateRights...), card1, "", "x", v(5), nil, credential.ErrVersionConflict, 1},
-		{"stale version on an archived card", admin(stateRights...), card1, "active", "", v(3), archived, credential.ErrVersionConflict, 1},
-		{"stored version moved meanwhile", admin(stateRights...), card1, "disabled", "", v(4),
+		{"Auditor", roleAdmin("Auditor"), card1, "disabled", nil, nil, nil, access.ErrPermissionDenied, 0},
+		{"no rights, comment only", admin(), card1, "", ptr("x"), nil, nil, access.ErrPermissionDenied, 0},
+		{"self-admin owner, fresh", self("user-a", 0), card1, "disabled", nil, nil, nil, access.ErrPermissionDenied, 0},
+		{"self-admin owner, comment only", self("user-a", 0), card1, "", ptr("mine"), nil, nil, access.ErrPermissionDenied, 0},
+		{"self-admin of another user", self("user-b", 0), card1, "disabled", nil, nil, nil, access.ErrPermissionDenied, 0},
+		{"outside the data room", adminIn("client-b"), card1, "disabled", nil, nil, nil, access.ErrDataroomDenied, 0},
+		{"empty data room", adminIn(), card1, "disabled", nil, nil, nil, access.ErrDataroomDenied, 0},
+		{"unknown state name", admin(stateRights...), card1, "locked", nil, nil, nil, credential.ErrUnknownState, 0},
+		{"state name in the wrong case", admin(stateRights...), card1, "Disabled", nil, nil, nil, credential.ErrUnknownState, 0},
+		{"unknown state name on an unknown card", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, "locked", nil, nil, nil, credential.ErrUnknownState, 0},
+		{"comment of 1025 characters", admin(stateRights...), card1, "disabled", ptr(strings.Repeat("é", 1025)), nil, nil, credential.ErrInvalid, 0},
+		{"comment only, 1025 characters", admin(stateRights...), card1, "", ptr(strings.Repeat("é", 1025)), nil, nil, credential.ErrInvalid, 0},
+		{"active to initial", admin(stateRights...), card1, "initial", nil, nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to tmp-locked", admin(stateRights...), card1, "tmp-locked", nil, nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to fail-locked", admin(stateRights...), card1, "fail-locked", nil, nil, nil, credential.ErrForbiddenTransition, 1},
+		{"active to reset-code", admin(stateRights...), card1, "reset-code", nil, nil, nil, credential.ErrForbiddenTransition, 1},
+		{"archived to active", admin(stateRights...), card1, "active", nil, nil, archived, credential.ErrArchived, 1},
+		{"comment on an archived card", admin(stateRights...), card1, "", ptr("x"), nil, archived, credential.ErrArchived, 1},
+		{"unknown credential", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, "disabled", nil, nil, nil, credential.ErrNotFound, 1},
+		{"credential of another user", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, "disabled", nil, nil, nil, credential.ErrNotFound, 1},
+		{"credential under another client", admin(stateRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, "disabled", nil, nil, nil, credential.ErrNotFound, 1},
+		{"stale version", admin(stateRights...), card1, "disabled", nil, v(3), nil, credential.ErrVersionConflict, 1},
+		{"version ahead", admin(stateRights...), card1, "", ptr("x"), v(5), nil, credential.ErrVersionConflict, 1},
+		{"stale version on an archived card", admin(stateRights...), card1, "active", nil, v(3), archived, credential.ErrVersionConflict, 1},
+		{"stored version moved meanwhile", admin(stateRights...), card1, "disabled", nil, v(4),
 			func(s *fakeStore) { s.conflictOnSave = true }, credential.ErrVersionConflict, 1},
 	}
 	for _, tt := range tests {
@@ -167,7 +163,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 			}
 			before, _ := s.card("card-1")
 			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
-				Caller: tt.caller, Key: tt.key, StateName: tt.stateName, Comment: tt.comment, Version: tt.version})
+				Caller: tt.caller, Key: tt.key, StateName: optionalName(tt.stateName), Comment: tt.comment, Version: tt.version})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -189,7 +185,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 
 func TestChangeOTPCardStateVersionConflictMessage(t *testing.T) {
 	_, err := newChangeState(newStore(t)).Do(context.Background(), app.ChangeStateCommand{
-		Caller: admin(stateRights...), Key: card1, StateName: "disabled", Version: v(3)})
+		Caller: admin(stateRights...), Key: card1, StateName: ptr("disabled"), Version: v(3)})
 	var vc *credential.VersionConflictError
 	if !errors.As(err, &vc) || vc.Given != 3 || vc.Current != 4 {
 		t.Fatalf("got %v, want a *VersionConflictError{3, 4}", err)
@@ -202,11 +198,11 @@ func TestChangeOTPCardStateSequence(t *testing.T) {
 	s := newStore(t)
 	uc := newChangeState(s)
 	steps := []struct{ to, wantFrom string }{
-		{"disabled", "active"}, {"active", "disabled"}, {"", "active"}, {"archived", "active"},
+		{"disabled", "active"}, {"active", "disabled"}, {"archived", "active"},
 	}
 	for i, step := range steps {
 		if _, err := uc.Do(context.Background(), app.ChangeStateCommand{Caller: roleAdmin("Helpdesk"), Key: card1,
-			StateName: step.to, Version: v(int32(4 + i))}); err != nil {
+			StateName: &step.to, Version: v(int32(4 + i))}); err != nil {
 			t.Fatalf("step %d (to %q): %v", i, step.to, err)
 		}
 	}
@@ -223,8 +219,60 @@ func TestChangeOTPCardStateSequence(t *testing.T) {
 			t.Errorf("event %d: got %v at version %d, want %s -> %s at version %d", i, got.Data, got.Version, step.wantFrom, to, 5+i)
 		}
 	}
-	_, err := uc.Do(context.Background(), app.ChangeStateCommand{Caller: roleAdmin("Helpdesk"), Key: card1, StateName: "active"})
+	_, err := uc.Do(context.Background(), app.ChangeStateCommand{Caller: roleAdmin("Helpdesk"), Key: card1, StateName: ptr("active")})
 	if !errors.Is(err, credential.ErrArchived) {
 		t.Errorf("after archiving: got %v, want ErrArchived", err)
 	}
+}
+
+// TestChangeOTPCardStateThatChangesNothing: an edit without members, or repeating the stored
+// state and comment, answers the card as stored: no new version, no event (API.md section 1), in
+// any state, archived included.
+func TestChangeOTPCardStateThatChangesNothing(t *testing.T) {
+	for _, state := range []credential.State{credential.StateInitial, credential.StateActive, credential.StateDisabled,
+		credential.StateFailLocked, credential.StateArchived} {
+		for name, cmd := range map[string]app.ChangeStateCommand{
+			"no members":                 {},
+			"the same state":             {StateName: ptr(string(state))},
+			"the same comment":           {Comment: ptr("old comment")},
+			"the same state and comment": {StateName: ptr(string(state)), Comment: ptr("old comment"), Version: v(4)},
+		} {
+			t.Run(string(state)+"/"+name, func(t *testing.T) {
+				s := newStore(t)
+				s.addCard(storedCard("card-1", "user-a", state))
+				before, _ := s.card("card-1")
+				cmd.Caller, cmd.Key = admin(stateRights...), card1
+				card, err := newChangeState(s).Do(context.Background(), cmd)
+				if err != nil {
+					t.Fatalf("got error %v, want nil", err)
+				}
+				if got := card.Snapshot(); !reflect.DeepEqual(got, before) {
+					t.Errorf("returned card:\n got %+v\nwant %+v", got, before)
+				}
+				if after, _ := s.card("card-1"); !reflect.DeepEqual(after, before) {
+					t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
+				}
+				if got := s.recorded(); len(got) != 0 {
+					t.Errorf("events: got %+v, want none", got)
+				}
+			})
+		}
+	}
+}
+
+// optionalName is a state name of a command: nil when empty.
+func optionalName(name string) *string {
+	if name == "" {
+		return nil
+	}
+	return &name
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

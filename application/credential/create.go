@@ -26,11 +26,12 @@ type UserPolicies interface {
 
 // CardCreator saves new cards.
 type CardCreator interface {
-	// Create saves the card and its events in one transaction, unless the user already holds
-	// maxCards cards that are not archived (credential.ErrTooManyCards). It returns
-	// credential.ErrDuplicate when the extId is taken and a *credential.NotFoundError when the
-	// user is gone.
-	Create(ctx context.Context, card *credential.OTPCard, maxCards int, events []event.Event) error
+	// Create saves the card and its events in one transaction that holds the user's row lock:
+	// first it calls admit with the user's state and the number of cards the user holds that are
+	// not archived, and saves nothing when admit returns an error (which Create returns
+	// unchanged). It returns credential.ErrDuplicate when the extId is taken and a
+	// *credential.NotFoundError when the user is gone.
+	Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(holder credential.Holder, held int) error) error
 }
 
 // CreateOTPCard issues a new card to a user.
@@ -55,22 +56,26 @@ type CreateCommand struct {
 	ExtID, PolicyExtID, StateName string
 }
 
+// Access is what a caller needs to create a card for the user: CredentialCreate, CredentialView
+// and PolicyConfigurationView, admin callers only.
+func (uc *CreateOTPCard) Access(clientExtID, userExtID string) access.Request {
+	return access.Request{Client: clientExtID, User: userExtID,
+		Rights: []access.Right{access.CredentialCreate, access.CredentialView, access.PolicyConfigurationView}}
+}
+
 // Do creates the card and returns it with its cells in clear. Errors: access errors,
-// *credential.NotFoundError, credential.ErrUnknownPolicy, credential.ErrUnknownState,
-// credential.ErrForbiddenTransition, credential.ErrDuplicate, credential.ErrTooManyCards,
-// credential.ErrInvalid.
+// access.ErrUserNotUsable (the user is archived), *credential.NotFoundError,
+// credential.ErrUnknownPolicy, credential.ErrUnknownState, credential.ErrForbiddenTransition,
+// credential.ErrDuplicate, credential.ErrTooManyCards, credential.ErrInvalid.
 func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreateOTPCard")
 	defer span.End()
-	err := cmd.Caller.Principal.Authorize(access.Request{
-		Client: cmd.ClientExtID, User: cmd.UserExtID,
-		Rights: []access.Right{access.CredentialCreate, access.CredentialView, access.PolicyConfigurationView},
-	}, uc.now())
-	if err != nil {
+	if err := cmd.Caller.Principal.Authorize(uc.Access(cmd.ClientExtID, cmd.UserExtID), uc.now()); err != nil {
 		return Issued{}, err
 	}
 	state := credential.StateInitial
 	if cmd.StateName != "" {
+		var err error
 		if state, err = credential.ParseState(cmd.StateName); err != nil {
 			return Issued{}, err
 		}
@@ -99,7 +104,17 @@ func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, err
 		return Issued{}, err
 	}
 	ev := cardEvent(event.OTPCardCreated, card, cmd.Caller.Meta())
-	if err := uc.cards.Create(ctx, card, MaxCardsPerUser, []event.Event{ev}); err != nil {
+	admit := func(holder credential.Holder, held int) error {
+		if err := holder.CanReceiveCards(); err != nil {
+			return err
+		}
+		if held >= MaxCardsPerUser {
+			return fmt.Errorf("%w: user %s already holds %d OTP cards that are not archived",
+				credential.ErrTooManyCards, cmd.UserExtID, held)
+		}
+		return nil
+	}
+	if err := uc.cards.Create(ctx, card, []event.Event{ev}, admit); err != nil {
 		return Issued{}, fmt.Errorf("create otp card: %w", err)
 	}
 	return Issued{Card: card, Clear: clear}, nil

@@ -33,16 +33,17 @@ type fakeStore struct {
 	inside   atomic.Bool
 	cards    map[string]credential.Snapshot // by credential extId
 	users    map[string]string              // user extId -> client extId
+	holders  map[string]credential.Holder   // user extId -> its state; absent: active
 	policies map[string]credential.Policy   // by policy extId
 	events   []event.Event
-	maxCards []int // the maxCards every Create received
+	held     []int // what every Create's admit was told the user holds
 	// conflictOnSave makes Update fail as if the stored version moved after the load.
 	conflictOnSave bool
 	calls          map[string]int
 }
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{cards: map[string]credential.Snapshot{}, users: map[string]string{},
+	return &fakeStore{cards: map[string]credential.Snapshot{}, users: map[string]string{}, holders: map[string]credential.Holder{},
 		policies: map[string]credential.Policy{}, calls: map[string]int{}}
 }
 
@@ -55,6 +56,13 @@ func (s *fakeStore) addUser(client, user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[user] = client
+}
+
+// setHolder sets a user's state.
+func (s *fakeStore) setHolder(user string, h credential.Holder) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holders[user] = h
 }
 
 func (s *fakeStore) addPolicy(p credential.Policy) {
@@ -139,11 +147,10 @@ func (s *fakeStore) Delete(_ context.Context, key app.CardKey, fn app.CardChange
 	return nil
 }
 
-func (s *fakeStore) Create(_ context.Context, card *credential.OTPCard, maxCards int, events []event.Event) error {
+func (s *fakeStore) Create(_ context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["Create"]++
-	s.maxCards = append(s.maxCards, maxCards)
 	snap := card.Snapshot()
 	if client, ok := s.users[snap.UserExtID]; !ok || client != snap.ClientExtID {
 		return &credential.NotFoundError{Kind: "user", ExtID: snap.UserExtID}
@@ -157,8 +164,9 @@ func (s *fakeStore) Create(_ context.Context, card *credential.OTPCard, maxCards
 			held++
 		}
 	}
-	if held >= maxCards {
-		return credential.ErrTooManyCards
+	s.held = append(s.held, held)
+	if err := admit(s.holders[snap.UserExtID], held); err != nil {
+		return err
 	}
 	s.cards[snap.ExtID] = snap
 	s.events = append(s.events, events...)
@@ -202,19 +210,19 @@ func (s *fakeStore) List(_ context.Context, clientExtID, userExtID string, page 
 	}), nil
 }
 
-func (s *fakeStore) PolicyOfCard(_ context.Context, key app.CardKey) (credential.Policy, error) {
+func (s *fakeStore) PolicyOfCard(_ context.Context, key app.CardKey) (credential.Policy, credential.Holder, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["PolicyOfCard"]++
 	snap, err := s.lookup(key)
 	if err != nil {
-		return credential.Policy{}, err
+		return credential.Policy{}, 0, err
 	}
 	p, ok := s.policies[snap.PolicyExtID]
 	if !ok {
-		return credential.Policy{}, &credential.NotFoundError{Kind: "policy", ExtID: snap.PolicyExtID}
+		return credential.Policy{}, 0, &credential.NotFoundError{Kind: "policy", ExtID: snap.PolicyExtID}
 	}
-	return p, nil
+	return p, s.holders[snap.UserExtID], nil
 }
 
 func (s *fakeStore) PolicyForUser(_ context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error) {

@@ -41,21 +41,30 @@ type LoginOutcome struct {
 	Card   *credential.OTPCard
 }
 
+// Access is what a caller needs to answer a challenge of the user: CredentialView and
+// CredentialChangeState, admin callers only.
+func (uc *Login) Access(clientExtID, userExtID string) access.Request {
+	return access.Request{Client: clientExtID, User: userExtID,
+		Rights: []access.Right{access.CredentialView, access.CredentialChangeState}}
+}
+
 // Do verifies the answer; a wrong answer is an outcome, not an error. Errors: access errors,
-// *credential.NotFoundError, credential.ErrLocked, credential.ErrNotUsable,
-// credential.ErrNoChallenge.
+// access.ErrUserNotUsable (the user is disabled or archived), *credential.NotFoundError,
+// *credential.LockedError, credential.ErrNotUsable, credential.ErrNoChallenge.
 func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error) {
 	ctx, span := uc.tracer.Start(ctx, "Login")
 	defer span.End()
-	now := uc.now()
-	err := cmd.Caller.Principal.Authorize(access.Request{Client: cmd.ClientExtID, User: cmd.UserExtID,
-		Rights: []access.Right{access.CredentialView, access.CredentialChangeState}}, now)
-	if err != nil {
+	if err := cmd.Caller.Principal.Authorize(uc.Access(cmd.ClientExtID, cmd.UserExtID), uc.now()); err != nil {
 		return LoginOutcome{}, err
 	}
 	var out LoginOutcome
-	err = uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(cards []UserCard) (*credential.OTPCard, []event.Event, error) {
-		picked, err := pickCard(cards, cmd.UserExtID, true, now)
+	err := uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
+		if err := u.Holder.CanAuthenticate(); err != nil {
+			return nil, nil, err
+		}
+		// The clock is read under the cards' locks, so that a card's changes keep their order in time.
+		now := uc.now()
+		picked, err := pickCard(u.Cards, cmd.UserExtID, true, now)
 		if err != nil {
 			return nil, nil, err
 		}

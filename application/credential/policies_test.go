@@ -108,7 +108,7 @@ func TestCreatePolicy(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
 		p, err := uc.CreatePolicy(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
-			ExtID: "pa-new", Name: "New", Description: "text", PolicyType: credential.PolicyType})
+			ExtID: "pa-new", Name: "New", Description: "text", PolicyType: ptr(credential.PolicyType)})
 		if err != nil {
 			t.Fatalf("got %v, want nil", err)
 		}
@@ -179,7 +179,8 @@ func TestCreatePolicy(t *testing.T) {
 		wantErr  error
 		wantText string
 	}{
-		{"other policy type", app.CreatePolicyCommand{Name: "n", PolicyType: "PasswordPolicy"}, credential.ErrUnknownPolicy, "PasswordPolicy"},
+		{"other policy type", app.CreatePolicyCommand{Name: "n", PolicyType: ptr("PasswordPolicy")}, credential.ErrUnknownPolicy, "PasswordPolicy"},
+		{"empty policy type", app.CreatePolicyCommand{Name: "n", PolicyType: ptr("")}, credential.ErrUnknownPolicy, "policyType"},
 		{"unknown parameter", app.CreatePolicyCommand{Name: "n", Parameters: map[string]string{"colour": "red"}}, credential.ErrPolicyViolation, "colour"},
 		{"rows out of range", app.CreatePolicyCommand{Name: "n", Parameters: map[string]string{"rows": "100"}}, credential.ErrPolicyViolation, "rows"},
 		{"too weak", app.CreatePolicyCommand{Name: "n", Parameters: map[string]string{"cellLength": "3"}}, credential.ErrPolicyViolation, "bits"},

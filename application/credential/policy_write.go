@@ -14,8 +14,10 @@ import (
 type CreatePolicyCommand struct {
 	Caller      caller.Caller
 	ClientExtID string
-	// ExtID is generated when empty; PolicyType defaults to OTPCardPolicy.
-	ExtID, Name, Description, PolicyType string
+	// ExtID is generated when empty.
+	ExtID, Name, Description string
+	// PolicyType is OTPCardPolicy when nil.
+	PolicyType *string
 	// Default makes the new policy the client's default; the previous default loses the flag.
 	Default bool
 	// Parameters are read on top of the defaults of API.md section 5.2.
@@ -31,8 +33,10 @@ func (uc *Policies) CreatePolicy(ctx context.Context, cmd CreatePolicyCommand) (
 	if err := uc.authorize(cmd.Caller, cmd.ClientExtID, access.PolicyCreate); err != nil {
 		return credential.Policy{}, err
 	}
-	if err := credential.CheckPolicyType(cmd.PolicyType); err != nil {
-		return credential.Policy{}, err
+	if cmd.PolicyType != nil {
+		if err := credential.CheckPolicyType(*cmd.PolicyType); err != nil {
+			return credential.Policy{}, err
+		}
 	}
 	params, err := credential.ParseParameters(cmd.Parameters)
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 
 // CardPolicies finds the policy a card is generated under.
 type CardPolicies interface {
-	// PolicyOfCard returns the current policy of the card under key, or a
-	// *credential.NotFoundError when the card is not under that path.
-	PolicyOfCard(ctx context.Context, key CardKey) (credential.Policy, error)
+	// PolicyOfCard returns the current policy of the card under key and the state of the user
+	// who holds it, or a *credential.NotFoundError when the card is not under that path.
+	PolicyOfCard(ctx context.Context, key CardKey) (credential.Policy, credential.Holder, error)
 }
 
 // ReplaceOTPCard gives a credential a newly generated card (API.md section 4.1).
@@ -46,24 +46,34 @@ type ReplaceCommand struct {
 	Comment string
 }
 
-// Do replaces the card. Errors: access errors, *credential.NotFoundError,
+// Access is what a caller needs to replace a card of the user: CredentialModify and
+// CredentialView, or being that user with a fresh self-admin token.
+func (uc *ReplaceOTPCard) Access(clientExtID, userExtID string) access.Request {
+	return access.Request{Client: clientExtID, User: userExtID,
+		Rights: []access.Right{access.CredentialModify, access.CredentialView},
+		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge}
+}
+
+// Do replaces the card. A card whose validity has ended gets a fresh one under its policy's
+// lifetime, and the event says so (data.validityRestarted). Errors: access errors,
+// access.ErrUserNotUsable (the user is archived), *credential.NotFoundError,
 // *credential.VersionConflictError, credential.ErrArchived, credential.ErrInvalid.
 func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, error) {
 	ctx, span := uc.tracer.Start(ctx, "ReplaceOTPCard")
 	defer span.End()
-	err := cmd.Caller.Principal.Authorize(access.Request{
-		Client: cmd.Key.ClientExtID, User: cmd.Key.UserExtID,
-		Rights: []access.Right{access.CredentialModify, access.CredentialView},
-		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge,
-	}, uc.now())
-	if err != nil {
+	if err := cmd.Caller.Principal.Authorize(uc.Access(cmd.Key.ClientExtID, cmd.Key.UserExtID), uc.now()); err != nil {
 		return Issued{}, err
 	}
 	if err := credential.ValidateComment(cmd.Comment); err != nil {
 		return Issued{}, err
 	}
-	policy, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
+	policy, holder, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
 	if err != nil {
+		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)
+	}
+	// Read before the transaction, without a lock on the user: a replace that saw the user
+	// unarchived is one that happened before the archive, which changes no card.
+	if err := holder.CanReceiveCards(); err != nil {
 		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)
 	}
 	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
@@ -75,11 +85,19 @@ func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, e
 		if err := card.CheckVersion(cmd.Version); err != nil {
 			return nil, err
 		}
-		if err := card.Replace(grid, cmd.Comment, uc.now()); err != nil {
+		restarted, err := card.Replace(grid, cmd.Comment, policy.Parameters.CredentialLifetime, uc.now())
+		if err != nil {
 			return nil, err
 		}
 		issued = Issued{Card: card, Clear: clear}
-		return []event.Event{cardEvent(event.OTPCardReplaced, card, cmd.Caller.Meta())}, nil
+		ev := cardEvent(event.OTPCardReplaced, card, cmd.Caller.Meta())
+		if restarted {
+			s := card.Snapshot()
+			ev.Data["validityRestarted"] = "true"
+			ev.Data["validFrom"] = s.ValidFrom.UTC().Format(time.RFC3339)
+			ev.Data["validTo"] = s.ValidTo.UTC().Format(time.RFC3339)
+		}
+		return []event.Event{ev}, nil
 	})
 	if err != nil {
 		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)

@@ -236,3 +236,69 @@ func TestReplaceOTPCardConcurrentSameVersion(t *testing.T) {
 		t.Errorf("events: got %d, want 1", got)
 	}
 }
+
+// TestReplaceOTPCardRestartsAnExpiredValidity: the replacement of a card whose validity has ended
+// is valid from now for the policy's lifetime, and its event says so; a card still valid keeps
+// its validity and the event says nothing about it.
+func TestReplaceOTPCardRestartsAnExpiredValidity(t *testing.T) {
+	for _, expired := range []bool{true, false} {
+		t.Run(map[bool]string{true: "expired", false: "valid"}[expired], func(t *testing.T) {
+			s := newStore(t)
+			stored := storedCard("card-1", "user-a", credential.StateActive)
+			if expired {
+				stored.ValidFrom, stored.ValidTo = now.Add(-400*24*time.Hour), now.Add(-time.Hour)
+			}
+			s.addCard(stored)
+			issued, err := newReplace(s, &fakeHasher{}).Do(context.Background(), app.ReplaceCommand{
+				Caller: admin(access.CredentialModify, access.CredentialView), Key: card1})
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			got := issued.Card.Snapshot()
+			wantFrom, wantTo := stored.ValidFrom, stored.ValidTo
+			if expired {
+				wantFrom, wantTo = now, now.Add(credential.DefaultParameters().CredentialLifetime)
+			}
+			if !got.ValidFrom.Equal(wantFrom) || !got.ValidTo.Equal(wantTo) {
+				t.Errorf("validity: got %s - %s, want %s - %s", got.ValidFrom, got.ValidTo, wantFrom, wantTo)
+			}
+			events := s.recorded()
+			if len(events) != 1 {
+				t.Fatalf("events: got %d, want 1", len(events))
+			}
+			if restarted := events[0].Data["validityRestarted"]; (restarted == "true") != expired {
+				t.Errorf("event data: got %v, want validityRestarted only when the validity had ended", events[0].Data)
+			}
+		})
+	}
+}
+
+// TestIssuingRefusedForArchivedUsers: no card is created or replaced for an archived user
+// (access.ErrUserNotUsable), nothing is hashed for a replace and nothing is stored; a disabled user
+// may still receive one from an admin.
+func TestIssuingRefusedForArchivedUsers(t *testing.T) {
+	for _, holder := range []credential.Holder{credential.HolderArchived, credential.HolderDisabled} {
+		t.Run(holder.String(), func(t *testing.T) {
+			refused := holder == credential.HolderArchived
+			s := newStore(t)
+			s.setHolder("user-a", holder)
+			h := &fakeHasher{}
+			_, err := newReplace(s, h).Do(context.Background(), app.ReplaceCommand{
+				Caller: admin(access.CredentialModify, access.CredentialView), Key: card1})
+			if got := errors.Is(err, access.ErrUserNotUsable); got != refused || (!refused && err != nil) {
+				t.Errorf("replace: got %v, want refused %v", err, refused)
+			}
+			if calls, _ := h.counts(); refused && calls != 0 {
+				t.Errorf("replace hashed %d cards for an archived user, want 0", calls)
+			}
+			_, err = newCreate(s, h).Do(context.Background(), app.CreateCommand{
+				Caller: admin(createRights...), ClientExtID: "client-a", UserExtID: "user-a"})
+			if got := errors.Is(err, access.ErrUserNotUsable); got != refused || (!refused && err != nil) {
+				t.Errorf("create: got %v, want refused %v", err, refused)
+			}
+			if n := len(s.recorded()); refused && n != 0 {
+				t.Errorf("events: got %d, want none", n)
+			}
+		})
+	}
+}

@@ -18,16 +18,24 @@ type UserCard struct {
 	Policy credential.Policy
 }
 
-// UserCardChange picks one of a user's cards (newest first) and changes it; it returns the card
-// to save (nil: save nothing) and the events to record.
-type UserCardChange func(cards []UserCard) (*credential.OTPCard, []event.Event, error)
+// UserCards are a user's cards, newest first, each with its policy, and the state of the user who
+// holds them.
+type UserCards struct {
+	Holder credential.Holder
+	Cards  []UserCard
+}
+
+// UserCardChange picks one of a user's cards and changes it; it returns the card to save (nil:
+// save nothing) and the events to record.
+type UserCardChange func(u UserCards) (*credential.OTPCard, []event.Event, error)
 
 // UserCardUpdater changes one card of a user in a transaction.
 type UserCardUpdater interface {
-	// UpdateUserCard locks every card of the user, newest first, and calls fn with them and their
-	// policies; when fn returns a card it is saved guarded by its loaded version together with the
-	// events, all in one transaction. It returns a *credential.NotFoundError when the client or the
-	// user does not exist, and fn's error unchanged (nothing is saved then).
+	// UpdateUserCard locks every card of the user and calls fn with them (newest first), their
+	// policies and the user's state; when fn returns a card it is saved guarded by its loaded
+	// version together with the events, all in one transaction. It returns a
+	// *credential.NotFoundError when the client or the user does not exist, and fn's error
+	// unchanged (nothing is saved then).
 	UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn UserCardChange) error
 }
 

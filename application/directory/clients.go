@@ -27,7 +27,8 @@ func NewClients(store ClientStore, changer ClientChanger, now Clock, tracer trac
 	return &Clients{store: store, changer: changer, now: now, tracer: tracer}
 }
 
-// CreateClient creates a client with its default OTP card policy. Errors: access errors,
+// CreateClient creates a client with its default OTP card policy. A caller with a data room
+// creates only clients named in it (API.md section 2). Errors: access errors,
 // directory.ErrInvalid, directory.ErrDuplicate.
 func (uc *Clients) CreateClient(ctx context.Context, c caller.Caller, in directory.Client) (directory.Client, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreateClient")
@@ -38,6 +39,10 @@ func (uc *Clients) CreateClient(ctx context.Context, c caller.Caller, in directo
 	}
 	client, err := directory.NewClient(in, now)
 	if err != nil {
+		return directory.Client{}, err
+	}
+	// The extId is known only now (it may have been generated): a data room admits named clients.
+	if err := c.Principal.Authorize(access.Request{Client: client.ExtID, Rights: []access.Right{access.ClientCreate}}, now); err != nil {
 		return directory.Client{}, err
 	}
 	policy := credential.NewDefaultPolicy(client.ExtID, now)

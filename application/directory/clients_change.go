@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
@@ -11,7 +12,8 @@ import (
 )
 
 // ChangeClient applies a partial change to a client; with version set, only while the client is
-// at that version. It records client.changed. Errors: access errors, *directory.NotFoundError,
+// at that version. It records client.changed; a change that repeats the stored values returns the
+// client as it is, with no new version and no event. Errors: access errors, *directory.NotFoundError,
 // directory.ErrInvalid, *directory.VersionConflictError, directory.ErrVersionConflict,
 // directory.ErrDuplicate (the name is taken).
 func (uc *Clients) ChangeClient(ctx context.Context, c caller.Caller, extID string, version *int32, ch directory.ClientChange) (directory.Client, error) {
@@ -27,11 +29,15 @@ func (uc *Clients) ChangeClient(ctx context.Context, c caller.Caller, extID stri
 		if err := client.CheckVersion(version); err != nil {
 			return nil, err
 		}
-		if err := client.Change(ch, now); err != nil {
+		did, err := client.Change(ch, uc.now())
+		if err != nil {
 			return nil, err
 		}
 		changed = *client
-		ev := entityEvent(event.ClientChanged, now, c.Meta(), client.ExtID, "", client.Version)
+		if !did {
+			return nil, nil
+		}
+		ev := entityEvent(event.ClientChanged, client.LastModified, c.Meta(), client.ExtID, "", client.Version)
 		ev.Data = commentData(ch.Comment)
 		return []event.Event{ev}, nil
 	})
@@ -57,6 +63,7 @@ func (uc *Clients) DeleteClient(ctx context.Context, c caller.Caller, extID stri
 			return nil, err
 		}
 		meta := c.Meta()
+		now := later(uc.now(), r.Client.LastModified)
 		events := []event.Event{entityEvent(event.ClientDeleted, now, meta, r.Client.ExtID, "", r.Client.Version)}
 		for _, p := range r.Policies {
 			events = append(events, event.Event{Type: event.PolicyDeleted, Time: now, Actor: meta.Actor,
@@ -76,4 +83,12 @@ func commentData(comment string) map[string]string {
 		return nil
 	}
 	return map[string]string{"modificationComment": comment}
+}
+
+// later returns the later of two instants: an event is never recorded before the change it follows.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

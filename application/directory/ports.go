@@ -47,8 +47,8 @@ type UserFilter struct {
 
 // ClientChanger changes and deletes clients, each in one transaction.
 type ClientChanger interface {
-	// Update loads the client with a row lock, calls fn, and when fn returns nil saves the client
-	// guarded by the version it loaded and records fn's events. It returns a
+	// Update loads the client with a row lock, calls fn, and when fn returns nil and moved the
+	// client's version saves the client guarded by the version it loaded and records fn's events. It returns a
 	// *directory.NotFoundError, fn's error unchanged, directory.ErrDuplicate when the new name is
 	// taken, or directory.ErrVersionConflict when the stored version moved.
 	Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error
@@ -76,8 +76,9 @@ type PolicyRef struct {
 
 // UserChanger changes and deletes users, each in one transaction.
 type UserChanger interface {
-	// Update loads the user of that client with a row lock, calls fn, and when fn returns nil saves
-	// the user guarded by the version it loaded and records fn's events. It returns a
+	// Update loads the user of that client with a row lock, calls fn, and when fn returns nil and
+	// moved the user's version saves the user guarded by the version it loaded and records fn's
+	// events. It returns a
 	// *directory.NotFoundError, fn's error unchanged, directory.ErrDuplicate when the new loginId
 	// is taken in the client, or directory.ErrVersionConflict when the stored version moved.
 	Update(ctx context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error
@@ -98,6 +99,7 @@ type CardRef struct {
 	ExtID, PolicyExtID string
 	State              credential.State
 	Version            int32
+	LastModified       time.Time
 }
 
 func entityEvent(t event.Type, at time.Time, meta event.Meta, client, user string, version int32) event.Event {

@@ -28,7 +28,8 @@ func (uc *Users) ListUsers(ctx context.Context, c caller.Caller, clientExtID str
 }
 
 // ChangeUser applies a partial change to a user; with version set, only while the user is at
-// that version. It records user.changed. Errors: access errors, *directory.NotFoundError,
+// that version. It records user.changed; a change that repeats the stored values returns the user
+// as it is, with no new version and no event. Errors: access errors, *directory.NotFoundError,
 // directory.ErrInvalid, *directory.VersionConflictError, directory.ErrVersionConflict,
 // directory.ErrDuplicate (the loginId is taken in the client).
 func (uc *Users) ChangeUser(ctx context.Context, c caller.Caller, clientExtID, userExtID string, version *int32, ch directory.UserChange) (directory.User, error) {
@@ -45,11 +46,15 @@ func (uc *Users) ChangeUser(ctx context.Context, c caller.Caller, clientExtID, u
 		if err := u.CheckVersion(version); err != nil {
 			return nil, err
 		}
-		if err := u.Change(ch, now); err != nil {
+		did, err := u.Change(ch, uc.now())
+		if err != nil {
 			return nil, err
 		}
 		changed = *u
-		ev := entityEvent(event.UserChanged, now, c.Meta(), u.ClientExtID, u.ExtID, u.Version)
+		if !did {
+			return nil, nil
+		}
+		ev := entityEvent(event.UserChanged, u.LastModified, c.Meta(), u.ClientExtID, u.ExtID, u.Version)
 		ev.Data = commentData(ch.Comment)
 		return []event.Event{ev}, nil
 	})
@@ -72,14 +77,16 @@ func (uc *Users) DeleteUser(ctx context.Context, c caller.Caller, clientExtID, u
 	}
 	err = uc.changer.Delete(ctx, clientExtID, userExtID, func(r UserRemoval) ([]event.Event, error) {
 		meta := c.Meta()
+		now := uc.now()
 		events := make([]event.Event, 0, len(r.Cards)+1)
 		for _, card := range r.Cards {
-			events = append(events, event.Event{Type: event.OTPCardDeleted, Time: now, Actor: meta.Actor,
+			events = append(events, event.Event{Type: event.OTPCardDeleted, Time: later(now, card.LastModified), Actor: meta.Actor,
 				ClientExtID: r.User.ClientExtID, UserExtID: r.User.ExtID, CredentialExt: card.ExtID,
 				PolicyExtID: card.PolicyExtID, Version: card.Version, RequestID: meta.RequestID,
 				Data: map[string]string{"stateName": string(card.State)}})
 		}
-		events = append(events, entityEvent(event.UserDeleted, now, meta, r.User.ClientExtID, r.User.ExtID, r.User.Version))
+		events = append(events, entityEvent(event.UserDeleted, later(now, r.User.LastModified), meta,
+			r.User.ClientExtID, r.User.ExtID, r.User.Version))
 		return events, nil
 	})
 	if err != nil {

@@ -188,6 +188,9 @@ var (
 	ErrPermissionDenied = errors.New("permission denied")
 	// ErrDataroomDenied: the client lies outside the caller's data room.
 	ErrDataroomDenied = errors.New("client outside the caller's data room")
+	// ErrUserNotUsable: the user is disabled or archived, so it cannot authenticate (challenge,
+	// login, self-admin tokens), and an archived user receives no card (API.md section 3).
+	ErrUserNotUsable = errors.New("user not usable")
 )
 
 // ReauthenticationRequiredError says a self-admin token is too old for the operation (RFC 9470).

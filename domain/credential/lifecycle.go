@@ -61,10 +61,20 @@ func (c *OTPCard) ChangeState(to State, comment string, now time.Time) error {
 	return nil
 }
 
-// touch records a change at time now.
+// touch records a change at time now. lastModified never goes backwards: a change that read the
+// clock before it waited for the card's lock, or on an instance whose clock lags, still comes
+// after the change before it, so the card's events keep their order in time (API.md section 7).
 func (c *OTPCard) touch(now time.Time) {
-	c.s.LastModified = now
+	c.s.LastModified = Later(now, c.s.LastModified)
 	c.s.Version++
+}
+
+// Later returns the later of two instants.
+func Later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // expireLock ends a temporary lock whose time is up; it reports whether it did. The failure

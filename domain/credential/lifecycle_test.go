@@ -197,16 +197,16 @@ func TestChangeStateComment(t *testing.T) {
 	}
 }
 
-// TestCommentOnly is the PATCH without stateName: the comment changes, the version moves, and
+// TestEditCommentOnly is the PATCH without stateName: the comment changes, the version moves, and
 // nothing else, in every state but archived.
-func TestCommentOnly(t *testing.T) {
+func TestEditCommentOnly(t *testing.T) {
 	now := t0.Add(time.Hour)
 	for _, state := range allStates {
 		for _, comment := range []string{"called the user", ""} {
 			t.Run(string(state)+"/"+comment, func(t *testing.T) {
 				before := lifecycleCard(t, state)
 				card := credential.RestoreOTPCard(before)
-				err := card.Comment(comment, now)
+				outcome, err := card.Edit(credential.CardEdit{Comment: &comment}, now)
 				if state == credential.StateArchived {
 					if !errors.Is(err, credential.ErrArchived) {
 						t.Fatalf("got %v, want an error wrapping ErrArchived", err)
@@ -216,8 +216,8 @@ func TestCommentOnly(t *testing.T) {
 					}
 					return
 				}
-				if err != nil {
-					t.Fatalf("got error %v, want nil", err)
+				if err != nil || outcome != credential.CommentChanged {
+					t.Fatalf("got outcome %v, error %v; want CommentChanged, nil", outcome, err)
 				}
 				want := before
 				want.ModificationComment, want.LastModified, want.Version = comment, now, before.Version+1
@@ -229,17 +229,88 @@ func TestCommentOnly(t *testing.T) {
 	}
 }
 
-func TestCommentOnlyTooLong(t *testing.T) {
+// TestEditThatChangesNothing: an edit without members, or repeating the stored state and comment,
+// changes nothing at all (API.md section 1), in every state, archived included.
+func TestEditThatChangesNothing(t *testing.T) {
+	now := t0.Add(time.Hour) // a tmp-lock is still running
+	for _, state := range allStates {
+		before := lifecycleCard(t, state)
+		same, comment := before.State, before.ModificationComment
+		edits := map[string]credential.CardEdit{
+			"no members":              {},
+			"the same state":          {State: &same},
+			"the same comment":        {Comment: &comment},
+			"the same state, comment": {State: &same, Comment: &comment},
+		}
+		for name, e := range edits {
+			t.Run(string(state)+"/"+name, func(t *testing.T) {
+				card := credential.RestoreOTPCard(before)
+				outcome, err := card.Edit(e, now)
+				if err != nil || outcome != credential.Unchanged {
+					t.Fatalf("got outcome %v, error %v; want Unchanged, nil", outcome, err)
+				}
+				if got := card.Snapshot(); !reflect.DeepEqual(got, before) {
+					t.Errorf("card changed:\n got %+v\nwant %+v", got, before)
+				}
+			})
+		}
+	}
+}
+
+// TestEditStateRemovesAnOldComment: a change of state describes itself by the edit's comment; an
+// edit without one removes the comment of the change before.
+func TestEditStateRemovesAnOldComment(t *testing.T) {
+	disabled := credential.StateDisabled
+	for _, tt := range []struct {
+		name    string
+		comment *string
+		want    string
+	}{
+		{"without a comment", nil, ""},
+		{"with a comment", ptr("stolen"), "stolen"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			card := credential.RestoreOTPCard(lifecycleCard(t, credential.StateActive))
+			outcome, err := card.Edit(credential.CardEdit{State: &disabled, Comment: tt.comment}, t0.Add(time.Hour))
+			if err != nil || outcome != credential.StateChanged {
+				t.Fatalf("got outcome %v, error %v; want StateChanged, nil", outcome, err)
+			}
+			if got := card.Snapshot(); got.State != disabled || got.ModificationComment != tt.want {
+				t.Errorf("got state %s, comment %q; want %s, %q", got.State, got.ModificationComment, disabled, tt.want)
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestEditCommentTooLong(t *testing.T) {
 	before := lifecycleCard(t, credential.StateActive)
 	card := credential.RestoreOTPCard(before)
-	if err := card.Comment(strings.Repeat("😀", 1025), t0); !errors.Is(err, credential.ErrInvalid) {
+	long, limit := strings.Repeat("😀", 1025), strings.Repeat("😀", 1024)
+	if _, err := card.Edit(credential.CardEdit{Comment: &long}, t0); !errors.Is(err, credential.ErrInvalid) {
 		t.Fatalf("got %v, want an error wrapping ErrInvalid", err)
 	}
 	if got := card.Snapshot(); !reflect.DeepEqual(got, before) {
 		t.Errorf("card changed:\n got %+v\nwant %+v", got, before)
 	}
-	if err := card.Comment(strings.Repeat("😀", 1024), t0); err != nil {
+	if _, err := card.Edit(credential.CardEdit{Comment: &limit}, t0); err != nil {
 		t.Errorf("1024 characters: got %v, want nil", err)
+	}
+}
+
+// TestTimeNeverGoesBackwards: a change whose clock reads earlier than the card's last change (it
+// waited for the lock, or its instance's clock lags) is recorded at the last change's time, so
+// that a card's history stays in order.
+func TestTimeNeverGoesBackwards(t *testing.T) {
+	before := lifecycleCard(t, credential.StateActive)
+	card := credential.RestoreOTPCard(before)
+	comment := "late clock"
+	if _, err := card.Edit(credential.CardEdit{Comment: &comment}, before.LastModified.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := card.Snapshot().LastModified; !got.Equal(before.LastModified) {
+		t.Errorf("LastModified: got %s, want %s (not earlier than the last change)", got, before.LastModified)
 	}
 }
 
@@ -253,10 +324,11 @@ func TestLifecycleArchivedRefusesEverything(t *testing.T) {
 			t.Errorf("ChangeState(%s): got %v, want an error wrapping ErrArchived", to, err)
 		}
 	}
-	if err := card.Comment("x", t0); !errors.Is(err, credential.ErrArchived) {
-		t.Errorf("Comment: got %v, want an error wrapping ErrArchived", err)
+	comment := "x"
+	if _, err := card.Edit(credential.CardEdit{Comment: &comment}, t0); !errors.Is(err, credential.ErrArchived) {
+		t.Errorf("Edit: got %v, want an error wrapping ErrArchived", err)
 	}
-	if err := card.Replace(newTestGrid(t, defaultLayout(), 2), "", t0); !errors.Is(err, credential.ErrArchived) {
+	if _, err := card.Replace(newTestGrid(t, defaultLayout(), 2), "", time.Hour, t0); !errors.Is(err, credential.ErrArchived) {
 		t.Errorf("Replace: got %v, want an error wrapping ErrArchived", err)
 	}
 	if _, err := card.IssueChallenge(t0, false, drawFirst); !errors.Is(err, credential.ErrNotUsable) {

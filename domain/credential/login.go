@@ -18,6 +18,24 @@ var (
 	ErrNoChallenge = errors.New("no outstanding challenge")
 )
 
+// LockedError says a card is locked, and until when a temporary lock lasts.
+type LockedError struct {
+	State State
+	// Until is when a temporary lock ends; zero for fail-locked cards, which stay locked until an
+	// admin unlocks them.
+	Until time.Time
+}
+
+func (e *LockedError) Error() string {
+	if e.Until.IsZero() {
+		return fmt.Sprintf("the credential is %s", e.State)
+	}
+	return fmt.Sprintf("the credential is %s until %s", e.State, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrLocked) hold.
+func (e *LockedError) Unwrap() error { return ErrLocked }
+
 // Login status codes of nevisIDM's auth v1 API.
 const (
 	StatusFailed        = 2
@@ -57,8 +75,10 @@ func (l Lockout) locksAt(failures int) bool {
 func (c *OTPCard) checkUsable(now time.Time) error {
 	c.expireLock(now)
 	switch c.s.State {
-	case StateTmpLocked, StateFailLocked:
-		return fmt.Errorf("%w: %s", ErrLocked, c.s.State)
+	case StateTmpLocked:
+		return &LockedError{State: c.s.State, Until: c.s.LockedUntil}
+	case StateFailLocked:
+		return &LockedError{State: c.s.State}
 	case StateInitial, StateActive:
 	default:
 		return fmt.Errorf("%w: the card is %s", ErrNotUsable, c.s.State)

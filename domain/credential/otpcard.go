@@ -115,21 +115,31 @@ func (c *OTPCard) CheckVersion(given *int32) error {
 
 // Replace gives the card a freshly generated grid: every old cell stops verifying, an outstanding
 // challenge is dropped and the use counters start again. The extId, policy, state, validity and
-// login statistics stay.
-func (c *OTPCard) Replace(grid Grid, comment string, now time.Time) error {
+// login statistics stay, except that a card whose validity has already ended gets a fresh one of
+// lifetime from now (a replacement that can never be used helps nobody, API.md section 4.1);
+// restarted tells whether it did.
+func (c *OTPCard) Replace(grid Grid, comment string, lifetime time.Duration, now time.Time) (restarted bool, err error) {
 	if c.s.State == StateArchived {
-		return fmt.Errorf("replace %s: %w", c.s.ExtID, ErrArchived)
+		return false, fmt.Errorf("replace %s: %w", c.s.ExtID, ErrArchived)
 	}
 	if err := ValidateComment(comment); err != nil {
-		return err
+		return false, err
+	}
+	if c.Expired(now) {
+		if lifetime <= 0 {
+			return false, fmt.Errorf("%w: credential lifetime must be positive", ErrPolicyViolation)
+		}
+		c.s.ValidFrom, c.s.ValidTo, restarted = now, now.Add(lifetime), true
 	}
 	c.s.Grid = grid
 	c.s.Challenge = NoChallenge
 	c.s.ModificationComment = comment
-	c.s.LastModified = now
-	c.s.Version++
-	return nil
+	c.touch(now)
+	return restarted, nil
 }
+
+// Expired reports whether the card's validity has ended at time now.
+func (c *OTPCard) Expired(now time.Time) bool { return !now.Before(c.s.ValidTo) }
 
 // RemainingChallenges counts the cells never used successfully.
 func (c *OTPCard) RemainingChallenges() int { return c.s.Grid.Unused() }

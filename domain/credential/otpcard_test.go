@@ -170,8 +170,9 @@ func TestReplaceKeepsEverythingButTheCard(t *testing.T) {
 				card := usedCard(t, state)
 				before := card.Snapshot()
 				grid := newTestGrid(t, defaultLayout(), 2)
-				if err := card.Replace(grid, comment, now); err != nil {
-					t.Fatalf("got error %v, want nil", err)
+				restarted, err := card.Replace(grid, comment, time.Hour, now)
+				if err != nil || restarted {
+					t.Fatalf("got restarted %v, error %v; want false, nil", restarted, err)
 				}
 				want := before
 				want.Grid, want.Challenge, want.ModificationComment = grid, credential.NoChallenge, comment
@@ -187,6 +188,43 @@ func TestReplaceKeepsEverythingButTheCard(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestReplaceRestartsAnExpiredValidity: a card whose validity has ended gets a fresh one of the
+// policy's lifetime from now (API.md section 4.1); a card still valid keeps its own, even one
+// that ends a moment later.
+func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
+	lifetime := 30 * 24 * time.Hour
+	tests := []struct {
+		name          string
+		now           time.Time // the card is valid until t0+48h
+		wantRestarted bool
+	}{
+		{"valid for a second more", t0.Add(48*time.Hour - time.Second), false},
+		{"at the end of its validity", t0.Add(48 * time.Hour), true},
+		{"a year after its end", t0.Add(48*time.Hour + 365*24*time.Hour), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			card := usedCard(t, credential.StateActive)
+			before := card.Snapshot()
+			restarted, err := card.Replace(newTestGrid(t, defaultLayout(), 2), "", lifetime, tt.now)
+			if err != nil || restarted != tt.wantRestarted {
+				t.Fatalf("got restarted %v, error %v; want %v, nil", restarted, err, tt.wantRestarted)
+			}
+			got := card.Snapshot()
+			wantFrom, wantTo := before.ValidFrom, before.ValidTo
+			if tt.wantRestarted {
+				wantFrom, wantTo = tt.now, tt.now.Add(lifetime)
+			}
+			if !got.ValidFrom.Equal(wantFrom) || !got.ValidTo.Equal(wantTo) {
+				t.Errorf("validity: got %s - %s, want %s - %s", got.ValidFrom, got.ValidTo, wantFrom, wantTo)
+			}
+			if card.Expired(tt.now) {
+				t.Errorf("Expired right after the replace: got true, want false")
+			}
+		})
 	}
 }
 
@@ -206,7 +244,7 @@ func TestReplaceRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			card := usedCard(t, tt.state)
 			before := card.Snapshot()
-			err := card.Replace(newTestGrid(t, defaultLayout(), 2), tt.comment, t0)
+			_, err := card.Replace(newTestGrid(t, defaultLayout(), 2), tt.comment, time.Hour, t0)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -220,7 +258,7 @@ func TestReplaceRefusals(t *testing.T) {
 func TestReplaceCommentLimitCountsCharacters(t *testing.T) {
 	for _, comment := range []string{strings.Repeat("a", 1024), strings.Repeat("é", 1024), strings.Repeat("😀", 1024)} {
 		card := usedCard(t, credential.StateActive)
-		if err := card.Replace(newTestGrid(t, defaultLayout(), 2), comment, t0); err != nil {
+		if _, err := card.Replace(newTestGrid(t, defaultLayout(), 2), comment, time.Hour, t0); err != nil {
 			t.Errorf("1024 characters of %d bytes: got error %v, want nil", len(comment), err)
 			continue
 		}

@@ -17,10 +17,10 @@ const (
 	maxPolicyDescription = 4000
 )
 
-// CheckPolicyType accepts the only supported type; empty means OTPCardPolicy. Other types wrap
-// ErrUnknownPolicy.
+// CheckPolicyType accepts the only supported type, OTPCardPolicy; others, the empty name
+// included, wrap ErrUnknownPolicy.
 func CheckPolicyType(t string) error {
-	if t != "" && t != PolicyType {
+	if t != PolicyType {
 		return fmt.Errorf("%w: policyType %.64q is not supported; the only policy type is %s",
 			ErrUnknownPolicy, t, PolicyType)
 	}

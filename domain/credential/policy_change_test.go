@@ -15,7 +15,7 @@ func TestCheckPolicyType(t *testing.T) {
 		in      string
 		wantErr error
 	}{
-		{"", nil},
+		{"", credential.ErrUnknownPolicy},
 		{"OTPCardPolicy", nil},
 		{"otpcardpolicy", credential.ErrUnknownPolicy},
 		{"PasswordPolicy", credential.ErrUnknownPolicy},

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"time"
 	"unicode/utf8"
 )
 
@@ -54,4 +55,14 @@ func checkComment(comment string) error {
 		return &InvalidFieldError{"modificationComment", fmt.Sprintf("is longer than %d characters", MaxCommentLength)}
 	}
 	return nil
+}
+
+// later returns the later of two instants: an entity's lastModified, and so the time of its
+// events, never goes backwards, even when a change read the clock before it waited for the lock
+// or runs on an instance whose clock lags.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

@@ -2,6 +2,7 @@ package directory_test
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"strings"
@@ -86,7 +87,7 @@ func TestClientChange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := stored()
-			err := c.Change(tt.change, t1)
+			changed, err := c.Change(tt.change, t1)
 			if tt.wantField != "" {
 				checkInvalidField(t, err, tt.wantField)
 				if !reflect.DeepEqual(c, stored()) {
@@ -99,9 +100,13 @@ func TestClientChange(t *testing.T) {
 			}
 			want := stored()
 			tt.want(&want)
-			want.Version, want.LastModified = 4, t1
-			if !reflect.DeepEqual(c, want) {
-				t.Errorf("got %+v, want %+v", c, want)
+			// A change that repeats the stored values changes nothing, the version included.
+			wantChanged := !reflect.DeepEqual(want, stored())
+			if wantChanged {
+				want.Version, want.LastModified = 4, t1
+			}
+			if !reflect.DeepEqual(c, want) || changed != wantChanged {
+				t.Errorf("got %+v (changed %v), want %+v (changed %v)", c, changed, want, wantChanged)
 			}
 		})
 	}
@@ -110,7 +115,7 @@ func TestClientChange(t *testing.T) {
 func TestClientChangeCopiesTheDisplayName(t *testing.T) {
 	c := directory.Client{ExtID: "acme", Name: "Acme", Version: 1}
 	in := map[string]string{"EN": "Acme"}
-	if err := c.Change(directory.ClientChange{DisplayName: directory.To(in)}, t1); err != nil {
+	if _, err := c.Change(directory.ClientChange{DisplayName: directory.To(in)}, t1); err != nil {
 		t.Fatal(err)
 	}
 	in["EN"] = "changed later"
@@ -123,7 +128,7 @@ func TestClientChangeBumpsByOneEachTime(t *testing.T) {
 	c := directory.Client{ExtID: "acme", Name: "Acme", Created: t0, LastModified: t0, Version: 1}
 	for i := range 5 {
 		at := t0.Add(time.Duration(i+1) * time.Minute)
-		if err := c.Change(directory.ClientChange{Remarks: directory.To("r")}, at); err != nil {
+		if _, err := c.Change(directory.ClientChange{Remarks: directory.To(fmt.Sprint("r", i))}, at); err != nil {
 			t.Fatal(err)
 		}
 		if c.Version != int32(i+2) || !c.LastModified.Equal(at) || !c.Created.Equal(t0) {
@@ -206,7 +211,7 @@ func TestUserChange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := stored()
-			err := u.Change(tt.change, t1)
+			changed, err := u.Change(tt.change, t1)
 			if tt.wantField != "" {
 				checkInvalidField(t, err, tt.wantField)
 				if !reflect.DeepEqual(u, stored()) {
@@ -219,9 +224,13 @@ func TestUserChange(t *testing.T) {
 			}
 			want := stored()
 			tt.want(&want)
-			want.Version, want.LastModified = 3, t1
-			if !reflect.DeepEqual(u, want) {
-				t.Errorf("got\n %+v\nwant\n %+v", u, want)
+			// A change that repeats the stored values changes nothing, the version included.
+			wantChanged := !reflect.DeepEqual(want, stored())
+			if wantChanged {
+				want.Version, want.LastModified = 3, t1
+			}
+			if !reflect.DeepEqual(u, want) || changed != wantChanged {
+				t.Errorf("got\n %+v (changed %v)\nwant\n %+v (changed %v)", u, changed, want, wantChanged)
 			}
 			if u.ExtID != "jdoe" || u.ClientExtID != "acme" || !u.Created.Equal(t0) {
 				t.Errorf("identity: got %s of %s created %v, want jdoe of acme created %v", u.ExtID, u.ClientExtID, u.Created, t0)
@@ -233,11 +242,28 @@ func TestUserChange(t *testing.T) {
 func TestUserChangeCopiesWhatItKeeps(t *testing.T) {
 	u := directory.User{ExtID: "jdoe", ClientExtID: "acme", LoginID: "jdoe", State: directory.UserActive, Version: 1}
 	props, tech := map[string]string{"k": "v"}, true
-	if err := u.Change(directory.UserChange{Properties: directory.To(props), IsTechnicalUser: directory.To(&tech)}, t1); err != nil {
+	if _, err := u.Change(directory.UserChange{Properties: directory.To(props), IsTechnicalUser: directory.To(&tech)}, t1); err != nil {
 		t.Fatal(err)
 	}
 	props["k"], tech = "changed later", false
 	if !maps.Equal(u.Properties, map[string]string{"k": "v"}) || u.IsTechnicalUser == nil || !*u.IsTechnicalUser {
 		t.Errorf("after the caller's values changed: got properties %v technical %v, want {k: v} and true", u.Properties, u.IsTechnicalUser)
+	}
+}
+
+// TestChangeTimeNeverGoesBackwards: a change whose clock reads earlier than the last change is
+// recorded at the last change's time, so an entity's history stays in order.
+func TestChangeTimeNeverGoesBackwards(t *testing.T) {
+	c := directory.Client{ExtID: "acme", Name: "Acme", Created: t0, LastModified: t1, Version: 2}
+	if _, err := c.Change(directory.ClientChange{Remarks: directory.To("late clock")}, t0); err != nil {
+		t.Fatal(err)
+	}
+	u := directory.User{ExtID: "jdoe", ClientExtID: "acme", LoginID: "jdoe", State: directory.UserActive,
+		Created: t0, LastModified: t1, Version: 2}
+	if _, err := u.Change(directory.UserChange{Remarks: directory.To("late clock")}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if !c.LastModified.Equal(t1) || !u.LastModified.Equal(t1) {
+		t.Errorf("lastModified: got client %s, user %s; want both %s", c.LastModified, u.LastModified, t1)
 	}
 }

@@ -3,6 +3,7 @@ package directory
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"time"
 )
 
@@ -20,11 +21,13 @@ type ClientChange struct {
 // version.
 func (c Client) CheckVersion(given *int32) error { return checkVersion("client", given, c.Version) }
 
-// Change applies ch, validates the result, sets lastModified to now and bumps the version by one.
-// On error the client is left as it was.
-func (c *Client) Change(ch ClientChange, now time.Time) error {
+// Change applies ch, validates the result, sets lastModified to now and bumps the version by one,
+// and reports whether anything changed: a change that repeats the stored values leaves the client
+// as it is, version included (API.md section 1). lastModified never goes backwards. On error the
+// client is left as it was.
+func (c *Client) Change(ch ClientChange, now time.Time) (bool, error) {
 	if err := checkComment(ch.Comment); err != nil {
-		return err
+		return false, err
 	}
 	next := *c
 	ch.Name.applyTo(&next.Name)
@@ -35,12 +38,15 @@ func (c *Client) Change(ch ClientChange, now time.Time) error {
 			next.DisplayName = nil
 		}
 	}
-	if err := next.validate(); err != nil {
-		return err
+	if reflect.DeepEqual(next, *c) {
+		return false, nil
 	}
-	next.LastModified, next.Version = now, c.Version+1
+	if err := next.validate(); err != nil {
+		return false, err
+	}
+	next.LastModified, next.Version = later(now, c.LastModified), c.Version+1
 	*c = next
-	return nil
+	return true, nil
 }
 
 // CheckDeletable refuses to delete a client that still has users: their credentials and

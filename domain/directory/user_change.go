@@ -2,6 +2,7 @@ package directory
 
 import (
 	"maps"
+	"reflect"
 	"time"
 )
 
@@ -30,11 +31,13 @@ type UserChange struct {
 // version.
 func (u User) CheckVersion(given *int32) error { return checkVersion("user", given, u.Version) }
 
-// Change applies ch, validates the result, sets lastModified to now and bumps the version by one.
-// On error the user is left as it was.
-func (u *User) Change(ch UserChange, now time.Time) error {
+// Change applies ch, validates the result, sets lastModified to now and bumps the version by one,
+// and reports whether anything changed: a change that repeats the stored values leaves the user
+// as it is, version included (API.md section 1). lastModified never goes backwards. On error the
+// user is left as it was.
+func (u *User) Change(ch UserChange, now time.Time) (bool, error) {
 	if err := checkComment(ch.Comment); err != nil {
-		return err
+		return false, err
 	}
 	next := *u
 	ch.LoginID.applyTo(&next.LoginID)
@@ -61,10 +64,13 @@ func (u *User) Change(ch UserChange, now time.Time) error {
 			next.Properties = nil
 		}
 	}
-	if err := next.validate(); err != nil {
-		return err
+	if reflect.DeepEqual(next, *u) {
+		return false, nil
 	}
-	next.LastModified, next.Version = now, u.Version+1
+	if err := next.validate(); err != nil {
+		return false, err
+	}
+	next.LastModified, next.Version = later(now, u.LastModified), u.Version+1
 	*u = next
-	return nil
+	return true, nil
 }

@@ -18,15 +18,17 @@ const (
 	OTPCardLoginFailed     Type = "otp-card.login-failed"
 	OTPCardLocked          Type = "otp-card.locked"
 	OTPCardLowOnChallenges Type = "otp-card.low-on-challenges"
-	ClientCreated          Type = "client.created"
-	ClientChanged          Type = "client.changed"
-	ClientDeleted          Type = "client.deleted"
-	UserCreated            Type = "user.created"
-	UserChanged            Type = "user.changed"
-	UserDeleted            Type = "user.deleted"
-	PolicyCreated          Type = "policy.created"
-	PolicyChanged          Type = "policy.changed"
-	PolicyDeleted          Type = "policy.deleted"
+	// OTPCardChanged is a change of a card's modificationComment alone.
+	OTPCardChanged Type = "otp-card.changed"
+	ClientCreated  Type = "client.created"
+	ClientChanged  Type = "client.changed"
+	ClientDeleted  Type = "client.deleted"
+	UserCreated    Type = "user.created"
+	UserChanged    Type = "user.changed"
+	UserDeleted    Type = "user.deleted"
+	PolicyCreated  Type = "policy.created"
+	PolicyChanged  Type = "policy.changed"
+	PolicyDeleted  Type = "policy.deleted"
 )
 
 // Actor is who caused an event.
@@ -53,6 +55,21 @@ type Event struct {
 	Data map[string]string
 }
 
+// Entity names the one entity whose history the event belongs to: its credential, else its
+// policy, else its user, else its client ("credential:c1", "user:alice"). The event log hands
+// out each entity's events in the order of its versions (API.md section 9).
+func (e Event) Entity() string {
+	switch {
+	case e.CredentialExt != "":
+		return "credential:" + e.CredentialExt
+	case e.PolicyExtID != "":
+		return "policy:" + e.PolicyExtID
+	case e.UserExtID != "":
+		return "user:" + e.UserExtID
+	}
+	return "client:" + e.ClientExtID
+}
+
 // Meta is what a use case knows about the request that causes events.
 type Meta struct {
 	Actor     Actor
@@ -69,7 +86,7 @@ type Stored struct {
 var known = map[Type]bool{
 	OTPCardCreated: true, OTPCardReplaced: true, OTPCardStateChanged: true, OTPCardDeleted: true,
 	OTPCardChallengeIssued: true, OTPCardLoginSucceeded: true, OTPCardLoginFailed: true,
-	OTPCardLocked: true, OTPCardLowOnChallenges: true,
+	OTPCardLocked: true, OTPCardLowOnChallenges: true, OTPCardChanged: true,
 	ClientCreated: true, ClientChanged: true, ClientDeleted: true,
 	UserCreated: true, UserChanged: true, UserDeleted: true,
 	PolicyCreated: true, PolicyChanged: true, PolicyDeleted: true,
