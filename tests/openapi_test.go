@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
@@ -331,4 +332,40 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 			t.Error("404 with a body that is no problem: got no error, want one")
 		}
 	})
+}
+
+// TestOpenAPIOneProblemSchema checks that every 4xx and 5xx of every operation is the one Problem
+// schema, so that a generated client has one error type and one error handler: per-status
+// variants (a 423 with its own members, a 409 with its own code enum) would each become a type
+// of their own.
+func TestOpenAPIOneProblemSchema(t *testing.T) {
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const problem = "#/components/schemas/Problem"
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for status, ref := range op.Responses.Map() {
+				if status == "default" || status < "400" {
+					continue
+				}
+				where := fmt.Sprintf("%s %s %s", method, path, status)
+				content := ref.Value.Content
+				if method == http.MethodHead {
+					if len(content) != 0 {
+						t.Errorf("%s: HEAD answers no body, but the response has content %v", where, slices.Sorted(maps.Keys(content)))
+					}
+					continue
+				}
+				if len(content) != 1 || content["application/problem+json"] == nil {
+					t.Errorf("%s: got content %v, want application/problem+json alone", where, slices.Sorted(maps.Keys(content)))
+					continue
+				}
+				if got := content["application/problem+json"].Schema.Ref; got != problem {
+					t.Errorf("%s: schema %q, want a reference to %s", where, got, problem)
+				}
+			}
+		}
+	}
 }
