@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -126,14 +127,26 @@ func validateResponse(t *testing.T, req *http.Request, status int, header http.H
 func (c *contract) check(req *http.Request, status int, header http.Header, body []byte) error {
 	route, params, err := c.router.FindRoute(req)
 	if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
-		return c.checkUnrouted(err, status, header, body)
+		return c.checkUnrouted(req.Method, err, status, header, body)
 	}
 	if err != nil {
 		return fmt.Errorf("find the operation: %w", err)
 	}
+	validated := req
+	if req.Method == http.MethodHead {
+		// openapi3filter.ValidateResponse accepts any answer to a HEAD request without a look (it
+		// reads the request for nothing else). The HEAD operation's responses describe status and
+		// headers, and no content: the answer is validated against them with the method renamed,
+		// the route staying HEAD's.
+		if len(body) != 0 {
+			return fmt.Errorf("a HEAD answer with a body of %d bytes", len(body))
+		}
+		validated = req.Clone(req.Context())
+		validated.Method = http.MethodGet
+	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route, Options: contractOptions,
+			Request: validated, PathParams: params, Route: route, Options: contractOptions,
 		},
 		Status:  status,
 		Header:  header,
@@ -146,9 +159,10 @@ func (c *contract) check(req *http.Request, status int, header http.Header, body
 // checkUnrouted judges the answer to a request the document has no operation for: a path it does
 // not list, or a method the path lacks. openapi3filter cannot validate those, and the document
 // cannot list them, but the service must still answer with a problem of the document's Problem
-// schema (404 noRecord, 405 methodNotAllowed with Allow, 429 before routing, ...). A success
+// schema (404 noRecord, 405 methodNotAllowed with Allow, 429 before routing, ...; to HEAD, its
+// headers without a body). A success
 // here means a route the document lacks, which TestOpenAPICoversEveryRoute names.
-func (c *contract) checkUnrouted(routeErr error, status int, header http.Header, body []byte) error {
+func (c *contract) checkUnrouted(method string, routeErr error, status int, header http.Header, body []byte) error {
 	if status < 400 {
 		return fmt.Errorf("status %d for a request openapi.json has no operation for (%v)", status, routeErr)
 	}
@@ -161,6 +175,12 @@ func (c *contract) checkUnrouted(routeErr error, status int, header http.Header,
 	}
 	if status == http.StatusMethodNotAllowed && header.Get("Allow") == "" {
 		return errors.New("405 without Allow")
+	}
+	if method == http.MethodHead { // the problem's headers without the problem
+		if len(body) != 0 {
+			return fmt.Errorf("a HEAD answer with a body of %d bytes", len(body))
+		}
+		return nil
 	}
 	var p any
 	if err := json.Unmarshal(body, &p); err != nil {
@@ -367,5 +387,90 @@ func TestOpenAPIOneProblemSchema(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestOpenAPIHeadMirrorsGet checks that every GET has a HEAD (API.md 1: every GET route answers HEAD
+// as well) with the same parameters, security, statuses and headers, and no body; and that no other
+// path has one.
+func TestOpenAPIHeadMirrorsGet(t *testing.T) {
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		if item.Get == nil {
+			if item.Head != nil {
+				t.Errorf("HEAD %s: documented without a GET", path)
+			}
+			continue
+		}
+		if item.Head == nil {
+			t.Errorf("GET %s: no HEAD documented", path)
+			continue
+		}
+		get, head := item.Get, item.Head
+		if !reflect.DeepEqual(get.Security, head.Security) || !reflect.DeepEqual(get.Parameters, head.Parameters) ||
+			!slices.Equal(get.Tags, head.Tags) {
+			t.Errorf("HEAD %s: security, parameters or tags differ from the GET's", path)
+		}
+		getStatuses, headStatuses := slices.Sorted(maps.Keys(get.Responses.Map())), slices.Sorted(maps.Keys(head.Responses.Map()))
+		if !slices.Equal(getStatuses, headStatuses) {
+			t.Errorf("HEAD %s: statuses %v, want the GET's %v", path, headStatuses, getStatuses)
+			continue
+		}
+		for _, status := range getStatuses {
+			g, h := get.Responses.Value(status).Value, head.Responses.Value(status).Value
+			if len(h.Content) != 0 {
+				t.Errorf("HEAD %s %s: has content, want headers only", path, status)
+			}
+			if !reflect.DeepEqual(g.Headers, h.Headers) {
+				t.Errorf("HEAD %s %s: headers %v, want the GET's %v",
+					path, status, slices.Sorted(maps.Keys(h.Headers)), slices.Sorted(maps.Keys(g.Headers)))
+			}
+		}
+	}
+}
+
+// TestOpenAPIValidatesHead checks that the contract judges answers to HEAD as the service gives
+// them (the GET's status and headers, an empty body), before the service's own HEAD routes are
+// exercised by the other tests: a documented HEAD answer passes, one without a required header
+// fails, and so does a HEAD answer to an undocumented path that carries a body.
+func TestOpenAPIValidatesHead(t *testing.T) {
+	c, err := apiContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := func(path string) *http.Request {
+		r, err := http.NewRequest(http.MethodHead, "http://otpcard.test"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	card := corePath + "/bank/users/alice/otp-credentials/card-1"
+	ok := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"r1"},
+		"Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}
+	problem := http.Header{"Content-Type": {"application/problem+json"}, "X-Request-Id": {"r1"}, "Cache-Control": {"no-store"}}
+	if err := c.check(head(card), http.StatusOK, ok, nil); err != nil {
+		t.Errorf("HEAD 200 of a card: got %v, want it accepted", err)
+	}
+	if err := c.check(head(card), http.StatusNotFound, problem, nil); err != nil {
+		t.Errorf("HEAD 404 of a card: got %v, want it accepted", err)
+	}
+	if err := c.check(head("/healthz"), http.StatusOK, http.Header{"X-Request-Id": {"r1"}}, nil); err != nil {
+		t.Errorf("HEAD 200 of /healthz: got %v, want it accepted", err)
+	}
+	if err := c.check(head(card), http.StatusOK, http.Header{"X-Request-Id": {"r1"}}, nil); err == nil {
+		t.Error("HEAD 200 of a card without Cache-Control: got no error, want one")
+	}
+	if err := c.check(head(card), http.StatusConflict, problem, nil); err == nil {
+		t.Error("HEAD 409 of a card (a status the GET does not have): got no error, want one")
+	}
+	if err := c.check(head("/no/such/route"), http.StatusNotFound, problem, nil); err != nil {
+		t.Errorf("HEAD 404 of an unknown path: got %v, want it accepted", err)
+	}
+	if err := c.check(head("/no/such/route"), http.StatusNotFound, problem, []byte(`{"status":404}`)); err == nil {
+		t.Error("HEAD 404 of an unknown path with a body: got no error, want one")
 	}
 }
