@@ -153,15 +153,69 @@ func (c *contract) check(req *http.Request, status int, header http.Header, body
 		Options: contractOptions,
 	}
 	in.SetBodyBytes(body)
-	return openapi3filter.ValidateResponse(context.Background(), in)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		return err
+	}
+	if status >= 400 && len(body) != 0 {
+		return checkProblem(status, body)
+	}
+	return nil
+}
+
+// problemCodes are the errors[].code each status may carry (API.md 1.1). The document has one
+// Problem schema for every status, so that a generated client has one error type; the tests hold
+// the service to the table that the one schema leaves out.
+var problemCodes = map[int][]string{
+	400: {"errors.invalidData"},
+	401: {"errors.notAuthenticated", "errors.reauthenticationRequired"},
+	403: {"errors.permissionDenied", "errors.dataroomPermissionDenied", "errors.credentialNotUsable", "errors.userNotUsable"},
+	404: {"errors.noRecord"},
+	405: {"errors.methodNotAllowed"},
+	409: {"errors.optimisticLockingFailure", "errors.duplicateValue"},
+	413: {"errors.payloadTooLarge"},
+	415: {"errors.unsupportedMediaType"},
+	422: {"errors.tooManyOTPCards", "errors.missingReferenceData", "errors.modifyReadonlyData", "errors.policyViolation",
+		"errors.undeletedDependencies", "errors.noChallenge"},
+	423: {"errors.credentialLocked"},
+	429: {"errors.tooManyRequests"},
+	431: {"errors.invalidData"},
+	500: {"errors.fatalError"},
+	503: {"errors.serviceUnavailable"},
+}
+
+// checkProblem checks what the one Problem schema cannot say per status: the member status equals
+// the HTTP status, every code belongs to that status, and only a 423 carries lockedUntil.
+func checkProblem(status int, body []byte) error {
+	var p struct {
+		Status int `json:"status"`
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+		LockedUntil *string `json:"lockedUntil"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return fmt.Errorf("problem body: %w", err)
+	}
+	if p.Status != status {
+		return fmt.Errorf("problem status %d, want the HTTP status %d", p.Status, status)
+	}
+	for _, e := range p.Errors {
+		if !slices.Contains(problemCodes[status], e.Code) {
+			return fmt.Errorf("problem code %q with status %d, want one of %v", e.Code, status, problemCodes[status])
+		}
+	}
+	if p.LockedUntil != nil && status != http.StatusLocked {
+		return fmt.Errorf("problem member lockedUntil with status %d, want it with 423 only", status)
+	}
+	return nil
 }
 
 // checkUnrouted judges the answer to a request the document has no operation for: a path it does
 // not list, or a method the path lacks. openapi3filter cannot validate those, and the document
 // cannot list them, but the service must still answer with a problem of the document's Problem
 // schema (404 noRecord, 405 methodNotAllowed with Allow, 429 before routing, ...; to HEAD, its
-// headers without a body). A success
-// here means a route the document lacks, which TestOpenAPICoversEveryRoute names.
+// headers without a body). A success here means a route the document lacks, which
+// TestOpenAPICoversEveryRoute names.
 func (c *contract) checkUnrouted(method string, routeErr error, status int, header http.Header, body []byte) error {
 	if status < 400 {
 		return fmt.Errorf("status %d for a request openapi.json has no operation for (%v)", status, routeErr)
@@ -191,10 +245,7 @@ func (c *contract) checkUnrouted(method string, routeErr error, status int, head
 		openapi3.EnableJSONSchema2020(), openapi3.SetSchemaErrorMessageCustomizer(schemaErrorMessage)); err != nil {
 		return fmt.Errorf("problem body does not match the Problem schema: %w", err)
 	}
-	if got := p.(map[string]any)["status"]; got != float64(status) {
-		return fmt.Errorf("problem status %v, want the HTTP status %d", got, status)
-	}
-	return nil
+	return checkProblem(status, body)
 }
 
 // TestOpenAPIServedAndValid checks that the document is valid OpenAPI and that /openapi.json
@@ -472,5 +523,50 @@ func TestOpenAPIValidatesHead(t *testing.T) {
 	}
 	if err := c.check(head("/no/such/route"), http.StatusNotFound, problem, []byte(`{"status":404}`)); err == nil {
 		t.Error("HEAD 404 of an unknown path with a body: got no error, want one")
+	}
+}
+
+// TestOpenAPIProblemCodes checks the per-status table that the tests keep beside the one Problem
+// schema: a problem passes with a code of its status and fails with another status's code, a
+// status member that differs from the HTTP status, or lockedUntil outside a 423.
+func TestOpenAPIProblemCodes(t *testing.T) {
+	c, err := apiContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := http.NewRequest(http.MethodPost, "http://otpcard.test/nevisidm/api/auth/v1/bank/users/alice/otp/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := http.Header{"Content-Type": {"application/problem+json"}, "X-Request-Id": {"r1"}, "Cache-Control": {"no-store"}}
+	problem := func(status int, code, extra string) []byte {
+		return fmt.Appendf(nil, `{"type":"about:blank","title":"t","status":%d,"detail":"d","errors":[{"code":%q,"message":"m"}]%s}`,
+			status, code, extra)
+	}
+	locked := http.Header{"Retry-After": {"30"}}
+	for k, v := range header {
+		locked[k] = v
+	}
+	for _, tc := range []struct {
+		name   string
+		status int
+		header http.Header
+		body   []byte
+		ok     bool
+	}{
+		{"423 of a tmp lock", 423, locked, problem(423, "errors.credentialLocked", `,"lockedUntil":"2026-11-26T21:30:00Z"`), true},
+		{"423 of a fail lock", 423, header, problem(423, "errors.credentialLocked", ""), true},
+		{"403 userNotUsable", 403, header, problem(403, "errors.userNotUsable", ""), true},
+		{"422 noChallenge", 422, header, problem(422, "errors.noChallenge", ""), true},
+		{"409 with a 404 code", 409, header, problem(409, "errors.noRecord", ""), false},
+		{"status member 400 in a 422", 422, header, problem(400, "errors.noChallenge", ""), false},
+		{"lockedUntil in a 403", 403, header, problem(403, "errors.credentialNotUsable", `,"lockedUntil":"2026-11-26T21:30:00Z"`), false},
+		{"lockedUntil not a timestamp", 423, header, problem(423, "errors.credentialLocked", `,"lockedUntil":"soon"`), false},
+		{"an undocumented code", 400, header, problem(400, "errors.somethingElse", ""), false},
+	} {
+		err := c.check(login, tc.status, tc.header, tc.body)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: got error %v, want accepted %v", tc.name, err, tc.ok)
+		}
 	}
 }
