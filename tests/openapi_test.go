@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -125,29 +127,96 @@ func validateResponse(t *testing.T, req *http.Request, status int, header http.H
 func (c *contract) check(req *http.Request, status int, header http.Header, body []byte) error {
 	route, params, err := c.router.FindRoute(req)
 	if errors.Is(err, routers.ErrPathNotFound) || errors.Is(err, routers.ErrMethodNotAllowed) {
-		return c.checkUnrouted(err, status, header, body)
+		return c.checkUnrouted(req.Method, err, status, header, body)
 	}
 	if err != nil {
 		return fmt.Errorf("find the operation: %w", err)
 	}
+	validated := req
+	if req.Method == http.MethodHead {
+		// openapi3filter.ValidateResponse accepts any answer to a HEAD request without a look (it
+		// reads the request for nothing else). The HEAD operation's responses describe status and
+		// headers, and no content: the answer is validated against them with the method renamed,
+		// the route staying HEAD's.
+		if len(body) != 0 {
+			return fmt.Errorf("a HEAD answer with a body of %d bytes", len(body))
+		}
+		validated = req.Clone(req.Context())
+		validated.Method = http.MethodGet
+	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route, Options: contractOptions,
+			Request: validated, PathParams: params, Route: route, Options: contractOptions,
 		},
 		Status:  status,
 		Header:  header,
 		Options: contractOptions,
 	}
 	in.SetBodyBytes(body)
-	return openapi3filter.ValidateResponse(context.Background(), in)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		return err
+	}
+	if status >= 400 && len(body) != 0 {
+		return checkProblem(status, body)
+	}
+	return nil
+}
+
+// problemCodes are the errors[].code each status may carry (API.md 1.1). The document has one
+// Problem schema for every status, so that a generated client has one error type; the tests hold
+// the service to the table that the one schema leaves out.
+var problemCodes = map[int][]string{
+	400: {"errors.invalidData"},
+	401: {"errors.notAuthenticated", "errors.reauthenticationRequired"},
+	403: {"errors.permissionDenied", "errors.dataroomPermissionDenied", "errors.credentialNotUsable", "errors.userNotUsable"},
+	404: {"errors.noRecord"},
+	405: {"errors.methodNotAllowed"},
+	409: {"errors.optimisticLockingFailure", "errors.duplicateValue"},
+	413: {"errors.payloadTooLarge"},
+	415: {"errors.unsupportedMediaType"},
+	422: {"errors.tooManyOTPCards", "errors.missingReferenceData", "errors.modifyReadonlyData", "errors.policyViolation",
+		"errors.undeletedDependencies", "errors.noChallenge"},
+	423: {"errors.credentialLocked"},
+	429: {"errors.tooManyRequests"},
+	431: {"errors.invalidData"},
+	500: {"errors.fatalError"},
+	503: {"errors.serviceUnavailable"},
+}
+
+// checkProblem checks what the one Problem schema cannot say per status: the member status equals
+// the HTTP status, every code belongs to that status, and only a 423 carries lockedUntil.
+func checkProblem(status int, body []byte) error {
+	var p struct {
+		Status int `json:"status"`
+		Errors []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+		LockedUntil *string `json:"lockedUntil"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil {
+		return fmt.Errorf("problem body: %w", err)
+	}
+	if p.Status != status {
+		return fmt.Errorf("problem status %d, want the HTTP status %d", p.Status, status)
+	}
+	for _, e := range p.Errors {
+		if !slices.Contains(problemCodes[status], e.Code) {
+			return fmt.Errorf("problem code %q with status %d, want one of %v", e.Code, status, problemCodes[status])
+		}
+	}
+	if p.LockedUntil != nil && status != http.StatusLocked {
+		return fmt.Errorf("problem member lockedUntil with status %d, want it with 423 only", status)
+	}
+	return nil
 }
 
 // checkUnrouted judges the answer to a request the document has no operation for: a path it does
 // not list, or a method the path lacks. openapi3filter cannot validate those, and the document
 // cannot list them, but the service must still answer with a problem of the document's Problem
-// schema (404 noRecord, 405 methodNotAllowed with Allow, 429 before routing, ...). A success
-// here means a route the document lacks, which TestOpenAPICoversEveryRoute names.
-func (c *contract) checkUnrouted(routeErr error, status int, header http.Header, body []byte) error {
+// schema (404 noRecord, 405 methodNotAllowed with Allow, 429 before routing, ...; to HEAD, its
+// headers without a body). A success here means a route the document lacks, which
+// TestOpenAPICoversEveryRoute names.
+func (c *contract) checkUnrouted(method string, routeErr error, status int, header http.Header, body []byte) error {
 	if status < 400 {
 		return fmt.Errorf("status %d for a request openapi.json has no operation for (%v)", status, routeErr)
 	}
@@ -161,6 +230,12 @@ func (c *contract) checkUnrouted(routeErr error, status int, header http.Header,
 	if status == http.StatusMethodNotAllowed && header.Get("Allow") == "" {
 		return errors.New("405 without Allow")
 	}
+	if method == http.MethodHead { // the problem's headers without the problem
+		if len(body) != 0 {
+			return fmt.Errorf("a HEAD answer with a body of %d bytes", len(body))
+		}
+		return nil
+	}
 	var p any
 	if err := json.Unmarshal(body, &p); err != nil {
 		return fmt.Errorf("problem body: %w", err)
@@ -170,10 +245,7 @@ func (c *contract) checkUnrouted(routeErr error, status int, header http.Header,
 		openapi3.EnableJSONSchema2020(), openapi3.SetSchemaErrorMessageCustomizer(schemaErrorMessage)); err != nil {
 		return fmt.Errorf("problem body does not match the Problem schema: %w", err)
 	}
-	if got := p.(map[string]any)["status"]; got != float64(status) {
-		return fmt.Errorf("problem status %v, want the HTTP status %d", got, status)
-	}
-	return nil
+	return checkProblem(status, body)
 }
 
 // TestOpenAPIServedAndValid checks that the document is valid OpenAPI and that /openapi.json
@@ -331,4 +403,170 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 			t.Error("404 with a body that is no problem: got no error, want one")
 		}
 	})
+}
+
+// TestOpenAPIOneProblemSchema checks that every 4xx and 5xx of every operation is the one Problem
+// schema, so that a generated client has one error type and one error handler: per-status
+// variants (a 423 with its own members, a 409 with its own code enum) would each become a type
+// of their own.
+func TestOpenAPIOneProblemSchema(t *testing.T) {
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const problem = "#/components/schemas/Problem"
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			for status, ref := range op.Responses.Map() {
+				if status == "default" || status < "400" {
+					continue
+				}
+				where := fmt.Sprintf("%s %s %s", method, path, status)
+				content := ref.Value.Content
+				if method == http.MethodHead {
+					if len(content) != 0 {
+						t.Errorf("%s: HEAD answers no body, but the response has content %v", where, slices.Sorted(maps.Keys(content)))
+					}
+					continue
+				}
+				if len(content) != 1 || content["application/problem+json"] == nil {
+					t.Errorf("%s: got content %v, want application/problem+json alone", where, slices.Sorted(maps.Keys(content)))
+					continue
+				}
+				if got := content["application/problem+json"].Schema.Ref; got != problem {
+					t.Errorf("%s: schema %q, want a reference to %s", where, got, problem)
+				}
+			}
+		}
+	}
+}
+
+// TestOpenAPIHeadMirrorsGet checks that every GET has a HEAD (API.md 1: every GET route answers HEAD
+// as well) with the same parameters, security, statuses and headers, and no body; and that no other
+// path has one.
+func TestOpenAPIHeadMirrorsGet(t *testing.T) {
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths.Map() {
+		if item.Get == nil {
+			if item.Head != nil {
+				t.Errorf("HEAD %s: documented without a GET", path)
+			}
+			continue
+		}
+		if item.Head == nil {
+			t.Errorf("GET %s: no HEAD documented", path)
+			continue
+		}
+		get, head := item.Get, item.Head
+		if !reflect.DeepEqual(get.Security, head.Security) || !reflect.DeepEqual(get.Parameters, head.Parameters) ||
+			!slices.Equal(get.Tags, head.Tags) {
+			t.Errorf("HEAD %s: security, parameters or tags differ from the GET's", path)
+		}
+		getStatuses, headStatuses := slices.Sorted(maps.Keys(get.Responses.Map())), slices.Sorted(maps.Keys(head.Responses.Map()))
+		if !slices.Equal(getStatuses, headStatuses) {
+			t.Errorf("HEAD %s: statuses %v, want the GET's %v", path, headStatuses, getStatuses)
+			continue
+		}
+		for _, status := range getStatuses {
+			g, h := get.Responses.Value(status).Value, head.Responses.Value(status).Value
+			if len(h.Content) != 0 {
+				t.Errorf("HEAD %s %s: has content, want headers only", path, status)
+			}
+			if !reflect.DeepEqual(g.Headers, h.Headers) {
+				t.Errorf("HEAD %s %s: headers %v, want the GET's %v",
+					path, status, slices.Sorted(maps.Keys(h.Headers)), slices.Sorted(maps.Keys(g.Headers)))
+			}
+		}
+	}
+}
+
+// TestOpenAPIValidatesHead checks that the contract judges answers to HEAD as the service gives
+// them (the GET's status and headers, an empty body), before the service's own HEAD routes are
+// exercised by the other tests: a documented HEAD answer passes, one without a required header
+// fails, and so does a HEAD answer to an undocumented path that carries a body.
+func TestOpenAPIValidatesHead(t *testing.T) {
+	c, err := apiContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := func(path string) *http.Request {
+		r, err := http.NewRequest(http.MethodHead, "http://otpcard.test"+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	card := corePath + "/bank/users/alice/otp-credentials/card-1"
+	ok := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"r1"},
+		"Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}
+	problem := http.Header{"Content-Type": {"application/problem+json"}, "X-Request-Id": {"r1"}, "Cache-Control": {"no-store"}}
+	if err := c.check(head(card), http.StatusOK, ok, nil); err != nil {
+		t.Errorf("HEAD 200 of a card: got %v, want it accepted", err)
+	}
+	if err := c.check(head(card), http.StatusNotFound, problem, nil); err != nil {
+		t.Errorf("HEAD 404 of a card: got %v, want it accepted", err)
+	}
+	if err := c.check(head("/healthz"), http.StatusOK, http.Header{"X-Request-Id": {"r1"}}, nil); err != nil {
+		t.Errorf("HEAD 200 of /healthz: got %v, want it accepted", err)
+	}
+	if err := c.check(head(card), http.StatusOK, http.Header{"X-Request-Id": {"r1"}}, nil); err == nil {
+		t.Error("HEAD 200 of a card without Cache-Control: got no error, want one")
+	}
+	if err := c.check(head(card), http.StatusConflict, problem, nil); err == nil {
+		t.Error("HEAD 409 of a card (a status the GET does not have): got no error, want one")
+	}
+	if err := c.check(head("/no/such/route"), http.StatusNotFound, problem, nil); err != nil {
+		t.Errorf("HEAD 404 of an unknown path: got %v, want it accepted", err)
+	}
+	if err := c.check(head("/no/such/route"), http.StatusNotFound, problem, []byte(`{"status":404}`)); err == nil {
+		t.Error("HEAD 404 of an unknown path with a body: got no error, want one")
+	}
+}
+
+// TestOpenAPIProblemCodes checks the per-status table that the tests keep beside the one Problem
+// schema: a problem passes with a code of its status and fails with another status's code, a
+// status member that differs from the HTTP status, or lockedUntil outside a 423.
+func TestOpenAPIProblemCodes(t *testing.T) {
+	c, err := apiContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	login, err := http.NewRequest(http.MethodPost, "http://otpcard.test/nevisidm/api/auth/v1/bank/users/alice/otp/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := http.Header{"Content-Type": {"application/problem+json"}, "X-Request-Id": {"r1"}, "Cache-Control": {"no-store"}}
+	problem := func(status int, code, extra string) []byte {
+		return fmt.Appendf(nil, `{"type":"about:blank","title":"t","status":%d,"detail":"d","errors":[{"code":%q,"message":"m"}]%s}`,
+			status, code, extra)
+	}
+	locked := http.Header{"Retry-After": {"30"}}
+	for k, v := range header {
+		locked[k] = v
+	}
+	for _, tc := range []struct {
+		name   string
+		status int
+		header http.Header
+		body   []byte
+		ok     bool
+	}{
+		{"423 of a tmp lock", 423, locked, problem(423, "errors.credentialLocked", `,"lockedUntil":"2026-11-26T21:30:00Z"`), true},
+		{"423 of a fail lock", 423, header, problem(423, "errors.credentialLocked", ""), true},
+		{"403 userNotUsable", 403, header, problem(403, "errors.userNotUsable", ""), true},
+		{"422 noChallenge", 422, header, problem(422, "errors.noChallenge", ""), true},
+		{"409 with a 404 code", 409, header, problem(409, "errors.noRecord", ""), false},
+		{"status member 400 in a 422", 422, header, problem(400, "errors.noChallenge", ""), false},
+		{"lockedUntil in a 403", 403, header, problem(403, "errors.credentialNotUsable", `,"lockedUntil":"2026-11-26T21:30:00Z"`), false},
+		{"lockedUntil not a timestamp", 423, header, problem(423, "errors.credentialLocked", `,"lockedUntil":"soon"`), false},
+		{"an undocumented code", 400, header, problem(400, "errors.somethingElse", ""), false},
+	} {
+		err := c.check(login, tc.status, tc.header, tc.body)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: got error %v, want accepted %v", tc.name, err, tc.ok)
+		}
+	}
 }
