@@ -124,7 +124,7 @@ func (uc *Policies) DeletePolicy(ctx context.Context, c caller.Caller, clientExt
 			return nil, err
 		}
 		ev := policyEvent(event.PolicyDeleted, *p, c, nil)
-		ev.Time = now
+		ev.Time = credential.Later(now, p.LastModified)
 		return []event.Event{ev}, nil
 	})
 	if err != nil {

@@ -20,7 +20,7 @@ import (
 func newClients(s *fakeClientStore) *app.Clients { return app.NewClients(s, s, clock, tracer) }
 
 func TestCreateClient(t *testing.T) {
-	for _, c := range []caller.Caller{admin(access.ClientCreate), adminIn("other")} {
+	for _, c := range []caller.Caller{admin(access.ClientCreate), adminIn("acme")} {
 		s := newClientStore()
 		got, err := newClients(s).CreateClient(context.Background(), c,
 			directory.Client{ExtID: "acme", Name: "Acme", DisplayName: map[string]string{"EN": "Acme Ltd"}})
@@ -47,6 +47,22 @@ func TestCreateClient(t *testing.T) {
 		}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		}
+	}
+}
+
+// TestCreateClientOutsideTheDataRoom: a caller with a data room creates only the clients named in
+// it; a client it does not name, or one whose extId would be generated, is refused and nothing
+// is stored (API.md section 2).
+func TestCreateClientOutsideTheDataRoom(t *testing.T) {
+	for _, in := range []directory.Client{{ExtID: "acme", Name: "Acme"}, {Name: "Generated"}} {
+		s := newClientStore()
+		_, err := newClients(s).CreateClient(context.Background(), adminIn("other"), in)
+		if !errors.Is(err, access.ErrDataroomDenied) {
+			t.Errorf("create %q in the data room [other]: got %v, want ErrDataroomDenied", in.ExtID, err)
+		}
+		if len(s.clients) != 0 || len(s.events) != 0 {
+			t.Errorf("stored %d clients and %d events, want none", len(s.clients), len(s.events))
 		}
 	}
 }

@@ -90,7 +90,7 @@ func (p *Policy) Modify(e PolicyEdit, now time.Time) ([]string, error) {
 	if err := next.validateText(); err != nil {
 		return nil, err
 	}
-	next.LastModified, next.Version = now, p.Version+1
+	next.LastModified, next.Version = Later(now, p.LastModified), p.Version+1
 	*p = next
 	return changed, nil
 }
@@ -98,7 +98,7 @@ func (p *Policy) Modify(e PolicyEdit, now time.Time) ([]string, error) {
 // Demote clears the default flag at time now because another policy of the client became its
 // default. It is a change of this policy too: its version grows by one.
 func (p *Policy) Demote(now time.Time) {
-	p.Default, p.LastModified, p.Version = false, now, p.Version+1
+	p.Default, p.LastModified, p.Version = false, Later(now, p.LastModified), p.Version+1
 }
 
 // CheckDeletable refuses to delete the client's default policy (wrapping ErrInUse): a client
