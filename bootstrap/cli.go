@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -18,47 +19,228 @@ import (
 	"github.com/otpcard/otpcard/adapters/telemetry"
 )
 
+// Exit codes of Main.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2 // the command line itself is wrong
+)
+
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	cmd, explicit := "serve", false
+	switch {
+	case len(args) > 0 && (args[0] == "--version" || args[0] == "-version"):
+		cmd, args, explicit = "version", args[1:], true
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		cmd, args, explicit = args[0], args[1:], true
+	}
+	if cmd == "help" {
+		return help(args, stdout, stderr)
+	}
+	text, known := commandUsage(cmd)
+	if !known {
+		fmt.Fprintf(stderr, "otpcard: unknown command %q\n%s", cmd, usage)
+		return exitUsage
+	}
+	// A request for help wins wherever it stands: `otpcard migrate --help` must never migrate,
+	// and `otpcard token --role --help` must not mint a token for the role "--help".
+	if asksForHelp(args) {
+		if !explicit {
+			text = usage // `otpcard --help` is about otpcard, not about its default command
+		}
+		fmt.Fprint(stdout, text)
+		if cmd == "token" && explicit {
+			tokenFlags(stdout).PrintDefaults()
+		}
+		return exitOK
 	}
 	var err error
 	switch cmd {
 	case "serve":
+		if code, ok := noArguments(cmd, args, stderr); !ok {
+			return code
+		}
 		err = serve(ctx, stdout, stderr)
 	case "migrate":
+		if code, ok := noArguments(cmd, args, stderr); !ok {
+			return code
+		}
 		err = migrate(ctx, stdout, stderr)
 	case "token":
 		err = token(args, stdout, stderr)
 	case "healthcheck":
+		if code, ok := noArguments(cmd, args, stderr); !ok {
+			return code
+		}
 		err = healthcheck(ctx)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "otpcard: unknown command %q\n%s", cmd, usage)
-		return 2
+	case "version":
+		if code, ok := noArguments(cmd, args, stderr); !ok {
+			return code
+		}
+		printVersion(stdout)
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
+	var misuse *usageError
+	switch {
+	case errors.As(err, &misuse):
+		return exitUsage // the flag package has printed the line and the usage
+	case err != nil:
 		fmt.Fprintf(stderr, "otpcard: %v\n", err)
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
 
-const usage = `usage: otpcard [command]
+const usage = `usage: otpcard [command] [-h]
 
 commands:
   serve        run the service (the default)
   migrate      apply database migrations and exit
   token        mint an HS256 token with the configured secret (otpcard token -h)
   healthcheck  exit 0 when the local service is ready (for container health checks)
+  version      print the version, the Go version and the source revision (also --version)
+  help         print this text; otpcard help COMMAND (or otpcard COMMAND -h) describes one
+
+Configuration comes from OTPCARD_* environment variables; see the README.
 `
+
+const serveUsage = `usage: otpcard serve
+
+Runs the service until SIGINT or SIGTERM. Without OTPCARD_DATABASE_URL it starts an embedded
+PostgreSQL in OTPCARD_DATA_DIR (./.otpcard). OTPCARD_HTTP_ADDR sets the listen address; the first
+line on stdout names it: otpcard listening on URL.
+`
+
+const migrateUsage = `usage: otpcard migrate
+
+Applies the database migrations (to OTPCARD_DATABASE_URL, or to the embedded database) and exits.
+otpcard serve migrates too; this is for deployments that migrate in a separate step.
+`
+
+const tokenUsage = `usage: otpcard token [flags]
+
+Mints a token signed with the HS256 secret (OTPCARD_JWT_HS256_SECRET, or the one generated into
+OTPCARD_DATA_DIR) and prints it on stdout. Example: otpcard token --role Root
+
+flags:
+`
+
+const healthcheckUsage = `usage: otpcard healthcheck
+
+Exits 0 when GET /readyz on the local port of OTPCARD_HTTP_ADDR answers 200, 1 otherwise: the
+health check of images without a shell or curl.
+`
+
+const versionUsage = `usage: otpcard version
+
+Prints otpcard's version, the Go version it was built with and, when the build recorded it, the
+source revision.
+`
+
+// commandUsage is the usage text of a command, and whether the command exists.
+func commandUsage(cmd string) (string, bool) {
+	switch cmd {
+	case "serve":
+		return serveUsage, true
+	case "migrate":
+		return migrateUsage, true
+	case "token":
+		return tokenUsage, true
+	case "healthcheck":
+		return healthcheckUsage, true
+	case "version":
+		return versionUsage, true
+	}
+	return "", false
+}
+
+// help answers `otpcard help` and `otpcard help COMMAND`.
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	text, known := commandUsage(args[0])
+	if !known || len(args) > 1 {
+		fmt.Fprintf(stderr, "otpcard help: unknown command %q\n%s", strings.Join(args, " "), usage)
+		return exitUsage
+	}
+	fmt.Fprint(stdout, text)
+	if args[0] == "token" {
+		tokenFlags(stdout).PrintDefaults()
+	}
+	return exitOK
+}
+
+// asksForHelp reports whether -h, -help or --help is among args (before a "--").
+func asksForHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// usageError is a command line that the flag package rejected and has already explained.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// noArguments rejects flags and arguments for a command that takes none: one line and the
+// command's usage on stderr, exit code 2. ok is true when args is empty.
+func noArguments(cmd string, args []string, stderr io.Writer) (code int, ok bool) {
+	text, _ := commandUsage(cmd)
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, text) }
+	if err := fs.Parse(args); err != nil {
+		return exitUsage, false // "flag provided but not defined: -x" and the usage are printed
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "otpcard %s: unexpected argument %q\n%s", cmd, fs.Arg(0), text)
+		return exitUsage, false
+	}
+	return exitOK, true
+}
+
+// printVersion writes otpcard's version, the Go version and the VCS revision the build
+// recorded (go build records it inside a git checkout unless -buildvcs=false).
+func printVersion(w io.Writer) {
+	fmt.Fprintf(w, "otpcard %s\n", version)
+	goVersion := runtime.Version()
+	revision := "unknown (built without version control information)"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		goVersion = info.GoVersion
+		var rev, at string
+		var modified bool
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			revision = rev
+			if at != "" {
+				revision += " (" + at + ")"
+			}
+			if modified {
+				revision += " with uncommitted changes"
+			}
+		}
+	}
+	fmt.Fprintf(w, "go: %s %s/%s\n", goVersion, runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "revision: %s\n", revision)
+}
 
 // loadConfig reads the environment and fills in generated secrets.
 func loadConfig() (Config, error) {
@@ -140,21 +322,47 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-func token(args []string, stdout, stderr io.Writer) error {
+// tokenOptions are the flags of `otpcard token`.
+type tokenOptions struct {
+	roles, perms, clients stringList
+	sub, self             string
+	ttl                   time.Duration
+}
+
+// tokenFlags declares the flags of `otpcard token`, for the help texts.
+func tokenFlags(out io.Writer) *flag.FlagSet {
+	fs, _ := tokenFlagSet(out)
+	return fs
+}
+
+// tokenFlagSet declares the flags of `otpcard token` into the returned options; out receives
+// parse errors and the usage.
+func tokenFlagSet(out io.Writer) (*flag.FlagSet, *tokenOptions) {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var roles, perms, clients stringList
-	sub := fs.String("sub", "admin", "principal name (sub claim)")
-	self := fs.String("self", "", "mint a self-admin token (for X-Token) for this user extId")
-	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
-	fs.Var(&roles, "role", "role: Root, ClientRoot, UserAdmin, Helpdesk, Auditor (repeatable)")
-	fs.Var(&perms, "permission", "right such as CredentialView or AccessControl.CredentialView (repeatable)")
-	fs.Var(&clients, "client", "restrict the token's data room to this clientExtId (repeatable)")
+	fs.SetOutput(out)
+	o := &tokenOptions{}
+	fs.StringVar(&o.sub, "sub", "admin", "principal name (sub claim)")
+	fs.StringVar(&o.self, "self", "", "mint a self-admin token (for X-Token) for this user extId")
+	fs.DurationVar(&o.ttl, "ttl", time.Hour, "lifetime of the token")
+	fs.Var(&o.roles, "role", "role: Root, ClientRoot, UserAdmin, Helpdesk, Auditor (repeatable)")
+	fs.Var(&o.perms, "permission", "right such as CredentialView or AccessControl.CredentialView (repeatable)")
+	fs.Var(&o.clients, "client", "restrict the token's data room to this clientExtId (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprint(out, tokenUsage)
+		fs.PrintDefaults()
+	}
+	return fs, o
+}
+
+func token(args []string, stdout, stderr io.Writer) error {
+	fs, o := tokenFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("token: unexpected argument %q", fs.Arg(0))
+		fmt.Fprintf(stderr, "otpcard token: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return &usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -163,22 +371,22 @@ func token(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.JWTHS256Secret) == 0 {
 		return errors.New("token: no HS256 secret is configured (OTPCARD_JWT_HS256_SECRET); tokens of an external identity provider cannot be minted here")
 	}
-	opts := jwtauth.MintOptions{Subject: *sub, TTL: *ttl, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
-	if *self != "" {
-		opts.Subject = *self
+	opts := jwtauth.MintOptions{Subject: o.sub, TTL: o.ttl, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+	if o.self != "" {
+		opts.Subject = o.self
 	} else {
-		if len(roles) == 0 && len(perms) == 0 {
+		if len(o.roles) == 0 && len(o.perms) == 0 {
 			return errors.New("token: give at least one --role or --permission (or --self USER for a self-admin token)")
 		}
-		for _, p := range perms {
+		for _, p := range o.perms {
 			if !strings.HasPrefix(p, "AccessControl.") {
 				p = "AccessControl." + p
 			}
 			opts.Permissions = append(opts.Permissions, p)
 		}
-		opts.Roles = roles
-		if len(clients) > 0 {
-			opts.Clients, opts.HasClients = clients, true
+		opts.Roles = o.roles
+		if len(o.clients) > 0 {
+			opts.Clients, opts.HasClients = o.clients, true
 		}
 	}
 	tok, err := jwtauth.MintHS256(cfg.JWTHS256Secret, opts)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -182,5 +183,84 @@ func TestBinaryRejectsBadConfiguration(t *testing.T) {
 		if n != 1 {
 			t.Errorf("got %d lines naming %s, want 1:\n%s", n, name, out)
 		}
+	}
+}
+
+// runBinary runs bin with args and env for at most a minute; it returns the exit code and the
+// whole of stdout and stderr.
+func runBinary(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("otpcard %s did not exit within a minute; stdout %q, stderr %q", strings.Join(args, " "), stdout.String(), stderr.String())
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode(), stdout.String(), stderr.String()
+	case err != nil:
+		t.Fatalf("run otpcard %s: %v", strings.Join(args, " "), err)
+	}
+	return 0, stdout.String(), stderr.String()
+}
+
+// TestBinaryHelpAndVersion checks that asking for help prints the usage and does nothing else:
+// the environment names a database that makes any real start fail, so a command that went on to
+// serve or migrate would exit 1, not 0. Unknown flags are a usage error (exit 2), and version
+// reports the revision the build recorded.
+func TestBinaryHelpAndVersion(t *testing.T) {
+	bin := buildBinary(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := cleanEnv("OTPCARD_DATABASE_URL=mysql://never", "OTPCARD_DATA_DIR="+dataDir)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "usage: otpcard [command]"},
+		{[]string{"-h"}, "usage: otpcard [command]"},
+		{[]string{"help"}, "usage: otpcard [command]"},
+		{[]string{"serve", "--help"}, "usage: otpcard serve"},
+		{[]string{"migrate", "--help"}, "usage: otpcard migrate"},
+		{[]string{"migrate", "-h"}, "usage: otpcard migrate"},
+		{[]string{"token", "--help"}, "usage: otpcard token"},
+	} {
+		code, stdout, stderr := runBinary(t, bin, env, tc.args...)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, tc.want) {
+			t.Errorf("otpcard %s: got exit %d, stdout %q, stderr %q; want 0, %q and nothing on stderr",
+				strings.Join(tc.args, " "), code, stdout, stderr, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"serve", "--bogus"}, {"migrate", "--bogus"}} {
+		code, stdout, stderr := runBinary(t, bin, env, args...)
+		want := "flag provided but not defined: -bogus\nusage: otpcard " + args[0] + "\n"
+		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, want) {
+			t.Errorf("otpcard %s: got exit %d, stdout %q, stderr %q; want 2 and %q", strings.Join(args, " "), code, stdout, stderr, want)
+		}
+	}
+	if _, err := os.Stat(dataDir); err == nil {
+		t.Error("the data directory exists after help and usage errors; want nothing created")
+	}
+
+	code, stdout, stderr := runBinary(t, bin, env, "version")
+	info, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatalf("go version -m: %v", err)
+	}
+	wantRevision := "revision: unknown"
+	for _, line := range strings.Split(string(info), "\n") {
+		if _, rev, ok := strings.Cut(line, "vcs.revision="); ok {
+			wantRevision = "revision: " + strings.TrimSpace(rev)
+		}
+	}
+	goVersion := strings.Fields(strings.SplitN(string(info), "\n", 2)[0])[1] // "bin: go1.x"
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "otpcard ") ||
+		!strings.Contains(stdout, "\ngo: "+goVersion+" ") || !strings.Contains(stdout, "\n"+wantRevision) {
+		t.Errorf("otpcard version: got exit %d, stdout %q, stderr %q; want 0 and the version, %s and %q",
+			code, stdout, stderr, goVersion, wantRevision)
 	}
 }
