@@ -270,7 +270,7 @@ func serve(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "mint an admin token: go run . token --role Root   (or: otpcard token --role Root)\n")
 	fmt.Fprintf(stdout, "then: curl -H \"Authorization: Bearer $TOKEN\" %s/nevisidm/api/core/v1/clients\n", r.BaseURL())
-	r.Wait()
+	r.Wait(ctx)
 	fmt.Fprintln(stdout, "otpcard: shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

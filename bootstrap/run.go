@@ -54,8 +54,16 @@ func (r *Running) BaseURL() string {
 // EmbeddedDatabasePort is the embedded cluster's port, 0 with OTPCARD_DATABASE_URL.
 func (r *Running) EmbeddedDatabasePort() int { return r.db.ClusterPort() }
 
-// Wait blocks until SIGINT or SIGTERM.
-func (r *Running) Wait() { <-r.app.Done() }
+// Wait blocks until ctx ends (main cancels it on SIGINT and SIGTERM) or the app is shut down.
+// fx's own signal handler is no substitute for ctx: it is installed only by the first call to
+// Done, and a signal that arrived after the banner but before that call was caught by main's
+// handler and lost, leaving the service running.
+func (r *Running) Wait(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-r.app.Done():
+	}
+}
 
 // Stop drains the HTTP server, closes the pool and stops the embedded cluster.
 func (r *Running) Stop(ctx context.Context) error { return r.app.Stop(ctx) }

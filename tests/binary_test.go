@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 )
 
 // buildBinary builds otpcard once per test; such tests run the binary themselves and so are
@@ -262,5 +266,98 @@ func TestBinaryHelpAndVersion(t *testing.T) {
 		!strings.Contains(stdout, "\ngo: "+goVersion+" ") || !strings.Contains(stdout, "\n"+wantRevision) {
 		t.Errorf("otpcard version: got exit %d, stdout %q, stderr %q; want 0 and the version, %s and %q",
 			code, stdout, stderr, goVersion, wantRevision)
+	}
+}
+
+// startedBinary is an otpcard serve process whose stdout lines arrive on lines.
+type startedBinary struct {
+	cmd    *exec.Cmd
+	lines  chan string // closed when stdout ends
+	stderr *bytes.Buffer
+}
+
+// startBinary starts `otpcard serve`; the process is killed when the test ends.
+func startBinary(t *testing.T, bin string, env []string) *startedBinary {
+	t.Helper()
+	b := &startedBinary{cmd: exec.Command(bin, "serve"), lines: make(chan string, 64), stderr: &bytes.Buffer{}}
+	b.cmd.Env = env
+	b.cmd.Stderr = b.stderr
+	stdout, err := b.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			b.lines <- sc.Text()
+		}
+		close(b.lines)
+	}()
+	return b
+}
+
+// banner waits up to limit for the start banner and returns the URL it names.
+func (b *startedBinary) banner(t *testing.T, limit time.Duration) string {
+	t.Helper()
+	deadline := time.After(limit)
+	for {
+		select {
+		case line, ok := <-b.lines:
+			if !ok {
+				t.Fatalf("otpcard exited before its banner; stderr:\n%s", b.stderr.String())
+			}
+			if rest, ok := strings.CutPrefix(line, "otpcard listening on "); ok {
+				return strings.Fields(rest)[0]
+			}
+		case <-deadline:
+			t.Fatalf("no banner within %s; stderr:\n%s", limit, b.stderr.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit within 30 s.
+func (b *startedBinary) stop(t *testing.T) {
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range b.lines {
+		}
+		done <- b.cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("otpcard exit after SIGTERM: got %v, want exit 0; stderr:\n%s", err, b.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("otpcard did not stop within 30 s of SIGTERM; stderr:\n%s", b.stderr.String())
+	}
+}
+
+// TestBinaryStopsOnSIGTERMRightAfterBanner sends SIGTERM the moment the banner appears, as a
+// supervisor stopping a service it has just started does: otpcard must stop, not miss it. The
+// window in which otpcard used to lose the signal lasted microseconds after the banner, so the
+// test starts and stops it 20 times (about a second each), which caught the lost signal in both
+// runs tried before the fix (3 times did not).
+func TestBinaryStopsOnSIGTERMRightAfterBanner(t *testing.T) {
+	bin := buildBinary(t)
+	pepper := make([]byte, 32)
+	if _, err := rand.Read(pepper); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		env := cleanEnv("OTPCARD_DATABASE_URL="+pgtest.URL(t), "OTPCARD_CELL_PEPPER="+base64.StdEncoding.EncodeToString(pepper),
+			"OTPCARD_JWT_HS256_SECRET="+testSecret, "OTPCARD_HTTP_ADDR=127.0.0.1:0",
+			"OTPCARD_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "OTPCARD_LOG_LEVEL=warn")
+		b := startBinary(t, bin, env)
+		b.banner(t, time.Minute)
+		b.stop(t)
 	}
 }
