@@ -296,9 +296,12 @@ func migrate(ctx context.Context, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "migrations are up to date")
 		return d.Close(context.WithoutCancel(ctx))
 	}
+	if err := waitForDatabase(ctx, cfg.DatabaseURL, cfg.DatabaseStartTimeout, logger); err != nil {
+		return err
+	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
 	if err != nil {
-		return err
+		return &VariableError{Variable: "OTPCARD_DATABASE_URL", Err: err}
 	}
 	defer db.Close()
 	applied, err := postgres.Migrate(ctx, db)

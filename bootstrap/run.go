@@ -19,7 +19,13 @@ type Running struct {
 }
 
 // Start builds the fx graph for cfg and starts it. Logs go to logOut (stderr when nil).
+// With OTPCARD_DATABASE_URL it first waits for the database (see waitForDatabase).
 func Start(ctx context.Context, cfg Config, logOut io.Writer) (*Running, error) {
+	if !cfg.Embedded() {
+		if err := waitForDatabase(ctx, cfg.DatabaseURL, cfg.DatabaseStartTimeout, newLogger(cfg, logOut)); err != nil {
+			return nil, err
+		}
+	}
 	r := &Running{}
 	app := fx.New(
 		Modules(cfg, logOut),

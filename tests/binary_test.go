@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -348,14 +346,8 @@ func (b *startedBinary) stop(t *testing.T) {
 // runs tried before the fix (3 times did not).
 func TestBinaryStopsOnSIGTERMRightAfterBanner(t *testing.T) {
 	bin := buildBinary(t)
-	pepper := make([]byte, 32)
-	if _, err := rand.Read(pepper); err != nil {
-		t.Fatal(err)
-	}
 	for range 20 {
-		env := cleanEnv("OTPCARD_DATABASE_URL="+pgtest.URL(t), "OTPCARD_CELL_PEPPER="+base64.StdEncoding.EncodeToString(pepper),
-			"OTPCARD_JWT_HS256_SECRET="+testSecret, "OTPCARD_HTTP_ADDR=127.0.0.1:0",
-			"OTPCARD_DATA_DIR="+filepath.Join(t.TempDir(), "data"), "OTPCARD_LOG_LEVEL=warn")
+		env := startupEnv(t, pgtest.URL(t))
 		b := startBinary(t, bin, env)
 		b.banner(t, time.Minute)
 		b.stop(t)
