@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -246,4 +249,105 @@ func TestStartupFailsAtOnceOnPermanentDatabaseErrors(t *testing.T) {
 			t.Errorf("got %q, want %q", told, want)
 		}
 	})
+}
+
+// TestStartupNamesBadJWKSFile: a key file that is missing, is not JSON or holds no key otpcard
+// can use ends the start in one line naming OTPCARD_JWT_JWKS_FILE.
+func TestStartupNamesBadJWKSFile(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := pgtest.URL(t)
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	missing := filepath.Join(dir, "missing.json")
+	garbage := write("garbage.json", "not json at all")
+	symmetric := write("symmetric.json", `{"keys": [{"kty": "oct", "kid": "k1", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0"}]}`)
+	for _, tc := range []struct{ name, file, want string }{
+		{"missing", missing, "otpcard: OTPCARD_JWT_JWKS_FILE: read jwks file: open " + missing + ": no such file or directory"},
+		{"garbage", garbage, "otpcard: OTPCARD_JWT_JWKS_FILE: jwks file " + garbage + ": parse jwks: invalid character"},
+		{"no usable key", symmetric, "otpcard: OTPCARD_JWT_JWKS_FILE: jwks file " + symmetric + ": parse jwks: no usable RS256, ES256 or EdDSA key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			told, logs := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_JWT_JWKS_FILE="+tc.file), 30*time.Second)
+			if got := oneLine(t, told); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if len(logs) != 0 {
+				t.Errorf("got log lines %q, want none", logs)
+			}
+		})
+	}
+}
+
+// TestStartupNamesBadHTTPAddr: an address otpcard cannot listen on (a port in use, an address
+// of another machine, a port that is no number) ends the start in one line naming
+// OTPCARD_HTTP_ADDR, after the database has been opened and migrated, and with everything that
+// had started stopped again.
+func TestStartupNamesBadHTTPAddr(t *testing.T) {
+	bin := buildBinary(t)
+	dbURL := pgtest.URL(t)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, tc := range []struct{ name, addr, want string }{
+		{"port in use", taken.Addr().String(),
+			"otpcard: OTPCARD_HTTP_ADDR: cannot listen on " + taken.Addr().String() + ": bind: address already in use"},
+		{"address of another machine", "192.0.2.1:8080", // TEST-NET-1, never local
+			"otpcard: OTPCARD_HTTP_ADDR: cannot listen on 192.0.2.1:8080: bind: cannot assign requested address"},
+		{"port no number", "127.0.0.1:eighty", "otpcard: OTPCARD_HTTP_ADDR: cannot listen on 127.0.0.1:eighty: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			told, logs := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_HTTP_ADDR="+tc.addr), 30*time.Second)
+			if got := oneLine(t, told); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if len(logs) != 0 {
+				t.Errorf("got log lines %q, want none", logs)
+			}
+		})
+	}
+	t.Run("not an address", func(t *testing.T) {
+		told, _ := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_HTTP_ADDR=8080"), 30*time.Second)
+		want := []string{"otpcard: invalid configuration:",
+			`OTPCARD_HTTP_ADDR: "8080" is not a listen address such as :8080 or 127.0.0.1:8080`}
+		if strings.Join(told, "\n") != strings.Join(want, "\n") {
+			t.Errorf("got %q, want %q", told, want)
+		}
+	})
+}
+
+// TestStartupFailureStopsEmbeddedDatabase: when a part built after the embedded database fails
+// (here the identity provider's keys cannot be fetched), otpcard says so in one line and stops
+// the cluster it started instead of leaving a PostgreSQL server running behind it.
+func TestStartupFailureStopsEmbeddedDatabase(t *testing.T) {
+	bin := buildBinary(t)
+	dataDir := filepath.Join(reachableTempDir(t), "data")
+	idp := closedPort(t)
+	env := cleanEnv("OTPCARD_DATA_DIR="+dataDir, "OTPCARD_HTTP_ADDR=127.0.0.1:0", "OTPCARD_LOG_LEVEL=warn",
+		"OTPCARD_JWT_JWKS_URL=http://"+idp+"/jwks")
+	told, _ := failedStart(t, bin, env, 2*time.Minute)
+	want := `otpcard: start: fetch jwks: Get "http://` + idp + `/jwks": dial tcp ` + idp + ": connect: connection refused"
+	if len(told) != 1 || told[0] != want {
+		t.Errorf("got %q on stderr besides the logs, want the one line %q", told, want)
+	}
+	pidFile := filepath.Join(dataDir, "postgres", "data", "postmaster.pid")
+	if _, err := os.Stat(filepath.Dir(pidFile)); err != nil {
+		t.Fatalf("the embedded cluster was never created (%v); the test proves nothing", err)
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return // stopped: PostgreSQL removes its pid file when it shuts down
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	if pid > 0 && syscall.Kill(pid, 0) == nil {
+		_ = syscall.Kill(pid, syscall.SIGTERM) // the test's own leftover; nothing else to stop it
+		t.Errorf("the embedded PostgreSQL (pid %d) still runs after the failed start", pid)
+	}
 }
