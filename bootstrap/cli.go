@@ -11,6 +11,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,8 +108,10 @@ Configuration comes from OTPCARD_* environment variables; see the README.
 const serveUsage = `usage: otpcard serve
 
 Runs the service until SIGINT or SIGTERM. Without OTPCARD_DATABASE_URL it starts an embedded
-PostgreSQL in OTPCARD_DATA_DIR (./.otpcard). OTPCARD_HTTP_ADDR sets the listen address; the first
-line on stdout names it: otpcard listening on URL.
+PostgreSQL in OTPCARD_DATA_DIR (./.otpcard) and listens on 127.0.0.1:8080 only; with it, it waits
+up to OTPCARD_DATABASE_START_TIMEOUT (30s) for that database and listens on :8080, every
+interface. OTPCARD_HTTP_ADDR sets the address; the first line on stdout names the one really
+bound: otpcard listening on URL.
 `
 
 const migrateUsage = `usage: otpcard migrate
@@ -264,17 +267,39 @@ func serve(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "otpcard listening on %s\n", r.BaseURL())
+	// .ci/run and the tests read the URL after "otpcard listening on ", up to the first space.
+	fmt.Fprintf(stdout, "otpcard listening on %s\n", listeningOn(r.Addr()))
 	if port := r.EmbeddedDatabasePort(); port != 0 {
 		fmt.Fprintf(stdout, "database: embedded PostgreSQL on 127.0.0.1:%d, data in %s\n", port, cfg.DataDir)
 	}
-	fmt.Fprintf(stdout, "mint an admin token: go run . token --role Root   (or: otpcard token --role Root)\n")
-	fmt.Fprintf(stdout, "then: curl -H \"Authorization: Bearer $TOKEN\" %s/nevisidm/api/core/v1/clients\n", r.BaseURL())
+	if len(cfg.JWTHS256Secret) > 0 { // with only an identity provider's keys there is nothing to mint with
+		fmt.Fprintf(stdout, "mint an admin token: go run . token --role Root   (or: otpcard token --role Root)\n")
+		fmt.Fprintf(stdout, "then: curl -H \"Authorization: Bearer $TOKEN\" %s/nevisidm/api/core/v1/clients\n", r.BaseURL())
+	}
 	r.Wait(ctx)
 	fmt.Fprintln(stdout, "otpcard: shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return r.Stop(stopCtx)
+}
+
+// listeningOn describes the address the API really listens on: a URL that curl can use, and for
+// a wildcard listener the fact that every interface takes connections, which a loopback URL
+// alone would hide. 0.0.0.0 stands for the wildcard because curl and browsers reach it on the
+// local machine, where [::] needs brackets (and curl -g).
+func listeningOn(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	port := strconv.Itoa(tcp.Port)
+	switch {
+	case tcp.IP.IsUnspecified() && tcp.IP.To4() == nil: // Go listens dual-stack on [::]
+		return "http://0.0.0.0:" + port + " (every interface, IPv4 and IPv6)"
+	case tcp.IP.IsUnspecified():
+		return "http://0.0.0.0:" + port + " (every IPv4 interface)"
+	}
+	return "http://" + net.JoinHostPort(tcp.IP.String(), port)
 }
 
 func migrate(ctx context.Context, stdout, stderr io.Writer) error {

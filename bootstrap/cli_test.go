@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"bytes"
 	"context"
+	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -105,6 +106,25 @@ func TestMainVersion(t *testing.T) {
 		if len(lines) != 3 || lines[0] != "otpcard "+version || !strings.HasPrefix(lines[1], "go: "+runtime.Version()+" ") ||
 			!strings.HasPrefix(lines[2], "revision: ") {
 			t.Errorf("otpcard %s: got %q, want the version, the Go version and the revision on three lines", args[0], stdout)
+		}
+	}
+}
+
+// TestListeningOnSaysWhenEveryInterfaceListens: the banner's URL works with curl, and a
+// wildcard listener is not passed off as a loopback one.
+func TestListeningOnSaysWhenEveryInterfaceListens(t *testing.T) {
+	for _, tc := range []struct {
+		addr *net.TCPAddr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "http://0.0.0.0:8080 (every interface, IPv4 and IPv6)"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 8080}, "http://0.0.0.0:8080 (every IPv4 interface)"},
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 8443}, "http://[::1]:8443"},
+		{&net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 80}, "http://192.0.2.7:80"},
+	} {
+		if got := listeningOn(tc.addr); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.addr, got, tc.want)
 		}
 	}
 }

@@ -88,7 +88,6 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
 	c := Config{
-		HTTPAddr:    get("OTPCARD_HTTP_ADDR", ":8080"),
 		DatabaseURL: get("OTPCARD_DATABASE_URL", ""),
 		DataDir:     get("OTPCARD_DATA_DIR", "./.otpcard"),
 		PGBin:       get("OTPCARD_PG_BIN", ""),
@@ -97,6 +96,13 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		JWTJWKSFile: get("OTPCARD_JWT_JWKS_FILE", ""),
 		JWTJWKSURL:  get("OTPCARD_JWT_JWKS_URL", ""),
 		LogFormat:   get("OTPCARD_LOG_FORMAT", "json"),
+	}
+	// The embedded default is a try-out: a fresh database and a generated secret that mints Root
+	// tokens, not to be offered to the network unless asked for. With a database URL otpcard
+	// runs as a deployment (a container, a pod), where listening on every interface is the point.
+	c.HTTPAddr = get("OTPCARD_HTTP_ADDR", ":8080")
+	if c.Embedded() {
+		c.HTTPAddr = get("OTPCARD_HTTP_ADDR", "127.0.0.1:8080")
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("OTPCARD_HTTP_ADDR", "%q is not a listen address such as :8080 or 127.0.0.1:8080", c.HTTPAddr)

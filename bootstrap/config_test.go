@@ -21,10 +21,32 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.otpcard" || !cfg.Embedded() || cfg.JWTIssuer != "otpcard" ||
+	if cfg.HTTPAddr != "127.0.0.1:8080" || cfg.DataDir != "./.otpcard" || !cfg.Embedded() || cfg.JWTIssuer != "otpcard" ||
 		cfg.JWTAudience != "otpcard" || cfg.SelfAdminMaxAuthAge != 15*time.Minute || !cfg.RateLimit || cfg.LogFormat != "json" ||
 		cfg.DatabaseMaxConns != max(8, 4*runtime.GOMAXPROCS(0)) {
 		t.Errorf("got %+v, want API.md's defaults", cfg)
+	}
+}
+
+// TestLoadConfigListensOnLoopbackWhenEmbedded: the embedded default, with its generated
+// Root-capable secret, listens on the loopback interface unless told otherwise; a deployment
+// with a database URL listens on every interface.
+func TestLoadConfigListensOnLoopbackWhenEmbedded(t *testing.T) {
+	pepper := "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "127.0.0.1:8080"},
+		{map[string]string{"OTPCARD_HTTP_ADDR": ":9090"}, ":9090"},
+		{map[string]string{"OTPCARD_DATABASE_URL": "postgres://db/otpcard", "OTPCARD_CELL_PEPPER": pepper}, ":8080"},
+		{map[string]string{"OTPCARD_DATABASE_URL": "postgres://db/otpcard", "OTPCARD_CELL_PEPPER": pepper,
+			"OTPCARD_HTTP_ADDR": "127.0.0.1:9090"}, "127.0.0.1:9090"},
+	} {
+		cfg, err := LoadConfig(envOf(tc.env))
+		if err != nil || cfg.HTTPAddr != tc.want {
+			t.Errorf("%v: got %q, %v; want %q", tc.env, cfg.HTTPAddr, err, tc.want)
+		}
 	}
 }
 

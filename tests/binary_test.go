@@ -86,7 +86,7 @@ func TestBinaryEmbeddedDefault(t *testing.T) {
 			}
 			printed = append(printed, line)
 			if rest, ok := strings.CutPrefix(line, "otpcard listening on "); ok {
-				baseURL = rest
+				baseURL = strings.Fields(rest)[0] // the URL ends at the first space
 			}
 		case <-deadline:
 			t.Fatalf("otpcard did not start in time; stdout %q, stderr %s", printed, stderr.String())
@@ -298,18 +298,21 @@ func startBinary(t *testing.T, bin string, env []string) *startedBinary {
 	return b
 }
 
-// banner waits up to limit for the start banner and returns the URL it names.
-func (b *startedBinary) banner(t *testing.T, limit time.Duration) string {
+// banner waits up to limit for the start banner and returns the URL it names and the lines
+// printed up to it.
+func (b *startedBinary) banner(t *testing.T, limit time.Duration) (string, []string) {
 	t.Helper()
 	deadline := time.After(limit)
+	var printed []string
 	for {
 		select {
 		case line, ok := <-b.lines:
 			if !ok {
-				t.Fatalf("otpcard exited before its banner; stderr:\n%s", b.stderr.String())
+				t.Fatalf("otpcard exited before its banner; stdout %q, stderr:\n%s", printed, b.stderr.String())
 			}
+			printed = append(printed, line)
 			if rest, ok := strings.CutPrefix(line, "otpcard listening on "); ok {
-				return strings.Fields(rest)[0]
+				return strings.Fields(rest)[0], printed // the URL ends at the first space
 			}
 		case <-deadline:
 			t.Fatalf("no banner within %s; stderr:\n%s", limit, b.stderr.String())
@@ -352,4 +355,41 @@ func TestBinaryStopsOnSIGTERMRightAfterBanner(t *testing.T) {
 		b.banner(t, time.Minute)
 		b.stop(t)
 	}
+}
+
+// TestBinaryBannerSaysEveryInterface: listening on every interface (":0" here, as ":8080" with a
+// database URL), the banner says so instead of passing the listener off as a loopback one, and
+// its URL works.
+func TestBinaryBannerSaysEveryInterface(t *testing.T) {
+	bin := buildBinary(t)
+	b := startBinary(t, bin, startupEnv(t, pgtest.URL(t), "OTPCARD_HTTP_ADDR=:0"))
+	url, printed := b.banner(t, time.Minute)
+	line := printed[len(printed)-1]
+	port := strings.TrimPrefix(url, "http://0.0.0.0:")
+	if !strings.HasPrefix(url, "http://0.0.0.0:") || (line != "otpcard listening on "+url+" (every interface, IPv4 and IPv6)" &&
+		line != "otpcard listening on "+url+" (every IPv4 interface)") {
+		t.Errorf("got banner %q, want otpcard listening on http://0.0.0.0:PORT and (every interface ...)", line)
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatalf("GET the banner's URL: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s/healthz: got %d, want 200", url, resp.StatusCode)
+	}
+	// The hint's curl command uses the loopback address, which works on any system.
+	select {
+	case <-b.lines: // the token hint
+	case <-time.After(10 * time.Second):
+	}
+	select {
+	case line := <-b.lines:
+		if want := " http://127.0.0.1:" + port + "/"; !strings.HasPrefix(line, "then: curl") || !strings.Contains(line, want) {
+			t.Errorf("got %q, want then: curl and %s", line, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("got no curl hint after the banner")
+	}
+	b.stop(t)
 }
