@@ -39,46 +39,34 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cmd == "help" {
 		return help(args, stdout, stderr)
 	}
-	text, known := commandUsage(cmd)
-	if !known {
+	if _, known := commandUsage(cmd); !known {
 		fmt.Fprintf(stderr, "otpcard: unknown command %q\n%s", cmd, usage)
 		return exitUsage
 	}
 	// A request for help wins wherever it stands: `otpcard migrate --help` must never migrate,
 	// and `otpcard token --role --help` must not mint a token for the role "--help".
 	if asksForHelp(args) {
-		if !explicit {
-			text = usage // `otpcard --help` is about otpcard, not about its default command
-		}
-		fmt.Fprint(stdout, text)
-		if cmd == "token" && explicit {
-			tokenFlags(stdout).PrintDefaults()
+		if !explicit { // `otpcard --help` is about otpcard, not about its default command
+			fmt.Fprint(stdout, usage)
+		} else {
+			printCommandUsage(stdout, cmd)
 		}
 		return exitOK
+	}
+	if cmd != "token" && !noArguments(cmd, args, stderr) { // token has flags of its own
+		return exitUsage
 	}
 	var err error
 	switch cmd {
 	case "serve":
-		if code, ok := noArguments(cmd, args, stderr); !ok {
-			return code
-		}
 		err = serve(ctx, stdout, stderr)
 	case "migrate":
-		if code, ok := noArguments(cmd, args, stderr); !ok {
-			return code
-		}
 		err = migrate(ctx, stdout, stderr)
 	case "token":
 		err = token(args, stdout, stderr)
 	case "healthcheck":
-		if code, ok := noArguments(cmd, args, stderr); !ok {
-			return code
-		}
 		err = healthcheck(ctx)
 	case "version":
-		if code, ok := noArguments(cmd, args, stderr); !ok {
-			return code
-		}
 		printVersion(stdout)
 	}
 	var misuse *usageError
@@ -163,16 +151,22 @@ func help(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	text, known := commandUsage(args[0])
-	if !known || len(args) > 1 {
+	if _, known := commandUsage(args[0]); !known || len(args) > 1 {
 		fmt.Fprintf(stderr, "otpcard help: unknown command %q\n%s", strings.Join(args, " "), usage)
 		return exitUsage
 	}
-	fmt.Fprint(stdout, text)
-	if args[0] == "token" {
-		tokenFlags(stdout).PrintDefaults()
-	}
+	printCommandUsage(stdout, args[0])
 	return exitOK
+}
+
+// printCommandUsage writes a command's usage; token's lists its flags too.
+func printCommandUsage(w io.Writer, cmd string) {
+	text, _ := commandUsage(cmd)
+	fmt.Fprint(w, text)
+	if cmd == "token" {
+		fs, _ := tokenFlagSet(w)
+		fs.PrintDefaults()
+	}
 }
 
 // asksForHelp reports whether -h, -help or --help is among args (before a "--").
@@ -194,25 +188,25 @@ type usageError struct{ err error }
 func (e *usageError) Error() string { return e.err.Error() }
 func (e *usageError) Unwrap() error { return e.err }
 
-// noArguments rejects flags and arguments for a command that takes none: one line and the
-// command's usage on stderr, exit code 2. ok is true when args is empty.
-func noArguments(cmd string, args []string, stderr io.Writer) (code int, ok bool) {
+// noArguments rejects flags and arguments for a command that takes none, with one line and the
+// command's usage on stderr; it reports whether args is empty.
+func noArguments(cmd string, args []string, stderr io.Writer) bool {
 	text, _ := commandUsage(cmd)
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, text) }
 	if err := fs.Parse(args); err != nil {
-		return exitUsage, false // "flag provided but not defined: -x" and the usage are printed
+		return false // "flag provided but not defined: -x" and the usage are printed
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "otpcard %s: unexpected argument %q\n%s", cmd, fs.Arg(0), text)
-		return exitUsage, false
+		return false
 	}
-	return exitOK, true
+	return true
 }
 
-// printVersion writes otpcard's version, the Go version and the VCS revision the build
-// recorded (go build records it inside a git checkout unless -buildvcs=false).
+// printVersion writes otpcard's version, the Go version and the VCS revision, when the build
+// recorded one (go build does in a git checkout, unless -buildvcs=false).
 func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "otpcard %s\n", version)
 	goVersion := runtime.Version()
@@ -355,12 +349,6 @@ type tokenOptions struct {
 	roles, perms, clients stringList
 	sub, self             string
 	ttl                   time.Duration
-}
-
-// tokenFlags declares the flags of `otpcard token`, for the help texts.
-func tokenFlags(out io.Writer) *flag.FlagSet {
-	fs, _ := tokenFlagSet(out)
-	return fs
 }
 
 // tokenFlagSet declares the flags of `otpcard token` into the returned options; out receives
