@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,11 +19,41 @@ import (
 	"github.com/otpcard/otpcard/adapters/telemetry"
 )
 
+// Exit codes of Main.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2 // the command line itself is wrong
+)
+
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+	cmd, explicit := "serve", false
+	switch {
+	case len(args) > 0 && (args[0] == "--version" || args[0] == "-version"):
+		cmd, args, explicit = "version", args[1:], true
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		cmd, args, explicit = args[0], args[1:], true
+	}
+	if cmd == "help" {
+		return help(args, stdout, stderr)
+	}
+	if _, known := commandUsage(cmd); !known {
+		fmt.Fprintf(stderr, "otpcard: unknown command %q\n%s", cmd, usage)
+		return exitUsage
+	}
+	// A request for help wins wherever it stands: `otpcard migrate --help` must never migrate,
+	// and `otpcard token --role --help` must not mint a token for the role "--help".
+	if asksForHelp(args) {
+		if !explicit { // `otpcard --help` is about otpcard, not about its default command
+			fmt.Fprint(stdout, usage)
+		} else {
+			printCommandUsage(stdout, cmd)
+		}
+		return exitOK
+	}
+	if cmd != "token" && !noArguments(cmd, args, stderr) { // token has flags of its own
+		return exitUsage
 	}
 	var err error
 	switch cmd {
@@ -34,31 +65,19 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = token(args, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "otpcard: unknown command %q\n%s", cmd, usage)
-		return 2
+	case "version":
+		printVersion(stdout)
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
+	var misuse *usageError
+	switch {
+	case errors.As(err, &misuse):
+		return exitUsage // the flag package has printed the line and the usage
+	case err != nil:
 		fmt.Fprintf(stderr, "otpcard: %v\n", err)
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
-
-const usage = `usage: otpcard [command]
-
-commands:
-  serve        run the service (the default)
-  migrate      apply database migrations and exit
-  token        mint an HS256 token with the configured secret (otpcard token -h)
-  healthcheck  exit 0 when the local service is ready (for container health checks)
-`
 
 // loadConfig reads the environment and fills in generated secrets.
 func loadConfig() (Config, error) {
@@ -82,17 +101,39 @@ func serve(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "otpcard listening on %s\n", r.BaseURL())
+	// .ci/run and the tests read the URL after "otpcard listening on ", up to the first space.
+	fmt.Fprintf(stdout, "otpcard listening on %s\n", listeningOn(r.Addr()))
 	if port := r.EmbeddedDatabasePort(); port != 0 {
 		fmt.Fprintf(stdout, "database: embedded PostgreSQL on 127.0.0.1:%d, data in %s\n", port, cfg.DataDir)
 	}
-	fmt.Fprintf(stdout, "mint an admin token: go run . token --role Root   (or: otpcard token --role Root)\n")
-	fmt.Fprintf(stdout, "then: curl -H \"Authorization: Bearer $TOKEN\" %s/nevisidm/api/core/v1/clients\n", r.BaseURL())
-	r.Wait()
+	if len(cfg.JWTHS256Secret) > 0 { // with only an identity provider's keys there is nothing to mint with
+		fmt.Fprintf(stdout, "mint an admin token: go run . token --role Root   (or: otpcard token --role Root)\n")
+		fmt.Fprintf(stdout, "then: curl -H \"Authorization: Bearer $TOKEN\" %s/nevisidm/api/core/v1/clients\n", r.BaseURL())
+	}
+	r.Wait(ctx)
 	fmt.Fprintln(stdout, "otpcard: shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return r.Stop(stopCtx)
+}
+
+// listeningOn describes the address the API really listens on: a URL that curl can use, and for
+// a wildcard listener the fact that every interface takes connections, which a loopback URL
+// alone would hide. 0.0.0.0 stands for the wildcard because curl and browsers reach it on the
+// local machine, where [::] needs brackets (and curl -g).
+func listeningOn(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return addr.String()
+	}
+	port := strconv.Itoa(tcp.Port)
+	switch {
+	case tcp.IP.IsUnspecified() && tcp.IP.To4() == nil: // Go listens dual-stack on [::]
+		return "http://0.0.0.0:" + port + " (every interface, IPv4 and IPv6)"
+	case tcp.IP.IsUnspecified():
+		return "http://0.0.0.0:" + port + " (every IPv4 interface)"
+	}
+	return "http://" + net.JoinHostPort(tcp.IP.String(), port)
 }
 
 func migrate(ctx context.Context, stdout, stderr io.Writer) error {
@@ -114,9 +155,12 @@ func migrate(ctx context.Context, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, "migrations are up to date")
 		return d.Close(context.WithoutCancel(ctx))
 	}
+	if err := waitForDatabase(ctx, cfg.DatabaseURL, cfg.DatabaseStartTimeout, logger); err != nil {
+		return err
+	}
 	db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{})
 	if err != nil {
-		return err
+		return &VariableError{Variable: "OTPCARD_DATABASE_URL", Err: err}
 	}
 	defer db.Close()
 	applied, err := postgres.Migrate(ctx, db)
@@ -140,21 +184,41 @@ func (l *stringList) Set(v string) error {
 	return nil
 }
 
-func token(args []string, stdout, stderr io.Writer) error {
+// tokenOptions are the flags of `otpcard token`.
+type tokenOptions struct {
+	roles, perms, clients stringList
+	sub, self             string
+	ttl                   time.Duration
+}
+
+// tokenFlagSet declares the flags of `otpcard token` into the returned options; out receives
+// parse errors and the usage.
+func tokenFlagSet(out io.Writer) (*flag.FlagSet, *tokenOptions) {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var roles, perms, clients stringList
-	sub := fs.String("sub", "admin", "principal name (sub claim)")
-	self := fs.String("self", "", "mint a self-admin token (for X-Token) for this user extId")
-	ttl := fs.Duration("ttl", time.Hour, "lifetime of the token")
-	fs.Var(&roles, "role", "role: Root, ClientRoot, UserAdmin, Helpdesk, Auditor (repeatable)")
-	fs.Var(&perms, "permission", "right such as CredentialView or AccessControl.CredentialView (repeatable)")
-	fs.Var(&clients, "client", "restrict the token's data room to this clientExtId (repeatable)")
+	fs.SetOutput(out)
+	o := &tokenOptions{}
+	fs.StringVar(&o.sub, "sub", "admin", "principal name (sub claim)")
+	fs.StringVar(&o.self, "self", "", "mint a self-admin token (for X-Token) for this user extId")
+	fs.DurationVar(&o.ttl, "ttl", time.Hour, "lifetime of the token")
+	fs.Var(&o.roles, "role", "role: Root, ClientRoot, UserAdmin, Helpdesk, Auditor (repeatable)")
+	fs.Var(&o.perms, "permission", "right such as CredentialView or AccessControl.CredentialView (repeatable)")
+	fs.Var(&o.clients, "client", "restrict the token's data room to this clientExtId (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprint(out, tokenUsage)
+		fs.PrintDefaults()
+	}
+	return fs, o
+}
+
+func token(args []string, stdout, stderr io.Writer) error {
+	fs, o := tokenFlagSet(stderr)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("token: unexpected argument %q", fs.Arg(0))
+		fmt.Fprintf(stderr, "otpcard token: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return &usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
 	cfg, err := loadConfig()
 	if err != nil {
@@ -163,22 +227,22 @@ func token(args []string, stdout, stderr io.Writer) error {
 	if len(cfg.JWTHS256Secret) == 0 {
 		return errors.New("token: no HS256 secret is configured (OTPCARD_JWT_HS256_SECRET); tokens of an external identity provider cannot be minted here")
 	}
-	opts := jwtauth.MintOptions{Subject: *sub, TTL: *ttl, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
-	if *self != "" {
-		opts.Subject = *self
+	opts := jwtauth.MintOptions{Subject: o.sub, TTL: o.ttl, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience}
+	if o.self != "" {
+		opts.Subject = o.self
 	} else {
-		if len(roles) == 0 && len(perms) == 0 {
+		if len(o.roles) == 0 && len(o.perms) == 0 {
 			return errors.New("token: give at least one --role or --permission (or --self USER for a self-admin token)")
 		}
-		for _, p := range perms {
+		for _, p := range o.perms {
 			if !strings.HasPrefix(p, "AccessControl.") {
 				p = "AccessControl." + p
 			}
 			opts.Permissions = append(opts.Permissions, p)
 		}
-		opts.Roles = roles
-		if len(clients) > 0 {
-			opts.Clients, opts.HasClients = clients, true
+		opts.Roles = o.roles
+		if len(o.clients) > 0 {
+			opts.Clients, opts.HasClients = o.clients, true
 		}
 	}
 	tok, err := jwtauth.MintHS256(cfg.JWTHS256Secret, opts)

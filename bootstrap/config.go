@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Config is otpcard's configuration (API.md section 8), read once at start.
@@ -24,6 +26,8 @@ type Config struct {
 	PGBin       string
 	// DatabaseMaxConns bounds the connection pool.
 	DatabaseMaxConns int
+	// DatabaseStartTimeout is how long a start waits for OTPCARD_DATABASE_URL to answer.
+	DatabaseStartTimeout time.Duration
 
 	JWTIssuer      string
 	JWTAudience    string
@@ -49,6 +53,18 @@ type Config struct {
 	WebhookSecret []byte
 }
 
+// VariableError is a start that failed because of one configuration variable: its value, or
+// what the value points at (a database that does not answer, a port in use, a key file without
+// keys). Its message is one line that begins with the variable's name, which is what the
+// operator must see, wherever in the start the error came from.
+type VariableError struct {
+	Variable string
+	Err      error
+}
+
+func (e *VariableError) Error() string { return e.Variable + ": " + e.Err.Error() }
+func (e *VariableError) Unwrap() error { return e.Err }
+
 // defaultMaxConns sizes the connection pool when OTPCARD_DATABASE_MAX_CONNS is not set: four
 // connections per core this process may use, at least eight. More connections than PostgreSQL
 // can run at once only queue inside the server: on a 2-core machine, 32 instead of 8 cost a
@@ -72,7 +88,6 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
 	}
 	c := Config{
-		HTTPAddr:    get("OTPCARD_HTTP_ADDR", ":8080"),
 		DatabaseURL: get("OTPCARD_DATABASE_URL", ""),
 		DataDir:     get("OTPCARD_DATA_DIR", "./.otpcard"),
 		PGBin:       get("OTPCARD_PG_BIN", ""),
@@ -82,12 +97,29 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		JWTJWKSURL:  get("OTPCARD_JWT_JWKS_URL", ""),
 		LogFormat:   get("OTPCARD_LOG_FORMAT", "json"),
 	}
+	// The embedded default is a try-out: a fresh database and a generated secret that mints Root
+	// tokens, not to be offered to the network unless asked for. With a database URL otpcard
+	// runs as a deployment (a container, a pod), where listening on every interface is the point.
+	c.HTTPAddr = get("OTPCARD_HTTP_ADDR", ":8080")
+	if c.Embedded() {
+		c.HTTPAddr = get("OTPCARD_HTTP_ADDR", "127.0.0.1:8080")
+	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		bad("OTPCARD_HTTP_ADDR", "%q is not a listen address such as :8080 or 127.0.0.1:8080", c.HTTPAddr)
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		bad("OTPCARD_DATABASE_URL", "must start with postgres:// or postgresql://")
+	} else if c.DatabaseURL != "" {
+		if problem := databaseURLProblem(c.DatabaseURL); problem != "" {
+			bad("OTPCARD_DATABASE_URL", "%s", problem)
+		}
 	}
+	timeout, err := time.ParseDuration(get("OTPCARD_DATABASE_START_TIMEOUT", "30s"))
+	if err != nil || timeout < 0 {
+		bad("OTPCARD_DATABASE_START_TIMEOUT", "must be a duration such as 30s or 2m (0: a single attempt), not %q",
+			get("OTPCARD_DATABASE_START_TIMEOUT", ""))
+	}
+	c.DatabaseStartTimeout = timeout
 	if s := get("OTPCARD_JWT_HS256_SECRET", ""); s != "" {
 		if len(s) < 32 {
 			bad("OTPCARD_JWT_HS256_SECRET", "must be at least 32 bytes long (it has %d)", len(s))
@@ -174,4 +206,30 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		bad("OTPCARD_LOG_FORMAT", "must be json or text")
 	}
 	return c, errors.Join(errs...)
+}
+
+// databaseURLProblem says what is wrong with a database URL as the driver reads it, or "". The
+// driver's message repeats the URL with the password masked on a best-effort basis only, so
+// the problem keeps just the driver's reason, and not even that should it contain the password.
+func databaseURLProblem(raw string) string {
+	_, err := pgconn.ParseConfig(raw)
+	if err == nil {
+		return ""
+	}
+	const problem = "is not a usable PostgreSQL URL such as postgres://user:password@host:5432/otpcard (the value is not shown: it may hold a password)"
+	msg := err.Error()
+	i := strings.LastIndex(msg, "`: ")
+	if i < 0 {
+		return problem
+	}
+	reason := msg[i+len("`: "):]
+	// The password, as a URL parser that stops at the last @ would see it (pgconn's own parser
+	// stops at the first @ or /): the longer candidate is the safer one to look for.
+	_, rest, _ := strings.Cut(raw, "://")
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if _, password, found := strings.Cut(rest[:at], ":"); found && password != "" && strings.Contains(reason, password) {
+			return problem
+		}
+	}
+	return problem + ": " + reason
 }

@@ -21,10 +21,32 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if cfg.HTTPAddr != ":8080" || cfg.DataDir != "./.otpcard" || !cfg.Embedded() || cfg.JWTIssuer != "otpcard" ||
+	if cfg.HTTPAddr != "127.0.0.1:8080" || cfg.DataDir != "./.otpcard" || !cfg.Embedded() || cfg.JWTIssuer != "otpcard" ||
 		cfg.JWTAudience != "otpcard" || cfg.SelfAdminMaxAuthAge != 15*time.Minute || !cfg.RateLimit || cfg.LogFormat != "json" ||
 		cfg.DatabaseMaxConns != max(8, 4*runtime.GOMAXPROCS(0)) {
 		t.Errorf("got %+v, want API.md's defaults", cfg)
+	}
+}
+
+// TestLoadConfigListensOnLoopbackWhenEmbedded: the embedded default, with its generated
+// Root-capable secret, listens on the loopback interface unless told otherwise; a deployment
+// with a database URL listens on every interface.
+func TestLoadConfigListensOnLoopbackWhenEmbedded(t *testing.T) {
+	pepper := "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "127.0.0.1:8080"},
+		{map[string]string{"OTPCARD_HTTP_ADDR": ":9090"}, ":9090"},
+		{map[string]string{"OTPCARD_DATABASE_URL": "postgres://db/otpcard", "OTPCARD_CELL_PEPPER": pepper}, ":8080"},
+		{map[string]string{"OTPCARD_DATABASE_URL": "postgres://db/otpcard", "OTPCARD_CELL_PEPPER": pepper,
+			"OTPCARD_HTTP_ADDR": "127.0.0.1:9090"}, "127.0.0.1:9090"},
+	} {
+		cfg, err := LoadConfig(envOf(tc.env))
+		if err != nil || cfg.HTTPAddr != tc.want {
+			t.Errorf("%v: got %q, %v; want %q", tc.env, cfg.HTTPAddr, err, tc.want)
+		}
 	}
 }
 
@@ -33,6 +55,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"OTPCARD_HTTP_ADDR":                     "nonsense",
 		"OTPCARD_DATABASE_URL":                  "mysql://x",
 		"OTPCARD_DATABASE_MAX_CONNS":            "1",
+		"OTPCARD_DATABASE_START_TIMEOUT":        "soon",
 		"OTPCARD_JWT_HS256_SECRET":              "short",
 		"OTPCARD_JWT_JWKS_URL":                  "ftp://x",
 		"OTPCARD_CELL_PEPPER":                   "!!!",
@@ -69,6 +92,55 @@ func TestLoadConfigDatabaseMaxConns(t *testing.T) {
 		if _, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_MAX_CONNS": v})); err == nil {
 			t.Errorf("%q: got no error", v)
 		}
+	}
+}
+
+func TestLoadConfigDatabaseStartTimeout(t *testing.T) {
+	cfg, err := LoadConfig(envOf(nil))
+	if err != nil || cfg.DatabaseStartTimeout != 30*time.Second {
+		t.Errorf("default: got %s, %v; want 30s, nil", cfg.DatabaseStartTimeout, err)
+	}
+	for v, want := range map[string]time.Duration{"2m": 2 * time.Minute, "0": 0, "1.5s": 1500 * time.Millisecond} {
+		cfg, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_START_TIMEOUT": v}))
+		if err != nil || cfg.DatabaseStartTimeout != want {
+			t.Errorf("%q: got %s, %v; want %s, nil", v, cfg.DatabaseStartTimeout, err, want)
+		}
+	}
+	for _, v := range []string{"30", "-1s", "soon"} {
+		_, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_START_TIMEOUT": v}))
+		if err == nil || !strings.HasPrefix(err.Error(), "OTPCARD_DATABASE_START_TIMEOUT: ") {
+			t.Errorf("%q: got %v, want an error naming OTPCARD_DATABASE_START_TIMEOUT", v, err)
+		}
+	}
+}
+
+// TestLoadConfigDatabaseURLNeverShowsPassword: the driver reads the URL before any connection;
+// what it finds wrong is said without the password, even where the driver's own masking fails.
+func TestLoadConfigDatabaseURLNeverShowsPassword(t *testing.T) {
+	pepper := "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="
+	for _, tc := range []struct{ url, password, reason string }{
+		{"postgres://otpcard:Pa55-secret@localhost:port/otpcard", "Pa55-secret", "invalid port"},
+		{"postgres://otpcard:Pa55/secret@localhost/otpcard", "Pa55/secret", "invalid port"},
+		{"postgresql://otpcard:Pa55-secret@db/otpcard?sslmode=sometimes", "Pa55-secret", "sslmode is invalid"},
+		{"postgres://otpcard:Pa55%zzsecret@db/otpcard", "Pa55%zzsecret", "invalid percent-encoded token in password"},
+	} {
+		_, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_URL": tc.url, "OTPCARD_CELL_PEPPER": pepper}))
+		if err == nil {
+			t.Errorf("%s: got no error", tc.reason)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "OTPCARD_DATABASE_URL: is not a usable PostgreSQL URL") || !strings.Contains(msg, tc.reason) ||
+			strings.Contains(msg, "\n") {
+			t.Errorf("got %q, want one line naming OTPCARD_DATABASE_URL and %q", msg, tc.reason)
+		}
+		if strings.Contains(msg, tc.password) || strings.Contains(msg, "secret") {
+			t.Errorf("got %q, which shows the password", msg)
+		}
+	}
+	if _, err := LoadConfig(envOf(map[string]string{"OTPCARD_DATABASE_URL": "postgres://u:p@db:5432/x?sslmode=disable",
+		"OTPCARD_CELL_PEPPER": pepper})); err != nil {
+		t.Errorf("a good URL: got %v, want no error", err)
 	}
 }
 

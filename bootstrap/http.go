@@ -108,7 +108,12 @@ func newHTTPServer(lc fx.Lifecycle, cfg Config, h http.Handler, logger *slog.Log
 func (s *HTTPServer) start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.srv.Addr)
 	if err != nil {
-		return fmt.Errorf("OTPCARD_HTTP_ADDR: listen on %s: %w", s.srv.Addr, err)
+		// The *net.OpError would repeat "listen tcp" and the address; its cause is the news.
+		var opErr *net.OpError
+		if errors.As(err, &opErr) && opErr.Err != nil {
+			err = opErr.Err
+		}
+		return &VariableError{Variable: "OTPCARD_HTTP_ADDR", Err: fmt.Errorf("cannot listen on %s: %w", s.srv.Addr, err)}
 	}
 	s.ln = &onceCloseListener{Listener: ln}
 	go func() {

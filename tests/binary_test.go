@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 )
 
 // buildBinary builds otpcard once per test; such tests run the binary themselves and so are
@@ -83,7 +86,7 @@ func TestBinaryEmbeddedDefault(t *testing.T) {
 			}
 			printed = append(printed, line)
 			if rest, ok := strings.CutPrefix(line, "otpcard listening on "); ok {
-				baseURL = rest
+				baseURL = strings.Fields(rest)[0] // the URL ends at the first space
 			}
 		case <-deadline:
 			t.Fatalf("otpcard did not start in time; stdout %q, stderr %s", printed, stderr.String())
@@ -183,4 +186,210 @@ func TestBinaryRejectsBadConfiguration(t *testing.T) {
 			t.Errorf("got %d lines naming %s, want 1:\n%s", n, name, out)
 		}
 	}
+}
+
+// runBinary runs bin with args and env for at most a minute; it returns the exit code and the
+// whole of stdout and stderr.
+func runBinary(t *testing.T, bin string, env []string, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("otpcard %s did not exit within a minute; stdout %q, stderr %q", strings.Join(args, " "), stdout.String(), stderr.String())
+	case errors.As(err, &exitErr):
+		return exitErr.ExitCode(), stdout.String(), stderr.String()
+	case err != nil:
+		t.Fatalf("run otpcard %s: %v", strings.Join(args, " "), err)
+	}
+	return 0, stdout.String(), stderr.String()
+}
+
+// TestBinaryHelpAndVersion checks that asking for help prints the usage and does nothing else:
+// the environment names a database that makes any real start fail, so a command that went on to
+// serve or migrate would exit 1, not 0. Unknown flags are a usage error (exit 2), and version
+// reports the revision the build recorded.
+func TestBinaryHelpAndVersion(t *testing.T) {
+	bin := buildBinary(t)
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := cleanEnv("OTPCARD_DATABASE_URL=mysql://never", "OTPCARD_DATA_DIR="+dataDir)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "usage: otpcard [command]"},
+		{[]string{"-h"}, "usage: otpcard [command]"},
+		{[]string{"help"}, "usage: otpcard [command]"},
+		{[]string{"serve", "--help"}, "usage: otpcard serve"},
+		{[]string{"migrate", "--help"}, "usage: otpcard migrate"},
+		{[]string{"migrate", "-h"}, "usage: otpcard migrate"},
+		{[]string{"token", "--help"}, "usage: otpcard token"},
+	} {
+		code, stdout, stderr := runBinary(t, bin, env, tc.args...)
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, tc.want) {
+			t.Errorf("otpcard %s: got exit %d, stdout %q, stderr %q; want 0, %q and nothing on stderr",
+				strings.Join(tc.args, " "), code, stdout, stderr, tc.want)
+		}
+	}
+	for _, args := range [][]string{{"serve", "--bogus"}, {"migrate", "--bogus"}} {
+		code, stdout, stderr := runBinary(t, bin, env, args...)
+		want := "flag provided but not defined: -bogus\nusage: otpcard " + args[0] + "\n"
+		if code != 2 || stdout != "" || !strings.HasPrefix(stderr, want) {
+			t.Errorf("otpcard %s: got exit %d, stdout %q, stderr %q; want 2 and %q", strings.Join(args, " "), code, stdout, stderr, want)
+		}
+	}
+	if _, err := os.Stat(dataDir); err == nil {
+		t.Error("the data directory exists after help and usage errors; want nothing created")
+	}
+
+	code, stdout, stderr := runBinary(t, bin, env, "version")
+	info, err := exec.Command("go", "version", "-m", bin).Output()
+	if err != nil {
+		t.Fatalf("go version -m: %v", err)
+	}
+	wantRevision := "revision: unknown"
+	for _, line := range strings.Split(string(info), "\n") {
+		if _, rev, ok := strings.Cut(line, "vcs.revision="); ok {
+			wantRevision = "revision: " + strings.TrimSpace(rev)
+		}
+	}
+	goVersion := strings.Fields(strings.SplitN(string(info), "\n", 2)[0])[1] // "bin: go1.x"
+	if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "otpcard ") ||
+		!strings.Contains(stdout, "\ngo: "+goVersion+" ") || !strings.Contains(stdout, "\n"+wantRevision) {
+		t.Errorf("otpcard version: got exit %d, stdout %q, stderr %q; want 0 and the version, %s and %q",
+			code, stdout, stderr, goVersion, wantRevision)
+	}
+}
+
+// startedBinary is an otpcard serve process whose stdout lines arrive on lines.
+type startedBinary struct {
+	cmd    *exec.Cmd
+	lines  chan string // closed when stdout ends
+	stderr *bytes.Buffer
+}
+
+// startBinary starts `otpcard serve`; the process is killed when the test ends.
+func startBinary(t *testing.T, bin string, env []string) *startedBinary {
+	t.Helper()
+	b := &startedBinary{cmd: exec.Command(bin, "serve"), lines: make(chan string, 64), stderr: &bytes.Buffer{}}
+	b.cmd.Env = env
+	b.cmd.Stderr = b.stderr
+	stdout, err := b.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.cmd.Process.Kill() })
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			b.lines <- sc.Text()
+		}
+		close(b.lines)
+	}()
+	return b
+}
+
+// banner waits up to limit for the start banner and returns the URL it names and the lines
+// printed up to it.
+func (b *startedBinary) banner(t *testing.T, limit time.Duration) (string, []string) {
+	t.Helper()
+	deadline := time.After(limit)
+	var printed []string
+	for {
+		select {
+		case line, ok := <-b.lines:
+			if !ok {
+				t.Fatalf("otpcard exited before its banner; stdout %q, stderr:\n%s", printed, b.stderr.String())
+			}
+			printed = append(printed, line)
+			if rest, ok := strings.CutPrefix(line, "otpcard listening on "); ok {
+				return strings.Fields(rest)[0], printed // the URL ends at the first space
+			}
+		case <-deadline:
+			t.Fatalf("no banner within %s; stderr:\n%s", limit, b.stderr.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit within 30 s.
+func (b *startedBinary) stop(t *testing.T) {
+	t.Helper()
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range b.lines {
+		}
+		done <- b.cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("otpcard exit after SIGTERM: got %v, want exit 0; stderr:\n%s", err, b.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("otpcard did not stop within 30 s of SIGTERM; stderr:\n%s", b.stderr.String())
+	}
+}
+
+// TestBinaryStopsOnSIGTERMRightAfterBanner sends SIGTERM the moment the banner appears, as a
+// supervisor stopping a service it has just started does: otpcard must stop, not miss it. The
+// window in which otpcard used to lose the signal lasted microseconds after the banner, so the
+// test starts and stops it 20 times (about a second each), which caught the lost signal in both
+// runs tried before the fix (3 times did not).
+func TestBinaryStopsOnSIGTERMRightAfterBanner(t *testing.T) {
+	bin := buildBinary(t)
+	for range 20 {
+		env := startupEnv(t, pgtest.URL(t))
+		b := startBinary(t, bin, env)
+		b.banner(t, time.Minute)
+		b.stop(t)
+	}
+}
+
+// TestBinaryBannerSaysEveryInterface: listening on every interface (":0" here, as ":8080" with a
+// database URL), the banner says so instead of passing the listener off as a loopback one, and
+// its URL works.
+func TestBinaryBannerSaysEveryInterface(t *testing.T) {
+	bin := buildBinary(t)
+	b := startBinary(t, bin, startupEnv(t, pgtest.URL(t), "OTPCARD_HTTP_ADDR=:0"))
+	url, printed := b.banner(t, time.Minute)
+	line := printed[len(printed)-1]
+	port := strings.TrimPrefix(url, "http://0.0.0.0:")
+	if !strings.HasPrefix(url, "http://0.0.0.0:") || (line != "otpcard listening on "+url+" (every interface, IPv4 and IPv6)" &&
+		line != "otpcard listening on "+url+" (every IPv4 interface)") {
+		t.Errorf("got banner %q, want otpcard listening on http://0.0.0.0:PORT and (every interface ...)", line)
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatalf("GET the banner's URL: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET %s/healthz: got %d, want 200", url, resp.StatusCode)
+	}
+	// The hint's curl command uses the loopback address, which works on any system.
+	select {
+	case <-b.lines: // the token hint
+	case <-time.After(10 * time.Second):
+	}
+	select {
+	case line := <-b.lines:
+		if want := " http://127.0.0.1:" + port + "/"; !strings.HasPrefix(line, "then: curl") || !strings.Contains(line, want) {
+			t.Errorf("got %q, want then: curl and %s", line, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("got no curl hint after the banner")
+	}
+	b.stop(t)
 }
