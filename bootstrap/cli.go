@@ -52,7 +52,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if cmd != "token" && !noArguments(cmd, args, stderr) { // token has flags of its own
+	if cmd != "token" && cmd != "events" && !noArguments(cmd, args, stderr) { // they take arguments of their own
 		return exitUsage
 	}
 	var err error
@@ -67,6 +67,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = healthcheck(ctx)
 	case "version":
 		printVersion(stdout)
+	case "events":
+		err = eventsCommand(ctx, args, stdout, stderr)
 	}
 	var misuse *usageError
 	switch {

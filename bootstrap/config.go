@@ -68,7 +68,7 @@ func (e *VariableError) Unwrap() error { return e.Err }
 // defaultMaxConns sizes the connection pool when OTPCARD_DATABASE_MAX_CONNS is not set: four
 // connections per core this process may use, at least eight. More connections than PostgreSQL
 // can run at once only queue inside the server: on a 2-core machine, 32 instead of 8 cost a
-// quarter of the throughput at concurrency 64 (see README, "Performance").
+// quarter of the throughput at concurrency 64 (see docs/performance.md).
 func defaultMaxConns() int { return max(8, 4*runtime.GOMAXPROCS(0)) }
 
 // Embedded reports whether otpcard runs its own PostgreSQL cluster.

@@ -27,11 +27,11 @@ func eventsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, eventsUsage) }
 	if err := fs.Parse(args); err != nil {
-		return err
+		return &usageError{err}
 	}
 	if fs.NArg() != 2 || fs.Arg(0) != "rewind" {
-		fs.Usage()
-		return errUsage
+		fmt.Fprintf(stderr, "otpcard events: want: rewind SUBSCRIBER\n%s", eventsUsage)
+		return &usageError{errors.New("events: want rewind SUBSCRIBER")}
 	}
 	subscriber := fs.Arg(1)
 	cfg, err := loadConfig()
@@ -66,6 +66,3 @@ func eventsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fmt.Fprintf(stdout, "subscriber %s rewound: it will receive the %d event(s) still in the outbox, oldest first\n", subscriber, ahead)
 	return nil
 }
-
-// errUsage marks a command line that is not understood; the usage has been printed.
-var errUsage = errors.New("bad command line")

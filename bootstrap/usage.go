@@ -14,6 +14,7 @@ commands:
   migrate      apply database migrations and exit
   token        mint an HS256 token with the configured secret (otpcard token -h)
   healthcheck  exit 0 when the local service is ready (for container health checks)
+  events       events rewind SUBSCRIBER: hand a subscriber the history still in the outbox
   version      print the version, the Go version and the source revision (also --version)
   help         print this text; otpcard help COMMAND (or otpcard COMMAND -h) describes one
 
@@ -68,6 +69,8 @@ func commandUsage(cmd string) (string, bool) {
 		return healthcheckUsage, true
 	case "version":
 		return versionUsage, true
+	case "events":
+		return eventsUsage, true
 	}
 	return "", false
 }

@@ -3,11 +3,14 @@ package tests
 import (
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+	"github.com/otpcard/otpcard/bootstrap"
 )
 
 // TestWebhookKeepsEachCardsOrder: many goroutines change the two cards of one user at once
@@ -87,6 +90,7 @@ func TestWebhookKeepsEachCardsOrder(t *testing.T) {
 // TestNewWebhookStartsAtTheNewestEvent: a webhook configured on a database with history receives
 // only what happens after it starts, never last year's cards (API.md section 7).
 func TestNewWebhookStartsAtTheNewestEvent(t *testing.T) {
+	needOwnInstance(t, "instances of its own on a database of its own")
 	url := pgtest.URL(t)
 	plain := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url})
 	f := plain.newFixture(t, "history") // a client, its policy, a user and a card: four events
@@ -102,6 +106,35 @@ func TestNewWebhookStartsAtTheNewestEvent(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // anything else the dispatcher would send arrives meanwhile
 	if events := rc.events(); len(events) != 1 || events[0].Type != "otp-card.replaced" {
 		t.Fatalf("the new webhook got %v (ids %v), want only the replace after it started", events, got)
+	}
+
+	// History only on explicit request: `otpcard events rewind webhook`, while the service runs.
+	pepper := make([]byte, 32)
+	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url, "OTPCARD_CELL_PEPPER": b64(pepper),
+		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
+		"OTPCARD_WEBHOOK_URL": env["OTPCARD_WEBHOOK_URL"], "OTPCARD_WEBHOOK_SECRET": webhookSecret} {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr strings.Builder
+	if code := bootstrap.Main(t.Context(), []string{"events", "rewind", "nobody"}, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "not a subscriber") {
+		t.Errorf("rewind of an unknown subscriber: got exit %d, stderr %q; want 1 and one line saying so", code, stderr.String())
+	}
+	stderr.Reset()
+	if code := bootstrap.Main(t.Context(), []string{"events", "rewind", "webhook"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("otpcard events rewind webhook: exit %d, stderr %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "5 event(s)") {
+		t.Errorf("rewind said %q, want the 5 events still in the outbox", stdout.String())
+	}
+	rc.waitFor(t, 6)
+	var types []string
+	for _, e := range rc.events() {
+		types = append(types, e.Type)
+	}
+	want := []string{"otp-card.replaced", "client.created", "policy.created", "user.created", "otp-card.created", "otp-card.replaced"}
+	if !slices.Equal(types, want) {
+		t.Errorf("after the rewind the webhook got %v, want %v (the history, once more the replace)", types, want)
 	}
 }
 
