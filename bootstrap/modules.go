@@ -92,11 +92,17 @@ func newCellHasher(cfg Config) (*cellhash.Hasher, error) {
 	return cellhash.New(cfg.CellPepper, cellhash.DefaultParams(), 0)
 }
 
+// newVerifier checks the token keys. The JWKS file was read before the start; what can still fail
+// here is fetching OTPCARD_JWT_JWKS_URL, which the start then names.
 func newVerifier(cfg Config) (*jwtauth.Verifier, error) {
-	return jwtauth.New(context.Background(), jwtauth.Config{
+	v, err := jwtauth.New(context.Background(), jwtauth.Config{
 		Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, HS256Secret: cfg.JWTHS256Secret,
 		JWKSFile: cfg.JWTJWKSFile, JWKSURL: cfg.JWTJWKSURL,
 	})
+	if err != nil && cfg.JWTJWKSURL != "" {
+		return nil, &VariableError{Variable: "OTPCARD_JWT_JWKS_URL", Err: err}
+	}
+	return v, err
 }
 
 // directoryUseCases are the client and user use cases.

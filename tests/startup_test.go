@@ -282,6 +282,12 @@ func TestStartupNamesBadJWKSFile(t *testing.T) {
 			}
 		})
 	}
+	t.Run("unreachable JWKS URL", func(t *testing.T) {
+		told, _ := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_JWT_JWKS_URL=http://127.0.0.1:1/jwks.json"), 30*time.Second)
+		if got, want := oneLine(t, told), "otpcard: OTPCARD_JWT_JWKS_URL: "; !strings.HasPrefix(got, want) {
+			t.Errorf("got %q, want it to start with %q", got, want)
+		}
+	})
 }
 
 // TestStartupNamesBadHTTPAddr: an address otpcard cannot listen on (a port in use, an address
