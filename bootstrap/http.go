@@ -65,7 +65,7 @@ func newHandler(d handlerDeps) http.Handler {
 			return d.DB.DB.PingContext(ctx)
 		},
 		PrintCard: printCard,
-		Metrics:   d.Tel.MetricsHandler(), Unavailable: databaseUnavailable, Logger: d.Logger,
+		Metrics:   d.Tel.MetricsHandler(), Logger: d.Logger,
 		TracerProvider: d.Tel.TracerProvider(), MeterProvider: d.Tel.MeterProvider(),
 		Propagator: d.Tel.Propagator(),
 	})

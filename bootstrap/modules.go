@@ -2,7 +2,6 @@ package bootstrap
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -148,6 +147,3 @@ func newCredentialUseCases(cfg Config, db *Database, hasher *cellhash.Hasher, tr
 		ChangeState: appcredential.NewChangeOTPCardState(cards, clock, tracer),
 	}
 }
-
-// databaseUnavailable tells the HTTP adapter which errors mean the database is unreachable.
-func databaseUnavailable(err error) bool { return errors.Is(err, postgres.ErrUnavailable) }

@@ -339,7 +339,7 @@ func TestStartupFailureStopsEmbeddedDatabase(t *testing.T) {
 	env := cleanEnv("OTPCARD_DATA_DIR="+dataDir, "OTPCARD_HTTP_ADDR=127.0.0.1:0", "OTPCARD_LOG_LEVEL=warn",
 		"OTPCARD_JWT_JWKS_URL=http://"+idp+"/jwks")
 	told, _ := failedStart(t, bin, env, 2*time.Minute)
-	want := `otpcard: start: fetch jwks: Get "http://` + idp + `/jwks": dial tcp ` + idp + ": connect: connection refused"
+	want := `otpcard: OTPCARD_JWT_JWKS_URL: fetch jwks: Get "http://` + idp + `/jwks": dial tcp ` + idp + ": connect: connection refused"
 	if len(told) != 1 || told[0] != want {
 		t.Errorf("got %q on stderr besides the logs, want the one line %q", told, want)
 	}

@@ -11,24 +11,20 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
-	"github.com/otpcard/otpcard/domain/credential"
-	"github.com/otpcard/otpcard/domain/directory"
-	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
-// Errors raised by the HTTP layer itself.
+// Errors raised by the HTTP layer itself: of the fault kinds, and the few that only HTTP knows.
 var (
-	errNotAuthenticated = errors.New("authentication required")
-	errInvalidToken     = errors.New("the token is not valid")
-	errInvalidData      = errors.New("invalid data")
+	errNotAuthenticated = fault.New(fault.Unauthenticated, "errors.notAuthenticated", "authentication required")
+	errInvalidToken     = fault.New(fault.Unauthenticated, "errors.notAuthenticated", "the token is not valid")
+	errInvalidData      = fault.New(fault.Invalid, "errors.invalidData", "invalid data")
+	errNoRoute          = fault.New(fault.NotFound, "errors.noRecord", "no such resource")
+	errTooManyRequests  = fault.New(fault.Exhausted, "errors.tooManyRequests", "too many requests")
 	errTooLarge         = errors.New("request body too large")
 	errMediaType        = errors.New("unsupported media type")
 	errMethod           = errors.New("method not allowed")
-	errNoRoute          = errors.New("no such resource")
-	errUnavailable      = errors.New("service unavailable")
-	errTooManyRequests  = errors.New("too many requests")
 	errHeaderTooLarge   = errors.New("request header fields too large")
 )
 
@@ -48,56 +44,52 @@ type problemItem struct {
 	Message string `json:"message"`
 }
 
-// problems maps errors to HTTP, in order: the first entry that matches wins. It is the only place
-// that turns domain errors into status codes.
-var problems = []struct {
+// statusOf is the one map from errors to HTTP statuses: every module's errors by their fault
+// kind (their nevisIDM code comes with them), and the few errors only HTTP knows. It does not
+// grow with the modules.
+var statusOf = map[fault.Kind]int{
+	fault.Invalid:         http.StatusBadRequest,
+	fault.Unauthenticated: http.StatusUnauthorized,
+	fault.Forbidden:       http.StatusForbidden,
+	fault.NotFound:        http.StatusNotFound,
+	fault.Conflict:        http.StatusConflict,
+	fault.Duplicate:       http.StatusConflict,
+	fault.Refused:         http.StatusUnprocessableEntity,
+	fault.Locked:          http.StatusLocked,
+	fault.Exhausted:       http.StatusTooManyRequests,
+	fault.Unavailable:     http.StatusServiceUnavailable,
+}
+
+// transport are the errors of HTTP itself, with their status and nevisIDM code.
+var transport = []struct {
 	err    error
 	status int
 	code   string
 }{
-	{errNotAuthenticated, http.StatusUnauthorized, "errors.notAuthenticated"},
-	{errInvalidToken, http.StatusUnauthorized, "errors.notAuthenticated"},
-	{access.ErrPermissionDenied, http.StatusForbidden, "errors.permissionDenied"},
-	{access.ErrDataroomDenied, http.StatusForbidden, "errors.dataroomPermissionDenied"},
-	{access.ErrUserNotUsable, http.StatusForbidden, "errors.userNotUsable"},
-	{errInvalidData, http.StatusBadRequest, "errors.invalidData"},
-	{listing.ErrBadCursor, http.StatusBadRequest, "errors.invalidData"},
-	{extid.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
-	{directory.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
-	{credential.ErrInvalid, http.StatusBadRequest, "errors.invalidData"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "errors.payloadTooLarge"},
-	{errHeaderTooLarge, http.StatusRequestHeaderFieldsTooLarge, "errors.invalidData"},
 	{errMediaType, http.StatusUnsupportedMediaType, "errors.unsupportedMediaType"},
 	{errMethod, http.StatusMethodNotAllowed, "errors.methodNotAllowed"},
-	{errNoRoute, http.StatusNotFound, "errors.noRecord"},
-	{credential.ErrNotFound, http.StatusNotFound, "errors.noRecord"},
-	{directory.ErrNotFound, http.StatusNotFound, "errors.noRecord"},
-	{credential.ErrVersionConflict, http.StatusConflict, "errors.optimisticLockingFailure"},
-	{directory.ErrVersionConflict, http.StatusConflict, "errors.optimisticLockingFailure"},
-	{credential.ErrDuplicate, http.StatusConflict, "errors.duplicateValue"},
-	{directory.ErrDuplicate, http.StatusConflict, "errors.duplicateValue"},
-	{credential.ErrTooManyCards, http.StatusUnprocessableEntity, "errors.tooManyOTPCards"},
-	{credential.ErrUnknownPolicy, http.StatusUnprocessableEntity, "errors.missingReferenceData"},
-	{credential.ErrUnknownState, http.StatusUnprocessableEntity, "errors.missingReferenceData"},
-	{credential.ErrArchived, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
-	{credential.ErrForbiddenTransition, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
-	{credential.ErrPolicyViolation, http.StatusUnprocessableEntity, "errors.policyViolation"},
-	{credential.ErrInUse, http.StatusUnprocessableEntity, "errors.undeletedDependencies"},
-	{credential.ErrDefaultRequired, http.StatusUnprocessableEntity, "errors.modifyReadonlyData"},
-	{directory.ErrHasDependents, http.StatusUnprocessableEntity, "errors.undeletedDependencies"},
-	{credential.ErrNoChallenge, http.StatusUnprocessableEntity, "errors.noChallenge"},
-	{credential.ErrNotUsable, http.StatusForbidden, "errors.credentialNotUsable"},
-	{credential.ErrLocked, http.StatusLocked, "errors.credentialLocked"},
-	{errTooManyRequests, http.StatusTooManyRequests, "errors.tooManyRequests"},
-	{errUnavailable, http.StatusServiceUnavailable, "errors.serviceUnavailable"},
+	{errHeaderTooLarge, http.StatusRequestHeaderFieldsTooLarge, "errors.invalidData"},
 }
 
 // statusClientClosedRequest is what the access log records for a request its client abandoned
 // (nginx's 499); no client ever receives it.
 const statusClientClosedRequest = 499
 
-// Unavailable lets the composition root mark errors that mean "the database is unreachable".
-type Unavailable func(error) bool
+// answerOf is the status and code of err: 500 errors.fatalError for anything unknown.
+func answerOf(err error) (int, string) {
+	if f, ok := fault.Of(err); ok {
+		if status, known := statusOf[f.Kind()]; known {
+			return status, f.Code()
+		}
+	}
+	for _, t := range transport {
+		if errors.Is(err, t.err) {
+			return t.status, t.code
+		}
+	}
+	return http.StatusInternalServerError, "errors.fatalError"
+}
 
 // writeError answers err as problem+json. 5xx are logged here and nowhere else; their detail
 // never carries the error text.
@@ -108,35 +100,31 @@ func (s *server) writeError(c *gin.Context, err error) {
 		c.AbortWithStatus(statusClientClosedRequest)
 		return
 	}
-	status, code := http.StatusInternalServerError, "errors.fatalError"
-	var reauth *access.ReauthenticationRequiredError
-	switch {
-	case errors.As(err, &reauth):
-		status, code = http.StatusUnauthorized, "errors.reauthenticationRequired"
-		c.Header("WWW-Authenticate", fmt.Sprintf(
-			`Bearer error="insufficient_user_authentication", error_description="a more recent authentication is required", max_age=%d`,
-			int(reauth.MaxAge.Seconds())))
-	case s.unavailable != nil && s.unavailable(err):
-		err = fmt.Errorf("%w: %w", errUnavailable, err)
-		status, code = http.StatusServiceUnavailable, "errors.serviceUnavailable"
-	default:
-		for _, p := range problems {
-			if errors.Is(err, p.err) {
-				status, code = p.status, p.code
-				break
-			}
-		}
-	}
-	detail := detailOf(err)
+	status, code := answerOf(err)
+	detail := fault.Detail(err)
+	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status}
 	switch status {
 	case http.StatusUnauthorized:
-		if code == "errors.notAuthenticated" {
-			detail = "a valid token is required"
-			if errors.Is(err, errInvalidToken) {
-				c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
-			} else {
-				c.Header("WWW-Authenticate", `Bearer realm="otpcard"`)
-			}
+		if reauth, ok := errors.AsType[*access.ReauthenticationRequiredError](err); ok {
+			c.Header("WWW-Authenticate", fmt.Sprintf(`Bearer error="insufficient_user_authentication", `+
+				`error_description="a more recent authentication is required", max_age=%d`, int(reauth.MaxAge.Seconds())))
+			break
+		}
+		detail = "a valid token is required" // never which check failed
+		if errors.Is(err, errInvalidToken) {
+			c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		} else {
+			c.Header("WWW-Authenticate", `Bearer realm="otpcard"`)
+		}
+	case http.StatusForbidden:
+		if errors.Is(err, access.ErrDataroomDenied) {
+			detail = access.ErrDataroomDenied.Error()
+		}
+	case http.StatusLocked:
+		// A login server can tell its user when to try again (API.md section 1.1).
+		if timed, ok := errors.AsType[fault.Timed](err); ok && !timed.EndsAt().IsZero() {
+			p.LockedUntil = timeJSON(timed.EndsAt())
+			c.Header("Retry-After", strconv.Itoa(retryAfterSeconds(time.Until(timed.EndsAt()))))
 		}
 	case http.StatusTooManyRequests:
 		seconds := 1
@@ -147,55 +135,15 @@ func (s *server) writeError(c *gin.Context, err error) {
 	case http.StatusServiceUnavailable:
 		c.Header("Retry-After", "5")
 		detail = "the service cannot reach its database; try again shortly"
-		code = "errors.serviceUnavailable"
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "status", status, "error", err.Error())
 	case http.StatusInternalServerError:
 		detail = "an internal error occurred"
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "status", status, "error", err.Error())
 	}
-	if status == http.StatusForbidden && errors.Is(err, access.ErrDataroomDenied) {
-		detail = "the client lies outside the caller's data room"
-	}
-	p := problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail,
-		Errors: []problemItem{{Code: code, Message: detail}}}
-	if locked, ok := errors.AsType[*credential.LockedError](err); ok && status == http.StatusLocked && !locked.Until.IsZero() {
-		// A login server can tell its user when to try again (API.md section 1.1).
-		p.LockedUntil = timeJSON(locked.Until)
-		c.Header("Retry-After", strconv.Itoa(retryAfterSeconds(locked.Until.Sub(time.Now()))))
-	}
+	p.Detail, p.Errors = detail, []problemItem{{Code: code, Message: detail}}
 	c.Header("Cache-Control", "no-store")
 	c.Render(status, problemRender{p})
 	c.Abort()
-}
-
-// detailOf prefers the message of the innermost typed error, which names the field or entity.
-func detailOf(err error) string {
-	var (
-		vc  *credential.VersionConflictError
-		nf  *credential.NotFoundError
-		dnf *directory.NotFoundError
-		pv  *credential.PolicyViolationError
-		inv *directory.InvalidFieldError
-		dvc *directory.VersionConflictError
-		lk  *credential.LockedError
-	)
-	switch {
-	case errors.As(err, &lk):
-		return lk.Error()
-	case errors.As(err, &vc):
-		return vc.Error()
-	case errors.As(err, &dvc):
-		return dvc.Error()
-	case errors.As(err, &nf):
-		return nf.Error()
-	case errors.As(err, &dnf):
-		return dnf.Error()
-	case errors.As(err, &pv):
-		return pv.Error()
-	case errors.As(err, &inv):
-		return inv.Error()
-	}
-	return err.Error()
 }
 
 // logLevelFor is how loudly a finished request is logged.

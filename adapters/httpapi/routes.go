@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/otpcard/otpcard/domain/fault"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
 )
 
@@ -92,4 +93,4 @@ func (s *server) readyz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-func errUnavailableFrom(err error) error { return fmt.Errorf("%w: %v", errUnavailable, err) }
+func errUnavailableFrom(err error) error { return fmt.Errorf("%w: %v", fault.ErrUnavailable, err) }

@@ -45,7 +45,6 @@ type Deps struct {
 	PrintCard      func(card *credential.OTPCard, clear []string) ([]byte, error)
 	Ready          func(ctx context.Context) error
 	Metrics        http.Handler
-	Unavailable    Unavailable
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
@@ -63,9 +62,8 @@ type Deps struct {
 
 type server struct {
 	Deps
-	logger      *slog.Logger
-	unavailable Unavailable
-	limits      rateLimiters
+	logger *slog.Logger
+	limits rateLimiters
 }
 
 // NewHandler builds the HTTP handler of the whole API.
@@ -74,7 +72,7 @@ func NewHandler(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d, logger: d.Logger, unavailable: d.Unavailable, limits: newRateLimiters(d.RateLimits)}
+	s := &server{Deps: d, logger: d.Logger, limits: newRateLimiters(d.RateLimits)}
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
 	engine.RedirectTrailingSlash = false

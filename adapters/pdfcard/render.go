@@ -29,7 +29,7 @@ type Sheet struct {
 
 // ErrInvalidSheet is returned for a sheet that does not describe a printable card. It is a
 // programming error of the caller, not bad client input, so it deliberately does not wrap
-// credential.ErrInvalid (which the HTTP adapter answers with a 4xx).
+// fault.ErrInvalid (which the HTTP adapter answers with a 4xx).
 var ErrInvalidSheet = errors.New("invalid card sheet")
 
 // Header and footer measures, in millimetres and points.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var issuedAt = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -197,7 +198,7 @@ func TestRenderRejectsBadSheets(t *testing.T) {
 			if !errors.Is(err, pdfcard.ErrInvalidSheet) {
 				t.Fatalf("got %v, want ErrInvalidSheet", err)
 			}
-			if errors.Is(err, credential.ErrInvalid) {
+			if errors.Is(err, fault.ErrInvalid) {
 				t.Error("a bad sheet is a server bug, not a client's invalid input")
 			}
 			if pdf != nil {

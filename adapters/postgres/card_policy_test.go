@@ -9,6 +9,7 @@ import (
 
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // insertPolicy adds a policy that is not the default one; the postgres package has no policy
@@ -84,8 +85,8 @@ func TestCardStorePolicyForUser(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := w.cards.PolicyForUser(t.Context(), tt.client, tt.user, tt.policy)
-			var nf *credential.NotFoundError
-			if !errors.As(err, &nf) || nf.Kind != tt.wantKind || nf.ExtID != tt.wantExtID {
+			var nf *fault.NotFoundError
+			if !errors.As(err, &nf) || nf.Entity != tt.wantKind || nf.ExtID != tt.wantExtID {
 				t.Errorf("got %v, want a %s NotFoundError for %s", err, tt.wantKind, tt.wantExtID)
 			}
 		})
@@ -126,8 +127,8 @@ func TestCardStorePolicyOfCard(t *testing.T) {
 		{ClientExtID: "globex", UserExtID: "alice", ExtID: "on-default"},
 	} {
 		_, _, err := w.cards.PolicyOfCard(t.Context(), key)
-		var nf *credential.NotFoundError
-		if !errors.Is(err, credential.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
+		var nf *fault.NotFoundError
+		if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
 			t.Errorf("policy of %+v: got %v, want a NotFoundError for %s", key, err, key.ExtID)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CardStore keeps OTP cards.
@@ -71,7 +72,7 @@ var (
 )
 
 func cardNotFound(key appcredential.CardKey) error {
-	return &credential.NotFoundError{Kind: "OTP credential", ExtID: key.ExtID}
+	return &fault.NotFoundError{Entity: "OTP credential", ExtID: key.ExtID}
 }
 
 // cardByKey reads the card under key with q (byKey or lockByKey) on conn.
@@ -133,7 +134,7 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
 			For("UPDATE").Scan(ctx, &state)
 		if errors.Is(err, sql.ErrNoRows) {
-			return &credential.NotFoundError{Kind: "user", ExtID: row.UserExtID}
+			return &fault.NotFoundError{Entity: "user", ExtID: row.UserExtID}
 		}
 		if err != nil {
 			return translate(err)
@@ -152,7 +153,7 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 		}
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: an OTP credential with extId %s exists", credential.ErrDuplicate, row.ExtID)
+				return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, row.ExtID)
 			}
 			return translate(err)
 		}
@@ -223,7 +224,7 @@ func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credentia
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("%w: credential %s moved past version %d", credential.ErrVersionConflict, row.ExtID, loaded.Version)
+		return fmt.Errorf("%w: credential %s moved past version %d", fault.ErrVersionConflict, row.ExtID, loaded.Version)
 	}
 	return nil
 }
@@ -272,7 +273,7 @@ func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, p
 	return row.policy()
 }
 
-// checkUser returns a *credential.NotFoundError naming the client or the user that is absent,
+// checkUser returns a *fault.NotFoundError naming the client or the user that is absent,
 // or the user's state.
 func (s *CardStore) checkUser(ctx context.Context, conn bun.IDB, clientExtID, userExtID string) (credential.Holder, error) {
 	var found []struct {
@@ -286,10 +287,10 @@ func (s *CardStore) checkUser(ctx context.Context, conn bun.IDB, clientExtID, us
 		return 0, fmt.Errorf("user exists: got %d rows, want 1", len(found))
 	}
 	if !found[0].Client {
-		return 0, &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+		return 0, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
 	if found[0].User == nil {
-		return 0, &credential.NotFoundError{Kind: "user", ExtID: userExtID}
+		return 0, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	return credential.HolderOf(*found[0].User), nil
 }

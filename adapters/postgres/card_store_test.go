@@ -17,6 +17,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // smallLayout keeps test cards small: 2 rows of 3 cells of 4 crockford32 characters.
@@ -224,8 +225,8 @@ func TestCardStoreGetNotUnderPath(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := w.cards.Get(t.Context(), tt.key)
-			var nf *credential.NotFoundError
-			if !errors.Is(err, credential.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.key.ExtID {
+			var nf *fault.NotFoundError
+			if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.key.ExtID {
 				t.Errorf("get %+v: got %v, want a NotFoundError for %s", tt.key, err, tt.key.ExtID)
 			}
 		})
@@ -238,7 +239,7 @@ func TestCardStoreCreateDuplicateExtID(t *testing.T) {
 	for _, key := range []appcredential.CardKey{w.alice, w.bob, w.cl} {
 		dup := w.newCard(t, key, "card-1", 2, base)
 		err := w.cards.Create(t.Context(), dup, []event.Event{cardEvent(event.OTPCardCreated, dup)}, admitUpTo(100))
-		if !errors.Is(err, credential.ErrDuplicate) {
+		if !errors.Is(err, fault.ErrDuplicate) {
 			t.Errorf("create card-1 again for %s: got %v, want ErrDuplicate", key.UserExtID, err)
 		}
 	}
@@ -258,8 +259,8 @@ func TestCardStoreCreateForAbsentUser(t *testing.T) {
 	} {
 		card := w.newCard(t, key, "card-x", 1, base)
 		err := w.cards.Create(t.Context(), card, nil, admitUpTo(2))
-		var nf *credential.NotFoundError
-		if !errors.As(err, &nf) || nf.Kind != "user" || nf.ExtID != key.UserExtID {
+		var nf *fault.NotFoundError
+		if !errors.As(err, &nf) || nf.Entity != "user" || nf.ExtID != key.UserExtID {
 			t.Errorf("create for %s/%s: got %v, want a user NotFoundError", key.ClientExtID, key.UserExtID, err)
 		}
 	}
@@ -384,8 +385,8 @@ func TestCardStoreListNotFound(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := w.cards.List(t.Context(), tt.client, tt.user, listing.Page{Limit: 10})
-			var nf *credential.NotFoundError
-			if !errors.As(err, &nf) || nf.Kind != tt.wantKind || nf.ExtID != tt.wantExtID {
+			var nf *fault.NotFoundError
+			if !errors.As(err, &nf) || nf.Entity != tt.wantKind || nf.ExtID != tt.wantExtID {
 				t.Errorf("list: got %v, want a %s NotFoundError for %s", err, tt.wantKind, tt.wantExtID)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // aliceCard is a world with one card of alice, card-1, created at base.
@@ -164,7 +165,7 @@ func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case errors.Is(err, credential.ErrVersionConflict):
+		case errors.Is(err, fault.ErrVersionConflict):
 			conflicts++
 		default:
 			t.Errorf("update %d: got %v, want nil or ErrVersionConflict", i, err)
@@ -199,8 +200,8 @@ func TestCardStoreUpdateAndDeleteNotUnderPath(t *testing.T) {
 			"delete": func() error { return w.cards.Delete(t.Context(), key, fn) },
 		} {
 			err := op()
-			var nf *credential.NotFoundError
-			if !errors.Is(err, credential.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
+			var nf *fault.NotFoundError
+			if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
 				t.Errorf("%s %+v: got %v, want a NotFoundError for %s", name, key, err, key.ExtID)
 			}
 		}
@@ -237,7 +238,7 @@ func TestCardStoreDelete(t *testing.T) {
 	if err != nil {
 		t.Fatalf("delete: got %v, want nil", err)
 	}
-	if _, err := w.cards.Get(t.Context(), keyOf(card)); !errors.Is(err, credential.ErrNotFound) {
+	if _, err := w.cards.Get(t.Context(), keyOf(card)); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
 	}
 	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND credential_ext_id = 'card-1'"); n != 1 {
@@ -247,7 +248,7 @@ func TestCardStoreDelete(t *testing.T) {
 		t.Errorf("get the other card: got %v, want nil", err)
 	}
 	err = w.cards.Delete(t.Context(), keyOf(card), func(*credential.OTPCard) ([]event.Event, error) { return nil, nil })
-	if !errors.Is(err, credential.ErrNotFound) {
+	if !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("delete again: got %v, want ErrNotFound", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var _ appdirectory.ClientChanger = (*ClientStore)(nil)
@@ -35,12 +36,12 @@ func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directo
 			WherePK().Where("version = ?", row.Version).Exec(ctx)
 		if err != nil {
 			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a client named %q exists", directory.ErrDuplicate, client.Name)
+				return fmt.Errorf("%w: a client named %q exists", fault.ErrDuplicate, client.Name)
 			}
 			return translate(err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("%w: client %s moved past version %d", directory.ErrVersionConflict, extID, row.Version)
+			return fmt.Errorf("%w: client %s moved past version %d", fault.ErrVersionConflict, extID, row.Version)
 		}
 		return insertEvents(ctx, tx, events)
 	})
@@ -96,7 +97,7 @@ func lockClient(ctx context.Context, tx bun.Tx, extID string) (clientRow, error)
 	var row clientRow
 	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return row, &directory.NotFoundError{Kind: "client", ExtID: extID}
+		return row, &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
 	if err != nil {
 		return row, translate(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/otpcard/otpcard/domain/fault"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/extra/bunotel"
@@ -85,9 +86,6 @@ func Open(ctx context.Context, url string, o Options) (*bun.DB, error) {
 	return db, nil
 }
 
-// ErrUnavailable reports that the database cannot be reached.
-var ErrUnavailable = errors.New("database unavailable")
-
 // SQLSTATEs the stores translate.
 const (
 	uniqueViolation     = "23505"
@@ -100,21 +98,21 @@ func isCode(err error, code string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == code
 }
 
-// translate hides driver details: connection failures become ErrUnavailable so that no SQL or
+// translate hides driver details: connection failures become fault.ErrUnavailable so that no SQL or
 // driver text travels further than a log line.
 func translate(err error) error {
-	if err == nil || errors.Is(err, ErrUnavailable) {
+	if err == nil || errors.Is(err, fault.ErrUnavailable) {
 		return err
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		if unavailableCode(pgErr.Code) {
-			return fmt.Errorf("%w: postgres error %s", ErrUnavailable, pgErr.Code)
+			return fmt.Errorf("%w: postgres error %s", fault.ErrUnavailable, pgErr.Code)
 		}
 		return fmt.Errorf("postgres error %s", pgErr.Code)
 	}
 	if lostConnection(err) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", fault.ErrUnavailable, err)
 	}
 	return err
 }
@@ -143,7 +141,7 @@ func lostConnection(err error) bool {
 
 // runInTx runs fn in a transaction of db. Beginning and committing talk to the server too, so
 // their failures are translated like every query's: a connection lost at BEGIN or COMMIT is
-// ErrUnavailable (503), not an internal error.
+// fault.ErrUnavailable (503), not an internal error.
 func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return translate(db.RunInTx(ctx, nil, fn))
 }

@@ -15,10 +15,11 @@ import (
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // TestOpenUnreachableIsUnavailable: nothing listens on port 1, so Open fails fast with
-// ErrUnavailable, the error the service maps to 503.
+// fault.ErrUnavailable, the error the service maps to 503.
 func TestOpenUnreachableIsUnavailable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
@@ -28,10 +29,10 @@ func TestOpenUnreachableIsUnavailable(t *testing.T) {
 	elapsed := time.Since(began)
 	if err == nil {
 		_ = db.Close()
-		t.Fatal("open 127.0.0.1:1: got nil error, want ErrUnavailable")
+		t.Fatal("open 127.0.0.1:1: got nil error, want fault.ErrUnavailable")
 	}
-	if !errors.Is(err, postgres.ErrUnavailable) {
-		t.Errorf("open 127.0.0.1:1: got %v, want an error matching ErrUnavailable", err)
+	if !errors.Is(err, fault.ErrUnavailable) {
+		t.Errorf("open 127.0.0.1:1: got %v, want an error matching fault.ErrUnavailable", err)
 	}
 	if elapsed > 12*time.Second {
 		t.Errorf("open 127.0.0.1:1 took %v, want at most 12s", elapsed)
@@ -43,7 +44,7 @@ func TestOpenUnreachableIsUnavailable(t *testing.T) {
 
 // TestServerSideUnavailabilityIsUnavailable: when PostgreSQL refuses or drops connections for
 // reasons that pass (restart or failover: 57P01 admin_shutdown, 57P03 cannot_connect_now; no
-// free connection slot: 53300 too_many_connections), the error must still match ErrUnavailable
+// free connection slot: 53300 too_many_connections), the error must still match fault.ErrUnavailable
 // so that the API answers 503 with Retry-After instead of 500.
 func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
 	t.Run("backend terminated inside a transaction", func(t *testing.T) {
@@ -54,8 +55,8 @@ func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
 				WHERE datname = current_database() AND pid <> pg_backend_pid()`)
 			return nil, err
 		})
-		if !errors.Is(err, postgres.ErrUnavailable) {
-			t.Errorf("update on a terminated backend: got %v, want an error matching ErrUnavailable", err)
+		if !errors.Is(err, fault.ErrUnavailable) {
+			t.Errorf("update on a terminated backend: got %v, want an error matching fault.ErrUnavailable", err)
 		}
 	})
 
@@ -80,15 +81,15 @@ func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
 		if err == nil {
 			_ = db.Close()
 		}
-		if !errors.Is(err, postgres.ErrUnavailable) {
-			t.Errorf("open with no connection slot (53300): got %v, want an error matching ErrUnavailable", err)
+		if !errors.Is(err, fault.ErrUnavailable) {
+			t.Errorf("open with no connection slot (53300): got %v, want an error matching fault.ErrUnavailable", err)
 		}
 	})
 }
 
 // TestOpenSilentServerIsUnavailable: a server that accepts connections but never answers (hung,
 // or behind a partition that drops packets) is unreachable too; Open gives up after
-// connect_timeout and must say ErrUnavailable.
+// connect_timeout and must say fault.ErrUnavailable.
 func TestOpenSilentServerIsUnavailable(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -117,10 +118,10 @@ func TestOpenSilentServerIsUnavailable(t *testing.T) {
 	elapsed := time.Since(began)
 	if err == nil {
 		_ = db.Close()
-		t.Fatal("open a silent server: got nil error, want ErrUnavailable")
+		t.Fatal("open a silent server: got nil error, want fault.ErrUnavailable")
 	}
-	if !errors.Is(err, postgres.ErrUnavailable) {
-		t.Errorf("open a silent server: got %v, want an error matching ErrUnavailable", err)
+	if !errors.Is(err, fault.ErrUnavailable) {
+		t.Errorf("open a silent server: got %v, want an error matching fault.ErrUnavailable", err)
 	}
 	if elapsed > 12*time.Second {
 		t.Errorf("open a silent server took %v, want at most 12s", elapsed)
@@ -151,10 +152,10 @@ func TestOutageOpenDefaultsConnectTimeout(t *testing.T) {
 			elapsed := time.Since(began)
 			if err == nil {
 				_ = db.Close()
-				t.Fatal("open a silent server: got nil error, want ErrUnavailable")
+				t.Fatal("open a silent server: got nil error, want fault.ErrUnavailable")
 			}
-			if !errors.Is(err, postgres.ErrUnavailable) {
-				t.Errorf("open a silent server: got %v, want an error matching ErrUnavailable", err)
+			if !errors.Is(err, fault.ErrUnavailable) {
+				t.Errorf("open a silent server: got %v, want an error matching fault.ErrUnavailable", err)
 			}
 			if elapsed < postgres.DefaultConnectTimeout-time.Second || elapsed > postgres.DefaultConnectTimeout+3*time.Second {
 				t.Errorf("open a silent server took %v, want about DefaultConnectTimeout (%v)", elapsed, postgres.DefaultConnectTimeout)

@@ -14,10 +14,11 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // TestOutageErrorsTranslateToUnavailable: every way a connection can fail while the database is down or
-// going away ends as ErrUnavailable (503 with Retry-After), while a context the caller cancelled
+// going away ends as fault.ErrUnavailable (503 with Retry-After), while a context the caller cancelled
 // (a client that went away) and ordinary SQL errors do not.
 func TestOutageErrorsTranslateToUnavailable(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
@@ -48,8 +49,8 @@ func TestOutageErrorsTranslateToUnavailable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := translate(tc.err)
-			if errors.Is(got, ErrUnavailable) != tc.unavailable {
-				t.Errorf("translate(%v) = %v: matches ErrUnavailable %v, want %v", tc.err, got, !tc.unavailable, tc.unavailable)
+			if errors.Is(got, fault.ErrUnavailable) != tc.unavailable {
+				t.Errorf("translate(%v) = %v: matches fault.ErrUnavailable %v, want %v", tc.err, got, !tc.unavailable, tc.unavailable)
 			}
 			if strings.Contains(got.Error(), "SELECT") {
 				t.Errorf("translate(%v) = %q: the server's message travels on", tc.err, got)

@@ -15,6 +15,7 @@ import (
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // This file and user_change_test.go test changing and deleting clients and users against a real
@@ -89,9 +90,9 @@ func TestClientStoreUpdate(t *testing.T) {
 			fn      func(*directory.Client) ([]event.Event, error)
 			wantErr error
 		}{
-			{"unknown", "nobody", clientChange(nil, directory.ClientChange{}, later), directory.ErrNotFound},
-			{"stale version", "acme", clientChange(v32(1), directory.ClientChange{Remarks: directory.To("x")}, later), directory.ErrVersionConflict},
-			{"name of another client", "acme", clientChange(nil, directory.ClientChange{Name: directory.To("Globex")}, later), directory.ErrDuplicate},
+			{"unknown", "nobody", clientChange(nil, directory.ClientChange{}, later), fault.ErrNotFound},
+			{"stale version", "acme", clientChange(v32(1), directory.ClientChange{Remarks: directory.To("x")}, later), fault.ErrVersionConflict},
+			{"name of another client", "acme", clientChange(nil, directory.ClientChange{Name: directory.To("Globex")}, later), fault.ErrDuplicate},
 			{"callback error", "acme", func(c *directory.Client) ([]event.Event, error) {
 				c.Name = "Mutated"
 				return []event.Event{changeEvent(event.ClientChanged, "acme", "", 9)}, errRefused
@@ -154,12 +155,12 @@ func race(n int, call func(i int) error) []error {
 }
 
 // assertOneWins fails unless exactly one call succeeded and every other one saw a
-// *directory.VersionConflictError.
+// *fault.VersionConflictError.
 func assertOneWins(t *testing.T, errs []error) {
 	t.Helper()
 	won, stale := 0, 0
 	for i, err := range errs {
-		var vc *directory.VersionConflictError
+		var vc *fault.VersionConflictError
 		switch {
 		case err == nil:
 			won++
@@ -236,7 +237,7 @@ func TestClientStoreDeleteRemovesPoliciesAndRecordsEvents(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Errorf("policies seen: got %v, want %v", ids, want)
 	}
-	if _, err := store.Get(t.Context(), "acme"); !errors.Is(err, directory.ErrNotFound) {
+	if _, err := store.Get(t.Context(), "acme"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
 	}
 	for q, want := range map[string]int{
@@ -250,7 +251,7 @@ func TestClientStoreDeleteRemovesPoliciesAndRecordsEvents(t *testing.T) {
 			t.Errorf("%s: got %d, want %d", q, n, want)
 		}
 	}
-	if _, err := deleteClient(t, store, "acme"); !errors.Is(err, directory.ErrNotFound) {
+	if _, err := deleteClient(t, store, "acme"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("second delete: got %v, want ErrNotFound", err)
 	}
 	// The name is free again.
@@ -282,7 +283,7 @@ func TestClientStoreDeleteRacesUserCreate(t *testing.T) {
 		switch {
 		case errs[0] == nil:
 			for i, err := range errs[1:] {
-				if !errors.Is(err, directory.ErrNotFound) {
+				if !errors.Is(err, fault.ErrNotFound) {
 					t.Errorf("round %d: user %d after the delete won: got %v, want ErrNotFound", round, i+1, err)
 				}
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // ClientStore keeps clients.
@@ -31,13 +32,13 @@ func (s *ClientStore) Create(ctx context.Context, c directory.Client, p credenti
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a client with that extId or name exists", directory.ErrDuplicate)
+				return fmt.Errorf("%w: a client with that extId or name exists", fault.ErrDuplicate)
 			}
 			return translate(err)
 		}
 		if _, err := tx.NewInsert().Model(&prow).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a policy with extId %s exists", directory.ErrDuplicate, p.ExtID)
+				return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
 			}
 			return translate(err)
 		}
@@ -50,7 +51,7 @@ func (s *ClientStore) Get(ctx context.Context, extID string) (directory.Client, 
 	var row clientRow
 	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return directory.Client{}, &directory.NotFoundError{Kind: "client", ExtID: extID}
+		return directory.Client{}, &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
 	if err != nil {
 		return directory.Client{}, translate(err)
@@ -100,9 +101,9 @@ func (s *UserStore) Create(ctx context.Context, u directory.User, events []event
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			switch {
 			case isCode(err, uniqueViolation):
-				return fmt.Errorf("%w: a user with that extId, or with that loginId in this client, exists", directory.ErrDuplicate)
+				return fmt.Errorf("%w: a user with that extId, or with that loginId in this client, exists", fault.ErrDuplicate)
 			case isCode(err, foreignKeyViolation):
-				return &directory.NotFoundError{Kind: "client", ExtID: u.ClientExtID}
+				return &fault.NotFoundError{Entity: "client", ExtID: u.ClientExtID}
 			}
 			return translate(err)
 		}
@@ -115,7 +116,7 @@ func (s *UserStore) Get(ctx context.Context, clientExtID, userExtID string) (dir
 	var row userRow
 	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return directory.User{}, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+		return directory.User{}, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	if err != nil {
 		return directory.User{}, translate(err)
@@ -130,7 +131,7 @@ func (s *UserStore) UserState(ctx context.Context, userExtID string) (directory.
 	var state string
 	err := s.db.NewSelect().Table("users").Column("user_state").Where("ext_id = ?", userExtID).Scan(ctx, &state)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+		return "", &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	if err != nil {
 		return "", translate(err)

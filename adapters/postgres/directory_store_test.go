@@ -17,6 +17,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var admin = event.Actor{Subject: "root", Mode: "admin"}
@@ -103,8 +104,8 @@ func TestClientStoreCreateWritesClientPolicyAndEvents(t *testing.T) {
 func TestClientStoreGetUnknownIsNotFound(t *testing.T) {
 	db := openDB(t)
 	_, err := postgres.NewClientStore(db).Get(t.Context(), "nobody")
-	var nf *directory.NotFoundError
-	if !errors.Is(err, directory.ErrNotFound) || !errors.As(err, &nf) || nf.Kind != "client" || nf.ExtID != "nobody" {
+	var nf *fault.NotFoundError
+	if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.Entity != "client" || nf.ExtID != "nobody" {
 		t.Errorf("get unknown client: got %v, want a client NotFoundError for nobody", err)
 	}
 }
@@ -135,7 +136,7 @@ func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
 				p.ExtID = tt.policyExtID
 			}
 			err = store.Create(t.Context(), c, p, clientEvents(c, p))
-			if !errors.Is(err, directory.ErrDuplicate) {
+			if !errors.Is(err, fault.ErrDuplicate) {
 				t.Fatalf("create: got %v, want ErrDuplicate", err)
 			}
 			if n := count(t, db, "SELECT count(*) FROM clients"); n != 1 {
@@ -148,7 +149,7 @@ func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
 				t.Errorf("events: got %d, want 2 (those of the first client)", n)
 			}
 			if tt.wantClientsFor != "" {
-				if _, err := store.Get(t.Context(), tt.wantClientsFor); !errors.Is(err, directory.ErrNotFound) {
+				if _, err := store.Get(t.Context(), tt.wantClientsFor); !errors.Is(err, fault.ErrNotFound) {
 					t.Errorf("get %s: got %v, want ErrNotFound", tt.wantClientsFor, err)
 				}
 			}
@@ -275,7 +276,7 @@ func TestClientStoreConcurrentSameName(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case errors.Is(err, directory.ErrDuplicate):
+		case errors.Is(err, fault.ErrDuplicate):
 			dup++
 		default:
 			t.Errorf("create %d: got %v, want nil or ErrDuplicate", i, err)

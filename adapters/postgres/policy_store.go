@@ -12,6 +12,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // PolicyStore keeps OTP card policies.
@@ -32,7 +33,7 @@ func NewPolicyStore(db *bun.DB) *PolicyStore { return &PolicyStore{db: db} }
 var _ appcredential.PolicyStore = (*PolicyStore)(nil)
 
 func policyNotFound(extID string) error {
-	return &credential.NotFoundError{Kind: "policy", ExtID: extID}
+	return &fault.NotFoundError{Entity: "policy", ExtID: extID}
 }
 
 // Get returns the policy of that client.
@@ -56,7 +57,7 @@ func (s *PolicyStore) List(ctx context.Context, clientExtID string, page listing
 		return res, translate(err)
 	}
 	if !exists {
-		return res, &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+		return res, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
 	var rows []policyRow
 	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).
@@ -94,7 +95,7 @@ func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []
 		}
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a policy with extId %s exists", credential.ErrDuplicate, p.ExtID)
+				return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
 			}
 			return translate(err)
 		}
@@ -170,13 +171,13 @@ func policyInUse(extID string, cards int64) error {
 }
 
 // lockPolicyClient takes the client's row lock for a policy write, or returns a
-// *credential.NotFoundError naming the client.
+// *fault.NotFoundError naming the client.
 func lockPolicyClient(ctx context.Context, tx bun.Tx, clientExtID string) error {
 	var locked string
 	err := tx.NewSelect().Table("clients").Column("ext_id").Where("ext_id = ?", clientExtID).
 		For("NO KEY UPDATE").Scan(ctx, &locked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return &credential.NotFoundError{Kind: "client", ExtID: clientExtID}
+		return &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
 	return translate(err)
 }
@@ -232,7 +233,7 @@ func savePolicy(ctx context.Context, tx bun.Tx, p credential.Policy, loaded int3
 		return translate(err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
-		return fmt.Errorf("%w: policy %s moved past version %d", credential.ErrVersionConflict, p.ExtID, loaded)
+		return fmt.Errorf("%w: policy %s moved past version %d", fault.ErrVersionConflict, p.ExtID, loaded)
 	}
 	return nil
 }

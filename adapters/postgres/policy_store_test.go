@@ -16,6 +16,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // policyWorld is a card world with a policy store.
@@ -147,22 +148,22 @@ func TestPolicyStoreCreateAndGet(t *testing.T) {
 	} {
 		t.Run("get "+tt.name, func(t *testing.T) {
 			_, err := w.policies.Get(t.Context(), tt.client, tt.policy)
-			var nf *credential.NotFoundError
-			if !errors.As(err, &nf) || nf.Kind != "policy" || nf.ExtID != tt.policy {
+			var nf *fault.NotFoundError
+			if !errors.As(err, &nf) || nf.Entity != "policy" || nf.ExtID != tt.policy {
 				t.Errorf("got %v, want a policy NotFoundError for %s", err, tt.policy)
 			}
 		})
 	}
 	t.Run("duplicate extId, even in another client", func(t *testing.T) {
 		err := w.policies.Create(t.Context(), newTestPolicy(t, "digits", "globex", base), nil, demoteAt(base))
-		if !errors.Is(err, credential.ErrDuplicate) {
+		if !errors.Is(err, fault.ErrDuplicate) {
 			t.Errorf("got %v, want ErrDuplicate", err)
 		}
 	})
 	t.Run("unknown client", func(t *testing.T) {
 		err := w.policies.Create(t.Context(), newTestPolicy(t, "orphan", "nowhere", base), nil, demoteAt(base))
-		var nf *credential.NotFoundError
-		if !errors.As(err, &nf) || nf.Kind != "client" {
+		var nf *fault.NotFoundError
+		if !errors.As(err, &nf) || nf.Entity != "client" {
 			t.Errorf("got %v, want a client NotFoundError", err)
 		}
 	})
@@ -195,7 +196,7 @@ func TestPolicyStoreCreateDefaultMovesTheFlag(t *testing.T) {
 	t.Run("a failed create keeps the old default", func(t *testing.T) {
 		dup := newTestPolicy(t, "digits-dup", "acme", later)
 		dup.ExtID, dup.Default = w.globex.ExtID, true
-		if err := w.policies.Create(t.Context(), dup, nil, demoteAt(later)); !errors.Is(err, credential.ErrDuplicate) {
+		if err := w.policies.Create(t.Context(), dup, nil, demoteAt(later)); !errors.Is(err, fault.ErrDuplicate) {
 			t.Fatalf("got %v, want ErrDuplicate", err)
 		}
 		if got := w.defaults(t, "acme"); !slices.Equal(got, []string{"new-default"}) {
@@ -274,8 +275,8 @@ func TestPolicyStoreUpdate(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := w.policies.Update(t.Context(), tt.client, tt.policy, modify(credential.PolicyEdit{Name: new("x")}, later), demoteAt(later))
-			var nf *credential.NotFoundError
-			if !errors.As(err, &nf) || nf.Kind != tt.kind {
+			var nf *fault.NotFoundError
+			if !errors.As(err, &nf) || nf.Entity != tt.kind {
 				t.Errorf("got %v, want a %s NotFoundError", err, tt.kind)
 			}
 		})
@@ -366,8 +367,8 @@ func TestPolicyStoreList(t *testing.T) {
 		t.Errorf("pages: got %v in %v, want %v in [2 2 2]", got, sizes, want)
 	}
 	_, err := w.policies.List(t.Context(), "nowhere", listing.Page{Limit: 2})
-	var nf *credential.NotFoundError
-	if !errors.As(err, &nf) || nf.Kind != "client" {
+	var nf *fault.NotFoundError
+	if !errors.As(err, &nf) || nf.Entity != "client" {
 		t.Errorf("unknown client: got %v, want a client NotFoundError", err)
 	}
 }
@@ -391,7 +392,7 @@ func TestPolicyStoreDelete(t *testing.T) {
 	if err := w.policies.Delete(t.Context(), "acme", "unused", deleted); err != nil {
 		t.Fatalf("unused: got %v, want nil", err)
 	}
-	if _, err := w.policies.Get(t.Context(), "acme", "unused"); !errors.Is(err, credential.ErrNotFound) {
+	if _, err := w.policies.Get(t.Context(), "acme", "unused"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("after delete: got %v, want ErrNotFound", err)
 	}
 	if got := w.policyEvents(t); !slices.Contains(got, "policy.deleted unused 1") || slices.Contains(got, "policy.deleted used 1") {
@@ -403,7 +404,7 @@ func TestPolicyStoreDelete(t *testing.T) {
 	}
 	w.get(t, "acme", w.acme.ExtID)
 	for _, tt := range []struct{ client, policy string }{{"acme", "nope"}, {"globex", "used"}, {"nowhere", "used"}} {
-		if err := w.policies.Delete(t.Context(), tt.client, tt.policy, deleted); !errors.Is(err, credential.ErrNotFound) {
+		if err := w.policies.Delete(t.Context(), tt.client, tt.policy, deleted); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("delete %s/%s: got %v, want ErrNotFound", tt.client, tt.policy, err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var _ appdirectory.UserChanger = (*UserStore)(nil)
@@ -27,7 +28,7 @@ func (s *UserStore) List(ctx context.Context, clientExtID string, filter appdire
 		return res, translate(err)
 	}
 	if !exists {
-		return res, &directory.NotFoundError{Kind: "client", ExtID: clientExtID}
+		return res, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
 	var rows []userRow
 	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).
@@ -70,12 +71,12 @@ func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, f
 			WherePK().Where("client_ext_id = ?", clientExtID).Where("version = ?", row.Version).Exec(ctx)
 		if err != nil {
 			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a user with loginId %q exists in client %s", directory.ErrDuplicate, user.LoginID, clientExtID)
+				return fmt.Errorf("%w: a user with loginId %q exists in client %s", fault.ErrDuplicate, user.LoginID, clientExtID)
 			}
 			return translate(err)
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("%w: user %s moved past version %d", directory.ErrVersionConflict, userExtID, row.Version)
+			return fmt.Errorf("%w: user %s moved past version %d", fault.ErrVersionConflict, userExtID, row.Version)
 		}
 		return insertEvents(ctx, tx, events)
 	})
@@ -121,7 +122,7 @@ func lockUser(ctx context.Context, tx bun.Tx, clientExtID, userExtID string) (us
 	err := tx.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
 		For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return row, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+		return row, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	if err != nil {
 		return row, translate(err)

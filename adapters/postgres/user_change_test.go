@@ -17,6 +17,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func TestUserStoreUpdate(t *testing.T) {
@@ -56,11 +57,11 @@ func TestUserStoreUpdate(t *testing.T) {
 		fn           func(*directory.User) ([]event.Event, error)
 		wantErr      error
 	}{
-		{"unknown user", "acme", "nobody", userChange(nil, directory.UserChange{}, later), directory.ErrNotFound},
-		{"under another client", "globex", "alice", userChange(nil, directory.UserChange{}, later), directory.ErrNotFound},
-		{"stale version", "acme", "alice", userChange(v32(1), directory.UserChange{Remarks: directory.To("x")}, later), directory.ErrVersionConflict},
-		{"loginId taken in the client", "acme", "alice", userChange(nil, directory.UserChange{LoginID: directory.To("bob")}, later), directory.ErrDuplicate},
-		{"invalid", "acme", "alice", userChange(nil, directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "x"})}, later), directory.ErrInvalid},
+		{"unknown user", "acme", "nobody", userChange(nil, directory.UserChange{}, later), fault.ErrNotFound},
+		{"under another client", "globex", "alice", userChange(nil, directory.UserChange{}, later), fault.ErrNotFound},
+		{"stale version", "acme", "alice", userChange(v32(1), directory.UserChange{Remarks: directory.To("x")}, later), fault.ErrVersionConflict},
+		{"loginId taken in the client", "acme", "alice", userChange(nil, directory.UserChange{LoginID: directory.To("bob")}, later), fault.ErrDuplicate},
+		{"invalid", "acme", "alice", userChange(nil, directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "x"})}, later), fault.ErrInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if err := store.Update(t.Context(), tt.client, tt.user, tt.fn); !errors.Is(err, tt.wantErr) {
@@ -125,7 +126,7 @@ func TestUserStoreDeleteRemovesCardsAndRecordsEvents(t *testing.T) {
 		}
 		w.create(t, w.newCard(t, k, key.id, byte(i+1), base.Add(time.Duration(i)*time.Second)))
 	}
-	if _, err := deleteUser(t, store, "globex", "alice"); !errors.Is(err, directory.ErrNotFound) {
+	if _, err := deleteUser(t, store, "globex", "alice"); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("delete under another client: got %v, want ErrNotFound", err)
 	}
 	err := store.Delete(t.Context(), "acme", "alice", func(appdirectory.UserRemoval) ([]event.Event, error) { return nil, errRefused })
@@ -140,7 +141,7 @@ func TestUserStoreDeleteRemovesCardsAndRecordsEvents(t *testing.T) {
 		seen.Cards[0].PolicyExtID != w.acme.ExtID || seen.Cards[0].Version != 1 || seen.Cards[0].State != credential.StateInitial {
 		t.Errorf("cards seen: got %+v, want a1 and a2 at version 1, initial, under %s", seen.Cards, w.acme.ExtID)
 	}
-	if _, err := store.Get(t.Context(), "acme", "alice"); !errors.Is(err, directory.ErrNotFound) {
+	if _, err := store.Get(t.Context(), "acme", "alice"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
 	}
 	for q, want := range map[string]int{
@@ -196,7 +197,7 @@ func TestUserStoreListLoginIDFilter(t *testing.T) {
 			t.Errorf("client %s loginId %q: got %v (%v), want %v", tt.client, tt.loginID, got, err, tt.want)
 		}
 	}
-	if _, err := list("nobody", appdirectory.UserFilter{}); !errors.Is(err, directory.ErrNotFound) {
+	if _, err := list("nobody", appdirectory.UserFilter{}); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("unknown client: got %v, want ErrNotFound", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres"
 	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func TestUserStoreProfileRoundTrip(t *testing.T) {
@@ -70,8 +71,8 @@ func TestUserStoreCreateUnknownClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u))
-	var nf *directory.NotFoundError
-	if !errors.As(err, &nf) || nf.Kind != "client" || nf.ExtID != "nowhere" {
+	var nf *fault.NotFoundError
+	if !errors.As(err, &nf) || nf.Entity != "client" || nf.ExtID != "nowhere" {
 		t.Fatalf("create under unknown client: got %v, want a client NotFoundError for nowhere", err)
 	}
 	if n := count(t, db, "SELECT count(*) FROM events"); n != 0 {
@@ -91,9 +92,9 @@ func TestUserStoreCreateDuplicates(t *testing.T) {
 		client, extID, loginID string
 		wantErr                error
 	}{
-		{"same extId, same client", "acme", "alice", "alice2", directory.ErrDuplicate},
-		{"same extId, other client", "globex", "alice", "alice", directory.ErrDuplicate},
-		{"same loginId, same client", "acme", "alice-2", "alice", directory.ErrDuplicate},
+		{"same extId, same client", "acme", "alice", "alice2", fault.ErrDuplicate},
+		{"same extId, other client", "globex", "alice", "alice", fault.ErrDuplicate},
+		{"same loginId, same client", "acme", "alice-2", "alice", fault.ErrDuplicate},
 		{"same loginId, other client", "globex", "alice-globex", "alice", nil},
 	}
 	for _, tt := range tests {
@@ -137,8 +138,8 @@ func TestUserStoreGetNotFound(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := store.Get(t.Context(), tt.client, tt.user)
-			var nf *directory.NotFoundError
-			if !errors.Is(err, directory.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.user {
+			var nf *fault.NotFoundError
+			if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.user {
 				t.Errorf("get %s/%s: got %v, want a NotFoundError for %s", tt.client, tt.user, err, tt.user)
 			}
 		})

@@ -38,7 +38,7 @@ func (uc *IssueChallenge) Access(clientExtID, userExtID string) access.Request {
 }
 
 // Do returns the outstanding challenge of the user's card, or issues a new one. Errors: access
-// errors, access.ErrUserNotUsable (the user is disabled or archived), *credential.NotFoundError,
+// errors, access.ErrUserNotUsable (the user is disabled or archived), *fault.NotFoundError,
 // *credential.LockedError, credential.ErrNotUsable.
 func (uc *IssueChallenge) Do(ctx context.Context, c caller.Caller, clientExtID, userExtID string) (ChallengeIssued, error) {
 	ctx, span := uc.tracer.Start(ctx, "IssueChallenge")

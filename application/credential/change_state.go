@@ -40,8 +40,8 @@ type ChangeStateCommand struct {
 
 // Do changes the card and returns it as stored. An edit that changes nothing returns the card as
 // it is, with no new version and no event. A state change records otp-card.state-changed, a new
-// comment alone otp-card.changed. Errors: access errors, credential.ErrInvalid (a comment too
-// long), credential.ErrUnknownState, *credential.NotFoundError, *credential.VersionConflictError,
+// comment alone otp-card.changed. Errors: access errors, fault.ErrInvalid (a comment too
+// long), credential.ErrUnknownState, *fault.NotFoundError, *fault.VersionConflictError,
 // credential.ErrArchived, credential.ErrForbiddenTransition.
 func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*credential.OTPCard, error) {
 	ctx, span := uc.tracer.Start(ctx, "ChangeOTPCardState")

@@ -13,6 +13,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func newChangeState(s *fakeStore) *app.ChangeOTPCardState {
@@ -138,22 +139,22 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 		{"unknown state name", admin(stateRights...), card1, "locked", nil, nil, nil, credential.ErrUnknownState, 0},
 		{"state name in the wrong case", admin(stateRights...), card1, "Disabled", nil, nil, nil, credential.ErrUnknownState, 0},
 		{"unknown state name on an unknown card", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, "locked", nil, nil, nil, credential.ErrUnknownState, 0},
-		{"comment of 1025 characters", admin(stateRights...), card1, "disabled", ptr(strings.Repeat("é", 1025)), nil, nil, credential.ErrInvalid, 0},
-		{"comment only, 1025 characters", admin(stateRights...), card1, "", ptr(strings.Repeat("é", 1025)), nil, nil, credential.ErrInvalid, 0},
+		{"comment of 1025 characters", admin(stateRights...), card1, "disabled", ptr(strings.Repeat("é", 1025)), nil, nil, fault.ErrInvalid, 0},
+		{"comment only, 1025 characters", admin(stateRights...), card1, "", ptr(strings.Repeat("é", 1025)), nil, nil, fault.ErrInvalid, 0},
 		{"active to initial", admin(stateRights...), card1, "initial", nil, nil, nil, credential.ErrForbiddenTransition, 1},
 		{"active to tmp-locked", admin(stateRights...), card1, "tmp-locked", nil, nil, nil, credential.ErrForbiddenTransition, 1},
 		{"active to fail-locked", admin(stateRights...), card1, "fail-locked", nil, nil, nil, credential.ErrForbiddenTransition, 1},
 		{"active to reset-code", admin(stateRights...), card1, "reset-code", nil, nil, nil, credential.ErrForbiddenTransition, 1},
 		{"archived to active", admin(stateRights...), card1, "active", nil, nil, archived, credential.ErrArchived, 1},
 		{"comment on an archived card", admin(stateRights...), card1, "", ptr("x"), nil, archived, credential.ErrArchived, 1},
-		{"unknown credential", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, "disabled", nil, nil, nil, credential.ErrNotFound, 1},
-		{"credential of another user", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, "disabled", nil, nil, nil, credential.ErrNotFound, 1},
-		{"credential under another client", admin(stateRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, "disabled", nil, nil, nil, credential.ErrNotFound, 1},
-		{"stale version", admin(stateRights...), card1, "disabled", nil, v(3), nil, credential.ErrVersionConflict, 1},
-		{"version ahead", admin(stateRights...), card1, "", ptr("x"), v(5), nil, credential.ErrVersionConflict, 1},
-		{"stale version on an archived card", admin(stateRights...), card1, "active", nil, v(3), archived, credential.ErrVersionConflict, 1},
+		{"unknown credential", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, "disabled", nil, nil, nil, fault.ErrNotFound, 1},
+		{"credential of another user", admin(stateRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, "disabled", nil, nil, nil, fault.ErrNotFound, 1},
+		{"credential under another client", admin(stateRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, "disabled", nil, nil, nil, fault.ErrNotFound, 1},
+		{"stale version", admin(stateRights...), card1, "disabled", nil, v(3), nil, fault.ErrVersionConflict, 1},
+		{"version ahead", admin(stateRights...), card1, "", ptr("x"), v(5), nil, fault.ErrVersionConflict, 1},
+		{"stale version on an archived card", admin(stateRights...), card1, "active", nil, v(3), archived, fault.ErrVersionConflict, 1},
 		{"stored version moved meanwhile", admin(stateRights...), card1, "disabled", nil, v(4),
-			func(s *fakeStore) { s.conflictOnSave = true }, credential.ErrVersionConflict, 1},
+			func(s *fakeStore) { s.conflictOnSave = true }, fault.ErrVersionConflict, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,7 +187,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 func TestChangeOTPCardStateVersionConflictMessage(t *testing.T) {
 	_, err := newChangeState(newStore(t)).Do(context.Background(), app.ChangeStateCommand{
 		Caller: admin(stateRights...), Key: card1, StateName: ptr("disabled"), Version: v(3)})
-	var vc *credential.VersionConflictError
+	var vc *fault.VersionConflictError
 	if !errors.As(err, &vc) || vc.Given != 3 || vc.Current != 4 {
 		t.Fatalf("got %v, want a *VersionConflictError{3, 4}", err)
 	}

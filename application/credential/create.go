@@ -19,7 +19,7 @@ const MaxCardsPerUser = 2
 // UserPolicies finds the policy a new card of a user is generated under.
 type UserPolicies interface {
 	// PolicyForUser returns the client's policy with that extId, or its default policy when
-	// policyExtID is empty. It returns a *credential.NotFoundError when the client or the user
+	// policyExtID is empty. It returns a *fault.NotFoundError when the client or the user
 	// (in that client) does not exist, and credential.ErrUnknownPolicy for an unknown policy.
 	PolicyForUser(ctx context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error)
 }
@@ -29,8 +29,8 @@ type CardCreator interface {
 	// Create saves the card and its events in one transaction that holds the user's row lock:
 	// first it calls admit with the user's state and the number of cards the user holds that are
 	// not archived, and saves nothing when admit returns an error (which Create returns
-	// unchanged). It returns credential.ErrDuplicate when the extId is taken and a
-	// *credential.NotFoundError when the user is gone.
+	// unchanged). It returns fault.ErrDuplicate when the extId is taken and a
+	// *fault.NotFoundError when the user is gone.
 	Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(holder credential.Holder, held int) error) error
 }
 
@@ -64,9 +64,9 @@ func (uc *CreateOTPCard) Access(clientExtID, userExtID string) access.Request {
 }
 
 // Do creates the card and returns it with its cells in clear. Errors: access errors,
-// access.ErrUserNotUsable (the user is archived), *credential.NotFoundError,
+// access.ErrUserNotUsable (the user is archived), *fault.NotFoundError,
 // credential.ErrUnknownPolicy, credential.ErrUnknownState, credential.ErrForbiddenTransition,
-// credential.ErrDuplicate, credential.ErrTooManyCards, credential.ErrInvalid.
+// fault.ErrDuplicate, credential.ErrTooManyCards, fault.ErrInvalid.
 func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreateOTPCard")
 	defer span.End()

@@ -13,6 +13,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 const anyCount = -1
@@ -117,10 +118,10 @@ func TestCreateOTPCardRefusals(t *testing.T) {
 		{"archived", admin(createRights...), app.CreateCommand{StateName: "archived"}, nil, credential.ErrForbiddenTransition, anyCount},
 		{"unknown policy", admin(createRights...), app.CreateCommand{PolicyExtID: "nope"}, nil, credential.ErrUnknownPolicy, 0},
 		{"policy of another client", admin(createRights...), app.CreateCommand{PolicyExtID: "policy-b"}, nil, credential.ErrUnknownPolicy, 0},
-		{"unknown user", admin(createRights...), app.CreateCommand{UserExtID: "nobody"}, nil, credential.ErrNotFound, 0},
-		{"user of another client", admin(createRights...), app.CreateCommand{UserExtID: "user-c"}, nil, credential.ErrNotFound, 0},
+		{"unknown user", admin(createRights...), app.CreateCommand{UserExtID: "nobody"}, nil, fault.ErrNotFound, 0},
+		{"user of another client", admin(createRights...), app.CreateCommand{UserExtID: "user-c"}, nil, fault.ErrNotFound, 0},
 		{"bad extId", admin(createRights...), app.CreateCommand{ExtID: "a b"}, nil, extid.ErrInvalid, anyCount},
-		{"duplicate extId", admin(createRights...), app.CreateCommand{ExtID: "card-1"}, nil, credential.ErrDuplicate, 1},
+		{"duplicate extId", admin(createRights...), app.CreateCommand{ExtID: "card-1"}, nil, fault.ErrDuplicate, 1},
 		{"third card", admin(createRights...), app.CreateCommand{}, func(s *fakeStore) {
 			s.addCard(storedCard("card-b1", "user-b", credential.StateActive))
 			s.addCard(storedCard("card-b2", "user-b", credential.StateDisabled))

@@ -16,7 +16,7 @@ import (
 // CardDeleter removes cards.
 type CardDeleter interface {
 	// Delete loads the card under key with a row lock, calls fn, and when fn returns nil deletes
-	// the card and records the events in one transaction. It returns a *credential.NotFoundError
+	// the card and records the events in one transaction. It returns a *fault.NotFoundError
 	// or fn's error.
 	Delete(ctx context.Context, key CardKey, fn CardChange) error
 }
@@ -34,7 +34,7 @@ func NewDeleteOTPCard(cards CardDeleter, now Clock, tracer trace.Tracer, maxAuth
 	return &DeleteOTPCard{cards: cards, now: now, tracer: tracer, maxAuthAge: maxAuthAge}
 }
 
-// Do deletes the card. Errors: access errors, *credential.NotFoundError.
+// Do deletes the card. Errors: access errors, *fault.NotFoundError.
 func (uc *DeleteOTPCard) Do(ctx context.Context, c caller.Caller, key CardKey) error {
 	ctx, span := uc.tracer.Start(ctx, "DeleteOTPCard")
 	defer span.End()

@@ -11,6 +11,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func newDelete(s *fakeStore) *app.DeleteOTPCard {
@@ -68,11 +69,11 @@ func TestDeleteOTPCardRefusals(t *testing.T) {
 		{"owner, stale", self("user-a", maxAuthAge+time.Nanosecond), card1, nil, true},
 		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied, false},
 		{"another user naming itself in the path", self("user-b", 0),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, credential.ErrNotFound, false},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, fault.ErrNotFound, false},
 		{"unknown credential", admin(access.CredentialDelete),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, credential.ErrNotFound, false},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, fault.ErrNotFound, false},
 		{"credential under another client", admin(access.CredentialDelete),
-			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, credential.ErrNotFound, false},
+			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, fault.ErrNotFound, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // The fakes implement every port the credential use cases declare.
@@ -100,7 +101,7 @@ func (s *fakeStore) called(method string) int {
 func (s *fakeStore) lookup(key app.CardKey) (credential.Snapshot, error) {
 	snap, ok := s.cards[key.ExtID]
 	if !ok || snap.ClientExtID != key.ClientExtID || snap.UserExtID != key.UserExtID {
-		return credential.Snapshot{}, &credential.NotFoundError{Kind: "credential", ExtID: key.ExtID}
+		return credential.Snapshot{}, &fault.NotFoundError{Entity: "credential", ExtID: key.ExtID}
 	}
 	return snap, nil
 }
@@ -127,7 +128,7 @@ func (s *fakeStore) Update(_ context.Context, key app.CardKey, fn app.CardChange
 		return err
 	}
 	if s.conflictOnSave {
-		return credential.ErrVersionConflict
+		return fault.ErrVersionConflict
 	}
 	s.cards[key.ExtID] = card.Snapshot()
 	s.events = append(s.events, events...)
@@ -153,10 +154,10 @@ func (s *fakeStore) Create(_ context.Context, card *credential.OTPCard, events [
 	s.calls["Create"]++
 	snap := card.Snapshot()
 	if client, ok := s.users[snap.UserExtID]; !ok || client != snap.ClientExtID {
-		return &credential.NotFoundError{Kind: "user", ExtID: snap.UserExtID}
+		return &fault.NotFoundError{Entity: "user", ExtID: snap.UserExtID}
 	}
 	if _, taken := s.cards[snap.ExtID]; taken {
-		return credential.ErrDuplicate
+		return fault.ErrDuplicate
 	}
 	held := 0
 	for _, c := range s.cards {
@@ -189,7 +190,7 @@ func (s *fakeStore) List(_ context.Context, clientExtID, userExtID string, page 
 	defer s.mu.Unlock()
 	s.calls["List"]++
 	if s.users[userExtID] != clientExtID {
-		return listing.Result[*credential.OTPCard]{}, &credential.NotFoundError{Kind: "user", ExtID: userExtID}
+		return listing.Result[*credential.OTPCard]{}, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	var snaps []credential.Snapshot
 	for _, c := range s.cards {
@@ -220,7 +221,7 @@ func (s *fakeStore) PolicyOfCard(_ context.Context, key app.CardKey) (credential
 	}
 	p, ok := s.policies[snap.PolicyExtID]
 	if !ok {
-		return credential.Policy{}, 0, &credential.NotFoundError{Kind: "policy", ExtID: snap.PolicyExtID}
+		return credential.Policy{}, 0, &fault.NotFoundError{Entity: "policy", ExtID: snap.PolicyExtID}
 	}
 	return p, s.holders[snap.UserExtID], nil
 }
@@ -230,7 +231,7 @@ func (s *fakeStore) PolicyForUser(_ context.Context, clientExtID, userExtID, pol
 	defer s.mu.Unlock()
 	s.calls["PolicyForUser"]++
 	if client, ok := s.users[userExtID]; !ok || client != clientExtID {
-		return credential.Policy{}, &credential.NotFoundError{Kind: "user", ExtID: userExtID}
+		return credential.Policy{}, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	for _, p := range s.policies {
 		if p.ClientExtID == clientExtID && (p.ExtID == policyExtID || policyExtID == "" && p.Default) {

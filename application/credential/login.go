@@ -49,7 +49,7 @@ func (uc *Login) Access(clientExtID, userExtID string) access.Request {
 }
 
 // Do verifies the answer; a wrong answer is an outcome, not an error. Errors: access errors,
-// access.ErrUserNotUsable (the user is disabled or archived), *credential.NotFoundError,
+// access.ErrUserNotUsable (the user is disabled or archived), *fault.NotFoundError,
 // *credential.LockedError, credential.ErrNotUsable, credential.ErrNoChallenge.
 func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error) {
 	ctx, span := uc.tracer.Start(ctx, "Login")

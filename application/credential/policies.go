@@ -21,10 +21,10 @@ type PolicyChange func(p *credential.Policy) ([]event.Event, error)
 
 // PolicyReader reads a client's OTP card policies.
 type PolicyReader interface {
-	// Get returns the policy with that extId in the client, or a *credential.NotFoundError naming
+	// Get returns the policy with that extId in the client, or a *fault.NotFoundError naming
 	// the policy (also when it belongs to another client).
 	Get(ctx context.Context, clientExtID, extID string) (credential.Policy, error)
-	// List returns a page of the client's policies, oldest first, or a *credential.NotFoundError
+	// List returns a page of the client's policies, oldest first, or a *fault.NotFoundError
 	// naming the client.
 	List(ctx context.Context, clientExtID string, page listing.Page) (listing.Result[credential.Policy], error)
 }
@@ -35,18 +35,18 @@ type PolicyReader interface {
 type PolicyWriter interface {
 	// Create saves the new policy and its events. When the policy is the default, the client's
 	// previous default is first passed to demote and saved with demote's events. Errors:
-	// *credential.NotFoundError (client), credential.ErrDuplicate (extId taken), demote's error
+	// *fault.NotFoundError (client), fault.ErrDuplicate (extId taken), demote's error
 	// unchanged.
 	Create(ctx context.Context, p credential.Policy, events []event.Event, demote PolicyChange) error
 	// Update loads the policy with a row lock and calls fn; when fn moved the policy's version, it
 	// saves the policy guarded by the loaded version and records fn's events. When fn made the
 	// policy the default, the client's previous default is first passed to demote and saved.
-	// Errors: *credential.NotFoundError (client or policy), fn's or demote's error unchanged,
-	// credential.ErrVersionConflict when a stored version moved.
+	// Errors: *fault.NotFoundError (client or policy), fn's or demote's error unchanged,
+	// fault.ErrVersionConflict when a stored version moved.
 	Update(ctx context.Context, clientExtID, extID string, fn, demote PolicyChange) error
 	// Delete loads the policy with a row lock and calls fn; when fn returns nil, it deletes the
 	// policy and records fn's events, unless a card uses the policy (credential.ErrInUse). Errors:
-	// *credential.NotFoundError (client or policy), fn's error unchanged, credential.ErrInUse.
+	// *fault.NotFoundError (client or policy), fn's error unchanged, credential.ErrInUse.
 	Delete(ctx context.Context, clientExtID, extID string, fn PolicyChange) error
 }
 
@@ -73,7 +73,7 @@ func (uc *Policies) authorize(c caller.Caller, clientExtID string, right access.
 	return c.Principal.Authorize(access.Request{Client: clientExtID, Rights: []access.Right{right}}, uc.now())
 }
 
-// GetPolicy returns one policy of a client. Errors: access errors, *credential.NotFoundError.
+// GetPolicy returns one policy of a client. Errors: access errors, *fault.NotFoundError.
 func (uc *Policies) GetPolicy(ctx context.Context, c caller.Caller, clientExtID, extID string) (credential.Policy, error) {
 	ctx, span := uc.tracer.Start(ctx, "GetPolicy")
 	defer span.End()
@@ -88,7 +88,7 @@ func (uc *Policies) GetPolicy(ctx context.Context, c caller.Caller, clientExtID,
 }
 
 // ListPolicies returns a page of a client's policies, oldest first. Errors: access errors,
-// *credential.NotFoundError.
+// *fault.NotFoundError.
 func (uc *Policies) ListPolicies(ctx context.Context, c caller.Caller, clientExtID string,
 	page listing.Page) (listing.Result[credential.Policy], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListPolicies")

@@ -16,6 +16,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var aliceActor = event.Actor{Subject: "alice", Mode: "admin"}
@@ -184,10 +185,10 @@ func TestCreatePolicy(t *testing.T) {
 		{"unknown parameter", app.CreatePolicyCommand{Name: "n", Parameters: map[string]string{"colour": "red"}}, credential.ErrPolicyViolation, "colour"},
 		{"rows out of range", app.CreatePolicyCommand{Name: "n", Parameters: map[string]string{"rows": "100"}}, credential.ErrPolicyViolation, "rows"},
 		{"too weak", app.CreatePolicyCommand{Name: "n", Parameters: map[string]string{"cellLength": "3"}}, credential.ErrPolicyViolation, "bits"},
-		{"no name", app.CreatePolicyCommand{}, credential.ErrInvalid, "name"},
+		{"no name", app.CreatePolicyCommand{}, fault.ErrInvalid, "name"},
 		{"bad extId", app.CreatePolicyCommand{ExtID: "a b", Name: "n"}, extid.ErrInvalid, "extId"},
-		{"duplicate extId", app.CreatePolicyCommand{ExtID: "pb-default", Name: "n"}, credential.ErrDuplicate, ""},
-		{"unknown client", app.CreatePolicyCommand{ClientExtID: "nowhere", Name: "n"}, credential.ErrNotFound, "nowhere"},
+		{"duplicate extId", app.CreatePolicyCommand{ExtID: "pb-default", Name: "n"}, fault.ErrDuplicate, ""},
+		{"unknown client", app.CreatePolicyCommand{ClientExtID: "nowhere", Name: "n"}, fault.ErrNotFound, "nowhere"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
@@ -292,15 +293,15 @@ func TestModifyPolicy(t *testing.T) {
 		cmd     app.ModifyPolicyCommand
 		wantErr error
 	}{
-		{"stale version", patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Name, c.Version = new("x"), new(int32(1)) }), credential.ErrVersionConflict},
-		{"future version", patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Version = new(int32(3)) }), credential.ErrVersionConflict},
+		{"stale version", patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Name, c.Version = new("x"), new(int32(1)) }), fault.ErrVersionConflict},
+		{"future version", patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Version = new(int32(3)) }), fault.ErrVersionConflict},
 		{"unset the default", patch("pa-default", func(c *app.ModifyPolicyCommand) { c.Default = new(false) }), credential.ErrDefaultRequired},
 		{"weak parameters", patch("pa-other", func(c *app.ModifyPolicyCommand) {
 			c.Parameters = map[string]string{"cellCharset": "digits"}
 		}), credential.ErrPolicyViolation},
-		{"blank name", patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Name = new("") }), credential.ErrInvalid},
-		{"unknown policy", patch("nope", func(*app.ModifyPolicyCommand) {}), credential.ErrNotFound},
-		{"policy of another client", patch("pb-default", func(*app.ModifyPolicyCommand) {}), credential.ErrNotFound},
+		{"blank name", patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Name = new("") }), fault.ErrInvalid},
+		{"unknown policy", patch("nope", func(*app.ModifyPolicyCommand) {}), fault.ErrNotFound},
+		{"policy of another client", patch("pb-default", func(*app.ModifyPolicyCommand) {}), fault.ErrNotFound},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
@@ -317,7 +318,7 @@ func TestModifyPolicy(t *testing.T) {
 	t.Run("stale version message", func(t *testing.T) {
 		_, uc := newPolicyWorld(t)
 		_, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Version = new(int32(1)) }))
-		var vc *credential.VersionConflictError
+		var vc *fault.VersionConflictError
 		if !errors.As(err, &vc) || vc.Error() != "version 1 is stale; the policy is at version 2" {
 			t.Errorf("got %v, want a VersionConflictError saying the policy is at version 2", err)
 		}
@@ -349,9 +350,9 @@ func TestDeletePolicy(t *testing.T) {
 	}{
 		{"in use", "client-a", "pa-other", true, credential.ErrInUse, ""},
 		{"the default", "client-a", "pa-default", false, credential.ErrInUse, "default policy"},
-		{"unknown", "client-a", "nope", false, credential.ErrNotFound, "nope"},
-		{"of another client", "client-a", "pb-default", false, credential.ErrNotFound, "pb-default"},
-		{"unknown client", "nowhere", "pa-other", false, credential.ErrNotFound, "nowhere"},
+		{"unknown", "client-a", "nope", false, fault.ErrNotFound, "nope"},
+		{"of another client", "client-a", "pb-default", false, fault.ErrNotFound, "pb-default"},
+		{"unknown client", "nowhere", "pa-other", false, fault.ErrNotFound, "nowhere"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
@@ -375,7 +376,7 @@ func TestReadPolicies(t *testing.T) {
 		t.Errorf("get: got %+v, %v; want pa-other", p, err)
 	}
 	for _, tt := range []struct{ client, policy string }{{"client-a", "pb-default"}, {"client-a", "nope"}, {"nowhere", "pa-other"}} {
-		if _, err := uc.GetPolicy(t.Context(), viewer, tt.client, tt.policy); !errors.Is(err, credential.ErrNotFound) {
+		if _, err := uc.GetPolicy(t.Context(), viewer, tt.client, tt.policy); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("get %s/%s: got %v, want ErrNotFound", tt.client, tt.policy, err)
 		}
 	}
@@ -402,7 +403,7 @@ func TestReadPolicies(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("list pages: got %v, want %v", got, want)
 	}
-	if _, err := uc.ListPolicies(t.Context(), viewer, "nowhere", listing.Page{Limit: 3}); !errors.Is(err, credential.ErrNotFound) {
+	if _, err := uc.ListPolicies(t.Context(), viewer, "nowhere", listing.Page{Limit: 3}); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("list of unknown client: got %v, want ErrNotFound", err)
 	}
 }

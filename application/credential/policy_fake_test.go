@@ -10,6 +10,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var _ app.PolicyStore = (*fakePolicies)(nil)
@@ -73,11 +74,11 @@ func (f *fakePolicies) defaults(client string) []string {
 
 func (f *fakePolicies) lookup(client, extID string) (credential.Policy, error) {
 	if !f.clients[client] {
-		return credential.Policy{}, &credential.NotFoundError{Kind: "client", ExtID: client}
+		return credential.Policy{}, &fault.NotFoundError{Entity: "client", ExtID: client}
 	}
 	p, ok := f.policies[extID]
 	if !ok || p.ClientExtID != client {
-		return credential.Policy{}, &credential.NotFoundError{Kind: "policy", ExtID: extID}
+		return credential.Policy{}, &fault.NotFoundError{Entity: "policy", ExtID: extID}
 	}
 	return p, nil
 }
@@ -106,7 +107,7 @@ func (f *fakePolicies) List(_ context.Context, client string, page listing.Page)
 	defer f.mu.Unlock()
 	f.calls++
 	if !f.clients[client] {
-		return listing.Result[credential.Policy]{}, &credential.NotFoundError{Kind: "client", ExtID: client}
+		return listing.Result[credential.Policy]{}, &fault.NotFoundError{Entity: "client", ExtID: client}
 	}
 	var ps []credential.Policy
 	for _, p := range f.policies {
@@ -128,10 +129,10 @@ func (f *fakePolicies) Create(_ context.Context, p credential.Policy, events []e
 	defer f.mu.Unlock()
 	f.calls++
 	if !f.clients[p.ClientExtID] {
-		return &credential.NotFoundError{Kind: "client", ExtID: p.ClientExtID}
+		return &fault.NotFoundError{Entity: "client", ExtID: p.ClientExtID}
 	}
 	if _, taken := f.policies[p.ExtID]; taken {
-		return credential.ErrDuplicate
+		return fault.ErrDuplicate
 	}
 	if p.Default {
 		old, evs, err := f.demoteDefault(p.ClientExtID, p.ExtID, demote)

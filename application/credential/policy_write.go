@@ -25,8 +25,8 @@ type CreatePolicyCommand struct {
 }
 
 // CreatePolicy creates a policy. Errors: access errors, credential.ErrUnknownPolicy (a policy type
-// other than OTPCardPolicy), credential.ErrPolicyViolation (parameters), credential.ErrInvalid and
-// extid.ErrInvalid (texts, extId), *credential.NotFoundError (client), credential.ErrDuplicate.
+// other than OTPCardPolicy), credential.ErrPolicyViolation (parameters), fault.ErrInvalid and
+// extid.ErrInvalid (texts, extId), *fault.NotFoundError (client), fault.ErrDuplicate.
 func (uc *Policies) CreatePolicy(ctx context.Context, cmd CreatePolicyCommand) (credential.Policy, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreatePolicy")
 	defer span.End()
@@ -71,8 +71,8 @@ type ModifyPolicyCommand struct {
 // ModifyPolicy changes a policy and returns it as stored. Making it the default moves the flag
 // from the client's previous default in the same transaction; unsetting the flag of the default
 // policy is refused (credential.ErrDefaultRequired). Errors: access errors,
-// credential.ErrPolicyViolation, credential.ErrInvalid, credential.ErrDefaultRequired,
-// *credential.VersionConflictError, credential.ErrVersionConflict, *credential.NotFoundError.
+// credential.ErrPolicyViolation, fault.ErrInvalid, credential.ErrDefaultRequired,
+// *fault.VersionConflictError, fault.ErrVersionConflict, *fault.NotFoundError.
 func (uc *Policies) ModifyPolicy(ctx context.Context, cmd ModifyPolicyCommand) (credential.Policy, error) {
 	ctx, span := uc.tracer.Start(ctx, "ModifyPolicy")
 	defer span.End()
@@ -111,7 +111,7 @@ func (uc *Policies) ModifyPolicy(ctx context.Context, cmd ModifyPolicyCommand) (
 
 // DeletePolicy deletes a policy no card uses. The client's default policy cannot be deleted
 // (credential.ErrInUse, like a policy in use): a client always keeps one. Errors: access errors,
-// *credential.NotFoundError, credential.ErrInUse.
+// *fault.NotFoundError, credential.ErrInUse.
 func (uc *Policies) DeletePolicy(ctx context.Context, c caller.Caller, clientExtID, extID string) error {
 	ctx, span := uc.tracer.Start(ctx, "DeletePolicy")
 	defer span.End()

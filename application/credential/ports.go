@@ -22,8 +22,8 @@ type CardChange func(card *credential.OTPCard) ([]event.Event, error)
 type CardUpdater interface {
 	// Update loads the card under key with a row lock, calls fn, and when fn returns nil saves the
 	// card guarded by its loaded version and records the events, all in one transaction. It
-	// returns a *credential.NotFoundError when the card is not under that path, fn's error
-	// unchanged, or credential.ErrVersionConflict when the stored version moved.
+	// returns a *fault.NotFoundError when the card is not under that path, fn's error
+	// unchanged, or fault.ErrVersionConflict when the stored version moved.
 	Update(ctx context.Context, key CardKey, fn CardChange) error
 }
 

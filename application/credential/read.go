@@ -14,9 +14,9 @@ import (
 
 // CardReader reads cards.
 type CardReader interface {
-	// Get returns the card under key or a *credential.NotFoundError.
+	// Get returns the card under key or a *fault.NotFoundError.
 	Get(ctx context.Context, key CardKey) (*credential.OTPCard, error)
-	// List returns a page of the user's cards, oldest first, or a *credential.NotFoundError when
+	// List returns a page of the user's cards, oldest first, or a *fault.NotFoundError when
 	// the user is not in that client.
 	List(ctx context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error)
 }
@@ -41,7 +41,7 @@ func (uc *ReadOTPCards) authorize(c caller.Caller, clientExtID, userExtID string
 }
 
 // GetOTPCard returns one card (its cells are never known again). Errors: access errors,
-// *credential.NotFoundError.
+// *fault.NotFoundError.
 func (uc *ReadOTPCards) GetOTPCard(ctx context.Context, c caller.Caller, key CardKey) (*credential.OTPCard, error) {
 	ctx, span := uc.tracer.Start(ctx, "GetOTPCard")
 	defer span.End()
@@ -57,7 +57,7 @@ func (uc *ReadOTPCards) GetOTPCard(ctx context.Context, c caller.Caller, key Car
 }
 
 // ListOTPCards returns a page of a user's cards. Errors: access errors,
-// *credential.NotFoundError.
+// *fault.NotFoundError.
 func (uc *ReadOTPCards) ListOTPCards(ctx context.Context, c caller.Caller, clientExtID, userExtID string,
 	page listing.Page) (listing.Result[*credential.OTPCard], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListOTPCards")

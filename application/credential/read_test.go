@@ -12,6 +12,7 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func newRead(s *fakeStore) *app.ReadOTPCards { return app.NewReadOTPCards(s, clock(now), tracer) }
@@ -31,9 +32,9 @@ func TestGetOTPCard(t *testing.T) {
 		{"admin outside the data room", adminIn("client-b"), card1, access.ErrDataroomDenied, false},
 		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied, false},
 		{"unknown credential", admin(access.CredentialView),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, credential.ErrNotFound, true},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, fault.ErrNotFound, true},
 		{"credential of another user", admin(access.CredentialView),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, credential.ErrNotFound, true},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,8 +97,8 @@ func TestListOTPCardsRefusals(t *testing.T) {
 		{"admin without CredentialView", admin(access.UserView), "client-a", "user-a", access.ErrPermissionDenied},
 		{"admin outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied},
 		{"another user", self("user-b", 0), "client-a", "user-a", access.ErrPermissionDenied},
-		{"unknown user", admin(access.CredentialView), "client-a", "nobody", credential.ErrNotFound},
-		{"user of another client", admin(access.CredentialView), "client-b", "user-a", credential.ErrNotFound},
+		{"unknown user", admin(access.CredentialView), "client-a", "nobody", fault.ErrNotFound},
+		{"user of another client", admin(access.CredentialView), "client-b", "user-a", fault.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 // CardPolicies finds the policy a card is generated under.
 type CardPolicies interface {
 	// PolicyOfCard returns the current policy of the card under key and the state of the user
-	// who holds it, or a *credential.NotFoundError when the card is not under that path.
+	// who holds it, or a *fault.NotFoundError when the card is not under that path.
 	PolicyOfCard(ctx context.Context, key CardKey) (credential.Policy, credential.Holder, error)
 }
 
@@ -56,8 +56,8 @@ func (uc *ReplaceOTPCard) Access(clientExtID, userExtID string) access.Request {
 
 // Do replaces the card. A card whose validity has ended gets a fresh one under its policy's
 // lifetime, and the event says so (data.validityRestarted). Errors: access errors,
-// access.ErrUserNotUsable (the user is archived), *credential.NotFoundError,
-// *credential.VersionConflictError, credential.ErrArchived, credential.ErrInvalid.
+// access.ErrUserNotUsable (the user is archived), *fault.NotFoundError,
+// *fault.VersionConflictError, credential.ErrArchived, fault.ErrInvalid.
 func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, error) {
 	ctx, span := uc.tracer.Start(ctx, "ReplaceOTPCard")
 	defer span.End()

@@ -14,6 +14,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func newReplace(s *fakeStore, h *fakeHasher) *app.ReplaceOTPCard {
@@ -103,22 +104,22 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 		{"another user, fresh", self("user-b", 0), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
 		{"another user, stale", self("user-b", time.Hour), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
 		{"unknown credential", admin(replaceRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"},
-			nil, "", nil, credential.ErrNotFound, false, 0},
+			nil, "", nil, fault.ErrNotFound, false, 0},
 		{"credential of another user", admin(replaceRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"},
-			nil, "", nil, credential.ErrNotFound, false, 0},
+			nil, "", nil, fault.ErrNotFound, false, 0},
 		{"credential under another client", admin(replaceRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"},
-			nil, "", nil, credential.ErrNotFound, false, 0},
-		{"stale version", admin(replaceRights...), card1, v(3), "", nil, credential.ErrVersionConflict, false, 1},
-		{"version ahead", admin(replaceRights...), card1, v(5), "", nil, credential.ErrVersionConflict, false, 1},
+			nil, "", nil, fault.ErrNotFound, false, 0},
+		{"stale version", admin(replaceRights...), card1, v(3), "", nil, fault.ErrVersionConflict, false, 1},
+		{"version ahead", admin(replaceRights...), card1, v(5), "", nil, fault.ErrVersionConflict, false, 1},
 		{"stored version moved meanwhile", admin(replaceRights...), card1, v(4), "",
-			func(s *fakeStore) { s.conflictOnSave = true }, credential.ErrVersionConflict, false, 1},
+			func(s *fakeStore) { s.conflictOnSave = true }, fault.ErrVersionConflict, false, 1},
 		{"archived", admin(replaceRights...), card1, nil, "", func(s *fakeStore) {
 			s.addCard(storedCard("card-1", "user-a", credential.StateArchived))
 		}, credential.ErrArchived, false, 1},
 		{"owner, archived", self("user-a", 0), card1, v(4), "", func(s *fakeStore) {
 			s.addCard(storedCard("card-1", "user-a", credential.StateArchived))
 		}, credential.ErrArchived, false, 1},
-		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, credential.ErrInvalid, false, 0},
+		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, fault.ErrInvalid, false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,7 +159,7 @@ func TestReplaceOTPCardVersionConflictMessage(t *testing.T) {
 	s := newStore(t)
 	_, err := newReplace(s, &fakeHasher{}).Do(context.Background(), app.ReplaceCommand{
 		Caller: admin(access.CredentialModify, access.CredentialView), Key: card1, Version: v(3)})
-	var vc *credential.VersionConflictError
+	var vc *fault.VersionConflictError
 	if !errors.As(err, &vc) || vc.Given != 3 || vc.Current != 4 {
 		t.Fatalf("got %v, want a *VersionConflictError{3, 4}", err)
 	}
@@ -222,7 +223,7 @@ func TestReplaceOTPCardConcurrentSameVersion(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, credential.ErrVersionConflict):
+		case !errors.Is(err, fault.ErrVersionConflict):
 			t.Errorf("got %v, want nil or a version conflict", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // UserCard is one card of a user with the policy it runs under now.
@@ -34,7 +35,7 @@ type UserCardUpdater interface {
 	// UpdateUserCard locks every card of the user and calls fn with them (newest first), their
 	// policies and the user's state; when fn returns a card it is saved guarded by its loaded
 	// version together with the events, all in one transaction. It returns a
-	// *credential.NotFoundError when the client or the user does not exist, and fn's error
+	// *fault.NotFoundError when the client or the user does not exist, and fn's error
 	// unchanged (nothing is saved then).
 	UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn UserCardChange) error
 }
@@ -51,7 +52,7 @@ type CellVerifier interface {
 // one (so the caller hears 423), else the newest card (403). No card at all is not found.
 func pickCard(cards []UserCard, userExtID string, wantChallenge bool, now time.Time) (UserCard, error) {
 	if len(cards) == 0 {
-		return UserCard{}, &credential.NotFoundError{Kind: "OTP credential of user", ExtID: userExtID}
+		return UserCard{}, &fault.NotFoundError{Entity: "OTP credential of user", ExtID: userExtID}
 	}
 	if wantChallenge {
 		for _, uc := range cards {

@@ -29,7 +29,7 @@ func NewClients(store ClientStore, changer ClientChanger, now Clock, tracer trac
 
 // CreateClient creates a client with its default OTP card policy. A caller with a data room
 // creates only clients named in it (API.md section 2). Errors: access errors,
-// directory.ErrInvalid, directory.ErrDuplicate.
+// fault.ErrInvalid, fault.ErrDuplicate.
 func (uc *Clients) CreateClient(ctx context.Context, c caller.Caller, in directory.Client) (directory.Client, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreateClient")
 	defer span.End()
@@ -57,7 +57,7 @@ func (uc *Clients) CreateClient(ctx context.Context, c caller.Caller, in directo
 	return client, nil
 }
 
-// GetClient returns one client. Errors: access errors, *directory.NotFoundError.
+// GetClient returns one client. Errors: access errors, *fault.NotFoundError.
 func (uc *Clients) GetClient(ctx context.Context, c caller.Caller, extID string) (directory.Client, error) {
 	ctx, span := uc.tracer.Start(ctx, "GetClient")
 	defer span.End()

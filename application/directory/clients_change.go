@@ -13,9 +13,9 @@ import (
 
 // ChangeClient applies a partial change to a client; with version set, only while the client is
 // at that version. It records client.changed; a change that repeats the stored values returns the
-// client as it is, with no new version and no event. Errors: access errors, *directory.NotFoundError,
-// directory.ErrInvalid, *directory.VersionConflictError, directory.ErrVersionConflict,
-// directory.ErrDuplicate (the name is taken).
+// client as it is, with no new version and no event. Errors: access errors, *fault.NotFoundError,
+// fault.ErrInvalid, *fault.VersionConflictError, fault.ErrVersionConflict,
+// fault.ErrDuplicate (the name is taken).
 func (uc *Clients) ChangeClient(ctx context.Context, c caller.Caller, extID string, version *int32, ch directory.ClientChange) (directory.Client, error) {
 	ctx, span := uc.tracer.Start(ctx, "ChangeClient")
 	defer span.End()
@@ -48,7 +48,7 @@ func (uc *Clients) ChangeClient(ctx context.Context, c caller.Caller, extID stri
 }
 
 // DeleteClient deletes a client that has no users, with its policies; it records client.deleted
-// and one policy.deleted per policy. Errors: access errors, *directory.NotFoundError,
+// and one policy.deleted per policy. Errors: access errors, *fault.NotFoundError,
 // directory.ErrHasDependents.
 func (uc *Clients) DeleteClient(ctx context.Context, c caller.Caller, extID string) error {
 	ctx, span := uc.tracer.Start(ctx, "DeleteClient")

@@ -12,6 +12,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var before = now.Add(-time.Hour)
@@ -69,13 +70,13 @@ func TestChangeClientRefusals(t *testing.T) {
 		{"outside the data room", adminIn("other"), "acme", nil, rename, access.ErrDataroomDenied, false},
 		{"empty data room", adminIn(), "acme", nil, rename, access.ErrDataroomDenied, false},
 		{"self-admin", self("user-a"), "acme", nil, rename, access.ErrPermissionDenied, false},
-		{"unknown client", admin(access.ClientModify), "nope", nil, rename, directory.ErrNotFound, true},
-		{"stale version", admin(access.ClientModify), "acme", version(2), rename, directory.ErrVersionConflict, true},
-		{"future version", admin(access.ClientModify), "acme", version(4), rename, directory.ErrVersionConflict, true},
-		{"name cleared", admin(access.ClientModify), "acme", nil, directory.ClientChange{Name: directory.To("")}, directory.ErrInvalid, true},
+		{"unknown client", admin(access.ClientModify), "nope", nil, rename, fault.ErrNotFound, true},
+		{"stale version", admin(access.ClientModify), "acme", version(2), rename, fault.ErrVersionConflict, true},
+		{"future version", admin(access.ClientModify), "acme", version(4), rename, fault.ErrVersionConflict, true},
+		{"name cleared", admin(access.ClientModify), "acme", nil, directory.ClientChange{Name: directory.To("")}, fault.ErrInvalid, true},
 		{"bad language", admin(access.ClientModify), "acme", nil,
-			directory.ClientChange{DisplayName: directory.To(map[string]string{"xyz": "x"})}, directory.ErrInvalid, true},
-		{"name taken", admin(access.ClientModify), "acme", nil, directory.ClientChange{Name: directory.To("Taken")}, directory.ErrDuplicate, true},
+			directory.ClientChange{DisplayName: directory.To(map[string]string{"xyz": "x"})}, fault.ErrInvalid, true},
+		{"name taken", admin(access.ClientModify), "acme", nil, directory.ClientChange{Name: directory.To("Taken")}, fault.ErrDuplicate, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,8 +98,8 @@ func TestChangeClientRefusals(t *testing.T) {
 func TestChangeClientStaleVersionSaysWhich(t *testing.T) {
 	s := newClientStore(acmeAt(3))
 	_, err := newClients(s).ChangeClient(context.Background(), admin(access.ClientModify), "acme", version(1), directory.ClientChange{})
-	var vc *directory.VersionConflictError
-	if !errors.As(err, &vc) || vc.Given != 1 || vc.Current != 3 || vc.Kind != "client" {
+	var vc *fault.VersionConflictError
+	if !errors.As(err, &vc) || vc.Given != 1 || vc.Current != 3 || vc.Entity != "client" {
 		t.Fatalf("got %v, want a VersionConflictError given 1, current 3, of a client", err)
 	}
 }
@@ -142,7 +143,7 @@ func TestDeleteClientRefusals(t *testing.T) {
 		{"ClientRoot", caller.Caller{Principal: access.NewAdmin("a", []string{"ClientRoot"}, nil, nil)}, "acme", 0, access.ErrPermissionDenied, false},
 		{"outside the data room", adminIn("other"), "acme", 0, access.ErrDataroomDenied, false},
 		{"self-admin", self("user-a"), "acme", 0, access.ErrPermissionDenied, false},
-		{"unknown client", admin(access.ClientDelete), "nope", 0, directory.ErrNotFound, true},
+		{"unknown client", admin(access.ClientDelete), "nope", 0, fault.ErrNotFound, true},
 		{"one user", admin(access.ClientDelete), "acme", 1, directory.ErrHasDependents, true},
 		{"many users", admin(access.ClientDelete), "acme", 40, directory.ErrHasDependents, true},
 	}

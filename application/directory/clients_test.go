@@ -15,6 +15,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func newClients(s *fakeClientStore) *app.Clients { return app.NewClients(s, s, clock, tracer) }
@@ -90,12 +91,12 @@ func TestCreateClientRefusals(t *testing.T) {
 		{"ClientRoot", caller.Caller{Principal: access.NewAdmin("alice", []string{"ClientRoot"}, nil, nil)},
 			directory.Client{Name: "New"}, access.ErrPermissionDenied},
 		{"self-admin", self("user-a"), directory.Client{Name: "New"}, access.ErrPermissionDenied},
-		{"no name", admin(access.ClientCreate), directory.Client{}, directory.ErrInvalid},
-		{"bad extId", admin(access.ClientCreate), directory.Client{ExtID: "a/b", Name: "New"}, directory.ErrInvalid},
+		{"no name", admin(access.ClientCreate), directory.Client{}, fault.ErrInvalid},
+		{"bad extId", admin(access.ClientCreate), directory.Client{ExtID: "a/b", Name: "New"}, fault.ErrInvalid},
 		{"bad display name language", admin(access.ClientCreate),
-			directory.Client{Name: "New", DisplayName: map[string]string{"english": "x"}}, directory.ErrInvalid},
-		{"duplicate name", admin(access.ClientCreate), directory.Client{Name: "Taken"}, directory.ErrDuplicate},
-		{"duplicate extId", admin(access.ClientCreate), directory.Client{ExtID: "taken", Name: "New"}, directory.ErrDuplicate},
+			directory.Client{Name: "New", DisplayName: map[string]string{"english": "x"}}, fault.ErrInvalid},
+		{"duplicate name", admin(access.ClientCreate), directory.Client{Name: "Taken"}, fault.ErrDuplicate},
+		{"duplicate extId", admin(access.ClientCreate), directory.Client{ExtID: "taken", Name: "New"}, fault.ErrDuplicate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +127,7 @@ func TestGetClient(t *testing.T) {
 		{"outside the data room", adminIn("other"), "acme", access.ErrDataroomDenied, false},
 		{"empty data room", adminIn(), "acme", access.ErrDataroomDenied, false},
 		{"self-admin", self("user-a"), "acme", access.ErrPermissionDenied, false},
-		{"unknown client", admin(access.ClientView), "nope", directory.ErrNotFound, true},
+		{"unknown client", admin(access.ClientView), "nope", fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var (
@@ -59,7 +60,7 @@ func (s *fakeClientStore) Create(_ context.Context, c directory.Client, p creden
 	s.calls["Create"]++
 	for _, old := range s.clients {
 		if old.ExtID == c.ExtID || old.Name == c.Name {
-			return directory.ErrDuplicate
+			return fault.ErrDuplicate
 		}
 	}
 	s.clients[c.ExtID] = c
@@ -74,7 +75,7 @@ func (s *fakeClientStore) Get(_ context.Context, extID string) (directory.Client
 	s.calls["Get"]++
 	c, ok := s.clients[extID]
 	if !ok {
-		return directory.Client{}, &directory.NotFoundError{Kind: "client", ExtID: extID}
+		return directory.Client{}, &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
 	return c, nil
 }
@@ -110,7 +111,7 @@ func (s *fakeClientStore) Update(_ context.Context, extID string, fn func(*direc
 	s.calls["Update"]++
 	c, ok := s.clients[extID]
 	if !ok {
-		return &directory.NotFoundError{Kind: "client", ExtID: extID}
+		return &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
 	events, err := fn(&c)
 	if err != nil {
@@ -118,7 +119,7 @@ func (s *fakeClientStore) Update(_ context.Context, extID string, fn func(*direc
 	}
 	for _, old := range s.clients {
 		if old.ExtID != extID && old.Name == c.Name {
-			return directory.ErrDuplicate
+			return fault.ErrDuplicate
 		}
 	}
 	s.clients[extID] = c
@@ -133,7 +134,7 @@ func (s *fakeClientStore) Delete(_ context.Context, extID string, fn func(app.Cl
 	s.calls["Delete"]++
 	c, ok := s.clients[extID]
 	if !ok {
-		return &directory.NotFoundError{Kind: "client", ExtID: extID}
+		return &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
 	r := app.ClientRemoval{Client: c, Users: s.users[extID]}
 	for _, p := range s.policies {
@@ -177,11 +178,11 @@ func (s *fakeUserStore) Create(_ context.Context, u directory.User, events []eve
 	defer s.mu.Unlock()
 	s.calls["Create"]++
 	if !s.clients[u.ClientExtID] {
-		return &directory.NotFoundError{Kind: "client", ExtID: u.ClientExtID}
+		return &fault.NotFoundError{Entity: "client", ExtID: u.ClientExtID}
 	}
 	for _, old := range s.users {
 		if old.ExtID == u.ExtID || old.ClientExtID == u.ClientExtID && old.LoginID == u.LoginID {
-			return directory.ErrDuplicate
+			return fault.ErrDuplicate
 		}
 	}
 	s.users[[2]string{u.ClientExtID, u.ExtID}] = u
@@ -195,7 +196,7 @@ func (s *fakeUserStore) Get(_ context.Context, clientExtID, userExtID string) (d
 	s.calls["Get"]++
 	u, ok := s.users[[2]string{clientExtID, userExtID}]
 	if !ok {
-		return directory.User{}, &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+		return directory.User{}, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	return u, nil
 }
@@ -206,7 +207,7 @@ func (s *fakeUserStore) List(_ context.Context, clientExtID string, filter app.U
 	s.calls["List"]++
 	s.lastFilter = filter
 	if !s.clients[clientExtID] {
-		return listing.Result[directory.User]{}, &directory.NotFoundError{Kind: "client", ExtID: clientExtID}
+		return listing.Result[directory.User]{}, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
 	var items []directory.User
 	for _, u := range s.users {
@@ -236,7 +237,7 @@ func (s *fakeUserStore) Update(_ context.Context, clientExtID, userExtID string,
 	key := [2]string{clientExtID, userExtID}
 	u, ok := s.users[key]
 	if !ok {
-		return &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+		return &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	events, err := fn(&u)
 	if err != nil {
@@ -244,7 +245,7 @@ func (s *fakeUserStore) Update(_ context.Context, clientExtID, userExtID string,
 	}
 	for _, old := range s.users {
 		if old.ExtID != userExtID && old.ClientExtID == clientExtID && old.LoginID == u.LoginID {
-			return directory.ErrDuplicate
+			return fault.ErrDuplicate
 		}
 	}
 	s.users[key] = u
@@ -260,7 +261,7 @@ func (s *fakeUserStore) Delete(_ context.Context, clientExtID, userExtID string,
 	key := [2]string{clientExtID, userExtID}
 	u, ok := s.users[key]
 	if !ok {
-		return &directory.NotFoundError{Kind: "user", ExtID: userExtID}
+		return &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	events, err := fn(app.UserRemoval{User: u, Cards: s.cards[userExtID]})
 	if err != nil {

@@ -18,9 +18,9 @@ type Clock func() time.Time
 // ClientStore keeps clients.
 type ClientStore interface {
 	// Create saves the client, its default policy and the events in one transaction; it returns
-	// directory.ErrDuplicate when the extId or name is taken.
+	// fault.ErrDuplicate when the extId or name is taken.
 	Create(ctx context.Context, c directory.Client, defaultPolicy credential.Policy, events []event.Event) error
-	// Get returns the client or a *directory.NotFoundError.
+	// Get returns the client or a *fault.NotFoundError.
 	Get(ctx context.Context, extID string) (directory.Client, error)
 	// List returns a page of clients, oldest first; with only set, just those clients.
 	List(ctx context.Context, only []string, page listing.Page) (listing.Result[directory.Client], error)
@@ -29,13 +29,13 @@ type ClientStore interface {
 // UserStore keeps users.
 type UserStore interface {
 	// Create saves the user and the events in one transaction; it returns a
-	// *directory.NotFoundError when the client is absent and directory.ErrDuplicate when the
+	// *fault.NotFoundError when the client is absent and fault.ErrDuplicate when the
 	// extId or the loginId in that client is taken.
 	Create(ctx context.Context, u directory.User, events []event.Event) error
-	// Get returns the user of that client or a *directory.NotFoundError.
+	// Get returns the user of that client or a *fault.NotFoundError.
 	Get(ctx context.Context, clientExtID, userExtID string) (directory.User, error)
 	// List returns a page of the client's users, oldest first, narrowed by filter; it returns a
-	// *directory.NotFoundError when the client is absent.
+	// *fault.NotFoundError when the client is absent.
 	List(ctx context.Context, clientExtID string, filter UserFilter, page listing.Page) (listing.Result[directory.User], error)
 }
 
@@ -49,12 +49,12 @@ type UserFilter struct {
 type ClientChanger interface {
 	// Update loads the client with a row lock, calls fn, and when fn returns nil and moved the
 	// client's version saves the client guarded by the version it loaded and records fn's events. It returns a
-	// *directory.NotFoundError, fn's error unchanged, directory.ErrDuplicate when the new name is
-	// taken, or directory.ErrVersionConflict when the stored version moved.
+	// *fault.NotFoundError, fn's error unchanged, fault.ErrDuplicate when the new name is
+	// taken, or fault.ErrVersionConflict when the stored version moved.
 	Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error
 	// Delete loads the client with a row lock together with what hangs on it, calls fn, and when
 	// fn returns nil deletes the client and its policies and records fn's events. It returns a
-	// *directory.NotFoundError or fn's error unchanged. While Delete holds the lock no user or
+	// *fault.NotFoundError or fn's error unchanged. While Delete holds the lock no user or
 	// policy can be added to the client.
 	Delete(ctx context.Context, extID string, fn func(ClientRemoval) ([]event.Event, error)) error
 }
@@ -79,12 +79,12 @@ type UserChanger interface {
 	// Update loads the user of that client with a row lock, calls fn, and when fn returns nil and
 	// moved the user's version saves the user guarded by the version it loaded and records fn's
 	// events. It returns a
-	// *directory.NotFoundError, fn's error unchanged, directory.ErrDuplicate when the new loginId
-	// is taken in the client, or directory.ErrVersionConflict when the stored version moved.
+	// *fault.NotFoundError, fn's error unchanged, fault.ErrDuplicate when the new loginId
+	// is taken in the client, or fault.ErrVersionConflict when the stored version moved.
 	Update(ctx context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error
 	// Delete loads the user of that client and its OTP cards with row locks, calls fn, and when fn
 	// returns nil deletes the user with its cards and records fn's events. It returns a
-	// *directory.NotFoundError or fn's error unchanged.
+	// *fault.NotFoundError or fn's error unchanged.
 	Delete(ctx context.Context, clientExtID, userExtID string, fn func(UserRemoval) ([]event.Event, error)) error
 }
 

@@ -8,11 +8,12 @@ import (
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // UserStates tells a user's state by its extId alone; extIds are unique across clients.
 type UserStates interface {
-	// UserState returns the state of the user with that extId, or a *directory.NotFoundError.
+	// UserState returns the state of the user with that extId, or a *fault.NotFoundError.
 	UserState(ctx context.Context, userExtID string) (directory.UserState, error)
 }
 
@@ -33,7 +34,7 @@ func (g *SelfAdmins) Admit(ctx context.Context, c caller.Caller) error {
 		return nil
 	}
 	state, err := g.users.UserState(ctx, c.Principal.Subject())
-	if errors.Is(err, directory.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return nil
 	}
 	if err != nil {

@@ -25,8 +25,8 @@ func NewUsers(store UserStore, changer UserChanger, now Clock, tracer trace.Trac
 	return &Users{store: store, changer: changer, now: now, tracer: tracer}
 }
 
-// CreateUser creates a user in a client. Errors: access errors, directory.ErrInvalid,
-// *directory.NotFoundError, directory.ErrDuplicate.
+// CreateUser creates a user in a client. Errors: access errors, fault.ErrInvalid,
+// *fault.NotFoundError, fault.ErrDuplicate.
 func (uc *Users) CreateUser(ctx context.Context, c caller.Caller, in directory.User) (directory.User, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreateUser")
 	defer span.End()
@@ -47,7 +47,7 @@ func (uc *Users) CreateUser(ctx context.Context, c caller.Caller, in directory.U
 }
 
 // GetUser returns one user; self-admin callers may read themselves. Errors: access errors,
-// *directory.NotFoundError.
+// *fault.NotFoundError.
 func (uc *Users) GetUser(ctx context.Context, c caller.Caller, clientExtID, userExtID string) (directory.User, error) {
 	ctx, span := uc.tracer.Start(ctx, "GetUser")
 	defer span.End()

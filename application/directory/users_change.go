@@ -12,7 +12,7 @@ import (
 )
 
 // ListUsers returns a page of a client's users, narrowed by filter. Errors: access errors,
-// *directory.NotFoundError.
+// *fault.NotFoundError.
 func (uc *Users) ListUsers(ctx context.Context, c caller.Caller, clientExtID string, filter UserFilter, page listing.Page) (listing.Result[directory.User], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListUsers")
 	defer span.End()
@@ -29,9 +29,9 @@ func (uc *Users) ListUsers(ctx context.Context, c caller.Caller, clientExtID str
 
 // ChangeUser applies a partial change to a user; with version set, only while the user is at
 // that version. It records user.changed; a change that repeats the stored values returns the user
-// as it is, with no new version and no event. Errors: access errors, *directory.NotFoundError,
-// directory.ErrInvalid, *directory.VersionConflictError, directory.ErrVersionConflict,
-// directory.ErrDuplicate (the loginId is taken in the client).
+// as it is, with no new version and no event. Errors: access errors, *fault.NotFoundError,
+// fault.ErrInvalid, *fault.VersionConflictError, fault.ErrVersionConflict,
+// fault.ErrDuplicate (the loginId is taken in the client).
 func (uc *Users) ChangeUser(ctx context.Context, c caller.Caller, clientExtID, userExtID string, version *int32, ch directory.UserChange) (directory.User, error) {
 	ctx, span := uc.tracer.Start(ctx, "ChangeUser")
 	defer span.End()
@@ -65,7 +65,7 @@ func (uc *Users) ChangeUser(ctx context.Context, c caller.Caller, clientExtID, u
 }
 
 // DeleteUser deletes a user with its OTP cards; it records user.deleted and one otp-card.deleted
-// per card. Errors: access errors, *directory.NotFoundError.
+// per card. Errors: access errors, *fault.NotFoundError.
 func (uc *Users) DeleteUser(ctx context.Context, c caller.Caller, clientExtID, userExtID string) error {
 	ctx, span := uc.tracer.Start(ctx, "DeleteUser")
 	defer span.End()

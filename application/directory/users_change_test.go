@@ -15,6 +15,7 @@ import (
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // jdoeAt is user-a of client-a, loginId jdoe, at version v.
@@ -81,15 +82,15 @@ func TestChangeUserRefusals(t *testing.T) {
 		{"outside the data room", adminIn("client-b"), "client-a", "user-a", nil, email, access.ErrDataroomDenied, false},
 		{"self-admin on itself", self("user-a"), "client-a", "user-a", nil, email, access.ErrPermissionDenied, false},
 		{"self-admin on another", self("user-b"), "client-a", "user-a", nil, email, access.ErrPermissionDenied, false},
-		{"unknown user", admin(access.UserModify), "client-a", "nope", nil, email, directory.ErrNotFound, true},
-		{"user of another client", admin(access.UserModify), "client-b", "user-a", nil, email, directory.ErrNotFound, true},
-		{"stale version", admin(access.UserModify), "client-a", "user-a", version(1), email, directory.ErrVersionConflict, true},
+		{"unknown user", admin(access.UserModify), "client-a", "nope", nil, email, fault.ErrNotFound, true},
+		{"user of another client", admin(access.UserModify), "client-b", "user-a", nil, email, fault.ErrNotFound, true},
+		{"stale version", admin(access.UserModify), "client-a", "user-a", version(1), email, fault.ErrVersionConflict, true},
 		{"invalid email", admin(access.UserModify), "client-a", "user-a", nil,
-			directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "nope"})}, directory.ErrInvalid, true},
+			directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "nope"})}, fault.ErrInvalid, true},
 		{"mobile not E.164", admin(access.UserModify), "client-a", "user-a", nil,
-			directory.UserChange{Contacts: directory.To(directory.Contacts{Mobile: "0791234567"})}, directory.ErrInvalid, true},
+			directory.UserChange{Contacts: directory.To(directory.Contacts{Mobile: "0791234567"})}, fault.ErrInvalid, true},
 		{"loginId taken in the client", admin(access.UserModify), "client-a", "user-a", nil,
-			directory.UserChange{LoginID: directory.To("taken")}, directory.ErrDuplicate, true},
+			directory.UserChange{LoginID: directory.To("taken")}, fault.ErrDuplicate, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,8 +145,8 @@ func TestDeleteUserRefusals(t *testing.T) {
 		{"Auditor", caller.Caller{Principal: access.NewAdmin("a", []string{"Auditor"}, nil, nil)}, "client-a", "user-a", access.ErrPermissionDenied, false},
 		{"outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied, false},
 		{"self-admin on itself", self("user-a"), "client-a", "user-a", access.ErrPermissionDenied, false},
-		{"unknown user", admin(access.UserDelete), "client-a", "nope", directory.ErrNotFound, true},
-		{"user of another client", admin(access.UserDelete), "client-b", "user-a", directory.ErrNotFound, true},
+		{"unknown user", admin(access.UserDelete), "client-a", "nope", fault.ErrNotFound, true},
+		{"user of another client", admin(access.UserDelete), "client-b", "user-a", fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +209,7 @@ func TestListUsersRefusals(t *testing.T) {
 		{"outside the data room", adminIn("client-b"), "client-a", access.ErrDataroomDenied, false},
 		{"empty data room", adminIn(), "client-a", access.ErrDataroomDenied, false},
 		{"self-admin", self("user-a"), "client-a", access.ErrPermissionDenied, false},
-		{"unknown client", admin(access.UserView), "nope", directory.ErrNotFound, true},
+		{"unknown client", admin(access.UserView), "nope", fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func newUsers(s *fakeUserStore) *app.Users { return app.NewUsers(s, s, clock, tracer) }
@@ -47,12 +48,12 @@ func TestCreateUserRefusals(t *testing.T) {
 		{"without UserCreate", admin(access.UserView, access.UserModify), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
 		{"self-admin", self("user-a"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
 		{"outside the data room", adminIn("client-b"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrDataroomDenied},
-		{"no loginId", admin(access.UserCreate), directory.User{ClientExtID: "client-a"}, directory.ErrInvalid},
+		{"no loginId", admin(access.UserCreate), directory.User{ClientExtID: "client-a"}, fault.ErrInvalid},
 		{"bad mobile", admin(access.UserCreate), directory.User{ClientExtID: "client-a", LoginID: "new",
-			Contacts: directory.Contacts{Mobile: "079 123 45 67"}}, directory.ErrInvalid},
-		{"unknown client", admin(access.UserCreate), directory.User{ClientExtID: "nope", LoginID: "new"}, directory.ErrNotFound},
-		{"duplicate loginId", admin(access.UserCreate), directory.User{ClientExtID: "client-a", LoginID: "taken"}, directory.ErrDuplicate},
-		{"duplicate extId", admin(access.UserCreate), directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "new"}, directory.ErrDuplicate},
+			Contacts: directory.Contacts{Mobile: "079 123 45 67"}}, fault.ErrInvalid},
+		{"unknown client", admin(access.UserCreate), directory.User{ClientExtID: "nope", LoginID: "new"}, fault.ErrNotFound},
+		{"duplicate loginId", admin(access.UserCreate), directory.User{ClientExtID: "client-a", LoginID: "taken"}, fault.ErrDuplicate},
+		{"duplicate extId", admin(access.UserCreate), directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "new"}, fault.ErrDuplicate},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,9 +95,9 @@ func TestGetUser(t *testing.T) {
 		{"outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied, false},
 		{"another user", self("user-b"), "client-a", "user-a", access.ErrPermissionDenied, false},
 		{"another user that does not exist", self("user-b"), "client-a", "nobody", access.ErrPermissionDenied, false},
-		{"unknown user", admin(access.UserView), "client-a", "nobody", directory.ErrNotFound, true},
-		{"user under another client", admin(access.UserView), "client-b", "user-a", directory.ErrNotFound, true},
-		{"self under another client", self("user-a"), "client-b", "user-a", directory.ErrNotFound, true},
+		{"unknown user", admin(access.UserView), "client-a", "nobody", fault.ErrNotFound, true},
+		{"user under another client", admin(access.UserView), "client-b", "user-a", fault.ErrNotFound, true},
+		{"self under another client", self("user-a"), "client-b", "user-a", fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,8 +3,9 @@
 package listing
 
 import (
-	"errors"
 	"time"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // DefaultLimit and MaxLimit bound a page (API.md section 1).
@@ -44,4 +45,4 @@ func Trim[T any](items []T, limit int, cursorOf func(T) Cursor) Result[T] {
 }
 
 // ErrBadCursor reports a continuation token that does not name a position of this list.
-var ErrBadCursor = errors.New("invalid continuation token")
+var ErrBadCursor = fault.New(fault.Invalid, "errors.invalidData", "invalid continuation token")

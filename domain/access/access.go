@@ -4,10 +4,11 @@
 package access
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Right is a nevisIDM access-control right, written without the "AccessControl." prefix.
@@ -185,15 +186,19 @@ func (p Principal) SeesClient(clientExtID string) bool {
 // Errors returned by Authorize.
 var (
 	// ErrPermissionDenied: the caller lacks a right, or a self-admin caller reached beyond itself.
-	ErrPermissionDenied = errors.New("permission denied")
+	ErrPermissionDenied = fault.New(fault.Forbidden, "errors.permissionDenied", "permission denied")
 	// ErrDataroomDenied: the client lies outside the caller's data room.
-	ErrDataroomDenied = errors.New("client outside the caller's data room")
+	ErrDataroomDenied = fault.New(fault.Forbidden, "errors.dataroomPermissionDenied",
+		"the client lies outside the caller's data room")
 	// ErrUserNotUsable: the user is disabled or archived, so it cannot authenticate (challenge,
 	// login, self-admin tokens), and an archived user receives no card (API.md section 3).
-	ErrUserNotUsable = errors.New("user not usable")
+	ErrUserNotUsable = fault.New(fault.Forbidden, "errors.userNotUsable", "user not usable")
+	// ErrReauthenticationRequired: a self-admin token is too old for the operation (RFC 9470).
+	ErrReauthenticationRequired = fault.New(fault.Unauthenticated, "errors.reauthenticationRequired",
+		"a more recent authentication is required")
 )
 
-// ReauthenticationRequiredError says a self-admin token is too old for the operation (RFC 9470).
+// ReauthenticationRequiredError says how recent the authentication must be (RFC 9470).
 type ReauthenticationRequiredError struct {
 	MaxAge time.Duration
 }
@@ -201,6 +206,9 @@ type ReauthenticationRequiredError struct {
 func (e *ReauthenticationRequiredError) Error() string {
 	return fmt.Sprintf("the operation needs an authentication at most %s old", e.MaxAge)
 }
+
+// Unwrap makes errors.Is(err, ErrReauthenticationRequired) hold.
+func (e *ReauthenticationRequiredError) Unwrap() error { return ErrReauthenticationRequired }
 
 // SelfAccess says what a self-admin caller may do with its own resource.
 type SelfAccess int

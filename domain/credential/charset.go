@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Charset is the alphabet of a card's cells.
@@ -26,7 +28,7 @@ func ParseCharset(name string) (Charset, error) {
 	case CharsetDigits, CharsetCrockford32:
 		return Charset(name), nil
 	}
-	return "", fmt.Errorf("%w: unknown charset %q", ErrInvalid, name)
+	return "", fmt.Errorf("%w: unknown charset %q", fault.ErrInvalid, name)
 }
 
 // Alphabet returns the characters cells are drawn from.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func TestCharsetNormalize(t *testing.T) {
@@ -66,7 +67,7 @@ func TestParseCharset(t *testing.T) {
 	for _, tt := range tests {
 		got, err := credential.ParseCharset(tt.in)
 		if tt.wantErr {
-			if !errors.Is(err, credential.ErrInvalid) {
+			if !errors.Is(err, fault.ErrInvalid) {
 				t.Errorf("ParseCharset(%q): got %q, %v; want an error wrapping ErrInvalid", tt.in, got, err)
 			}
 			continue

@@ -31,7 +31,7 @@ const (
 // Edit applies an admin edit at time now. An edit that changes nothing (no members, or the stored
 // values again) changes nothing and is no error, even on an archived card (so an admin who retries
 // an archive gets the same answer twice). Otherwise it returns ErrArchived for an archived card,
-// ErrForbiddenTransition for a change of state outside the table and ErrInvalid for a comment
+// ErrForbiddenTransition for a change of state outside the table and fault.ErrInvalid for a comment
 // longer than MaxCommentLength; nothing changes then.
 func (c *OTPCard) Edit(e CardEdit, now time.Time) (EditOutcome, error) {
 	if e.Comment != nil {

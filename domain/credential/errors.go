@@ -1,65 +1,38 @@
 package credential
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
-// Sentinel errors of the credential domain, matched with errors.Is.
+// The errors of the credential module, matched with errors.Is; each is of a fault kind with its
+// nevisIDM code. Missing entities, stale versions, taken extIds and malformed values are the
+// shared fault.ErrNotFound, fault.ErrVersionConflict, fault.ErrDuplicate and fault.ErrInvalid.
 var (
-	// ErrNotFound: the credential (or its client, user or policy) does not exist under that path.
-	ErrNotFound = errors.New("not found")
-	// ErrVersionConflict: the caller's version is stale, or the stored version moved meanwhile.
-	ErrVersionConflict = errors.New("version conflict")
-	// ErrDuplicate: an entity with that extId already exists.
-	ErrDuplicate = errors.New("duplicate value")
 	// ErrArchived: the credential is archived and can no longer be written.
-	ErrArchived = errors.New("credential is archived")
+	ErrArchived = fault.New(fault.Refused, "errors.modifyReadonlyData", "credential is archived")
 	// ErrForbiddenTransition: the requested state change is not in the transition table.
-	ErrForbiddenTransition = errors.New("forbidden state transition")
+	ErrForbiddenTransition = fault.New(fault.Refused, "errors.modifyReadonlyData", "forbidden state transition")
 	// ErrUnknownState: a state name outside the eight states.
-	ErrUnknownState = errors.New("unknown state name")
+	ErrUnknownState = fault.New(fault.Refused, "errors.missingReferenceData", "unknown state name")
 	// ErrUnknownPolicy: the policy does not exist in the client or is not an OTP card policy.
-	ErrUnknownPolicy = errors.New("unknown policy")
+	ErrUnknownPolicy = fault.New(fault.Refused, "errors.missingReferenceData", "unknown policy")
 	// ErrPolicyViolation: policy parameters are invalid or too weak.
-	ErrPolicyViolation = errors.New("policy violation")
+	ErrPolicyViolation = fault.New(fault.Refused, "errors.policyViolation", "policy violation")
 	// ErrTooManyCards: the user already holds the maximum number of OTP cards that are not archived.
-	ErrTooManyCards = errors.New("too many OTP cards")
-	// ErrInvalid: a malformed value, such as an extId or an otp string.
-	ErrInvalid = errors.New("invalid value")
-	// ErrInUse: the policy is still used by cards and cannot be deleted.
-	ErrInUse = errors.New("still in use")
+	ErrTooManyCards = fault.New(fault.Refused, "errors.tooManyOTPCards", "too many OTP cards")
+	// ErrInUse: the policy is still used by cards, or is the client's default, and cannot be deleted.
+	ErrInUse = fault.New(fault.Refused, "errors.undeletedDependencies", "still in use")
+	// ErrDefaultRequired: the change would leave the client without a default policy.
+	ErrDefaultRequired = fault.New(fault.Refused, "errors.modifyReadonlyData", "a client keeps exactly one default policy")
+	// ErrNoChallenge: a login without an outstanding challenge.
+	ErrNoChallenge = fault.New(fault.Refused, "errors.noChallenge", "no outstanding challenge")
+	// ErrNotUsable: the card is disabled, archived or outside its validity.
+	ErrNotUsable = fault.New(fault.Forbidden, "errors.credentialNotUsable", "credential not usable")
+	// ErrLocked: the card is tmp-locked or fail-locked.
+	ErrLocked = fault.New(fault.Locked, "errors.credentialLocked", "credential locked")
 )
-
-// VersionConflictError says which version the caller gave and which one is stored.
-type VersionConflictError struct {
-	Given, Current int32
-	// Entity names what is versioned; empty means "credential".
-	Entity string
-}
-
-func (e *VersionConflictError) Error() string {
-	entity := e.Entity
-	if entity == "" {
-		entity = "credential"
-	}
-	return fmt.Sprintf("version %d is stale; the %s is at version %d", e.Given, entity, e.Current)
-}
-
-// Unwrap makes errors.Is(err, ErrVersionConflict) hold.
-func (e *VersionConflictError) Unwrap() error { return ErrVersionConflict }
-
-// NotFoundError names what is missing.
-type NotFoundError struct {
-	Kind, ExtID string
-}
-
-func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("%s %q not found", e.Kind, e.ExtID)
-}
-
-// Unwrap makes errors.Is(err, ErrNotFound) hold.
-func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
 // PolicyViolationError names the parameter that breaks a rule.
 type PolicyViolationError struct {
@@ -69,6 +42,9 @@ type PolicyViolationError struct {
 func (e *PolicyViolationError) Error() string {
 	return fmt.Sprintf("policy parameter %s: %s", e.Parameter, e.Reason)
 }
+
+// Detail is the error's text.
+func (e *PolicyViolationError) Detail() string { return e.Error() }
 
 // Unwrap makes errors.Is(err, ErrPolicyViolation) hold.
 func (e *PolicyViolationError) Unwrap() error { return ErrPolicyViolation }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Fuzz targets of the domain's parsers (issue 5, "Abuse and bad input"). The committed corpora under
@@ -41,7 +42,7 @@ func FuzzParseOTPString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		o, err := credential.ParseOTPString(s)
 		if err != nil {
-			if !errors.Is(err, credential.ErrInvalid) {
+			if !errors.Is(err, fault.ErrInvalid) {
 				t.Fatalf("ParseOTPString(%q): got error %v, want one wrapping ErrInvalid", s, err)
 			}
 			if o.Rows != 0 || o.Cells != nil || o.Uses != nil {
@@ -171,7 +172,7 @@ func FuzzLayoutLabel(f *testing.F) {
 		}
 		got, err := l.ParseLabel(label)
 		if err != nil {
-			if !errors.Is(err, credential.ErrInvalid) {
+			if !errors.Is(err, fault.ErrInvalid) {
 				t.Fatalf("ParseLabel(%q): got error %v, want one wrapping ErrInvalid", label, err)
 			}
 			return

@@ -1,6 +1,10 @@
 package credential
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/otpcard/otpcard/domain/fault"
+)
 
 // Secret is how a card's cells are kept: one verifier per cell, computed by the named scheme over
 // the server's pepper, the card's salt, the cell's index and its value. The cells themselves are
@@ -27,11 +31,11 @@ func NewGrid(l Layout, s Secret) (Grid, error) {
 	}
 	if len(s.Verifiers) != l.Cells() || len(s.Salt) != SaltLength || s.Scheme == "" {
 		return Grid{}, fmt.Errorf("%w: grid needs %d verifiers, a %d-byte salt and a scheme",
-			ErrInvalid, l.Cells(), SaltLength)
+			fault.ErrInvalid, l.Cells(), SaltLength)
 	}
 	for _, v := range s.Verifiers {
 		if len(v) == 0 || len(v) != len(s.Verifiers[0]) {
-			return Grid{}, fmt.Errorf("%w: verifiers must all have the same length", ErrInvalid)
+			return Grid{}, fmt.Errorf("%w: verifiers must all have the same length", fault.ErrInvalid)
 		}
 	}
 	return Grid{layout: l, secret: s, uses: make([]int, l.Cells())}, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // defaultLayout is the layout of the default policy: 12 rows, 14 columns, four crockford32 characters.
@@ -51,28 +52,28 @@ func TestNewGridValidation(t *testing.T) {
 			s := good
 			s.Verifiers = s.Verifiers[:l.Cells()-1]
 			return s
-		}, credential.ErrInvalid},
-		{"one verifier too many", l, func() credential.Secret { return testSecret(l.Cells()+1, 1) }, credential.ErrInvalid},
+		}, fault.ErrInvalid},
+		{"one verifier too many", l, func() credential.Secret { return testSecret(l.Cells()+1, 1) }, fault.ErrInvalid},
 		{"salt of 15 bytes", l, func() credential.Secret {
 			s := good
 			s.Salt = make([]byte, 15)
 			return s
-		}, credential.ErrInvalid},
+		}, fault.ErrInvalid},
 		{"salt of 17 bytes", l, func() credential.Secret {
 			s := good
 			s.Salt = make([]byte, 17)
 			return s
-		}, credential.ErrInvalid},
+		}, fault.ErrInvalid},
 		{"no salt", l, func() credential.Secret {
 			s := good
 			s.Salt = nil
 			return s
-		}, credential.ErrInvalid},
+		}, fault.ErrInvalid},
 		{"no scheme", l, func() credential.Secret {
 			s := good
 			s.Scheme = ""
 			return s
-		}, credential.ErrInvalid},
+		}, fault.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

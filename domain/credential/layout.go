@@ -3,6 +3,8 @@ package credential
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Layout is the shape of a card: its grid, cell length, alphabet and label format. A card keeps
@@ -46,9 +48,9 @@ func (l Layout) Label(i int) string {
 }
 
 // ParseLabel returns the 0-based index of the cell a label names, or an error wrapping
-// ErrInvalid.
+// fault.ErrInvalid.
 func (l Layout) ParseLabel(label string) (int, error) {
-	bad := fmt.Errorf("%w: %q is not a cell label of this card", ErrInvalid, label)
+	bad := fmt.Errorf("%w: %q is not a cell label of this card", fault.ErrInvalid, label)
 	if l.Coordinate {
 		if len(label) < 2 || len(label) > 3 {
 			return 0, bad

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func layout(rows, cols int, coordinate bool) credential.Layout {
@@ -125,7 +126,7 @@ func TestLayoutParseLabel(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.layout.ParseLabel(tt.label)
 			if tt.want == bad {
-				if !errors.Is(err, credential.ErrInvalid) {
+				if !errors.Is(err, fault.ErrInvalid) {
 					t.Fatalf("ParseLabel(%q): got %d, %v; want an error wrapping ErrInvalid", tt.label, got, err)
 				}
 				return

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var allStates = []credential.State{credential.StateInitial, credential.StateActive, credential.StateTmpLocked,
@@ -173,7 +174,7 @@ func TestChangeStateComment(t *testing.T) {
 		wantErr error
 	}{
 		{"1024 characters", credential.StateActive, strings.Repeat("é", 1024), nil},
-		{"1025 characters", credential.StateActive, strings.Repeat("é", 1025), credential.ErrInvalid},
+		{"1025 characters", credential.StateActive, strings.Repeat("é", 1025), fault.ErrInvalid},
 		{"archived with a long comment", credential.StateArchived, strings.Repeat("a", 2000), credential.ErrArchived},
 	}
 	for _, tt := range tests {
@@ -288,7 +289,7 @@ func TestEditCommentTooLong(t *testing.T) {
 	before := lifecycleCard(t, credential.StateActive)
 	card := credential.RestoreOTPCard(before)
 	long, limit := strings.Repeat("😀", 1025), strings.Repeat("😀", 1024)
-	if _, err := card.Edit(credential.CardEdit{Comment: &long}, t0); !errors.Is(err, credential.ErrInvalid) {
+	if _, err := card.Edit(credential.CardEdit{Comment: &long}, t0); !errors.Is(err, fault.ErrInvalid) {
 		t.Fatalf("got %v, want an error wrapping ErrInvalid", err)
 	}
 	if got := card.Snapshot(); !reflect.DeepEqual(got, before) {

@@ -2,20 +2,9 @@ package credential
 
 import (
 	"crypto/subtle"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-)
-
-// Errors of challenge and login.
-var (
-	// ErrNotUsable: the card is disabled, archived or outside its validity.
-	ErrNotUsable = errors.New("credential not usable")
-	// ErrLocked: the card is tmp-locked or fail-locked.
-	ErrLocked = errors.New("credential locked")
-	// ErrNoChallenge: a login without an outstanding challenge.
-	ErrNoChallenge = errors.New("no outstanding challenge")
 )
 
 // LockedError says a card is locked, and until when a temporary lock lasts.
@@ -32,6 +21,12 @@ func (e *LockedError) Error() string {
 	}
 	return fmt.Sprintf("the credential is %s until %s", e.State, e.Until.UTC().Format(time.RFC3339))
 }
+
+// Detail is the error's text.
+func (e *LockedError) Detail() string { return e.Error() }
+
+// EndsAt is when a temporary lock ends; zero for a fail-lock.
+func (e *LockedError) EndsAt() time.Time { return e.Until }
 
 // Unwrap makes errors.Is(err, ErrLocked) hold.
 func (e *LockedError) Unwrap() error { return ErrLocked }

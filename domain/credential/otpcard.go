@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Type is the credential type nevisIDM reports for OTP cards.
@@ -104,13 +105,10 @@ func (c *OTPCard) State() State { return c.s.State }
 // PolicyExtID names the card's policy.
 func (c *OTPCard) PolicyExtID() string { return c.s.PolicyExtID }
 
-// CheckVersion returns a *VersionConflictError when the caller gave a version that is not the
-// card's; nil means the caller gave none (an unconditional write).
+// CheckVersion returns a *fault.VersionConflictError when the caller gave a version that is not
+// the card's; nil means the caller gave none (an unconditional write).
 func (c *OTPCard) CheckVersion(given *int32) error {
-	if given != nil && *given != c.s.Version {
-		return &VersionConflictError{Given: *given, Current: c.s.Version}
-	}
-	return nil
+	return fault.CheckVersion("credential", given, c.s.Version)
 }
 
 // Replace gives the card a freshly generated grid: every old cell stops verifying, an outstanding
@@ -152,7 +150,7 @@ func (c *OTPCard) OTP(clear []string) string {
 // ValidateComment checks a modificationComment: at most MaxCommentLength characters.
 func ValidateComment(comment string) error {
 	if utf8.RuneCountInString(comment) > MaxCommentLength {
-		return fmt.Errorf("%w: modificationComment is longer than %d characters", ErrInvalid, MaxCommentLength)
+		return fmt.Errorf("%w: modificationComment is longer than %d characters", fault.ErrInvalid, MaxCommentLength)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var (
@@ -237,8 +238,8 @@ func TestReplaceRefusals(t *testing.T) {
 	}{
 		{"archived", credential.StateArchived, "", credential.ErrArchived},
 		{"archived with a long comment", credential.StateArchived, strings.Repeat("a", 2000), credential.ErrArchived},
-		{"1025 ASCII characters", credential.StateActive, strings.Repeat("a", 1025), credential.ErrInvalid},
-		{"1025 two-byte characters", credential.StateActive, strings.Repeat("é", 1025), credential.ErrInvalid},
+		{"1025 ASCII characters", credential.StateActive, strings.Repeat("a", 1025), fault.ErrInvalid},
+		{"1025 two-byte characters", credential.StateActive, strings.Repeat("é", 1025), fault.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -294,10 +295,10 @@ func TestCheckVersion(t *testing.T) {
 			if err == nil || err.Error() != tt.wantMsg {
 				t.Fatalf("got %v, want %q", err, tt.wantMsg)
 			}
-			if !errors.Is(err, credential.ErrVersionConflict) {
+			if !errors.Is(err, fault.ErrVersionConflict) {
 				t.Errorf("got %v, want an error wrapping ErrVersionConflict", err)
 			}
-			var vc *credential.VersionConflictError
+			var vc *fault.VersionConflictError
 			if !errors.As(err, &vc) || vc.Given != *tt.given || vc.Current != 4 {
 				t.Errorf("got %#v, want a VersionConflictError{%d, 4}", err, *tt.given)
 			}
@@ -311,9 +312,9 @@ func TestErrorTypes(t *testing.T) {
 		wantMsg string
 		is      error
 	}{
-		{&credential.NotFoundError{Kind: "credential", ExtID: "card-1"}, `credential "card-1" not found`, credential.ErrNotFound},
+		{&fault.NotFoundError{Entity: "credential", ExtID: "card-1"}, `credential "card-1" not found`, fault.ErrNotFound},
 		{&credential.PolicyViolationError{Parameter: "rows", Reason: "must be 1-99"}, "policy parameter rows: must be 1-99", credential.ErrPolicyViolation},
-		{&credential.VersionConflictError{Given: 3, Current: 4}, "version 3 is stale; the credential is at version 4", credential.ErrVersionConflict},
+		{&fault.VersionConflictError{Entity: "credential", Given: 3, Current: 4}, "version 3 is stale; the credential is at version 4", fault.ErrVersionConflict},
 	}
 	for _, tt := range tests {
 		if got := tt.err.Error(); got != tt.wantMsg {

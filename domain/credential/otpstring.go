@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // OTPString is the parsed form of the `otp` member: rows|cols|counters|card(|latestChallenge)
@@ -49,10 +51,10 @@ func Masked(l Layout) []string {
 	return cells
 }
 
-// ParseOTPString decodes an otp member; errors wrap ErrInvalid.
+// ParseOTPString decodes an otp member; errors wrap fault.ErrInvalid.
 func ParseOTPString(s string) (OTPString, error) {
 	bad := func(why string) (OTPString, error) {
-		return OTPString{}, fmt.Errorf("%w: otp string: %s", ErrInvalid, why)
+		return OTPString{}, fmt.Errorf("%w: otp string: %s", fault.ErrInvalid, why)
 	}
 	parts := strings.Split(s, "|")
 	if len(parts) != 4 && len(parts) != 5 {

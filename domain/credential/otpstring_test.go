@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // sampleCells returns n distinct cells of the given length over the crockford32 alphabet.
@@ -163,7 +164,7 @@ func TestParseOTPStringRejectsMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := credential.ParseOTPString(tt.in)
-			if !errors.Is(err, credential.ErrInvalid) {
+			if !errors.Is(err, fault.ErrInvalid) {
 				t.Fatalf("ParseOTPString(%q): got %+v, %v; want an error wrapping ErrInvalid", tt.in, got, err)
 			}
 		})

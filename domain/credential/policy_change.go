@@ -1,15 +1,13 @@
 package credential
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
-)
 
-// ErrDefaultRequired: the change would leave the client without a default policy.
-var ErrDefaultRequired = errors.New("a client keeps exactly one default policy")
+	"github.com/otpcard/otpcard/domain/fault"
+)
 
 // Bounds of a policy's texts, the same as a client's name and remarks.
 const (
@@ -27,15 +25,15 @@ func CheckPolicyType(t string) error {
 	return nil
 }
 
-// validateText checks the name (required) and the description; errors wrap ErrInvalid.
+// validateText checks the name (required) and the description; errors wrap fault.ErrInvalid.
 func (p Policy) validateText() error {
 	switch {
 	case strings.TrimSpace(p.Name) == "":
-		return fmt.Errorf("%w: policy name is required", ErrInvalid)
+		return fmt.Errorf("%w: policy name is required", fault.ErrInvalid)
 	case utf8.RuneCountInString(p.Name) > maxPolicyName:
-		return fmt.Errorf("%w: policy name is longer than %d characters", ErrInvalid, maxPolicyName)
+		return fmt.Errorf("%w: policy name is longer than %d characters", fault.ErrInvalid, maxPolicyName)
 	case utf8.RuneCountInString(p.Description) > maxPolicyDescription:
-		return fmt.Errorf("%w: policy description is longer than %d characters", ErrInvalid, maxPolicyDescription)
+		return fmt.Errorf("%w: policy description is longer than %d characters", fault.ErrInvalid, maxPolicyDescription)
 	}
 	return nil
 }
@@ -48,20 +46,17 @@ type PolicyEdit struct {
 	Parameters        *Parameters
 }
 
-// CheckVersion returns a *VersionConflictError when the caller gave a version that is not the
-// policy's; nil means the caller gave none (an unconditional write).
+// CheckVersion returns a *fault.VersionConflictError when the caller gave a version that is not
+// the policy's; nil means the caller gave none (an unconditional write).
 func (p Policy) CheckVersion(given *int32) error {
-	if given != nil && *given != p.Version {
-		return &VersionConflictError{Given: *given, Current: p.Version, Entity: "policy"}
-	}
-	return nil
+	return fault.CheckVersion("policy", given, p.Version)
 }
 
 // Modify applies the edit at time now and returns the names of the members that changed (API.md
 // spelling). When any changed, the version grows by one; an edit that changes nothing leaves the
 // policy as it was. Unsetting the default flag of the default policy is refused with
 // ErrDefaultRequired: the flag moves only by making another policy the default, so a client is
-// never without one. Invalid texts wrap ErrInvalid, invalid parameters ErrPolicyViolation.
+// never without one. Invalid texts wrap fault.ErrInvalid, invalid parameters ErrPolicyViolation.
 func (p *Policy) Modify(e PolicyEdit, now time.Time) ([]string, error) {
 	next := *p
 	var changed []string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func TestCheckPolicyType(t *testing.T) {
@@ -72,8 +73,8 @@ func TestPolicyModify(t *testing.T) {
 				}
 			}},
 		{name: "weak parameters", edit: credential.PolicyEdit{Parameters: &weak}, wantErr: credential.ErrPolicyViolation},
-		{name: "blank name", edit: credential.PolicyEdit{Name: new(" ")}, wantErr: credential.ErrInvalid},
-		{name: "long description", edit: credential.PolicyEdit{Description: new(strings.Repeat("d", 4001))}, wantErr: credential.ErrInvalid},
+		{name: "blank name", edit: credential.PolicyEdit{Name: new(" ")}, wantErr: fault.ErrInvalid},
+		{name: "long description", edit: credential.PolicyEdit{Description: new(strings.Repeat("d", 4001))}, wantErr: fault.ErrInvalid},
 		{name: "everything", edit: credential.PolicyEdit{Name: new("N"), Description: new("D"), Default: new(true), Parameters: &digits},
 			wantChanged: []string{"name", "description", "defaultPolicy", "parameters"}},
 	}
@@ -147,8 +148,8 @@ func TestPolicyCheckVersion(t *testing.T) {
 		t.Errorf("current version: got %v, want nil", err)
 	}
 	err := p.CheckVersion(new(int32(2)))
-	var vc *credential.VersionConflictError
-	if !errors.As(err, &vc) || vc.Given != 2 || vc.Current != 3 || !errors.Is(err, credential.ErrVersionConflict) {
+	var vc *fault.VersionConflictError
+	if !errors.As(err, &vc) || vc.Given != 2 || vc.Current != 3 || !errors.Is(err, fault.ErrVersionConflict) {
 		t.Fatalf("stale version: got %v, want a VersionConflictError{2, 3}", err)
 	}
 	if got, want := err.Error(), "version 2 is stale; the policy is at version 3"; got != want {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func TestNewDefaultPolicy(t *testing.T) {
@@ -35,12 +36,12 @@ func TestNewPolicy(t *testing.T) {
 		{"bad extId", credential.Policy{ExtID: "a/b", Name: "n", Parameters: credential.DefaultParameters()}, extid.ErrInvalid},
 		{"weak cells", credential.Policy{Name: "n", Parameters: weak}, credential.ErrPolicyViolation},
 		{"zero parameters", credential.Policy{Name: "n"}, credential.ErrPolicyViolation},
-		{"no name", credential.Policy{Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
-		{"blank name", credential.Policy{Name: " \t", Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
+		{"no name", credential.Policy{Parameters: credential.DefaultParameters()}, fault.ErrInvalid},
+		{"blank name", credential.Policy{Name: " \t", Parameters: credential.DefaultParameters()}, fault.ErrInvalid},
 		{"name of 255 characters", credential.Policy{Name: strings.Repeat("ä", 255), Parameters: credential.DefaultParameters()}, nil},
-		{"name of 256 characters", credential.Policy{Name: strings.Repeat("ä", 256), Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
+		{"name of 256 characters", credential.Policy{Name: strings.Repeat("ä", 256), Parameters: credential.DefaultParameters()}, fault.ErrInvalid},
 		{"description of 4000 characters", credential.Policy{Name: "n", Description: strings.Repeat("ö", 4000), Parameters: credential.DefaultParameters()}, nil},
-		{"description of 4001 characters", credential.Policy{Name: "n", Description: strings.Repeat("ö", 4001), Parameters: credential.DefaultParameters()}, credential.ErrInvalid},
+		{"description of 4001 characters", credential.Policy{Name: "n", Description: strings.Repeat("ö", 4001), Parameters: credential.DefaultParameters()}, fault.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -26,28 +26,6 @@ func (o Optional[T]) applyTo(dst *T) {
 	}
 }
 
-// VersionConflictError says which version the caller gave and which one is stored.
-type VersionConflictError struct {
-	// Kind is "client" or "user".
-	Kind           string
-	Given, Current int32
-}
-
-func (e *VersionConflictError) Error() string {
-	return fmt.Sprintf("version %d is stale; the %s is at version %d", e.Given, e.Kind, e.Current)
-}
-
-// Unwrap makes errors.Is(err, ErrVersionConflict) hold.
-func (e *VersionConflictError) Unwrap() error { return ErrVersionConflict }
-
-// checkVersion compares the caller's version, when given, with the stored one.
-func checkVersion(kind string, given *int32, current int32) error {
-	if given != nil && *given != current {
-		return &VersionConflictError{Kind: kind, Given: *given, Current: current}
-	}
-	return nil
-}
-
 // checkComment bounds a modification comment. The comment is not kept on the entity: it travels
 // with the change's event into the audit trail.
 func checkComment(comment string) error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var t1 = t0.Add(time.Hour)
@@ -42,8 +43,8 @@ func TestCheckVersion(t *testing.T) {
 				}
 				return
 			}
-			var vc *directory.VersionConflictError
-			if !errors.As(err, &vc) || !errors.Is(err, directory.ErrVersionConflict) {
+			var vc *fault.VersionConflictError
+			if !errors.As(err, &vc) || !errors.Is(err, fault.ErrVersionConflict) {
 				t.Fatalf("got %v, want a *VersionConflictError wrapping ErrVersionConflict", err)
 			}
 			if err.Error() != tt.wantMsg {

@@ -5,6 +5,8 @@ import (
 	"maps"
 	"reflect"
 	"time"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // ClientChange is a partial change of a client: members not Set stay as they are. The extId
@@ -17,9 +19,11 @@ type ClientChange struct {
 	Comment string
 }
 
-// CheckVersion returns a *VersionConflictError when given is set and differs from the client's
+// CheckVersion returns a *fault.VersionConflictError when given is set and differs from the client's
 // version.
-func (c Client) CheckVersion(given *int32) error { return checkVersion("client", given, c.Version) }
+func (c Client) CheckVersion(given *int32) error {
+	return fault.CheckVersion("client", given, c.Version)
+}
 
 // Change applies ch, validates the result, sets lastModified to now and bumps the version by one,
 // and reports whether anything changed: a change that repeats the stored values leaves the client

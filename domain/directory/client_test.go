@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var (
@@ -23,7 +24,7 @@ func checkInvalidField(t *testing.T, err error, field string) {
 	if !errors.As(err, &inv) || inv.Field != field {
 		t.Fatalf("got error %v, want an InvalidFieldError on %s", err, field)
 	}
-	if !errors.Is(err, directory.ErrInvalid) {
+	if !errors.Is(err, fault.ErrInvalid) {
 		t.Errorf("got error %v, want one wrapping ErrInvalid", err)
 	}
 }
@@ -92,11 +93,11 @@ func TestNewClientValidation(t *testing.T) {
 }
 
 func TestDirectoryErrorTypes(t *testing.T) {
-	nf := &directory.NotFoundError{Kind: "user", ExtID: "u1"}
+	nf := &fault.NotFoundError{Entity: "user", ExtID: "u1"}
 	if got, want := nf.Error(), `user "u1" not found`; got != want {
 		t.Errorf("NotFoundError: got %q, want %q", got, want)
 	}
-	if !errors.Is(nf, directory.ErrNotFound) {
+	if !errors.Is(nf, fault.ErrNotFound) {
 		t.Errorf("NotFoundError: got no ErrNotFound match, want errors.Is to hold")
 	}
 	inv := &directory.InvalidFieldError{Field: "name", Reason: "is required"}

@@ -1,23 +1,15 @@
 package directory
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
-// Sentinel errors of the directory, matched with errors.Is.
-var (
-	// ErrNotFound: the client or user does not exist (under that path).
-	ErrNotFound = errors.New("not found")
-	// ErrDuplicate: the extId, client name or loginId is taken.
-	ErrDuplicate = errors.New("duplicate value")
-	// ErrInvalid: a field breaks its rule.
-	ErrInvalid = errors.New("invalid value")
-	// ErrVersionConflict: the caller's version is stale.
-	ErrVersionConflict = errors.New("version conflict")
-	// ErrHasDependents: the client still has users and cannot be deleted.
-	ErrHasDependents = errors.New("still has dependents")
-)
+// ErrHasDependents: the client still has users and cannot be deleted. Missing clients and users,
+// stale versions, taken names and invalid fields are the shared fault.ErrNotFound,
+// fault.ErrVersionConflict, fault.ErrDuplicate and fault.ErrInvalid.
+var ErrHasDependents = fault.New(fault.Refused, "errors.undeletedDependencies", "still has dependents")
 
 // InvalidFieldError names the field that breaks its rule.
 type InvalidFieldError struct {
@@ -26,15 +18,8 @@ type InvalidFieldError struct {
 
 func (e *InvalidFieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Reason) }
 
-// Unwrap makes errors.Is(err, ErrInvalid) hold.
-func (e *InvalidFieldError) Unwrap() error { return ErrInvalid }
+// Detail is the error's text.
+func (e *InvalidFieldError) Detail() string { return e.Error() }
 
-// NotFoundError names what is missing.
-type NotFoundError struct {
-	Kind, ExtID string
-}
-
-func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %q not found", e.Kind, e.ExtID) }
-
-// Unwrap makes errors.Is(err, ErrNotFound) hold.
-func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+// Unwrap makes errors.Is(err, fault.ErrInvalid) hold.
+func (e *InvalidFieldError) Unwrap() error { return fault.ErrInvalid }

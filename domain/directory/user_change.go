@@ -4,6 +4,8 @@ import (
 	"maps"
 	"reflect"
 	"time"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // UserChange is a partial change of a user: members not Set stay as they are; a Set nested
@@ -27,9 +29,9 @@ type UserChange struct {
 	Comment string
 }
 
-// CheckVersion returns a *VersionConflictError when given is set and differs from the user's
+// CheckVersion returns a *fault.VersionConflictError when given is set and differs from the user's
 // version.
-func (u User) CheckVersion(given *int32) error { return checkVersion("user", given, u.Version) }
+func (u User) CheckVersion(given *int32) error { return fault.CheckVersion("user", given, u.Version) }
 
 // Change applies ch, validates the result, sets lastModified to now and bumps the version by one,
 // and reports whether anything changed: a change that repeats the stored values leaves the user

@@ -4,15 +4,16 @@ package extid
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
+
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // MaxLength is the longest extId accepted.
 const MaxLength = 64
 
 // ErrInvalid reports an extId outside the grammar 1-64 characters of [A-Za-z0-9._~:-].
-var ErrInvalid = errors.New("invalid extId")
+var ErrInvalid = fault.New(fault.Invalid, "errors.invalidData", "invalid extId")
 
 // Validate returns an error wrapping ErrInvalid when s is not a well-formed extId.
 func Validate(s string) error {
