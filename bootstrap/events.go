@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"log/slog"
+	"slices"
 
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
@@ -10,6 +11,8 @@ import (
 	"github.com/otpcard/otpcard/adapters/webhook"
 	"github.com/otpcard/otpcard/application/audit"
 	"github.com/otpcard/otpcard/application/outbox"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
 )
 
 // eventsModule delivers committed events to the subscribers of the "subscribers" group. A module
@@ -55,8 +58,9 @@ func newAuditStore(db *Database) *postgres.AuditStore { return postgres.NewAudit
 
 func newAuditRecorder(store *postgres.AuditStore) *audit.Recorder { return audit.NewRecorder(store) }
 
+// newAuditEvents answers audit queries about the event types every module records.
 func newAuditEvents(store *postgres.AuditStore, tracer trace.Tracer) *audit.Events {
-	return audit.NewEvents(store, clock, tracer)
+	return audit.NewEvents(store, clock, tracer, slices.Concat(credential.EventTypes(), directory.EventTypes()))
 }
 
 // newWebhook notifies OTPCARD_WEBHOOK_URL of every event. Its stop hook runs after the

@@ -52,7 +52,7 @@ func TestCardStoreWritesNoClearCell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(2)); err != nil {
+	if err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)}, admitUpTo(2)); err != nil {
 		t.Fatalf("create: got %v, want nil", err)
 	}
 	// Replace once, so that an update path is covered too.
@@ -60,7 +60,7 @@ func TestCardStoreWritesNoClearCell(t *testing.T) {
 		if _, err := c.Replace(grid, "same verifiers, new version", time.Hour, base.Add(time.Hour)); err != nil {
 			return nil, err
 		}
-		return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil
+		return []event.Event{cardEvent(credential.CardReplaced, c)}, nil
 	})
 	if err != nil {
 		t.Fatalf("update: got %v, want nil", err)

@@ -101,7 +101,7 @@ func admitUpTo(n int) func(credential.Holder, int) error {
 // create saves card with maxCards 100 and its otp-card.created event.
 func (w cardWorld) create(t *testing.T, card *credential.OTPCard) {
 	t.Helper()
-	if err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(100)); err != nil {
+	if err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)}, admitUpTo(100)); err != nil {
 		t.Fatalf("create card %s: got %v, want nil", card.ExtID(), err)
 	}
 }
@@ -238,7 +238,7 @@ func TestCardStoreCreateDuplicateExtID(t *testing.T) {
 	w.create(t, w.newCard(t, w.alice, "card-1", 1, base))
 	for _, key := range []appcredential.CardKey{w.alice, w.bob, w.cl} {
 		dup := w.newCard(t, key, "card-1", 2, base)
-		err := w.cards.Create(t.Context(), dup, []event.Event{cardEvent(event.OTPCardCreated, dup)}, admitUpTo(100))
+		err := w.cards.Create(t.Context(), dup, []event.Event{cardEvent(credential.CardCreated, dup)}, admitUpTo(100))
 		if !errors.Is(err, fault.ErrDuplicate) {
 			t.Errorf("create card-1 again for %s: got %v, want ErrDuplicate", key.UserExtID, err)
 		}
@@ -278,7 +278,7 @@ func TestCardStoreCardLimit(t *testing.T) {
 	w.create(t, w.newCard(t, w.bob, "bobs", 2, base))
 	for i, want := range []error{nil, nil, credential.ErrTooManyCards, credential.ErrTooManyCards} {
 		card := w.newCard(t, w.alice, fmt.Sprintf("card-%d", i), byte(10+i), base)
-		err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(2))
+		err := w.cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)}, admitUpTo(2))
 		if !errors.Is(err, want) || (want == nil && err != nil) {
 			t.Errorf("create card %d: got %v, want %v", i, err, want)
 		}
@@ -305,7 +305,7 @@ func TestCardStoreConcurrentCreatesRespectLimit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			errs[i] = w.cards.Create(t.Context(), card, []event.Event{cardEvent(event.OTPCardCreated, card)}, admitUpTo(2))
+			errs[i] = w.cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)}, admitUpTo(2))
 		}()
 	}
 	close(start)

@@ -34,7 +34,7 @@ func TestCardStoreUpdateCallbackErrorRollsBack(t *testing.T) {
 		if _, err := c.Replace(fakeGrid(t, 2), "changed", time.Hour, base.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		return []event.Event{cardEvent(event.OTPCardReplaced, c)}, errRefused
+		return []event.Event{cardEvent(credential.CardReplaced, c)}, errRefused
 	})
 	if !errors.Is(err, errRefused) {
 		t.Fatalf("update: got %v, want the callback's error", err)
@@ -44,7 +44,7 @@ func TestCardStoreUpdateCallbackErrorRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertSnapshot(t, got.Snapshot(), card.Snapshot())
-	if n := w.events(t, event.OTPCardReplaced); n != 0 {
+	if n := w.events(t, credential.CardReplaced); n != 0 {
 		t.Errorf("otp-card.replaced events: got %d, want 0", n)
 	}
 }
@@ -59,7 +59,7 @@ func TestCardStoreUpdateWritesCardAndEvents(t *testing.T) {
 		if _, err := c.Replace(fakeGrid(t, 2), "new card", time.Hour, base.Add(time.Hour)); err != nil {
 			return nil, err
 		}
-		return []event.Event{cardEvent(event.OTPCardReplaced, c), cardEvent(event.OTPCardLowOnChallenges, c)}, nil
+		return []event.Event{cardEvent(credential.CardReplaced, c), cardEvent(credential.CardLowOnChallenges, c)}, nil
 	})
 	if err != nil {
 		t.Fatalf("update: got %v, want nil", err)
@@ -154,7 +154,7 @@ func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
 				if _, err := c.Replace(g, "racer", time.Hour, base.Add(time.Minute)); err != nil {
 					return nil, err
 				}
-				return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil
+				return []event.Event{cardEvent(credential.CardReplaced, c)}, nil
 			})
 		}()
 	}
@@ -181,7 +181,7 @@ func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
 	if got.Version() != 2 {
 		t.Errorf("version: got %d, want 2", got.Version())
 	}
-	if n := w.events(t, event.OTPCardReplaced); n != 1 {
+	if n := w.events(t, credential.CardReplaced); n != 1 {
 		t.Errorf("otp-card.replaced events: got %d, want 1", n)
 	}
 }
@@ -220,7 +220,7 @@ func TestCardStoreDelete(t *testing.T) {
 	w.create(t, other)
 
 	err := w.cards.Delete(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		return []event.Event{cardEvent(event.OTPCardDeleted, c)}, errRefused
+		return []event.Event{cardEvent(credential.CardDeleted, c)}, errRefused
 	})
 	if !errors.Is(err, errRefused) {
 		t.Fatalf("refused delete: got %v, want the callback's error", err)
@@ -228,12 +228,12 @@ func TestCardStoreDelete(t *testing.T) {
 	if _, err := w.cards.Get(t.Context(), keyOf(card)); err != nil {
 		t.Errorf("get after refused delete: got %v, want nil", err)
 	}
-	if n := w.events(t, event.OTPCardDeleted); n != 0 {
+	if n := w.events(t, credential.CardDeleted); n != 0 {
 		t.Errorf("otp-card.deleted events after refused delete: got %d, want 0", n)
 	}
 
 	err = w.cards.Delete(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		return []event.Event{cardEvent(event.OTPCardDeleted, c)}, nil
+		return []event.Event{cardEvent(credential.CardDeleted, c)}, nil
 	})
 	if err != nil {
 		t.Fatalf("delete: got %v, want nil", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -35,7 +36,7 @@ func clientChange(version *int32, ch directory.ClientChange, at time.Time) func(
 		if _, err := c.Change(ch, at); err != nil {
 			return nil, err
 		}
-		return []event.Event{changeEvent(event.ClientChanged, c.ExtID, "", c.Version)}, nil
+		return []event.Event{changeEvent(directory.ClientChanged, c.ExtID, "", c.Version)}, nil
 	}
 }
 
@@ -48,7 +49,7 @@ func userChange(version *int32, ch directory.UserChange, at time.Time) func(*dir
 		if _, err := u.Change(ch, at); err != nil {
 			return nil, err
 		}
-		return []event.Event{changeEvent(event.UserChanged, u.ClientExtID, u.ExtID, u.Version)}, nil
+		return []event.Event{changeEvent(directory.UserChanged, u.ClientExtID, u.ExtID, u.Version)}, nil
 	}
 }
 
@@ -79,7 +80,7 @@ func TestClientStoreUpdate(t *testing.T) {
 	}
 	assertTime(t, "lastModified", got.LastModified, later)
 	assertTime(t, "created", got.Created, base)
-	if n := eventsOf(t, db, event.ClientChanged); n != 1 {
+	if n := eventsOf(t, db, directory.ClientChanged); n != 1 {
 		t.Errorf("client.changed events: got %d, want 1", n)
 	}
 
@@ -95,7 +96,7 @@ func TestClientStoreUpdate(t *testing.T) {
 			{"name of another client", "acme", clientChange(nil, directory.ClientChange{Name: directory.To("Globex")}, later), fault.ErrDuplicate},
 			{"callback error", "acme", func(c *directory.Client) ([]event.Event, error) {
 				c.Name = "Mutated"
-				return []event.Event{changeEvent(event.ClientChanged, "acme", "", 9)}, errRefused
+				return []event.Event{changeEvent(directory.ClientChanged, "acme", "", 9)}, errRefused
 			}, errRefused},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestClientStoreUpdate(t *testing.T) {
 				if err != nil || !reflect.DeepEqual(after, got) {
 					t.Errorf("acme: got %+v (%v), want it unchanged %+v", after, err, got)
 				}
-				if n := eventsOf(t, db, event.ClientChanged); n != 1 {
+				if n := eventsOf(t, db, directory.ClientChanged); n != 1 {
 					t.Errorf("client.changed events: got %d, want still 1", n)
 				}
 			})
@@ -129,7 +130,7 @@ func TestClientStoreConcurrentUpdatesOneWins(t *testing.T) {
 	if err != nil || got.Version != 2 {
 		t.Errorf("acme: got version %d (%v), want 2", got.Version, err)
 	}
-	if n := eventsOf(t, db, event.ClientChanged); n != 1 {
+	if n := eventsOf(t, db, directory.ClientChanged); n != 1 {
 		t.Errorf("client.changed events: got %d, want 1", n)
 	}
 }
@@ -184,9 +185,9 @@ func deleteClient(t *testing.T, store *postgres.ClientStore, extID string) (appd
 		if err := r.Client.CheckDeletable(r.Users); err != nil {
 			return nil, err
 		}
-		events := []event.Event{changeEvent(event.ClientDeleted, extID, "", r.Client.Version)}
+		events := []event.Event{changeEvent(directory.ClientDeleted, extID, "", r.Client.Version)}
 		for _, p := range r.Policies {
-			events = append(events, event.Event{Type: event.PolicyDeleted, Time: base, Actor: admin,
+			events = append(events, event.Event{Type: credential.PolicyDeleted, Time: base, Actor: admin,
 				ClientExtID: extID, PolicyExtID: p.ExtID, Version: p.Version})
 		}
 		return events, nil
@@ -212,7 +213,7 @@ func TestClientStoreDeleteWithUsersDeletesNothing(t *testing.T) {
 			t.Errorf("%s rows: got %d, want %d", table, n, want)
 		}
 	}
-	if n := eventsOf(t, db, event.ClientDeleted) + eventsOf(t, db, event.PolicyDeleted); n != 0 {
+	if n := eventsOf(t, db, directory.ClientDeleted) + eventsOf(t, db, credential.PolicyDeleted); n != 0 {
 		t.Errorf("deletion events: got %d, want 0", n)
 	}
 }

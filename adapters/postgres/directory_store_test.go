@@ -38,8 +38,8 @@ func createClient(t *testing.T, db *bun.DB, extID, name string, now time.Time) (
 
 func clientEvents(c directory.Client, p credential.Policy) []event.Event {
 	return []event.Event{
-		{Type: event.ClientCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, Version: 1, RequestID: "req-1"},
-		{Type: event.PolicyCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
+		{Type: directory.ClientCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, Version: 1, RequestID: "req-1"},
+		{Type: credential.PolicyCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
 	}
 }
 
@@ -57,7 +57,7 @@ func createUser(t *testing.T, db *bun.DB, clientExtID, extID, loginID string) di
 }
 
 func userEvents(u directory.User) []event.Event {
-	return []event.Event{{Type: event.UserCreated, Time: u.Created, Actor: admin,
+	return []event.Event{{Type: directory.UserCreated, Time: u.Created, Actor: admin,
 		ClientExtID: u.ClientExtID, UserExtID: u.ExtID, Version: 1}}
 }
 

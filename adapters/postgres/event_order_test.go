@@ -37,7 +37,7 @@ func TestFeedDeliversEachEntityInVersionOrder(t *testing.T) {
 		if _, err := c.Edit(credential.CardEdit{Comment: &comment}, base.Add(time.Hour)); err != nil {
 			t.Error(err)
 		}
-		return []event.Event{cardEvent(event.OTPCardChanged, c)}
+		return []event.Event{cardEvent(credential.CardChanged, c)}
 	}
 	var wg sync.WaitGroup
 	for g := range workers {

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 )
 
@@ -24,7 +25,7 @@ func TestInsertEventsInChunks(t *testing.T) {
 	}
 	events := make([]event.Event, 2*eventsPerInsert+3)
 	for i := range events {
-		events[i] = event.Event{Type: event.OTPCardCreated, Time: time.Now(), Version: int32(i + 1),
+		events[i] = event.Event{Type: credential.CardCreated, Time: time.Now(), Version: int32(i + 1),
 			Actor: event.Actor{Subject: "chunks", Mode: "admin"}, CredentialExt: "chunked"}
 	}
 	if err := runInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {

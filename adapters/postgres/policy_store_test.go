@@ -47,7 +47,7 @@ func newTestPolicy(t *testing.T, extID, client string, at time.Time) credential.
 }
 
 func policyCreated(p credential.Policy) []event.Event {
-	return []event.Event{{Type: event.PolicyCreated, Time: p.Created, Actor: admin, ClientExtID: p.ClientExtID,
+	return []event.Event{{Type: credential.PolicyCreated, Time: p.Created, Actor: admin, ClientExtID: p.ClientExtID,
 		PolicyExtID: p.ExtID, Version: p.Version}}
 }
 
@@ -55,7 +55,7 @@ func policyCreated(p credential.Policy) []event.Event {
 func demoteAt(now time.Time) appcredential.PolicyChange {
 	return func(p *credential.Policy) ([]event.Event, error) {
 		p.Demote(now)
-		return []event.Event{{Type: event.PolicyChanged, Time: now, Actor: admin, ClientExtID: p.ClientExtID,
+		return []event.Event{{Type: credential.PolicyChanged, Time: now, Actor: admin, ClientExtID: p.ClientExtID,
 			PolicyExtID: p.ExtID, Version: p.Version}}, nil
 	}
 }
@@ -67,7 +67,7 @@ func modify(edit credential.PolicyEdit, now time.Time) appcredential.PolicyChang
 		if err != nil || len(changed) == 0 {
 			return nil, err
 		}
-		return []event.Event{{Type: event.PolicyChanged, Time: now, Actor: admin, ClientExtID: p.ClientExtID,
+		return []event.Event{{Type: credential.PolicyChanged, Time: now, Actor: admin, ClientExtID: p.ClientExtID,
 			PolicyExtID: p.ExtID, Version: p.Version}}, nil
 	}
 }
@@ -381,7 +381,7 @@ func TestPolicyStoreDelete(t *testing.T) {
 	s.PolicyExtID = "used"
 	w.cardWorld.create(t, credential.RestoreOTPCard(s))
 	deleted := func(p *credential.Policy) ([]event.Event, error) {
-		return []event.Event{{Type: event.PolicyDeleted, Time: base, Actor: admin, ClientExtID: p.ClientExtID,
+		return []event.Event{{Type: credential.PolicyDeleted, Time: base, Actor: admin, ClientExtID: p.ClientExtID,
 			PolicyExtID: p.ExtID, Version: p.Version}}, nil
 	}
 

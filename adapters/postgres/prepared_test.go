@@ -50,7 +50,7 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 			if _, err := c.Replace(fakeGrid(t, 2), "", time.Hour, base.Add(time.Hour)); err != nil {
 				return nil, err
 			}
-			return []event.Event{cardEvent(event.OTPCardReplaced, c)}, nil
+			return []event.Event{cardEvent(credential.CardReplaced, c)}, nil
 		}); err != nil {
 			t.Fatalf("replace %s: %v", key.ExtID, err)
 		}

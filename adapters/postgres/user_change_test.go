@@ -71,7 +71,7 @@ func TestUserStoreUpdate(t *testing.T) {
 			if err != nil || !reflect.DeepEqual(after, want) {
 				t.Errorf("alice: got %+v (%v), want unchanged", after, err)
 			}
-			if n := eventsOf(t, db, event.UserChanged); n != 1 {
+			if n := eventsOf(t, db, directory.UserChanged); n != 1 {
 				t.Errorf("user.changed events: got %d, want 1", n)
 			}
 		})
@@ -92,7 +92,7 @@ func TestUserStoreConcurrentUpdatesOneWins(t *testing.T) {
 	if err != nil || got.Version != 2 {
 		t.Errorf("alice: got version %d (%v), want 2", got.Version, err)
 	}
-	if n := eventsOf(t, db, event.UserChanged); n != 1 {
+	if n := eventsOf(t, db, directory.UserChanged); n != 1 {
 		t.Errorf("user.changed events: got %d, want 1", n)
 	}
 }
@@ -105,10 +105,10 @@ func deleteUser(t *testing.T, store *postgres.UserStore, client, user string) (a
 		seen = r
 		var events []event.Event
 		for _, c := range r.Cards {
-			events = append(events, event.Event{Type: event.OTPCardDeleted, Time: base, Actor: admin, ClientExtID: client,
+			events = append(events, event.Event{Type: credential.CardDeleted, Time: base, Actor: admin, ClientExtID: client,
 				UserExtID: user, CredentialExt: c.ExtID, PolicyExtID: c.PolicyExtID, Version: c.Version})
 		}
-		return append(events, changeEvent(event.UserDeleted, client, user, r.User.Version)), nil
+		return append(events, changeEvent(directory.UserDeleted, client, user, r.User.Version)), nil
 	})
 	return seen, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/otpcard/otpcard/application/outbox"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Filter narrows a query; empty members match everything.
@@ -68,21 +69,30 @@ type Events struct {
 	store  Store
 	now    func() time.Time
 	tracer trace.Tracer
+	types  map[event.Type]bool
 }
 
-// NewEvents builds the query use case.
-func NewEvents(store Store, now func() time.Time, tracer trace.Tracer) *Events {
-	return &Events{store: store, now: now, tracer: tracer}
+// NewEvents builds the query use case; types are the event types the modules record, the only
+// ones a query may filter by.
+func NewEvents(store Store, now func() time.Time, tracer trace.Tracer, types []event.Type) *Events {
+	known := make(map[event.Type]bool, len(types))
+	for _, t := range types {
+		known[t] = true
+	}
+	return &Events{store: store, now: now, tracer: tracer, types: known}
 }
 
 // ListAuditEvents returns a page of the audit trail inside the caller's data room; it needs
-// AuditView. Errors: access errors.
+// AuditView. Errors: access errors, fault.ErrInvalid (a type no module records).
 func (uc *Events) ListAuditEvents(ctx context.Context, c caller.Caller, f Filter, page listing.Page) (listing.Result[event.Stored], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListAuditEvents")
 	defer span.End()
 	err := c.Principal.Authorize(access.Request{Client: f.ClientExtID, Rights: []access.Right{access.AuditView}}, uc.now())
 	if err != nil {
 		return listing.Result[event.Stored]{}, err
+	}
+	if f.Type != "" && !uc.types[f.Type] {
+		return listing.Result[event.Stored]{}, fmt.Errorf("%w: type %.64q is not an event type", fault.ErrInvalid, f.Type)
 	}
 	f.Clients = nil
 	if room, restricted := c.Principal.DataRoom(); restricted {

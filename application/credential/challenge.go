@@ -65,7 +65,7 @@ func (uc *IssueChallenge) Do(ctx context.Context, c caller.Caller, clientExtID, 
 		if !ch.New {
 			return nil, nil, nil
 		}
-		ev := cardEvent(event.OTPCardChallengeIssued, picked.Card, c.Meta())
+		ev := cardEvent(credential.CardChallengeIssued, picked.Card, c.Meta())
 		ev.Data["challenge"] = ch.Label
 		return picked.Card, []event.Event{ev}, nil
 	})

@@ -82,7 +82,7 @@ func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*
 		case credential.StateChanged:
 			return []event.Event{stateChanged(card, from, cmd.Caller)}, nil
 		case credential.CommentChanged:
-			ev := cardEvent(event.OTPCardChanged, card, cmd.Caller.Meta())
+			ev := cardEvent(credential.CardChanged, card, cmd.Caller.Meta())
 			ev.Data["modificationComment"] = card.Snapshot().ModificationComment
 			return []event.Event{ev}, nil
 		}
@@ -96,7 +96,7 @@ func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*
 
 // stateChanged is the otp-card.state-changed event of a PATCH: from, to and the reason.
 func stateChanged(card *credential.OTPCard, from credential.State, c caller.Caller) event.Event {
-	ev := cardEvent(event.OTPCardStateChanged, card, c.Meta())
+	ev := cardEvent(credential.CardStateChanged, card, c.Meta())
 	ev.Data = map[string]string{"from": string(from), "to": string(card.State()),
 		"reason": card.Snapshot().StateChangeReason}
 	return ev

@@ -95,10 +95,10 @@ func TestChangeOTPCardState(t *testing.T) {
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
-			wantType := event.OTPCardStateChanged
+			wantType := credential.CardStateChanged
 			wantData := map[string]string{"from": string(tt.from), "to": string(tt.wantState), "reason": tt.wantReason}
 			if tt.wantReason == "" {
-				wantType = event.OTPCardChanged
+				wantType = credential.CardChanged
 				wantData = map[string]string{"stateName": string(tt.from), "modificationComment": deref(tt.comment)}
 			}
 			checkEvent(t, events[0], event.Event{Type: wantType, Time: now,

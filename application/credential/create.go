@@ -103,7 +103,7 @@ func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, err
 	if err != nil {
 		return Issued{}, err
 	}
-	ev := cardEvent(event.OTPCardCreated, card, cmd.Caller.Meta())
+	ev := cardEvent(credential.CardCreated, card, cmd.Caller.Meta())
 	admit := func(holder credential.Holder, held int) error {
 		if err := holder.CanReceiveCards(); err != nil {
 			return err

@@ -76,7 +76,7 @@ func TestCreateOTPCard(t *testing.T) {
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
-			checkEvent(t, events[0], event.Event{Type: event.OTPCardCreated, Time: now,
+			checkEvent(t, events[0], event.Event{Type: credential.CardCreated, Time: now,
 				Actor: event.Actor{Subject: "alice", Mode: "admin"}, ClientExtID: "client-a", UserExtID: "user-b",
 				CredentialExt: "card-new", PolicyExtID: tt.wantPolicy, Version: 1, RequestID: "req-1"})
 			checkNoCells(t, events, issued.Clear)

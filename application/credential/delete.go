@@ -47,7 +47,7 @@ func (uc *DeleteOTPCard) Do(ctx context.Context, c caller.Caller, key CardKey) e
 		return err
 	}
 	err = uc.cards.Delete(ctx, key, func(card *credential.OTPCard) ([]event.Event, error) {
-		ev := cardEvent(event.OTPCardDeleted, card, c.Meta())
+		ev := cardEvent(credential.CardDeleted, card, c.Meta())
 		ev.Time = credential.Later(uc.now(), ev.Time) // never before the card's last change
 		return []event.Event{ev}, nil
 	})

@@ -46,7 +46,7 @@ func TestDeleteOTPCard(t *testing.T) {
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
-			checkEvent(t, events[0], event.Event{Type: event.OTPCardDeleted, Time: now, Actor: tt.wantActor,
+			checkEvent(t, events[0], event.Event{Type: credential.CardDeleted, Time: now, Actor: tt.wantActor,
 				ClientExtID: "client-a", UserExtID: "user-a", CredentialExt: "card-1", PolicyExtID: "policy-a",
 				Version: 4, RequestID: tt.wantReq})
 			checkNoCells(t, events, nil)

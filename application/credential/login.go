@@ -95,18 +95,18 @@ func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error)
 // loginEvents records the attempt, a lock it caused, and the card running low on challenges.
 func loginEvents(card *credential.OTPCard, res credential.LoginResult, remainingBefore, lowThreshold int, c caller.Caller) []event.Event {
 	meta := c.Meta()
-	t := event.OTPCardLoginFailed
+	t := credential.CardLoginFailed
 	if res.Succeeded() {
-		t = event.OTPCardLoginSucceeded
+		t = credential.CardLoginSucceeded
 	}
 	ev := cardEvent(t, card, meta)
 	ev.Data["statusCode"] = strconv.Itoa(res.StatusCode)
 	events := []event.Event{ev}
 	if res.Locked {
-		events = append(events, cardEvent(event.OTPCardLocked, card, meta))
+		events = append(events, cardEvent(credential.CardLocked, card, meta))
 	}
 	if remaining := card.RemainingChallenges(); remainingBefore > lowThreshold && remaining <= lowThreshold {
-		low := cardEvent(event.OTPCardLowOnChallenges, card, meta)
+		low := cardEvent(credential.CardLowOnChallenges, card, meta)
 		low.Data["remainingChallenges"] = strconv.Itoa(remaining)
 		events = append(events, low)
 	}

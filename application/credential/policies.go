@@ -115,7 +115,7 @@ func policyEvent(t event.Type, p credential.Policy, c caller.Caller, data map[st
 func demoteFor(c caller.Caller, newDefault string, now time.Time) PolicyChange {
 	return func(old *credential.Policy) ([]event.Event, error) {
 		old.Demote(now)
-		return []event.Event{policyEvent(event.PolicyChanged, *old, c,
+		return []event.Event{policyEvent(credential.PolicyChanged, *old, c,
 			map[string]string{"changed": "defaultPolicy", "defaultPolicyNow": newDefault})}, nil
 	}
 }

@@ -125,7 +125,7 @@ func TestCreatePolicy(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("events: got %d, want 1", len(evs))
 		}
-		checkEvent(t, evs[0], event.Event{Type: event.PolicyCreated, Time: now, Actor: aliceActor,
+		checkEvent(t, evs[0], event.Event{Type: credential.PolicyCreated, Time: now, Actor: aliceActor,
 			ClientExtID: "client-a", PolicyExtID: "pa-new", Version: 1, RequestID: "req-1"})
 		if got := f.defaults("client-a"); !slices.Equal(got, []string{"pa-default"}) {
 			t.Errorf("defaults: got %v, want [pa-default]", got)
@@ -166,12 +166,12 @@ func TestCreatePolicy(t *testing.T) {
 		if len(evs) != 2 {
 			t.Fatalf("events: got %d, want 2", len(evs))
 		}
-		checkEvent(t, evs[0], event.Event{Type: event.PolicyChanged, Time: now, Actor: aliceActor,
+		checkEvent(t, evs[0], event.Event{Type: credential.PolicyChanged, Time: now, Actor: aliceActor,
 			ClientExtID: "client-a", PolicyExtID: "pa-default", Version: 3, RequestID: "req-1"})
 		if want := map[string]string{"changed": "defaultPolicy", "defaultPolicyNow": "pa-new"}; !maps.Equal(evs[0].Data, want) {
 			t.Errorf("demote event data: got %v, want %v", evs[0].Data, want)
 		}
-		checkEvent(t, evs[1], event.Event{Type: event.PolicyCreated, Time: now, Actor: aliceActor,
+		checkEvent(t, evs[1], event.Event{Type: credential.PolicyCreated, Time: now, Actor: aliceActor,
 			ClientExtID: "client-a", PolicyExtID: "pa-new", Version: 1, RequestID: "req-1"})
 	})
 	for _, tt := range []struct {
@@ -242,7 +242,7 @@ func TestModifyPolicy(t *testing.T) {
 			t.Errorf("stored: got %+v, want %+v", stored, p)
 		}
 		evs := f.recorded()
-		if len(evs) != 2 || evs[1].Type != event.PolicyChanged || evs[1].Version != 4 || evs[1].Data["changed"] != "parameters" {
+		if len(evs) != 2 || evs[1].Type != credential.PolicyChanged || evs[1].Version != 4 || evs[1].Data["changed"] != "parameters" {
 			t.Errorf("events: got %+v, want two policy.changed, the last at version 4 naming parameters", evs)
 		}
 	})
@@ -339,7 +339,7 @@ func TestDeletePolicy(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("events: got %d, want 1", len(evs))
 		}
-		checkEvent(t, evs[0], event.Event{Type: event.PolicyDeleted, Time: now, Actor: aliceActor,
+		checkEvent(t, evs[0], event.Event{Type: credential.PolicyDeleted, Time: now, Actor: aliceActor,
 			ClientExtID: "client-a", PolicyExtID: "pa-other", Version: 2, RequestID: "req-1"})
 	})
 	for _, tt := range []struct {

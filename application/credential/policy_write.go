@@ -48,7 +48,7 @@ func (uc *Policies) CreatePolicy(ctx context.Context, cmd CreatePolicyCommand) (
 	if err != nil {
 		return credential.Policy{}, err
 	}
-	events := []event.Event{policyEvent(event.PolicyCreated, p, cmd.Caller, nil)}
+	events := []event.Event{policyEvent(credential.PolicyCreated, p, cmd.Caller, nil)}
 	if err := uc.store.Create(ctx, p, events, demoteFor(cmd.Caller, p.ExtID, now)); err != nil {
 		return credential.Policy{}, fmt.Errorf("create policy %s: %w", p.ExtID, err)
 	}
@@ -101,7 +101,7 @@ func (uc *Policies) ModifyPolicy(ctx context.Context, cmd ModifyPolicyCommand) (
 		if len(changed) == 0 {
 			return nil, nil
 		}
-		return []event.Event{policyEvent(event.PolicyChanged, *p, cmd.Caller, changedData(changed))}, nil
+		return []event.Event{policyEvent(credential.PolicyChanged, *p, cmd.Caller, changedData(changed))}, nil
 	}, demoteFor(cmd.Caller, cmd.ExtID, now))
 	if err != nil {
 		return credential.Policy{}, fmt.Errorf("modify policy %s: %w", cmd.ExtID, err)
@@ -123,7 +123,7 @@ func (uc *Policies) DeletePolicy(ctx context.Context, c caller.Caller, clientExt
 		if err := p.CheckDeletable(); err != nil {
 			return nil, err
 		}
-		ev := policyEvent(event.PolicyDeleted, *p, c, nil)
+		ev := policyEvent(credential.PolicyDeleted, *p, c, nil)
 		ev.Time = credential.Later(now, p.LastModified)
 		return []event.Event{ev}, nil
 	})

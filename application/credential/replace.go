@@ -90,7 +90,7 @@ func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, e
 			return nil, err
 		}
 		issued = Issued{Card: card, Clear: clear}
-		ev := cardEvent(event.OTPCardReplaced, card, cmd.Caller.Meta())
+		ev := cardEvent(credential.CardReplaced, card, cmd.Caller.Meta())
 		if restarted {
 			s := card.Snapshot()
 			ev.Data["validityRestarted"] = "true"

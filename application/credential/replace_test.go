@@ -70,7 +70,7 @@ func TestReplaceOTPCard(t *testing.T) {
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
-			checkEvent(t, events[0], event.Event{Type: event.OTPCardReplaced, Time: now, Actor: tt.wantActor,
+			checkEvent(t, events[0], event.Event{Type: credential.CardReplaced, Time: now, Actor: tt.wantActor,
 				ClientExtID: "client-a", UserExtID: "user-a", CredentialExt: "card-1", PolicyExtID: "policy-a",
 				Version: 5, RequestID: tt.wantReq})
 			checkNoCells(t, events, issued.Clear)

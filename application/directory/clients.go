@@ -47,8 +47,8 @@ func (uc *Clients) CreateClient(ctx context.Context, c caller.Caller, in directo
 	}
 	policy := credential.NewDefaultPolicy(client.ExtID, now)
 	events := []event.Event{
-		entityEvent(event.ClientCreated, now, c.Meta(), client.ExtID, "", client.Version),
-		{Type: event.PolicyCreated, Time: now, Actor: c.Meta().Actor, ClientExtID: client.ExtID,
+		entityEvent(directory.ClientCreated, now, c.Meta(), client.ExtID, "", client.Version),
+		{Type: credential.PolicyCreated, Time: now, Actor: c.Meta().Actor, ClientExtID: client.ExtID,
 			PolicyExtID: policy.ExtID, Version: policy.Version, RequestID: c.RequestID},
 	}
 	if err := uc.store.Create(ctx, client, policy, events); err != nil {

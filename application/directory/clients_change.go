@@ -7,6 +7,7 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -37,7 +38,7 @@ func (uc *Clients) ChangeClient(ctx context.Context, c caller.Caller, extID stri
 		if !did {
 			return nil, nil
 		}
-		ev := entityEvent(event.ClientChanged, client.LastModified, c.Meta(), client.ExtID, "", client.Version)
+		ev := entityEvent(directory.ClientChanged, client.LastModified, c.Meta(), client.ExtID, "", client.Version)
 		ev.Data = commentData(ch.Comment)
 		return []event.Event{ev}, nil
 	})
@@ -64,9 +65,9 @@ func (uc *Clients) DeleteClient(ctx context.Context, c caller.Caller, extID stri
 		}
 		meta := c.Meta()
 		now := later(uc.now(), r.Client.LastModified)
-		events := []event.Event{entityEvent(event.ClientDeleted, now, meta, r.Client.ExtID, "", r.Client.Version)}
+		events := []event.Event{entityEvent(directory.ClientDeleted, now, meta, r.Client.ExtID, "", r.Client.Version)}
 		for _, p := range r.Policies {
-			events = append(events, event.Event{Type: event.PolicyDeleted, Time: now, Actor: meta.Actor,
+			events = append(events, event.Event{Type: credential.PolicyDeleted, Time: now, Actor: meta.Actor,
 				ClientExtID: r.Client.ExtID, PolicyExtID: p.ExtID, Version: p.Version, RequestID: meta.RequestID})
 		}
 		return events, nil

@@ -45,7 +45,7 @@ func TestChangeClient(t *testing.T) {
 			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.clients["acme"], want) {
 				t.Errorf("returned %+v, stored %+v; want both %+v", got, s.clients["acme"], want)
 			}
-			wantEvents := []event.Event{{Type: event.ClientChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
+			wantEvents := []event.Event{{Type: directory.ClientChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
 				ClientExtID: "acme", Version: 4, RequestID: "req-1", Data: map[string]string{"modificationComment": "renamed"}}}
 			if !reflect.DeepEqual(s.events, wantEvents) {
 				t.Errorf("events:\n got %+v\nwant %+v", s.events, wantEvents)
@@ -120,9 +120,9 @@ func TestDeleteClient(t *testing.T) {
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
-			{Type: event.ClientDeleted, Time: now, Actor: actor, ClientExtID: "acme", Version: 5, RequestID: "req-1"},
-			{Type: event.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p1", Version: 2, RequestID: "req-1"},
-			{Type: event.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p2", Version: 1, RequestID: "req-1"},
+			{Type: directory.ClientDeleted, Time: now, Actor: actor, ClientExtID: "acme", Version: 5, RequestID: "req-1"},
+			{Type: credential.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p1", Version: 2, RequestID: "req-1"},
+			{Type: credential.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p2", Version: 1, RequestID: "req-1"},
 		}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)

@@ -43,8 +43,8 @@ func TestCreateClient(t *testing.T) {
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
-			{Type: event.ClientCreated, Time: now, Actor: actor, ClientExtID: "acme", Version: 1, RequestID: "req-1"},
-			{Type: event.PolicyCreated, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
+			{Type: directory.ClientCreated, Time: now, Actor: actor, ClientExtID: "acme", Version: 1, RequestID: "req-1"},
+			{Type: credential.PolicyCreated, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
 		}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)

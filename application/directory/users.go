@@ -39,7 +39,7 @@ func (uc *Users) CreateUser(ctx context.Context, c caller.Caller, in directory.U
 	if err != nil {
 		return directory.User{}, err
 	}
-	ev := entityEvent(event.UserCreated, now, c.Meta(), user.ClientExtID, user.ExtID, user.Version)
+	ev := entityEvent(directory.UserCreated, now, c.Meta(), user.ClientExtID, user.ExtID, user.Version)
 	if err := uc.store.Create(ctx, user, []event.Event{ev}); err != nil {
 		return directory.User{}, fmt.Errorf("create user %s: %w", user.ExtID, err)
 	}

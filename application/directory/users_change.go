@@ -7,6 +7,7 @@ import (
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -54,7 +55,7 @@ func (uc *Users) ChangeUser(ctx context.Context, c caller.Caller, clientExtID, u
 		if !did {
 			return nil, nil
 		}
-		ev := entityEvent(event.UserChanged, u.LastModified, c.Meta(), u.ClientExtID, u.ExtID, u.Version)
+		ev := entityEvent(directory.UserChanged, u.LastModified, c.Meta(), u.ClientExtID, u.ExtID, u.Version)
 		ev.Data = commentData(ch.Comment)
 		return []event.Event{ev}, nil
 	})
@@ -80,12 +81,12 @@ func (uc *Users) DeleteUser(ctx context.Context, c caller.Caller, clientExtID, u
 		now := uc.now()
 		events := make([]event.Event, 0, len(r.Cards)+1)
 		for _, card := range r.Cards {
-			events = append(events, event.Event{Type: event.OTPCardDeleted, Time: later(now, card.LastModified), Actor: meta.Actor,
+			events = append(events, event.Event{Type: credential.CardDeleted, Time: later(now, card.LastModified), Actor: meta.Actor,
 				ClientExtID: r.User.ClientExtID, UserExtID: r.User.ExtID, CredentialExt: card.ExtID,
 				PolicyExtID: card.PolicyExtID, Version: card.Version, RequestID: meta.RequestID,
 				Data: map[string]string{"stateName": string(card.State)}})
 		}
-		events = append(events, entityEvent(event.UserDeleted, later(now, r.User.LastModified), meta,
+		events = append(events, entityEvent(directory.UserDeleted, later(now, r.User.LastModified), meta,
 			r.User.ClientExtID, r.User.ExtID, r.User.Version))
 		return events, nil
 	})

@@ -49,7 +49,7 @@ func TestChangeUser(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.users[[2]string{"client-a", "user-a"}], want) {
 			t.Errorf("returned %+v, stored %+v; want both %+v", got, s.users[[2]string{"client-a", "user-a"}], want)
 		}
-		wantEvents := []event.Event{{Type: event.UserChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
+		wantEvents := []event.Event{{Type: directory.UserChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
 			ClientExtID: "client-a", UserExtID: "user-a", Version: 3, RequestID: "req-1"}}
 		if !reflect.DeepEqual(s.events, wantEvents) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, wantEvents)
@@ -122,11 +122,11 @@ func TestDeleteUser(t *testing.T) {
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		card := func(id string, state credential.State, v int32) event.Event {
-			return event.Event{Type: event.OTPCardDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a",
+			return event.Event{Type: credential.CardDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a",
 				CredentialExt: id, PolicyExtID: "p", Version: v, RequestID: "req-1", Data: map[string]string{"stateName": string(state)}}
 		}
 		want := []event.Event{card("card-1", credential.StateActive, 7), card("card-2", credential.StateArchived, 2),
-			{Type: event.UserDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"}}
+			{Type: directory.UserDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"}}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
 		}

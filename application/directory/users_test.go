@@ -30,7 +30,7 @@ func TestCreateUser(t *testing.T) {
 		if stored := s.users[[2]string{"client-a", "user-a"}]; !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		want := []event.Event{{Type: event.UserCreated, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
+		want := []event.Event{{Type: directory.UserCreated, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
 			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"}}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)

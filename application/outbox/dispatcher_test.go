@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/otpcard/otpcard/application/outbox"
+	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 )
 
@@ -43,7 +44,7 @@ func (f *fakeFeed) publish(n int) {
 	for range n {
 		id := int64(len(f.events) + 1)
 		f.events = append(f.events, event.Stored{ID: id, Event: event.Event{
-			Type: event.OTPCardReplaced, CredentialExt: fmt.Sprintf("card-%d", id%3)}})
+			Type: credential.CardReplaced, CredentialExt: fmt.Sprintf("card-%d", id%3)}})
 	}
 }
 

@@ -1,35 +1,12 @@
 // Package event holds the envelope of the domain events that every change records (API.md
-// section 7). Modules subscribe to events; they never read another module's tables.
+// section 7); each module declares its own event types. Modules subscribe to events; they never
+// read another module's tables.
 package event
 
 import "time"
 
-// Type names what happened.
+// Type names what happened, as "<entity>.<what>" (otp-card.replaced, user.created).
 type Type string
-
-// The event types of API.md section 7.
-const (
-	OTPCardCreated         Type = "otp-card.created"
-	OTPCardReplaced        Type = "otp-card.replaced"
-	OTPCardStateChanged    Type = "otp-card.state-changed"
-	OTPCardDeleted         Type = "otp-card.deleted"
-	OTPCardChallengeIssued Type = "otp-card.challenge-issued"
-	OTPCardLoginSucceeded  Type = "otp-card.login-succeeded"
-	OTPCardLoginFailed     Type = "otp-card.login-failed"
-	OTPCardLocked          Type = "otp-card.locked"
-	OTPCardLowOnChallenges Type = "otp-card.low-on-challenges"
-	// OTPCardChanged is a change of a card's modificationComment alone.
-	OTPCardChanged Type = "otp-card.changed"
-	ClientCreated  Type = "client.created"
-	ClientChanged  Type = "client.changed"
-	ClientDeleted  Type = "client.deleted"
-	UserCreated    Type = "user.created"
-	UserChanged    Type = "user.changed"
-	UserDeleted    Type = "user.deleted"
-	PolicyCreated  Type = "policy.created"
-	PolicyChanged  Type = "policy.changed"
-	PolicyDeleted  Type = "policy.deleted"
-)
 
 // Actor is who caused an event.
 type Actor struct {
@@ -82,15 +59,3 @@ type Stored struct {
 	ID int64
 	Event
 }
-
-var known = map[Type]bool{
-	OTPCardCreated: true, OTPCardReplaced: true, OTPCardStateChanged: true, OTPCardDeleted: true,
-	OTPCardChallengeIssued: true, OTPCardLoginSucceeded: true, OTPCardLoginFailed: true,
-	OTPCardLocked: true, OTPCardLowOnChallenges: true, OTPCardChanged: true,
-	ClientCreated: true, ClientChanged: true, ClientDeleted: true,
-	UserCreated: true, UserChanged: true, UserDeleted: true,
-	PolicyCreated: true, PolicyChanged: true, PolicyDeleted: true,
-}
-
-// Known reports whether t is one of the event types of API.md section 7.
-func Known(t Type) bool { return known[t] }
