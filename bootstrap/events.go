@@ -32,7 +32,7 @@ func eventsModule(cfg Config) fx.Option {
 }
 
 var auditModule = fx.Module("audit",
-	fx.Provide(newAuditStore, newAuditEvents),
+	fx.Provide(newAuditStore, newListAuditEvents),
 )
 
 // asSubscriber adds a constructor's result to the subscribers the dispatcher serves.
@@ -58,9 +58,9 @@ func newAuditStore(db *Database) *postgres.AuditStore { return postgres.NewAudit
 
 func newAuditRecorder(store *postgres.AuditStore) *audit.Recorder { return audit.NewRecorder(store) }
 
-// newAuditEvents answers audit queries about the event types every module records.
-func newAuditEvents(store *postgres.AuditStore, tracer trace.Tracer) *audit.Events {
-	return audit.NewEvents(store, clock, tracer, slices.Concat(credential.EventTypes(), directory.EventTypes()))
+// newListAuditEvents answers audit queries about the event types every module records.
+func newListAuditEvents(store *postgres.AuditStore, tracer trace.Tracer) *audit.ListAuditEvents {
+	return audit.NewListAuditEvents(store, clock, tracer, slices.Concat(credential.EventTypes(), directory.EventTypes()))
 }
 
 // newWebhook notifies OTPCARD_WEBHOOK_URL of every event. Its stop hook runs after the

@@ -28,37 +28,20 @@ var httpModule = fx.Module("http",
 
 type handlerDeps struct {
 	fx.In
-	Verifier  *jwtauth.Verifier
-	Clients   *appdirectory.Clients
-	Users     *appdirectory.Users
-	Create    *appcredential.CreateOTPCard
-	Read      *appcredential.ReadOTPCards
-	Replace   *appcredential.ReplaceOTPCard
-	Delete    *appcredential.DeleteOTPCard
-	Challenge *appcredential.IssueChallenge
-	Login     *appcredential.Login
-	DB        *Database
-	Tel       *telemetry.Telemetry
-	Logger    *slog.Logger
-
-	ChangeState *appcredential.ChangeOTPCardState
-	Policies    *appcredential.Policies
-	Config      Config
-
-	Audit      *audit.Events
-	SelfAdmins *appdirectory.SelfAdmins
+	Verifier   *jwtauth.Verifier
+	Directory  appdirectory.UseCases
+	Credential appcredential.UseCases
+	Audit      *audit.ListAuditEvents
+	DB         *Database
+	Tel        *telemetry.Telemetry
+	Logger     *slog.Logger
+	Config     Config
 }
 
 func newHandler(d handlerDeps) http.Handler {
 	return httpapi.NewHandler(httpapi.Deps{
-		Auth: d.Verifier, Clients: d.Clients, Users: d.Users,
-		CreateCard: d.Create, ReadCards: d.Read, ReplaceCard: d.Replace, DeleteCard: d.Delete,
-		IssueChallenge: d.Challenge, Login: d.Login,
-		ChangeCardState: d.ChangeState,
-		Policies:        d.Policies,
-		Audit:           d.Audit,
-		SelfAdmins:      d.SelfAdmins,
-		RateLimits:      rateLimitsOf(d.Config),
+		Auth: d.Verifier, Directory: d.Directory, Credential: d.Credential, Audit: d.Audit,
+		RateLimits: rateLimitsOf(d.Config),
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

@@ -33,7 +33,6 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		platformModule,
 		directoryModule,
 		credentialModule,
-		policyModule,
 		auditModule,
 		eventsModule(cfg),
 		httpModule,
@@ -44,21 +43,30 @@ var platformModule = fx.Module("platform",
 	fx.Provide(newTelemetry, newDatabase, newTracer),
 )
 
+// directoryModule is the directory: clients and users.
 var directoryModule = fx.Module("directory",
-	fx.Provide(newDirectoryUseCases),
+	fx.Provide(newDirectory),
 )
 
+func newDirectory(db *Database, dependents appdirectory.Dependents, tracer trace.Tracer) appdirectory.UseCases {
+	return appdirectory.New(appdirectory.Deps{Clients: postgres.NewClientStore(db.DB), Users: postgres.NewUserStore(db.DB),
+		Dependents: dependents, Now: clock, Tracer: tracer})
+}
+
+// credentialModule is the credential module: OTP cards and their policies, and its side of the
+// seam with the directory.
 var credentialModule = fx.Module("credential",
-	fx.Provide(newCellHasher, newCredentialUseCases),
+	fx.Provide(newCellHasher, newCredential),
+	fx.Provide(fx.Annotate(newDirectorySeam, fx.As(new(appdirectory.Dependents)))),
 )
 
-// policyModule serves the OTPCardPolicy use cases.
-var policyModule = fx.Module("policy",
-	fx.Provide(newPolicies),
-)
+func newCredential(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) appcredential.UseCases {
+	return appcredential.New(appcredential.Deps{Cards: postgres.NewCardStore(db.DB), Policies: postgres.NewPolicyStore(db.DB),
+		Hasher: hasher, Verifier: hasher, Now: clock, Tracer: tracer, MaxAuthAge: cfg.SelfAdminMaxAuthAge})
+}
 
-func newPolicies(db *Database, tracer trace.Tracer) *appcredential.Policies {
-	return appcredential.NewPolicies(postgres.NewPolicyStore(db.DB), clock, tracer)
+func newDirectorySeam(db *Database) *appcredential.DirectorySeam {
+	return appcredential.NewDirectorySeam(postgres.NewPolicyStore(db.DB), postgres.NewCardStore(db.DB), clock)
 }
 
 func newLogger(cfg Config, out io.Writer) *slog.Logger {
@@ -102,48 +110,4 @@ func newVerifier(cfg Config) (*jwtauth.Verifier, error) {
 		return nil, &VariableError{Variable: "OTPCARD_JWT_JWKS_URL", Err: err}
 	}
 	return v, err
-}
-
-// directoryUseCases are the client and user use cases.
-type directoryUseCases struct {
-	fx.Out
-	Clients    *appdirectory.Clients
-	Users      *appdirectory.Users
-	SelfAdmins *appdirectory.SelfAdmins
-}
-
-func newDirectoryUseCases(db *Database, tracer trace.Tracer) directoryUseCases {
-	clients, users := postgres.NewClientStore(db.DB), postgres.NewUserStore(db.DB)
-	return directoryUseCases{
-		Clients:    appdirectory.NewClients(clients, clients, clock, tracer),
-		Users:      appdirectory.NewUsers(users, users, clock, tracer),
-		SelfAdmins: appdirectory.NewSelfAdmins(users),
-	}
-}
-
-// credentialUseCases are the OTP card use cases.
-type credentialUseCases struct {
-	fx.Out
-	Create    *appcredential.CreateOTPCard
-	Read      *appcredential.ReadOTPCards
-	Replace   *appcredential.ReplaceOTPCard
-	Delete    *appcredential.DeleteOTPCard
-	Challenge *appcredential.IssueChallenge
-	Login     *appcredential.Login
-
-	ChangeState *appcredential.ChangeOTPCardState
-}
-
-func newCredentialUseCases(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) credentialUseCases {
-	cards := postgres.NewCardStore(db.DB)
-	return credentialUseCases{
-		Create:    appcredential.NewCreateOTPCard(cards, cards, hasher, clock, tracer),
-		Read:      appcredential.NewReadOTPCards(cards, clock, tracer),
-		Replace:   appcredential.NewReplaceOTPCard(cards, cards, hasher, clock, tracer, cfg.SelfAdminMaxAuthAge),
-		Delete:    appcredential.NewDeleteOTPCard(cards, clock, tracer, cfg.SelfAdminMaxAuthAge),
-		Challenge: appcredential.NewIssueChallenge(cards, clock, tracer),
-		Login:     appcredential.NewLogin(cards, hasher, clock, tracer),
-
-		ChangeState: appcredential.NewChangeOTPCardState(cards, clock, tracer),
-	}
 }

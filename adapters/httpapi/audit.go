@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/otpcard/otpcard/application/audit"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/extid"
 )
@@ -69,21 +69,15 @@ func auditFilter(c *gin.Context) (audit.Filter, error) {
 	return f, nil
 }
 
-func (s *server) listAuditEvents(c *gin.Context) {
+func auditEventsQuery(c *gin.Context) (audit.ListAuditEventsQuery, error) {
 	f, err := auditFilter(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return audit.ListAuditEventsQuery{}, err
 	}
 	page, err := pageOf(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	res, err := s.Audit.ListAuditEvents(c.Request.Context(), callerOf(c), f, page)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, listOf(res, page, auditWire))
+	return audit.ListAuditEventsQuery{Caller: callerOf(c), Filter: f, Page: page}, err
+}
+
+func auditEventsWire(res listing.Result[event.Stored]) listJSON[auditEventJSON] {
+	return listOf(res, auditWire)
 }

@@ -1,10 +1,10 @@
 package httpapi
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/directory"
 )
 
@@ -23,58 +23,67 @@ func clientWire(c directory.Client) clientJSON {
 		Created: timeJSON(c.Created), LastModified: timeJSON(c.LastModified), Version: c.Version}
 }
 
-func (s *server) createClient(c *gin.Context) {
-	var body struct {
-		ExtID               *string           `json:"extId"`
-		Name                string            `json:"name"`
-		DisplayName         map[string]string `json:"displayName"`
-		Remarks             string            `json:"remarks"`
-		ModificationComment string            `json:"modificationComment"`
-		Version             version           `json:"version"`
-	}
+func clientsWire(res listing.Result[directory.Client]) listJSON[clientJSON] {
+	return listOf(res, clientWire)
+}
+
+func clientLocation(c directory.Client) string { return corePath + "/clients/" + c.ExtID }
+
+// createClientBody is the body of POST /clients.
+type createClientBody struct {
+	ExtID               *string           `json:"extId"`
+	Name                string            `json:"name"`
+	DisplayName         map[string]string `json:"displayName"`
+	Remarks             string            `json:"remarks"`
+	ModificationComment string            `json:"modificationComment"`
+	Version             version           `json:"version"`
+}
+
+func createClientCommand(c *gin.Context) (appdirectory.CreateClientCommand, error) {
+	var body createClientBody
 	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
+		return appdirectory.CreateClientCommand{}, err
 	}
 	extID, err := requestedExtID(body.ExtID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	client, err := s.Clients.CreateClient(c.Request.Context(), callerOf(c), directory.Client{
-		ExtID: extID, Name: body.Name, DisplayName: body.DisplayName, Remarks: body.Remarks})
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Header("Location", corePath+"/clients/"+client.ExtID)
-	c.JSON(http.StatusCreated, clientWire(client))
+	return appdirectory.CreateClientCommand{Caller: callerOf(c), Client: directory.Client{
+		ExtID: extID, Name: body.Name, DisplayName: body.DisplayName, Remarks: body.Remarks}}, err
 }
 
-func (s *server) getClient(c *gin.Context) {
+func getClientQuery(c *gin.Context) (appdirectory.GetClientQuery, error) {
+	id, err := pathID(c, "clientExtId")
+	return appdirectory.GetClientQuery{Caller: callerOf(c), ExtID: id}, err
+}
+
+func listClientsQuery(c *gin.Context) (appdirectory.ListClientsQuery, error) {
+	page, err := pageOf(c)
+	return appdirectory.ListClientsQuery{Caller: callerOf(c), Page: page}, err
+}
+
+// changeClientBody is the body of PATCH /clients/{clientExtId}: members present replace the
+// stored ones.
+type changeClientBody struct {
+	Name                optional[string]            `json:"name"`
+	DisplayName         optional[map[string]string] `json:"displayName"`
+	Remarks             optional[string]            `json:"remarks"`
+	ModificationComment string                      `json:"modificationComment"`
+	Version             version                     `json:"version"`
+}
+
+func changeClientCommand(c *gin.Context) (appdirectory.ChangeClientCommand, error) {
 	id, err := pathID(c, "clientExtId")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appdirectory.ChangeClientCommand{}, err
 	}
-	client, err := s.Clients.GetClient(c.Request.Context(), callerOf(c), id)
-	if err != nil {
-		s.writeError(c, err)
-		return
+	var body changeClientBody
+	if err := decodeBody(c, &body); err != nil {
+		return appdirectory.ChangeClientCommand{}, err
 	}
-	c.JSON(http.StatusOK, clientWire(client))
+	return appdirectory.ChangeClientCommand{Caller: callerOf(c), ExtID: id, Version: body.Version.value,
+		Change: directory.ClientChange{Name: patched(body.Name, same), DisplayName: patched(body.DisplayName, same),
+			Remarks: patched(body.Remarks, same), Comment: body.ModificationComment}}, nil
 }
 
-func (s *server) listClients(c *gin.Context) {
-	page, err := pageOf(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	res, err := s.Clients.ListClients(c.Request.Context(), callerOf(c), page)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, listOf(res, page, clientWire))
+func deleteClientCommand(c *gin.Context) (appdirectory.DeleteClientCommand, error) {
+	id, err := pathID(c, "clientExtId")
+	return appdirectory.DeleteClientCommand{Caller: callerOf(c), ExtID: id}, err
 }

@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 )
 
@@ -79,104 +79,99 @@ func cardKey(c *gin.Context) (appcredential.CardKey, error) {
 	return appcredential.CardKey{ClientExtID: clientID, UserExtID: userID, ExtID: id}, err
 }
 
-func (s *server) createCard(c *gin.Context) {
+func cardsWire(res listing.Result[*credential.OTPCard]) listJSON[credentialJSON] {
+	return listOf(res, maskedWire)
+}
+
+func cardLocation(card *credential.OTPCard) string {
+	s := card.Snapshot()
+	return corePath + "/" + s.ClientExtID + "/users/" + s.UserExtID + "/otp-credentials/" + s.ExtID
+}
+
+// createCardBody is the body of POST .../otp-credentials.
+type createCardBody struct {
+	ExtID       *string `json:"extId"`
+	PolicyExtID string  `json:"policyExtId"`
+	StateName   string  `json:"stateName"`
+}
+
+func createCardCommand(c *gin.Context) (appcredential.CreateCommand, error) {
 	clientID, userID, err := userPath(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.CreateCommand{}, err
 	}
-	var body struct {
-		ExtID       *string `json:"extId"`
-		PolicyExtID string  `json:"policyExtId"`
-		StateName   string  `json:"stateName"`
-	}
+	var body createCardBody
 	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.CreateCommand{}, err
 	}
 	extID, err := requestedExtID(body.ExtID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	issued, err := s.CreateCard.Do(c.Request.Context(), appcredential.CreateCommand{
-		Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
-		ExtID: extID, PolicyExtID: body.PolicyExtID, StateName: body.StateName})
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Header("Location", corePath+"/"+clientID+"/users/"+userID+"/otp-credentials/"+issued.Card.ExtID())
-	s.writeIssued(c, http.StatusCreated, issued)
+	return appcredential.CreateCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+		ExtID: extID, PolicyExtID: body.PolicyExtID, StateName: body.StateName}, err
 }
 
-func (s *server) listCards(c *gin.Context) {
+func listCardsQuery(c *gin.Context) (appcredential.ListCardsQuery, error) {
 	clientID, userID, err := userPath(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ListCardsQuery{}, err
 	}
 	page, err := pageOf(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	res, err := s.ReadCards.ListOTPCards(c.Request.Context(), callerOf(c), clientID, userID, page)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, listOf(res, page, maskedWire))
+	return appcredential.ListCardsQuery{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID, Page: page}, err
 }
 
-func (s *server) getCard(c *gin.Context) {
+func getCardQuery(c *gin.Context) (appcredential.GetCardQuery, error) {
 	key, err := cardKey(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	card, err := s.ReadCards.GetOTPCard(c.Request.Context(), callerOf(c), key)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, maskedWire(card))
+	return appcredential.GetCardQuery{Caller: callerOf(c), Key: key}, err
 }
 
-func (s *server) deleteCard(c *gin.Context) {
+func deleteCardCommand(c *gin.Context) (appcredential.DeleteCardCommand, error) {
 	key, err := cardKey(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.DeleteCard.Do(c.Request.Context(), callerOf(c), key); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	return appcredential.DeleteCardCommand{Caller: callerOf(c), Key: key}, err
 }
 
-func (s *server) replaceCard(c *gin.Context) {
+// replaceCardBody is the body of POST .../replace.
+type replaceCardBody struct {
+	ModificationComment string  `json:"modificationComment"`
+	Version             version `json:"version"`
+}
+
+func replaceCardCommand(c *gin.Context) (appcredential.ReplaceCommand, error) {
 	key, err := cardKey(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ReplaceCommand{}, err
 	}
-	var body struct {
-		ModificationComment string  `json:"modificationComment"`
-		Version             version `json:"version"`
-	}
+	var body replaceCardBody
 	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ReplaceCommand{}, err
 	}
-	issued, err := s.ReplaceCard.Do(c.Request.Context(), appcredential.ReplaceCommand{
-		Caller: callerOf(c), Key: key, Version: body.Version.value, Comment: body.ModificationComment})
+	return appcredential.ReplaceCommand{Caller: callerOf(c), Key: key, Version: body.Version.value,
+		Comment: body.ModificationComment}, nil
+}
+
+// patchCardBody is the body of PATCH .../otp-credentials/{extId} (API.md section 4): members left
+// out, or null, stay as they are; a null modificationComment removes it.
+type patchCardBody struct {
+	StateName           optional[string] `json:"stateName"`
+	ModificationComment optional[string] `json:"modificationComment"`
+	Version             version          `json:"version"`
+}
+
+func patchCardCommand(c *gin.Context) (appcredential.ChangeStateCommand, error) {
+	key, err := cardKey(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ChangeStateCommand{}, err
 	}
-	s.writeIssued(c, http.StatusOK, issued)
+	var body patchCardBody
+	if err := decodeBody(c, &body); err != nil {
+		return appcredential.ChangeStateCommand{}, err
+	}
+	cmd := appcredential.ChangeStateCommand{Caller: callerOf(c), Key: key, Version: body.Version.value}
+	if body.StateName.present() {
+		cmd.StateName = &body.StateName.value
+	}
+	if body.ModificationComment.set {
+		cmd.Comment = &body.ModificationComment.value
+	}
+	return cmd, nil
 }
 
 // Media types of a freshly issued card.
@@ -185,18 +180,27 @@ const (
 	mimeJSON = "application/json"
 )
 
-// writeIssued answers a freshly issued card: JSON with the cells in clear, or the printable card
-// as a PDF when the client asks for one. Neither is ever stored.
-func (s *server) writeIssued(c *gin.Context, status int, issued appcredential.Issued) {
-	if s.PrintCard == nil || !prefersPDF(c.GetHeader("Accept")) {
-		c.JSON(status, credentialWire(issued.Card, issued.Clear))
-		return
+// Printer renders a freshly issued card as a PDF, in memory.
+type Printer func(card *credential.OTPCard, clear []string) ([]byte, error)
+
+// issued answers a freshly issued card with status: JSON with the cells in clear, or the
+// printable card as a PDF when the request prefers one (RFC 9110). Neither is ever stored; with
+// withLocation the answer names the new credential.
+func issued(w writeErr, print Printer, status int, withLocation bool) func(*gin.Context, appcredential.Issued) {
+	return func(c *gin.Context, is appcredential.Issued) {
+		if withLocation {
+			c.Header("Location", cardLocation(is.Card))
+		}
+		if print == nil || !prefersPDF(c.GetHeader("Accept")) {
+			c.JSON(status, credentialWire(is.Card, is.Clear))
+			return
+		}
+		pdf, err := print(is.Card, is.Clear)
+		if err != nil {
+			w(c, fmt.Errorf("print card: %w", err))
+			return
+		}
+		c.Header("Content-Disposition", `attachment; filename="otp-card-`+is.Card.ExtID()+`.pdf"`)
+		c.Data(status, mimePDF, pdf)
 	}
-	pdf, err := s.PrintCard(issued.Card, issued.Clear)
-	if err != nil {
-		s.writeError(c, fmt.Errorf("print card: %w", err))
-		return
-	}
-	c.Header("Content-Disposition", `attachment; filename="otp-card-`+issued.Card.ExtID()+`.pdf"`)
-	c.Data(status, mimePDF, pdf)
 }

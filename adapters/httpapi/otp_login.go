@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,23 +20,18 @@ type challengeJSON struct {
 	RemainingChallenges int     `json:"remainingChallenges"`
 }
 
-func (s *server) issueChallenge(c *gin.Context) {
+func challengeCommand(c *gin.Context) (appcredential.ChallengeCommand, error) {
 	clientID, userID, err := userPath(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	out, err := s.IssueChallenge.Do(c.Request.Context(), callerOf(c), clientID, userID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
+	return appcredential.ChallengeCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}, err
+}
+
+func challengeWire(out appcredential.ChallengeIssued) challengeJSON {
 	resp := challengeJSON{Status: string(out.Card.State()), CredentialExtID: out.Card.ExtID(),
 		RemainingChallenges: out.Card.RemainingChallenges()}
 	if out.Label != "" {
 		resp.Challenge = &out.Label
 	}
-	c.JSON(http.StatusOK, resp)
+	return resp
 }
 
 // loginDescriptions explain nevisIDM's status codes.
@@ -65,46 +59,43 @@ type loginJSON struct {
 	LockedUntil             string `json:"lockedUntil,omitempty"`
 }
 
-func (s *server) login(c *gin.Context) {
+// loginBody is the body of POST .../otp/login.
+type loginBody struct {
+	Challenge                optional[string] `json:"challenge"`
+	Password                 optional[string] `json:"password"`
+	UpdateLoginInfoOnSuccess optional[bool]   `json:"updateLoginInfoOnSuccess"`
+}
+
+func loginCommand(c *gin.Context) (appcredential.LoginCommand, error) {
 	clientID, userID, err := userPath(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.LoginCommand{}, err
 	}
-	var body struct {
-		Challenge                optional[string] `json:"challenge"`
-		Password                 optional[string] `json:"password"`
-		UpdateLoginInfoOnSuccess optional[bool]   `json:"updateLoginInfoOnSuccess"`
-	}
+	var body loginBody
 	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.LoginCommand{}, err
 	}
 	// A malformed login is the login server's bug, not the user's guess: it is refused before it
 	// reaches the card, so it neither counts as a failure nor consumes the challenge.
 	if !body.Challenge.present() || body.Challenge.value == "" || !body.Password.present() {
-		s.writeError(c, fmt.Errorf("%w: a login carries the challenge it answers and the password, both strings", errInvalidData))
-		return
+		return appcredential.LoginCommand{}, fmt.Errorf("%w: a login carries the challenge it answers and the password, both strings", errInvalidData)
 	}
 	if body.UpdateLoginInfoOnSuccess.null {
-		s.writeError(c, fmt.Errorf("%w: updateLoginInfoOnSuccess must be true or false", errInvalidData))
-		return
+		return appcredential.LoginCommand{}, fmt.Errorf("%w: updateLoginInfoOnSuccess must be true or false", errInvalidData)
 	}
-	update := !body.UpdateLoginInfoOnSuccess.set || body.UpdateLoginInfoOnSuccess.value
-	out, err := s.Login.Do(c.Request.Context(), appcredential.LoginCommand{
-		Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
-		Challenge: body.Challenge.value, Password: body.Password.value, UpdateLoginInfo: update})
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
+	return appcredential.LoginCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+		Challenge: body.Challenge.value, Password: body.Password.value,
+		UpdateLoginInfo: !body.UpdateLoginInfoOnSuccess.set || body.UpdateLoginInfoOnSuccess.value}, nil
+}
+
+func loginWire(out appcredential.LoginOutcome) loginJSON {
 	snap := out.Card.Snapshot()
-	c.JSON(http.StatusOK, loginJSON{
+	return loginJSON{
 		StatusCode: out.Result.StatusCode, Description: loginDescriptions[out.Result.StatusCode],
-		UserExtID: userID, ClientExtID: clientID, CredentialExtID: snap.ExtID, CredentialType: credential.Type,
-		StateName:               string(snap.State),
+		UserExtID: snap.UserExtID, ClientExtID: snap.ClientExtID, CredentialExtID: snap.ExtID,
+		CredentialType: credential.Type, StateName: string(snap.State),
 		LastSuccessfulLoginDate: optTimeJSON(snap.LastSuccessfulLogin), SuccessfulLoginCount: snap.SuccessfulLoginCount,
 		LastFailedLoginDate: optTimeJSON(snap.LastFailedLogin), FailedLoginCount: snap.FailedLoginCount,
 		RemainingChallenges: out.Card.RemainingChallenges(), LockedUntil: optTimeJSON(out.Card.LockedUntil()),
-	})
+	}
 }

@@ -76,12 +76,12 @@ type paginationJSON struct {
 	Limit             int    `json:"limit"`
 }
 
-func listOf[T, W any](res listing.Result[T], page listing.Page, wire func(T) W) listJSON[W] {
+func listOf[T, W any](res listing.Result[T], wire func(T) W) listJSON[W] {
 	items := make([]W, len(res.Items))
 	for i, it := range res.Items {
 		items[i] = wire(it)
 	}
-	out := listJSON[W]{Items: items, Pagination: paginationJSON{Limit: page.Limit}}
+	out := listJSON[W]{Items: items, Pagination: paginationJSON{Limit: res.Limit}}
 	if res.Next != nil {
 		out.Pagination.ContinuationToken = encodeCursor(*res.Next)
 	}

@@ -1,11 +1,10 @@
 package httpapi
 
 import (
-	"net/http"
-
 	"github.com/gin-gonic/gin"
 
 	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 )
 
@@ -48,96 +47,73 @@ func optionalPtr[T any](o optional[T]) *T {
 	return &v
 }
 
-// createPolicy is POST /{clientExtId}/policies.
-func (s *server) createPolicy(c *gin.Context) {
+func policiesWire(res listing.Result[credential.Policy]) listJSON[policyJSON] {
+	return listOf(res, policyWire)
+}
+
+func policyLocation(p credential.Policy) string {
+	return corePath + "/" + p.ClientExtID + "/policies/" + p.ExtID
+}
+
+// createPolicyBody is the body of POST /{clientExtId}/policies.
+type createPolicyBody struct {
+	ExtID         *string           `json:"extId"`
+	Name          string            `json:"name"`
+	Description   string            `json:"description"`
+	PolicyType    *string           `json:"policyType"`
+	DefaultPolicy bool              `json:"defaultPolicy"`
+	Parameters    map[string]string `json:"parameters"`
+	Version       version           `json:"version"`
+}
+
+func createPolicyCommand(c *gin.Context) (appcredential.CreatePolicyCommand, error) {
 	clientID, err := pathID(c, "clientExtId")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.CreatePolicyCommand{}, err
 	}
-	var body struct {
-		ExtID         *string           `json:"extId"`
-		Name          string            `json:"name"`
-		Description   string            `json:"description"`
-		PolicyType    *string           `json:"policyType"`
-		DefaultPolicy bool              `json:"defaultPolicy"`
-		Parameters    map[string]string `json:"parameters"`
-		Version       version           `json:"version"`
-	}
+	var body createPolicyBody
 	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.CreatePolicyCommand{}, err
 	}
 	extID, err := requestedExtID(body.ExtID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	p, err := s.Policies.CreatePolicy(c.Request.Context(), appcredential.CreatePolicyCommand{
-		Caller: callerOf(c), ClientExtID: clientID, ExtID: extID, Name: body.Name,
-		Description: body.Description, PolicyType: body.PolicyType, Default: body.DefaultPolicy,
-		Parameters: body.Parameters})
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Header("Location", corePath+"/"+p.ClientExtID+"/policies/"+p.ExtID)
-	c.JSON(http.StatusCreated, policyWire(p))
+	return appcredential.CreatePolicyCommand{Caller: callerOf(c), ClientExtID: clientID, ExtID: extID,
+		Name: body.Name, Description: body.Description, PolicyType: body.PolicyType, Default: body.DefaultPolicy,
+		Parameters: body.Parameters}, err
 }
 
-// getPolicy is GET /{clientExtId}/policies/{policyExtId}.
-func (s *server) getPolicy(c *gin.Context) {
+func getPolicyQuery(c *gin.Context) (appcredential.GetPolicyQuery, error) {
 	clientID, policyID, err := policyPath(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	p, err := s.Policies.GetPolicy(c.Request.Context(), callerOf(c), clientID, policyID)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, policyWire(p))
+	return appcredential.GetPolicyQuery{Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID}, err
 }
 
-// listPolicies is GET /clients/{clientExtId}/policies.
-func (s *server) listPolicies(c *gin.Context) {
+func listPoliciesQuery(c *gin.Context) (appcredential.ListPoliciesQuery, error) {
 	clientID, err := pathID(c, "clientExtId")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ListPoliciesQuery{}, err
 	}
 	page, err := pageOf(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	res, err := s.Policies.ListPolicies(c.Request.Context(), callerOf(c), clientID, page)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, listOf(res, page, policyWire))
+	return appcredential.ListPoliciesQuery{Caller: callerOf(c), ClientExtID: clientID, Page: page}, err
 }
 
-// modifyPolicy is PATCH /{clientExtId}/policies/{policyExtId}: members present replace the stored
-// ones, parameters whole (null or {} is every default); null clears description and defaultPolicy.
-func (s *server) modifyPolicy(c *gin.Context) {
+// modifyPolicyBody is the body of PATCH /{clientExtId}/policies/{policyExtId}: members present
+// replace the stored ones, parameters whole (null or {} is every default); null clears
+// description and defaultPolicy.
+type modifyPolicyBody struct {
+	Name          optional[string]            `json:"name"`
+	Description   optional[string]            `json:"description"`
+	DefaultPolicy optional[bool]              `json:"defaultPolicy"`
+	Parameters    optional[map[string]string] `json:"parameters"`
+	Version       version                     `json:"version"`
+}
+
+func modifyPolicyCommand(c *gin.Context) (appcredential.ModifyPolicyCommand, error) {
 	clientID, policyID, err := policyPath(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ModifyPolicyCommand{}, err
 	}
-	var body struct {
-		Name          optional[string]            `json:"name"`
-		Description   optional[string]            `json:"description"`
-		DefaultPolicy optional[bool]              `json:"defaultPolicy"`
-		Parameters    optional[map[string]string] `json:"parameters"`
-		Version       version                     `json:"version"`
-	}
+	var body modifyPolicyBody
 	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
+		return appcredential.ModifyPolicyCommand{}, err
 	}
 	var params map[string]string // nil: unchanged
 	if body.Parameters.set {
@@ -145,27 +121,12 @@ func (s *server) modifyPolicy(c *gin.Context) {
 			params = map[string]string{}
 		}
 	}
-	p, err := s.Policies.ModifyPolicy(c.Request.Context(), appcredential.ModifyPolicyCommand{
-		Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID,
+	return appcredential.ModifyPolicyCommand{Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID,
 		Name: optionalPtr(body.Name), Description: optionalPtr(body.Description),
-		Default: optionalPtr(body.DefaultPolicy), Parameters: params, Version: body.Version.value})
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, policyWire(p))
+		Default: optionalPtr(body.DefaultPolicy), Parameters: params, Version: body.Version.value}, nil
 }
 
-// deletePolicy is DELETE /{clientExtId}/policies/{policyExtId}.
-func (s *server) deletePolicy(c *gin.Context) {
+func deletePolicyCommand(c *gin.Context) (appcredential.DeletePolicyCommand, error) {
 	clientID, policyID, err := policyPath(c)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if err := s.Policies.DeletePolicy(c.Request.Context(), callerOf(c), clientID, policyID); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	return appcredential.DeletePolicyCommand{Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID}, err
 }

@@ -39,37 +39,45 @@ func (s *server) routes(r *gin.Engine) {
 	}
 
 	core := r.Group(corePath, s.authenticate)
-	core.POST("/clients", s.createClient)
-	get(core, "/clients", s.listClients)
-	get(core, "/clients/:clientExtId", s.getClient)
-	core.PATCH("/clients/:clientExtId", s.changeClient)
-	core.DELETE("/clients/:clientExtId", s.deleteClient)
-	get(core, "/clients/:clientExtId/users", s.listUsers)
-	get(core, "/clients/:clientExtId/policies", s.listPolicies)
+	w := s.writeError
 
-	core.POST("/:clientExtId/policies", s.createPolicy)
-	get(core, "/:clientExtId/policies/:policyExtId", s.getPolicy)
-	core.PATCH("/:clientExtId/policies/:policyExtId", s.modifyPolicy)
-	core.DELETE("/:clientExtId/policies/:policyExtId", s.deletePolicy)
+	// The directory: clients and users.
+	dir := s.Directory
+	core.POST("/clients", serve(w, dir.CreateClient, createClientCommand, created(clientLocation, clientWire)))
+	get(core, "/clients", serve(w, dir.ListClients, listClientsQuery, ok(clientsWire)))
+	get(core, "/clients/:clientExtId", serve(w, dir.GetClient, getClientQuery, ok(clientWire)))
+	core.PATCH("/clients/:clientExtId", serve(w, dir.ChangeClient, changeClientCommand, ok(clientWire)))
+	core.DELETE("/clients/:clientExtId", serve(w, dir.DeleteClient, deleteClientCommand, noContent))
+	get(core, "/clients/:clientExtId/users", serve(w, dir.ListUsers, listUsersQuery, ok(usersWire)))
+	core.POST("/:clientExtId/users", serve(w, dir.CreateUser, createUserCommand, created(userLocation, userWire)))
+	get(core, "/:clientExtId/users/:userExtId", serve(w, dir.GetUser, getUserQuery, ok(userWire)))
+	core.PATCH("/:clientExtId/users/:userExtId", serve(w, dir.ChangeUser, changeUserCommand, ok(userWire)))
+	core.DELETE("/:clientExtId/users/:userExtId", serve(w, dir.DeleteUser, deleteUserCommand, noContent))
 
-	core.POST("/:clientExtId/users", s.createUser)
-	get(core, "/:clientExtId/users/:userExtId", s.getUser)
-	core.PATCH("/:clientExtId/users/:userExtId", s.changeUser)
-	core.DELETE("/:clientExtId/users/:userExtId", s.deleteUser)
+	// The credential module: OTP card policies, OTP cards, challenge and login.
+	cred := s.Credential
+	get(core, "/clients/:clientExtId/policies", serve(w, cred.ListPolicies, listPoliciesQuery, ok(policiesWire)))
+	core.POST("/:clientExtId/policies", serve(w, cred.CreatePolicy, createPolicyCommand, created(policyLocation, policyWire)))
+	get(core, "/:clientExtId/policies/:policyExtId", serve(w, cred.GetPolicy, getPolicyQuery, ok(policyWire)))
+	core.PATCH("/:clientExtId/policies/:policyExtId", serve(w, cred.ModifyPolicy, modifyPolicyCommand, ok(policyWire)))
+	core.DELETE("/:clientExtId/policies/:policyExtId", serve(w, cred.DeletePolicy, deletePolicyCommand, noContent))
 
 	cards := core.Group("/:clientExtId/users/:userExtId/otp-credentials", noStore)
-	cards.POST("", s.limitIssue(s.CreateCard.Access), s.createCard)
-	get(cards, "", s.listCards)
-	get(cards, "/:extId", s.getCard)
-	cards.PATCH("/:extId", s.patchCard)
-	cards.DELETE("/:extId", s.deleteCard)
-	cards.POST("/:extId/replace", s.limitIssue(s.ReplaceCard.Access), s.replaceCard)
+	cards.POST("", s.limitIssue(cred.CreateOTPCard.Access),
+		serve(w, cred.CreateOTPCard, createCardCommand, issued(w, s.PrintCard, http.StatusCreated, true)))
+	get(cards, "", serve(w, cred.ListOTPCards, listCardsQuery, ok(cardsWire)))
+	get(cards, "/:extId", serve(w, cred.GetOTPCard, getCardQuery, ok(maskedWire)))
+	cards.PATCH("/:extId", serve(w, cred.ChangeOTPCardState, patchCardCommand, ok(maskedWire)))
+	cards.DELETE("/:extId", serve(w, cred.DeleteOTPCard, deleteCardCommand, noContent))
+	cards.POST("/:extId/replace", s.limitIssue(cred.ReplaceOTPCard.Access),
+		serve(w, cred.ReplaceOTPCard, replaceCardCommand, issued(w, s.PrintCard, http.StatusOK, false)))
 
-	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore, s.limitLogin(s.Login.Access))
-	otp.POST("/challenge", s.issueChallenge)
-	otp.POST("/login", s.login)
+	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore, s.limitLogin(cred.Login.Access))
+	otp.POST("/challenge", serve(w, cred.IssueChallenge, challengeCommand, ok(challengeWire)))
+	otp.POST("/login", serve(w, cred.Login, loginCommand, ok(loginWire)))
 
-	get(r, auditPath+"/audit-events", s.authenticate, s.listAuditEvents)
+	// The audit trail.
+	get(r, auditPath+"/audit-events", s.authenticate, serve(w, s.Audit, auditEventsQuery, ok(auditEventsWire)))
 }
 
 // get registers a GET route and the same handlers for HEAD: net/http drops a HEAD answer's body

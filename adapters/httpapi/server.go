@@ -18,7 +18,6 @@ import (
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/access"
-	"github.com/otpcard/otpcard/domain/credential"
 )
 
 // Authenticator turns tokens into principals.
@@ -29,35 +28,23 @@ type Authenticator interface {
 	SelfAdmin(ctx context.Context, raw string) (access.Principal, error)
 }
 
-// Deps is what the HTTP adapter serves.
+// Deps is what the HTTP adapter serves: each module's use cases, whole (a route takes from its
+// module's value the use case it calls), and the platform around them.
 type Deps struct {
-	Auth           Authenticator
-	Clients        *appdirectory.Clients
-	Users          *appdirectory.Users
-	CreateCard     *appcredential.CreateOTPCard
-	ReadCards      *appcredential.ReadOTPCards
-	ReplaceCard    *appcredential.ReplaceOTPCard
-	DeleteCard     *appcredential.DeleteOTPCard
-	IssueChallenge *appcredential.IssueChallenge
-	Login          *appcredential.Login
-	Audit          *audit.Events
+	Auth       Authenticator
+	Directory  appdirectory.UseCases
+	Credential appcredential.UseCases
+	Audit      *audit.ListAuditEvents
 	// PrintCard renders a freshly issued card as a PDF (Accept: application/pdf).
-	PrintCard      func(card *credential.OTPCard, clear []string) ([]byte, error)
+	PrintCard      Printer
 	Ready          func(ctx context.Context) error
 	Metrics        http.Handler
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
 	MeterProvider  metric.MeterProvider
 	Propagator     propagation.TextMapPropagator
-
-	// ChangeCardState serves the admin PATCH of a credential.
-	ChangeCardState *appcredential.ChangeOTPCardState
-	// Policies serves the OTPCardPolicy endpoints.
-	Policies *appcredential.Policies
 	// RateLimits are the limits of API.md section 6.1; the zero value switches them off.
 	RateLimits RateLimits
-	// SelfAdmins refuses the self-admin tokens of disabled and archived users.
-	SelfAdmins *appdirectory.SelfAdmins
 }
 
 type server struct {

@@ -2,11 +2,15 @@ package httpapi
 
 import (
 	"fmt"
-	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	appdirectory "github.com/otpcard/otpcard/application/directory"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/directory"
 )
 
@@ -155,55 +159,135 @@ func parseOptionalTime(field, v string) (*time.Time, error) {
 	return &t, nil
 }
 
-func (s *server) createUser(c *gin.Context) {
-	clientID, err := pathID(c, "clientExtId")
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	var body struct {
-		userFields
-		ExtID               *string `json:"extId"`
-		ModificationComment string  `json:"modificationComment"`
-		Version             version `json:"version"`
-	}
-	if err := decodeBody(c, &body); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	if body.userFields.ExtID, err = requestedExtID(body.ExtID); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	in, err := userOf(clientID, body.userFields)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	user, err := s.Users.CreateUser(c.Request.Context(), callerOf(c), in)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	c.Header("Location", corePath+"/"+user.ClientExtID+"/users/"+user.ExtID)
-	c.JSON(http.StatusCreated, userWire(user))
+func usersWire(res listing.Result[directory.User]) listJSON[userJSON] { return listOf(res, userWire) }
+
+func userLocation(u directory.User) string {
+	return corePath + "/" + u.ClientExtID + "/users/" + u.ExtID
 }
 
-func (s *server) getUser(c *gin.Context) {
+// createUserBody is the body of POST /{clientExtId}/users.
+type createUserBody struct {
+	userFields
+	ExtID               *string `json:"extId"`
+	ModificationComment string  `json:"modificationComment"`
+	Version             version `json:"version"`
+}
+
+func createUserCommand(c *gin.Context) (appdirectory.CreateUserCommand, error) {
 	clientID, err := pathID(c, "clientExtId")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appdirectory.CreateUserCommand{}, err
 	}
-	userID, err := pathID(c, "userExtId")
+	var body createUserBody
+	if err := decodeBody(c, &body); err != nil {
+		return appdirectory.CreateUserCommand{}, err
+	}
+	if body.userFields.ExtID, err = requestedExtID(body.ExtID); err != nil {
+		return appdirectory.CreateUserCommand{}, err
+	}
+	user, err := userOf(clientID, body.userFields)
+	return appdirectory.CreateUserCommand{Caller: callerOf(c), User: user}, err
+}
+
+func getUserQuery(c *gin.Context) (appdirectory.GetUserQuery, error) {
+	clientID, userID, err := userPath(c)
+	return appdirectory.GetUserQuery{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}, err
+}
+
+// maxLoginIDFilter is the longest loginId filter: no user's loginId is longer (domain/directory).
+const maxLoginIDFilter = 255
+
+// listUsersQuery reads GET /clients/{clientExtId}/users: the page and the loginId filter, given
+// at most once, not empty, valid UTF-8 without NUL (PostgreSQL text cannot hold either), no longer
+// than a loginId can be.
+func listUsersQuery(c *gin.Context) (appdirectory.ListUsersQuery, error) {
+	clientID, err := pathID(c, "clientExtId")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appdirectory.ListUsersQuery{}, err
 	}
-	user, err := s.Users.GetUser(c.Request.Context(), callerOf(c), clientID, userID)
+	page, err := pageOf(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return appdirectory.ListUsersQuery{}, err
 	}
-	c.JSON(http.StatusOK, userWire(user))
+	q := appdirectory.ListUsersQuery{Caller: callerOf(c), ClientExtID: clientID, Page: page}
+	values, ok := c.GetQueryArray("loginId")
+	if !ok {
+		return q, nil
+	}
+	if len(values) != 1 || values[0] == "" || !utf8.ValidString(values[0]) || strings.ContainsRune(values[0], 0) ||
+		utf8.RuneCountInString(values[0]) > maxLoginIDFilter {
+		return q, fmt.Errorf("%w: loginId must be given once, as a non-empty string of at most %d characters",
+			errInvalidData, maxLoginIDFilter)
+	}
+	q.Filter.LoginID = values[0]
+	return q, nil
+}
+
+// userPatchJSON is the body of PATCH /{clientExtId}/users/{userExtId}: members present replace
+// the stored ones whole, null clears them, absent ones stay.
+type userPatchJSON struct {
+	LoginID             optional[string]            `json:"loginId"`
+	UserState           optional[string]            `json:"userState"`
+	Name                optional[userNameJSON]      `json:"name"`
+	Contacts            optional[userContactsJSON]  `json:"contacts"`
+	LanguageCode        optional[string]            `json:"languageCode"`
+	Remarks             optional[string]            `json:"remarks"`
+	IsTechnicalUser     optional[bool]              `json:"isTechnicalUser"`
+	Sex                 optional[string]            `json:"sex"`
+	Gender              optional[string]            `json:"gender"`
+	BirthDate           optional[string]            `json:"birthDate"`
+	Address             optional[userAddressJSON]   `json:"address"`
+	Validity            optional[validityJSON]      `json:"validity"`
+	Properties          optional[map[string]string] `json:"properties"`
+	ModificationComment string                      `json:"modificationComment"`
+	Version             version                     `json:"version"`
+}
+
+// change turns the body into the domain's partial change.
+func (b userPatchJSON) change() (directory.UserChange, error) {
+	ch := directory.UserChange{
+		LoginID:         patched(b.LoginID, same),
+		State:           patched(b.UserState, func(s string) directory.UserState { return directory.UserState(s) }),
+		Name:            patched(b.Name, nameOf),
+		Contacts:        patched(b.Contacts, contactsOf),
+		LanguageCode:    patched(b.LanguageCode, same),
+		Remarks:         patched(b.Remarks, same),
+		IsTechnicalUser: patched(b.IsTechnicalUser, func(v bool) *bool { return &v }),
+		Sex:             patched(b.Sex, same),
+		Gender:          patched(b.Gender, same),
+		BirthDate:       patched(b.BirthDate, same),
+		Address:         patched(b.Address, addressOf),
+		Properties:      patched(b.Properties, same),
+		Comment:         b.ModificationComment,
+	}
+	if b.Validity.set {
+		ch.Validity = directory.To(directory.Validity{})
+		if !b.Validity.null {
+			v, err := validityOf(b.Validity.value)
+			if err != nil {
+				return ch, err
+			}
+			ch.Validity = directory.To(v)
+		}
+	}
+	return ch, nil
+}
+
+func changeUserCommand(c *gin.Context) (appdirectory.ChangeUserCommand, error) {
+	clientID, userID, err := userPath(c)
+	if err != nil {
+		return appdirectory.ChangeUserCommand{}, err
+	}
+	var body userPatchJSON
+	if err := decodeBody(c, &body); err != nil {
+		return appdirectory.ChangeUserCommand{}, err
+	}
+	ch, err := body.change()
+	return appdirectory.ChangeUserCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+		Version: body.Version.value, Change: ch}, err
+}
+
+func deleteUserCommand(c *gin.Context) (appdirectory.DeleteUserCommand, error) {
+	clientID, userID, err := userPath(c)
+	return appdirectory.DeleteUserCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}, err
 }

@@ -66,7 +66,7 @@ func (s *AuditStore) Append(ctx context.Context, events ...event.Stored) error {
 func (s *AuditStore) List(ctx context.Context, f audit.Filter, page listing.Page) (listing.Result[event.Stored], error) {
 	var res listing.Result[event.Stored]
 	if f.Clients != nil && len(f.Clients) == 0 {
-		return listing.Result[event.Stored]{Items: []event.Stored{}}, nil
+		return listing.Result[event.Stored]{Items: []event.Stored{}, Limit: page.Limit}, nil
 	}
 	var rows []auditRow
 	q := s.db.NewSelect().Model(&rows).OrderExpr("occurred_at, event_id").Limit(int64(page.Limit) + 1)

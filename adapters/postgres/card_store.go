@@ -36,9 +36,9 @@ func NewCardStore(db *bun.DB) *CardStore {
 	// cards are locked.
 	userCards := db.NewSelect().Model((*cardRow)(nil)).
 		ColumnExpr("?TableColumns").ColumnExpr(prefixedColumns[policyRow](db, "p", "policy__")).
-		ColumnExpr(`"u"."user_state" AS "holder_state"`).
+		ColumnExpr(`"h"."state" AS "holder_state"`).
 		Join(`JOIN "policies" AS "p" ON "p"."ext_id" = ?TableAlias.policy_ext_id`).
-		Join(`JOIN "users" AS "u" ON "u"."ext_id" = ?TableAlias.user_ext_id`).
+		Join(`JOIN "holders" AS "h" ON "h"."ext_id" = ?TableAlias.user_ext_id`).
 		Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
 		Where("?TableAlias.client_ext_id = ?", bun.Safe("$2")).
 		OrderExpr("?TableAlias.created, ?TableAlias.ext_id").For("UPDATE OF ?TableAlias")
@@ -54,8 +54,9 @@ func NewCardStore(db *bun.DB) *CardStore {
 		byKey:         newPreparedQuery("otp_cards by key", byKey()),
 		lockByKey:     newPreparedQuery("otp_cards by key for update", byKey().For("UPDATE")),
 		lockUserCards: newPreparedQuery("otp_cards of a user for update", userCards),
-		userExists: preparedQuery{name: "user exists", sql: `SELECT EXISTS (SELECT 1 FROM clients WHERE ext_id = $1) AS client, ` +
-			`(SELECT user_state FROM users WHERE ext_id = $2 AND client_ext_id = $1) AS usr`},
+		// A client exists while it has its default policy (see PolicyStore); a user, while it holds.
+		userExists: preparedQuery{name: "user exists", sql: `SELECT EXISTS (SELECT 1 FROM policies WHERE client_ext_id = $1 AND default_policy) AS client, ` +
+			`(SELECT state FROM holders WHERE ext_id = $2 AND client_ext_id = $1) AS usr`},
 		userCards: preparedQuery{name: "otp_cards of a user", sql: page().String() + pageEnd},
 		userCardsAfter: preparedQuery{name: "otp_cards of a user after a cursor",
 			sql: page().Where("(created, ext_id) > (?, ?)", bun.Safe("$4"), bun.Safe("$5")).String() + pageEnd},
@@ -124,13 +125,13 @@ func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, pag
 	}), nil
 }
 
-// Create saves a new card and its events, holding the user's row lock while admit judges the
+// Create saves a new card and its events, holding the holder's row lock while admit judges the
 // user's state and the cards it holds, so that concurrent creates cannot exceed the limit.
 func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
 	row := newCardRow(card)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var state string
-		err := tx.NewSelect().Table("users").Column("user_state").
+		err := tx.NewSelect().Table("holders").Column("state").
 			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
 			For("UPDATE").Scan(ctx, &state)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -235,9 +236,9 @@ func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey)
 		policyRow   `bun:",extend"`
 		HolderState string `bun:"holder_state"`
 	}
-	err := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("u.user_state AS holder_state").
+	err := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("h.state AS holder_state").
 		Join("JOIN otp_cards AS c ON c.policy_ext_id = policy_row.ext_id").
-		Join("JOIN users AS u ON u.ext_id = c.user_ext_id").
+		Join("JOIN holders AS h ON h.ext_id = c.user_ext_id").
 		Where("c.ext_id = ?", key.ExtID).Where("c.user_ext_id = ?", key.UserExtID).
 		Where("c.client_ext_id = ?", key.ClientExtID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {

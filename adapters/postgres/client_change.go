@@ -47,10 +47,10 @@ func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directo
 	})
 }
 
-// Delete removes a client and its policies under the client's row lock; see
-// appdirectory.ClientChanger. The lock conflicts with the key-share lock that inserting a user or
-// a policy takes on the client, so nothing can be added while the users are counted.
-func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(appdirectory.ClientRemoval) ([]event.Event, error)) error {
+// Delete removes a client under its row lock; see appdirectory.ClientChanger. The lock
+// conflicts with the key-share lock that inserting a user takes on the client, so no user can be
+// added while they are counted. fn's dependents (the client's policies) run in the transaction.
+func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(context.Context, appdirectory.ClientRemoval) ([]event.Event, error)) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockClient(ctx, tx, extID)
 		if err != nil {
@@ -60,22 +60,9 @@ func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(appdirec
 		if err != nil {
 			return translate(err)
 		}
-		var policies []policyRow
-		err = tx.NewSelect().Model(&policies).Column("ext_id", "version").
-			Where("client_ext_id = ?", extID).OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
-		if err != nil {
-			return translate(err)
-		}
-		removal := appdirectory.ClientRemoval{Client: row.client(), Users: int(users)}
-		for _, p := range policies {
-			removal.Policies = append(removal.Policies, appdirectory.PolicyRef{ExtID: p.ExtID, Version: p.Version})
-		}
-		events, err := fn(removal)
+		events, err := fn(ctx, appdirectory.ClientRemoval{Client: row.client(), Users: int(users)})
 		if err != nil {
 			return err
-		}
-		if _, err := tx.NewDelete().Model((*policyRow)(nil)).Where("client_ext_id = ?", extID).Exec(ctx); err != nil {
-			return deleteError(err, extID)
 		}
 		if _, err := tx.NewDelete().Model((*clientRow)(nil)).Where("ext_id = ?", extID).Exec(ctx); err != nil {
 			return deleteError(err, extID)
@@ -85,7 +72,7 @@ func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(appdirec
 }
 
 // deleteError turns a foreign key violation while deleting a client into ErrHasDependents: some
-// row still refers to the client or one of its policies.
+// row still refers to the client.
 func deleteError(err error, extID string) error {
 	if isCode(err, foreignKeyViolation) {
 		return fmt.Errorf("%w: client %s is still referenced", directory.ErrHasDependents, extID)

@@ -142,8 +142,29 @@ func lostConnection(err error) bool {
 // runInTx runs fn in a transaction of db. Beginning and committing talk to the server too, so
 // their failures are translated like every query's: a connection lost at BEGIN or COMMIT is
 // fault.ErrUnavailable (503), not an internal error.
+//
+// When ctx already carries a transaction (a store called from inside another store's
+// transaction: one module's part in another module's change, through a seam such as
+// appdirectory.Dependents), fn joins it, and the outer store commits or rolls back everything.
 func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return translate(db.RunInTx(ctx, nil, fn))
+	if tx, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return fn(ctx, tx)
+	}
+	return translate(db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(context.WithValue(ctx, txKey{}, tx), tx)
+	}))
+}
+
+// txKey carries the transaction of runInTx in a context.
+type txKey struct{}
+
+// connOf is the transaction ctx carries, else db: a single statement of a store joins the
+// change it is part of.
+func connOf(ctx context.Context, db *bun.DB) bun.IDB {
+	if tx, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return tx
+	}
+	return db
 }
 
 // unavailableCode tells the SQLSTATEs that mean "try again later": class 08 connection

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -41,8 +42,8 @@ func clientChange(version *int32, ch directory.ClientChange, at time.Time) func(
 }
 
 // userChange is an update callback that checks version (when given) and applies ch.
-func userChange(version *int32, ch directory.UserChange, at time.Time) func(*directory.User) ([]event.Event, error) {
-	return func(u *directory.User) ([]event.Event, error) {
+func userChange(version *int32, ch directory.UserChange, at time.Time) func(context.Context, *directory.User) ([]event.Event, error) {
+	return func(_ context.Context, u *directory.User) ([]event.Event, error) {
 		if err := u.CheckVersion(version); err != nil {
 			return nil, err
 		}
@@ -176,37 +177,35 @@ func assertOneWins(t *testing.T, errs []error) {
 	}
 }
 
-// deleteClient deletes a client the way the use case does: only without users.
-func deleteClient(t *testing.T, store *postgres.ClientStore, extID string) (appdirectory.ClientRemoval, error) {
+// deleteClient deletes a client the way the use case does: only without users, its policies
+// deleted by the seam in the same transaction.
+func deleteClient(t *testing.T, db *bun.DB, extID string) (appdirectory.ClientRemoval, error) {
 	t.Helper()
 	var seen appdirectory.ClientRemoval
-	err := store.Delete(t.Context(), extID, func(r appdirectory.ClientRemoval) ([]event.Event, error) {
+	err := postgres.NewClientStore(db).Delete(t.Context(), extID, func(ctx context.Context, r appdirectory.ClientRemoval) ([]event.Event, error) {
 		seen = r
 		if err := r.Client.CheckDeletable(r.Users); err != nil {
 			return nil, err
 		}
-		events := []event.Event{changeEvent(directory.ClientDeleted, extID, "", r.Client.Version)}
-		for _, p := range r.Policies {
-			events = append(events, event.Event{Type: credential.PolicyDeleted, Time: base, Actor: admin,
-				ClientExtID: extID, PolicyExtID: p.ExtID, Version: p.Version})
+		if err := seamOf(db).ClientDeleting(ctx, r.Client, meta); err != nil {
+			return nil, err
 		}
-		return events, nil
+		return []event.Event{changeEvent(directory.ClientDeleted, extID, "", r.Client.Version)}, nil
 	})
 	return seen, err
 }
 
 func TestClientStoreDeleteWithUsersDeletesNothing(t *testing.T) {
 	db := openDB(t)
-	store := postgres.NewClientStore(db)
 	createClient(t, db, "acme", "Acme", base)
 	createUser(t, db, "acme", "alice", "alice")
 	createUser(t, db, "acme", "bob", "bob")
-	seen, err := deleteClient(t, store, "acme")
+	seen, err := deleteClient(t, db, "acme")
 	if !errors.Is(err, directory.ErrHasDependents) {
 		t.Fatalf("delete: got %v, want ErrHasDependents", err)
 	}
-	if seen.Users != 2 || len(seen.Policies) != 1 {
-		t.Errorf("removal: got %d users and %d policies, want 2 and 1", seen.Users, len(seen.Policies))
+	if seen.Users != 2 {
+		t.Errorf("removal: got %d users, want 2", seen.Users)
 	}
 	for table, want := range map[string]int{"clients": 1, "policies": 1, "users": 2} {
 		if n := count(t, db, "SELECT count(*) FROM ?", bun.Ident(table)); n != want {
@@ -224,19 +223,17 @@ func TestClientStoreDeleteRemovesPoliciesAndRecordsEvents(t *testing.T) {
 	_, acmeDefault := createClient(t, db, "acme", "Acme", base)
 	createClient(t, db, "globex", "Globex", base)
 	insertPolicy(t, db, "acme-extra", "acme", nil)
-	seen, err := deleteClient(t, store, "acme")
-	if err != nil {
+	if _, err := deleteClient(t, db, "acme"); err != nil {
 		t.Fatalf("delete: got %v, want nil", err)
 	}
 	var ids []string
-	for _, p := range seen.Policies {
-		ids = append(ids, p.ExtID)
+	if err := db.NewRaw("SELECT policy_ext_id FROM events WHERE type = 'policy.deleted' ORDER BY policy_ext_id").Scan(t.Context(), &ids); err != nil {
+		t.Fatal(err)
 	}
-	slices.Sort(ids)
 	want := []string{"acme-extra", acmeDefault.ExtID}
 	slices.Sort(want)
 	if !slices.Equal(ids, want) {
-		t.Errorf("policies seen: got %v, want %v", ids, want)
+		t.Errorf("policy.deleted events: got %v, want %v", ids, want)
 	}
 	if _, err := store.Get(t.Context(), "acme"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
@@ -252,7 +249,7 @@ func TestClientStoreDeleteRemovesPoliciesAndRecordsEvents(t *testing.T) {
 			t.Errorf("%s: got %d, want %d", q, n, want)
 		}
 	}
-	if _, err := deleteClient(t, store, "acme"); !errors.Is(err, fault.ErrNotFound) {
+	if _, err := deleteClient(t, db, "acme"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("second delete: got %v, want ErrNotFound", err)
 	}
 	// The name is free again.
@@ -265,11 +262,11 @@ func TestClientStoreDeleteRemovesPoliciesAndRecordsEvents(t *testing.T) {
 func TestClientStoreDeleteRacesUserCreate(t *testing.T) {
 	for round := range 5 {
 		db := openDB(t)
-		clients, users := postgres.NewClientStore(db), postgres.NewUserStore(db)
+		users := postgres.NewUserStore(db)
 		createClient(t, db, "acme", "Acme", base)
 		errs := race(4, func(i int) error {
 			if i == 0 {
-				_, err := deleteClient(t, clients, "acme")
+				_, err := deleteClient(t, db, "acme")
 				return err
 			}
 			// Later rounds give the delete a head start, so that both outcomes occur.
@@ -278,7 +275,7 @@ func TestClientStoreDeleteRacesUserCreate(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return users.Create(t.Context(), u, userEvents(u))
+			return users.Create(t.Context(), u, userEvents(u), func(ctx context.Context) error { return seamOf(db).UserSaved(ctx, u) })
 		})
 		nClients, nUsers := count(t, db, "SELECT count(*) FROM clients"), count(t, db, "SELECT count(*) FROM users")
 		switch {

@@ -10,7 +10,6 @@ import (
 
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -26,9 +25,9 @@ func NewClientStore(db *bun.DB) *ClientStore { return &ClientStore{db: db} }
 
 var _ appdirectory.ClientStore = (*ClientStore)(nil)
 
-// Create saves a client with its default policy and events in one transaction.
-func (s *ClientStore) Create(ctx context.Context, c directory.Client, p credential.Policy, events []event.Event) error {
-	row, prow := newClientRow(c), newPolicyRow(p)
+// Create saves a client and its events, and runs within, in one transaction.
+func (s *ClientStore) Create(ctx context.Context, c directory.Client, events []event.Event, within appdirectory.Within) error {
+	row := newClientRow(c)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			if isCode(err, uniqueViolation) {
@@ -36,13 +35,10 @@ func (s *ClientStore) Create(ctx context.Context, c directory.Client, p credenti
 			}
 			return translate(err)
 		}
-		if _, err := tx.NewInsert().Model(&prow).Exec(ctx); err != nil {
-			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
-			}
-			return translate(err)
+		if err := insertEvents(ctx, tx, events); err != nil {
+			return err
 		}
-		return insertEvents(ctx, tx, events)
+		return within(ctx)
 	})
 }
 
@@ -65,7 +61,7 @@ func (s *ClientStore) List(ctx context.Context, only []string, page listing.Page
 	q := s.db.NewSelect().Model(&rows).OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
 	if only != nil {
 		if len(only) == 0 {
-			return listing.Result[directory.Client]{Items: []directory.Client{}}, nil
+			return listing.Result[directory.Client]{Items: []directory.Client{}, Limit: page.Limit}, nil
 		}
 		q = q.Where("ext_id IN (?)", bun.List(only))
 	}
@@ -95,7 +91,7 @@ func NewUserStore(db *bun.DB) *UserStore { return &UserStore{db: db} }
 var _ appdirectory.UserStore = (*UserStore)(nil)
 
 // Create saves a user and its events in one transaction.
-func (s *UserStore) Create(ctx context.Context, u directory.User, events []event.Event) error {
+func (s *UserStore) Create(ctx context.Context, u directory.User, events []event.Event, within appdirectory.Within) error {
 	row := newUserRow(u)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
@@ -107,7 +103,10 @@ func (s *UserStore) Create(ctx context.Context, u directory.User, events []event
 			}
 			return translate(err)
 		}
-		return insertEvents(ctx, tx, events)
+		if err := insertEvents(ctx, tx, events); err != nil {
+			return err
+		}
+		return within(ctx)
 	})
 }
 

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
 
 	"github.com/uptrace/bun"
 
@@ -22,35 +25,60 @@ import (
 
 var admin = event.Actor{Subject: "root", Mode: "admin"}
 
-// createClient saves a client created at now with its default policy and two events.
+// seamOf is the credential module's side of the directory's seam on db, as bootstrap wires it.
+func seamOf(db *bun.DB) *appcredential.DirectorySeam {
+	return appcredential.NewDirectorySeam(postgres.NewPolicyStore(db), postgres.NewCardStore(db), func() time.Time { return base })
+}
+
+var meta = event.Meta{Actor: admin, RequestID: "req-1"}
+
+// createClient saves a client created at now with its event, and, through the seam, its
+// default policy, which it returns.
 func createClient(t *testing.T, db *bun.DB, extID, name string, now time.Time) (directory.Client, credential.Policy) {
 	t.Helper()
 	c, err := directory.NewClient(directory.Client{ExtID: extID, Name: name}, now)
 	if err != nil {
 		t.Fatalf("new client %s: %v", extID, err)
 	}
-	p := credential.NewDefaultPolicy(c.ExtID, now)
-	if err := postgres.NewClientStore(db).Create(t.Context(), c, p, clientEvents(c, p)); err != nil {
+	err = postgres.NewClientStore(db).Create(t.Context(), c, clientEvents(c), func(ctx context.Context) error {
+		return seamOf(db).ClientCreated(ctx, c, meta)
+	})
+	if err != nil {
 		t.Fatalf("create client %s: got %v, want nil", extID, err)
+	}
+	var row struct {
+		ExtID string `bun:"ext_id"`
+	}
+	if err := db.NewSelect().Table("policies").Column("ext_id").Where("client_ext_id = ?", extID).Where("default_policy").Scan(t.Context(), &row); err != nil {
+		t.Fatalf("default policy of %s: %v", extID, err)
+	}
+	p, err := postgres.NewPolicyStore(db).Get(t.Context(), extID, row.ExtID)
+	if err != nil {
+		t.Fatalf("default policy of %s: %v", extID, err)
 	}
 	return c, p
 }
 
-func clientEvents(c directory.Client, p credential.Policy) []event.Event {
+func clientEvents(c directory.Client) []event.Event {
 	return []event.Event{
 		{Type: directory.ClientCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, Version: 1, RequestID: "req-1"},
-		{Type: credential.PolicyCreated, Time: c.Created, Actor: admin, ClientExtID: c.ExtID, PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
 	}
 }
 
-// createUser saves a user of that client with one event.
+// noWithin is a store change with nothing else in its transaction.
+func noWithin(context.Context) error { return nil }
+
+// createUser saves a user of that client with one event, and, through the seam, its holder.
 func createUser(t *testing.T, db *bun.DB, clientExtID, extID, loginID string) directory.User {
 	t.Helper()
 	u, err := directory.NewUser(directory.User{ExtID: extID, ClientExtID: clientExtID, LoginID: loginID}, base)
 	if err != nil {
 		t.Fatalf("new user %s: %v", extID, err)
 	}
-	if err := postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u)); err != nil {
+	err = postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u), func(ctx context.Context) error {
+		return seamOf(db).UserSaved(ctx, u)
+	})
+	if err != nil {
 		t.Fatalf("create user %s: got %v, want nil", extID, err)
 	}
 	return u
@@ -61,7 +89,9 @@ func userEvents(u directory.User) []event.Event {
 		ClientExtID: u.ClientExtID, UserExtID: u.ExtID, Version: 1}}
 }
 
-func TestClientStoreCreateWritesClientPolicyAndEvents(t *testing.T) {
+// TestClientStoreCreateWritesClientAndEventsAndRunsWithin: the client, its event, and what the
+// seam adds in the same transaction (its default policy and policy.created).
+func TestClientStoreCreateWritesClientAndEventsAndRunsWithin(t *testing.T) {
 	db := openDB(t)
 	store := postgres.NewClientStore(db)
 	c, err := directory.NewClient(directory.Client{ExtID: "acme", Name: "Acme",
@@ -69,8 +99,9 @@ func TestClientStoreCreateWritesClientPolicyAndEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := credential.NewDefaultPolicy(c.ExtID, base)
-	if err := store.Create(t.Context(), c, p, clientEvents(c, p)); err != nil {
+	if err := store.Create(t.Context(), c, clientEvents(c), func(ctx context.Context) error {
+		return seamOf(db).ClientCreated(ctx, c, meta)
+	}); err != nil {
 		t.Fatalf("create: got %v, want nil", err)
 	}
 
@@ -87,9 +118,8 @@ func TestClientStoreCreateWritesClientPolicyAndEvents(t *testing.T) {
 	assertTime(t, "created", got.Created, base)
 	assertTime(t, "lastModified", got.LastModified, base)
 
-	if n := count(t, db, "SELECT count(*) FROM policies WHERE client_ext_id = ? AND ext_id = ? AND default_policy",
-		c.ExtID, p.ExtID); n != 1 {
-		t.Errorf("default policy rows: got %d, want 1", n)
+	if n := count(t, db, "SELECT count(*) FROM policies WHERE client_ext_id = ? AND default_policy", c.ExtID); n != 1 {
+		t.Errorf("default policy rows: got %d, want 1 (the seam's, in the same transaction)", n)
 	}
 	var types []string
 	if err := db.NewRaw("SELECT type FROM events WHERE client_ext_id = ? AND actor_subject = 'root' AND request_id = 'req-1' ORDER BY id",
@@ -113,17 +143,26 @@ func TestClientStoreGetUnknownIsNotFound(t *testing.T) {
 func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
 	db := openDB(t)
 	store := postgres.NewClientStore(db)
-	_, existing := createClient(t, db, "acme", "Acme", base)
+	createClient(t, db, "acme", "Acme", base)
+	refused := errors.New("the seam refuses")
 
 	tests := []struct {
 		name           string
 		extID, cname   string
-		policyExtID    string // empty: a fresh one
+		within         func(ctx context.Context) error
+		wantErr        error
 		wantClientsFor string // the extId that must not exist afterwards, if any
 	}{
-		{name: "same extId", extID: "acme", cname: "Other"},
-		{name: "same name", extID: "other", cname: "Acme", wantClientsFor: "other"},
-		{name: "policy extId taken", extID: "third", cname: "Third", policyExtID: existing.ExtID, wantClientsFor: "third"},
+		{name: "same extId", extID: "acme", cname: "Other", within: noWithin, wantErr: fault.ErrDuplicate},
+		{name: "same name", extID: "other", cname: "Acme", within: noWithin, wantErr: fault.ErrDuplicate, wantClientsFor: "other"},
+		{name: "within fails", extID: "third", cname: "Third", wantErr: refused, wantClientsFor: "third",
+			within: func(ctx context.Context) error {
+				// The seam wrote its policy in the transaction before it failed: rolled back too.
+				if err := seamOf(db).ClientCreated(ctx, directory.Client{ExtID: "third", Created: base}, meta); err != nil {
+					return err
+				}
+				return refused
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,13 +170,9 @@ func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := credential.NewDefaultPolicy(c.ExtID, base)
-			if tt.policyExtID != "" {
-				p.ExtID = tt.policyExtID
-			}
-			err = store.Create(t.Context(), c, p, clientEvents(c, p))
-			if !errors.Is(err, fault.ErrDuplicate) {
-				t.Fatalf("create: got %v, want ErrDuplicate", err)
+			err = store.Create(t.Context(), c, clientEvents(c), tt.within)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("create: got %v, want %v", err, tt.wantErr)
 			}
 			if n := count(t, db, "SELECT count(*) FROM clients"); n != 1 {
 				t.Errorf("clients: got %d, want 1", n)
@@ -261,12 +296,13 @@ func TestClientStoreConcurrentSameName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := credential.NewDefaultPolicy(c.ExtID, base)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
-			errs[i] = store.Create(t.Context(), c, p, clientEvents(c, p))
+			errs[i] = store.Create(t.Context(), c, clientEvents(c), func(ctx context.Context) error {
+				return seamOf(db).ClientCreated(ctx, c, meta)
+			})
 		}()
 	}
 	close(start)

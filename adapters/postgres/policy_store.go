@@ -17,12 +17,15 @@ import (
 
 // PolicyStore keeps OTP card policies.
 //
-// Locking: every write first takes the client's row lock (FOR NO KEY UPDATE, which serializes the
-// policy writes of one client without blocking the foreign-key checks of rows inserted under the
-// client), then the policy's. Moving the default flag clears the old default before setting the
-// new one, so the partial unique index policies_one_default never sees two. Deleting takes the
-// policy row FOR UPDATE, which conflicts with the FOR KEY SHARE lock CardStore.Create takes before
-// inserting a card under the policy: a card cannot slip in between the use check and the delete.
+// Locking: every write first takes the client's policy lock (a transaction-scoped advisory lock
+// on the client's extId: the directory's client row is not the credential module's to lock),
+// which serializes the policy writes of one client, then the policy's row lock. A client's
+// policies exist exactly while the client does (its default is created and its policies deleted
+// with it, through the directory's seam), so a client without a default policy is an unknown
+// client. Moving the default flag clears the old default before setting the new one, so the
+// partial unique index policies_one_default never sees two. Deleting takes the policy row FOR
+// UPDATE, which conflicts with the FOR KEY SHARE lock CardStore.Create takes before inserting a
+// card under the policy: a card cannot slip in between the use check and the delete.
 type PolicyStore struct {
 	db *bun.DB
 }
@@ -30,7 +33,10 @@ type PolicyStore struct {
 // NewPolicyStore builds the store.
 func NewPolicyStore(db *bun.DB) *PolicyStore { return &PolicyStore{db: db} }
 
-var _ appcredential.PolicyStore = (*PolicyStore)(nil)
+var (
+	_ appcredential.PolicyStore    = (*PolicyStore)(nil)
+	_ appcredential.ClientPolicies = (*PolicyStore)(nil)
+)
 
 func policyNotFound(extID string) error {
 	return &fault.NotFoundError{Entity: "policy", ExtID: extID}
@@ -52,12 +58,8 @@ func (s *PolicyStore) Get(ctx context.Context, clientExtID, extID string) (crede
 // List returns a page of the client's policies, oldest first.
 func (s *PolicyStore) List(ctx context.Context, clientExtID string, page listing.Page) (listing.Result[credential.Policy], error) {
 	var res listing.Result[credential.Policy]
-	exists, err := s.db.NewSelect().Table("clients").Where("ext_id = ?", clientExtID).Exists(ctx)
-	if err != nil {
-		return res, translate(err)
-	}
-	if !exists {
-		return res, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
+	if err := checkPolicyClient(ctx, s.db, clientExtID); err != nil {
+		return res, err
 	}
 	var rows []policyRow
 	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).
@@ -103,7 +105,7 @@ func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []
 	})
 }
 
-// Update changes one policy under the client's and its own row lock; see
+// Update changes one policy under the client's policy lock and its own row lock; see
 // appcredential.PolicyWriter.
 func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn, demote appcredential.PolicyChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
@@ -170,16 +172,81 @@ func policyInUse(extID string, cards int64) error {
 		credential.ErrInUse, extID, cards)
 }
 
-// lockPolicyClient takes the client's row lock for a policy write, or returns a
-// *fault.NotFoundError naming the client.
+// policyLockSpace is the first key of the advisory locks that serialize a client's policy writes.
+const policyLockSpace = 7_302
+
+// lockPolicyClient takes the client's policy lock for a policy write, or returns a
+// *fault.NotFoundError naming the client when it has no policies (so no longer exists).
 func lockPolicyClient(ctx context.Context, tx bun.Tx, clientExtID string) error {
-	var locked string
-	err := tx.NewSelect().Table("clients").Column("ext_id").Where("ext_id = ?", clientExtID).
-		For("NO KEY UPDATE").Scan(ctx, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
+	if err := lockPolicies(ctx, tx, clientExtID); err != nil {
+		return err
+	}
+	return checkPolicyClient(ctx, tx, clientExtID)
+}
+
+// lockPolicies takes the client's policy lock until the transaction ends.
+func lockPolicies(ctx context.Context, tx bun.Tx, clientExtID string) error {
+	_, err := tx.NewRaw("SELECT pg_advisory_xact_lock(?, hashtext(?))", policyLockSpace, clientExtID).Exec(ctx)
+	return translate(err)
+}
+
+// checkPolicyClient returns a *fault.NotFoundError naming the client unless it has its default
+// policy, which every client has from its creation to its deletion.
+func checkPolicyClient(ctx context.Context, db bun.IDB, clientExtID string) error {
+	exists, err := db.NewSelect().Model((*policyRow)(nil)).Where("client_ext_id = ?", clientExtID).
+		Where("default_policy").Exists(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	if !exists {
 		return &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
-	return translate(err)
+	return nil
+}
+
+// CreateDefault saves the first policy of a new client; see appcredential.ClientPolicies.
+func (s *PolicyStore) CreateDefault(ctx context.Context, p credential.Policy, events []event.Event) error {
+	row := newPolicyRow(p)
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockPolicies(ctx, tx, p.ClientExtID); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			if isCode(err, uniqueViolation) {
+				return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, events)
+	})
+}
+
+// DeleteAll deletes every policy of a client; see appcredential.ClientPolicies.
+func (s *PolicyStore) DeleteAll(ctx context.Context, clientExtID string, fn func([]credential.Policy) []event.Event) error {
+	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		if err := lockPolicies(ctx, tx, clientExtID); err != nil {
+			return err
+		}
+		var rows []policyRow
+		err := tx.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).
+			OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
+		if err != nil {
+			return translate(err)
+		}
+		policies := make([]credential.Policy, len(rows))
+		for i, r := range rows {
+			if policies[i], err = r.policy(); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.NewDelete().Model((*policyRow)(nil)).Where("client_ext_id = ?", clientExtID).Exec(ctx); err != nil {
+			if isCode(err, foreignKeyViolation) {
+				return fmt.Errorf("%w: a policy of client %s is still used by an OTP card", credential.ErrInUse, clientExtID)
+			}
+			return translate(err)
+		}
+		return insertEvents(ctx, tx, fn(policies))
+	})
 }
 
 // lockPolicy loads the policy of that client with the row lock strength given.
@@ -197,8 +264,8 @@ func lockPolicy(ctx context.Context, tx bun.Tx, clientExtID, extID, strength str
 }
 
 // demoteDefault passes the client's current default policy (other than newDefault) to demote and
-// saves it with demote's events. The caller holds the client's row lock, so the default read here
-// stays the default until the transaction ends.
+// saves it with demote's events. The caller holds the client's policy lock, so the default read
+// here stays the default until the transaction ends.
 func demoteDefault(ctx context.Context, tx bun.Tx, clientExtID, newDefault string, demote appcredential.PolicyChange) error {
 	var row policyRow
 	err := tx.NewSelect().Model(&row).Where("client_ext_id = ?", clientExtID).Where("default_policy").

@@ -10,7 +10,6 @@ import (
 
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -52,14 +51,14 @@ func (s *UserStore) List(ctx context.Context, clientExtID string, filter appdire
 }
 
 // Update changes one user under its row lock; see appdirectory.UserChanger.
-func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error {
+func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, *directory.User) ([]event.Event, error)) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockUser(ctx, tx, clientExtID, userExtID)
 		if err != nil {
 			return err
 		}
 		user := row.user()
-		events, err := fn(&user)
+		events, err := fn(ctx, &user)
 		if err != nil {
 			return err
 		}
@@ -82,33 +81,18 @@ func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, f
 	})
 }
 
-// Delete removes one user and its OTP cards under row locks; see appdirectory.UserChanger. The
-// user's lock is the one creating a card takes, so no card is added meanwhile; the cards' locks
-// wait for changes in flight, so the events name each card's last version.
-func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(appdirectory.UserRemoval) ([]event.Event, error)) error {
+// Delete removes one user under its row lock; see appdirectory.UserChanger. fn's dependents
+// (the user's OTP cards) run in the transaction, after the user's lock, the order every
+// transaction that locks a user and its cards keeps.
+func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, directory.User) ([]event.Event, error)) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockUser(ctx, tx, clientExtID, userExtID)
 		if err != nil {
 			return err
 		}
-		var cards []cardRow
-		err = tx.NewSelect().Model(&cards).Column("ext_id", "policy_ext_id", "state", "version", "last_modified").
-			Where("user_ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
-			OrderExpr("created, ext_id").For("UPDATE").Scan(ctx)
-		if err != nil {
-			return translate(err)
-		}
-		removal := appdirectory.UserRemoval{User: row.user()}
-		for _, c := range cards {
-			removal.Cards = append(removal.Cards, appdirectory.CardRef{ExtID: c.ExtID, PolicyExtID: c.PolicyExtID,
-				State: credential.State(c.State), Version: c.Version, LastModified: c.LastModified.UTC()})
-		}
-		events, err := fn(removal)
+		events, err := fn(ctx, row.user())
 		if err != nil {
 			return err
-		}
-		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("user_ext_id = ?", userExtID).Exec(ctx); err != nil {
-			return translate(err)
 		}
 		if _, err := tx.NewDelete().Model((*userRow)(nil)).Where("ext_id = ?", userExtID).Exec(ctx); err != nil {
 			return translate(err)

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -14,10 +15,10 @@ import (
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
+	"github.com/uptrace/bun"
 )
 
 func TestUserStoreUpdate(t *testing.T) {
@@ -54,7 +55,7 @@ func TestUserStoreUpdate(t *testing.T) {
 	for _, tt := range []struct {
 		name         string
 		client, user string
-		fn           func(*directory.User) ([]event.Event, error)
+		fn           func(context.Context, *directory.User) ([]event.Event, error)
 		wantErr      error
 	}{
 		{"unknown user", "acme", "nobody", userChange(nil, directory.UserChange{}, later), fault.ErrNotFound},
@@ -97,18 +98,17 @@ func TestUserStoreConcurrentUpdatesOneWins(t *testing.T) {
 	}
 }
 
-// deleteUser deletes a user the way the use case does, recording one event per card.
-func deleteUser(t *testing.T, store *postgres.UserStore, client, user string) (appdirectory.UserRemoval, error) {
+// deleteUser deletes a user the way the use case does: the seam deletes its cards and records one
+// event per card, in the user's transaction. It returns the user as Delete handed it over.
+func deleteUser(t *testing.T, db *bun.DB, client, user string) (directory.User, error) {
 	t.Helper()
-	var seen appdirectory.UserRemoval
-	err := store.Delete(t.Context(), client, user, func(r appdirectory.UserRemoval) ([]event.Event, error) {
-		seen = r
-		var events []event.Event
-		for _, c := range r.Cards {
-			events = append(events, event.Event{Type: credential.CardDeleted, Time: base, Actor: admin, ClientExtID: client,
-				UserExtID: user, CredentialExt: c.ExtID, PolicyExtID: c.PolicyExtID, Version: c.Version})
+	var seen directory.User
+	err := postgres.NewUserStore(db).Delete(t.Context(), client, user, func(ctx context.Context, u directory.User) ([]event.Event, error) {
+		seen = u
+		if err := seamOf(db).UserDeleting(ctx, u, meta); err != nil {
+			return nil, err
 		}
-		return append(events, changeEvent(directory.UserDeleted, client, user, r.User.Version)), nil
+		return []event.Event{changeEvent(directory.UserDeleted, client, user, u.Version)}, nil
 	})
 	return seen, err
 }
@@ -126,20 +126,25 @@ func TestUserStoreDeleteRemovesCardsAndRecordsEvents(t *testing.T) {
 		}
 		w.create(t, w.newCard(t, k, key.id, byte(i+1), base.Add(time.Duration(i)*time.Second)))
 	}
-	if _, err := deleteUser(t, store, "globex", "alice"); !errors.Is(err, fault.ErrNotFound) {
+	if _, err := deleteUser(t, w.db, "globex", "alice"); !errors.Is(err, fault.ErrNotFound) {
 		t.Fatalf("delete under another client: got %v, want ErrNotFound", err)
 	}
-	err := store.Delete(t.Context(), "acme", "alice", func(appdirectory.UserRemoval) ([]event.Event, error) { return nil, errRefused })
-	if !errors.Is(err, errRefused) || count(t, w.db, "SELECT count(*) FROM otp_cards") != 3 {
-		t.Fatalf("refused delete: got %v, want the callback's error and every card kept", err)
+	err := store.Delete(t.Context(), "acme", "alice", func(ctx context.Context, u directory.User) ([]event.Event, error) {
+		if err := seamOf(w.db).UserDeleting(ctx, u, meta); err != nil { // deletes the cards, then is rolled back
+			return nil, err
+		}
+		return nil, errRefused
+	})
+	if !errors.Is(err, errRefused) || count(t, w.db, "SELECT count(*) FROM otp_cards") != 3 ||
+		count(t, w.db, "SELECT count(*) FROM holders") != 3 {
+		t.Fatalf("refused delete: got %v, want the callback's error and every card and holder kept", err)
 	}
-	seen, err := deleteUser(t, store, "acme", "alice")
+	seen, err := deleteUser(t, w.db, "acme", "alice")
 	if err != nil {
 		t.Fatalf("delete: got %v, want nil", err)
 	}
-	if len(seen.Cards) != 2 || seen.Cards[0].ExtID != "a1" || seen.Cards[1].ExtID != "a2" ||
-		seen.Cards[0].PolicyExtID != w.acme.ExtID || seen.Cards[0].Version != 1 || seen.Cards[0].State != credential.StateInitial {
-		t.Errorf("cards seen: got %+v, want a1 and a2 at version 1, initial, under %s", seen.Cards, w.acme.ExtID)
+	if seen.ExtID != "alice" || seen.Version != 1 {
+		t.Errorf("user seen: got %+v, want alice at version 1", seen)
 	}
 	if _, err := store.Get(t.Context(), "acme", "alice"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
@@ -148,6 +153,7 @@ func TestUserStoreDeleteRemovesCardsAndRecordsEvents(t *testing.T) {
 		"SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'":                                                0,
 		"SELECT count(*) FROM otp_cards WHERE user_ext_id = 'bob'":                                                  1,
 		"SELECT count(*) FROM users":                                                                                2,
+		"SELECT count(*) FROM holders WHERE ext_id = 'alice'":                                                       0,
 		"SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND user_ext_id = 'alice'":                     2,
 		"SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND credential_ext_id = 'a1'":                  1,
 		"SELECT count(*) FROM events WHERE type = 'user.deleted' AND user_ext_id = 'alice'":                         1,
@@ -218,7 +224,7 @@ func TestUserStoreListPagesWithConcurrentInserts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := store.Create(t.Context(), u, userEvents(u)); err != nil {
+		if err := store.Create(t.Context(), u, userEvents(u), noWithin); err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, id)
@@ -237,7 +243,7 @@ func TestUserStoreListPagesWithConcurrentInserts(t *testing.T) {
 			id := fmt.Sprintf("new-%02d", n)
 			u, err := directory.NewUser(directory.User{ExtID: id, ClientExtID: "acme", LoginID: id}, at)
 			if err == nil {
-				err = store.Create(t.Context(), u, userEvents(u))
+				err = store.Create(t.Context(), u, userEvents(u), noWithin)
 			}
 			if err != nil {
 				insertErr <- err

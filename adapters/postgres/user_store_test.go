@@ -44,7 +44,7 @@ func TestUserStoreProfileRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := store.Create(t.Context(), want, userEvents(want)); err != nil {
+			if err := store.Create(t.Context(), want, userEvents(want), noWithin); err != nil {
 				t.Fatalf("create: got %v, want nil", err)
 			}
 			got, err := store.Get(t.Context(), "acme", want.ExtID)
@@ -70,7 +70,7 @@ func TestUserStoreCreateUnknownClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u))
+	err = postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u), noWithin)
 	var nf *fault.NotFoundError
 	if !errors.As(err, &nf) || nf.Entity != "client" || nf.ExtID != "nowhere" {
 		t.Fatalf("create under unknown client: got %v, want a client NotFoundError for nowhere", err)
@@ -105,7 +105,7 @@ func TestUserStoreCreateDuplicates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = store.Create(t.Context(), u, userEvents(u))
+			err = store.Create(t.Context(), u, userEvents(u), noWithin)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("create: got %v, want %v", err, tt.wantErr)
 			}

@@ -64,29 +64,37 @@ func (r *Recorder) HandleBatch(ctx context.Context, events []event.Stored) error
 	return nil
 }
 
-// Events answers audit queries.
-type Events struct {
+// ListAuditEvents answers audit queries: the audit module's use case.
+type ListAuditEvents struct {
 	store  Store
 	now    func() time.Time
 	tracer trace.Tracer
 	types  map[event.Type]bool
 }
 
-// NewEvents builds the query use case; types are the event types the modules record, the only
-// ones a query may filter by.
-func NewEvents(store Store, now func() time.Time, tracer trace.Tracer, types []event.Type) *Events {
+// NewListAuditEvents builds the query use case; types are the event types the modules record, the
+// only ones a query may filter by.
+func NewListAuditEvents(store Store, now func() time.Time, tracer trace.Tracer, types []event.Type) *ListAuditEvents {
 	known := make(map[event.Type]bool, len(types))
 	for _, t := range types {
 		known[t] = true
 	}
-	return &Events{store: store, now: now, tracer: tracer, types: known}
+	return &ListAuditEvents{store: store, now: now, tracer: tracer, types: known}
 }
 
-// ListAuditEvents returns a page of the audit trail inside the caller's data room; it needs
-// AuditView. Errors: access errors, fault.ErrInvalid (a type no module records).
-func (uc *Events) ListAuditEvents(ctx context.Context, c caller.Caller, f Filter, page listing.Page) (listing.Result[event.Stored], error) {
+// ListAuditEventsQuery asks for one page of the audit trail, narrowed by Filter.
+type ListAuditEventsQuery struct {
+	Caller caller.Caller
+	Filter Filter
+	Page   listing.Page
+}
+
+// Do returns a page of the audit trail inside the caller's data room; it needs AuditView.
+// Errors: access errors, fault.ErrInvalid (a type no module records).
+func (uc *ListAuditEvents) Do(ctx context.Context, q ListAuditEventsQuery) (listing.Result[event.Stored], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListAuditEvents")
 	defer span.End()
+	c, f, page := q.Caller, q.Filter, q.Page
 	err := c.Principal.Authorize(access.Request{Client: f.ClientExtID, Rights: []access.Right{access.AuditView}}, uc.now())
 	if err != nil {
 		return listing.Result[event.Stored]{}, err

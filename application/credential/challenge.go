@@ -37,12 +37,19 @@ func (uc *IssueChallenge) Access(clientExtID, userExtID string) access.Request {
 	return access.Request{Client: clientExtID, User: userExtID, Rights: []access.Right{access.CredentialView}}
 }
 
+// ChallengeCommand asks a challenge of the user.
+type ChallengeCommand struct {
+	Caller                 caller.Caller
+	ClientExtID, UserExtID string
+}
+
 // Do returns the outstanding challenge of the user's card, or issues a new one. Errors: access
 // errors, access.ErrUserNotUsable (the user is disabled or archived), *fault.NotFoundError,
 // *credential.LockedError, credential.ErrNotUsable.
-func (uc *IssueChallenge) Do(ctx context.Context, c caller.Caller, clientExtID, userExtID string) (ChallengeIssued, error) {
+func (uc *IssueChallenge) Do(ctx context.Context, cmd ChallengeCommand) (ChallengeIssued, error) {
 	ctx, span := uc.tracer.Start(ctx, "IssueChallenge")
 	defer span.End()
+	c, clientExtID, userExtID := cmd.Caller, cmd.ClientExtID, cmd.UserExtID
 	if err := c.Principal.Authorize(uc.Access(clientExtID, userExtID), uc.now()); err != nil {
 		return ChallengeIssued{}, err
 	}

@@ -34,25 +34,39 @@ func NewDeleteOTPCard(cards CardDeleter, now Clock, tracer trace.Tracer, maxAuth
 	return &DeleteOTPCard{cards: cards, now: now, tracer: tracer, maxAuthAge: maxAuthAge}
 }
 
-// Do deletes the card. Errors: access errors, *fault.NotFoundError.
-func (uc *DeleteOTPCard) Do(ctx context.Context, c caller.Caller, key CardKey) error {
+// DeleteCardCommand names the card.
+type DeleteCardCommand struct {
+	Caller caller.Caller
+	Key    CardKey
+}
+
+// Deleted tells what a delete removed: the card at its last version.
+type Deleted struct {
+	ExtID   string
+	Version int32
+}
+
+// Do deletes the card and records otp-card.deleted. Errors: access errors, *fault.NotFoundError.
+func (uc *DeleteOTPCard) Do(ctx context.Context, cmd DeleteCardCommand) (Deleted, error) {
 	ctx, span := uc.tracer.Start(ctx, "DeleteOTPCard")
 	defer span.End()
-	err := c.Principal.Authorize(access.Request{
-		Client: key.ClientExtID, User: key.UserExtID,
+	err := cmd.Caller.Principal.Authorize(access.Request{
+		Client: cmd.Key.ClientExtID, User: cmd.Key.UserExtID,
 		Rights: []access.Right{access.CredentialDelete},
 		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge,
 	}, uc.now())
 	if err != nil {
-		return err
+		return Deleted{}, err
 	}
-	err = uc.cards.Delete(ctx, key, func(card *credential.OTPCard) ([]event.Event, error) {
-		ev := cardEvent(credential.CardDeleted, card, c.Meta())
+	var deleted Deleted
+	err = uc.cards.Delete(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
+		ev := cardEvent(credential.CardDeleted, card, cmd.Caller.Meta())
 		ev.Time = credential.Later(uc.now(), ev.Time) // never before the card's last change
+		deleted = Deleted{ExtID: card.ExtID(), Version: card.Version()}
 		return []event.Event{ev}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete otp card %s: %w", key.ExtID, err)
+		return Deleted{}, fmt.Errorf("delete otp card %s: %w", cmd.Key.ExtID, err)
 	}
-	return nil
+	return deleted, nil
 }

@@ -36,7 +36,7 @@ func TestDeleteOTPCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			s.addCard(storedCard("card-1", "user-a", tt.state))
-			if err := newDelete(s).Do(context.Background(), tt.caller, card1); err != nil {
+			if _, err := newDelete(s).Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: card1}); err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
 			if _, ok := s.card("card-1"); ok {
@@ -78,7 +78,7 @@ func TestDeleteOTPCardRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			err := newDelete(s).Do(context.Background(), tt.caller, tt.key)
+			_, err := newDelete(s).Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: tt.key})
 			if tt.wantReauth {
 				var reauth *access.ReauthenticationRequiredError
 				if !errors.As(err, &reauth) || reauth.MaxAge != maxAuthAge {

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -24,7 +26,9 @@ var (
 	_ app.CardCreator  = (*fakeStore)(nil)
 	_ app.CardPolicies = (*fakeStore)(nil)
 	_ app.UserPolicies = (*fakeStore)(nil)
+	_ app.CardStore    = (*fakeStore)(nil)
 	_ app.CellHasher   = (*fakeHasher)(nil)
+	_ app.CellVerifier = (*fakeHasher)(nil)
 )
 
 // fakeStore keeps cards, users and policies in memory. Its mutex stands in for the row lock: a
@@ -241,6 +245,35 @@ func (s *fakeStore) PolicyForUser(_ context.Context, clientExtID, userExtID, pol
 	return credential.Policy{}, credential.ErrUnknownPolicy
 }
 
+// UpdateUserCard hands fn the user's cards, newest first, with their policies and the user's
+// state, and saves the card fn returns.
+func (s *fakeStore) UpdateUserCard(_ context.Context, clientExtID, userExtID string, fn app.UserCardChange) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["UpdateUserCard"]++
+	if client, ok := s.users[userExtID]; !ok || client != clientExtID {
+		return &fault.NotFoundError{Entity: "user", ExtID: userExtID}
+	}
+	u := app.UserCards{Holder: s.holders[userExtID]}
+	for _, snap := range s.cards {
+		if snap.UserExtID == userExtID {
+			u.Cards = append(u.Cards, app.UserCard{Card: restore(snap), Policy: s.policies[snap.PolicyExtID]})
+		}
+	}
+	slices.SortFunc(u.Cards, func(a, b app.UserCard) int {
+		return cmp.Or(b.Card.Snapshot().Created.Compare(a.Card.Snapshot().Created), cmp.Compare(b.Card.ExtID(), a.Card.ExtID()))
+	})
+	s.inside.Store(true)
+	changed, events, err := fn(u)
+	s.inside.Store(false)
+	if err != nil || changed == nil {
+		return err
+	}
+	s.cards[changed.ExtID()] = changed.Snapshot()
+	s.events = append(s.events, events...)
+	return nil
+}
+
 // fakeHasher derives a verifier as SHA-256 over salt and cell, and remembers what it hashed. With
 // store set, it counts calls made while a store callback runs (they must never happen).
 type fakeHasher struct {
@@ -281,6 +314,14 @@ func (h *fakeHasher) Hash(ctx context.Context, cells []string) (credential.Secre
 	}
 	h.secrets = append(h.secrets, secret)
 	return secret, nil
+}
+
+// Verify checks a cell against a secret the fake made, in constant time.
+func (h *fakeHasher) Verify(secret credential.Secret, index int, value string) (bool, error) {
+	if index < 0 || index >= len(secret.Verifiers) {
+		return false, errors.New("no such cell")
+	}
+	return subtle.ConstantTimeCompare(fakeVerifier(secret.Salt, index, value), secret.Verifiers[index]) == 1, nil
 }
 
 func (h *fakeHasher) counts() (calls, inside int) {

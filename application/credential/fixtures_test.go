@@ -28,6 +28,13 @@ var (
 	card1        = app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "card-1"}
 )
 
+// newModule is the credential module's use cases on the card store s and hasher h, with the
+// policies of newFakePolicies.
+func newModule(s *fakeStore, h *fakeHasher) app.UseCases {
+	return app.New(app.Deps{Cards: s, Policies: newFakePolicies("client-a", "client-b"), Hasher: h, Verifier: h,
+		Now: clock(now), Tracer: tracer, MaxAuthAge: maxAuthAge})
+}
+
 // newStore holds client-a with user-a (owning card-1 at version 4) and user-b, and client-b with
 // user-c. client-a has the default policy-a and policy-digits.
 func newStore(t *testing.T) *fakeStore {

@@ -56,49 +56,64 @@ type PolicyStore interface {
 	PolicyWriter
 }
 
-// Policies answers the OTPCardPolicy use cases: CreatePolicy, GetPolicy, ListPolicies,
-// ModifyPolicy and DeletePolicy (API.md section 3). Every one is for admin callers only.
-type Policies struct {
-	store  PolicyStore
-	now    Clock
-	tracer trace.Tracer
+// policyRight is what an admin needs for one policy use case in a client; self-admin callers
+// never touch policies.
+func policyRight(clientExtID string, right access.Right) access.Request {
+	return access.Request{Client: clientExtID, Rights: []access.Right{right}}
 }
 
-// NewPolicies builds the policy use cases.
-func NewPolicies(store PolicyStore, now Clock, tracer trace.Tracer) *Policies {
-	return &Policies{store: store, now: now, tracer: tracer}
+// GetPolicy reads one policy of a client.
+type GetPolicy struct {
+	policies PolicyReader
+	now      Clock
+	tracer   trace.Tracer
 }
 
-func (uc *Policies) authorize(c caller.Caller, clientExtID string, right access.Right) error {
-	return c.Principal.Authorize(access.Request{Client: clientExtID, Rights: []access.Right{right}}, uc.now())
+// GetPolicyQuery names the policy.
+type GetPolicyQuery struct {
+	Caller             caller.Caller
+	ClientExtID, ExtID string
 }
 
-// GetPolicy returns one policy of a client. Errors: access errors, *fault.NotFoundError.
-func (uc *Policies) GetPolicy(ctx context.Context, c caller.Caller, clientExtID, extID string) (credential.Policy, error) {
+// Do returns the policy. Errors: access errors, *fault.NotFoundError.
+func (uc *GetPolicy) Do(ctx context.Context, q GetPolicyQuery) (credential.Policy, error) {
 	ctx, span := uc.tracer.Start(ctx, "GetPolicy")
 	defer span.End()
-	if err := uc.authorize(c, clientExtID, access.PolicyView); err != nil {
+	if err := q.Caller.Principal.Authorize(policyRight(q.ClientExtID, access.PolicyView), uc.now()); err != nil {
 		return credential.Policy{}, err
 	}
-	p, err := uc.store.Get(ctx, clientExtID, extID)
+	p, err := uc.policies.Get(ctx, q.ClientExtID, q.ExtID)
 	if err != nil {
-		return credential.Policy{}, fmt.Errorf("get policy %s: %w", extID, err)
+		return credential.Policy{}, fmt.Errorf("get policy %s: %w", q.ExtID, err)
 	}
 	return p, nil
 }
 
-// ListPolicies returns a page of a client's policies, oldest first. Errors: access errors,
+// ListPolicies pages through a client's policies.
+type ListPolicies struct {
+	policies PolicyReader
+	now      Clock
+	tracer   trace.Tracer
+}
+
+// ListPoliciesQuery asks for one page of the client's policies.
+type ListPoliciesQuery struct {
+	Caller      caller.Caller
+	ClientExtID string
+	Page        listing.Page
+}
+
+// Do returns a page of the client's policies, oldest first. Errors: access errors,
 // *fault.NotFoundError.
-func (uc *Policies) ListPolicies(ctx context.Context, c caller.Caller, clientExtID string,
-	page listing.Page) (listing.Result[credential.Policy], error) {
+func (uc *ListPolicies) Do(ctx context.Context, q ListPoliciesQuery) (listing.Result[credential.Policy], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListPolicies")
 	defer span.End()
-	if err := uc.authorize(c, clientExtID, access.PolicyConfigurationView); err != nil {
+	if err := q.Caller.Principal.Authorize(policyRight(q.ClientExtID, access.PolicyConfigurationView), uc.now()); err != nil {
 		return listing.Result[credential.Policy]{}, err
 	}
-	res, err := uc.store.List(ctx, clientExtID, page)
+	res, err := uc.policies.List(ctx, q.ClientExtID, q.Page)
 	if err != nil {
-		return res, fmt.Errorf("list policies of %s: %w", clientExtID, err)
+		return res, fmt.Errorf("list policies of %s: %w", q.ClientExtID, err)
 	}
 	return res, nil
 }

@@ -23,7 +23,7 @@ var aliceActor = event.Actor{Subject: "alice", Mode: "admin"}
 
 // newPolicyWorld holds client-a with its default policy pa-default and pa-other (both at version
 // 2), and client-b with pb-default.
-func newPolicyWorld(t *testing.T) (*fakePolicies, *app.Policies) {
+func newPolicyWorld(t *testing.T) (*fakePolicies, app.UseCases) {
 	t.Helper()
 	f := newFakePolicies("client-a", "client-b")
 	for i, p := range []credential.Policy{
@@ -36,34 +36,35 @@ func newPolicyWorld(t *testing.T) (*fakePolicies, *app.Policies) {
 		p.LastModified = p.Created
 		f.add(p)
 	}
-	return f, app.NewPolicies(f, clock(now), tracer)
+	return f, app.New(app.Deps{Cards: newFakeStore(), Policies: f, Hasher: &fakeHasher{}, Now: clock(now), Tracer: tracer})
 }
 
 func TestPoliciesAuthorization(t *testing.T) {
 	ops := []struct {
 		name  string
 		right access.Right
-		run   func(uc *app.Policies, c caller.Caller) error
+		run   func(uc app.UseCases, c caller.Caller) error
 	}{
-		{"create", access.PolicyCreate, func(uc *app.Policies, c caller.Caller) error {
-			_, err := uc.CreatePolicy(t.Context(), app.CreatePolicyCommand{Caller: c, ClientExtID: "client-a", Name: "n"})
+		{"create", access.PolicyCreate, func(uc app.UseCases, c caller.Caller) error {
+			_, err := uc.CreatePolicy.Do(t.Context(), app.CreatePolicyCommand{Caller: c, ClientExtID: "client-a", Name: "n"})
 			return err
 		}},
-		{"get", access.PolicyView, func(uc *app.Policies, c caller.Caller) error {
-			_, err := uc.GetPolicy(t.Context(), c, "client-a", "pa-other")
+		{"get", access.PolicyView, func(uc app.UseCases, c caller.Caller) error {
+			_, err := uc.GetPolicy.Do(t.Context(), app.GetPolicyQuery{Caller: c, ClientExtID: "client-a", ExtID: "pa-other"})
 			return err
 		}},
-		{"list", access.PolicyConfigurationView, func(uc *app.Policies, c caller.Caller) error {
-			_, err := uc.ListPolicies(t.Context(), c, "client-a", listing.Page{Limit: 10})
+		{"list", access.PolicyConfigurationView, func(uc app.UseCases, c caller.Caller) error {
+			_, err := uc.ListPolicies.Do(t.Context(), app.ListPoliciesQuery{Caller: c, ClientExtID: "client-a", Page: listing.Page{Limit: 10}})
 			return err
 		}},
-		{"modify", access.PolicyModify, func(uc *app.Policies, c caller.Caller) error {
-			_, err := uc.ModifyPolicy(t.Context(), app.ModifyPolicyCommand{Caller: c, ClientExtID: "client-a",
+		{"modify", access.PolicyModify, func(uc app.UseCases, c caller.Caller) error {
+			_, err := uc.ModifyPolicy.Do(t.Context(), app.ModifyPolicyCommand{Caller: c, ClientExtID: "client-a",
 				ExtID: "pa-other", Name: new("changed")})
 			return err
 		}},
-		{"delete", access.PolicyDelete, func(uc *app.Policies, c caller.Caller) error {
-			return uc.DeletePolicy(t.Context(), c, "client-a", "pa-other")
+		{"delete", access.PolicyDelete, func(uc app.UseCases, c caller.Caller) error {
+			_, err := uc.DeletePolicy.Do(t.Context(), app.DeletePolicyCommand{Caller: c, ClientExtID: "client-a", ExtID: "pa-other"})
+			return err
 		}},
 	}
 	for _, op := range ops {
@@ -108,7 +109,7 @@ func TestCreatePolicy(t *testing.T) {
 
 	t.Run("defaults", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
-		p, err := uc.CreatePolicy(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
+		p, err := uc.CreatePolicy.Do(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
 			ExtID: "pa-new", Name: "New", Description: "text", PolicyType: ptr(credential.PolicyType)})
 		if err != nil {
 			t.Fatalf("got %v, want nil", err)
@@ -133,7 +134,7 @@ func TestCreatePolicy(t *testing.T) {
 	})
 	t.Run("generated extId and parameters", func(t *testing.T) {
 		_, uc := newPolicyWorld(t)
-		p, err := uc.CreatePolicy(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
+		p, err := uc.CreatePolicy.Do(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
 			Name: "Digits", Parameters: digits})
 		if err != nil {
 			t.Fatalf("got %v, want nil", err)
@@ -144,7 +145,7 @@ func TestCreatePolicy(t *testing.T) {
 	})
 	t.Run("default moves the flag", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
-		p, err := uc.CreatePolicy(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
+		p, err := uc.CreatePolicy.Do(t.Context(), app.CreatePolicyCommand{Caller: root, ClientExtID: "client-a",
 			ExtID: "pa-new", Name: "New", Default: true})
 		if err != nil {
 			t.Fatalf("got %v, want nil", err)
@@ -197,7 +198,7 @@ func TestCreatePolicy(t *testing.T) {
 			if cmd.ClientExtID == "" {
 				cmd.ClientExtID = "client-a"
 			}
-			_, err := uc.CreatePolicy(t.Context(), cmd)
+			_, err := uc.CreatePolicy.Do(t.Context(), cmd)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
@@ -221,13 +222,13 @@ func TestModifyPolicy(t *testing.T) {
 
 	t.Run("parameters replaced whole", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
-		_, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
+		_, err := uc.ModifyPolicy.Do(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
 			c.Parameters = map[string]string{"rows": "5", "maxCredFailureCount": "7"}
 		}))
 		if err != nil {
 			t.Fatalf("first PATCH: got %v, want nil", err)
 		}
-		p, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
+		p, err := uc.ModifyPolicy.Do(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
 			c.Parameters, c.Version = map[string]string{"cols": "6"}, new(int32(3))
 		}))
 		if err != nil {
@@ -248,7 +249,7 @@ func TestModifyPolicy(t *testing.T) {
 	})
 	t.Run("texts", func(t *testing.T) {
 		_, uc := newPolicyWorld(t)
-		p, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
+		p, err := uc.ModifyPolicy.Do(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
 			c.Name, c.Description = new("Renamed"), new("")
 		}))
 		if err != nil || p.Name != "Renamed" || p.Description != "" || p.Parameters != credential.DefaultParameters() {
@@ -257,7 +258,7 @@ func TestModifyPolicy(t *testing.T) {
 	})
 	t.Run("no change keeps the version", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
-		p, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
+		p, err := uc.ModifyPolicy.Do(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) {
 			c.Name, c.Version = new("Other"), new(int32(2))
 		}))
 		if err != nil || p.Version != 2 || !p.LastModified.Equal(t0.Add(time.Second)) {
@@ -269,7 +270,7 @@ func TestModifyPolicy(t *testing.T) {
 	})
 	t.Run("making it the default moves the flag", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
-		p, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Default = new(true) }))
+		p, err := uc.ModifyPolicy.Do(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Default = new(true) }))
 		if err != nil || !p.Default || p.Version != 3 {
 			t.Fatalf("got %+v, %v; want the default at version 3", p, err)
 		}
@@ -306,7 +307,7 @@ func TestModifyPolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
 			before := maps.Clone(f.policies)
-			_, err := uc.ModifyPolicy(t.Context(), tt.cmd)
+			_, err := uc.ModifyPolicy.Do(t.Context(), tt.cmd)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
@@ -317,7 +318,7 @@ func TestModifyPolicy(t *testing.T) {
 	}
 	t.Run("stale version message", func(t *testing.T) {
 		_, uc := newPolicyWorld(t)
-		_, err := uc.ModifyPolicy(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Version = new(int32(1)) }))
+		_, err := uc.ModifyPolicy.Do(t.Context(), patch("pa-other", func(c *app.ModifyPolicyCommand) { c.Version = new(int32(1)) }))
 		var vc *fault.VersionConflictError
 		if !errors.As(err, &vc) || vc.Error() != "version 1 is stale; the policy is at version 2" {
 			t.Errorf("got %v, want a VersionConflictError saying the policy is at version 2", err)
@@ -329,7 +330,7 @@ func TestDeletePolicy(t *testing.T) {
 	deleter := admin(access.PolicyDelete)
 	t.Run("unused", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
-		if err := uc.DeletePolicy(t.Context(), deleter, "client-a", "pa-other"); err != nil {
+		if _, err := uc.DeletePolicy.Do(t.Context(), app.DeletePolicyCommand{Caller: deleter, ClientExtID: "client-a", ExtID: "pa-other"}); err != nil {
 			t.Fatalf("got %v, want nil", err)
 		}
 		if _, ok := f.get("pa-other"); ok {
@@ -357,7 +358,7 @@ func TestDeletePolicy(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
 			f.used[tt.policy] = tt.used
-			err := uc.DeletePolicy(t.Context(), deleter, tt.client, tt.policy)
+			_, err := uc.DeletePolicy.Do(t.Context(), app.DeletePolicyCommand{Caller: deleter, ClientExtID: tt.client, ExtID: tt.policy})
 			if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.wantText) {
 				t.Fatalf("got %v, want %v naming %q", err, tt.wantErr, tt.wantText)
 			}
@@ -371,12 +372,12 @@ func TestDeletePolicy(t *testing.T) {
 func TestReadPolicies(t *testing.T) {
 	f, uc := newPolicyWorld(t)
 	viewer := admin(access.PolicyView, access.PolicyConfigurationView)
-	p, err := uc.GetPolicy(t.Context(), viewer, "client-a", "pa-other")
+	p, err := uc.GetPolicy.Do(t.Context(), app.GetPolicyQuery{Caller: viewer, ClientExtID: "client-a", ExtID: "pa-other"})
 	if err != nil || p.ExtID != "pa-other" || p.Name != "Other" {
 		t.Errorf("get: got %+v, %v; want pa-other", p, err)
 	}
 	for _, tt := range []struct{ client, policy string }{{"client-a", "pb-default"}, {"client-a", "nope"}, {"nowhere", "pa-other"}} {
-		if _, err := uc.GetPolicy(t.Context(), viewer, tt.client, tt.policy); !errors.Is(err, fault.ErrNotFound) {
+		if _, err := uc.GetPolicy.Do(t.Context(), app.GetPolicyQuery{Caller: viewer, ClientExtID: tt.client, ExtID: tt.policy}); !errors.Is(err, fault.ErrNotFound) {
 			t.Errorf("get %s/%s: got %v, want ErrNotFound", tt.client, tt.policy, err)
 		}
 	}
@@ -387,7 +388,7 @@ func TestReadPolicies(t *testing.T) {
 	var got []string
 	page := listing.Page{Limit: 3}
 	for range 10 {
-		res, err := uc.ListPolicies(t.Context(), viewer, "client-a", page)
+		res, err := uc.ListPolicies.Do(t.Context(), app.ListPoliciesQuery{Caller: viewer, ClientExtID: "client-a", Page: page})
 		if err != nil {
 			t.Fatalf("list: got %v, want nil", err)
 		}
@@ -403,7 +404,7 @@ func TestReadPolicies(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("list pages: got %v, want %v", got, want)
 	}
-	if _, err := uc.ListPolicies(t.Context(), viewer, "nowhere", listing.Page{Limit: 3}); !errors.Is(err, fault.ErrNotFound) {
+	if _, err := uc.ListPolicies.Do(t.Context(), app.ListPoliciesQuery{Caller: viewer, ClientExtID: "nowhere", Page: listing.Page{Limit: 3}}); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("list of unknown client: got %v, want ErrNotFound", err)
 	}
 }

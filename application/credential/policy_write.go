@@ -8,6 +8,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // CreatePolicyCommand describes a new policy of a client.
@@ -24,13 +25,21 @@ type CreatePolicyCommand struct {
 	Parameters map[string]string
 }
 
-// CreatePolicy creates a policy. Errors: access errors, credential.ErrUnknownPolicy (a policy type
+// CreatePolicy creates a policy of a client.
+type CreatePolicy struct {
+	policies PolicyWriter
+	now      Clock
+	tracer   trace.Tracer
+}
+
+// Do creates the policy; made the default, the client's previous default loses the flag in the
+// same transaction. Errors: access errors, credential.ErrUnknownPolicy (a policy type
 // other than OTPCardPolicy), credential.ErrPolicyViolation (parameters), fault.ErrInvalid and
 // extid.ErrInvalid (texts, extId), *fault.NotFoundError (client), fault.ErrDuplicate.
-func (uc *Policies) CreatePolicy(ctx context.Context, cmd CreatePolicyCommand) (credential.Policy, error) {
+func (uc *CreatePolicy) Do(ctx context.Context, cmd CreatePolicyCommand) (credential.Policy, error) {
 	ctx, span := uc.tracer.Start(ctx, "CreatePolicy")
 	defer span.End()
-	if err := uc.authorize(cmd.Caller, cmd.ClientExtID, access.PolicyCreate); err != nil {
+	if err := cmd.Caller.Principal.Authorize(policyRight(cmd.ClientExtID, access.PolicyCreate), uc.now()); err != nil {
 		return credential.Policy{}, err
 	}
 	if cmd.PolicyType != nil {
@@ -49,7 +58,7 @@ func (uc *Policies) CreatePolicy(ctx context.Context, cmd CreatePolicyCommand) (
 		return credential.Policy{}, err
 	}
 	events := []event.Event{policyEvent(credential.PolicyCreated, p, cmd.Caller, nil)}
-	if err := uc.store.Create(ctx, p, events, demoteFor(cmd.Caller, p.ExtID, now)); err != nil {
+	if err := uc.policies.Create(ctx, p, events, demoteFor(cmd.Caller, p.ExtID, now)); err != nil {
 		return credential.Policy{}, fmt.Errorf("create policy %s: %w", p.ExtID, err)
 	}
 	return p, nil
@@ -68,15 +77,22 @@ type ModifyPolicyCommand struct {
 	Version *int32
 }
 
-// ModifyPolicy changes a policy and returns it as stored. Making it the default moves the flag
+// ModifyPolicy changes a policy (a PATCH).
+type ModifyPolicy struct {
+	policies PolicyWriter
+	now      Clock
+	tracer   trace.Tracer
+}
+
+// Do changes the policy and returns it as stored. Making it the default moves the flag
 // from the client's previous default in the same transaction; unsetting the flag of the default
 // policy is refused (credential.ErrDefaultRequired). Errors: access errors,
 // credential.ErrPolicyViolation, fault.ErrInvalid, credential.ErrDefaultRequired,
 // *fault.VersionConflictError, fault.ErrVersionConflict, *fault.NotFoundError.
-func (uc *Policies) ModifyPolicy(ctx context.Context, cmd ModifyPolicyCommand) (credential.Policy, error) {
+func (uc *ModifyPolicy) Do(ctx context.Context, cmd ModifyPolicyCommand) (credential.Policy, error) {
 	ctx, span := uc.tracer.Start(ctx, "ModifyPolicy")
 	defer span.End()
-	if err := uc.authorize(cmd.Caller, cmd.ClientExtID, access.PolicyModify); err != nil {
+	if err := cmd.Caller.Principal.Authorize(policyRight(cmd.ClientExtID, access.PolicyModify), uc.now()); err != nil {
 		return credential.Policy{}, err
 	}
 	edit := credential.PolicyEdit{Name: cmd.Name, Description: cmd.Description, Default: cmd.Default}
@@ -89,7 +105,7 @@ func (uc *Policies) ModifyPolicy(ctx context.Context, cmd ModifyPolicyCommand) (
 	}
 	now := uc.now()
 	var result credential.Policy
-	err := uc.store.Update(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
+	err := uc.policies.Update(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
 		if err := p.CheckVersion(cmd.Version); err != nil {
 			return nil, err
 		}
@@ -109,26 +125,41 @@ func (uc *Policies) ModifyPolicy(ctx context.Context, cmd ModifyPolicyCommand) (
 	return result, nil
 }
 
-// DeletePolicy deletes a policy no card uses. The client's default policy cannot be deleted
-// (credential.ErrInUse, like a policy in use): a client always keeps one. Errors: access errors,
-// *fault.NotFoundError, credential.ErrInUse.
-func (uc *Policies) DeletePolicy(ctx context.Context, c caller.Caller, clientExtID, extID string) error {
+// DeletePolicy deletes a policy no card uses.
+type DeletePolicy struct {
+	policies PolicyWriter
+	now      Clock
+	tracer   trace.Tracer
+}
+
+// DeletePolicyCommand names the policy.
+type DeletePolicyCommand struct {
+	Caller             caller.Caller
+	ClientExtID, ExtID string
+}
+
+// Do deletes the policy and records policy.deleted. The client's default policy cannot be
+// deleted (credential.ErrInUse, like a policy in use): a client always keeps one. Errors: access
+// errors, *fault.NotFoundError, credential.ErrInUse.
+func (uc *DeletePolicy) Do(ctx context.Context, cmd DeletePolicyCommand) (Deleted, error) {
 	ctx, span := uc.tracer.Start(ctx, "DeletePolicy")
 	defer span.End()
-	if err := uc.authorize(c, clientExtID, access.PolicyDelete); err != nil {
-		return err
-	}
 	now := uc.now()
-	err := uc.store.Delete(ctx, clientExtID, extID, func(p *credential.Policy) ([]event.Event, error) {
+	if err := cmd.Caller.Principal.Authorize(policyRight(cmd.ClientExtID, access.PolicyDelete), now); err != nil {
+		return Deleted{}, err
+	}
+	var deleted Deleted
+	err := uc.policies.Delete(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
 		if err := p.CheckDeletable(); err != nil {
 			return nil, err
 		}
-		ev := policyEvent(credential.PolicyDeleted, *p, c, nil)
+		ev := policyEvent(credential.PolicyDeleted, *p, cmd.Caller, nil)
 		ev.Time = credential.Later(now, p.LastModified)
+		deleted = Deleted{ExtID: p.ExtID, Version: p.Version}
 		return []event.Event{ev}, nil
 	})
 	if err != nil {
-		return fmt.Errorf("delete policy %s: %w", extID, err)
+		return Deleted{}, fmt.Errorf("delete policy %s: %w", cmd.ExtID, err)
 	}
-	return nil
+	return deleted, nil
 }

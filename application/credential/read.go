@@ -21,53 +21,76 @@ type CardReader interface {
 	List(ctx context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error)
 }
 
-// ReadOTPCards answers GetOTPCard and ListOTPCards.
-type ReadOTPCards struct {
+// readAccess is who may read a user's cards: CredentialView, or the user itself.
+func readAccess(clientExtID, userExtID string) access.Request {
+	return access.Request{Client: clientExtID, User: userExtID,
+		Rights: []access.Right{access.CredentialView}, Self: access.SelfRead}
+}
+
+// GetOTPCard reads one card (its cells are never known again).
+type GetOTPCard struct {
 	cards  CardReader
 	now    Clock
 	tracer trace.Tracer
 }
 
-// NewReadOTPCards builds the read use cases.
-func NewReadOTPCards(cards CardReader, now Clock, tracer trace.Tracer) *ReadOTPCards {
-	return &ReadOTPCards{cards: cards, now: now, tracer: tracer}
+// NewGetOTPCard builds the use case.
+func NewGetOTPCard(cards CardReader, now Clock, tracer trace.Tracer) *GetOTPCard {
+	return &GetOTPCard{cards: cards, now: now, tracer: tracer}
 }
 
-func (uc *ReadOTPCards) authorize(c caller.Caller, clientExtID, userExtID string) error {
-	return c.Principal.Authorize(access.Request{
-		Client: clientExtID, User: userExtID,
-		Rights: []access.Right{access.CredentialView}, Self: access.SelfRead,
-	}, uc.now())
+// GetCardQuery names the card.
+type GetCardQuery struct {
+	Caller caller.Caller
+	Key    CardKey
 }
 
-// GetOTPCard returns one card (its cells are never known again). Errors: access errors,
-// *fault.NotFoundError.
-func (uc *ReadOTPCards) GetOTPCard(ctx context.Context, c caller.Caller, key CardKey) (*credential.OTPCard, error) {
+// Do returns the card as it stands now (a temporary lock whose time is up shows as ended).
+// Errors: access errors, *fault.NotFoundError.
+func (uc *GetOTPCard) Do(ctx context.Context, q GetCardQuery) (*credential.OTPCard, error) {
 	ctx, span := uc.tracer.Start(ctx, "GetOTPCard")
 	defer span.End()
-	if err := uc.authorize(c, key.ClientExtID, key.UserExtID); err != nil {
+	if err := q.Caller.Principal.Authorize(readAccess(q.Key.ClientExtID, q.Key.UserExtID), uc.now()); err != nil {
 		return nil, err
 	}
-	card, err := uc.cards.Get(ctx, key)
+	card, err := uc.cards.Get(ctx, q.Key)
 	if err != nil {
-		return nil, fmt.Errorf("get otp card %s: %w", key.ExtID, err)
+		return nil, fmt.Errorf("get otp card %s: %w", q.Key.ExtID, err)
 	}
 	card.EndExpiredLock(uc.now())
 	return card, nil
 }
 
-// ListOTPCards returns a page of a user's cards. Errors: access errors,
+// ListOTPCards pages through a user's cards.
+type ListOTPCards struct {
+	cards  CardReader
+	now    Clock
+	tracer trace.Tracer
+}
+
+// NewListOTPCards builds the use case.
+func NewListOTPCards(cards CardReader, now Clock, tracer trace.Tracer) *ListOTPCards {
+	return &ListOTPCards{cards: cards, now: now, tracer: tracer}
+}
+
+// ListCardsQuery asks for one page of the user's cards.
+type ListCardsQuery struct {
+	Caller                 caller.Caller
+	ClientExtID, UserExtID string
+	Page                   listing.Page
+}
+
+// Do returns a page of the user's cards, oldest first. Errors: access errors,
 // *fault.NotFoundError.
-func (uc *ReadOTPCards) ListOTPCards(ctx context.Context, c caller.Caller, clientExtID, userExtID string,
-	page listing.Page) (listing.Result[*credential.OTPCard], error) {
+func (uc *ListOTPCards) Do(ctx context.Context, q ListCardsQuery) (listing.Result[*credential.OTPCard], error) {
 	ctx, span := uc.tracer.Start(ctx, "ListOTPCards")
 	defer span.End()
-	if err := uc.authorize(c, clientExtID, userExtID); err != nil {
+	if err := q.Caller.Principal.Authorize(readAccess(q.ClientExtID, q.UserExtID), uc.now()); err != nil {
 		return listing.Result[*credential.OTPCard]{}, err
 	}
-	res, err := uc.cards.List(ctx, clientExtID, userExtID, page)
+	res, err := uc.cards.List(ctx, q.ClientExtID, q.UserExtID, q.Page)
 	if err != nil {
-		return res, fmt.Errorf("list otp cards of %s: %w", userExtID, err)
+		return res, fmt.Errorf("list otp cards of %s: %w", q.UserExtID, err)
 	}
 	now := uc.now()
 	for _, card := range res.Items {

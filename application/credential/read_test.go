@@ -15,7 +15,8 @@ import (
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newRead(s *fakeStore) *app.ReadOTPCards { return app.NewReadOTPCards(s, clock(now), tracer) }
+// newRead is the module's use cases on s, for its reads.
+func newRead(s *fakeStore) app.UseCases { return newModule(s, &fakeHasher{}) }
 
 func TestGetOTPCard(t *testing.T) {
 	tests := []struct {
@@ -39,7 +40,7 @@ func TestGetOTPCard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			card, err := newRead(s).GetOTPCard(context.Background(), tt.caller, tt.key)
+			card, err := newRead(s).GetOTPCard.Do(context.Background(), app.GetCardQuery{Caller: tt.caller, Key: tt.key})
 			if got := s.called("Get") > 0; got != tt.wantCalled {
 				t.Errorf("store consulted: got %v, want %v", got, tt.wantCalled)
 			}
@@ -70,15 +71,14 @@ func TestListOTPCards(t *testing.T) {
 	s.addCard(storedCard("card-b", "user-b", credential.StateActive))
 	uc := newRead(s)
 
-	res, err := uc.ListOTPCards(context.Background(), self("user-a", time.Hour), "client-a", "user-a", listing.Page{Limit: 1})
+	res, err := uc.ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: self("user-a", time.Hour), ClientExtID: "client-a", UserExtID: "user-a", Page: listing.Page{Limit: 1}})
 	if err != nil {
 		t.Fatalf("first page: got error %v, want nil", err)
 	}
 	if len(res.Items) != 1 || res.Items[0].ExtID() != "card-1" || res.Next == nil {
 		t.Fatalf("first page: got %d items, next %v; want card-1 and a cursor", len(res.Items), res.Next)
 	}
-	res, err = uc.ListOTPCards(context.Background(), admin(access.CredentialView), "client-a", "user-a",
-		listing.Page{Limit: 1, After: res.Next})
+	res, err = uc.ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: admin(access.CredentialView), ClientExtID: "client-a", UserExtID: "user-a", Page: listing.Page{Limit: 1, After: res.Next}})
 	if err != nil {
 		t.Fatalf("second page: got error %v, want nil", err)
 	}
@@ -102,7 +102,7 @@ func TestListOTPCardsRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := newRead(newStore(t)).ListOTPCards(context.Background(), tt.caller, tt.client, tt.user, listing.Page{Limit: 10})
+			res, err := newRead(newStore(t)).ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user, Page: listing.Page{Limit: 10}})
 			if !errors.Is(err, tt.wantErr) || len(res.Items) != 0 {
 				t.Fatalf("got %d items, %v; want none, an error wrapping %v", len(res.Items), err, tt.wantErr)
 			}

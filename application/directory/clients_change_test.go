@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
+	app "github.com/otpcard/otpcard/application/directory"
+
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -35,8 +37,7 @@ func TestChangeClient(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acmeAt(3))
-			got, err := newClients(s).ChangeClient(context.Background(), tt.caller, "acme", tt.version,
-				directory.ClientChange{Name: directory.To("Acme 2"), Comment: "renamed"})
+			got, err := newClients(s).ChangeClient.Do(context.Background(), app.ChangeClientCommand{Caller: tt.caller, ExtID: "acme", Version: tt.version, Change: directory.ClientChange{Name: directory.To("Acme 2"), Comment: "renamed"}})
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
@@ -81,7 +82,7 @@ func TestChangeClientRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acmeAt(3), directory.Client{ExtID: "taken", Name: "Taken", Version: 1})
-			_, err := newClients(s).ChangeClient(context.Background(), tt.caller, tt.extID, tt.version, tt.change)
+			_, err := newClients(s).ChangeClient.Do(context.Background(), app.ChangeClientCommand{Caller: tt.caller, ExtID: tt.extID, Version: tt.version, Change: tt.change})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -97,7 +98,7 @@ func TestChangeClientRefusals(t *testing.T) {
 
 func TestChangeClientStaleVersionSaysWhich(t *testing.T) {
 	s := newClientStore(acmeAt(3))
-	_, err := newClients(s).ChangeClient(context.Background(), admin(access.ClientModify), "acme", version(1), directory.ClientChange{})
+	_, err := newClients(s).ChangeClient.Do(context.Background(), app.ChangeClientCommand{Caller: admin(access.ClientModify), ExtID: "acme", Version: version(1), Change: directory.ClientChange{}})
 	var vc *fault.VersionConflictError
 	if !errors.As(err, &vc) || vc.Given != 1 || vc.Current != 3 || vc.Entity != "client" {
 		t.Fatalf("got %v, want a VersionConflictError given 1, current 3, of a client", err)
@@ -107,22 +108,18 @@ func TestChangeClientStaleVersionSaysWhich(t *testing.T) {
 func TestDeleteClient(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.ClientDelete), adminIn("acme")} {
 		s := newClientStore(acmeAt(5))
-		s.policies = []credential.Policy{{ExtID: "p1", ClientExtID: "acme", Version: 2}, {ExtID: "p9", ClientExtID: "other", Version: 1},
-			{ExtID: "p2", ClientExtID: "acme", Version: 1}}
-		if err := newClients(s).DeleteClient(context.Background(), c, "acme"); err != nil {
+		if _, err := newClients(s).DeleteClient.Do(context.Background(), app.DeleteClientCommand{Caller: c, ExtID: "acme"}); err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
 		if _, ok := s.clients["acme"]; ok {
 			t.Errorf("acme: still stored, want it gone")
 		}
-		if len(s.policies) != 1 || s.policies[0].ExtID != "p9" {
-			t.Errorf("policies: got %+v, want only p9 of the other client", s.policies)
+		if told := s.deps.told(); !slices.Equal(told, []string{"ClientDeleting acme by alice"}) {
+			t.Errorf("dependents: got %q, want ClientDeleting of acme (its policies go there)", told)
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
 			{Type: directory.ClientDeleted, Time: now, Actor: actor, ClientExtID: "acme", Version: 5, RequestID: "req-1"},
-			{Type: credential.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p1", Version: 2, RequestID: "req-1"},
-			{Type: credential.PolicyDeleted, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: "p2", Version: 1, RequestID: "req-1"},
 		}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
@@ -151,16 +148,15 @@ func TestDeleteClientRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acmeAt(1))
 			s.users["acme"] = tt.users
-			s.policies = []credential.Policy{{ExtID: "p1", ClientExtID: "acme", Version: 1}}
-			err := newClients(s).DeleteClient(context.Background(), tt.caller, tt.extID)
+			_, err := newClients(s).DeleteClient.Do(context.Background(), app.DeleteClientCommand{Caller: tt.caller, ExtID: tt.extID})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
 			if called := s.calls["Delete"] > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
-			if _, ok := s.clients["acme"]; !ok || len(s.policies) != 1 || len(s.events) != 0 {
-				t.Errorf("got acme stored %v, %d policies, %d events; want true, 1, 0", ok, len(s.policies), len(s.events))
+			if _, ok := s.clients["acme"]; !ok || len(s.deps.told()) != 0 || len(s.events) != 0 {
+				t.Errorf("got acme stored %v, dependents told %q, %d events; want true, nothing, 0", ok, s.deps.told(), len(s.events))
 			}
 		})
 	}

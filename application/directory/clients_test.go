@@ -12,19 +12,20 @@ import (
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newClients(s *fakeClientStore) *app.Clients { return app.NewClients(s, s, clock, tracer) }
+// newClients is the directory's use cases on the client store s and its dependents.
+func newClients(s *fakeClientStore) app.UseCases {
+	return app.New(app.Deps{Clients: s, Users: newUserStore(), Dependents: s.deps, Now: clock, Tracer: tracer})
+}
 
 func TestCreateClient(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.ClientCreate), adminIn("acme")} {
 		s := newClientStore()
-		got, err := newClients(s).CreateClient(context.Background(), c,
-			directory.Client{ExtID: "acme", Name: "Acme", DisplayName: map[string]string{"EN": "Acme Ltd"}})
+		got, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: c, Client: directory.Client{ExtID: "acme", Name: "Acme", DisplayName: map[string]string{"EN": "Acme Ltd"}}})
 		if err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
@@ -34,17 +35,12 @@ func TestCreateClient(t *testing.T) {
 		if stored := s.clients["acme"]; !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		if len(s.policies) != 1 {
-			t.Fatalf("policies: got %d, want 1", len(s.policies))
-		}
-		p := s.policies[0]
-		if p.ClientExtID != "acme" || !p.Default || p.Version != 1 || p.Parameters != credential.DefaultParameters() || p.ExtID == "" {
-			t.Errorf("default policy: got %+v, want a default policy of acme with the default parameters", p)
+		if told := s.deps.told(); !slices.Equal(told, []string{"ClientCreated acme by alice"}) {
+			t.Errorf("dependents: got %q, want ClientCreated of acme (its default policy comes from there)", told)
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
 			{Type: directory.ClientCreated, Time: now, Actor: actor, ClientExtID: "acme", Version: 1, RequestID: "req-1"},
-			{Type: credential.PolicyCreated, Time: now, Actor: actor, ClientExtID: "acme", PolicyExtID: p.ExtID, Version: 1, RequestID: "req-1"},
 		}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
@@ -58,7 +54,7 @@ func TestCreateClient(t *testing.T) {
 func TestCreateClientOutsideTheDataRoom(t *testing.T) {
 	for _, in := range []directory.Client{{ExtID: "acme", Name: "Acme"}, {Name: "Generated"}} {
 		s := newClientStore()
-		_, err := newClients(s).CreateClient(context.Background(), adminIn("other"), in)
+		_, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: adminIn("other"), Client: in})
 		if !errors.Is(err, access.ErrDataroomDenied) {
 			t.Errorf("create %q in the data room [other]: got %v, want ErrDataroomDenied", in.ExtID, err)
 		}
@@ -68,14 +64,30 @@ func TestCreateClientOutsideTheDataRoom(t *testing.T) {
 	}
 }
 
+// TestCreateClientFailsWithItsDependents: when a dependent refuses (the default policy cannot be
+// stored), the client is not created either.
+func TestCreateClientFailsWithItsDependents(t *testing.T) {
+	s := newClientStore()
+	boom := errors.New("policy store down")
+	s.deps.fail = boom
+	_, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: admin(access.ClientCreate),
+		Client: directory.Client{ExtID: "acme", Name: "Acme"}})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the dependent's error", err)
+	}
+	if len(s.clients) != 0 || len(s.events) != 0 {
+		t.Errorf("got %d clients and %d events, want none", len(s.clients), len(s.events))
+	}
+}
+
 func TestCreateClientGeneratesExtID(t *testing.T) {
 	s := newClientStore()
-	got, err := newClients(s).CreateClient(context.Background(), admin(access.ClientCreate), directory.Client{Name: "Acme"})
+	got, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: admin(access.ClientCreate), Client: directory.Client{Name: "Acme"}})
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)
 	}
-	if len(got.ExtID) != 36 || s.policies[0].ClientExtID != got.ExtID {
-		t.Errorf("got extId %q and policy of %q, want a generated UUID shared by both", got.ExtID, s.policies[0].ClientExtID)
+	if told := s.deps.told(); len(got.ExtID) != 36 || !slices.Equal(told, []string{"ClientCreated " + got.ExtID + " by alice"}) {
+		t.Errorf("got extId %q and dependents told %q, want a generated UUID, and the dependents told of it", got.ExtID, told)
 	}
 }
 
@@ -101,12 +113,12 @@ func TestCreateClientRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(directory.Client{ExtID: "taken", Name: "Taken"})
-			_, err := newClients(s).CreateClient(context.Background(), tt.caller, tt.in)
+			_, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: tt.caller, Client: tt.in})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if len(s.clients) != 1 || len(s.policies) != 0 || len(s.events) != 0 {
-				t.Errorf("got %d clients, %d policies, %d events; want 1, 0, 0", len(s.clients), len(s.policies), len(s.events))
+			if len(s.clients) != 1 || len(s.deps.told()) != 0 || len(s.events) != 0 {
+				t.Errorf("got %d clients, dependents told %q, %d events; want 1, nothing, 0", len(s.clients), s.deps.told(), len(s.events))
 			}
 		})
 	}
@@ -132,7 +144,7 @@ func TestGetClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acme)
-			got, err := newClients(s).GetClient(context.Background(), tt.caller, tt.extID)
+			got, err := newClients(s).GetClient.Do(context.Background(), app.GetClientQuery{Caller: tt.caller, ExtID: tt.extID})
 			if called := s.calls["Get"] > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
@@ -168,7 +180,7 @@ func TestListClients(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(clients...)
-			res, err := newClients(s).ListClients(context.Background(), tt.caller, listing.Page{Limit: 10})
+			res, err := newClients(s).ListClients.Do(context.Background(), app.ListClientsQuery{Caller: tt.caller, Page: listing.Page{Limit: 10}})
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
@@ -189,11 +201,11 @@ func TestListClients(t *testing.T) {
 func TestListClientsPages(t *testing.T) {
 	s := newClientStore(directory.Client{ExtID: "a", Created: now.Add(-2 * time.Hour)}, directory.Client{ExtID: "b", Created: now.Add(-time.Hour)})
 	uc := newClients(s)
-	first, err := uc.ListClients(context.Background(), admin(access.ClientView), listing.Page{Limit: 1})
+	first, err := uc.ListClients.Do(context.Background(), app.ListClientsQuery{Caller: admin(access.ClientView), Page: listing.Page{Limit: 1}})
 	if err != nil || len(first.Items) != 1 || first.Items[0].ExtID != "a" || first.Next == nil {
 		t.Fatalf("first page: got %+v, %v; want [a] and a cursor", first, err)
 	}
-	second, err := uc.ListClients(context.Background(), admin(access.ClientView), listing.Page{Limit: 1, After: first.Next})
+	second, err := uc.ListClients.Do(context.Background(), app.ListClientsQuery{Caller: admin(access.ClientView), Page: listing.Page{Limit: 1, After: first.Next}})
 	if err != nil || len(second.Items) != 1 || second.Items[0].ExtID != "b" || second.Next != nil {
 		t.Fatalf("second page: got %+v, %v; want [b] and no cursor", second, err)
 	}
@@ -202,7 +214,7 @@ func TestListClientsPages(t *testing.T) {
 func TestListClientsRefusals(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.UserView), self("user-a")} {
 		s := newClientStore(directory.Client{ExtID: "a"})
-		_, err := newClients(s).ListClients(context.Background(), c, listing.Page{Limit: 10})
+		_, err := newClients(s).ListClients.Do(context.Background(), app.ListClientsQuery{Caller: c, Page: listing.Page{Limit: 10}})
 		if !errors.Is(err, access.ErrPermissionDenied) {
 			t.Errorf("%s: got %v, want an error wrapping ErrPermissionDenied", c.Principal.Mode(), err)
 		}

@@ -13,17 +13,15 @@ import (
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var (
-	_ app.ClientStore   = (*fakeClientStore)(nil)
-	_ app.ClientChanger = (*fakeClientStore)(nil)
-	_ app.UserStore     = (*fakeUserStore)(nil)
-	_ app.UserChanger   = (*fakeUserStore)(nil)
+	_ app.ClientStore = (*fakeClientStore)(nil)
+	_ app.UserStore   = (*fakeUserStore)(nil)
+	_ app.Dependents  = (*fakeDependents)(nil)
 )
 
 var (
@@ -33,13 +31,51 @@ var (
 
 func clock() time.Time { return now }
 
-// fakeClientStore keeps clients and their default policies in memory.
+// fakeDependents records what the directory told the other modules, in order, and refuses with
+// fail when it is set: the directory's change must then fail whole.
+type fakeDependents struct {
+	mu    sync.Mutex
+	calls []string
+	fail  error
+}
+
+func (d *fakeDependents) record(what string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, what)
+	return d.fail
+}
+
+func (d *fakeDependents) told() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.calls)
+}
+
+func (d *fakeDependents) ClientCreated(_ context.Context, c directory.Client, meta event.Meta) error {
+	return d.record("ClientCreated " + c.ExtID + " by " + meta.Actor.Subject)
+}
+
+func (d *fakeDependents) ClientDeleting(_ context.Context, c directory.Client, meta event.Meta) error {
+	return d.record("ClientDeleting " + c.ExtID + " by " + meta.Actor.Subject)
+}
+
+func (d *fakeDependents) UserSaved(_ context.Context, u directory.User) error {
+	return d.record("UserSaved " + u.ExtID + " " + string(u.State))
+}
+
+func (d *fakeDependents) UserDeleting(_ context.Context, u directory.User, meta event.Meta) error {
+	return d.record("UserDeleting " + u.ExtID + " by " + meta.Actor.Subject)
+}
+
+// fakeClientStore keeps clients in memory; within runs as if inside its transaction: when it
+// fails, nothing is stored.
 type fakeClientStore struct {
-	mu       sync.Mutex
-	clients  map[string]directory.Client
-	policies []credential.Policy
-	events   []event.Event
-	calls    map[string]int
+	mu      sync.Mutex
+	clients map[string]directory.Client
+	deps    *fakeDependents
+	events  []event.Event
+	calls   map[string]int
 	// lastOnly is the only argument of the last List call.
 	lastOnly []string
 	// users counts the users of each client, for Delete.
@@ -47,14 +83,15 @@ type fakeClientStore struct {
 }
 
 func newClientStore(clients ...directory.Client) *fakeClientStore {
-	s := &fakeClientStore{clients: map[string]directory.Client{}, calls: map[string]int{}, users: map[string]int{}}
+	s := &fakeClientStore{clients: map[string]directory.Client{}, calls: map[string]int{}, users: map[string]int{},
+		deps: &fakeDependents{}}
 	for _, c := range clients {
 		s.clients[c.ExtID] = c
 	}
 	return s
 }
 
-func (s *fakeClientStore) Create(_ context.Context, c directory.Client, p credential.Policy, events []event.Event) error {
+func (s *fakeClientStore) Create(ctx context.Context, c directory.Client, events []event.Event, within app.Within) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["Create"]++
@@ -63,8 +100,10 @@ func (s *fakeClientStore) Create(_ context.Context, c directory.Client, p creden
 			return fault.ErrDuplicate
 		}
 	}
+	if err := within(ctx); err != nil {
+		return err
+	}
 	s.clients[c.ExtID] = c
-	s.policies = append(s.policies, p)
 	s.events = append(s.events, events...)
 	return nil
 }
@@ -127,8 +166,8 @@ func (s *fakeClientStore) Update(_ context.Context, extID string, fn func(*direc
 	return nil
 }
 
-// Delete removes a client and its policies when fn succeeds.
-func (s *fakeClientStore) Delete(_ context.Context, extID string, fn func(app.ClientRemoval) ([]event.Event, error)) error {
+// Delete removes a client when fn succeeds.
+func (s *fakeClientStore) Delete(ctx context.Context, extID string, fn func(context.Context, app.ClientRemoval) ([]event.Event, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["Delete"]++
@@ -136,28 +175,22 @@ func (s *fakeClientStore) Delete(_ context.Context, extID string, fn func(app.Cl
 	if !ok {
 		return &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
-	r := app.ClientRemoval{Client: c, Users: s.users[extID]}
-	for _, p := range s.policies {
-		if p.ClientExtID == extID {
-			r.Policies = append(r.Policies, app.PolicyRef{ExtID: p.ExtID, Version: p.Version})
-		}
-	}
-	events, err := fn(r)
+	events, err := fn(ctx, app.ClientRemoval{Client: c, Users: s.users[extID]})
 	if err != nil {
 		return err
 	}
 	delete(s.clients, extID)
-	s.policies = slices.DeleteFunc(s.policies, func(p credential.Policy) bool { return p.ClientExtID == extID })
 	s.events = append(s.events, events...)
 	return nil
 }
 
-// fakeUserStore keeps users of known clients, and references to their cards, in memory.
+// fakeUserStore keeps users of known clients in memory; within runs as if inside its
+// transaction.
 type fakeUserStore struct {
 	mu      sync.Mutex
 	clients map[string]bool
 	users   map[[2]string]directory.User // by client and user extId
-	cards   map[string][]app.CardRef     // by user extId
+	deps    *fakeDependents
 	events  []event.Event
 	calls   map[string]int
 	// lastFilter is the filter of the last List call.
@@ -166,14 +199,14 @@ type fakeUserStore struct {
 
 func newUserStore(clients ...string) *fakeUserStore {
 	s := &fakeUserStore{clients: map[string]bool{}, users: map[[2]string]directory.User{},
-		cards: map[string][]app.CardRef{}, calls: map[string]int{}}
+		deps: &fakeDependents{}, calls: map[string]int{}}
 	for _, c := range clients {
 		s.clients[c] = true
 	}
 	return s
 }
 
-func (s *fakeUserStore) Create(_ context.Context, u directory.User, events []event.Event) error {
+func (s *fakeUserStore) Create(ctx context.Context, u directory.User, events []event.Event, within app.Within) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["Create"]++
@@ -184,6 +217,9 @@ func (s *fakeUserStore) Create(_ context.Context, u directory.User, events []eve
 		if old.ExtID == u.ExtID || old.ClientExtID == u.ClientExtID && old.LoginID == u.LoginID {
 			return fault.ErrDuplicate
 		}
+	}
+	if err := within(ctx); err != nil {
+		return err
 	}
 	s.users[[2]string{u.ClientExtID, u.ExtID}] = u
 	s.events = append(s.events, events...)
@@ -230,7 +266,7 @@ func (s *fakeUserStore) List(_ context.Context, clientExtID string, filter app.U
 
 // Update changes a user as the postgres store does: fn sees a copy, which is saved with the
 // events only when fn succeeds and the loginId stays unique in the client.
-func (s *fakeUserStore) Update(_ context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error {
+func (s *fakeUserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, *directory.User) ([]event.Event, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["Update"]++
@@ -239,7 +275,7 @@ func (s *fakeUserStore) Update(_ context.Context, clientExtID, userExtID string,
 	if !ok {
 		return &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
-	events, err := fn(&u)
+	events, err := fn(ctx, &u)
 	if err != nil {
 		return err
 	}
@@ -253,8 +289,8 @@ func (s *fakeUserStore) Update(_ context.Context, clientExtID, userExtID string,
 	return nil
 }
 
-// Delete removes a user and its cards when fn succeeds.
-func (s *fakeUserStore) Delete(_ context.Context, clientExtID, userExtID string, fn func(app.UserRemoval) ([]event.Event, error)) error {
+// Delete removes a user when fn succeeds.
+func (s *fakeUserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, directory.User) ([]event.Event, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls["Delete"]++
@@ -263,14 +299,25 @@ func (s *fakeUserStore) Delete(_ context.Context, clientExtID, userExtID string,
 	if !ok {
 		return &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
-	events, err := fn(app.UserRemoval{User: u, Cards: s.cards[userExtID]})
+	events, err := fn(ctx, u)
 	if err != nil {
 		return err
 	}
 	delete(s.users, key)
-	delete(s.cards, userExtID)
 	s.events = append(s.events, events...)
 	return nil
+}
+
+// UserState tells the state of a user of any client.
+func (s *fakeUserStore) UserState(_ context.Context, userExtID string) (directory.UserState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.ExtID == userExtID {
+			return u.State, nil
+		}
+	}
+	return "", &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 }
 
 func withPrefix(rights []access.Right) []string {

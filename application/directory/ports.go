@@ -1,37 +1,72 @@
-// Package directory holds the client and user use cases. Each declares the small ports it
-// needs; the postgres adapter implements them.
+// Package directory holds the client and user use cases: the directory module. Each use case
+// declares the small ports it needs; the postgres adapter implements them.
 package directory
 
 import (
 	"context"
-	"time"
 
 	"github.com/otpcard/otpcard/application/listing"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-// Clock tells the time; the use cases never read the system clock themselves.
-type Clock func() time.Time
+// Within is what else happens inside a store's transaction: ctx carries the transaction, so that
+// another module's part in the change (Dependents) commits or rolls back with it.
+type Within func(ctx context.Context) error
 
-// ClientStore keeps clients.
-type ClientStore interface {
-	// Create saves the client, its default policy and the events in one transaction; it returns
-	// fault.ErrDuplicate when the extId or name is taken.
-	Create(ctx context.Context, c directory.Client, defaultPolicy credential.Policy, events []event.Event) error
+// ClientCreator saves new clients.
+type ClientCreator interface {
+	// Create saves the client and the events and runs within, in one transaction; it returns
+	// fault.ErrDuplicate when the extId or name is taken, and within's error unchanged.
+	Create(ctx context.Context, c directory.Client, events []event.Event, within Within) error
+}
+
+// ClientReader reads clients.
+type ClientReader interface {
 	// Get returns the client or a *fault.NotFoundError.
 	Get(ctx context.Context, extID string) (directory.Client, error)
 	// List returns a page of clients, oldest first; with only set, just those clients.
 	List(ctx context.Context, only []string, page listing.Page) (listing.Result[directory.Client], error)
 }
 
-// UserStore keeps users.
-type UserStore interface {
-	// Create saves the user and the events in one transaction; it returns a
-	// *fault.NotFoundError when the client is absent and fault.ErrDuplicate when the
-	// extId or the loginId in that client is taken.
-	Create(ctx context.Context, u directory.User, events []event.Event) error
+// ClientChanger changes and deletes clients, each in one transaction.
+type ClientChanger interface {
+	// Update loads the client with a row lock, calls fn, and when fn returns nil and moved the
+	// client's version saves the client guarded by the version it loaded and records fn's
+	// events. It returns a *fault.NotFoundError, fn's error unchanged, fault.ErrDuplicate when
+	// the new name is taken, or fault.ErrVersionConflict when the stored version moved.
+	Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error
+	// Delete loads the client with a row lock and counts its users, calls fn (with ctx carrying
+	// the transaction), and when fn returns nil deletes the client and records fn's events. It
+	// returns a *fault.NotFoundError or fn's error unchanged. While Delete holds the lock no user
+	// can be added to the client.
+	Delete(ctx context.Context, extID string, fn func(context.Context, ClientRemoval) ([]event.Event, error)) error
+}
+
+// ClientRemoval is a client about to be deleted.
+type ClientRemoval struct {
+	Client directory.Client
+	// Users counts the client's users.
+	Users int
+}
+
+// ClientStore is every port of the client use cases: what a store of clients implements.
+type ClientStore interface {
+	ClientCreator
+	ClientReader
+	ClientChanger
+}
+
+// UserCreator saves new users.
+type UserCreator interface {
+	// Create saves the user and the events and runs within, in one transaction; it returns a
+	// *fault.NotFoundError when the client is absent, fault.ErrDuplicate when the extId or the
+	// loginId in that client is taken, and within's error unchanged.
+	Create(ctx context.Context, u directory.User, events []event.Event, within Within) error
+}
+
+// UserReader reads users.
+type UserReader interface {
 	// Get returns the user of that client or a *fault.NotFoundError.
 	Get(ctx context.Context, clientExtID, userExtID string) (directory.User, error)
 	// List returns a page of the client's users, oldest first, narrowed by filter; it returns a
@@ -45,64 +80,30 @@ type UserFilter struct {
 	LoginID string
 }
 
-// ClientChanger changes and deletes clients, each in one transaction.
-type ClientChanger interface {
-	// Update loads the client with a row lock, calls fn, and when fn returns nil and moved the
-	// client's version saves the client guarded by the version it loaded and records fn's events. It returns a
-	// *fault.NotFoundError, fn's error unchanged, fault.ErrDuplicate when the new name is
-	// taken, or fault.ErrVersionConflict when the stored version moved.
-	Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error
-	// Delete loads the client with a row lock together with what hangs on it, calls fn, and when
-	// fn returns nil deletes the client and its policies and records fn's events. It returns a
-	// *fault.NotFoundError or fn's error unchanged. While Delete holds the lock no user or
-	// policy can be added to the client.
-	Delete(ctx context.Context, extID string, fn func(ClientRemoval) ([]event.Event, error)) error
-}
-
-// ClientRemoval is a client about to be deleted and what hangs on it.
-type ClientRemoval struct {
-	Client directory.Client
-	// Users counts the client's users.
-	Users int
-	// Policies go with the client.
-	Policies []PolicyRef
-}
-
-// PolicyRef names a policy deleted with its client, at its last version.
-type PolicyRef struct {
-	ExtID   string
-	Version int32
-}
-
 // UserChanger changes and deletes users, each in one transaction.
 type UserChanger interface {
-	// Update loads the user of that client with a row lock, calls fn, and when fn returns nil and
-	// moved the user's version saves the user guarded by the version it loaded and records fn's
-	// events. It returns a
-	// *fault.NotFoundError, fn's error unchanged, fault.ErrDuplicate when the new loginId
-	// is taken in the client, or fault.ErrVersionConflict when the stored version moved.
-	Update(ctx context.Context, clientExtID, userExtID string, fn func(*directory.User) ([]event.Event, error)) error
-	// Delete loads the user of that client and its OTP cards with row locks, calls fn, and when fn
-	// returns nil deletes the user with its cards and records fn's events. It returns a
-	// *fault.NotFoundError or fn's error unchanged.
-	Delete(ctx context.Context, clientExtID, userExtID string, fn func(UserRemoval) ([]event.Event, error)) error
+	// Update loads the user of that client with a row lock, calls fn (with ctx carrying the
+	// transaction), and when fn returns nil and moved the user's version saves the user guarded by
+	// the version it loaded and records fn's events. It returns a *fault.NotFoundError, fn's error
+	// unchanged, fault.ErrDuplicate when the new loginId is taken in the client, or
+	// fault.ErrVersionConflict when the stored version moved.
+	Update(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, *directory.User) ([]event.Event, error)) error
+	// Delete loads the user of that client with a row lock, calls fn (with ctx carrying the
+	// transaction), and when fn returns nil deletes the user and records fn's events. It returns
+	// a *fault.NotFoundError or fn's error unchanged.
+	Delete(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, directory.User) ([]event.Event, error)) error
 }
 
-// UserRemoval is a user about to be deleted with its OTP cards.
-type UserRemoval struct {
-	User  directory.User
-	Cards []CardRef
+// UserStates tells a user's state by its extId alone; extIds are unique across clients.
+type UserStates interface {
+	// UserState returns the state of the user with that extId, or a *fault.NotFoundError.
+	UserState(ctx context.Context, userExtID string) (directory.UserState, error)
 }
 
-// CardRef names an OTP card deleted with its user, as it was last.
-type CardRef struct {
-	ExtID, PolicyExtID string
-	State              credential.State
-	Version            int32
-	LastModified       time.Time
-}
-
-func entityEvent(t event.Type, at time.Time, meta event.Meta, client, user string, version int32) event.Event {
-	return event.Event{Type: t, Time: at, Actor: meta.Actor, ClientExtID: client, UserExtID: user,
-		Version: version, RequestID: meta.RequestID}
+// UserStore is every port of the user use cases: what a store of users implements.
+type UserStore interface {
+	UserCreator
+	UserReader
+	UserChanger
+	UserStates
 }

@@ -12,7 +12,6 @@ import (
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
-	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -39,8 +38,8 @@ func usersOf() *fakeUserStore {
 func TestChangeUser(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.UserModify), adminIn("client-a")} {
 		s := usersOf()
-		got, err := newUsers(s).ChangeUser(context.Background(), c, "client-a", "user-a", version(2), directory.UserChange{
-			Name: directory.To(directory.Name{FirstName: "Jane"}), State: directory.To(directory.UserDisabled)})
+		got, err := newUsers(s).ChangeUser.Do(context.Background(), app.ChangeUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a", Version: version(2), Change: directory.UserChange{
+			Name: directory.To(directory.Name{FirstName: "Jane"}), State: directory.To(directory.UserDisabled)}})
 		if err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
@@ -59,8 +58,7 @@ func TestChangeUser(t *testing.T) {
 
 func TestChangeUserLoginIDOfAnotherClient(t *testing.T) {
 	s := usersOf()
-	got, err := newUsers(s).ChangeUser(context.Background(), admin(access.UserModify), "client-b", "user-c", nil,
-		directory.UserChange{LoginID: directory.To("taken")})
+	got, err := newUsers(s).ChangeUser.Do(context.Background(), app.ChangeUserCommand{Caller: admin(access.UserModify), ClientExtID: "client-b", UserExtID: "user-c", Version: nil, Change: directory.UserChange{LoginID: directory.To("taken")}})
 	if err != nil || got.LoginID != "taken" || got.Version != 2 {
 		t.Fatalf("got %+v, %v; want loginId taken at version 2 (unique per client only)", got, err)
 	}
@@ -95,7 +93,7 @@ func TestChangeUserRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
-			_, err := newUsers(s).ChangeUser(context.Background(), tt.caller, tt.client, tt.user, tt.version, tt.change)
+			_, err := newUsers(s).ChangeUser.Do(context.Background(), app.ChangeUserCommand{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user, Version: tt.version, Change: tt.change})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -112,24 +110,37 @@ func TestChangeUserRefusals(t *testing.T) {
 func TestDeleteUser(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.UserDelete), adminIn("client-a")} {
 		s := usersOf()
-		s.cards["user-a"] = []app.CardRef{{ExtID: "card-1", PolicyExtID: "p", State: credential.StateActive, Version: 7},
-			{ExtID: "card-2", PolicyExtID: "p", State: credential.StateArchived, Version: 2}}
-		if err := newUsers(s).DeleteUser(context.Background(), c, "client-a", "user-a"); err != nil {
+		if _, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a"}); err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
-		if _, ok := s.users[[2]string{"client-a", "user-a"}]; ok || len(s.cards) != 0 || len(s.users) != 2 {
-			t.Errorf("got user-a stored %v, %d card lists, %d users; want false, 0, 2", ok, len(s.cards), len(s.users))
+		if _, ok := s.users[[2]string{"client-a", "user-a"}]; ok || len(s.users) != 2 {
+			t.Errorf("got user-a stored %v, %d users; want false, 2", ok, len(s.users))
+		}
+		if told := s.deps.told(); !slices.Equal(told, []string{"UserDeleting user-a by alice"}) {
+			t.Errorf("dependents: got %q, want UserDeleting of user-a (its cards go there, with their events)", told)
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
-		card := func(id string, state credential.State, v int32) event.Event {
-			return event.Event{Type: credential.CardDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a",
-				CredentialExt: id, PolicyExtID: "p", Version: v, RequestID: "req-1", Data: map[string]string{"stateName": string(state)}}
-		}
-		want := []event.Event{card("card-1", credential.StateActive, 7), card("card-2", credential.StateArchived, 2),
+		want := []event.Event{
 			{Type: directory.UserDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"}}
 		if !reflect.DeepEqual(s.events, want) {
 			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
 		}
+	}
+}
+
+// TestDeleteUserFailsWithItsDependents: when a dependent refuses (the cards cannot be deleted),
+// the user stays, and no event is recorded.
+func TestDeleteUserFailsWithItsDependents(t *testing.T) {
+	s := usersOf()
+	boom := errors.New("card store down")
+	s.deps.fail = boom
+	_, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: admin(access.UserDelete),
+		ClientExtID: "client-a", UserExtID: "user-a"})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the dependent's error", err)
+	}
+	if len(s.users) != 3 || len(s.events) != 0 {
+		t.Errorf("got %d users and %d events, want 3 and none", len(s.users), len(s.events))
 	}
 }
 
@@ -151,7 +162,7 @@ func TestDeleteUserRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
-			err := newUsers(s).DeleteUser(context.Background(), tt.caller, tt.client, tt.user)
+			_, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -176,7 +187,7 @@ func TestListUsers(t *testing.T) {
 	var got []string
 	page := listing.Page{Limit: 2}
 	for range 3 {
-		res, err := uc.ListUsers(context.Background(), admin(access.UserView), "client-a", app.UserFilter{}, page)
+		res, err := uc.ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: admin(access.UserView), ClientExtID: "client-a", Filter: app.UserFilter{}, Page: page})
 		if err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
@@ -191,7 +202,7 @@ func TestListUsers(t *testing.T) {
 	if want := []string{"u3", "u1", "u2"}; !slices.Equal(got, want) {
 		t.Errorf("pages: got %v, want %v in creation order", got, want)
 	}
-	res, err := uc.ListUsers(context.Background(), adminIn("client-a"), "client-a", app.UserFilter{LoginID: "l-u1"}, listing.Page{Limit: 10})
+	res, err := uc.ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: adminIn("client-a"), ClientExtID: "client-a", Filter: app.UserFilter{LoginID: "l-u1"}, Page: listing.Page{Limit: 10}})
 	if err != nil || len(res.Items) != 1 || res.Items[0].ExtID != "u1" || s.lastFilter.LoginID != "l-u1" {
 		t.Errorf("loginId filter: got %+v, %v (store filter %+v), want u1 alone", res.Items, err, s.lastFilter)
 	}
@@ -214,7 +225,7 @@ func TestListUsersRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
-			_, err := newUsers(s).ListUsers(context.Background(), tt.caller, tt.client, app.UserFilter{}, listing.Page{Limit: 10})
+			_, err := newUsers(s).ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: tt.caller, ClientExtID: tt.client, Filter: app.UserFilter{}, Page: listing.Page{Limit: 10}})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -222,5 +233,38 @@ func TestListUsersRefusals(t *testing.T) {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
 		})
+	}
+}
+
+// TestUserChangesReachTheDependents: a user created or changed is told to the dependents (who
+// holds cards, and whether the user may authenticate); a change that changes nothing is not;
+// when a dependent refuses, the change fails whole.
+func TestUserChangesReachTheDependents(t *testing.T) {
+	s := usersOf()
+	uc := newUsers(s)
+	ctx, c := context.Background(), admin(access.UserCreate, access.UserModify)
+	if _, err := uc.CreateUser.Do(ctx, app.CreateUserCommand{Caller: c,
+		User: directory.User{ExtID: "new", ClientExtID: "client-a", LoginID: "new"}}); err != nil {
+		t.Fatal(err)
+	}
+	disable := directory.UserChange{State: directory.To(directory.UserDisabled)}
+	for range 2 { // the second time changes nothing
+		if _, err := uc.ChangeUser.Do(ctx, app.ChangeUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a",
+			Change: disable}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"UserSaved new active", "UserSaved user-a disabled"}
+	if told := s.deps.told(); !slices.Equal(told, want) {
+		t.Errorf("dependents: got %q, want %q", told, want)
+	}
+	s.deps.fail = errors.New("holder store down")
+	_, err := uc.ChangeUser.Do(ctx, app.ChangeUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a",
+		Change: directory.UserChange{State: directory.To(directory.UserActive)}})
+	if !errors.Is(err, s.deps.fail) {
+		t.Fatalf("got %v, want the dependent's error", err)
+	}
+	if got := s.users[[2]string{"client-a", "user-a"}].State; got != directory.UserDisabled {
+		t.Errorf("state after the refused change: got %s, want disabled", got)
 	}
 }

@@ -14,13 +14,15 @@ import (
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newUsers(s *fakeUserStore) *app.Users { return app.NewUsers(s, s, clock, tracer) }
+// newUsers is the directory's use cases on the user store s and its dependents.
+func newUsers(s *fakeUserStore) app.UseCases {
+	return app.New(app.Deps{Clients: newClientStore(), Users: s, Dependents: s.deps, Now: clock, Tracer: tracer})
+}
 
 func TestCreateUser(t *testing.T) {
 	for _, c := range []caller.Caller{admin(access.UserCreate), adminIn("client-a")} {
 		s := newUserStore("client-a")
-		got, err := newUsers(s).CreateUser(context.Background(), c,
-			directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", Gender: "other"})
+		got, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: c, User: directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", Gender: "other"}})
 		if err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
@@ -59,7 +61,7 @@ func TestCreateUserRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.users[[2]string{"client-a", "user-a"}] = directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"}
-			_, err := newUsers(s).CreateUser(context.Background(), tt.caller, tt.in)
+			_, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: tt.caller, User: tt.in})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
@@ -73,8 +75,7 @@ func TestCreateUserRefusals(t *testing.T) {
 func TestCreateUserSameLoginIDInAnotherClient(t *testing.T) {
 	s := newUserStore("client-a", "client-b")
 	s.users[[2]string{"client-a", "user-a"}] = directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe"}
-	if _, err := newUsers(s).CreateUser(context.Background(), admin(access.UserCreate),
-		directory.User{ClientExtID: "client-b", LoginID: "jdoe"}); err != nil {
+	if _, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: admin(access.UserCreate), User: directory.User{ClientExtID: "client-b", LoginID: "jdoe"}}); err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
 }
@@ -103,7 +104,7 @@ func TestGetUser(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.users[[2]string{"client-a", "user-a"}] = jane
-			got, err := newUsers(s).GetUser(context.Background(), tt.caller, tt.client, tt.user)
+			got, err := newUsers(s).GetUser.Do(context.Background(), app.GetUserQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
 			if called := s.calls["Get"] > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}

@@ -30,6 +30,8 @@ type Page struct {
 type Result[T any] struct {
 	Items []T
 	Next  *Cursor
+	// Limit is the page size that was asked for.
+	Limit int
 }
 
 // Trim turns Limit+1 fetched items into a page: when the extra item is there, the page ends at
@@ -37,11 +39,11 @@ type Result[T any] struct {
 func Trim[T any](items []T, limit int, cursorOf func(T) Cursor) Result[T] {
 	limit = max(limit, 1)
 	if len(items) <= limit {
-		return Result[T]{Items: items}
+		return Result[T]{Items: items, Limit: limit}
 	}
 	items = items[:limit]
 	c := cursorOf(items[len(items)-1])
-	return Result[T]{Items: items, Next: &c}
+	return Result[T]{Items: items, Next: &c, Limit: limit}
 }
 
 // ErrBadCursor reports a continuation token that does not name a position of this list.

@@ -1,0 +1,67 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+)
+
+// ChangeUser applies a partial change to a user (a PATCH).
+type ChangeUser struct {
+	users      UserChanger
+	dependents Dependents
+	now        Clock
+	tracer     trace.Tracer
+}
+
+// ChangeUserCommand is the change; with Version set, only while the user is at that version.
+type ChangeUserCommand struct {
+	Caller                 caller.Caller
+	ClientExtID, UserExtID string
+	Version                *int32
+	Change                 directory.UserChange
+}
+
+// Do changes the user, records user.changed and tells the dependents; a change that repeats the
+// stored values returns the user as it is, with no new version and no event. Errors: access
+// errors, *fault.NotFoundError, fault.ErrInvalid, *fault.VersionConflictError,
+// fault.ErrDuplicate (the loginId is taken in the client).
+func (uc *ChangeUser) Do(ctx context.Context, cmd ChangeUserCommand) (directory.User, error) {
+	ctx, span := uc.tracer.Start(ctx, "ChangeUser")
+	defer span.End()
+	err := cmd.Caller.Principal.Authorize(access.Request{Client: cmd.ClientExtID, User: cmd.UserExtID,
+		Rights: []access.Right{access.UserModify}}, uc.now())
+	if err != nil {
+		return directory.User{}, err
+	}
+	var changed directory.User
+	err = uc.users.Update(ctx, cmd.ClientExtID, cmd.UserExtID, func(ctx context.Context, u *directory.User) ([]event.Event, error) {
+		if err := u.CheckVersion(cmd.Version); err != nil {
+			return nil, err
+		}
+		did, err := u.Change(cmd.Change, uc.now())
+		if err != nil {
+			return nil, err
+		}
+		changed = *u
+		if !did {
+			return nil, nil
+		}
+		if err := uc.dependents.UserSaved(ctx, *u); err != nil {
+			return nil, err
+		}
+		ev := entityEvent(directory.UserChanged, u.LastModified, cmd.Caller.Meta(), u.ClientExtID, u.ExtID, u.Version)
+		ev.Data = commentData(cmd.Change.Comment)
+		return []event.Event{ev}, nil
+	})
+	if err != nil {
+		return directory.User{}, fmt.Errorf("change user %s: %w", cmd.UserExtID, err)
+	}
+	return changed, nil
+}

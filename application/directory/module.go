@@ -1,0 +1,54 @@
+package directory
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// UseCases are the directory's use cases: the one value of the module that bootstrap provides
+// and the HTTP adapter takes whole. Every use case has one call shape, Do(ctx, command).
+type UseCases struct {
+	CreateClient *CreateClient
+	GetClient    *GetClient
+	ListClients  *ListClients
+	ChangeClient *ChangeClient
+	DeleteClient *DeleteClient
+	CreateUser   *CreateUser
+	GetUser      *GetUser
+	ListUsers    *ListUsers
+	ChangeUser   *ChangeUser
+	DeleteUser   *DeleteUser
+	// AdmitSelfAdmin refuses the self-admin tokens of users who may not authenticate.
+	AdmitSelfAdmin *AdmitSelfAdmin
+}
+
+// Deps are what the directory's use cases need: its stores, the other modules' part in its
+// changes, and the clock.
+type Deps struct {
+	Clients    ClientStore
+	Users      UserStore
+	Dependents Dependents
+	Now        Clock
+	Tracer     trace.Tracer
+}
+
+// Clock tells the time; the use cases never read the system clock themselves.
+type Clock func() time.Time
+
+// New builds the directory's use cases.
+func New(d Deps) UseCases {
+	return UseCases{
+		CreateClient:   &CreateClient{clients: d.Clients, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		GetClient:      &GetClient{clients: d.Clients, now: d.Now, tracer: d.Tracer},
+		ListClients:    &ListClients{clients: d.Clients, now: d.Now, tracer: d.Tracer},
+		ChangeClient:   &ChangeClient{clients: d.Clients, now: d.Now, tracer: d.Tracer},
+		DeleteClient:   &DeleteClient{clients: d.Clients, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		CreateUser:     &CreateUser{users: d.Users, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		GetUser:        &GetUser{users: d.Users, now: d.Now, tracer: d.Tracer},
+		ListUsers:      &ListUsers{users: d.Users, now: d.Now, tracer: d.Tracer},
+		ChangeUser:     &ChangeUser{users: d.Users, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		DeleteUser:     &DeleteUser{users: d.Users, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		AdmitSelfAdmin: &AdmitSelfAdmin{users: d.Users, tracer: d.Tracer},
+	}
+}
