@@ -99,8 +99,8 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 		return nil, fmt.Errorf("otp card %s: stored grid is inconsistent", r.ExtID)
 	}
 	// The card gets its own copies of the secret bytes: the row stays as it was loaded, so that
-	// changedColumns compares against what is stored even if a card's bytes were ever changed in
-	// place.
+	// updateCard compares the new grid against what is stored even if a card's bytes were ever
+	// changed in place.
 	width := len(r.Verifiers) / n
 	all := bytes.Clone(r.Verifiers)
 	verifiers := make([][]byte, n)

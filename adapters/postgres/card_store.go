@@ -1,11 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/uptrace/bun"
 
@@ -26,40 +26,14 @@ type CardStore struct {
 
 // NewCardStore builds the store.
 func NewCardStore(db *bun.DB) *CardStore {
-	byKey := func() *bun.SelectQuery {
-		return db.NewSelect().Model((*cardRow)(nil)).
-			Where("?TableAlias.ext_id = ?", bun.Safe("$1")).
-			Where("?TableAlias.user_ext_id = ?", bun.Safe("$2")).
-			Where("?TableAlias.client_ext_id = ?", bun.Safe("$3"))
-	}
-	// A user's cards with their policies, locked oldest first (see UpdateUserCard); only the
-	// cards are locked.
-	userCards := db.NewSelect().Model((*cardRow)(nil)).
-		ColumnExpr("?TableColumns").ColumnExpr(prefixedColumns[policyRow](db, "p", "policy__")).
-		ColumnExpr(`"h"."state" AS "holder_state"`).
-		Join(`JOIN "policies" AS "p" ON "p"."ext_id" = ?TableAlias.policy_ext_id`).
-		Join(`JOIN "holders" AS "h" ON "h"."ext_id" = ?TableAlias.user_ext_id`).
-		Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
-		Where("?TableAlias.client_ext_id = ?", bun.Safe("$2")).
-		OrderExpr("?TableAlias.created, ?TableAlias.ext_id").For("UPDATE OF ?TableAlias")
-	// A page of a user's cards, oldest first: $3 rows, after the cursor ($4, $5) when there is one.
-	page := func() *bun.SelectQuery {
-		return db.NewSelect().Model((*cardRow)(nil)).
-			Where("?TableAlias.user_ext_id = ?", bun.Safe("$1")).
-			Where("?TableAlias.client_ext_id = ?", bun.Safe("$2"))
-	}
-	const pageEnd = " ORDER BY created, ext_id LIMIT $3"
 	return &CardStore{
-		db:            db,
-		byKey:         newPreparedQuery("otp_cards by key", byKey()),
-		lockByKey:     newPreparedQuery("otp_cards by key for update", byKey().For("UPDATE")),
-		lockUserCards: newPreparedQuery("otp_cards of a user for update", userCards),
-		// A client exists while it has its default policy (see PolicyStore); a user, while it holds.
-		userExists: preparedQuery{name: "user exists", sql: `SELECT EXISTS (SELECT 1 FROM policies WHERE client_ext_id = $1 AND default_policy) AS client, ` +
-			`(SELECT state FROM holders WHERE ext_id = $2 AND client_ext_id = $1) AS usr`},
-		userCards: preparedQuery{name: "otp_cards of a user", sql: page().String() + pageEnd},
-		userCardsAfter: preparedQuery{name: "otp_cards of a user after a cursor",
-			sql: page().Where("(created, ext_id) > (?, ?)", bun.Safe("$4"), bun.Safe("$5")).String() + pageEnd},
+		db:             db,
+		byKey:          preparedQuery{name: "otp_cards by key", sql: cardByKeySQL},
+		lockByKey:      preparedQuery{name: "otp_cards by key for update", sql: lockCardByKeySQL},
+		lockUserCards:  preparedQuery{name: "otp_cards of a user for update", sql: lockUserCardsSQL},
+		userExists:     preparedQuery{name: "holder of a client", sql: holderSQL},
+		userCards:      preparedQuery{name: "otp_cards of a user", sql: userCardsPageSQL},
+		userCardsAfter: preparedQuery{name: "otp_cards of a user after a cursor", sql: userCardsPageAfterSQL},
 	}
 }
 
@@ -209,18 +183,22 @@ func (s *CardStore) lockCard(ctx context.Context, tx bun.Tx, key appcredential.C
 	return card, row, err
 }
 
-// updateCard writes the columns of card that differ from the row as loaded, if the stored
-// version is still the loaded one.
+// updateCard saves card if it changed since it was loaded (every change moves the version), with
+// its grid only when the grid is new, guarded by the version it was loaded at.
 func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credential.OTPCard) error {
 	row := newCardRow(card)
-	cols := slices.DeleteFunc(changedColumns(tx, loaded, &row), func(c string) bool {
-		return c == "ext_id" || c == "client_ext_id" || c == "user_ext_id" || c == "created"
-	})
-	if len(cols) == 0 {
+	if row.Version == loaded.Version {
 		return nil
 	}
-	query, args := updateStatement(tx, &row, cols, row.ExtID, loaded.Version)
-	res, err := execPrepared(ctx, tx, "otp_cards update", query, args...)
+	query, args := updateCardStateSQL, []any{row.State, row.StateChangeReason, row.StateChangeDetail,
+		row.ValidFrom, row.ValidTo, row.LastSuccessfulLogin, row.LastFailedLogin, row.SuccessfulLoginCount,
+		row.FailedLoginCount, row.ModificationComment, row.Uses, row.Challenge, row.LockedUntil, row.ResumeState,
+		row.LastModified, row.Version, row.PolicyExtID}
+	if row.Scheme != loaded.Scheme || !bytes.Equal(row.Salt, loaded.Salt) || !bytes.Equal(row.Verifiers, loaded.Verifiers) {
+		query, args = updateCardWithGridSQL, append(args, row.Rows, row.Cols, row.CellLength, row.Charset,
+			row.Coordinate, row.Scheme, row.Salt, row.Verifiers)
+	}
+	res, err := execPrepared(ctx, tx, "otp_cards update", query, append(args, row.ExtID, loaded.Version)...)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -19,8 +18,8 @@ import (
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
-// preparedQuery is a SELECT on a hot path whose SQL text never changes: bun builds it once, with
-// $1, $2 ... where the values go, and the values travel as arguments. pgx prepares such a
+// preparedQuery is a SELECT on a hot path whose SQL text never changes (card_sql.go), with $1,
+// $2 ... where the values go; the values travel as arguments. pgx prepares such a
 // statement once per connection and from then on runs it in one round trip (Bind, Execute) with
 // binary results and PostgreSQL's cached plan. A bun query writes every value into its SQL
 // text instead, which makes each statement new to the server: a Parse and Describe round trip
@@ -29,11 +28,6 @@ import (
 type preparedQuery struct {
 	name string // the span's name
 	sql  string
-}
-
-// newPreparedQuery freezes q, whose WHERE clauses carry bun.Safe("$n") placeholders.
-func newPreparedQuery(name string, q *bun.SelectQuery) preparedQuery {
-	return preparedQuery{name: name, sql: q.String()}
 }
 
 // scan runs the statement on conn (the pool or a transaction of db) with args and scans every
@@ -70,40 +64,6 @@ func execPrepared(ctx context.Context, tx bun.Tx, name, query string, args ...an
 	ctx = context.WithValue(ctx, preparedKey{}, name)
 	res, err := tx.Tx.ExecContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
 	return res, translate(err)
-}
-
-// updateStatement is "UPDATE table SET col = $1, ... WHERE pk = $n AND version = $n+1" for the
-// named columns of row, a bun model of table with an ext_id key and a version column, and its
-// arguments.
-func updateStatement[T any](db bun.IDB, row *T, cols []string, extID string, version int32) (string, []any) {
-	table := db.Dialect().Tables().Get(reflect.TypeFor[T]())
-	v := reflect.ValueOf(row).Elem()
-	var b strings.Builder
-	fmt.Fprintf(&b, "UPDATE %s SET ", table.SQLName)
-	args := make([]any, 0, len(cols)+2)
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		args = append(args, table.LookupField(c).Value(v).Interface())
-		fmt.Fprintf(&b, "%q = $%d", c, len(args))
-	}
-	args = append(args, extID, version)
-	fmt.Fprintf(&b, ` WHERE "ext_id" = $%d AND "version" = $%d`, len(args)-1, len(args))
-	return b.String(), args
-}
-
-// prefixedColumns lists the columns of model T read through alias, each named prefix+column, as
-// a bun embed:prefix field of T scans them.
-func prefixedColumns[T any](db bun.IDB, alias, prefix string) string {
-	var b strings.Builder
-	for i, f := range db.Dialect().Tables().Get(reflect.TypeFor[T]()).Fields {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q.%q AS %q", alias, f.Name, prefix+f.Name)
-	}
-	return b.String()
 }
 
 // preparedKey marks the context of a preparedQuery's statement for statementTracer; its value
@@ -149,7 +109,7 @@ func (t statementTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data 
 	}
 	ctx, _ = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(semconv.DBSystemNamePostgreSQL, semconv.DBQueryText(data.SQL)))
-	op, _, _ := strings.Cut(strings.TrimSpace(data.SQL), " ")
+	op := strings.Fields(data.SQL)[0] // SELECT, UPDATE, INSERT
 	return context.WithValue(ctx, startedKey{}, started{at: time.Now(), op: op})
 }
 

@@ -75,7 +75,7 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 	}
 
 	var writes []string
-	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'UPDATE "otp_cards"%' OR (statement LIKE 'INSERT INTO "events"%' AND statement NOT LIKE '%$13%')`).
+	if err := db.NewRaw(`SELECT statement FROM pg_prepared_statements WHERE statement LIKE 'UPDATE otp_cards%' OR (statement LIKE 'INSERT INTO "events"%' AND statement NOT LIKE '%$13%')`).
 		Scan(ctx, &writes); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 	}
 	if names["otp_cards by key"] != 3 || names["otp_cards by key for update"] != 3 ||
 		names["otp_cards of a user for update"] != 3 ||
-		names["otp_cards of a user"] != 3 || names["user exists"] != 3 ||
+		names["otp_cards of a user"] != 3 || names["holder of a client"] != 3 ||
 		names["otp_cards update"] != 3 || names["events insert"] < 6 {
 		t.Errorf("spans of prepared statements: got %v, want 3 of each (events: one per card created and replaced, and more)", names)
 	}
@@ -127,5 +127,63 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 	}
 	if ops["SELECT"] != 15 || ops["UPDATE"] != 3 || ops["INSERT"] < 6 {
 		t.Errorf("query timing samples by operation: got %v, want 15 SELECT, 3 UPDATE, at least 6 INSERT", ops)
+	}
+}
+
+// TestCardUpdatesLeaveTheVerifiersAlone: a challenge, a login or a PATCH saves the card without
+// its grid, so its verifiers (out of line, in TOAST storage) are not written again; a replace
+// writes the new grid; a change that changes nothing writes nothing.
+func TestCardUpdatesLeaveTheVerifiersAlone(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	db, err := postgres.Open(t.Context(), pgtest.URL(t), postgres.Options{TracerProvider: tp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if _, err := postgres.Migrate(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	w := cardWorld{db: db, cards: postgres.NewCardStore(db)}
+	_, w.acme = createClient(t, db, "acme", "Acme", base)
+	createUser(t, db, "acme", "alice", "alice")
+	key := appcredential.CardKey{ClientExtID: "acme", UserExtID: "alice", ExtID: "card"}
+	w.create(t, w.newCard(t, key, key.ExtID, 1, base))
+
+	updates := func() []string {
+		var out []string
+		for _, s := range spans.Ended() {
+			for _, a := range s.Attributes() {
+				if s.Name() == "otp_cards update" && a.Key == "db.query.text" {
+					out = append(out, a.Value.AsString())
+				}
+			}
+		}
+		return out
+	}
+	err = w.cards.UpdateUserCard(t.Context(), "acme", "alice", func(u appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
+		c := u.Cards[0].Card
+		_, err := c.IssueChallenge(base.Add(time.Minute), false, func(int) (int, error) { return 0, nil })
+		return c, nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := "" // no change at all
+	if err := w.cards.Update(t.Context(), key, func(c *credential.OTPCard) ([]event.Event, error) {
+		_, err := c.Edit(credential.CardEdit{Comment: &same}, base.Add(time.Minute))
+		return nil, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.cards.Update(t.Context(), key, func(c *credential.OTPCard) ([]event.Event, error) {
+		_, err := c.Replace(fakeGrid(t, 2), "", time.Hour, base.Add(time.Minute))
+		return nil, err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got := updates()
+	if len(got) != 2 || strings.Contains(got[0], "verifiers") || !strings.Contains(got[1], "verifiers") {
+		t.Errorf("card updates: got %q, want two: the challenge's without the grid, the replace's with it", got)
 	}
 }
