@@ -48,16 +48,30 @@ var directoryModule = fx.Module("directory",
 	fx.Provide(newDirectory),
 )
 
-func newDirectory(db *Database, dependents appdirectory.Dependents, tracer trace.Tracer) appdirectory.UseCases {
-	return appdirectory.New(appdirectory.Deps{Clients: postgres.NewClientStore(db.DB), Users: postgres.NewUserStore(db.DB),
-		Dependents: dependents, Now: clock, Tracer: tracer})
+// directoryDeps are the directory's dependents: every module that provides one asDependent.
+type directoryDeps struct {
+	fx.In
+	DB         *Database
+	Tracer     trace.Tracer
+	Dependents []appdirectory.Dependents `group:"dependents"`
+}
+
+func newDirectory(d directoryDeps) appdirectory.UseCases {
+	return appdirectory.New(appdirectory.Deps{Clients: postgres.NewClientStore(d.DB.DB), Users: postgres.NewUserStore(d.DB.DB),
+		Dependents: d.Dependents, Now: clock, Tracer: d.Tracer})
+}
+
+// asDependent adds a constructor's result to the modules that take part in the directory's
+// changes (appdirectory.Dependents), one line in the module that provides it.
+func asDependent(constructor any) any {
+	return fx.Annotate(constructor, fx.As(new(appdirectory.Dependents)), fx.ResultTags(`group:"dependents"`))
 }
 
 // credentialModule is the credential module: OTP cards and their policies, and its side of the
 // seam with the directory.
 var credentialModule = fx.Module("credential",
 	fx.Provide(newCellHasher, newCredential),
-	fx.Provide(fx.Annotate(newDirectorySeam, fx.As(new(appdirectory.Dependents)))),
+	fx.Provide(asDependent(newDirectorySeam)),
 )
 
 func newCredential(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) appcredential.UseCases {

@@ -19,7 +19,7 @@ import (
 
 // newClients is the directory's use cases on the client store s and its dependents.
 func newClients(s *fakeClientStore) app.UseCases {
-	return app.New(app.Deps{Clients: s, Users: newUserStore(), Dependents: s.deps, Now: clock, Tracer: tracer})
+	return app.New(app.Deps{Clients: s, Users: newUserStore(), Dependents: []app.Dependents{s.deps}, Now: clock, Tracer: tracer})
 }
 
 func TestCreateClient(t *testing.T) {

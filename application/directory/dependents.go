@@ -25,3 +25,42 @@ type Dependents interface {
 	// UserDeleting removes what hangs on a user about to be deleted (its OTP cards).
 	UserDeleting(ctx context.Context, user directory.User, meta event.Meta) error
 }
+
+// everyDependent tells each dependent in turn and stops at the first that refuses.
+type everyDependent []Dependents
+
+func (all everyDependent) ClientCreated(ctx context.Context, client directory.Client, meta event.Meta) error {
+	for _, d := range all {
+		if err := d.ClientCreated(ctx, client, meta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (all everyDependent) ClientDeleting(ctx context.Context, client directory.Client, meta event.Meta) error {
+	for _, d := range all {
+		if err := d.ClientDeleting(ctx, client, meta); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (all everyDependent) UserSaved(ctx context.Context, user directory.User) error {
+	for _, d := range all {
+		if err := d.UserSaved(ctx, user); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (all everyDependent) UserDeleting(ctx context.Context, user directory.User, meta event.Meta) error {
+	for _, d := range all {
+		if err := d.UserDeleting(ctx, user, meta); err != nil {
+			return err
+		}
+	}
+	return nil
+}

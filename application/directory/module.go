@@ -26,9 +26,11 @@ type UseCases struct {
 // Deps are what the directory's use cases need: its stores, the other modules' part in its
 // changes, and the clock.
 type Deps struct {
-	Clients    ClientStore
-	Users      UserStore
-	Dependents Dependents
+	Clients ClientStore
+	Users   UserStore
+	// Dependents are the modules whose data hangs on clients and users; each is told of every
+	// change inside the directory's transaction, and any one refusing fails the change.
+	Dependents []Dependents
 	Now        Clock
 	Tracer     trace.Tracer
 }
@@ -38,17 +40,18 @@ type Clock func() time.Time
 
 // New builds the directory's use cases.
 func New(d Deps) UseCases {
+	deps := everyDependent(d.Dependents)
 	return UseCases{
-		CreateClient:   &CreateClient{clients: d.Clients, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		CreateClient:   &CreateClient{clients: d.Clients, dependents: deps, now: d.Now, tracer: d.Tracer},
 		GetClient:      &GetClient{clients: d.Clients, now: d.Now, tracer: d.Tracer},
 		ListClients:    &ListClients{clients: d.Clients, now: d.Now, tracer: d.Tracer},
 		ChangeClient:   &ChangeClient{clients: d.Clients, now: d.Now, tracer: d.Tracer},
-		DeleteClient:   &DeleteClient{clients: d.Clients, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
-		CreateUser:     &CreateUser{users: d.Users, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		DeleteClient:   &DeleteClient{clients: d.Clients, dependents: deps, now: d.Now, tracer: d.Tracer},
+		CreateUser:     &CreateUser{users: d.Users, dependents: deps, now: d.Now, tracer: d.Tracer},
 		GetUser:        &GetUser{users: d.Users, now: d.Now, tracer: d.Tracer},
 		ListUsers:      &ListUsers{users: d.Users, now: d.Now, tracer: d.Tracer},
-		ChangeUser:     &ChangeUser{users: d.Users, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
-		DeleteUser:     &DeleteUser{users: d.Users, dependents: d.Dependents, now: d.Now, tracer: d.Tracer},
+		ChangeUser:     &ChangeUser{users: d.Users, dependents: deps, now: d.Now, tracer: d.Tracer},
+		DeleteUser:     &DeleteUser{users: d.Users, dependents: deps, now: d.Now, tracer: d.Tracer},
 		AdmitSelfAdmin: &AdmitSelfAdmin{users: d.Users, tracer: d.Tracer},
 	}
 }

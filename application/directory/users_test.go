@@ -16,7 +16,7 @@ import (
 
 // newUsers is the directory's use cases on the user store s and its dependents.
 func newUsers(s *fakeUserStore) app.UseCases {
-	return app.New(app.Deps{Clients: newClientStore(), Users: s, Dependents: s.deps, Now: clock, Tracer: tracer})
+	return app.New(app.Deps{Clients: newClientStore(), Users: s, Dependents: []app.Dependents{s.deps}, Now: clock, Tracer: tracer})
 }
 
 func TestCreateUser(t *testing.T) {
