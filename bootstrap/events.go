@@ -32,7 +32,8 @@ func eventsModule(cfg Config) fx.Option {
 }
 
 var auditModule = fx.Module("audit",
-	fx.Provide(newAuditStore, newListAuditEvents),
+	fx.Provide(newAuditStore, newAudit),
+	servedOverHTTP[audit.UseCases](),
 )
 
 // asSubscriber adds a constructor's result to the subscribers the dispatcher serves.
@@ -58,9 +59,10 @@ func newAuditStore(db *Database) *postgres.AuditStore { return postgres.NewAudit
 
 func newAuditRecorder(store *postgres.AuditStore) *audit.Recorder { return audit.NewRecorder(store) }
 
-// newListAuditEvents answers audit queries about the event types every module records.
-func newListAuditEvents(store *postgres.AuditStore, tracer trace.Tracer) *audit.ListAuditEvents {
-	return audit.NewListAuditEvents(store, clock, tracer, slices.Concat(credential.EventTypes(), directory.EventTypes()))
+// newAudit answers audit queries about the event types every module records.
+func newAudit(store *postgres.AuditStore, tracer trace.Tracer) audit.UseCases {
+	return audit.UseCases{ListAuditEvents: audit.NewListAuditEvents(store, clock, tracer,
+		slices.Concat(credential.EventTypes(), directory.EventTypes()))}
 }
 
 // newWebhook notifies OTPCARD_WEBHOOK_URL of every event. Its stop hook runs after the

@@ -15,9 +15,6 @@ import (
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/adapters/telemetry"
-	"github.com/otpcard/otpcard/application/audit"
-	appcredential "github.com/otpcard/otpcard/application/credential"
-	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/credential"
 )
 
@@ -28,19 +25,18 @@ var httpModule = fx.Module("http",
 
 type handlerDeps struct {
 	fx.In
-	Verifier   *jwtauth.Verifier
-	Directory  appdirectory.UseCases
-	Credential appcredential.UseCases
-	Audit      *audit.ListAuditEvents
-	DB         *Database
-	Tel        *telemetry.Telemetry
-	Logger     *slog.Logger
-	Config     Config
+	Verifier *jwtauth.Verifier
+	// Modules are the UseCases values of the modules served over HTTP (servedOverHTTP).
+	Modules []any `group:"http"`
+	DB      *Database
+	Tel     *telemetry.Telemetry
+	Logger  *slog.Logger
+	Config  Config
 }
 
 func newHandler(d handlerDeps) http.Handler {
 	return httpapi.NewHandler(httpapi.Deps{
-		Auth: d.Verifier, Directory: d.Directory, Credential: d.Credential, Audit: d.Audit,
+		Auth: d.Verifier, Modules: d.Modules,
 		RateLimits: rateLimitsOf(d.Config),
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -52,6 +48,12 @@ func newHandler(d handlerDeps) http.Handler {
 		TracerProvider: d.Tel.TracerProvider(), MeterProvider: d.Tel.MeterProvider(),
 		Propagator: d.Tel.Propagator(),
 	})
+}
+
+// servedOverHTTP hands a module's UseCases value (of type M) to the HTTP adapter, one line in
+// the module's fx.Module.
+func servedOverHTTP[M any]() fx.Option {
+	return fx.Provide(fx.Annotate(func(m M) any { return m }, fx.ResultTags(`group:"http"`)))
 }
 
 // rateLimitsOf turns the configuration into the HTTP adapter's rate limits (API.md section 6.1).

@@ -46,6 +46,7 @@ var platformModule = fx.Module("platform",
 // directoryModule is the directory: clients and users.
 var directoryModule = fx.Module("directory",
 	fx.Provide(newDirectory),
+	servedOverHTTP[appdirectory.UseCases](),
 )
 
 // directoryDeps are the directory's dependents: every module that provides one asDependent.
@@ -72,6 +73,7 @@ func asDependent(constructor any) any {
 var credentialModule = fx.Module("credential",
 	fx.Provide(newCellHasher, newCredential),
 	fx.Provide(asDependent(newDirectorySeam)),
+	servedOverHTTP[appcredential.UseCases](),
 )
 
 func newCredential(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) appcredential.UseCases {

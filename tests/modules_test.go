@@ -38,8 +38,8 @@ type seam struct {
 }
 
 var seams = []seam{{
-	name: "directory.Dependents (the credential module's part in the directory's changes)",
-	file: "application/credential/directory_seam.go",
+	name:    "directory.Dependents (the credential module's part in the directory's changes)",
+	file:    "application/credential/directory_seam.go",
 	imports: []string{module + "/application/directory", module + "/domain/directory"},
 }}
 

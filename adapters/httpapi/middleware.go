@@ -148,7 +148,7 @@ func (s *server) authenticate(c *gin.Context) {
 	cl := caller.Caller{Principal: p, RequestID: c.GetString(requestIDKey)}
 	// A disabled or archived user's self-admin token is refused on every route, before any
 	// budget is spent (API.md section 3).
-	if gate := s.Directory.AdmitSelfAdmin; gate != nil {
+	if gate := s.directory.AdmitSelfAdmin; gate != nil {
 		if _, err := gate.Do(ctx, cl); err != nil {
 			s.writeError(c, err)
 			return

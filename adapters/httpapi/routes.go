@@ -5,8 +5,12 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/otpcard/otpcard/domain/fault"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+
+	"github.com/otpcard/otpcard/application/audit"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Base paths of the API.
@@ -42,7 +46,7 @@ func (s *server) routes(r *gin.Engine) {
 	w := s.writeError
 
 	// The directory: clients and users.
-	dir := s.Directory
+	dir := moduleOf[appdirectory.UseCases](s.Modules)
 	core.POST("/clients", serve(w, dir.CreateClient, createClientCommand, created(clientLocation, clientWire)))
 	get(core, "/clients", serve(w, dir.ListClients, listClientsQuery, ok(clientsWire)))
 	get(core, "/clients/:clientExtId", serve(w, dir.GetClient, getClientQuery, ok(clientWire)))
@@ -55,7 +59,7 @@ func (s *server) routes(r *gin.Engine) {
 	core.DELETE("/:clientExtId/users/:userExtId", serve(w, dir.DeleteUser, deleteUserCommand, noContent))
 
 	// The credential module: OTP card policies, OTP cards, challenge and login.
-	cred := s.Credential
+	cred := moduleOf[appcredential.UseCases](s.Modules)
 	get(core, "/clients/:clientExtId/policies", serve(w, cred.ListPolicies, listPoliciesQuery, ok(policiesWire)))
 	core.POST("/:clientExtId/policies", serve(w, cred.CreatePolicy, createPolicyCommand, created(policyLocation, policyWire)))
 	get(core, "/:clientExtId/policies/:policyExtId", serve(w, cred.GetPolicy, getPolicyQuery, ok(policyWire)))
@@ -77,7 +81,8 @@ func (s *server) routes(r *gin.Engine) {
 	otp.POST("/login", serve(w, cred.Login, loginCommand, ok(loginWire)))
 
 	// The audit trail.
-	get(r, auditPath+"/audit-events", s.authenticate, serve(w, s.Audit, auditEventsQuery, ok(auditEventsWire)))
+	aud := moduleOf[audit.UseCases](s.Modules)
+	get(r, auditPath+"/audit-events", s.authenticate, serve(w, aud.ListAuditEvents, auditEventsQuery, ok(auditEventsWire)))
 }
 
 // get registers a GET route and the same handlers for HEAD: net/http drops a HEAD answer's body

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -14,8 +15,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/otpcard/otpcard/application/audit"
-	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/access"
 )
@@ -28,13 +27,13 @@ type Authenticator interface {
 	SelfAdmin(ctx context.Context, raw string) (access.Principal, error)
 }
 
-// Deps is what the HTTP adapter serves: each module's use cases, whole (a route takes from its
-// module's value the use case it calls), and the platform around them.
+// Deps is what the HTTP adapter serves: each module's use cases, whole, and the platform around
+// them.
 type Deps struct {
-	Auth       Authenticator
-	Directory  appdirectory.UseCases
-	Credential appcredential.UseCases
-	Audit      *audit.ListAuditEvents
+	Auth Authenticator
+	// Modules are the modules' UseCases values (appdirectory.UseCases, ...): routes.go takes
+	// each module's value with moduleOf, and each route the use case it calls.
+	Modules []any
 	// PrintCard renders a freshly issued card as a PDF (Accept: application/pdf).
 	PrintCard      Printer
 	Ready          func(ctx context.Context) error
@@ -51,6 +50,8 @@ type server struct {
 	Deps
 	logger *slog.Logger
 	limits rateLimiters
+	// directory is the directory's value, for the self-admin gate of authenticate.
+	directory appdirectory.UseCases
 }
 
 // NewHandler builds the HTTP handler of the whole API.
@@ -59,7 +60,8 @@ func NewHandler(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d, logger: d.Logger, limits: newRateLimiters(d.RateLimits)}
+	s := &server{Deps: d, logger: d.Logger, limits: newRateLimiters(d.RateLimits),
+		directory: moduleOf[appdirectory.UseCases](d.Modules)}
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
 	engine.RedirectTrailingSlash = false
@@ -70,3 +72,18 @@ func NewHandler(d Deps) http.Handler {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// moduleOf is the module value of type M among modules. A handler built without modules (to list
+// its routes) gets M's zero value; one built with modules but without M is a wiring mistake.
+func moduleOf[M any](modules []any) M {
+	var zero M
+	for _, m := range modules {
+		if v, ok := m.(M); ok {
+			return v
+		}
+	}
+	if len(modules) > 0 {
+		panic(fmt.Sprintf("httpapi: no module of type %T among the modules served", zero))
+	}
+	return zero
+}

@@ -12,13 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
-	"github.com/uptrace/bun"
 )
 
 func TestUserStoreUpdate(t *testing.T) {

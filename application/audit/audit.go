@@ -64,6 +64,12 @@ func (r *Recorder) HandleBatch(ctx context.Context, events []event.Stored) error
 	return nil
 }
 
+// UseCases are the audit module's use cases: the one value of the module that bootstrap
+// provides and the HTTP adapter takes whole.
+type UseCases struct {
+	ListAuditEvents *ListAuditEvents
+}
+
 // ListAuditEvents answers audit queries: the audit module's use case.
 type ListAuditEvents struct {
 	store  Store
