@@ -11,8 +11,7 @@ import (
 	"github.com/otpcard/otpcard/adapters/webhook"
 	"github.com/otpcard/otpcard/application/audit"
 	"github.com/otpcard/otpcard/application/outbox"
-	"github.com/otpcard/otpcard/domain/credential"
-	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
 )
 
 // eventsModule delivers committed events to the subscribers of the "subscribers" group. A module
@@ -59,10 +58,23 @@ func newAuditStore(db *Database) *postgres.AuditStore { return postgres.NewAudit
 
 func newAuditRecorder(store *postgres.AuditStore) *audit.Recorder { return audit.NewRecorder(store) }
 
+type auditDeps struct {
+	fx.In
+	Store  *postgres.AuditStore
+	Tracer trace.Tracer
+	// Types are the event types of every module (recordsEvents).
+	Types [][]event.Type `group:"event-types"`
+}
+
 // newAudit answers audit queries about the event types every module records.
-func newAudit(store *postgres.AuditStore, tracer trace.Tracer) audit.UseCases {
-	return audit.UseCases{ListAuditEvents: audit.NewListAuditEvents(store, clock, tracer,
-		slices.Concat(credential.EventTypes(), directory.EventTypes()))}
+func newAudit(d auditDeps) audit.UseCases {
+	return audit.UseCases{ListAuditEvents: audit.NewListAuditEvents(d.Store, clock, d.Tracer, slices.Concat(d.Types...))}
+}
+
+// recordsEvents tells the audit trail the event types a module records, one line in the
+// module's fx.Module.
+func recordsEvents(types func() []event.Type) fx.Option {
+	return fx.Supply(fx.Annotated{Group: "event-types", Target: types()})
 }
 
 // newWebhook notifies OTPCARD_WEBHOOK_URL of every event. Its stop hook runs after the

@@ -16,6 +16,8 @@ import (
 	"github.com/otpcard/otpcard/adapters/telemetry"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
 )
 
 // version is reported in telemetry.
@@ -47,6 +49,7 @@ var platformModule = fx.Module("platform",
 var directoryModule = fx.Module("directory",
 	fx.Provide(newDirectory),
 	servedOverHTTP[appdirectory.UseCases](),
+	recordsEvents(directory.EventTypes),
 )
 
 // directoryDeps are the directory's dependents: every module that provides one asDependent.
@@ -74,6 +77,7 @@ var credentialModule = fx.Module("credential",
 	fx.Provide(newCellHasher, newCredential),
 	fx.Provide(asDependent(newDirectorySeam)),
 	servedOverHTTP[appcredential.UseCases](),
+	recordsEvents(credential.EventTypes),
 )
 
 func newCredential(cfg Config, db *Database, hasher *cellhash.Hasher, tracer trace.Tracer) appcredential.UseCases {
