@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -54,4 +55,63 @@ func (uc *CreateClient) Do(ctx context.Context, cmd CreateClientCommand) (direct
 		return directory.Client{}, fmt.Errorf("create client %s: %w", client.ExtID, err)
 	}
 	return client, nil
+}
+
+// GetClient reads one client.
+type GetClient struct {
+	clients ClientReader
+	now     Clock
+	tracer  trace.Tracer
+}
+
+// GetClientQuery names the client.
+type GetClientQuery struct {
+	Caller caller.Caller
+	ExtID  string
+}
+
+// Do returns the client. Errors: access errors, *fault.NotFoundError.
+func (uc *GetClient) Do(ctx context.Context, q GetClientQuery) (directory.Client, error) {
+	ctx, span := uc.tracer.Start(ctx, "GetClient")
+	defer span.End()
+	err := q.Caller.Principal.Authorize(access.Request{Client: q.ExtID, Rights: []access.Right{access.ClientView}}, uc.now())
+	if err != nil {
+		return directory.Client{}, err
+	}
+	client, err := uc.clients.Get(ctx, q.ExtID)
+	if err != nil {
+		return directory.Client{}, fmt.Errorf("get client: %w", err)
+	}
+	return client, nil
+}
+
+// ListClients pages through the clients inside the caller's data room.
+type ListClients struct {
+	clients ClientReader
+	now     Clock
+	tracer  trace.Tracer
+}
+
+// ListClientsQuery asks for one page.
+type ListClientsQuery struct {
+	Caller caller.Caller
+	Page   listing.Page
+}
+
+// Do returns a page of clients, oldest first. Errors: access errors.
+func (uc *ListClients) Do(ctx context.Context, q ListClientsQuery) (listing.Result[directory.Client], error) {
+	ctx, span := uc.tracer.Start(ctx, "ListClients")
+	defer span.End()
+	if err := q.Caller.Principal.Authorize(access.Request{Rights: []access.Right{access.ClientView}}, uc.now()); err != nil {
+		return listing.Result[directory.Client]{}, err
+	}
+	var only []string // nil: every client; empty: none
+	if room, restricted := q.Caller.Principal.DataRoom(); restricted {
+		only = append([]string{}, room...)
+	}
+	res, err := uc.clients.List(ctx, only, q.Page)
+	if err != nil {
+		return res, fmt.Errorf("list clients: %w", err)
+	}
+	return res, nil
 }
