@@ -23,87 +23,21 @@ import (
 //	go test -run '^$' -fuzz '^FuzzDecodeBody$' -fuzztime 10m ./adapters/httpapi/
 
 // bodyDecoders are the request bodies of the handlers, in the order a fuzz input's first byte picks
-// them. Most handlers declare their body inside the handler, so the anonymous ones are repeated here
-// member for member; keep them in step with the handlers.
+// them (keep the order: the committed corpora depend on it).
 var bodyDecoders = []struct {
 	name string
 	new  func() any
 }{
-	{"createClient", func() any {
-		return &struct {
-			ExtID               *string           `json:"extId"`
-			Name                string            `json:"name"`
-			DisplayName         map[string]string `json:"displayName"`
-			Remarks             string            `json:"remarks"`
-			ModificationComment string            `json:"modificationComment"`
-			Version             version           `json:"version"`
-		}{}
-	}},
-	{"changeClient", func() any {
-		return &struct {
-			Name                optional[string]            `json:"name"`
-			DisplayName         optional[map[string]string] `json:"displayName"`
-			Remarks             optional[string]            `json:"remarks"`
-			ModificationComment string                      `json:"modificationComment"`
-			Version             version                     `json:"version"`
-		}{}
-	}},
-	{"createUser", func() any {
-		return &struct {
-			userFields
-			ExtID               *string `json:"extId"`
-			ModificationComment string  `json:"modificationComment"`
-			Version             version `json:"version"`
-		}{}
-	}},
+	{"createClient", func() any { return &createClientBody{} }},
+	{"changeClient", func() any { return &changeClientBody{} }},
+	{"createUser", func() any { return &createUserBody{} }},
 	{"changeUser", func() any { return &userPatchJSON{} }},
-	{"createPolicy", func() any {
-		return &struct {
-			ExtID         *string           `json:"extId"`
-			Name          string            `json:"name"`
-			Description   string            `json:"description"`
-			PolicyType    *string           `json:"policyType"`
-			DefaultPolicy bool              `json:"defaultPolicy"`
-			Parameters    map[string]string `json:"parameters"`
-			Version       version           `json:"version"`
-		}{}
-	}},
-	{"modifyPolicy", func() any {
-		return &struct {
-			Name          optional[string]            `json:"name"`
-			Description   optional[string]            `json:"description"`
-			DefaultPolicy optional[bool]              `json:"defaultPolicy"`
-			Parameters    optional[map[string]string] `json:"parameters"`
-			Version       version                     `json:"version"`
-		}{}
-	}},
-	{"createCard", func() any {
-		return &struct {
-			ExtID       *string `json:"extId"`
-			PolicyExtID string  `json:"policyExtId"`
-			StateName   string  `json:"stateName"`
-		}{}
-	}},
-	{"patchCard", func() any {
-		return &struct {
-			StateName           optional[string] `json:"stateName"`
-			ModificationComment optional[string] `json:"modificationComment"`
-			Version             version          `json:"version"`
-		}{}
-	}},
-	{"replaceCard", func() any {
-		return &struct {
-			ModificationComment string  `json:"modificationComment"`
-			Version             version `json:"version"`
-		}{}
-	}},
-	{"login", func() any {
-		return &struct {
-			Challenge                optional[string] `json:"challenge"`
-			Password                 optional[string] `json:"password"`
-			UpdateLoginInfoOnSuccess optional[bool]   `json:"updateLoginInfoOnSuccess"`
-		}{}
-	}},
+	{"createPolicy", func() any { return &createPolicyBody{} }},
+	{"modifyPolicy", func() any { return &modifyPolicyBody{} }},
+	{"createCard", func() any { return &createCardBody{} }},
+	{"patchCard", func() any { return &patchCardBody{} }},
+	{"replaceCard", func() any { return &replaceCardBody{} }},
+	{"login", func() any { return &loginBody{} }},
 }
 
 // The ways a fuzz input sends its body (bits 4-5 of the selector byte) and whether it is chunked

@@ -85,7 +85,6 @@ func (s *PolicyStore) List(ctx context.Context, clientExtID string, page listing
 
 // Create saves a new policy and its events; see appcredential.PolicyWriter.
 func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []event.Event, demote appcredential.PolicyChange) error {
-	row := newPolicyRow(p)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockPolicyClient(ctx, tx, p.ClientExtID); err != nil {
 			return err
@@ -95,14 +94,20 @@ func (s *PolicyStore) Create(ctx context.Context, p credential.Policy, events []
 				return err
 			}
 		}
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
-			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
-			}
-			return translate(err)
-		}
-		return insertEvents(ctx, tx, events)
+		return insertPolicy(ctx, tx, p, events)
 	})
+}
+
+// insertPolicy saves a new policy and its events; a taken extId is fault.ErrDuplicate.
+func insertPolicy(ctx context.Context, tx bun.Tx, p credential.Policy, events []event.Event) error {
+	row := newPolicyRow(p)
+	if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+		if isCode(err, uniqueViolation) {
+			return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
+		}
+		return translate(err)
+	}
+	return insertEvents(ctx, tx, events)
 }
 
 // Update changes one policy under the client's policy lock and its own row lock; see
@@ -206,18 +211,11 @@ func checkPolicyClient(ctx context.Context, db bun.IDB, clientExtID string) erro
 
 // CreateDefault saves the first policy of a new client; see appcredential.ClientPolicies.
 func (s *PolicyStore) CreateDefault(ctx context.Context, p credential.Policy, events []event.Event) error {
-	row := newPolicyRow(p)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		if err := lockPolicies(ctx, tx, p.ClientExtID); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
-			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
-			}
-			return translate(err)
-		}
-		return insertEvents(ctx, tx, events)
+		return insertPolicy(ctx, tx, p, events)
 	})
 }
 
