@@ -108,16 +108,19 @@ var cardCases = []contractCase{
 		wantNoCard(t, h, keyOf(card))
 		wantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardCreator/refuses a taken extId with ErrDuplicate, even for another user", func(t *testing.T, h Harness) {
+	{"CardCreator/refuses a taken extId with ErrDuplicate, even for another user or client", func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
-		for _, user := range []string{"alice", "bob"} {
-			dup := newCard(t, "acme", user, "a1", acme.ExtID, at(1))
+		dups := []*credential.OTPCard{newCard(t, "acme", "alice", "a1", acme.ExtID, at(1)),
+			newCard(t, "acme", "bob", "a1", acme.ExtID, at(1)),
+			newCard(t, "globex", "carol", "a1", defaultPolicy("globex").ExtID, at(1))}
+		for _, dup := range dups {
 			err := h.Cards.Create(t.Context(), dup, []event.Event{cardEvent(credential.CardCreated, dup)}, admitAll)
 			wantErr(t, err, fault.ErrDuplicate)
 		}
 		wantCard(t, h, a1.Snapshot())
-		wantNoCard(t, h, app.CardKey{ClientExtID: "acme", UserExtID: "bob", ExtID: "a1"})
+		wantNoCard(t, h, keyOf(dups[1]))
+		wantNoCard(t, h, keyOf(dups[2]))
 		wantEvents(t, h.Recorded(t), nil)
 	}},
 	{"CardCreator/for a user with no place in the client is a NotFoundError naming the user", func(t *testing.T, h Harness) {
@@ -172,6 +175,9 @@ var cardCases = []contractCase{
 				}
 				for _, c := range res.Items {
 					got = append(got, c.ExtID())
+				}
+				if page.After != nil && len(res.Items) == 0 {
+					t.Errorf("limit %d: the page after a next cursor is empty, want no cursor after the last page", limit)
 				}
 				if res.Next == nil {
 					break

@@ -26,7 +26,8 @@ func twoClients(t *testing.T, h Harness) (acme, globex credential.Policy) {
 	return addClient(t, h, "acme"), addClient(t, h, "globex")
 }
 
-// listPolicyIDs pages through the client's policies, limit at a time.
+// listPolicyIDs pages through the client's policies, limit at a time, checking that every page
+// but the last is full and that a next cursor never leads to an empty page.
 func listPolicyIDs(t *testing.T, h Harness, client string, limit int) []string {
 	t.Helper()
 	var ids []string
@@ -35,6 +36,9 @@ func listPolicyIDs(t *testing.T, h Harness, client string, limit int) []string {
 		res, err := h.Policies.List(t.Context(), client, page)
 		if err != nil {
 			t.Fatalf("list %s: got %v, want nil", client, err)
+		}
+		if page.After != nil && len(res.Items) == 0 {
+			t.Errorf("the page after a next cursor: got no items, want some (no cursor after the last page)")
 		}
 		for _, p := range res.Items {
 			ids = append(ids, p.ExtID)

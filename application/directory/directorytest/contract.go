@@ -159,7 +159,8 @@ func wantUser(t *testing.T, h Harness, want directory.User) {
 }
 
 // pageAll follows the cursors of list from the first page, checking that every page but the
-// last is full, and returns the extIds in the order listed.
+// last is full and that a next cursor never leads to an empty page, and returns the extIds in the
+// order listed.
 func pageAll[T any](t *testing.T, limit int, list func(listing.Page) (listing.Result[T], error), extID func(T) string) []string {
 	t.Helper()
 	var ids []string
@@ -168,6 +169,9 @@ func pageAll[T any](t *testing.T, limit int, list func(listing.Page) (listing.Re
 		res, err := list(page)
 		if err != nil {
 			t.Fatalf("list after %v: got %v, want nil", page.After, err)
+		}
+		if page.After != nil && len(res.Items) == 0 {
+			t.Errorf("the page after a next cursor: got no items, want some (no cursor after the last page)")
 		}
 		for _, item := range res.Items {
 			ids = append(ids, extID(item))

@@ -191,6 +191,7 @@ var userCases = []contractCase{
 			{"acme", "ali", nil},
 			{"acme", "alice%", nil},
 			{"globex", "alice", []string{"galice"}},
+			{"globex", "bob", nil},
 			{"empty", "", nil},
 		} {
 			if got := listUserIDs(t, h, tt.client, app.UserFilter{LoginID: tt.loginID}, 10); !slices.Equal(got, tt.want) {
