@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -103,6 +104,47 @@ func TestDependenciesPointInward(t *testing.T) {
 			if !std {
 				t.Errorf("%s imports %s: domain uses the standard library only", p.ImportPath, path)
 			}
+		}
+	}
+}
+
+// isTestSupport reports whether a package of this module exists to serve tests: the in-memory
+// fakes and contract suites of a module (application/directory/directorytest,
+// application/credential/credentialtest) and pgtest's throwaway databases, named like
+// net/http/httptest.
+func isTestSupport(importPath string) bool {
+	rest, ok := strings.CutPrefix(importPath, module+"/")
+	return ok && strings.HasSuffix(rest[strings.LastIndex(rest, "/")+1:], "test")
+}
+
+// TestArchitectureTestPackagesOnlyInTests keeps the fakes out of the service: a test-support
+// package is imported by test files (and other test-support packages) only, so no production code
+// can take a fake for a store, and the otpcard binary links neither them nor the testing package.
+func TestArchitectureTestPackagesOnlyInTests(t *testing.T) {
+	var support []string
+	for _, p := range listPackages(t) {
+		if isTestSupport(p.ImportPath) {
+			support = append(support, p.ImportPath)
+			continue
+		}
+		for _, imp := range p.Imports {
+			if isTestSupport(imp) {
+				t.Errorf("%s imports %s: only tests may use a test-support package", p.ImportPath, imp)
+			}
+		}
+	}
+	for _, want := range []string{"application/directory/directorytest", "application/credential/credentialtest", "adapters/postgres/pgtest"} {
+		if !slices.Contains(support, module+"/"+want) {
+			t.Errorf("test-support packages: got %v, want %s among them", support, want)
+		}
+	}
+	out, err := exec.Command("go", "list", "-deps", module).Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "testing" || isTestSupport(dep) {
+			t.Errorf("the otpcard binary links %s, want no test code in it", dep)
 		}
 	}
 }

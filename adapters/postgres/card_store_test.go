@@ -17,7 +17,6 @@ import (
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
-	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // smallLayout keeps test cards small: 2 rows of 3 cells of 4 crockford32 characters.
@@ -192,80 +191,6 @@ func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 	}
 }
 
-func TestCardStoreCreateAndGet(t *testing.T) {
-	w := newCardWorld(t)
-	key := w.alice
-	key.ExtID = "card-1"
-	card := w.newCard(t, key, "card-1", 1, base)
-	w.create(t, card)
-
-	got, err := w.cards.Get(t.Context(), key)
-	if err != nil {
-		t.Fatalf("get: got %v, want nil", err)
-	}
-	assertSnapshot(t, got.Snapshot(), card.Snapshot())
-	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created' AND credential_ext_id = 'card-1' AND version = 1"); n != 1 {
-		t.Errorf("otp-card.created events: got %d, want 1", n)
-	}
-}
-
-func TestCardStoreGetNotUnderPath(t *testing.T) {
-	w := newCardWorld(t)
-	card := w.newCard(t, w.alice, "card-1", 1, base)
-	w.create(t, card)
-	tests := []struct {
-		name string
-		key  appcredential.CardKey
-	}{
-		{"unknown card", appcredential.CardKey{ClientExtID: "acme", UserExtID: "alice", ExtID: "card-2"}},
-		{"other user", appcredential.CardKey{ClientExtID: "acme", UserExtID: "bob", ExtID: "card-1"}},
-		{"other client", appcredential.CardKey{ClientExtID: "globex", UserExtID: "alice", ExtID: "card-1"}},
-		{"unknown client", appcredential.CardKey{ClientExtID: "nowhere", UserExtID: "alice", ExtID: "card-1"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := w.cards.Get(t.Context(), tt.key)
-			var nf *fault.NotFoundError
-			if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.key.ExtID {
-				t.Errorf("get %+v: got %v, want a NotFoundError for %s", tt.key, err, tt.key.ExtID)
-			}
-		})
-	}
-}
-
-func TestCardStoreCreateDuplicateExtID(t *testing.T) {
-	w := newCardWorld(t)
-	w.create(t, w.newCard(t, w.alice, "card-1", 1, base))
-	for _, key := range []appcredential.CardKey{w.alice, w.bob, w.cl} {
-		dup := w.newCard(t, key, "card-1", 2, base)
-		err := w.cards.Create(t.Context(), dup, []event.Event{cardEvent(credential.CardCreated, dup)}, admitUpTo(100))
-		if !errors.Is(err, fault.ErrDuplicate) {
-			t.Errorf("create card-1 again for %s: got %v, want ErrDuplicate", key.UserExtID, err)
-		}
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM otp_cards"); n != 1 {
-		t.Errorf("cards: got %d, want 1", n)
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created'"); n != 1 {
-		t.Errorf("otp-card.created events: got %d, want 1", n)
-	}
-}
-
-func TestCardStoreCreateForAbsentUser(t *testing.T) {
-	w := newCardWorld(t)
-	for _, key := range []appcredential.CardKey{
-		{ClientExtID: "acme", UserExtID: "nobody"},
-		{ClientExtID: "acme", UserExtID: "carol"}, // carol is in globex
-	} {
-		card := w.newCard(t, key, "card-x", 1, base)
-		err := w.cards.Create(t.Context(), card, nil, admitUpTo(2))
-		var nf *fault.NotFoundError
-		if !errors.As(err, &nf) || nf.Entity != "user" || nf.ExtID != key.UserExtID {
-			t.Errorf("create for %s/%s: got %v, want a user NotFoundError", key.ClientExtID, key.UserExtID, err)
-		}
-	}
-}
-
 // TestCardStoreCardLimit: with maxCards 2 a third card is refused; archived cards and other
 // users' cards do not count.
 func TestCardStoreCardLimit(t *testing.T) {
@@ -373,22 +298,4 @@ func TestCardStoreListPages(t *testing.T) {
 		t.Fatalf("list all: got %d items, next %v, err %v; want 5, nil, nil", len(res.Items), res.Next, err)
 	}
 	assertSnapshot(t, res.Items[0].Snapshot(), w.newCard(t, w.alice, "e", 0, base).Snapshot())
-}
-
-func TestCardStoreListNotFound(t *testing.T) {
-	w := newCardWorld(t)
-	tests := []struct{ name, client, user, wantKind, wantExtID string }{
-		{"unknown client", "nowhere", "alice", "client", "nowhere"},
-		{"unknown user", "acme", "nobody", "user", "nobody"},
-		{"user of another client", "globex", "alice", "user", "alice"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := w.cards.List(t.Context(), tt.client, tt.user, listing.Page{Limit: 10})
-			var nf *fault.NotFoundError
-			if !errors.As(err, &nf) || nf.Entity != tt.wantKind || nf.ExtID != tt.wantExtID {
-				t.Errorf("list: got %v, want a %s NotFoundError for %s", err, tt.wantKind, tt.wantExtID)
-			}
-		})
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -27,55 +26,6 @@ func (w cardWorld) events(t *testing.T, typ event.Type) int {
 }
 
 var errRefused = errors.New("refused by the callback")
-
-func TestCardStoreUpdateCallbackErrorRollsBack(t *testing.T) {
-	w, card := aliceCard(t)
-	err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		if _, err := c.Replace(fakeGrid(t, 2), "changed", time.Hour, base.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		return []event.Event{cardEvent(credential.CardReplaced, c)}, errRefused
-	})
-	if !errors.Is(err, errRefused) {
-		t.Fatalf("update: got %v, want the callback's error", err)
-	}
-	got, err := w.cards.Get(t.Context(), keyOf(card))
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSnapshot(t, got.Snapshot(), card.Snapshot())
-	if n := w.events(t, credential.CardReplaced); n != 0 {
-		t.Errorf("otp-card.replaced events: got %d, want 0", n)
-	}
-}
-
-func TestCardStoreUpdateWritesCardAndEvents(t *testing.T) {
-	w, card := aliceCard(t)
-	want := credential.RestoreOTPCard(card.Snapshot())
-	if _, err := want.Replace(fakeGrid(t, 2), "new card", time.Hour, base.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	err := w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		if _, err := c.Replace(fakeGrid(t, 2), "new card", time.Hour, base.Add(time.Hour)); err != nil {
-			return nil, err
-		}
-		return []event.Event{cardEvent(credential.CardReplaced, c), cardEvent(credential.CardLowOnChallenges, c)}, nil
-	})
-	if err != nil {
-		t.Fatalf("update: got %v, want nil", err)
-	}
-	got, err := w.cards.Get(t.Context(), keyOf(card))
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSnapshot(t, got.Snapshot(), want.Snapshot())
-	if n := count(t, w.db, "SELECT count(*) FROM events WHERE credential_ext_id = 'card-1' AND version = 2"); n != 2 {
-		t.Errorf("events at version 2: got %d, want 2", n)
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM events"); n != 2+2+3+1+2 {
-		t.Errorf("events in all: got %d, want %d (clients, users, create, update)", n, 2+2+3+1+2)
-	}
-}
 
 // TestCardStoreUpdateRoundTripsEverySnapshotField saves a card with every optional field set,
 // then with every optional field cleared.
@@ -183,72 +133,5 @@ func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
 	}
 	if n := w.events(t, credential.CardReplaced); n != 1 {
 		t.Errorf("otp-card.replaced events: got %d, want 1", n)
-	}
-}
-
-func TestCardStoreUpdateAndDeleteNotUnderPath(t *testing.T) {
-	w, _ := aliceCard(t)
-	called := false
-	fn := func(*credential.OTPCard) ([]event.Event, error) { called = true; return nil, nil }
-	for _, key := range []appcredential.CardKey{
-		{ClientExtID: "acme", UserExtID: "alice", ExtID: "absent"},
-		{ClientExtID: "acme", UserExtID: "bob", ExtID: "card-1"},
-		{ClientExtID: "globex", UserExtID: "alice", ExtID: "card-1"},
-	} {
-		for name, op := range map[string]func() error{
-			"update": func() error { return w.cards.Update(t.Context(), key, fn) },
-			"delete": func() error { return w.cards.Delete(t.Context(), key, fn) },
-		} {
-			err := op()
-			var nf *fault.NotFoundError
-			if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != key.ExtID {
-				t.Errorf("%s %+v: got %v, want a NotFoundError for %s", name, key, err, key.ExtID)
-			}
-		}
-	}
-	if called {
-		t.Error("callback: got called for a card not under its path, want not called")
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE ext_id = 'card-1' AND version = 1"); n != 1 {
-		t.Errorf("card-1 at version 1: got %d rows, want 1", n)
-	}
-}
-
-func TestCardStoreDelete(t *testing.T) {
-	w, card := aliceCard(t)
-	other := w.newCard(t, w.alice, "card-2", 2, base)
-	w.create(t, other)
-
-	err := w.cards.Delete(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		return []event.Event{cardEvent(credential.CardDeleted, c)}, errRefused
-	})
-	if !errors.Is(err, errRefused) {
-		t.Fatalf("refused delete: got %v, want the callback's error", err)
-	}
-	if _, err := w.cards.Get(t.Context(), keyOf(card)); err != nil {
-		t.Errorf("get after refused delete: got %v, want nil", err)
-	}
-	if n := w.events(t, credential.CardDeleted); n != 0 {
-		t.Errorf("otp-card.deleted events after refused delete: got %d, want 0", n)
-	}
-
-	err = w.cards.Delete(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-		return []event.Event{cardEvent(credential.CardDeleted, c)}, nil
-	})
-	if err != nil {
-		t.Fatalf("delete: got %v, want nil", err)
-	}
-	if _, err := w.cards.Get(t.Context(), keyOf(card)); !errors.Is(err, fault.ErrNotFound) {
-		t.Errorf("get after delete: got %v, want ErrNotFound", err)
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.deleted' AND credential_ext_id = 'card-1'"); n != 1 {
-		t.Errorf("otp-card.deleted events: got %d, want 1", n)
-	}
-	if _, err := w.cards.Get(t.Context(), keyOf(other)); err != nil {
-		t.Errorf("get the other card: got %v, want nil", err)
-	}
-	err = w.cards.Delete(t.Context(), keyOf(card), func(*credential.OTPCard) ([]event.Event, error) { return nil, nil })
-	if !errors.Is(err, fault.ErrNotFound) {
-		t.Errorf("delete again: got %v, want ErrNotFound", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -59,61 +58,6 @@ func v32(v int32) *int32 { return &v }
 func eventsOf(t *testing.T, db *bun.DB, typ event.Type) int {
 	t.Helper()
 	return count(t, db, "SELECT count(*) FROM events WHERE type = ?", string(typ))
-}
-
-func TestClientStoreUpdate(t *testing.T) {
-	db := openDB(t)
-	store := postgres.NewClientStore(db)
-	createClient(t, db, "acme", "Acme", base)
-	createClient(t, db, "globex", "Globex", base)
-	later := base.Add(time.Hour)
-	err := store.Update(t.Context(), "acme", clientChange(v32(1), directory.ClientChange{
-		Name: directory.To("Acme 2"), DisplayName: directory.To(map[string]string{"EN": "Acme Ltd"}), Remarks: directory.To("r")}, later))
-	if err != nil {
-		t.Fatalf("update: got %v, want nil", err)
-	}
-	got, err := store.Get(t.Context(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Name != "Acme 2" || got.Remarks != "r" || !reflect.DeepEqual(got.DisplayName, map[string]string{"EN": "Acme Ltd"}) || got.Version != 2 {
-		t.Errorf("stored: got %+v, want Acme 2, remarks r, displayName EN, version 2", got)
-	}
-	assertTime(t, "lastModified", got.LastModified, later)
-	assertTime(t, "created", got.Created, base)
-	if n := eventsOf(t, db, directory.ClientChanged); n != 1 {
-		t.Errorf("client.changed events: got %d, want 1", n)
-	}
-
-	t.Run("refusals change nothing", func(t *testing.T) {
-		for _, tt := range []struct {
-			name    string
-			extID   string
-			fn      func(*directory.Client) ([]event.Event, error)
-			wantErr error
-		}{
-			{"unknown", "nobody", clientChange(nil, directory.ClientChange{}, later), fault.ErrNotFound},
-			{"stale version", "acme", clientChange(v32(1), directory.ClientChange{Remarks: directory.To("x")}, later), fault.ErrVersionConflict},
-			{"name of another client", "acme", clientChange(nil, directory.ClientChange{Name: directory.To("Globex")}, later), fault.ErrDuplicate},
-			{"callback error", "acme", func(c *directory.Client) ([]event.Event, error) {
-				c.Name = "Mutated"
-				return []event.Event{changeEvent(directory.ClientChanged, "acme", "", 9)}, errRefused
-			}, errRefused},
-		} {
-			t.Run(tt.name, func(t *testing.T) {
-				if err := store.Update(t.Context(), tt.extID, tt.fn); !errors.Is(err, tt.wantErr) {
-					t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-				}
-				after, err := store.Get(t.Context(), "acme")
-				if err != nil || !reflect.DeepEqual(after, got) {
-					t.Errorf("acme: got %+v (%v), want it unchanged %+v", after, err, got)
-				}
-				if n := eventsOf(t, db, directory.ClientChanged); n != 1 {
-					t.Errorf("client.changed events: got %d, want still 1", n)
-				}
-			})
-		}
-	})
 }
 
 // TestClientStoreConcurrentUpdatesOneWins: eight PATCHes carrying the same version at once;

@@ -131,15 +131,6 @@ func TestClientStoreCreateWritesClientAndEventsAndRunsWithin(t *testing.T) {
 	}
 }
 
-func TestClientStoreGetUnknownIsNotFound(t *testing.T) {
-	db := openDB(t)
-	_, err := postgres.NewClientStore(db).Get(t.Context(), "nobody")
-	var nf *fault.NotFoundError
-	if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.Entity != "client" || nf.ExtID != "nobody" {
-		t.Errorf("get unknown client: got %v, want a client NotFoundError for nobody", err)
-	}
-}
-
 func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
 	db := openDB(t)
 	store := postgres.NewClientStore(db)
@@ -249,34 +240,6 @@ func listAllClients(t *testing.T, store *postgres.ClientStore, only []string, li
 			t.Errorf("page %d with a next cursor: got %d items, want %d", pages, len(res.Items), limit)
 		}
 		page.After = res.Next
-	}
-}
-
-func TestClientStoreListOnly(t *testing.T) {
-	db := openDB(t)
-	store := postgres.NewClientStore(db)
-	for i := range 6 {
-		createClient(t, db, fmt.Sprintf("c%d", i), fmt.Sprintf("C%d", i), base.Add(time.Duration(i)*time.Minute))
-	}
-	tests := []struct {
-		name      string
-		only      []string
-		limit     int
-		wantPages int
-		want      []string
-	}{
-		{"nil is every client", nil, 100, 1, []string{"c0", "c1", "c2", "c3", "c4", "c5"}},
-		{"empty is none", []string{}, 100, 1, nil},
-		{"subset", []string{"c4", "c1", "absent"}, 100, 1, []string{"c1", "c4"}},
-		{"subset paged", []string{"c5", "c0", "c3"}, 1, 3, []string{"c0", "c3", "c5"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := listAllClients(t, store, tt.only, tt.limit, tt.wantPages)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("list only %v: got %v, want %v", tt.only, got, tt.want)
-			}
-		})
 	}
 }
 

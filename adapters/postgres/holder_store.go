@@ -47,10 +47,12 @@ func (s *CardStore) DeleteHolder(ctx context.Context, clientExtID, userExtID str
 				return err
 			}
 		}
-		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("user_ext_id = ?", userExtID).Exec(ctx); err != nil {
+		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("user_ext_id = ?", userExtID).
+			Where("client_ext_id = ?", clientExtID).Exec(ctx); err != nil {
 			return translate(err)
 		}
-		if _, err := tx.NewDelete().Table("holders").Where("ext_id = ?", userExtID).Exec(ctx); err != nil {
+		if _, err := tx.NewDelete().Table("holders").Where("ext_id = ?", userExtID).
+			Where("client_ext_id = ?", clientExtID).Exec(ctx); err != nil {
 			return translate(err)
 		}
 		return insertEvents(ctx, tx, fn(cards))

@@ -13,7 +13,6 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appcredential "github.com/otpcard/otpcard/application/credential"
-	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -169,42 +168,6 @@ func TestPolicyStoreCreateAndGet(t *testing.T) {
 	})
 }
 
-func TestPolicyStoreCreateDefaultMovesTheFlag(t *testing.T) {
-	w := newPolicyWorld(t)
-	later := base.Add(time.Minute)
-	p := newTestPolicy(t, "new-default", "acme", later)
-	p.Default = true
-	w.create(t, p)
-	if got := w.defaults(t, "acme"); !slices.Equal(got, []string{"new-default"}) {
-		t.Errorf("defaults of acme: got %v, want [new-default]", got)
-	}
-	if got := w.defaults(t, "globex"); !slices.Equal(got, []string{w.globex.ExtID}) {
-		t.Errorf("defaults of globex: got %v, want it untouched", got)
-	}
-	old := w.get(t, "acme", w.acme.ExtID)
-	if old.Default || old.Version != 2 {
-		t.Errorf("old default: got default %v version %d, want false, 2", old.Default, old.Version)
-	}
-	assertTime(t, "old default lastModified", old.LastModified, later)
-	var types []string
-	err := w.db.NewRaw("SELECT type || ' ' || policy_ext_id FROM events WHERE occurred_at = ? ORDER BY id", stored(later)).
-		Scan(t.Context(), &types)
-	if want := []string{"policy.changed " + w.acme.ExtID, "policy.created new-default"}; err != nil || !slices.Equal(types, want) {
-		t.Errorf("events: got %v (%v), want %v", types, err, want)
-	}
-
-	t.Run("a failed create keeps the old default", func(t *testing.T) {
-		dup := newTestPolicy(t, "digits-dup", "acme", later)
-		dup.ExtID, dup.Default = w.globex.ExtID, true
-		if err := w.policies.Create(t.Context(), dup, nil, demoteAt(later)); !errors.Is(err, fault.ErrDuplicate) {
-			t.Fatalf("got %v, want ErrDuplicate", err)
-		}
-		if got := w.defaults(t, "acme"); !slices.Equal(got, []string{"new-default"}) {
-			t.Errorf("defaults: got %v, want [new-default]", got)
-		}
-	})
-}
-
 func TestPolicyStoreUpdate(t *testing.T) {
 	w := newPolicyWorld(t)
 	w.create(t, newTestPolicy(t, "digits", "acme", base))
@@ -334,79 +297,6 @@ func TestPolicyStoreDefaultMovesUnderConcurrency(t *testing.T) {
 	err := w.db.NewRaw("SELECT policy_ext_id FROM events WHERE type = 'policy.changed' ORDER BY id DESC LIMIT 1").Scan(t.Context(), &last)
 	if err != nil || last != defaults[0] {
 		t.Errorf("last change: got %s (%v), want the default %s", last, err, defaults[0])
-	}
-}
-
-func TestPolicyStoreList(t *testing.T) {
-	w := newPolicyWorld(t)
-	want := []string{w.acme.ExtID}
-	for i := range 5 {
-		id := fmt.Sprintf("p%d", 4-i) // extIds against creation order: the order is by time first
-		w.create(t, newTestPolicy(t, id, "acme", base.Add(time.Duration(i+1)*time.Second)))
-		want = append(want, id)
-	}
-	w.create(t, newTestPolicy(t, "other", "globex", base.Add(time.Second)))
-	var got []string
-	var sizes []int
-	page := listing.Page{Limit: 2}
-	for range 10 {
-		res, err := w.policies.List(t.Context(), "acme", page)
-		if err != nil {
-			t.Fatalf("list: got %v, want nil", err)
-		}
-		sizes = append(sizes, len(res.Items))
-		for _, p := range res.Items {
-			got = append(got, p.ExtID)
-		}
-		if res.Next == nil {
-			break
-		}
-		page.After = res.Next
-	}
-	if !slices.Equal(got, want) || !slices.Equal(sizes, []int{2, 2, 2}) {
-		t.Errorf("pages: got %v in %v, want %v in [2 2 2]", got, sizes, want)
-	}
-	_, err := w.policies.List(t.Context(), "nowhere", listing.Page{Limit: 2})
-	var nf *fault.NotFoundError
-	if !errors.As(err, &nf) || nf.Entity != "client" {
-		t.Errorf("unknown client: got %v, want a client NotFoundError", err)
-	}
-}
-
-func TestPolicyStoreDelete(t *testing.T) {
-	w := newPolicyWorld(t)
-	w.create(t, newTestPolicy(t, "unused", "acme", base))
-	w.create(t, newTestPolicy(t, "used", "acme", base))
-	s := w.newCard(t, w.alice, "card-1", 1, base).Snapshot()
-	s.PolicyExtID = "used"
-	w.cardWorld.create(t, credential.RestoreOTPCard(s))
-	deleted := func(p *credential.Policy) ([]event.Event, error) {
-		return []event.Event{{Type: credential.PolicyDeleted, Time: base, Actor: admin, ClientExtID: p.ClientExtID,
-			PolicyExtID: p.ExtID, Version: p.Version}}, nil
-	}
-
-	if err := w.policies.Delete(t.Context(), "acme", "used", deleted); !errors.Is(err, credential.ErrInUse) {
-		t.Errorf("used: got %v, want ErrInUse", err)
-	}
-	w.get(t, "acme", "used")
-	if err := w.policies.Delete(t.Context(), "acme", "unused", deleted); err != nil {
-		t.Fatalf("unused: got %v, want nil", err)
-	}
-	if _, err := w.policies.Get(t.Context(), "acme", "unused"); !errors.Is(err, fault.ErrNotFound) {
-		t.Errorf("after delete: got %v, want ErrNotFound", err)
-	}
-	if got := w.policyEvents(t); !slices.Contains(got, "policy.deleted unused 1") || slices.Contains(got, "policy.deleted used 1") {
-		t.Errorf("events: got %v, want policy.deleted for unused only", got)
-	}
-	refuse := func(p *credential.Policy) ([]event.Event, error) { return nil, p.CheckDeletable() }
-	if err := w.policies.Delete(t.Context(), "acme", w.acme.ExtID, refuse); !errors.Is(err, credential.ErrInUse) {
-		t.Errorf("default: got %v, want ErrInUse from the callback", err)
-	}
-	w.get(t, "acme", w.acme.ExtID)
-	for _, tt := range []struct{ client, policy string }{{"acme", "nope"}, {"globex", "used"}, {"nowhere", "used"}} {
-		if err := w.policies.Delete(t.Context(), tt.client, tt.policy, deleted); !errors.Is(err, fault.ErrNotFound) {
-			t.Errorf("delete %s/%s: got %v, want ErrNotFound", tt.client, tt.policy, err)
-		}
 	}
 }
 

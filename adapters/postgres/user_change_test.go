@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -166,47 +165,6 @@ func TestUserStoreDeleteRemovesCardsAndRecordsEvents(t *testing.T) {
 	}
 	// The loginId is free again in the client.
 	createUser(t, w.db, "acme", "alice-2", "alice")
-}
-
-func TestUserStoreListLoginIDFilter(t *testing.T) {
-	db := openDB(t)
-	store := postgres.NewUserStore(db)
-	createClient(t, db, "acme", "Acme", base)
-	createClient(t, db, "globex", "Globex", base)
-	createClient(t, db, "empty", "Empty", base)
-	createUser(t, db, "acme", "alice", "alice")
-	createUser(t, db, "acme", "alice2", "Alice")
-	createUser(t, db, "acme", "bob", "bob")
-	createUser(t, db, "globex", "galice", "alice")
-	list := func(client string, f appdirectory.UserFilter) ([]string, error) {
-		res, err := store.List(t.Context(), client, f, listing.Page{Limit: 100})
-		var ids []string
-		for _, u := range res.Items {
-			ids = append(ids, u.ExtID)
-		}
-		return ids, err
-	}
-	for _, tt := range []struct {
-		client, loginID string
-		want            []string
-	}{
-		{"acme", "", []string{"alice", "alice2", "bob"}},
-		{"acme", "alice", []string{"alice"}},
-		{"acme", "Alice", []string{"alice2"}},
-		{"acme", "ali", nil},
-		{"acme", "alice%", nil},
-		{"globex", "alice", []string{"galice"}},
-		{"globex", "bob", nil},
-		{"empty", "", nil},
-	} {
-		got, err := list(tt.client, appdirectory.UserFilter{LoginID: tt.loginID})
-		if err != nil || !slices.Equal(got, tt.want) {
-			t.Errorf("client %s loginId %q: got %v (%v), want %v", tt.client, tt.loginID, got, err, tt.want)
-		}
-	}
-	if _, err := list("nobody", appdirectory.UserFilter{}); !errors.Is(err, fault.ErrNotFound) {
-		t.Errorf("unknown client: got %v, want ErrNotFound", err)
-	}
 }
 
 // TestUserStoreListPagesWithConcurrentInserts seeds 30 users and pages through them 7 at a time

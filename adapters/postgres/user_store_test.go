@@ -1,14 +1,12 @@
 package postgres_test
 
 import (
-	"errors"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/postgres"
 	"github.com/otpcard/otpcard/domain/directory"
-	"github.com/otpcard/otpcard/domain/fault"
 )
 
 func TestUserStoreProfileRoundTrip(t *testing.T) {
@@ -59,88 +57,6 @@ func TestUserStoreProfileRoundTrip(t *testing.T) {
 			}
 			if n := count(t, db, "SELECT count(*) FROM events WHERE type = 'user.created' AND user_ext_id = ?", want.ExtID); n != 1 {
 				t.Errorf("user.created events: got %d, want 1", n)
-			}
-		})
-	}
-}
-
-func TestUserStoreCreateUnknownClient(t *testing.T) {
-	db := openDB(t)
-	u, err := directory.NewUser(directory.User{ExtID: "alice", ClientExtID: "nowhere", LoginID: "alice"}, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = postgres.NewUserStore(db).Create(t.Context(), u, userEvents(u), noWithin)
-	var nf *fault.NotFoundError
-	if !errors.As(err, &nf) || nf.Entity != "client" || nf.ExtID != "nowhere" {
-		t.Fatalf("create under unknown client: got %v, want a client NotFoundError for nowhere", err)
-	}
-	if n := count(t, db, "SELECT count(*) FROM events"); n != 0 {
-		t.Errorf("events: got %d, want 0", n)
-	}
-}
-
-func TestUserStoreCreateDuplicates(t *testing.T) {
-	db := openDB(t)
-	createClient(t, db, "acme", "Acme", base)
-	createClient(t, db, "globex", "Globex", base)
-	createUser(t, db, "acme", "alice", "alice")
-	store := postgres.NewUserStore(db)
-
-	tests := []struct {
-		name                   string
-		client, extID, loginID string
-		wantErr                error
-	}{
-		{"same extId, same client", "acme", "alice", "alice2", fault.ErrDuplicate},
-		{"same extId, other client", "globex", "alice", "alice", fault.ErrDuplicate},
-		{"same loginId, same client", "acme", "alice-2", "alice", fault.ErrDuplicate},
-		{"same loginId, other client", "globex", "alice-globex", "alice", nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			eventsBefore := count(t, db, "SELECT count(*) FROM events")
-			usersBefore := count(t, db, "SELECT count(*) FROM users")
-			u, err := directory.NewUser(directory.User{ExtID: tt.extID, ClientExtID: tt.client, LoginID: tt.loginID}, base)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = store.Create(t.Context(), u, userEvents(u), noWithin)
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
-				t.Fatalf("create: got %v, want %v", err, tt.wantErr)
-			}
-			wantNew := 0
-			if tt.wantErr == nil {
-				wantNew = 1
-			}
-			if n := count(t, db, "SELECT count(*) FROM users"); n != usersBefore+wantNew {
-				t.Errorf("users: got %d, want %d", n, usersBefore+wantNew)
-			}
-			if n := count(t, db, "SELECT count(*) FROM events"); n != eventsBefore+wantNew {
-				t.Errorf("events: got %d, want %d", n, eventsBefore+wantNew)
-			}
-		})
-	}
-}
-
-func TestUserStoreGetNotFound(t *testing.T) {
-	db := openDB(t)
-	createClient(t, db, "acme", "Acme", base)
-	createClient(t, db, "globex", "Globex", base)
-	createUser(t, db, "acme", "alice", "alice")
-	store := postgres.NewUserStore(db)
-
-	tests := []struct{ name, client, user string }{
-		{"unknown user", "acme", "bob"},
-		{"user of another client", "globex", "alice"},
-		{"unknown client", "nowhere", "alice"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := store.Get(t.Context(), tt.client, tt.user)
-			var nf *fault.NotFoundError
-			if !errors.Is(err, fault.ErrNotFound) || !errors.As(err, &nf) || nf.ExtID != tt.user {
-				t.Errorf("get %s/%s: got %v, want a NotFoundError for %s", tt.client, tt.user, err, tt.user)
 			}
 		})
 	}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newChangeState(s *fakeStore) *app.ChangeOTPCardState {
+func newChangeState(s *credentialtest.CardStore) *app.ChangeOTPCardState {
 	return app.NewChangeOTPCardState(s, clock(now), tracer)
 }
 
@@ -70,13 +71,13 @@ func TestChangeOTPCardState(t *testing.T) {
 			if tt.from == credential.StateTmpLocked {
 				stored.LockedUntil, stored.ResumeState = now.Add(time.Minute), credential.StateActive
 			}
-			s.addCard(stored)
+			s.AddCard(stored)
 			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
 				Caller: tt.caller, Key: card1, StateName: optionalName(tt.stateName), Comment: tt.comment, Version: tt.version})
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
-			after, _ := s.card("card-1")
+			after, _ := s.Card("card-1")
 			if got := card.Snapshot(); !reflect.DeepEqual(got, after) {
 				t.Errorf("returned card:\n got %+v\nwant the stored card %+v", got, after)
 			}
@@ -91,7 +92,7 @@ func TestChangeOTPCardState(t *testing.T) {
 				t.Errorf("stored card:\n got %+v\nwant %+v", after, want)
 			}
 
-			events := s.recorded()
+			events := s.Recorded()
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
@@ -113,7 +114,7 @@ func TestChangeOTPCardState(t *testing.T) {
 }
 
 func TestChangeOTPCardStateRefusals(t *testing.T) {
-	archived := func(s *fakeStore) { s.addCard(storedCard("card-1", "user-a", credential.StateArchived)) }
+	archived := func(s *credentialtest.CardStore) { s.AddCard(storedCard("card-1", "user-a", credential.StateArchived)) }
 	tests := []struct {
 		name       string
 		caller     caller.Caller
@@ -121,7 +122,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 		stateName  string  // empty: none
 		comment    *string // nil: none
 		version    *int32
-		setup      func(s *fakeStore)
+		setup      func(s *credentialtest.CardStore)
 		wantErr    error
 		wantUpdate int // Update runs only once the command is authorized and well-formed
 	}{
@@ -154,7 +155,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 		{"version ahead", admin(stateRights...), card1, "", ptr("x"), v(5), nil, fault.ErrVersionConflict, 1},
 		{"stale version on an archived card", admin(stateRights...), card1, "active", nil, v(3), archived, fault.ErrVersionConflict, 1},
 		{"stored version moved meanwhile", admin(stateRights...), card1, "disabled", nil, v(4),
-			func(s *fakeStore) { s.conflictOnSave = true }, fault.ErrVersionConflict, 1},
+			func(s *credentialtest.CardStore) { s.ConflictOnSave() }, fault.ErrVersionConflict, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +163,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(s)
 			}
-			before, _ := s.card("card-1")
+			before, _ := s.Card("card-1")
 			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
 				Caller: tt.caller, Key: tt.key, StateName: optionalName(tt.stateName), Comment: tt.comment, Version: tt.version})
 			if !errors.Is(err, tt.wantErr) {
@@ -171,13 +172,13 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 			if card != nil {
 				t.Errorf("card: got %+v, want nil", card.Snapshot())
 			}
-			if after, _ := s.card("card-1"); !reflect.DeepEqual(after, before) {
+			if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
 				t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
 			}
-			if got := s.recorded(); len(got) != 0 {
+			if got := s.Recorded(); len(got) != 0 {
 				t.Errorf("events: got %+v, want none", got)
 			}
-			if got := s.called("Update"); got != tt.wantUpdate {
+			if got := s.Called("Update"); got != tt.wantUpdate {
 				t.Errorf("Update: got %d calls, want %d", got, tt.wantUpdate)
 			}
 		})
@@ -207,7 +208,7 @@ func TestChangeOTPCardStateSequence(t *testing.T) {
 			t.Fatalf("step %d (to %q): %v", i, step.to, err)
 		}
 	}
-	events := s.recorded()
+	events := s.Recorded()
 	if len(events) != len(steps) {
 		t.Fatalf("events: got %d, want %d", len(events), len(steps))
 	}
@@ -240,8 +241,8 @@ func TestChangeOTPCardStateThatChangesNothing(t *testing.T) {
 		} {
 			t.Run(string(state)+"/"+name, func(t *testing.T) {
 				s := newStore(t)
-				s.addCard(storedCard("card-1", "user-a", state))
-				before, _ := s.card("card-1")
+				s.AddCard(storedCard("card-1", "user-a", state))
+				before, _ := s.Card("card-1")
 				cmd.Caller, cmd.Key = admin(stateRights...), card1
 				card, err := newChangeState(s).Do(context.Background(), cmd)
 				if err != nil {
@@ -250,10 +251,10 @@ func TestChangeOTPCardStateThatChangesNothing(t *testing.T) {
 				if got := card.Snapshot(); !reflect.DeepEqual(got, before) {
 					t.Errorf("returned card:\n got %+v\nwant %+v", got, before)
 				}
-				if after, _ := s.card("card-1"); !reflect.DeepEqual(after, before) {
+				if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
 					t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
 				}
-				if got := s.recorded(); len(got) != 0 {
+				if got := s.Recorded(); len(got) != 0 {
 					t.Errorf("events: got %+v, want none", got)
 				}
 			})

@@ -29,8 +29,9 @@ type CardCreator interface {
 	// Create saves the card and its events in one transaction that holds the user's row lock:
 	// first it calls admit with the user's state and the number of cards the user holds that are
 	// not archived, and saves nothing when admit returns an error (which Create returns
-	// unchanged). It returns fault.ErrDuplicate when the extId is taken and a
-	// *fault.NotFoundError when the user is gone.
+	// unchanged). It returns fault.ErrDuplicate when the extId is taken, a *fault.NotFoundError
+	// when the user is gone, and credential.ErrUnknownPolicy when the card's policy is not (or no
+	// longer) one of the client's.
 	Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(holder credential.Holder, held int) error) error
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
@@ -20,7 +21,7 @@ const anyCount = -1
 
 var createRights = []access.Right{access.CredentialCreate, access.CredentialView, access.PolicyConfigurationView}
 
-func newCreate(s *fakeStore, h *fakeHasher) *app.CreateOTPCard {
+func newCreate(s *credentialtest.CardStore, h *fakeHasher) *app.CreateOTPCard {
 	return app.NewCreateOTPCard(s, s, h, clock(now), tracer)
 }
 
@@ -66,13 +67,13 @@ func TestCreateOTPCard(t *testing.T) {
 				t.Errorf("got validity %v..%v created %v, want %v..%v created %v",
 					got.ValidFrom, got.ValidTo, got.Created, now, now.Add(tt.wantLife), now)
 			}
-			if stored, ok := s.card("card-new"); !ok || stored.Version != 1 {
+			if stored, ok := s.Card("card-new"); !ok || stored.Version != 1 {
 				t.Errorf("stored: got %v (found %v), want the card at version 1", stored.Version, ok)
 			}
 			if app.MaxCardsPerUser != 2 {
 				t.Errorf("MaxCardsPerUser: got %d, want 2", app.MaxCardsPerUser)
 			}
-			events := s.recorded()
+			events := s.Recorded()
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
@@ -101,7 +102,7 @@ func TestCreateOTPCardRefusals(t *testing.T) {
 		name       string
 		caller     caller.Caller
 		cmd        app.CreateCommand
-		setup      func(s *fakeStore)
+		setup      func(s *credentialtest.CardStore)
 		wantErr    error
 		wantHashed int // anyCount: the order of validation and hashing is left open
 	}{
@@ -122,9 +123,9 @@ func TestCreateOTPCardRefusals(t *testing.T) {
 		{"user of another client", admin(createRights...), app.CreateCommand{UserExtID: "user-c"}, nil, fault.ErrNotFound, 0},
 		{"bad extId", admin(createRights...), app.CreateCommand{ExtID: "a b"}, nil, extid.ErrInvalid, anyCount},
 		{"duplicate extId", admin(createRights...), app.CreateCommand{ExtID: "card-1"}, nil, fault.ErrDuplicate, 1},
-		{"third card", admin(createRights...), app.CreateCommand{}, func(s *fakeStore) {
-			s.addCard(storedCard("card-b1", "user-b", credential.StateActive))
-			s.addCard(storedCard("card-b2", "user-b", credential.StateDisabled))
+		{"third card", admin(createRights...), app.CreateCommand{}, func(s *credentialtest.CardStore) {
+			s.AddCard(storedCard("card-b1", "user-b", credential.StateActive))
+			s.AddCard(storedCard("card-b2", "user-b", credential.StateDisabled))
 		}, credential.ErrTooManyCards, 1},
 	}
 	for _, tt := range tests {
@@ -146,7 +147,7 @@ func TestCreateOTPCardRefusals(t *testing.T) {
 			if issued.Card != nil || issued.Clear != nil {
 				t.Errorf("Issued: got %d clear cells and a card, want nothing", len(issued.Clear))
 			}
-			if got := s.recorded(); len(got) != 0 {
+			if got := s.Recorded(); len(got) != 0 {
 				t.Errorf("events: got %+v, want none", got)
 			}
 			if calls, _ := h.counts(); tt.wantHashed != anyCount && calls != tt.wantHashed {
@@ -158,15 +159,15 @@ func TestCreateOTPCardRefusals(t *testing.T) {
 
 func TestCreateOTPCardAllowsASecondCardBesideArchivedOnes(t *testing.T) {
 	s := newStore(t)
-	s.addCard(storedCard("card-b1", "user-b", credential.StateActive))
-	s.addCard(storedCard("card-b2", "user-b", credential.StateArchived))
+	s.AddCard(storedCard("card-b1", "user-b", credential.StateActive))
+	s.AddCard(storedCard("card-b2", "user-b", credential.StateArchived))
 	_, err := newCreate(s, &fakeHasher{}).Do(context.Background(),
 		app.CreateCommand{Caller: admin(createRights...), ClientExtID: "client-a", UserExtID: "user-b"})
 	if err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
-	if !slices.Equal(s.held, []int{1}) {
-		t.Errorf("cards held when admitted: got %v, want [1] (the archived card does not count)", s.held)
+	if !slices.Equal(s.Held(), []int{1}) {
+		t.Errorf("cards held when admitted: got %v, want [1] (the archived card does not count)", s.Held())
 	}
 }
 
@@ -178,7 +179,7 @@ func TestCreateOTPCardHasherError(t *testing.T) {
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("got %v, want an error wrapping %v", err, errBoom)
 	}
-	if got := s.called("Create"); got != 0 {
+	if got := s.Called("Create"); got != 0 {
 		t.Errorf("Create: got %d calls, want 0", got)
 	}
 }

@@ -8,13 +8,14 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newDelete(s *fakeStore) *app.DeleteOTPCard {
+func newDelete(s *credentialtest.CardStore) *app.DeleteOTPCard {
 	return app.NewDeleteOTPCard(s, clock(now), tracer, maxAuthAge)
 }
 
@@ -35,14 +36,14 @@ func TestDeleteOTPCard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			s.addCard(storedCard("card-1", "user-a", tt.state))
+			s.AddCard(storedCard("card-1", "user-a", tt.state))
 			if _, err := newDelete(s).Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: card1}); err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
-			if _, ok := s.card("card-1"); ok {
+			if _, ok := s.Card("card-1"); ok {
 				t.Errorf("card-1: got it still stored, want it gone")
 			}
-			events := s.recorded()
+			events := s.Recorded()
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
@@ -87,10 +88,10 @@ func TestDeleteOTPCardRefusals(t *testing.T) {
 			} else if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if _, ok := s.card("card-1"); !ok {
+			if _, ok := s.Card("card-1"); !ok {
 				t.Errorf("card-1: got it deleted, want it kept")
 			}
-			if got := s.recorded(); len(got) != 0 {
+			if got := s.Recorded(); len(got) != 0 {
 				t.Errorf("events: got %+v, want none", got)
 			}
 		})

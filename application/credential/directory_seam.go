@@ -17,7 +17,8 @@ import (
 // ClientPolicies creates and deletes a client's policies with the client.
 type ClientPolicies interface {
 	// CreateDefault saves the first policy of a new client, its default, with its events.
-	// It returns fault.ErrDuplicate when the extId is taken.
+	// It returns fault.ErrDuplicate when the extId is taken or the client has its default
+	// already.
 	CreateDefault(ctx context.Context, p credential.Policy, events []event.Event) error
 	// DeleteAll locks every policy of the client, calls fn with them, and deletes them with
 	// fn's events. It returns credential.ErrInUse when a card still uses one.
@@ -29,8 +30,9 @@ type Holders interface {
 	// SaveHolder records that the user holds cards in the client, in that state (a new user,
 	// or a change of state).
 	SaveHolder(ctx context.Context, clientExtID, userExtID string, h credential.Holder) error
-	// DeleteHolder locks the holder and its cards, calls fn with the cards, and deletes them
-	// and the holder with fn's events; a user who is no holder is no error.
+	// DeleteHolder locks the holder and its cards in the client, calls fn with the cards (oldest
+	// first), and deletes them and the holder with fn's events; a user who is no holder in that
+	// client is no error and loses nothing.
 	DeleteHolder(ctx context.Context, clientExtID, userExtID string, fn func([]*credential.OTPCard) []event.Event) error
 }
 

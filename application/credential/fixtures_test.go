@@ -11,6 +11,7 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
@@ -28,29 +29,29 @@ var (
 	card1        = app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "card-1"}
 )
 
-// newModule is the credential module's use cases on the card store s and hasher h, with the
-// policies of newFakePolicies.
-func newModule(s *fakeStore, h *fakeHasher) app.UseCases {
-	return app.New(app.Deps{Cards: s, Policies: newFakePolicies("client-a", "client-b"), Hasher: h, Verifier: h,
+// newModule is the credential module's use cases on the card store s, the policy store beside
+// it, and hasher h.
+func newModule(s *credentialtest.CardStore, h *fakeHasher) app.UseCases {
+	return app.New(app.Deps{Cards: s, Policies: s.PolicyStore(), Hasher: h, Verifier: h,
 		Now: clock(now), Tracer: tracer, MaxAuthAge: maxAuthAge})
 }
 
 // newStore holds client-a with user-a (owning card-1 at version 4) and user-b, and client-b with
 // user-c. client-a has the default policy-a and policy-digits.
-func newStore(t *testing.T) *fakeStore {
+func newStore(t *testing.T) *credentialtest.CardStore {
 	t.Helper()
-	s := newFakeStore()
-	s.addUser("client-a", "user-a")
-	s.addUser("client-a", "user-b")
-	s.addUser("client-b", "user-c")
-	s.addPolicy(credential.Policy{ExtID: "policy-a", ClientExtID: "client-a", Default: true,
+	s := credentialtest.NewCardStore()
+	s.AddUser("client-a", "user-a")
+	s.AddUser("client-a", "user-b")
+	s.AddUser("client-b", "user-c")
+	s.AddPolicy(credential.Policy{ExtID: "policy-a", ClientExtID: "client-a", Default: true,
 		Parameters: credential.DefaultParameters(), Version: 1})
 	digits := credential.DefaultParameters()
 	digits.Layout, digits.CredentialLifetime = digitsLayout, 90*24*time.Hour
-	s.addPolicy(credential.Policy{ExtID: "policy-digits", ClientExtID: "client-a", Parameters: digits, Version: 1})
-	s.addPolicy(credential.Policy{ExtID: "policy-b", ClientExtID: "client-b", Default: true,
+	s.AddPolicy(credential.Policy{ExtID: "policy-digits", ClientExtID: "client-a", Parameters: digits, Version: 1})
+	s.AddPolicy(credential.Policy{ExtID: "policy-b", ClientExtID: "client-b", Default: true,
 		Parameters: credential.DefaultParameters(), Version: 1})
-	s.addCard(storedCard("card-1", "user-a", credential.StateActive))
+	s.AddCard(storedCard("card-1", "user-a", credential.StateActive))
 	return s
 }
 

@@ -43,7 +43,7 @@ func TestChallengeThenLogin(t *testing.T) {
 		t.Fatalf("login: got %+v, %v; want success and an active card", out.Result, err)
 	}
 	var types []string
-	for _, e := range s.recorded() {
+	for _, e := range s.Recorded() {
 		types = append(types, string(e.Type))
 	}
 	if want := []string{"otp-card.created", "otp-card.challenge-issued", "otp-card.login-succeeded"}; !slices.Equal(types, want) {
@@ -59,8 +59,8 @@ func TestChallengeAndLoginRefusedToUnusableUsers(t *testing.T) {
 			s := newStore(t)
 			uc := newModule(s, &fakeHasher{})
 			issueTo(t, uc)
-			before, _ := s.card("card-b")
-			s.setHolder("user-b", holder)
+			before, _ := s.Card("card-b")
+			s.SetHolder("user-b", holder)
 			loginServer := admin(access.CredentialView, access.CredentialChangeState)
 			_, err := uc.IssueChallenge.Do(context.Background(), app.ChallengeCommand{Caller: loginServer, ClientExtID: "client-a", UserExtID: "user-b"})
 			if !errors.Is(err, access.ErrUserNotUsable) {
@@ -71,7 +71,7 @@ func TestChallengeAndLoginRefusedToUnusableUsers(t *testing.T) {
 			if !errors.Is(err, access.ErrUserNotUsable) {
 				t.Errorf("login: got %v, want ErrUserNotUsable", err)
 			}
-			if after, _ := s.card("card-b"); after.Version != before.Version || after.FailedLoginCount != 0 {
+			if after, _ := s.Card("card-b"); after.Version != before.Version || after.FailedLoginCount != 0 {
 				t.Errorf("card: got version %d, %d failures; want %d, 0", after.Version, after.FailedLoginCount, before.Version)
 			}
 		})

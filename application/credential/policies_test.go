@@ -11,6 +11,7 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
@@ -23,9 +24,9 @@ var aliceActor = event.Actor{Subject: "alice", Mode: "admin"}
 
 // newPolicyWorld holds client-a with its default policy pa-default and pa-other (both at version
 // 2), and client-b with pb-default.
-func newPolicyWorld(t *testing.T) (*fakePolicies, app.UseCases) {
+func newPolicyWorld(t *testing.T) (*credentialtest.PolicyStore, app.UseCases) {
 	t.Helper()
-	f := newFakePolicies("client-a", "client-b")
+	f := credentialtest.NewPolicyStore()
 	for i, p := range []credential.Policy{
 		{ExtID: "pa-default", ClientExtID: "client-a", Name: "Default", Default: true},
 		{ExtID: "pa-other", ClientExtID: "client-a", Name: "Other", Description: "second"},
@@ -34,9 +35,9 @@ func newPolicyWorld(t *testing.T) (*fakePolicies, app.UseCases) {
 		p.Parameters, p.Version = credential.DefaultParameters(), 2
 		p.Created = t0.Add(time.Duration(i) * time.Second)
 		p.LastModified = p.Created
-		f.add(p)
+		f.AddPolicy(p)
 	}
-	return f, app.New(app.Deps{Cards: newFakeStore(), Policies: f, Hasher: &fakeHasher{}, Now: clock(now), Tracer: tracer})
+	return f, app.New(app.Deps{Cards: f.CardStore(), Policies: f, Hasher: &fakeHasher{}, Now: clock(now), Tracer: tracer})
 }
 
 func TestPoliciesAuthorization(t *testing.T) {
@@ -93,7 +94,7 @@ func TestPoliciesAuthorization(t *testing.T) {
 				if !errors.Is(err, tt.wantErr) {
 					t.Fatalf("got %v, want %v", err, tt.wantErr)
 				}
-				if n := f.callCount(); n != 0 {
+				if n := f.Calls(); n != 0 {
 					t.Errorf("store calls: got %d, want 0 for a refused caller", n)
 				}
 			})
@@ -119,16 +120,16 @@ func TestCreatePolicy(t *testing.T) {
 		if p != want {
 			t.Errorf("policy: got %+v, want %+v", p, want)
 		}
-		if stored, _ := f.get("pa-new"); stored != want {
+		if stored, _ := f.Policy("pa-new"); stored != want {
 			t.Errorf("stored: got %+v, want %+v", stored, want)
 		}
-		evs := f.recorded()
+		evs := f.Recorded()
 		if len(evs) != 1 {
 			t.Fatalf("events: got %d, want 1", len(evs))
 		}
 		checkEvent(t, evs[0], event.Event{Type: credential.PolicyCreated, Time: now, Actor: aliceActor,
 			ClientExtID: "client-a", PolicyExtID: "pa-new", Version: 1, RequestID: "req-1"})
-		if got := f.defaults("client-a"); !slices.Equal(got, []string{"pa-default"}) {
+		if got := f.Defaults("client-a"); !slices.Equal(got, []string{"pa-default"}) {
 			t.Errorf("defaults: got %v, want [pa-default]", got)
 		}
 	})
@@ -153,17 +154,17 @@ func TestCreatePolicy(t *testing.T) {
 		if !p.Default {
 			t.Error("Default: got false, want true")
 		}
-		if got := f.defaults("client-a"); !slices.Equal(got, []string{"pa-new"}) {
+		if got := f.Defaults("client-a"); !slices.Equal(got, []string{"pa-new"}) {
 			t.Errorf("defaults of client-a: got %v, want [pa-new]", got)
 		}
-		if got := f.defaults("client-b"); !slices.Equal(got, []string{"pb-default"}) {
+		if got := f.Defaults("client-b"); !slices.Equal(got, []string{"pb-default"}) {
 			t.Errorf("defaults of client-b: got %v, want [pb-default] untouched", got)
 		}
-		old, _ := f.get("pa-default")
+		old, _ := f.Policy("pa-default")
 		if old.Version != 3 || !old.LastModified.Equal(now) {
 			t.Errorf("old default: got version %d lastModified %v, want 3 and %v", old.Version, old.LastModified, now)
 		}
-		evs := f.recorded()
+		evs := f.Recorded()
 		if len(evs) != 2 {
 			t.Fatalf("events: got %d, want 2", len(evs))
 		}
@@ -205,7 +206,7 @@ func TestCreatePolicy(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("message: got %q, want it to name %q", err, tt.wantText)
 			}
-			if evs := f.recorded(); len(evs) != 0 {
+			if evs := f.Recorded(); len(evs) != 0 {
 				t.Errorf("events: got %v, want none", evs)
 			}
 		})
@@ -239,10 +240,10 @@ func TestModifyPolicy(t *testing.T) {
 		if p.Parameters != want || p.Version != 4 || p.Name != "Other" || p.Description != "second" {
 			t.Errorf("policy: got %+v, want cols 6 and every other parameter at its default, version 4, texts kept", p)
 		}
-		if stored, _ := f.get("pa-other"); stored != p {
+		if stored, _ := f.Policy("pa-other"); stored != p {
 			t.Errorf("stored: got %+v, want %+v", stored, p)
 		}
-		evs := f.recorded()
+		evs := f.Recorded()
 		if len(evs) != 2 || evs[1].Type != credential.PolicyChanged || evs[1].Version != 4 || evs[1].Data["changed"] != "parameters" {
 			t.Errorf("events: got %+v, want two policy.changed, the last at version 4 naming parameters", evs)
 		}
@@ -264,7 +265,7 @@ func TestModifyPolicy(t *testing.T) {
 		if err != nil || p.Version != 2 || !p.LastModified.Equal(t0.Add(time.Second)) {
 			t.Errorf("got %+v, %v; want version 2 and lastModified unchanged", p, err)
 		}
-		if evs := f.recorded(); len(evs) != 0 {
+		if evs := f.Recorded(); len(evs) != 0 {
 			t.Errorf("events: got %v, want none", evs)
 		}
 	})
@@ -274,15 +275,15 @@ func TestModifyPolicy(t *testing.T) {
 		if err != nil || !p.Default || p.Version != 3 {
 			t.Fatalf("got %+v, %v; want the default at version 3", p, err)
 		}
-		if got := f.defaults("client-a"); !slices.Equal(got, []string{"pa-other"}) {
+		if got := f.Defaults("client-a"); !slices.Equal(got, []string{"pa-other"}) {
 			t.Errorf("defaults: got %v, want [pa-other]", got)
 		}
-		old, _ := f.get("pa-default")
+		old, _ := f.Policy("pa-default")
 		if old.Default || old.Version != 3 {
 			t.Errorf("old default: got default %v version %d, want false, 3", old.Default, old.Version)
 		}
 		var types []string
-		for _, e := range f.recorded() {
+		for _, e := range f.Recorded() {
 			types = append(types, e.PolicyExtID+":"+string(e.Type))
 		}
 		if want := []string{"pa-default:policy.changed", "pa-other:policy.changed"}; !slices.Equal(types, want) {
@@ -306,12 +307,12 @@ func TestModifyPolicy(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
-			before := maps.Clone(f.policies)
+			before := f.Policies()
 			_, err := uc.ModifyPolicy.Do(t.Context(), tt.cmd)
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
-			if !maps.Equal(f.policies, before) || len(f.recorded()) != 0 {
+			if !maps.Equal(f.Policies(), before) || len(f.Recorded()) != 0 {
 				t.Errorf("store: got a change, want none")
 			}
 		})
@@ -333,10 +334,10 @@ func TestDeletePolicy(t *testing.T) {
 		if _, err := uc.DeletePolicy.Do(t.Context(), app.DeletePolicyCommand{Caller: deleter, ClientExtID: "client-a", ExtID: "pa-other"}); err != nil {
 			t.Fatalf("got %v, want nil", err)
 		}
-		if _, ok := f.get("pa-other"); ok {
+		if _, ok := f.Policy("pa-other"); ok {
 			t.Error("pa-other: got it stored, want it gone")
 		}
-		evs := f.recorded()
+		evs := f.Recorded()
 		if len(evs) != 1 {
 			t.Fatalf("events: got %d, want 1", len(evs))
 		}
@@ -357,13 +358,17 @@ func TestDeletePolicy(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f, uc := newPolicyWorld(t)
-			f.used[tt.policy] = tt.used
+			if tt.used {
+				card := storedCard("card-9", "user-a", credential.StateActive)
+				card.PolicyExtID = tt.policy
+				f.AddCard(card)
+			}
 			_, err := uc.DeletePolicy.Do(t.Context(), app.DeletePolicyCommand{Caller: deleter, ClientExtID: tt.client, ExtID: tt.policy})
 			if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), tt.wantText) {
 				t.Fatalf("got %v, want %v naming %q", err, tt.wantErr, tt.wantText)
 			}
-			if len(f.policies) != 3 || len(f.recorded()) != 0 {
-				t.Errorf("store: got %d policies and events %v, want 3 and none", len(f.policies), f.recorded())
+			if len(f.Policies()) != 3 || len(f.Recorded()) != 0 {
+				t.Errorf("store: got %d policies and events %v, want 3 and none", len(f.Policies()), f.Recorded())
 			}
 		})
 	}
@@ -382,7 +387,7 @@ func TestReadPolicies(t *testing.T) {
 		}
 	}
 	for i := range 5 {
-		f.add(credential.Policy{ExtID: fmt.Sprintf("pa-%d", i), ClientExtID: "client-a", Name: "n",
+		f.AddPolicy(credential.Policy{ExtID: fmt.Sprintf("pa-%d", i), ClientExtID: "client-a", Name: "n",
 			Parameters: credential.DefaultParameters(), Created: t0.Add(time.Minute), Version: 1})
 	}
 	var got []string

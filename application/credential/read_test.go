@@ -9,6 +9,7 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
@@ -16,7 +17,7 @@ import (
 )
 
 // newRead is the module's use cases on s, for its reads.
-func newRead(s *fakeStore) app.UseCases { return newModule(s, &fakeHasher{}) }
+func newRead(s *credentialtest.CardStore) app.UseCases { return newModule(s, &fakeHasher{}) }
 
 func TestGetOTPCard(t *testing.T) {
 	tests := []struct {
@@ -41,7 +42,7 @@ func TestGetOTPCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			card, err := newRead(s).GetOTPCard.Do(context.Background(), app.GetCardQuery{Caller: tt.caller, Key: tt.key})
-			if got := s.called("Get") > 0; got != tt.wantCalled {
+			if got := s.Called("Get") > 0; got != tt.wantCalled {
 				t.Errorf("store consulted: got %v, want %v", got, tt.wantCalled)
 			}
 			if tt.wantErr != nil {
@@ -67,8 +68,8 @@ func TestListOTPCards(t *testing.T) {
 	s := newStore(t)
 	second := storedCard("card-2", "user-a", credential.StateArchived)
 	second.Created = t0.Add(-time.Hour)
-	s.addCard(second)
-	s.addCard(storedCard("card-b", "user-b", credential.StateActive))
+	s.AddCard(second)
+	s.AddCard(storedCard("card-b", "user-b", credential.StateActive))
 	uc := newRead(s)
 
 	res, err := uc.ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: self("user-a", time.Hour), ClientExtID: "client-a", UserExtID: "user-a", Page: listing.Page{Limit: 1}})

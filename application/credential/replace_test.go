@@ -11,13 +11,14 @@ import (
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newReplace(s *fakeStore, h *fakeHasher) *app.ReplaceOTPCard {
+func newReplace(s *credentialtest.CardStore, h *fakeHasher) *app.ReplaceOTPCard {
 	return app.NewReplaceOTPCard(s, s, h, clock(now), tracer, maxAuthAge)
 }
 
@@ -44,7 +45,7 @@ func TestReplaceOTPCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			h := &fakeHasher{store: s}
-			before, _ := s.card("card-1")
+			before, _ := s.Card("card-1")
 			issued, err := newReplace(s, h).Do(context.Background(), app.ReplaceCommand{
 				Caller: tt.caller, Key: card1, Version: tt.version, Comment: tt.comment})
 			if err != nil {
@@ -52,7 +53,7 @@ func TestReplaceOTPCard(t *testing.T) {
 			}
 			checkIssued(t, h, issued, credential.DefaultParameters().Layout)
 
-			stored, _ := s.card("card-1")
+			stored, _ := s.Card("card-1")
 			if got := issued.Card.Snapshot(); !reflect.DeepEqual(got, stored) {
 				t.Errorf("Issued.Card:\n got %+v\nwant the stored card %+v", got, stored)
 			}
@@ -66,7 +67,7 @@ func TestReplaceOTPCard(t *testing.T) {
 				t.Errorf("stored secret: got the old one, want the new card's")
 			}
 
-			events := s.recorded()
+			events := s.Recorded()
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
@@ -90,7 +91,7 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 		key        app.CardKey
 		version    *int32
 		comment    string
-		setup      func(s *fakeStore)
+		setup      func(s *credentialtest.CardStore)
 		wantErr    error
 		wantReauth bool
 		wantHashed int // hashing happens before the transaction, so only when authorized and found
@@ -112,12 +113,12 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 		{"stale version", admin(replaceRights...), card1, v(3), "", nil, fault.ErrVersionConflict, false, 1},
 		{"version ahead", admin(replaceRights...), card1, v(5), "", nil, fault.ErrVersionConflict, false, 1},
 		{"stored version moved meanwhile", admin(replaceRights...), card1, v(4), "",
-			func(s *fakeStore) { s.conflictOnSave = true }, fault.ErrVersionConflict, false, 1},
-		{"archived", admin(replaceRights...), card1, nil, "", func(s *fakeStore) {
-			s.addCard(storedCard("card-1", "user-a", credential.StateArchived))
+			func(s *credentialtest.CardStore) { s.ConflictOnSave() }, fault.ErrVersionConflict, false, 1},
+		{"archived", admin(replaceRights...), card1, nil, "", func(s *credentialtest.CardStore) {
+			s.AddCard(storedCard("card-1", "user-a", credential.StateArchived))
 		}, credential.ErrArchived, false, 1},
-		{"owner, archived", self("user-a", 0), card1, v(4), "", func(s *fakeStore) {
-			s.addCard(storedCard("card-1", "user-a", credential.StateArchived))
+		{"owner, archived", self("user-a", 0), card1, v(4), "", func(s *credentialtest.CardStore) {
+			s.AddCard(storedCard("card-1", "user-a", credential.StateArchived))
 		}, credential.ErrArchived, false, 1},
 		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, fault.ErrInvalid, false, 0},
 	}
@@ -128,7 +129,7 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 				tt.setup(s)
 			}
 			h := &fakeHasher{store: s}
-			before, _ := s.card("card-1")
+			before, _ := s.Card("card-1")
 			issued, err := newReplace(s, h).Do(context.Background(), app.ReplaceCommand{
 				Caller: tt.caller, Key: tt.key, Version: tt.version, Comment: tt.comment})
 			if tt.wantReauth {
@@ -142,10 +143,10 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 			if issued.Card != nil || issued.Clear != nil {
 				t.Errorf("Issued: got %d clear cells and a card, want nothing", len(issued.Clear))
 			}
-			if after, _ := s.card("card-1"); !reflect.DeepEqual(after, before) {
+			if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
 				t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
 			}
-			if got := s.recorded(); len(got) != 0 {
+			if got := s.Recorded(); len(got) != 0 {
 				t.Errorf("events: got %+v, want none", got)
 			}
 			if calls, inside := h.counts(); calls != tt.wantHashed || inside != 0 {
@@ -170,16 +171,16 @@ func TestReplaceOTPCardVersionConflictMessage(t *testing.T) {
 
 func TestReplaceOTPCardUsesTheCurrentPolicy(t *testing.T) {
 	s := newStore(t)
-	snap, _ := s.card("card-1")
+	snap, _ := s.Card("card-1")
 	snap.PolicyExtID = "policy-digits"
-	s.addCard(snap)
+	s.AddCard(snap)
 	h := &fakeHasher{store: s}
 	issued, err := newReplace(s, h).Do(context.Background(), app.ReplaceCommand{Caller: self("user-a", 0), Key: card1})
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)
 	}
 	checkIssued(t, h, issued, digitsLayout)
-	checkNoCells(t, s.recorded(), issued.Clear)
+	checkNoCells(t, s.Recorded(), issued.Clear)
 	got := issued.Card.Snapshot()
 	if got.PolicyExtID != "policy-digits" || !got.ValidTo.Equal(snap.ValidTo) {
 		t.Errorf("got policy %q valid to %v, want policy-digits and the old validity %v", got.PolicyExtID, got.ValidTo, snap.ValidTo)
@@ -189,16 +190,16 @@ func TestReplaceOTPCardUsesTheCurrentPolicy(t *testing.T) {
 func TestReplaceOTPCardHasherError(t *testing.T) {
 	errBoom := errors.New("hasher down")
 	s := newStore(t)
-	before, _ := s.card("card-1")
+	before, _ := s.Card("card-1")
 	_, err := newReplace(s, &fakeHasher{err: errBoom}).Do(context.Background(),
 		app.ReplaceCommand{Caller: self("user-a", 0), Key: card1})
 	if !errors.Is(err, errBoom) {
 		t.Fatalf("got %v, want an error wrapping %v", err, errBoom)
 	}
-	if got := s.called("Update"); got != 0 {
+	if got := s.Called("Update"); got != 0 {
 		t.Errorf("Update: got %d calls, want 0", got)
 	}
-	if after, _ := s.card("card-1"); !reflect.DeepEqual(after, before) {
+	if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
 		t.Errorf("stored card changed after a hasher error")
 	}
 }
@@ -230,10 +231,10 @@ func TestReplaceOTPCardConcurrentSameVersion(t *testing.T) {
 	if won != 1 {
 		t.Errorf("successful replaces: got %d, want 1", won)
 	}
-	if snap, _ := s.card("card-1"); snap.Version != 5 {
+	if snap, _ := s.Card("card-1"); snap.Version != 5 {
 		t.Errorf("version: got %d, want 5", snap.Version)
 	}
-	if got := len(s.recorded()); got != 1 {
+	if got := len(s.Recorded()); got != 1 {
 		t.Errorf("events: got %d, want 1", got)
 	}
 }
@@ -249,7 +250,7 @@ func TestReplaceOTPCardRestartsAnExpiredValidity(t *testing.T) {
 			if expired {
 				stored.ValidFrom, stored.ValidTo = now.Add(-400*24*time.Hour), now.Add(-time.Hour)
 			}
-			s.addCard(stored)
+			s.AddCard(stored)
 			issued, err := newReplace(s, &fakeHasher{}).Do(context.Background(), app.ReplaceCommand{
 				Caller: admin(access.CredentialModify, access.CredentialView), Key: card1})
 			if err != nil {
@@ -263,7 +264,7 @@ func TestReplaceOTPCardRestartsAnExpiredValidity(t *testing.T) {
 			if !got.ValidFrom.Equal(wantFrom) || !got.ValidTo.Equal(wantTo) {
 				t.Errorf("validity: got %s - %s, want %s - %s", got.ValidFrom, got.ValidTo, wantFrom, wantTo)
 			}
-			events := s.recorded()
+			events := s.Recorded()
 			if len(events) != 1 {
 				t.Fatalf("events: got %d, want 1", len(events))
 			}
@@ -282,7 +283,7 @@ func TestIssuingRefusedForArchivedUsers(t *testing.T) {
 		t.Run(holder.String(), func(t *testing.T) {
 			refused := holder == credential.HolderArchived
 			s := newStore(t)
-			s.setHolder("user-a", holder)
+			s.SetHolder("user-a", holder)
 			h := &fakeHasher{}
 			_, err := newReplace(s, h).Do(context.Background(), app.ReplaceCommand{
 				Caller: admin(access.CredentialModify, access.CredentialView), Key: card1})
@@ -297,7 +298,7 @@ func TestIssuingRefusedForArchivedUsers(t *testing.T) {
 			if got := errors.Is(err, access.ErrUserNotUsable); got != refused || (!refused && err != nil) {
 				t.Errorf("create: got %v, want refused %v", err, refused)
 			}
-			if n := len(s.recorded()); refused && n != 0 {
+			if n := len(s.Recorded()); refused && n != 0 {
 				t.Errorf("events: got %d, want none", n)
 			}
 		})

@@ -33,10 +33,10 @@ type UserCardChange func(u UserCards) (*credential.OTPCard, []event.Event, error
 // UserCardUpdater changes one card of a user in a transaction.
 type UserCardUpdater interface {
 	// UpdateUserCard locks every card of the user and calls fn with them (newest first), their
-	// policies and the user's state; when fn returns a card it is saved guarded by its loaded
-	// version together with the events, all in one transaction. It returns a
-	// *fault.NotFoundError when the client or the user does not exist, and fn's error
-	// unchanged (nothing is saved then).
+	// policies and the user's state; when fn returns a card (one of those it was given) it is
+	// saved guarded by its loaded version together with the events, all in one transaction;
+	// when fn returns none, nothing is saved or recorded. It returns a *fault.NotFoundError when
+	// the client or the user does not exist, and fn's error unchanged (nothing is saved then).
 	UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn UserCardChange) error
 }
 

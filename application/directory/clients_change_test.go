@@ -3,6 +3,7 @@ package directory_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -43,13 +44,13 @@ func TestChangeClient(t *testing.T) {
 			}
 			want := acmeAt(4)
 			want.Name, want.LastModified = "Acme 2", now
-			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.clients["acme"], want) {
-				t.Errorf("returned %+v, stored %+v; want both %+v", got, s.clients["acme"], want)
+			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.stored("acme"), want) {
+				t.Errorf("returned %+v, stored %+v; want both %+v", got, s.stored("acme"), want)
 			}
 			wantEvents := []event.Event{{Type: directory.ClientChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
 				ClientExtID: "acme", Version: 4, RequestID: "req-1", Data: map[string]string{"modificationComment": "renamed"}}}
-			if !reflect.DeepEqual(s.events, wantEvents) {
-				t.Errorf("events:\n got %+v\nwant %+v", s.events, wantEvents)
+			if !reflect.DeepEqual(s.Recorded(), wantEvents) {
+				t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), wantEvents)
 			}
 		})
 	}
@@ -86,11 +87,11 @@ func TestChangeClientRefusals(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if called := s.calls["Update"] > 0; called != tt.wantStore {
+			if called := s.Called("Update") > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
-			if !reflect.DeepEqual(s.clients["acme"], acmeAt(3)) || len(s.events) != 0 {
-				t.Errorf("got %+v and %d events, want acme unchanged and no event", s.clients["acme"], len(s.events))
+			if !reflect.DeepEqual(s.stored("acme"), acmeAt(3)) || len(s.Recorded()) != 0 {
+				t.Errorf("got %+v and %d events, want acme unchanged and no event", s.stored("acme"), len(s.Recorded()))
 			}
 		})
 	}
@@ -111,18 +112,18 @@ func TestDeleteClient(t *testing.T) {
 		if _, err := newClients(s).DeleteClient.Do(context.Background(), app.DeleteClientCommand{Caller: c, ExtID: "acme"}); err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
-		if _, ok := s.clients["acme"]; ok {
+		if _, ok := s.Client("acme"); ok {
 			t.Errorf("acme: still stored, want it gone")
 		}
-		if told := s.deps.told(); !slices.Equal(told, []string{"ClientDeleting acme by alice"}) {
+		if told := s.deps.Told(); !slices.Equal(told, []string{"ClientDeleting acme by alice"}) {
 			t.Errorf("dependents: got %q, want ClientDeleting of acme (its policies go there)", told)
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
 			{Type: directory.ClientDeleted, Time: now, Actor: actor, ClientExtID: "acme", Version: 5, RequestID: "req-1"},
 		}
-		if !reflect.DeepEqual(s.events, want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		if !reflect.DeepEqual(s.Recorded(), want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
 		}
 	}
 }
@@ -147,16 +148,19 @@ func TestDeleteClientRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acmeAt(1))
-			s.users["acme"] = tt.users
+			for i := range tt.users {
+				id := fmt.Sprint("user-", i)
+				s.AddUser(directory.User{ExtID: id, ClientExtID: "acme", LoginID: id, State: directory.UserActive, Version: 1})
+			}
 			_, err := newClients(s).DeleteClient.Do(context.Background(), app.DeleteClientCommand{Caller: tt.caller, ExtID: tt.extID})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if called := s.calls["Delete"] > 0; called != tt.wantStore {
+			if called := s.Called("Delete") > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
-			if _, ok := s.clients["acme"]; !ok || len(s.deps.told()) != 0 || len(s.events) != 0 {
-				t.Errorf("got acme stored %v, dependents told %q, %d events; want true, nothing, 0", ok, s.deps.told(), len(s.events))
+			if _, ok := s.Client("acme"); !ok || len(s.deps.Told()) != 0 || len(s.Recorded()) != 0 {
+				t.Errorf("got acme stored %v, dependents told %q, %d events; want true, nothing, 0", ok, s.deps.Told(), len(s.Recorded()))
 			}
 		})
 	}

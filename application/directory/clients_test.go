@@ -18,8 +18,8 @@ import (
 )
 
 // newClients is the directory's use cases on the client store s and its dependents.
-func newClients(s *fakeClientStore) app.UseCases {
-	return app.New(app.Deps{Clients: s, Users: newUserStore(), Dependents: []app.Dependents{s.deps}, Now: clock, Tracer: tracer})
+func newClients(s clientFixture) app.UseCases {
+	return app.New(app.Deps{Clients: s, Users: s.UserStore(), Dependents: []app.Dependents{s.deps}, Now: clock, Tracer: tracer})
 }
 
 func TestCreateClient(t *testing.T) {
@@ -32,18 +32,18 @@ func TestCreateClient(t *testing.T) {
 		if got.ExtID != "acme" || got.Name != "Acme" || got.Version != 1 || !got.Created.Equal(now) || !got.LastModified.Equal(now) {
 			t.Errorf("got %+v, want acme at version 1 created %v", got, now)
 		}
-		if stored := s.clients["acme"]; !reflect.DeepEqual(stored, got) {
+		if stored := s.stored("acme"); !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		if told := s.deps.told(); !slices.Equal(told, []string{"ClientCreated acme by alice"}) {
+		if told := s.deps.Told(); !slices.Equal(told, []string{"ClientCreated acme by alice"}) {
 			t.Errorf("dependents: got %q, want ClientCreated of acme (its default policy comes from there)", told)
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
 			{Type: directory.ClientCreated, Time: now, Actor: actor, ClientExtID: "acme", Version: 1, RequestID: "req-1"},
 		}
-		if !reflect.DeepEqual(s.events, want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		if !reflect.DeepEqual(s.Recorded(), want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
 		}
 	}
 }
@@ -58,8 +58,8 @@ func TestCreateClientOutsideTheDataRoom(t *testing.T) {
 		if !errors.Is(err, access.ErrDataroomDenied) {
 			t.Errorf("create %q in the data room [other]: got %v, want ErrDataroomDenied", in.ExtID, err)
 		}
-		if len(s.clients) != 0 || len(s.events) != 0 {
-			t.Errorf("stored %d clients and %d events, want none", len(s.clients), len(s.events))
+		if s.ClientCount() != 0 || len(s.Recorded()) != 0 {
+			t.Errorf("stored %d clients and %d events, want none", s.ClientCount(), len(s.Recorded()))
 		}
 	}
 }
@@ -69,14 +69,14 @@ func TestCreateClientOutsideTheDataRoom(t *testing.T) {
 func TestCreateClientFailsWithItsDependents(t *testing.T) {
 	s := newClientStore()
 	boom := errors.New("policy store down")
-	s.deps.fail = boom
+	s.deps.Refuse(boom)
 	_, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: admin(access.ClientCreate),
 		Client: directory.Client{ExtID: "acme", Name: "Acme"}})
 	if !errors.Is(err, boom) {
 		t.Fatalf("got %v, want the dependent's error", err)
 	}
-	if len(s.clients) != 0 || len(s.events) != 0 {
-		t.Errorf("got %d clients and %d events, want none", len(s.clients), len(s.events))
+	if s.ClientCount() != 0 || len(s.Recorded()) != 0 {
+		t.Errorf("got %d clients and %d events, want none", s.ClientCount(), len(s.Recorded()))
 	}
 }
 
@@ -86,7 +86,7 @@ func TestCreateClientGeneratesExtID(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)
 	}
-	if told := s.deps.told(); len(got.ExtID) != 36 || !slices.Equal(told, []string{"ClientCreated " + got.ExtID + " by alice"}) {
+	if told := s.deps.Told(); len(got.ExtID) != 36 || !slices.Equal(told, []string{"ClientCreated " + got.ExtID + " by alice"}) {
 		t.Errorf("got extId %q and dependents told %q, want a generated UUID, and the dependents told of it", got.ExtID, told)
 	}
 }
@@ -117,8 +117,8 @@ func TestCreateClientRefusals(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if len(s.clients) != 1 || len(s.deps.told()) != 0 || len(s.events) != 0 {
-				t.Errorf("got %d clients, dependents told %q, %d events; want 1, nothing, 0", len(s.clients), s.deps.told(), len(s.events))
+			if s.ClientCount() != 1 || len(s.deps.Told()) != 0 || len(s.Recorded()) != 0 {
+				t.Errorf("got %d clients, dependents told %q, %d events; want 1, nothing, 0", s.ClientCount(), s.deps.Told(), len(s.Recorded()))
 			}
 		})
 	}
@@ -145,7 +145,7 @@ func TestGetClient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acme)
 			got, err := newClients(s).GetClient.Do(context.Background(), app.GetClientQuery{Caller: tt.caller, ExtID: tt.extID})
-			if called := s.calls["Get"] > 0; called != tt.wantStore {
+			if called := s.Called("Get") > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
 			if tt.wantErr != nil {
@@ -184,8 +184,8 @@ func TestListClients(t *testing.T) {
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
-			if (s.lastOnly == nil) != (tt.wantOnly == nil) || !slices.Equal(s.lastOnly, tt.wantOnly) {
-				t.Errorf("store filter: got %#v, want %#v", s.lastOnly, tt.wantOnly)
+			if (s.LastOnly() == nil) != (tt.wantOnly == nil) || !slices.Equal(s.LastOnly(), tt.wantOnly) {
+				t.Errorf("store filter: got %#v, want %#v", s.LastOnly(), tt.wantOnly)
 			}
 			var got []string
 			for _, c := range res.Items {
@@ -218,8 +218,8 @@ func TestListClientsRefusals(t *testing.T) {
 		if !errors.Is(err, access.ErrPermissionDenied) {
 			t.Errorf("%s: got %v, want an error wrapping ErrPermissionDenied", c.Principal.Mode(), err)
 		}
-		if s.calls["List"] != 0 {
-			t.Errorf("%s: store List called %d times, want 0", c.Principal.Mode(), s.calls["List"])
+		if s.Called("List") != 0 {
+			t.Errorf("%s: store List called %d times, want 0", c.Principal.Mode(), s.Called("List"))
 		}
 	}
 }

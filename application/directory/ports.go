@@ -38,8 +38,9 @@ type ClientChanger interface {
 	Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error
 	// Delete loads the client with a row lock and counts its users, calls fn (with ctx carrying
 	// the transaction), and when fn returns nil deletes the client and records fn's events. It
-	// returns a *fault.NotFoundError or fn's error unchanged. While Delete holds the lock no user
-	// can be added to the client.
+	// returns a *fault.NotFoundError, fn's error unchanged, or directory.ErrHasDependents when
+	// users are left (fn was expected to refuse). While Delete holds the lock no user can be
+	// added to the client.
 	Delete(ctx context.Context, extID string, fn func(context.Context, ClientRemoval) ([]event.Event, error)) error
 }
 

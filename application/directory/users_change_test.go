@@ -25,12 +25,12 @@ func jdoeAt(v int32) directory.User {
 
 // usersOf is a store with client-a holding jdoe at version 2 and another user, and client-b with
 // a user of loginId jdoe too.
-func usersOf() *fakeUserStore {
+func usersOf() userFixture {
 	s := newUserStore("client-a", "client-b")
 	for _, u := range []directory.User{jdoeAt(2),
 		{ExtID: "user-b", ClientExtID: "client-a", LoginID: "taken", State: directory.UserActive, Version: 1},
 		{ExtID: "user-c", ClientExtID: "client-b", LoginID: "jdoe", State: directory.UserActive, Version: 1}} {
-		s.users[[2]string{u.ClientExtID, u.ExtID}] = u
+		s.AddUser(u)
 	}
 	return s
 }
@@ -45,13 +45,13 @@ func TestChangeUser(t *testing.T) {
 		}
 		want := jdoeAt(3)
 		want.Name, want.State, want.LastModified = directory.Name{FirstName: "Jane"}, directory.UserDisabled, now
-		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.users[[2]string{"client-a", "user-a"}], want) {
-			t.Errorf("returned %+v, stored %+v; want both %+v", got, s.users[[2]string{"client-a", "user-a"}], want)
+		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.stored("client-a", "user-a"), want) {
+			t.Errorf("returned %+v, stored %+v; want both %+v", got, s.stored("client-a", "user-a"), want)
 		}
 		wantEvents := []event.Event{{Type: directory.UserChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
 			ClientExtID: "client-a", UserExtID: "user-a", Version: 3, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.events, wantEvents) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.events, wantEvents)
+		if !reflect.DeepEqual(s.Recorded(), wantEvents) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), wantEvents)
 		}
 	}
 }
@@ -97,11 +97,11 @@ func TestChangeUserRefusals(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if called := s.calls["Update"] > 0; called != tt.wantStoreCalls {
+			if called := s.Called("Update") > 0; called != tt.wantStoreCalls {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStoreCalls)
 			}
-			if got := s.users[[2]string{"client-a", "user-a"}]; !reflect.DeepEqual(got, jdoeAt(2)) || len(s.events) != 0 {
-				t.Errorf("got %+v and %d events, want user-a unchanged and no event", got, len(s.events))
+			if got := s.stored("client-a", "user-a"); !reflect.DeepEqual(got, jdoeAt(2)) || len(s.Recorded()) != 0 {
+				t.Errorf("got %+v and %d events, want user-a unchanged and no event", got, len(s.Recorded()))
 			}
 		})
 	}
@@ -113,17 +113,17 @@ func TestDeleteUser(t *testing.T) {
 		if _, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a"}); err != nil {
 			t.Fatalf("got error %v, want nil", err)
 		}
-		if _, ok := s.users[[2]string{"client-a", "user-a"}]; ok || len(s.users) != 2 {
-			t.Errorf("got user-a stored %v, %d users; want false, 2", ok, len(s.users))
+		if _, ok := s.User("client-a", "user-a"); ok || s.UserCount() != 2 {
+			t.Errorf("got user-a stored %v, %d users; want false, 2", ok, s.UserCount())
 		}
-		if told := s.deps.told(); !slices.Equal(told, []string{"UserDeleting user-a by alice"}) {
+		if told := s.deps.Told(); !slices.Equal(told, []string{"UserDeleting user-a by alice"}) {
 			t.Errorf("dependents: got %q, want UserDeleting of user-a (its cards go there, with their events)", told)
 		}
 		actor := event.Actor{Subject: "alice", Mode: "admin"}
 		want := []event.Event{
 			{Type: directory.UserDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.events, want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		if !reflect.DeepEqual(s.Recorded(), want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
 		}
 	}
 }
@@ -133,14 +133,14 @@ func TestDeleteUser(t *testing.T) {
 func TestDeleteUserFailsWithItsDependents(t *testing.T) {
 	s := usersOf()
 	boom := errors.New("card store down")
-	s.deps.fail = boom
+	s.deps.Refuse(boom)
 	_, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: admin(access.UserDelete),
 		ClientExtID: "client-a", UserExtID: "user-a"})
 	if !errors.Is(err, boom) {
 		t.Fatalf("got %v, want the dependent's error", err)
 	}
-	if len(s.users) != 3 || len(s.events) != 0 {
-		t.Errorf("got %d users and %d events, want 3 and none", len(s.users), len(s.events))
+	if s.UserCount() != 3 || len(s.Recorded()) != 0 {
+		t.Errorf("got %d users and %d events, want 3 and none", s.UserCount(), len(s.Recorded()))
 	}
 }
 
@@ -166,11 +166,11 @@ func TestDeleteUserRefusals(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if called := s.calls["Delete"] > 0; called != tt.wantStore {
+			if called := s.Called("Delete") > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
-			if len(s.users) != 3 || len(s.events) != 0 {
-				t.Errorf("got %d users, %d events; want 3, 0", len(s.users), len(s.events))
+			if s.UserCount() != 3 || len(s.Recorded()) != 0 {
+				t.Errorf("got %d users, %d events; want 3, 0", s.UserCount(), len(s.Recorded()))
 			}
 		})
 	}
@@ -180,9 +180,9 @@ func TestListUsers(t *testing.T) {
 	s := newUserStore("client-a", "client-b")
 	for i, id := range []string{"u3", "u1", "u2"} {
 		u := directory.User{ExtID: id, ClientExtID: "client-a", LoginID: "l-" + id, Created: before.Add(time.Duration(i) * time.Minute)}
-		s.users[[2]string{"client-a", id}] = u
+		s.AddUser(u)
 	}
-	s.users[[2]string{"client-b", "other"}] = directory.User{ExtID: "other", ClientExtID: "client-b", LoginID: "l-u1"}
+	s.AddUser(directory.User{ExtID: "other", ClientExtID: "client-b", LoginID: "l-u1"})
 	uc := newUsers(s)
 	var got []string
 	page := listing.Page{Limit: 2}
@@ -203,8 +203,8 @@ func TestListUsers(t *testing.T) {
 		t.Errorf("pages: got %v, want %v in creation order", got, want)
 	}
 	res, err := uc.ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: adminIn("client-a"), ClientExtID: "client-a", Filter: app.UserFilter{LoginID: "l-u1"}, Page: listing.Page{Limit: 10}})
-	if err != nil || len(res.Items) != 1 || res.Items[0].ExtID != "u1" || s.lastFilter.LoginID != "l-u1" {
-		t.Errorf("loginId filter: got %+v, %v (store filter %+v), want u1 alone", res.Items, err, s.lastFilter)
+	if err != nil || len(res.Items) != 1 || res.Items[0].ExtID != "u1" || s.LastFilter().LoginID != "l-u1" {
+		t.Errorf("loginId filter: got %+v, %v (store filter %+v), want u1 alone", res.Items, err, s.LastFilter())
 	}
 }
 
@@ -229,7 +229,7 @@ func TestListUsersRefusals(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if called := s.calls["List"] > 0; called != tt.wantStore {
+			if called := s.Called("List") > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
 		})
@@ -255,16 +255,17 @@ func TestUserChangesReachTheDependents(t *testing.T) {
 		}
 	}
 	want := []string{"UserSaved new active", "UserSaved user-a disabled"}
-	if told := s.deps.told(); !slices.Equal(told, want) {
+	if told := s.deps.Told(); !slices.Equal(told, want) {
 		t.Errorf("dependents: got %q, want %q", told, want)
 	}
-	s.deps.fail = errors.New("holder store down")
+	refused := errors.New("holder store down")
+	s.deps.Refuse(refused)
 	_, err := uc.ChangeUser.Do(ctx, app.ChangeUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a",
 		Change: directory.UserChange{State: directory.To(directory.UserActive)}})
-	if !errors.Is(err, s.deps.fail) {
+	if !errors.Is(err, refused) {
 		t.Fatalf("got %v, want the dependent's error", err)
 	}
-	if got := s.users[[2]string{"client-a", "user-a"}].State; got != directory.UserDisabled {
+	if got := s.stored("client-a", "user-a").State; got != directory.UserDisabled {
 		t.Errorf("state after the refused change: got %s, want disabled", got)
 	}
 }

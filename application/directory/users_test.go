@@ -15,8 +15,8 @@ import (
 )
 
 // newUsers is the directory's use cases on the user store s and its dependents.
-func newUsers(s *fakeUserStore) app.UseCases {
-	return app.New(app.Deps{Clients: newClientStore(), Users: s, Dependents: []app.Dependents{s.deps}, Now: clock, Tracer: tracer})
+func newUsers(s userFixture) app.UseCases {
+	return app.New(app.Deps{Clients: s.ClientStore(), Users: s, Dependents: []app.Dependents{s.deps}, Now: clock, Tracer: tracer})
 }
 
 func TestCreateUser(t *testing.T) {
@@ -29,13 +29,13 @@ func TestCreateUser(t *testing.T) {
 		if got.ExtID != "user-a" || got.State != directory.UserActive || got.Version != 1 || !got.Created.Equal(now) {
 			t.Errorf("got %+v, want user-a, active, version 1, created %v", got, now)
 		}
-		if stored := s.users[[2]string{"client-a", "user-a"}]; !reflect.DeepEqual(stored, got) {
+		if stored := s.stored("client-a", "user-a"); !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
 		want := []event.Event{{Type: directory.UserCreated, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
 			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.events, want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.events, want)
+		if !reflect.DeepEqual(s.Recorded(), want) {
+			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
 		}
 	}
 }
@@ -60,13 +60,13 @@ func TestCreateUserRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
-			s.users[[2]string{"client-a", "user-a"}] = directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"}
+			s.AddUser(directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"})
 			_, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: tt.caller, User: tt.in})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
 			}
-			if len(s.users) != 1 || len(s.events) != 0 {
-				t.Errorf("got %d users and %d events, want 1 and 0", len(s.users), len(s.events))
+			if s.UserCount() != 1 || len(s.Recorded()) != 0 {
+				t.Errorf("got %d users and %d events, want 1 and 0", s.UserCount(), len(s.Recorded()))
 			}
 		})
 	}
@@ -74,7 +74,7 @@ func TestCreateUserRefusals(t *testing.T) {
 
 func TestCreateUserSameLoginIDInAnotherClient(t *testing.T) {
 	s := newUserStore("client-a", "client-b")
-	s.users[[2]string{"client-a", "user-a"}] = directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe"}
+	s.AddUser(directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe"})
 	if _, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: admin(access.UserCreate), User: directory.User{ClientExtID: "client-b", LoginID: "jdoe"}}); err != nil {
 		t.Fatalf("got %v, want nil", err)
 	}
@@ -103,9 +103,9 @@ func TestGetUser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
-			s.users[[2]string{"client-a", "user-a"}] = jane
+			s.AddUser(jane)
 			got, err := newUsers(s).GetUser.Do(context.Background(), app.GetUserQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
-			if called := s.calls["Get"] > 0; called != tt.wantStore {
+			if called := s.Called("Get") > 0; called != tt.wantStore {
 				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
 			}
 			if tt.wantErr != nil {

@@ -1,0 +1,267 @@
+package credentialtest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
+)
+
+var (
+	_ app.CardStore = (*CardStore)(nil)
+	_ app.Holders   = (*CardStore)(nil)
+)
+
+// CardStore keeps the cards and holders of a Memory, with the postgres store's rules (see the
+// ports in app.CardStore and app.Holders), and remembers how it was called.
+type CardStore struct {
+	*Memory
+	calls map[string]int
+}
+
+// NewCardStore is the card store of a new, empty Memory.
+func NewCardStore() *CardStore { return NewMemory().CardStore() }
+
+// Called counts the calls of one port method ("Get", "Create", "Update", ...).
+func (s *CardStore) Called(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+func cardNotFound(key app.CardKey) error {
+	return &fault.NotFoundError{Entity: "OTP credential", ExtID: key.ExtID}
+}
+
+// lookup returns the stored card under key.
+func (s *CardStore) lookup(key app.CardKey) (credential.Snapshot, error) {
+	snap, ok := s.cards[key.ExtID]
+	if !ok || snap.ClientExtID != key.ClientExtID || snap.UserExtID != key.UserExtID {
+		return credential.Snapshot{}, cardNotFound(key)
+	}
+	return snap, nil
+}
+
+// whileInside runs a callback as if inside the store's transaction: InCallback reports true
+// meanwhile.
+func (s *CardStore) whileInside(callback func()) {
+	s.inside.Store(true)
+	defer s.inside.Store(false)
+	callback()
+}
+
+// Get returns the card under key; see app.CardReader.
+func (s *CardStore) Get(_ context.Context, key app.CardKey) (*credential.OTPCard, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Get"]++
+	snap, err := s.lookup(key)
+	if err != nil {
+		return nil, err
+	}
+	return restored(snap), nil
+}
+
+// List returns a page of the user's cards, oldest first; see app.CardReader.
+func (s *CardStore) List(_ context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["List"]++
+	if _, err := s.checkUser(clientExtID, userExtID); err != nil {
+		return listing.Result[*credential.OTPCard]{}, err
+	}
+	var cards []*credential.OTPCard
+	for _, snap := range s.userCards(clientExtID, userExtID) {
+		if page.After == nil || cmp.Or(snap.Created.Compare(page.After.Created), cmp.Compare(snap.ExtID, page.After.ExtID)) > 0 {
+			cards = append(cards, restored(snap))
+		}
+	}
+	return listing.Trim(cards[:min(len(cards), page.Limit+1)], page.Limit, func(c *credential.OTPCard) listing.Cursor {
+		return listing.Cursor{Created: c.Snapshot().Created, ExtID: c.ExtID()}
+	}), nil
+}
+
+// Create saves a new card and its events when admit lets it in; see app.CardCreator.
+func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Create"]++
+	snap := card.Snapshot()
+	h, ok := s.holders[snap.UserExtID]
+	if !ok || h.client != snap.ClientExtID {
+		return &fault.NotFoundError{Entity: "user", ExtID: snap.UserExtID}
+	}
+	if p, ok := s.policies[snap.PolicyExtID]; !ok || p.ClientExtID != snap.ClientExtID {
+		return fmt.Errorf("%w: policy %s no longer exists in client %s", credential.ErrUnknownPolicy, snap.PolicyExtID, snap.ClientExtID)
+	}
+	held := 0
+	for _, c := range s.cards {
+		if c.UserExtID == snap.UserExtID && c.State != credential.StateArchived {
+			held++
+		}
+	}
+	s.held = append(s.held, held)
+	if err := admit(h.state, held); err != nil {
+		return err
+	}
+	if _, taken := s.cards[snap.ExtID]; taken {
+		return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, snap.ExtID)
+	}
+	s.cards[snap.ExtID] = storedSnapshot(snap)
+	s.record(events)
+	return nil
+}
+
+// Update changes the card under key when fn succeeds; see app.CardUpdater. fn sees a copy, so a
+// failed change leaves the stored card as it was.
+func (s *CardStore) Update(_ context.Context, key app.CardKey, fn app.CardChange) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Update"]++
+	loaded, err := s.lookup(key)
+	if err != nil {
+		return err
+	}
+	card := restored(loaded)
+	var events []event.Event
+	s.whileInside(func() { events, err = fn(card) })
+	if err != nil {
+		return err
+	}
+	if s.conflictOnSave {
+		return fmt.Errorf("%w: credential %s moved past version %d", fault.ErrVersionConflict, key.ExtID, loaded.Version)
+	}
+	s.save(loaded, card)
+	s.record(events)
+	return nil
+}
+
+// save stores card when its version moved since it was loaded, as every change moves it.
+func (s *CardStore) save(loaded credential.Snapshot, card *credential.OTPCard) {
+	if card.Version() != loaded.Version {
+		s.cards[loaded.ExtID] = storedSnapshot(card.Snapshot())
+	}
+}
+
+// Delete removes the card under key when fn succeeds; see app.CardDeleter.
+func (s *CardStore) Delete(_ context.Context, key app.CardKey, fn app.CardChange) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Delete"]++
+	loaded, err := s.lookup(key)
+	if err != nil {
+		return err
+	}
+	card := restored(loaded)
+	var events []event.Event
+	s.whileInside(func() { events, err = fn(card) })
+	if err != nil {
+		return err
+	}
+	delete(s.cards, key.ExtID)
+	s.record(events)
+	return nil
+}
+
+// PolicyOfCard returns the card's current policy and its holder's state; see app.CardPolicies.
+func (s *CardStore) PolicyOfCard(_ context.Context, key app.CardKey) (credential.Policy, credential.Holder, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["PolicyOfCard"]++
+	snap, err := s.lookup(key)
+	if err != nil {
+		return credential.Policy{}, 0, err
+	}
+	p, okPolicy := s.policies[snap.PolicyExtID]
+	h, okHolder := s.holders[snap.UserExtID]
+	if !okPolicy || !okHolder {
+		return credential.Policy{}, 0, cardNotFound(key)
+	}
+	return p, h.state, nil
+}
+
+// PolicyForUser returns the client's policy for a new card of the user; see app.UserPolicies.
+func (s *CardStore) PolicyForUser(_ context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["PolicyForUser"]++
+	if _, err := s.checkUser(clientExtID, userExtID); err != nil {
+		return credential.Policy{}, err
+	}
+	for _, p := range s.policies {
+		if p.ClientExtID == clientExtID && (p.ExtID == policyExtID || policyExtID == "" && p.Default) {
+			return p, nil
+		}
+	}
+	return credential.Policy{}, fmt.Errorf("%w: no OTP card policy %q in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+}
+
+// UpdateUserCard hands fn the user's cards, newest first, with their policies and the user's
+// state, and saves the card fn returns; see app.UserCardUpdater.
+func (s *CardStore) UpdateUserCard(_ context.Context, clientExtID, userExtID string, fn app.UserCardChange) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["UpdateUserCard"]++
+	state, err := s.checkUser(clientExtID, userExtID)
+	if err != nil {
+		return err
+	}
+	u := app.UserCards{Holder: state}
+	loaded := map[*credential.OTPCard]credential.Snapshot{}
+	for _, snap := range s.userCards(clientExtID, userExtID) {
+		card := restored(snap)
+		loaded[card] = snap
+		u.Cards = append(u.Cards, app.UserCard{Card: card, Policy: s.policies[snap.PolicyExtID]})
+	}
+	slices.Reverse(u.Cards)
+	var changed *credential.OTPCard
+	var events []event.Event
+	s.whileInside(func() { changed, events, err = fn(u) })
+	if err != nil || changed == nil {
+		return err
+	}
+	before, ok := loaded[changed]
+	if !ok {
+		return fmt.Errorf("update user card: the callback returned a card it was not given")
+	}
+	s.save(before, changed)
+	s.record(events)
+	return nil
+}
+
+// SaveHolder records the user as a holder in the client, in that state; see app.Holders.
+func (s *CardStore) SaveHolder(_ context.Context, clientExtID, userExtID string, state credential.Holder) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["SaveHolder"]++
+	h, ok := s.holders[userExtID]
+	if !ok {
+		h.client = clientExtID
+	}
+	h.state = state
+	s.holders[userExtID] = h
+	return nil
+}
+
+// DeleteHolder deletes the holder's cards and the holder with fn's events; see app.Holders.
+func (s *CardStore) DeleteHolder(_ context.Context, clientExtID, userExtID string, fn func([]*credential.OTPCard) []event.Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["DeleteHolder"]++
+	var cards []*credential.OTPCard
+	for _, snap := range s.userCards(clientExtID, userExtID) {
+		cards = append(cards, restored(snap))
+		delete(s.cards, snap.ExtID)
+	}
+	if h, ok := s.holders[userExtID]; ok && h.client == clientExtID {
+		delete(s.holders, userExtID)
+	}
+	s.whileInside(func() { s.record(fn(cards)) })
+	return nil
+}

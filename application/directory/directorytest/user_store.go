@@ -1,0 +1,171 @@
+package directorytest
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	app "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
+)
+
+var _ app.UserStore = (*UserStore)(nil)
+
+// UserStore keeps the users of a Memory's clients, with the postgres store's rules (see
+// app.UserStore), and remembers how it was called.
+type UserStore struct {
+	*Memory
+	calls map[string]int
+	// lastFilter is the filter of the last List call.
+	lastFilter app.UserFilter
+}
+
+// NewUserStore is the user store of a new Memory holding clients with these extIds (named after
+// them) and no users.
+func NewUserStore(clientExtIDs ...string) *UserStore {
+	m := NewMemory()
+	for _, id := range clientExtIDs {
+		m.AddClient(directory.Client{ExtID: id, Name: id, Version: 1})
+	}
+	return m.UserStore()
+}
+
+// Called counts the calls of one port method ("Create", "Get", "List", "Update", "Delete",
+// "UserState").
+func (s *UserStore) Called(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// LastFilter is the filter of the last List call.
+func (s *UserStore) LastFilter() app.UserFilter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastFilter
+}
+
+// Create saves the user and its events after within succeeds; see app.UserCreator.
+func (s *UserStore) Create(ctx context.Context, u directory.User, events []event.Event, within app.Within) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Create"]++
+	if _, ok := s.clients[u.ClientExtID]; !ok {
+		return &fault.NotFoundError{Entity: "client", ExtID: u.ClientExtID}
+	}
+	for _, old := range s.users {
+		if old.ExtID == u.ExtID || old.ClientExtID == u.ClientExtID && old.LoginID == u.LoginID {
+			return fmt.Errorf("%w: a user with that extId, or with that loginId in this client, exists", fault.ErrDuplicate)
+		}
+	}
+	if err := within(ctx); err != nil {
+		return err
+	}
+	s.users[u.ExtID] = storedUser(u)
+	s.events = append(s.events, events...)
+	return nil
+}
+
+// lookup returns the stored user of that client.
+func (s *UserStore) lookup(clientExtID, userExtID string) (directory.User, error) {
+	u, ok := s.users[userExtID]
+	if !ok || u.ClientExtID != clientExtID {
+		return directory.User{}, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
+	}
+	return u, nil
+}
+
+// Get returns the user of that client; see app.UserReader.
+func (s *UserStore) Get(_ context.Context, clientExtID, userExtID string) (directory.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Get"]++
+	u, err := s.lookup(clientExtID, userExtID)
+	return storedUser(u), err
+}
+
+// List returns a page of the client's users, oldest first; see app.UserReader.
+func (s *UserStore) List(_ context.Context, clientExtID string, filter app.UserFilter, page listing.Page) (listing.Result[directory.User], error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["List"]++
+	s.lastFilter = filter
+	if _, ok := s.clients[clientExtID]; !ok {
+		return listing.Result[directory.User]{}, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
+	}
+	var items []directory.User
+	for _, u := range s.users {
+		if u.ClientExtID == clientExtID && (filter.LoginID == "" || u.LoginID == filter.LoginID) &&
+			after(page, u.Created, u.ExtID) {
+			items = append(items, storedUser(u))
+		}
+	}
+	slices.SortFunc(items, func(a, b directory.User) int {
+		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
+	})
+	return listing.Trim(items[:min(len(items), page.Limit+1)], page.Limit, func(u directory.User) listing.Cursor {
+		return listing.Cursor{Created: u.Created, ExtID: u.ExtID}
+	}), nil
+}
+
+// Update changes the user when fn succeeds and moves its version; see app.UserChanger. fn sees a
+// copy, so a failed change leaves the stored user as it was.
+func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, *directory.User) ([]event.Event, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Update"]++
+	loaded, err := s.lookup(clientExtID, userExtID)
+	if err != nil {
+		return err
+	}
+	u := storedUser(loaded)
+	events, err := fn(ctx, &u)
+	if err != nil {
+		return err
+	}
+	if u.Version == loaded.Version {
+		return nil // fn changed nothing
+	}
+	for _, old := range s.users {
+		if old.ExtID != userExtID && old.ClientExtID == clientExtID && old.LoginID == u.LoginID {
+			return fmt.Errorf("%w: a user with loginId %q exists in client %s", fault.ErrDuplicate, u.LoginID, clientExtID)
+		}
+	}
+	s.users[userExtID] = storedUser(u)
+	s.events = append(s.events, events...)
+	return nil
+}
+
+// Delete removes the user when fn succeeds; see app.UserChanger.
+func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, directory.User) ([]event.Event, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["Delete"]++
+	u, err := s.lookup(clientExtID, userExtID)
+	if err != nil {
+		return err
+	}
+	events, err := fn(ctx, storedUser(u))
+	if err != nil {
+		return err
+	}
+	delete(s.users, userExtID)
+	s.events = append(s.events, events...)
+	return nil
+}
+
+// UserState tells the state of a user of any client; see app.UserStates.
+func (s *UserStore) UserState(_ context.Context, userExtID string) (directory.UserState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["UserState"]++
+	u, ok := s.users[userExtID]
+	if !ok {
+		return "", &fault.NotFoundError{Entity: "user", ExtID: userExtID}
+	}
+	return u.State, nil
+}

@@ -1,0 +1,79 @@
+package directory_test
+
+import (
+	"time"
+
+	"go.opentelemetry.io/otel/trace/noop"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/directory/directorytest"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/directory"
+)
+
+var (
+	now    = time.Date(2026, 11, 26, 21, 30, 0, 0, time.UTC)
+	tracer = noop.NewTracerProvider().Tracer("")
+)
+
+func clock() time.Time { return now }
+
+// clientFixture is a test's in-memory client store and the dependents its use cases tell.
+type clientFixture struct {
+	*directorytest.ClientStore
+	deps *directorytest.Dependents
+}
+
+// newClientStore holds clients and no users.
+func newClientStore(clients ...directory.Client) clientFixture {
+	return clientFixture{directorytest.NewClientStore(clients...), &directorytest.Dependents{}}
+}
+
+// stored is the client kept under extID, the zero client when there is none.
+func (s clientFixture) stored(extID string) directory.Client {
+	c, _ := s.Client(extID)
+	return c
+}
+
+// userFixture is a test's in-memory user store and the dependents its use cases tell.
+type userFixture struct {
+	*directorytest.UserStore
+	deps *directorytest.Dependents
+}
+
+// newUserStore holds clients with these extIds and no users.
+func newUserStore(clients ...string) userFixture {
+	return userFixture{directorytest.NewUserStore(clients...), &directorytest.Dependents{}}
+}
+
+// stored is the user kept under that client, the zero user when there is none.
+func (s userFixture) stored(client, user string) directory.User {
+	u, _ := s.User(client, user)
+	return u
+}
+
+func withPrefix(rights []access.Right) []string {
+	out := make([]string, len(rights))
+	for i, r := range rights {
+		out[i] = access.RightPrefix + string(r)
+	}
+	return out
+}
+
+// admin is alice with exactly these rights and no data room.
+func admin(rights ...access.Right) caller.Caller {
+	return caller.Caller{Principal: access.NewAdmin("alice", nil, withPrefix(rights), nil), RequestID: "req-1"}
+}
+
+// adminIn is a Root admin restricted to the data room clients (none when empty).
+func adminIn(clients ...string) caller.Caller {
+	if clients == nil {
+		clients = []string{}
+	}
+	return caller.Caller{Principal: access.NewAdmin("alice", []string{"Root"}, nil, clients), RequestID: "req-1"}
+}
+
+// self is a self-admin user who authenticated a minute ago.
+func self(user string) caller.Caller {
+	return caller.Caller{Principal: access.NewSelfAdmin(user, now.Add(-time.Minute)), RequestID: "req-2"}
+}
