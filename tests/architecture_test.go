@@ -133,7 +133,7 @@ func TestArchitectureTestPackagesOnlyInTests(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"application/directory/directorytest", "application/credential/credentialtest", "adapters/postgres/pgtest"} {
+	for _, want := range []string{"application/directory/directorytest", "application/credential/credentialtest", "application/storetest", "adapters/postgres/pgtest"} {
 		if !slices.Contains(support, module+"/"+want) {
 			t.Errorf("test-support packages: got %v, want %s among them", support, want)
 		}

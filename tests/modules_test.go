@@ -18,9 +18,10 @@ import (
 // package application/<name> that is not below is a module, a bounded context, and owns
 // application/<name>/... and domain/<name>/.... The rest is the shared kernel, which every module
 // may use: domain/access, domain/event, domain/extid, domain/fault, application/caller,
-// application/listing, and the platform, application/outbox (the event log).
+// application/listing, application/storetest (for the contract suites), and the platform,
+// application/outbox (the event log).
 var sharedKernel = []string{"domain/access", "domain/event", "domain/extid", "domain/fault",
-	"application/caller", "application/listing", "application/outbox"}
+	"application/caller", "application/listing", "application/outbox", "application/storetest"}
 
 // foundModules lists the modules under application/.
 func foundModules(t *testing.T) []string {

@@ -10,9 +10,9 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/credential/credentialtest"
-	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -73,30 +73,12 @@ func storedCard(extID, user string, state credential.State) credential.Snapshot 
 	}
 }
 
-func withPrefix(rights []access.Right) []string {
-	out := make([]string, len(rights))
-	for i, r := range rights {
-		out[i] = access.RightPrefix + string(r)
-	}
-	return out
-}
-
-// admin is alice with exactly these rights and no data room.
-func admin(rights ...access.Right) caller.Caller {
-	return caller.Caller{Principal: access.NewAdmin("alice", nil, withPrefix(rights), nil), RequestID: "req-1"}
-}
-
-// adminIn is a Root admin restricted to the data room clients.
-func adminIn(clients ...string) caller.Caller {
-	if clients == nil {
-		clients = []string{}
-	}
-	return caller.Caller{Principal: access.NewAdmin("alice", []string{"Root"}, nil, clients), RequestID: "req-1"}
-}
+// The callers of the cases (see callertest).
+var admin, adminIn = callertest.Admin, callertest.AdminIn
 
 // self is a self-admin user who authenticated age ago.
 func self(user string, age time.Duration) caller.Caller {
-	return caller.Caller{Principal: access.NewSelfAdmin(user, now.Add(-age)), RequestID: "req-2"}
+	return callertest.SelfAdmin(user, now.Add(-age))
 }
 
 // checkIssued checks the clear cells of a fresh card against its layout and its verifiers.

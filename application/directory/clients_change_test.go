@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	app "github.com/otpcard/otpcard/application/directory"
-
 	"github.com/otpcard/otpcard/application/caller"
+	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"

@@ -6,8 +6,8 @@ import (
 	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/caller/callertest"
 	"github.com/otpcard/otpcard/application/directory/directorytest"
-	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 )
 
@@ -52,28 +52,8 @@ func (s userFixture) stored(client, user string) directory.User {
 	return u
 }
 
-func withPrefix(rights []access.Right) []string {
-	out := make([]string, len(rights))
-	for i, r := range rights {
-		out[i] = access.RightPrefix + string(r)
-	}
-	return out
-}
-
-// admin is alice with exactly these rights and no data room.
-func admin(rights ...access.Right) caller.Caller {
-	return caller.Caller{Principal: access.NewAdmin("alice", nil, withPrefix(rights), nil), RequestID: "req-1"}
-}
-
-// adminIn is a Root admin restricted to the data room clients (none when empty).
-func adminIn(clients ...string) caller.Caller {
-	if clients == nil {
-		clients = []string{}
-	}
-	return caller.Caller{Principal: access.NewAdmin("alice", []string{"Root"}, nil, clients), RequestID: "req-1"}
-}
+// The callers of the cases (see callertest).
+var admin, adminIn = callertest.Admin, callertest.AdminIn
 
 // self is a self-admin user who authenticated a minute ago.
-func self(user string) caller.Caller {
-	return caller.Caller{Principal: access.NewSelfAdmin(user, now.Add(-time.Minute)), RequestID: "req-2"}
-}
+func self(user string) caller.Caller { return callertest.SelfAdmin(user, now.Add(-time.Minute)) }

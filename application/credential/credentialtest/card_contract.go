@@ -9,6 +9,7 @@ import (
 
 	app "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -19,7 +20,7 @@ import (
 // app.Holders) against the stores newHarness returns, one fresh harness per case.
 func RunCardStoreContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Helper()
-	runCases(t, newHarness, cardCases)
+	storetest.Run(t, newHarness, cardCases)
 }
 
 // aliceAndBob is a harness with clients acme (users alice and bob, active) and globex (user
@@ -60,7 +61,7 @@ func cardIDs(cards []app.UserCard) []string {
 }
 
 var cardCases = []contractCase{
-	{"CardCreator/saves the card and its events", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/saves the card and its events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		card := newCard(t, "acme", "alice", "a1", acme.ExtID, base)
 		events := []event.Event{cardEvent(credential.CardCreated, card)}
@@ -68,15 +69,15 @@ var cardCases = []contractCase{
 			t.Fatalf("create: got %v, want nil", err)
 		}
 		wantCard(t, h, card.Snapshot())
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"CardCreator/keeps times in UTC to the microsecond", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/keeps times in UTC to the microsecond", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		created := time.Date(2026, 11, 26, 22, 30, 0, 123_456_789, time.FixedZone("CET", 60*60))
 		addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, created))
 		wantCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base).Snapshot())
 	}},
-	{"CardCreator/tells admit the holder's state and how many of its cards are not archived", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/tells admit the holder's state and how many of its cards are not archived", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
 		addCard(t, h, archivedCard(t, "acme", "alice", "a2", acme.ExtID, at(1)))
@@ -99,16 +100,16 @@ var cardCases = []contractCase{
 			t.Errorf("admit: got %+v, want %+v (the archived card and bob's do not count)", got, want)
 		}
 	}},
-	{"CardCreator/returns admit's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/returns admit's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		card := newCard(t, "acme", "alice", "a1", acme.ExtID, base)
 		err := h.Cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)},
 			func(credential.Holder, int) error { return errRefused })
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantNoCard(t, h, keyOf(card))
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardCreator/refuses a taken extId with ErrDuplicate, even for another user or client", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/refuses a taken extId with ErrDuplicate, even for another user or client", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		dups := []*credential.OTPCard{newCard(t, "acme", "alice", "a1", acme.ExtID, at(1)),
@@ -116,24 +117,24 @@ var cardCases = []contractCase{
 			newCard(t, "globex", "carol", "a1", defaultPolicy("globex").ExtID, at(1))}
 		for _, dup := range dups {
 			err := h.Cards.Create(t.Context(), dup, []event.Event{cardEvent(credential.CardCreated, dup)}, admitAll)
-			wantErr(t, err, fault.ErrDuplicate)
+			storetest.WantErr(t, err, fault.ErrDuplicate)
 		}
 		wantCard(t, h, a1.Snapshot())
 		wantNoCard(t, h, keyOf(dups[1]))
 		wantNoCard(t, h, keyOf(dups[2]))
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardCreator/for a user with no place in the client is a NotFoundError naming the user", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/for a user with no place in the client is a NotFoundError naming the user", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		for _, user := range []string{"nobody", "carol"} {
 			card := newCard(t, "acme", user, "c1", acme.ExtID, base)
 			err := h.Cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)},
 				func(credential.Holder, int) error { t.Errorf("admit: called for %s, want no call", user); return nil })
-			wantNotFound(t, err, "user", user)
+			storetest.WantNotFound(t, err, "user", user)
 		}
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardCreator/under a policy the client does not have is ErrUnknownPolicy", func(t *testing.T, h Harness) {
+	{Name: "CardCreator/under a policy the client does not have is ErrUnknownPolicy", Run: func(t *testing.T, h Harness) {
 		aliceAndBob(t, h)
 		for _, policy := range []string{"nope", defaultPolicy("globex").ExtID} {
 			card := newCard(t, "acme", "alice", "a1", policy, base)
@@ -142,20 +143,20 @@ var cardCases = []contractCase{
 					t.Errorf("admit: called under %s, want no call", policy)
 					return nil
 				})
-			wantErr(t, err, credential.ErrUnknownPolicy)
+			storetest.WantErr(t, err, credential.ErrUnknownPolicy)
 			wantNoCard(t, h, keyOf(card))
 		}
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardReader/Get of a card not under that path is a NotFoundError naming the card", func(t *testing.T, h Harness) {
+	{Name: "CardReader/Get of a card not under that path is a NotFoundError naming the card", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		for _, key := range notUnderPath {
 			_, err := h.Cards.Get(t.Context(), key)
-			wantNotFound(t, err, "OTP credential", key.ExtID)
+			storetest.WantNotFound(t, err, "OTP credential", key.ExtID)
 		}
 	}},
-	{"CardReader/List pages the user's cards oldest first, then by extId", func(t *testing.T, h Harness) {
+	{Name: "CardReader/List pages the user's cards oldest first, then by extId", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		for _, c := range []struct {
 			extID string
@@ -197,19 +198,19 @@ var cardCases = []contractCase{
 			t.Errorf("after a cursor between a and b: got %d items from %v (%v), want b, c, d", len(res.Items), res.Items, err)
 		}
 	}},
-	{"CardReader/List of an unknown client or a user not in it is a NotFoundError naming it", func(t *testing.T, h Harness) {
+	{Name: "CardReader/List of an unknown client or a user not in it is a NotFoundError naming it", Run: func(t *testing.T, h Harness) {
 		aliceAndBob(t, h)
 		_, err := h.Cards.List(t.Context(), "nowhere", "alice", listing.Page{Limit: 10})
-		wantNotFound(t, err, "client", "nowhere")
+		storetest.WantNotFound(t, err, "client", "nowhere")
 		for _, tt := range []struct{ client, user string }{{"acme", "nobody"}, {"globex", "alice"}} {
 			_, err := h.Cards.List(t.Context(), tt.client, tt.user, listing.Page{Limit: 10})
-			wantNotFound(t, err, "user", tt.user)
+			storetest.WantNotFound(t, err, "user", tt.user)
 		}
 		if res, err := h.Cards.List(t.Context(), "acme", "bob", listing.Page{Limit: 10}); err != nil || len(res.Items) != 0 {
 			t.Errorf("bob without cards: got %d cards (%v), want none", len(res.Items), err)
 		}
 	}},
-	{"CardUpdater/Update saves fn's change with its events", func(t *testing.T, h Harness) {
+	{Name: "CardUpdater/Update saves fn's change with its events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		var want credential.Snapshot
@@ -232,9 +233,9 @@ var cardCases = []contractCase{
 			t.Fatalf("replaced card: got version %d, want 2", want.Version)
 		}
 		wantCard(t, h, want)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"CardUpdater/Update returns fn's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "CardUpdater/Update returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		err := h.Cards.Update(t.Context(), keyOf(a1), func(c *credential.OTPCard) ([]event.Event, error) {
@@ -243,7 +244,7 @@ var cardCases = []contractCase{
 			}
 			return []event.Event{cardEvent(credential.CardChanged, c)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		stale := int32(7)
 		err = h.Cards.Update(t.Context(), keyOf(a1), func(c *credential.OTPCard) ([]event.Event, error) {
 			return nil, c.CheckVersion(&stale)
@@ -253,9 +254,9 @@ var cardCases = []contractCase{
 			t.Errorf("stale version: got %v, want fn's *fault.VersionConflictError given 7, current 1", err)
 		}
 		wantCard(t, h, a1.Snapshot())
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardUpdater/Update of a card not under that path is a NotFoundError; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "CardUpdater/Update of a card not under that path is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		for _, key := range notUnderPath {
@@ -263,10 +264,10 @@ var cardCases = []contractCase{
 				t.Errorf("fn: called for %+v, want no call", key)
 				return nil, nil
 			})
-			wantNotFound(t, err, "OTP credential", key.ExtID)
+			storetest.WantNotFound(t, err, "OTP credential", key.ExtID)
 		}
 	}},
-	{"CardDeleter/Delete calls fn with the card, then deletes it with fn's events", func(t *testing.T, h Harness) {
+	{Name: "CardDeleter/Delete calls fn with the card, then deletes it with fn's events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
 		a2 := addCard(t, h, newCard(t, "acme", "alice", "a2", acme.ExtID, at(1)))
@@ -284,19 +285,19 @@ var cardCases = []contractCase{
 		}
 		wantNoCard(t, h, keyOf(a1))
 		wantCard(t, h, a2.Snapshot())
-		wantEvents(t, h.Recorded(t), []event.Event{ev})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 	}},
-	{"CardDeleter/Delete returns fn's error unchanged and keeps the card", func(t *testing.T, h Harness) {
+	{Name: "CardDeleter/Delete returns fn's error unchanged and keeps the card", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		err := h.Cards.Delete(t.Context(), keyOf(a1), func(c *credential.OTPCard) ([]event.Event, error) {
 			return []event.Event{cardEvent(credential.CardDeleted, c)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantCard(t, h, a1.Snapshot())
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"CardDeleter/Delete of a card not under that path is a NotFoundError; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "CardDeleter/Delete of a card not under that path is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		for _, key := range notUnderPath {
@@ -304,11 +305,11 @@ var cardCases = []contractCase{
 				t.Errorf("fn: called for %+v, want no call", key)
 				return nil, nil
 			})
-			wantNotFound(t, err, "OTP credential", key.ExtID)
+			storetest.WantNotFound(t, err, "OTP credential", key.ExtID)
 		}
 		wantCard(t, h, a1.Snapshot())
 	}},
-	{"CardPolicies/PolicyOfCard returns the card's current policy and its holder's state", func(t *testing.T, h Harness) {
+	{Name: "CardPolicies/PolicyOfCard returns the card's current policy and its holder's state", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		addPolicy(t, h, "acme", "digits", base)
 		onDefault := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
@@ -330,15 +331,15 @@ var cardCases = []contractCase{
 			}
 		}
 	}},
-	{"CardPolicies/PolicyOfCard of a card not under that path is a NotFoundError naming the card", func(t *testing.T, h Harness) {
+	{Name: "CardPolicies/PolicyOfCard of a card not under that path is a NotFoundError naming the card", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		for _, key := range notUnderPath {
 			_, _, err := h.Cards.PolicyOfCard(t.Context(), key)
-			wantNotFound(t, err, "OTP credential", key.ExtID)
+			storetest.WantNotFound(t, err, "OTP credential", key.ExtID)
 		}
 	}},
-	{"UserPolicies/PolicyForUser returns the client's default without an extId, else the policy named", func(t *testing.T, h Harness) {
+	{Name: "UserPolicies/PolicyForUser returns the client's default without an extId, else the policy named", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		for policy, want := range map[string]credential.Policy{"": acme, "digits": digits, acme.ExtID: acme} {
@@ -356,15 +357,15 @@ var cardCases = []contractCase{
 			t.Errorf("default after it moved: got %+v (%v), want %+v", got, err, next)
 		}
 	}},
-	{"UserPolicies/PolicyForUser of a policy the client does not have is ErrUnknownPolicy", func(t *testing.T, h Harness) {
+	{Name: "UserPolicies/PolicyForUser of a policy the client does not have is ErrUnknownPolicy", Run: func(t *testing.T, h Harness) {
 		aliceAndBob(t, h)
 		addPolicy(t, h, "globex", "globex-only", base)
 		for _, policy := range []string{"nope", "globex-only", defaultPolicy("globex").ExtID} {
 			_, err := h.Cards.PolicyForUser(t.Context(), "acme", "alice", policy)
-			wantErr(t, err, credential.ErrUnknownPolicy)
+			storetest.WantErr(t, err, credential.ErrUnknownPolicy)
 		}
 	}},
-	{"UserPolicies/PolicyForUser for an unknown client or a user not in it is a NotFoundError naming it", func(t *testing.T, h Harness) {
+	{Name: "UserPolicies/PolicyForUser for an unknown client or a user not in it is a NotFoundError naming it", Run: func(t *testing.T, h Harness) {
 		aliceAndBob(t, h)
 		for _, tt := range []struct{ client, user, policy, entity, extID string }{
 			{"nowhere", "alice", "", "client", "nowhere"},
@@ -373,10 +374,10 @@ var cardCases = []contractCase{
 			{"acme", "nobody", "nope", "user", "nobody"},
 		} {
 			_, err := h.Cards.PolicyForUser(t.Context(), tt.client, tt.user, tt.policy)
-			wantNotFound(t, err, tt.entity, tt.extID)
+			storetest.WantNotFound(t, err, tt.entity, tt.extID)
 		}
 	}},
-	{"UserCardUpdater/hands fn the user's cards newest first with their policies and the holder's state", func(t *testing.T, h Harness) {
+	{Name: "UserCardUpdater/hands fn the user's cards newest first with their policies and the holder's state", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		cards := map[string]*credential.OTPCard{
@@ -412,9 +413,9 @@ var cardCases = []contractCase{
 		if err != nil || calls != 1 {
 			t.Fatalf("update user card: got %v after %d calls, want nil after one", err, calls)
 		}
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserCardUpdater/saves the card fn returns with fn's events", func(t *testing.T, h Harness) {
+	{Name: "UserCardUpdater/saves the card fn returns with fn's events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		addCard(t, h, newCard(t, "acme", "alice", "a-old", acme.ExtID, at(0)))
 		addCard(t, h, newCard(t, "acme", "alice", "a-new", acme.ExtID, at(1)))
@@ -435,9 +436,9 @@ var cardCases = []contractCase{
 			t.Fatalf("changed card: got %s at version %d, want a-old at 2", want.ExtID, want.Version)
 		}
 		wantCard(t, h, want)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"UserCardUpdater/returns fn's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "UserCardUpdater/returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
@@ -447,11 +448,11 @@ var cardCases = []contractCase{
 			}
 			return c, []event.Event{cardEvent(credential.CardChanged, c)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantCard(t, h, a1.Snapshot())
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserCardUpdater/refuses to save a card fn was not given", func(t *testing.T, h Harness) {
+	{Name: "UserCardUpdater/refuses to save a card fn was not given", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
@@ -465,9 +466,9 @@ var cardCases = []contractCase{
 			t.Error("a card fn was not given: got nil, want an error")
 		}
 		wantCard(t, h, a1.Snapshot())
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserCardUpdater/hands a holder without cards none; an unknown client or user is a NotFoundError", func(t *testing.T, h Harness) {
+	{Name: "UserCardUpdater/hands a holder without cards none; an unknown client or user is a NotFoundError", Run: func(t *testing.T, h Harness) {
 		aliceAndBob(t, h)
 		addHolder(t, h, "acme", "bob", credential.HolderArchived)
 		err := h.Cards.UpdateUserCard(t.Context(), "acme", "bob", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
@@ -486,13 +487,13 @@ var cardCases = []contractCase{
 				t.Errorf("fn: called for %s/%s, want no call", tt.client, tt.user)
 				return nil, nil, nil
 			})
-			wantNotFound(t, err, tt.entity, tt.extID)
+			storetest.WantNotFound(t, err, tt.entity, tt.extID)
 		}
 	}},
-	{"Holders/SaveHolder records a user of the client and then its state", func(t *testing.T, h Harness) {
+	{Name: "Holders/SaveHolder records a user of the client and then its state", Run: func(t *testing.T, h Harness) {
 		acme := addClient(t, h, "acme")
 		_, err := h.Cards.PolicyForUser(t.Context(), "acme", "alice", "")
-		wantNotFound(t, err, "user", "alice")
+		storetest.WantNotFound(t, err, "user", "alice")
 		for _, state := range []credential.Holder{credential.HolderActive, credential.HolderArchived, credential.HolderDisabled} {
 			addHolder(t, h, "acme", "alice", state)
 			if p, err := h.Cards.PolicyForUser(t.Context(), "acme", "alice", ""); err != nil || p != acme {
@@ -508,7 +509,7 @@ var cardCases = []contractCase{
 			}
 		}
 	}},
-	{"Holders/DeleteHolder hands fn the holder's cards oldest first and deletes them and the holder with fn's events", func(t *testing.T, h Harness) {
+	{Name: "Holders/DeleteHolder hands fn the holder's cards oldest first and deletes them and the holder with fn's events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(1)))
 		a0 := addCard(t, h, archivedCard(t, "acme", "alice", "a0", acme.ExtID, at(0)))
@@ -531,11 +532,11 @@ var cardCases = []contractCase{
 		wantNoCard(t, h, keyOf(a0))
 		wantNoCard(t, h, keyOf(a1))
 		wantCard(t, h, b1.Snapshot())
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 		_, err = h.Cards.List(t.Context(), "acme", "alice", listing.Page{Limit: 10})
-		wantNotFound(t, err, "user", "alice")
+		storetest.WantNotFound(t, err, "user", "alice")
 	}},
-	{"Holders/DeleteHolder of a user who holds no place in the client is no error and deletes nothing", func(t *testing.T, h Harness) {
+	{Name: "Holders/DeleteHolder of a user who holds no place in the client is no error and deletes nothing", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
 		for _, tt := range []struct{ client, user string }{{"acme", "nobody"}, {"globex", "alice"}} {

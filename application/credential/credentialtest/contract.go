@@ -2,17 +2,15 @@ package credentialtest
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"maps"
 	"reflect"
 	"testing"
 	"time"
 
 	app "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
-	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // This file holds what the credential module's contract suites share. A suite pins the behaviour
@@ -45,33 +43,20 @@ type Harness struct {
 }
 
 // contractCase is one case of a suite; each runs on a harness of its own.
-type contractCase struct {
-	name string
-	run  func(t *testing.T, h Harness)
-}
+type contractCase = storetest.Case[Harness]
 
-// runCases runs each case in a subtest on a fresh harness. The cases do not run in parallel: a
-// harness may empty one shared database for each case.
-func runCases(t *testing.T, newHarness func(t *testing.T) Harness, cases []contractCase) {
-	t.Helper()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, newHarness(t)) })
-	}
-}
+// The shared times, actor and callback error of the cases (see storetest).
+var (
+	base       = storetest.Base
+	at         = storetest.At
+	actor      = storetest.Actor
+	errRefused = storetest.ErrRefused
+)
 
 var (
-	// base is when the cases' entities are created: UTC at microsecond precision, as stored.
-	base = time.Date(2026, 11, 26, 21, 30, 0, 123_456_000, time.UTC)
-	// actor causes the cases' events.
-	actor = event.Actor{Subject: "root", Mode: "admin"}
-	// errRefused is a callback's own error, which the stores return unchanged.
-	errRefused = errors.New("refused by the callback")
 	// smallLayout keeps the cases' cards small: 2 rows of 3 cells of 4 characters.
 	smallLayout = credential.Layout{Rows: 2, Cols: 3, CellLength: 4, Charset: credential.CharsetCrockford32}
 )
-
-// at is base plus n seconds.
-func at(n int) time.Time { return base.Add(time.Duration(n) * time.Second) }
 
 // grid is a grid of smallLayout whose salt and verifiers derive from seed, so that a store that
 // mixes up two cards' secrets shows.
@@ -217,45 +202,6 @@ func demoteAt(now time.Time, demoted *[]string) app.PolicyChange {
 	}
 }
 
-// wantNotFound fails unless err is a *fault.NotFoundError naming entity extID.
-func wantNotFound(t *testing.T, err error, entity, extID string) {
-	t.Helper()
-	var nf *fault.NotFoundError
-	if !errors.As(err, &nf) || !fault.Is(err, fault.NotFound) || nf.Entity != entity || nf.ExtID != extID {
-		t.Errorf("got %v, want a *fault.NotFoundError for %s %q", err, entity, extID)
-	}
-}
-
-// wantErr fails unless err wraps want.
-func wantErr(t *testing.T, err, want error) {
-	t.Helper()
-	if !errors.Is(err, want) {
-		t.Errorf("got %v, want an error wrapping %v", err, want)
-	}
-}
-
-// wantEvents fails unless got are want, times compared as stored (UTC, microseconds) and empty
-// data as none.
-func wantEvents(t *testing.T, got, want []event.Event) {
-	t.Helper()
-	norm := func(events []event.Event) []event.Event {
-		out := make([]event.Event, len(events))
-		for i, e := range events {
-			e.Time = storedTime(e.Time)
-			if len(e.Data) == 0 {
-				e.Data = nil
-			} else {
-				e.Data = maps.Clone(e.Data)
-			}
-			out[i] = e
-		}
-		return out
-	}
-	if g, w := norm(got), norm(want); !reflect.DeepEqual(g, w) {
-		t.Errorf("events:\n got %+v\nwant %+v", g, w)
-	}
-}
-
 // wantCard fails unless the card stored under want's path is want.
 func wantCard(t *testing.T, h Harness, want credential.Snapshot) {
 	t.Helper()
@@ -274,7 +220,7 @@ func wantCard(t *testing.T, h Harness, want credential.Snapshot) {
 func wantNoCard(t *testing.T, h Harness, key app.CardKey) {
 	t.Helper()
 	_, err := h.Cards.Get(t.Context(), key)
-	wantNotFound(t, err, "OTP credential", key.ExtID)
+	storetest.WantNotFound(t, err, "OTP credential", key.ExtID)
 }
 
 // wantPolicy fails unless the client's policy is stored as want.

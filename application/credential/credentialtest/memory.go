@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -205,7 +206,7 @@ func storedSnapshot(s credential.Snapshot) credential.Snapshot {
 	s = credential.RestoreOTPCard(s).Snapshot()
 	for _, t := range []*time.Time{&s.ValidFrom, &s.ValidTo, &s.LastSuccessfulLogin, &s.LastFailedLogin,
 		&s.Created, &s.LastModified, &s.LockedUntil} {
-		*t = storedTime(*t)
+		*t = storetest.StoredTime(*t)
 	}
 	return s
 }
@@ -217,8 +218,6 @@ func restored(s credential.Snapshot) *credential.OTPCard {
 
 // storedPolicy is p as the database keeps it: times in UTC to the microsecond.
 func storedPolicy(p credential.Policy) credential.Policy {
-	p.Created, p.LastModified = storedTime(p.Created), storedTime(p.LastModified)
+	p.Created, p.LastModified = storetest.StoredTime(p.Created), storetest.StoredTime(p.LastModified)
 	return p
 }
-
-func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

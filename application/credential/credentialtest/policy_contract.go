@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -17,7 +18,7 @@ import (
 // per case.
 func RunPolicyStoreContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Helper()
-	runCases(t, newHarness, policyCases)
+	storetest.Run(t, newHarness, policyCases)
 }
 
 // twoClients is a harness with clients acme and globex and their default policies.
@@ -26,33 +27,12 @@ func twoClients(t *testing.T, h Harness) (acme, globex credential.Policy) {
 	return addClient(t, h, "acme"), addClient(t, h, "globex")
 }
 
-// listPolicyIDs pages through the client's policies, limit at a time, checking that every page
-// but the last is full and that a next cursor never leads to an empty page.
+// listPolicyIDs pages through the client's policies, limit at a time.
 func listPolicyIDs(t *testing.T, h Harness, client string, limit int) []string {
 	t.Helper()
-	var ids []string
-	page := listing.Page{Limit: limit}
-	for range 100 {
-		res, err := h.Policies.List(t.Context(), client, page)
-		if err != nil {
-			t.Fatalf("list %s: got %v, want nil", client, err)
-		}
-		if page.After != nil && len(res.Items) == 0 {
-			t.Errorf("the page after a next cursor: got no items, want some (no cursor after the last page)")
-		}
-		for _, p := range res.Items {
-			ids = append(ids, p.ExtID)
-		}
-		if res.Next == nil {
-			return ids
-		}
-		if len(res.Items) != limit {
-			t.Errorf("a page with a next cursor: got %d items, want %d", len(res.Items), limit)
-		}
-		page.After = res.Next
-	}
-	t.Fatal("list: got more than 100 pages, want an end")
-	return nil
+	return storetest.PageAll(t, limit, func(p listing.Page) (listing.Result[credential.Policy], error) {
+		return h.Policies.List(t.Context(), client, p)
+	}, func(p credential.Policy) string { return p.ExtID })
 }
 
 // rename is an update callback that renames the policy at(60) and records policy.changed.
@@ -80,7 +60,7 @@ func wantDefaults(t *testing.T, h Harness, client string, want ...string) {
 }
 
 var policyCases = []contractCase{
-	{"PolicyReader/Get returns the client's policy, its times in UTC to the microsecond", func(t *testing.T, h Harness) {
+	{Name: "PolicyReader/Get returns the client's policy, its times in UTC to the microsecond", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		created := time.Date(2026, 11, 26, 22, 30, 0, 123_456_789, time.FixedZone("CET", 60*60))
 		if err := h.Policies.Create(t.Context(), newPolicy(t, "acme", "digits", created), nil, noDemote(t)); err != nil {
@@ -89,15 +69,15 @@ var policyCases = []contractCase{
 		wantPolicy(t, h, acme)
 		wantPolicy(t, h, newPolicy(t, "acme", "digits", base))
 	}},
-	{"PolicyReader/Get of a policy not in that client is a NotFoundError naming the policy", func(t *testing.T, h Harness) {
+	{Name: "PolicyReader/Get of a policy not in that client is a NotFoundError naming the policy", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		addPolicy(t, h, "acme", "digits", base)
 		for _, tt := range []struct{ client, policy string }{{"acme", "nope"}, {"globex", "digits"}, {"nowhere", "digits"}} {
 			_, err := h.Policies.Get(t.Context(), tt.client, tt.policy)
-			wantNotFound(t, err, "policy", tt.policy)
+			storetest.WantNotFound(t, err, "policy", tt.policy)
 		}
 	}},
-	{"PolicyReader/List pages the client's policies oldest first, then by extId", func(t *testing.T, h Harness) {
+	{Name: "PolicyReader/List pages the client's policies oldest first, then by extId", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		for _, p := range []struct {
 			extID string
@@ -113,12 +93,12 @@ var policyCases = []contractCase{
 			}
 		}
 	}},
-	{"PolicyReader/List of an unknown client is a NotFoundError naming the client", func(t *testing.T, h Harness) {
+	{Name: "PolicyReader/List of an unknown client is a NotFoundError naming the client", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		_, err := h.Policies.List(t.Context(), "nowhere", listing.Page{Limit: 10})
-		wantNotFound(t, err, "client", "nowhere")
+		storetest.WantNotFound(t, err, "client", "nowhere")
 	}},
-	{"PolicyWriter/Create saves the policy and its events, leaving the default", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Create saves the policy and its events, leaving the default", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		p := newPolicy(t, "acme", "digits", at(1))
 		events := []event.Event{policyEvent(credential.PolicyCreated, p)}
@@ -127,9 +107,9 @@ var policyCases = []contractCase{
 		}
 		wantPolicy(t, h, p)
 		wantPolicy(t, h, acme)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"PolicyWriter/Create of a default moves the flag: demote changes the old default first", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Create of a default moves the flag: demote changes the old default first", Run: func(t *testing.T, h Harness) {
 		acme, globex := twoClients(t, h)
 		p := newPolicy(t, "acme", "next", at(1))
 		p.Default = true
@@ -147,9 +127,9 @@ var policyCases = []contractCase{
 		wantPolicy(t, h, p)
 		wantPolicy(t, h, globex)
 		wantDefaults(t, h, "acme", "next")
-		wantEvents(t, h.Recorded(t), []event.Event{policyEvent(credential.PolicyChanged, old), created})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{policyEvent(credential.PolicyChanged, old), created})
 	}},
-	{"PolicyWriter/Create refuses a taken extId with ErrDuplicate, even in another client, and keeps the default", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Create refuses a taken extId with ErrDuplicate, even in another client, and keeps the default", Run: func(t *testing.T, h Harness) {
 		acme, globex := twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		dupDefault := newPolicy(t, "acme", globex.ExtID, at(1))
@@ -157,24 +137,24 @@ var policyCases = []contractCase{
 		var demoted []string
 		for _, dup := range []credential.Policy{newPolicy(t, "globex", "digits", at(1)), dupDefault} {
 			err := h.Policies.Create(t.Context(), dup, []event.Event{policyEvent(credential.PolicyCreated, dup)}, demoteAt(at(1), &demoted))
-			wantErr(t, err, fault.ErrDuplicate)
+			storetest.WantErr(t, err, fault.ErrDuplicate)
 		}
 		wantPolicy(t, h, acme)
 		wantPolicy(t, h, globex)
 		wantPolicy(t, h, digits)
 		wantDefaults(t, h, "acme", acme.ExtID)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Create in an unknown client is a NotFoundError naming the client", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Create in an unknown client is a NotFoundError naming the client", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		p := newPolicy(t, "nowhere", "orphan", base)
 		err := h.Policies.Create(t.Context(), p, []event.Event{policyEvent(credential.PolicyCreated, p)}, noDemote(t))
-		wantNotFound(t, err, "client", "nowhere")
+		storetest.WantNotFound(t, err, "client", "nowhere")
 		_, err = h.Policies.Get(t.Context(), "nowhere", "orphan")
-		wantNotFound(t, err, "policy", "orphan")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "policy", "orphan")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Create returns demote's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Create returns demote's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		p := newPolicy(t, "acme", "next", at(1))
 		p.Default = true
@@ -183,13 +163,13 @@ var policyCases = []contractCase{
 				old.Demote(at(1))
 				return []event.Event{policyEvent(credential.PolicyChanged, *old)}, errRefused
 			})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantPolicy(t, h, acme)
 		_, err = h.Policies.Get(t.Context(), "acme", "next")
-		wantNotFound(t, err, "policy", "next")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "policy", "next")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Update saves fn's change with its events", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Update saves fn's change with its events", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		want := digits
@@ -211,9 +191,9 @@ var policyCases = []contractCase{
 		}
 		wantPolicy(t, h, want)
 		wantPolicy(t, h, acme)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"PolicyWriter/Update saves nothing when fn leaves the version", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Update saves nothing when fn leaves the version", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		err := h.Policies.Update(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
@@ -224,16 +204,16 @@ var policyCases = []contractCase{
 			t.Fatalf("update: got %v, want nil", err)
 		}
 		wantPolicy(t, h, digits)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Update returns fn's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Update returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		err := h.Policies.Update(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
 			p.Name, p.Version = "lost", p.Version+1
 			return []event.Event{policyEvent(credential.PolicyChanged, *p)}, errRefused
 		}, noDemote(t))
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		stale := int32(7)
 		err = h.Policies.Update(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
 			return nil, p.CheckVersion(&stale)
@@ -243,9 +223,9 @@ var policyCases = []contractCase{
 			t.Errorf("stale version: got %v, want fn's *fault.VersionConflictError given 7, current 1", err)
 		}
 		wantPolicy(t, h, digits)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Update making the policy the default moves the flag: demote changes the old default first", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Update making the policy the default moves the flag: demote changes the old default first", Run: func(t *testing.T, h Harness) {
 		acme, globex := twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		var demoted []string
@@ -270,9 +250,9 @@ var policyCases = []contractCase{
 		wantPolicy(t, h, digits)
 		wantPolicy(t, h, globex)
 		wantDefaults(t, h, "acme", "digits")
-		wantEvents(t, h.Recorded(t), append([]event.Event{policyEvent(credential.PolicyChanged, old)}, events...))
+		storetest.WantEvents(t, h.Recorded(t), append([]event.Event{policyEvent(credential.PolicyChanged, old)}, events...))
 	}},
-	{"PolicyWriter/Update returns demote's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Update returns demote's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		err := h.Policies.Update(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
@@ -282,12 +262,12 @@ var policyCases = []contractCase{
 			old.Demote(at(60))
 			return nil, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantPolicy(t, h, acme)
 		wantPolicy(t, h, digits)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Update of an unknown client or a policy not in it is a NotFoundError naming it; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Update of an unknown client or a policy not in it is a NotFoundError naming it; fn is not called", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		addPolicy(t, h, "acme", "digits", base)
 		for _, tt := range []struct{ client, policy, entity, extID string }{
@@ -297,10 +277,10 @@ var policyCases = []contractCase{
 				t.Errorf("fn: called for %s/%s, want no call", tt.client, tt.policy)
 				return nil, nil
 			}, noDemote(t))
-			wantNotFound(t, err, tt.entity, tt.extID)
+			storetest.WantNotFound(t, err, tt.entity, tt.extID)
 		}
 	}},
-	{"PolicyWriter/Delete calls fn with the policy, then deletes it with fn's events", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Delete calls fn with the policy, then deletes it with fn's events", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		other := addPolicy(t, h, "acme", "other", base)
@@ -317,26 +297,26 @@ var policyCases = []contractCase{
 			t.Errorf("fn: got %+v, want one call with digits", seen)
 		}
 		_, err = h.Policies.Get(t.Context(), "acme", "digits")
-		wantNotFound(t, err, "policy", "digits")
+		storetest.WantNotFound(t, err, "policy", "digits")
 		wantPolicy(t, h, other)
-		wantEvents(t, h.Recorded(t), []event.Event{ev})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 	}},
-	{"PolicyWriter/Delete returns fn's error unchanged and keeps the policy", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Delete returns fn's error unchanged and keeps the policy", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		err := h.Policies.Delete(t.Context(), "acme", acme.ExtID, func(p *credential.Policy) ([]event.Event, error) {
 			return []event.Event{policyEvent(credential.PolicyDeleted, *p)}, p.CheckDeletable()
 		})
-		wantErr(t, err, credential.ErrInUse)
+		storetest.WantErr(t, err, credential.ErrInUse)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		err = h.Policies.Delete(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
 			return []event.Event{policyEvent(credential.PolicyDeleted, *p)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantPolicy(t, h, acme)
 		wantPolicy(t, h, digits)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Delete refuses a policy a card uses, even an archived one, with ErrInUse", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Delete refuses a policy a card uses, even an archived one, with ErrInUse", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		addHolder(t, h, "acme", "alice", credential.HolderActive)
@@ -344,11 +324,11 @@ var policyCases = []contractCase{
 		err := h.Policies.Delete(t.Context(), "acme", "digits", func(p *credential.Policy) ([]event.Event, error) {
 			return []event.Event{policyEvent(credential.PolicyDeleted, *p)}, nil
 		})
-		wantErr(t, err, credential.ErrInUse)
+		storetest.WantErr(t, err, credential.ErrInUse)
 		wantPolicy(t, h, digits)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"PolicyWriter/Delete of an unknown client or a policy not in it is a NotFoundError naming it; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "PolicyWriter/Delete of an unknown client or a policy not in it is a NotFoundError naming it; fn is not called", Run: func(t *testing.T, h Harness) {
 		twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		for _, tt := range []struct{ client, policy, entity, extID string }{
@@ -358,13 +338,13 @@ var policyCases = []contractCase{
 				t.Errorf("fn: called for %s/%s, want no call", tt.client, tt.policy)
 				return nil, nil
 			})
-			wantNotFound(t, err, tt.entity, tt.extID)
+			storetest.WantNotFound(t, err, tt.entity, tt.extID)
 		}
 		wantPolicy(t, h, digits)
 	}},
-	{"ClientPolicies/CreateDefault saves the client's first policy and its events; the client is known from then on", func(t *testing.T, h Harness) {
+	{Name: "ClientPolicies/CreateDefault saves the client's first policy and its events; the client is known from then on", Run: func(t *testing.T, h Harness) {
 		_, err := h.Policies.List(t.Context(), "acme", listing.Page{Limit: 10})
-		wantNotFound(t, err, "client", "acme")
+		storetest.WantNotFound(t, err, "client", "acme")
 		p := defaultPolicy("acme")
 		events := []event.Event{policyEvent(credential.PolicyCreated, p)}
 		if err := h.Policies.CreateDefault(t.Context(), p, events); err != nil {
@@ -374,9 +354,9 @@ var policyCases = []contractCase{
 		if got := listPolicyIDs(t, h, "acme", 10); !slices.Equal(got, []string{p.ExtID}) {
 			t.Errorf("policies of acme: got %v, want [%s]", got, p.ExtID)
 		}
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"ClientPolicies/CreateDefault refuses a taken extId, or a second default, with ErrDuplicate", func(t *testing.T, h Harness) {
+	{Name: "ClientPolicies/CreateDefault refuses a taken extId, or a second default, with ErrDuplicate", Run: func(t *testing.T, h Harness) {
 		acme, globex := twoClients(t, h)
 		taken := defaultPolicy("initech")
 		taken.ExtID = acme.ExtID
@@ -384,15 +364,15 @@ var policyCases = []contractCase{
 		second.ExtID = "globex-second"
 		for _, p := range []credential.Policy{taken, second} {
 			err := h.Policies.CreateDefault(t.Context(), p, []event.Event{policyEvent(credential.PolicyCreated, p)})
-			wantErr(t, err, fault.ErrDuplicate)
+			storetest.WantErr(t, err, fault.ErrDuplicate)
 		}
 		wantPolicy(t, h, acme)
 		wantDefaults(t, h, "globex", globex.ExtID)
 		_, err := h.Policies.List(t.Context(), "initech", listing.Page{Limit: 10})
-		wantNotFound(t, err, "client", "initech")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "client", "initech")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientPolicies/DeleteAll hands fn the client's policies oldest first and deletes them with fn's events", func(t *testing.T, h Harness) {
+	{Name: "ClientPolicies/DeleteAll hands fn the client's policies oldest first and deletes them with fn's events", Run: func(t *testing.T, h Harness) {
 		acme, globex := twoClients(t, h)
 		later := addPolicy(t, h, "acme", "later", at(2))
 		earlier := addPolicy(t, h, "acme", "earlier", at(1))
@@ -412,9 +392,9 @@ var policyCases = []contractCase{
 			t.Errorf("fn: got %+v, want %+v", seen, want)
 		}
 		_, err = h.Policies.List(t.Context(), "acme", listing.Page{Limit: 10})
-		wantNotFound(t, err, "client", "acme")
+		storetest.WantNotFound(t, err, "client", "acme")
 		wantPolicy(t, h, globex)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 		err = h.Policies.DeleteAll(t.Context(), "nowhere", func(ps []credential.Policy) []event.Event {
 			if len(ps) != 0 {
 				t.Errorf("fn for an unknown client: got %d policies, want none", len(ps))
@@ -425,7 +405,7 @@ var policyCases = []contractCase{
 			t.Errorf("delete all of an unknown client: got %v, want nil", err)
 		}
 	}},
-	{"ClientPolicies/DeleteAll refuses with ErrInUse while a card uses a policy of the client", func(t *testing.T, h Harness) {
+	{Name: "ClientPolicies/DeleteAll refuses with ErrInUse while a card uses a policy of the client", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
 		digits := addPolicy(t, h, "acme", "digits", base)
 		addHolder(t, h, "acme", "alice", credential.HolderActive)
@@ -437,9 +417,9 @@ var policyCases = []contractCase{
 			}
 			return events
 		})
-		wantErr(t, err, credential.ErrInUse)
+		storetest.WantErr(t, err, credential.ErrInUse)
 		wantPolicy(t, h, acme)
 		wantPolicy(t, h, digits)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
 }

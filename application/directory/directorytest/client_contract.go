@@ -10,6 +10,7 @@ import (
 
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -19,11 +20,11 @@ import (
 // ClientChanger) against the stores newHarness returns, one fresh harness per case.
 func RunClientStoreContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Helper()
-	runCases(t, newHarness, clientCases)
+	storetest.Run(t, newHarness, clientCases)
 }
 
 var clientCases = []contractCase{
-	{"ClientCreator/saves the client and its events and runs within", func(t *testing.T, h Harness) {
+	{Name: "ClientCreator/saves the client and its events and runs within", Run: func(t *testing.T, h Harness) {
 		c, err := directory.NewClient(directory.Client{ExtID: "acme", Name: "Acme",
 			DisplayName: map[string]string{"EN": "Acme", "DE": "Acme AG"}, Remarks: "first tenant"}, base)
 		if err != nil {
@@ -38,46 +39,46 @@ var clientCases = []contractCase{
 			t.Errorf("within: ran %d times, want once", ran)
 		}
 		wantClient(t, h, c)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"ClientCreator/keeps times in UTC to the microsecond", func(t *testing.T, h Harness) {
+	{Name: "ClientCreator/keeps times in UTC to the microsecond", Run: func(t *testing.T, h Harness) {
 		created := time.Date(2026, 11, 26, 22, 30, 0, 123_456_789, time.FixedZone("CET", 60*60))
 		c := createClient(t, h, "acme", "Acme", created)
 		c.Created, c.LastModified = base, base
 		wantClient(t, h, c)
 	}},
-	{"ClientCreator/refuses a taken extId or name with ErrDuplicate, without within", func(t *testing.T, h Harness) {
+	{Name: "ClientCreator/refuses a taken extId or name with ErrDuplicate, without within", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		for _, dup := range []directory.Client{newClient(t, "acme", "Other", at(1)), newClient(t, "other", "Acme", at(1))} {
 			ran := false
 			err := h.Clients.Create(t.Context(), dup, []event.Event{entityEvent(directory.ClientCreated, dup.ExtID, "", 1)},
 				func(context.Context) error { ran = true; return nil })
-			wantErr(t, err, fault.ErrDuplicate)
+			storetest.WantErr(t, err, fault.ErrDuplicate)
 			if ran {
 				t.Errorf("create %s named %s: within ran, want it not run for a duplicate", dup.ExtID, dup.Name)
 			}
 		}
 		wantClient(t, h, acme)
 		_, err := h.Clients.Get(t.Context(), "other")
-		wantNotFound(t, err, "client", "other")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "client", "other")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientCreator/returns within's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "ClientCreator/returns within's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		c := newClient(t, "acme", "Acme", base)
 		err := h.Clients.Create(t.Context(), c, []event.Event{entityEvent(directory.ClientCreated, "acme", "", 1)},
 			func(context.Context) error { return errRefused })
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		_, err = h.Clients.Get(t.Context(), "acme")
-		wantNotFound(t, err, "client", "acme")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "client", "acme")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 		createClient(t, h, "acme", "Acme", base) // the extId and the name are free
 	}},
-	{"ClientReader/Get of an unknown client is a NotFoundError naming it", func(t *testing.T, h Harness) {
+	{Name: "ClientReader/Get of an unknown client is a NotFoundError naming it", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		_, err := h.Clients.Get(t.Context(), "nobody")
-		wantNotFound(t, err, "client", "nobody")
+		storetest.WantNotFound(t, err, "client", "nobody")
 	}},
-	{"ClientReader/Create and Get share no map with the caller", func(t *testing.T, h Harness) {
+	{Name: "ClientReader/Create and Get share no map with the caller", Run: func(t *testing.T, h Harness) {
 		display := map[string]string{"EN": "Acme"}
 		c := newClient(t, "acme", "Acme", base)
 		c.DisplayName = display
@@ -93,7 +94,7 @@ var clientCases = []contractCase{
 		c.DisplayName = map[string]string{"EN": "Acme"}
 		wantClient(t, h, c)
 	}},
-	{"ClientReader/List pages oldest first, then by extId", func(t *testing.T, h Harness) {
+	{Name: "ClientReader/List pages oldest first, then by extId", Run: func(t *testing.T, h Harness) {
 		for _, c := range []struct {
 			extID string
 			at    int
@@ -102,7 +103,7 @@ var clientCases = []contractCase{
 		}
 		want := []string{"c5", "c1", "c2", "c3", "c4", "c0"}
 		for _, limit := range []int{1, 2, 4, 6, 100} {
-			got := pageAll(t, limit, func(p listing.Page) (listing.Result[directory.Client], error) {
+			got := storetest.PageAll(t, limit, func(p listing.Page) (listing.Result[directory.Client], error) {
 				return h.Clients.List(t.Context(), nil, p)
 			}, func(c directory.Client) string { return c.ExtID })
 			if !slices.Equal(got, want) {
@@ -110,7 +111,7 @@ var clientCases = []contractCase{
 			}
 		}
 	}},
-	{"ClientReader/List continues after the cursor even when its client is gone", func(t *testing.T, h Harness) {
+	{Name: "ClientReader/List continues after the cursor even when its client is gone", Run: func(t *testing.T, h Harness) {
 		for i, id := range []string{"a", "b", "d", "e"} {
 			createClient(t, h, id, "Client "+id, at(i/2))
 		}
@@ -126,7 +127,7 @@ var clientCases = []contractCase{
 			t.Errorf("after (%v, c): got %v, next %v; want %v and no next", at(0), got, res.Next, want)
 		}
 	}},
-	{"ClientReader/List with only lists just those; empty lists none", func(t *testing.T, h Harness) {
+	{Name: "ClientReader/List with only lists just those; empty lists none", Run: func(t *testing.T, h Harness) {
 		for i := range 5 {
 			id := string(rune('a' + i))
 			createClient(t, h, id, "Client "+id, at(i))
@@ -141,7 +142,7 @@ var clientCases = []contractCase{
 			{[]string{"d", "b", "absent"}, 10, []string{"b", "d"}},
 			{[]string{"e", "a", "c"}, 1, []string{"a", "c", "e"}},
 		} {
-			got := pageAll(t, tt.limit, func(p listing.Page) (listing.Result[directory.Client], error) {
+			got := storetest.PageAll(t, tt.limit, func(p listing.Page) (listing.Result[directory.Client], error) {
 				return h.Clients.List(t.Context(), tt.only, p)
 			}, func(c directory.Client) string { return c.ExtID })
 			if !slices.Equal(got, tt.want) {
@@ -149,7 +150,7 @@ var clientCases = []contractCase{
 			}
 		}
 	}},
-	{"ClientChanger/Update saves fn's change with its events", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Update saves fn's change with its events", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		want := acme
 		ev := entityEvent(directory.ClientChanged, "acme", "", 2)
@@ -171,9 +172,9 @@ var clientCases = []contractCase{
 			t.Fatalf("changed client: got %+v, want Acme 2 at version 2", want)
 		}
 		wantClient(t, h, want)
-		wantEvents(t, h.Recorded(t), []event.Event{ev})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 	}},
-	{"ClientChanger/Update saves nothing when fn leaves the version", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Update saves nothing when fn leaves the version", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
 			c.Remarks = "not saved: the version stays"
@@ -183,15 +184,15 @@ var clientCases = []contractCase{
 			t.Fatalf("update: got %v, want nil", err)
 		}
 		wantClient(t, h, acme)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientChanger/Update returns fn's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Update returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
 			c.Name, c.Version = "Mutated", c.Version+1
 			return []event.Event{entityEvent(directory.ClientChanged, "acme", "", 2)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		stale := int32(7)
 		err = h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
 			return nil, c.CheckVersion(&stale)
@@ -201,28 +202,28 @@ var clientCases = []contractCase{
 			t.Errorf("stale version: got %v, want fn's *fault.VersionConflictError given 7, current 1", err)
 		}
 		wantClient(t, h, acme)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientChanger/Update of an unknown client is a NotFoundError; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Update of an unknown client is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		err := h.Clients.Update(t.Context(), "nobody", func(*directory.Client) ([]event.Event, error) {
 			t.Error("fn: called for an unknown client, want not called")
 			return nil, nil
 		})
-		wantNotFound(t, err, "client", "nobody")
+		storetest.WantNotFound(t, err, "client", "nobody")
 	}},
-	{"ClientChanger/Update refuses the name of another client with ErrDuplicate", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Update refuses the name of another client with ErrDuplicate", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
 			_, err := c.Change(directory.ClientChange{Name: directory.To("Globex")}, at(60))
 			return []event.Event{entityEvent(directory.ClientChanged, "acme", "", 2)}, err
 		})
-		wantErr(t, err, fault.ErrDuplicate)
+		storetest.WantErr(t, err, fault.ErrDuplicate)
 		wantClient(t, h, acme)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientChanger/Delete calls fn with the client and its users, then deletes it with fn's events", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Delete calls fn with the client and its users, then deletes it with fn's events", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		globex := createClient(t, h, "globex", "Globex", base)
 		createUser(t, h, "globex", "u1", "u1", base)
@@ -239,12 +240,12 @@ var clientCases = []contractCase{
 			t.Errorf("fn: got %+v, want one call with acme and 0 users", seen)
 		}
 		_, err = h.Clients.Get(t.Context(), "acme")
-		wantNotFound(t, err, "client", "acme")
+		storetest.WantNotFound(t, err, "client", "acme")
 		wantClient(t, h, globex)
-		wantEvents(t, h.Recorded(t), []event.Event{ev})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 		createClient(t, h, "acme-2", "Acme", base) // the name is free again
 	}},
-	{"ClientChanger/Delete returns fn's error unchanged and keeps the client", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Delete returns fn's error unchanged and keeps the client", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		createUser(t, h, "acme", "u1", "u1", base)
 		createUser(t, h, "acme", "u2", "u2", base)
@@ -253,32 +254,32 @@ var clientCases = []contractCase{
 			users = r.Users
 			return []event.Event{entityEvent(directory.ClientDeleted, "acme", "", 1)}, r.Client.CheckDeletable(r.Users)
 		})
-		wantErr(t, err, directory.ErrHasDependents)
+		storetest.WantErr(t, err, directory.ErrHasDependents)
 		if users != 2 {
 			t.Errorf("users: got %d, want 2", users)
 		}
 		err = h.Clients.Delete(t.Context(), "acme", func(context.Context, app.ClientRemoval) ([]event.Event, error) {
 			return nil, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantClient(t, h, acme)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientChanger/Delete refuses while users remain, even when fn allows it", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Delete refuses while users remain, even when fn allows it", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		createUser(t, h, "acme", "u1", "u1", base)
 		err := h.Clients.Delete(t.Context(), "acme", func(context.Context, app.ClientRemoval) ([]event.Event, error) {
 			return []event.Event{entityEvent(directory.ClientDeleted, "acme", "", 1)}, nil
 		})
-		wantErr(t, err, directory.ErrHasDependents)
+		storetest.WantErr(t, err, directory.ErrHasDependents)
 		wantClient(t, h, acme)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"ClientChanger/Delete of an unknown client is a NotFoundError; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "ClientChanger/Delete of an unknown client is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		err := h.Clients.Delete(t.Context(), "nobody", func(context.Context, app.ClientRemoval) ([]event.Event, error) {
 			t.Error("fn: called for an unknown client, want not called")
 			return nil, nil
 		})
-		wantNotFound(t, err, "client", "nobody")
+		storetest.WantNotFound(t, err, "client", "nobody")
 	}},
 }

@@ -5,11 +5,10 @@
 package directorytest
 
 import (
-	"maps"
 	"slices"
 	"sync"
-	"time"
 
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -99,29 +98,20 @@ func (m *Memory) Recorded() []event.Event {
 // storedClient is c as the database keeps it: times in UTC to the microsecond, an empty display
 // name as none, and no map shared with the caller.
 func storedClient(c directory.Client) directory.Client {
-	c.DisplayName = storedMap(c.DisplayName)
-	c.Created, c.LastModified = storedTime(c.Created), storedTime(c.LastModified)
+	c.DisplayName = storetest.StoredMap(c.DisplayName)
+	c.Created, c.LastModified = storetest.StoredTime(c.Created), storetest.StoredTime(c.LastModified)
 	return c
 }
 
 // storedUser is u as the database keeps it, sharing nothing with the caller (the validity is
 // kept as given, as the profile document keeps it).
 func storedUser(u directory.User) directory.User {
-	u.Properties = storedMap(u.Properties)
+	u.Properties = storetest.StoredMap(u.Properties)
 	u.IsTechnicalUser = copyOf(u.IsTechnicalUser)
 	u.Validity.From, u.Validity.To = copyOf(u.Validity.From), copyOf(u.Validity.To)
-	u.Created, u.LastModified = storedTime(u.Created), storedTime(u.LastModified)
+	u.Created, u.LastModified = storetest.StoredTime(u.Created), storetest.StoredTime(u.LastModified)
 	return u
 }
-
-func storedMap(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	return maps.Clone(m)
-}
-
-func storedTime(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func copyOf[T any](p *T) *T {
 	if p == nil {

@@ -10,6 +10,7 @@ import (
 
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -19,7 +20,7 @@ import (
 // UserStates) against the stores newHarness returns, one fresh harness per case.
 func RunUserStoreContract(t *testing.T, newHarness func(t *testing.T) Harness) {
 	t.Helper()
-	runCases(t, newHarness, userCases)
+	storetest.Run(t, newHarness, userCases)
 }
 
 // fullUser is a user of client acme with every field set.
@@ -48,7 +49,7 @@ func fullUser(t *testing.T) directory.User {
 // listUserIDs pages through the client's users, limit at a time.
 func listUserIDs(t *testing.T, h Harness, client string, filter app.UserFilter, limit int) []string {
 	t.Helper()
-	return pageAll(t, limit, func(p listing.Page) (listing.Result[directory.User], error) {
+	return storetest.PageAll(t, limit, func(p listing.Page) (listing.Result[directory.User], error) {
 		return h.Users.List(t.Context(), client, filter, p)
 	}, func(u directory.User) string { return u.ExtID })
 }
@@ -64,7 +65,7 @@ func change(ch directory.UserChange) func(context.Context, *directory.User) ([]e
 }
 
 var userCases = []contractCase{
-	{"UserCreator/saves the user and its events and runs within", func(t *testing.T, h Harness) {
+	{Name: "UserCreator/saves the user and its events and runs within", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		u := fullUser(t)
 		events := []event.Event{entityEvent(directory.UserCreated, "acme", "alice", 1)}
@@ -76,24 +77,24 @@ var userCases = []contractCase{
 			t.Errorf("within: ran %d times, want once", ran)
 		}
 		wantUser(t, h, u)
-		wantEvents(t, h.Recorded(t), events)
+		storetest.WantEvents(t, h.Recorded(t), events)
 	}},
-	{"UserCreator/keeps times in UTC to the microsecond", func(t *testing.T, h Harness) {
+	{Name: "UserCreator/keeps times in UTC to the microsecond", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		created := time.Date(2026, 11, 26, 22, 30, 0, 123_456_789, time.FixedZone("CET", 60*60))
 		u := createUser(t, h, "acme", "alice", "alice", created)
 		u.Created, u.LastModified = base, base
 		wantUser(t, h, u)
 	}},
-	{"UserCreator/in an unknown client is a NotFoundError naming the client", func(t *testing.T, h Harness) {
+	{Name: "UserCreator/in an unknown client is a NotFoundError naming the client", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		u := newUser(t, "nowhere", "alice", "alice", base)
 		err := h.Users.Create(t.Context(), u, []event.Event{entityEvent(directory.UserCreated, "nowhere", "alice", 1)},
 			func(context.Context) error { t.Error("within: ran for an unknown client, want not run"); return nil })
-		wantNotFound(t, err, "client", "nowhere")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "client", "nowhere")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserCreator/refuses a taken extId, or a loginId taken in the client, with ErrDuplicate", func(t *testing.T, h Harness) {
+	{Name: "UserCreator/refuses a taken extId, or a loginId taken in the client, with ErrDuplicate", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
@@ -104,35 +105,35 @@ var userCases = []contractCase{
 		} {
 			err := h.Users.Create(t.Context(), dup, []event.Event{entityEvent(directory.UserCreated, dup.ClientExtID, dup.ExtID, 1)},
 				func(context.Context) error { t.Errorf("within: ran for duplicate %+v, want not run", dup); return nil })
-			wantErr(t, err, fault.ErrDuplicate)
+			storetest.WantErr(t, err, fault.ErrDuplicate)
 		}
 		wantUser(t, h, alice)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 		if got := listUserIDs(t, h, "globex", app.UserFilter{}, 10); len(got) != 0 {
 			t.Errorf("users of globex: got %v, want none", got)
 		}
 		createUser(t, h, "globex", "galice", "alice", base) // the loginId is unique per client only
 	}},
-	{"UserCreator/returns within's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "UserCreator/returns within's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		u := newUser(t, "acme", "alice", "alice", base)
 		err := h.Users.Create(t.Context(), u, []event.Event{entityEvent(directory.UserCreated, "acme", "alice", 1)},
 			func(context.Context) error { return errRefused })
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		_, err = h.Users.Get(t.Context(), "acme", "alice")
-		wantNotFound(t, err, "user", "alice")
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantNotFound(t, err, "user", "alice")
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserReader/Get of a user not in that client is a NotFoundError naming the user", func(t *testing.T, h Harness) {
+	{Name: "UserReader/Get of a user not in that client is a NotFoundError naming the user", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		createUser(t, h, "acme", "alice", "alice", base)
 		for _, tt := range []struct{ client, user string }{{"acme", "bob"}, {"globex", "alice"}, {"nowhere", "alice"}} {
 			_, err := h.Users.Get(t.Context(), tt.client, tt.user)
-			wantNotFound(t, err, "user", tt.user)
+			storetest.WantNotFound(t, err, "user", tt.user)
 		}
 	}},
-	{"UserReader/Create and Get share nothing with the caller", func(t *testing.T, h Harness) {
+	{Name: "UserReader/Create and Get share nothing with the caller", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		u := fullUser(t)
 		want := fullUser(t)
@@ -147,7 +148,7 @@ var userCases = []contractCase{
 		got.Properties["department"], *got.IsTechnicalUser = "changed after Get", false
 		wantUser(t, h, want)
 	}},
-	{"UserReader/List pages the client's users oldest first, then by extId", func(t *testing.T, h Harness) {
+	{Name: "UserReader/List pages the client's users oldest first, then by extId", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		for _, u := range []struct {
@@ -173,7 +174,7 @@ var userCases = []contractCase{
 			t.Errorf("after a cursor between u1 and u2: got %v (%v), want %v", got, err, want)
 		}
 	}},
-	{"UserReader/List filters by the exact loginId", func(t *testing.T, h Harness) {
+	{Name: "UserReader/List filters by the exact loginId", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		createClient(t, h, "empty", "Empty", base)
@@ -199,12 +200,12 @@ var userCases = []contractCase{
 			}
 		}
 	}},
-	{"UserReader/List of an unknown client is a NotFoundError naming the client", func(t *testing.T, h Harness) {
+	{Name: "UserReader/List of an unknown client is a NotFoundError naming the client", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		_, err := h.Users.List(t.Context(), "nowhere", app.UserFilter{}, listing.Page{Limit: 10})
-		wantNotFound(t, err, "client", "nowhere")
+		storetest.WantNotFound(t, err, "client", "nowhere")
 	}},
-	{"UserChanger/Update saves fn's change with its events", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Update saves fn's change with its events", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
@@ -235,9 +236,9 @@ var userCases = []contractCase{
 			t.Fatalf("changed user: got %+v, want loginId carol at version 2", want)
 		}
 		wantUser(t, h, want)
-		wantEvents(t, h.Recorded(t), []event.Event{ev})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 	}},
-	{"UserChanger/Update saves nothing when fn leaves the version", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Update saves nothing when fn leaves the version", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
 		err := h.Users.Update(t.Context(), "acme", "alice", func(_ context.Context, u *directory.User) ([]event.Event, error) {
@@ -248,16 +249,16 @@ var userCases = []contractCase{
 			t.Fatalf("update: got %v, want nil", err)
 		}
 		wantUser(t, h, alice)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserChanger/Update returns fn's error unchanged and saves nothing", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Update returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
 		err := h.Users.Update(t.Context(), "acme", "alice", func(_ context.Context, u *directory.User) ([]event.Event, error) {
 			u.LoginID, u.Version = "mutated", u.Version+1
 			return []event.Event{entityEvent(directory.UserChanged, "acme", "alice", 2)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		stale := int32(7)
 		err = h.Users.Update(t.Context(), "acme", "alice", func(_ context.Context, u *directory.User) ([]event.Event, error) {
 			return nil, u.CheckVersion(&stale)
@@ -267,11 +268,11 @@ var userCases = []contractCase{
 			t.Errorf("stale version: got %v, want fn's *fault.VersionConflictError given 7, current 1", err)
 		}
 		err = h.Users.Update(t.Context(), "acme", "alice", change(directory.UserChange{Contacts: directory.To(directory.Contacts{Email: "x"})}))
-		wantErr(t, err, fault.ErrInvalid)
+		storetest.WantErr(t, err, fault.ErrInvalid)
 		wantUser(t, h, alice)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserChanger/Update of a user not in that client is a NotFoundError; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Update of a user not in that client is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		createUser(t, h, "acme", "alice", "alice", base)
@@ -280,19 +281,19 @@ var userCases = []contractCase{
 				t.Errorf("fn: called for %s/%s, want not called", tt.client, tt.user)
 				return nil, nil
 			})
-			wantNotFound(t, err, "user", tt.user)
+			storetest.WantNotFound(t, err, "user", tt.user)
 		}
 	}},
-	{"UserChanger/Update refuses a loginId taken in the client with ErrDuplicate", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Update refuses a loginId taken in the client with ErrDuplicate", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
 		createUser(t, h, "acme", "bob", "bob", base)
 		err := h.Users.Update(t.Context(), "acme", "alice", change(directory.UserChange{LoginID: directory.To("bob")}))
-		wantErr(t, err, fault.ErrDuplicate)
+		storetest.WantErr(t, err, fault.ErrDuplicate)
 		wantUser(t, h, alice)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserChanger/Delete calls fn with the user, then deletes it with fn's events", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Delete calls fn with the user, then deletes it with fn's events", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
 		bob := createUser(t, h, "acme", "bob", "bob", base)
@@ -309,22 +310,22 @@ var userCases = []contractCase{
 			t.Errorf("fn: got %+v, want one call with %+v", seen, alice)
 		}
 		_, err = h.Users.Get(t.Context(), "acme", "alice")
-		wantNotFound(t, err, "user", "alice")
+		storetest.WantNotFound(t, err, "user", "alice")
 		wantUser(t, h, bob)
-		wantEvents(t, h.Recorded(t), []event.Event{ev})
+		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 		createUser(t, h, "acme", "alice-2", "alice", base) // the loginId is free again
 	}},
-	{"UserChanger/Delete returns fn's error unchanged and keeps the user", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Delete returns fn's error unchanged and keeps the user", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
 		err := h.Users.Delete(t.Context(), "acme", "alice", func(context.Context, directory.User) ([]event.Event, error) {
 			return []event.Event{entityEvent(directory.UserDeleted, "acme", "alice", 1)}, errRefused
 		})
-		wantErr(t, err, errRefused)
+		storetest.WantErr(t, err, errRefused)
 		wantUser(t, h, alice)
-		wantEvents(t, h.Recorded(t), nil)
+		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
-	{"UserChanger/Delete of a user not in that client is a NotFoundError; fn is not called", func(t *testing.T, h Harness) {
+	{Name: "UserChanger/Delete of a user not in that client is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		alice := createUser(t, h, "acme", "alice", "alice", base)
@@ -333,11 +334,11 @@ var userCases = []contractCase{
 				t.Errorf("fn: called for %s/%s, want not called", tt.client, tt.user)
 				return nil, nil
 			})
-			wantNotFound(t, err, "user", tt.user)
+			storetest.WantNotFound(t, err, "user", tt.user)
 		}
 		wantUser(t, h, alice)
 	}},
-	{"UserStates/tells the state of a user of any client", func(t *testing.T, h Harness) {
+	{Name: "UserStates/tells the state of a user of any client", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
 		createUser(t, h, "acme", "alice", "alice", base)
@@ -355,6 +356,6 @@ var userCases = []contractCase{
 			}
 		}
 		_, err := h.Users.UserState(t.Context(), "nobody")
-		wantNotFound(t, err, "user", "nobody")
+		storetest.WantNotFound(t, err, "user", "nobody")
 	}},
 }
