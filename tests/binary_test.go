@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // buildBinary builds otpcard once per test; such tests run the binary themselves and so are
@@ -113,23 +113,9 @@ func TestBinaryEmbeddedDefault(t *testing.T) {
 	}
 	tok := strings.TrimSpace(string(out))
 
-	req, _ := http.NewRequest("POST", baseURL+corePath+"/clients", strings.NewReader(`{"extId":"bin","name":"Binary"}`))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create client with a minted token: got %d, want 201", resp.StatusCode)
-	}
-	resp, err = http.Get(baseURL + "/readyz")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("readyz: got %v %v, want 200", resp, err)
-	}
-	resp.Body.Close()
+	api := newAPI(baseURL, false)
+	api.As(tok).CreateClient(t, client.ClientCreate{ExtID: "bin", Name: "Binary"}).Want(t, http.StatusCreated)
+	api.Readyz(t).Want(t, http.StatusOK)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -370,14 +356,7 @@ func TestBinaryBannerSaysEveryInterface(t *testing.T) {
 		line != "otpcard listening on "+url+" (every IPv4 interface)") {
 		t.Errorf("got banner %q, want otpcard listening on http://0.0.0.0:PORT and (every interface ...)", line)
 	}
-	resp, err := http.Get(url + "/healthz")
-	if err != nil {
-		t.Fatalf("GET the banner's URL: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET %s/healthz: got %d, want 200", url, resp.StatusCode)
-	}
+	newAPI(url, false).Healthz(t).Want(t, http.StatusOK) // the banner's URL works
 	// The hint's curl command uses the loopback address, which works on any system.
 	select {
 	case <-b.lines: // the token hint
