@@ -68,8 +68,7 @@ func (a *API) Send(t T, r Request) (Response, error) {
 		if err != nil {
 			return Response{Request: hr}, fmt.Errorf("%s %s: %w", r.Method, r.Path, err)
 		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		body, err := readBody(resp)
 		out := Response{Status: resp.StatusCode, Header: resp.Header, Body: body, Request: hr}
 		if err != nil {
 			return out, fmt.Errorf("%s %s: read the answer: %w", r.Method, r.Path, err)
@@ -105,6 +104,17 @@ func (a *API) Do(t T, r Request) Response {
 		t.Fatalf("%v", err)
 	}
 	return resp
+}
+
+// readBody reads and closes the body, into one buffer of the announced size when there is one.
+func readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	if resp.ContentLength < 0 || resp.ContentLength > 1<<20 || resp.Request.Method == http.MethodHead {
+		return io.ReadAll(resp.Body)
+	}
+	body := make([]byte, resp.ContentLength)
+	n, err := io.ReadFull(resp.Body, body)
+	return body[:n], err
 }
 
 func (a *API) newRequest(t T, r Request) (*http.Request, error) {
