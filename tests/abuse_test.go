@@ -91,8 +91,10 @@ func expectRefusal(t *testing.T, r client.Response, id string, limited bool) {
 // handlers, and on, since the per-user limits read the path ids before the handlers do (the
 // per-user budgets then run out: 429 is a valid answer on those routes).
 func TestAbusePathIDs(t *testing.T) {
+	t.Parallel()
 	for _, limits := range []string{"off", "on"} {
 		t.Run("rate limits "+limits, func(t *testing.T) {
+			t.Parallel()
 			abusePathIDs(t, limits == "on")
 		})
 	}
@@ -177,6 +179,7 @@ func rawRequestLine(t *testing.T, s *service, line, tok string) int {
 
 // TestAbuseQueries sends huge and malformed query values to the list endpoints.
 func TestAbuseQueries(t *testing.T) {
+	t.Parallel()
 	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_RATE_LIMIT": "on"})
 	f := s.newFixture(t, "query")
 	api := s.root(t)

@@ -37,6 +37,7 @@ func (s *service) auditEvents(t *testing.T, q client.AuditQuery, n int) []client
 // TestAuditTrailRecordsEveryChange drives the life of a card and checks that every event type
 // it causes reaches the audit trail with the listed fields, in order, and without secrets.
 func TestAuditTrailRecordsEveryChange(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	tok := rootToken(t)
 	api := s.api.As(tok)
@@ -127,6 +128,7 @@ func TestAuditTrailRecordsEveryChange(t *testing.T) {
 
 // TestAuditMatrix covers the audit endpoint's refusals and its data room.
 func TestAuditMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	a := s.newFixture(t, "ra")
 	b := s.newFixture(t, "rb")
@@ -163,6 +165,7 @@ func TestAuditMatrix(t *testing.T) {
 // challenges, so that together with TestAuditTrailRecordsEveryChange every type of API.md
 // section 7 is seen in the trail.
 func TestAuditCoversEveryEventType(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	api := s.root(t)
 	f := s.newFixture(t, "all")

@@ -33,6 +33,7 @@ import (
 // WWW-Authenticate (RFC 6750: invalid_token only when a token was sent), a detail that does not
 // say which check failed, the token not echoed, and the card untouched (API.md sections 1.1 and 2).
 func TestAuthenticationOverHTTP(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	var details remember
 	unauth := func(name string, as caller, tokenSent bool) row {
@@ -124,6 +125,7 @@ func TestAuthenticationOverHTTP(t *testing.T) {
 // section 8): tokens of either are accepted, as admin and as self-admin, and a token signed with
 // HS256 under the provider's public key (key confusion) is refused.
 func TestJWKSConfiguredService(t *testing.T) {
+	t.Parallel()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)

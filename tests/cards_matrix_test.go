@@ -13,6 +13,7 @@ import (
 // TestCardsMatrix is the negative matrix of creating, reading and deleting OTP credentials
 // (API.md sections 2 and 4). Every row gets a fresh client, user and card.
 func TestCardsMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 
 	outside := bearer(fixed(func(t *testing.T) string {
@@ -43,6 +44,7 @@ func TestCardsMatrix(t *testing.T) {
 	missing, readonly := "errors.missingReferenceData", "errors.modifyReadonlyData"
 
 	t.Run("create", func(t *testing.T) {
+		t.Parallel()
 		create := func(body client.CredentialCreate) func(*testing.T, *client.API, fixture) client.Response {
 			return func(t *testing.T, api *client.API, f fixture) client.Response {
 				return api.CreateCard(t, f.UserKey(), body).Response
@@ -129,6 +131,7 @@ func TestCardsMatrix(t *testing.T) {
 	})
 
 	t.Run("read", func(t *testing.T) {
+		t.Parallel()
 		one := func(t *testing.T, api *client.API, f fixture) client.Response {
 			return api.GetCard(t, f.CardKey).Response
 		}
@@ -184,6 +187,7 @@ func TestCardsMatrix(t *testing.T) {
 	})
 
 	t.Run("delete", func(t *testing.T) {
+		t.Parallel()
 		del := func(t *testing.T, api *client.API, f fixture) client.Response {
 			return api.DeleteCard(t, f.CardKey).Response
 		}
@@ -224,6 +228,7 @@ func TestCardsMatrix(t *testing.T) {
 	})
 
 	t.Run("no-store on credential errors", func(t *testing.T) {
+		t.Parallel()
 		s.api.GetCard(t, client.CardKey{Client: "c", User: "u", Card: "x"}).WantProblem(t, http.StatusUnauthorized, "errors.notAuthenticated")
 	})
 }

@@ -14,6 +14,7 @@ import (
 // TestNoCellValueInDatabase creates and replaces cards, then searches every row of every table
 // for each cell value the API returned: none may be stored anywhere.
 func TestNoCellValueInDatabase(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	db := s.sql(t)
 	api := s.root(t)

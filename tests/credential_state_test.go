@@ -50,6 +50,7 @@ func stateEvents(t *testing.T, s *service, card string) []stateEvent {
 // TestCardStateTransitions drives every allowed transition of API.md section 4 over HTTP and
 // checks the response, a later GET and the event recorded with the change.
 func TestCardStateTransitions(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	tests := []struct {
 		name             string
@@ -74,6 +75,7 @@ func TestCardStateTransitions(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := s.newFixture(t, fmt.Sprintf("st%02d", i))
 			var startEvents []stateEvent
 			if tt.start != nil {
@@ -136,6 +138,7 @@ func TestCardStateTransitions(t *testing.T) {
 	}
 
 	t.Run("unlocked cards answer challenges again", func(t *testing.T) {
+		t.Parallel()
 		for i, start := range []cardStart{toTmpLocked, toFailLocked} {
 			f := s.newFixture(t, fmt.Sprintf("stu%d", i))
 			start(t, s, f)
@@ -147,6 +150,7 @@ func TestCardStateTransitions(t *testing.T) {
 	})
 
 	t.Run("a card walks its whole life", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "stlife")
 		api := s.root(t)
 		steps := []struct {
@@ -215,6 +219,7 @@ func TestCardStateTransitions(t *testing.T) {
 // TestCardStateRefusedTransitions: transitions outside the table, writes to an archived card and
 // unknown state names are 422 and change nothing.
 func TestCardStateRefusedTransitions(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	var mu sync.Mutex
 	started := map[string][]stateEvent{} // the events of each card's start, by card
@@ -264,6 +269,7 @@ func TestCardStateRefusedTransitions(t *testing.T) {
 // repeating the stored state and comment answers 200 with the card as it was: no new version, no
 // event (API.md section 1), in every state, archived included.
 func TestCardStatePatchThatChangesNothing(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	type start struct {
 		name  string
@@ -273,6 +279,7 @@ func TestCardStatePatchThatChangesNothing(t *testing.T) {
 	for _, st := range []start{{"initial", nil, "initial"}, {"active", toActive, "active"},
 		{"disabled", toDisabled, "disabled"}, {"tmp-locked", toTmpLocked, "tmp-locked"}, {"archived", toArchived, "archived"}} {
 		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
 			f := s.newFixture(t, "snop-"+st.name)
 			if st.to != nil {
 				st.to(t, s, f)
@@ -308,6 +315,7 @@ func TestCardStatePatchThatChangesNothing(t *testing.T) {
 // TestCardStateMatrix is the negative matrix of PATCH .../otp-credentials/{extId} (API.md
 // sections 1, 1.1, 2 and 4). Every row gets a fresh client, user and initial card.
 func TestCardStateMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	disable := func(t *testing.T, api *client.API, f fixture) client.Response {
 		return api.PatchCard(t, f.CardKey, client.CredentialPatch{StateName: client.Ptr("disabled")}).Response
@@ -325,6 +333,7 @@ func TestCardStateMatrix(t *testing.T) {
 	missing, lock, bad, mt := "errors.noRecord", "errors.optimisticLockingFailure", "errors.invalidData", "errors.unsupportedMediaType"
 
 	t.Run("401 notAuthenticated", func(t *testing.T) {
+		t.Parallel()
 		// The token attacks are adapters/jwtauth's matrix and TestAuthenticationOverHTTP's smoke;
 		// these rows are about the headers a PATCH may come with.
 		runMatrix(t, s, "sa", nil, []row{
@@ -336,6 +345,7 @@ func TestCardStateMatrix(t *testing.T) {
 	})
 
 	t.Run("403 and the roles allowed", func(t *testing.T) {
+		t.Parallel()
 		runMatrix(t, s, "sp", nil, []row{
 			{name: "CredentialModify only", as: withRights("AccessControl.CredentialModify"), send: disable, status: 403, code: deny},
 			{name: "CredentialChangeState only", as: withRights("AccessControl.CredentialChangeState"), send: disable, status: 403, code: deny},
@@ -370,6 +380,7 @@ func TestCardStateMatrix(t *testing.T) {
 	})
 
 	t.Run("404 noRecord", func(t *testing.T) {
+		t.Parallel()
 		runMatrix(t, s, "sn", nil, []row{
 			{name: "unknown client", given: edit(func(f *fixture) { f.Client = "unknown-client" }), send: disable, status: 404, code: missing},
 			{name: "unknown user", given: edit(func(f *fixture) { f.User = "unknown-user" }), send: disable, status: 404, code: missing},
@@ -394,6 +405,7 @@ func TestCardStateMatrix(t *testing.T) {
 	})
 
 	t.Run("409 stale version", func(t *testing.T) {
+		t.Parallel()
 		withVersion := func(v any) func(*testing.T, *client.API, fixture) client.Response {
 			return func(t *testing.T, api *client.API, f fixture) client.Response {
 				return api.PatchCard(t, f.CardKey, client.CredentialPatch{StateName: client.Ptr("disabled"), Version: v}).Response
@@ -420,6 +432,7 @@ func TestCardStateMatrix(t *testing.T) {
 	})
 
 	t.Run("400 415 413 bodies", func(t *testing.T) {
+		t.Parallel()
 		long := strings.Repeat("x", 70*1024)
 		comment := func(c string) string { return fmt.Sprintf(`{"stateName":"disabled","modificationComment":%q}`, c) }
 		runMatrix(t, s, "sb", nil, []row{
@@ -458,6 +471,7 @@ func TestCardStateMatrix(t *testing.T) {
 	})
 
 	t.Run("405 on the replace path", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "s405")
 		api := s.root(t)
 		r := api.Do(t, client.Request{Method: http.MethodPatch, Path: f.ReplacePath(), Body: []byte(`{}`)})

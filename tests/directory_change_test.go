@@ -22,6 +22,7 @@ func detailIs(want string) func(*testing.T, client.Response, fixture) {
 }
 
 func TestClientChangeMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "cc")
 	g := s.newFixture(t, "cx") // another client, whose name f cannot take
@@ -116,6 +117,7 @@ func TestClientChangeMatrix(t *testing.T) {
 }
 
 func TestUserChangeMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "uc")
 	g := s.newFixture(t, "ug") // another client with its own user

@@ -15,6 +15,7 @@ import (
 // TestClientChangeFlow changes a client member by member and checks what stays, the version
 // and the events.
 func TestClientChangeFlow(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	api := s.root(t)
 	flow, name, renamed := uid("flow"), uid("Flow"), uid("Flow 2")
@@ -83,6 +84,7 @@ func TestClientChangeFlow(t *testing.T) {
 // TestClientDeleteFlow: a client with users is kept; once its users are gone it is deleted with
 // its policies, and events record both.
 func TestClientDeleteFlow(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "cd")
 	api := s.root(t)
@@ -118,6 +120,7 @@ func TestClientDeleteFlow(t *testing.T) {
 // TestUserChangeFlow: members present replace the stored ones whole, absent ones stay, null
 // clears; every PATCH bumps the version by one.
 func TestUserChangeFlow(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "uf")
 	g := s.newFixture(t, "ufg")
@@ -190,6 +193,7 @@ func TestUserChangeFlow(t *testing.T) {
 // TestUserDeleteFlow: deleting a user takes its OTP cards, records user.deleted and one
 // otp-card.deleted per card, and frees its loginId.
 func TestUserDeleteFlow(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "ud")
 	api := s.root(t)
@@ -217,6 +221,7 @@ func TestUserDeleteFlow(t *testing.T) {
 // TestUserListFlow: the loginId filter matches exactly, pages follow creation order, and the
 // data room applies.
 func TestUserListFlow(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "ul")
 	g := s.newFixture(t, "ulx")

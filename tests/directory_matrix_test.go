@@ -30,6 +30,7 @@ func usersOf(f fixture) string    { return client.UsersPath(f.Client) }
 func userListOf(f fixture) string { return client.UserListPath(f.Client) }
 
 func TestClientsMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "dc")
 	deny, bad, dup := "errors.permissionDenied", "errors.invalidData", "errors.duplicateValue"
@@ -105,6 +106,7 @@ func TestClientsMatrix(t *testing.T) {
 	})
 
 	t.Run("GET list: data room shows only its clients", func(t *testing.T) {
+		t.Parallel()
 		room := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}, Clients: []string{f.Client, "ghost"}}))
 		ids, next := listIDs(room.ListClients(t, client.Page{}).Want(t, http.StatusOK), clientID)
 		if !slices.Equal(ids, []string{f.Client}) || next != "" {
@@ -117,6 +119,7 @@ func TestClientsMatrix(t *testing.T) {
 	})
 
 	t.Run("GET list: pagination", func(t *testing.T) {
+		t.Parallel()
 		api := s.root(t)
 		var mine []string
 		for i := range 5 {
@@ -172,6 +175,7 @@ func TestClientsMatrix(t *testing.T) {
 }
 
 func TestUsersMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "du")
 	g := s.newFixture(t, "dg") // another client with its own user
@@ -278,6 +282,7 @@ func TestUsersMatrix(t *testing.T) {
 // TestDirectoryConcurrentPatches: eight PATCHes with the same version at once, over HTTP, on a
 // client and on a user. Exactly one succeeds; the others get 409; never a 500.
 func TestDirectoryConcurrentPatches(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "cp")
 	api := s.root(t)

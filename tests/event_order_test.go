@@ -19,6 +19,7 @@ import (
 // webhook receiver records what it gets: each card's events arrive in the order of its versions,
 // without a gap, and their times never go backwards (API.md sections 7 and 9).
 func TestWebhookKeepsEachCardsOrder(t *testing.T) {
+	t.Parallel()
 	rc := newReceiver(t)
 	rc.release()
 	s := startServiceWith(t, io.Discard, webhookEnv(rc))

@@ -18,6 +18,7 @@ import (
 // errors.fatalError without any SQL or database text, and roll back whole: the card keeps its
 // version and comment, no otp-card.replaced event exists, and a cell of the old card still logs in.
 func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, nil)
 	dumpLogsOnFailure(t, logs)

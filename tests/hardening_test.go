@@ -63,6 +63,7 @@ func TestRateLimitSpentOnlyByRightfulCallers(t *testing.T) {
 // 403 errors.userNotUsable, and its self-admin tokens are refused everywhere); an archived user
 // receives no card, even from an admin; nothing changes on the card meanwhile (API.md section 3).
 func TestDisabledAndArchivedUsers(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "unusable")
 	api := s.root(t)
@@ -117,6 +118,7 @@ func TestDisabledAndArchivedUsers(t *testing.T) {
 // valid from now for the policy's current lifetime, and can log in; the event says so (API.md
 // section 4.1).
 func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "expired")
 	api := s.root(t)
@@ -149,6 +151,7 @@ func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
 // TestLockedSaysUntilWhen: a tmp-locked card's 423 carries Retry-After and lockedUntil, the end
 // of the lock the card shows; a fail-locked card's carries neither, as it has no end (API.md 1.1).
 func TestLockedSaysUntilWhen(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "locked")
 	api := s.root(t)
@@ -178,6 +181,7 @@ func TestLockedSaysUntilWhen(t *testing.T) {
 // members, is the login server's bug: 400, no failure counted, the challenge still outstanding
 // (API.md section 6).
 func TestMalformedLoginCountsNothing(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "badlogin")
 	api := s.root(t)
@@ -205,6 +209,7 @@ func TestMalformedLoginCountsNothing(t *testing.T) {
 // refused rather than stored rewritten; an empty extId is refused rather than replaced by a
 // generated one; an empty policyType names no policy type (API.md sections 1 and 3).
 func TestInputThatWasRewritten(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	api := s.root(t)
 	f := s.newFixture(t, "input")
@@ -237,6 +242,7 @@ func TestInputThatWasRewritten(t *testing.T) {
 // TestDataRoomCreatesOnlyItsClients: a caller with ClientCreate and a data room creates only the
 // clients its room names (API.md section 2).
 func TestDataRoomCreatesOnlyItsClients(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	mine, theirs := uid("room-mine"), uid("room-theirs")
 	api := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{mine}}))
@@ -250,6 +256,7 @@ func TestDataRoomCreatesOnlyItsClients(t *testing.T) {
 // TestPrintedCardNegotiation: the PDF only when Accept prefers it; q=0 excludes it, and media
 // types compare case-insensitively (RFC 9110).
 func TestPrintedCardNegotiation(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "accept")
 	for accept, want := range map[string]string{
@@ -271,6 +278,7 @@ func TestPrintedCardNegotiation(t *testing.T) {
 // TestOverlongHeadersAreProblems: a header block over the service's limit gets 431 as
 // problem+json, like every error (API.md section 1).
 func TestOverlongHeadersAreProblems(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	s.root(t).ListClients(t, client.Page{}, client.Header("X-Padding", strings.Repeat("a", 40<<10))).
 		WantProblem(t, http.StatusRequestHeaderFieldsTooLarge, "errors.invalidData")
@@ -280,6 +288,7 @@ func TestOverlongHeadersAreProblems(t *testing.T) {
 // TestHeadOnEveryGetRoute: HEAD answers every GET route with the GET's status and headers and no
 // body (API.md section 1); both answers are held to openapi.json.
 func TestHeadOnEveryGetRoute(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "head")
 	policy := client.PolicyKey{Client: f.Client, Policy: s.cardSnapshot(t, f).PolicyExtID}

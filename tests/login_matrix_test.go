@@ -16,6 +16,7 @@ func challengeOf(t *testing.T, api *client.API, f fixture) client.Response {
 // TestChallengeMatrix covers POST .../otp/challenge: authentication, rights, data room, unknown
 // ids and unusable cards.
 func TestChallengeMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	// in brings the card to a state through the API first.
 	in := func(start cardStart) func(*testing.T, *service, fixture) fixture {
@@ -49,12 +50,14 @@ func TestChallengeMatrix(t *testing.T) {
 	})
 
 	t.Run("user without a card", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "nocard")
 		api := s.root(t)
 		api.DeleteCard(t, f.CardKey).Want(t, http.StatusNoContent)
 		api.Challenge(t, f.UserKey()).WantProblem(t, 404, "errors.noRecord")
 	})
 	t.Run("newest usable card is asked", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "two")
 		api := s.root(t)
 		api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("two-newer"), StateName: "disabled"}).Want(t, http.StatusCreated)
@@ -66,6 +69,7 @@ func TestChallengeMatrix(t *testing.T) {
 
 // TestLoginMatrix covers POST .../otp/login: authentication, rights, bodies and states.
 func TestLoginMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	// challenged asks a challenge of the card first, as Root.
 	challenged := func(t *testing.T, s *service, f fixture) fixture {
@@ -121,6 +125,7 @@ func TestLoginMatrix(t *testing.T) {
 	})
 
 	t.Run("the answer never shows in errors or logs", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "leak")
 		r := s.root(t).Login(t, f.UserKey(), client.LoginRequest{Challenge: "001", Password: f.cells[0]})
 		r.WantProblem(t, 422, "errors.noChallenge")

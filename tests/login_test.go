@@ -44,6 +44,7 @@ func logIn(t *testing.T, api *client.API, k client.UserKey, label, password stri
 // TestChallengeAndLogin: a right answer logs in and activates the card, the cell is consumed,
 // and a wrong one counts.
 func TestChallengeAndLogin(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "login")
 	api := s.root(t)
@@ -90,6 +91,7 @@ func TestChallengeAndLogin(t *testing.T) {
 // TestLockoutOverHTTP: with the default policy the second failure tmp-locks, the third would
 // fail-lock; a locked card answers 423.
 func TestLockoutOverHTTP(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "lock")
 	api := s.root(t)
@@ -115,6 +117,7 @@ func TestLockoutOverHTTP(t *testing.T) {
 
 // TestConcurrentCorrectLogins: fifty correct answers to one challenge give exactly one success.
 func TestConcurrentCorrectLogins(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "fifty")
 	api := s.root(t)
@@ -148,6 +151,7 @@ func TestConcurrentCorrectLogins(t *testing.T) {
 // TestConcurrentWrongAnswers: every wrong answer that was counted shows in failedLoginCount,
 // none is lost, until the card locks.
 func TestConcurrentWrongAnswers(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "wrong")
 	api := s.root(t)
@@ -194,6 +198,7 @@ func TestConcurrentWrongAnswers(t *testing.T) {
 // TestReplaceRefusesEveryOldCell replaces a card while a challenge is outstanding: the
 // challenge is gone and no old cell opens the new card; the new card works.
 func TestReplaceRefusesEveryOldCell(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "old")
 	api := s.root(t)

@@ -34,6 +34,7 @@ func (b *syncBuffer) String() string {
 // bad tokens at debug level, then reads every log line: JSON with trace ids on request lines, and
 // never a token, a cell or a password.
 func TestLogsCarryTraceIDsAndNoSecrets(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, map[string]string{"OTPCARD_LOG_LEVEL": "debug"})
 	tok := rootToken(t)

@@ -10,6 +10,7 @@ import (
 // TestMemberNamesAreExact: encoding/json would match {"NAME": ...} to "name"; API.md makes
 // every member it does not know a 400, whatever the case.
 func TestMemberNamesAreExact(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "case")
 	bad := "errors.invalidData"

@@ -253,6 +253,7 @@ func (c *contract) checkUnrouted(method string, routeErr error, status int, head
 // TestOpenAPIServedAndValid checks that the document is valid OpenAPI and that /openapi.json
 // serves exactly the file in the repository, without a token.
 func TestOpenAPIServedAndValid(t *testing.T) {
+	t.Parallel()
 	if _, err := loadOpenAPI(); err != nil {
 		t.Fatal(err)
 	}
@@ -274,6 +275,7 @@ func TestOpenAPIServedAndValid(t *testing.T) {
 // TestOpenAPICoversEveryRoute compares the routes gin serves with the operations of the document,
 // both ways.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	doc, err := loadOpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +330,7 @@ func sortedKeys(m map[string]bool) []string {
 // TestOpenAPIMismatchFails proves that the validation can fail: real responses of the service
 // pass the document as written and are rejected once the document is changed to disagree.
 func TestOpenAPIMismatchFails(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	api := s.root(t)
 	f := s.newFixture(t, "oa")
@@ -405,6 +408,7 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 // variants (a 423 with its own members, a 409 with its own code enum) would each become a type
 // of their own.
 func TestOpenAPIOneProblemSchema(t *testing.T) {
+	t.Parallel()
 	doc, err := loadOpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -440,6 +444,7 @@ func TestOpenAPIOneProblemSchema(t *testing.T) {
 // as well) with the same parameters, security, statuses and headers, and no body; and that no other
 // path has one.
 func TestOpenAPIHeadMirrorsGet(t *testing.T) {
+	t.Parallel()
 	doc, err := loadOpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -483,6 +488,7 @@ func TestOpenAPIHeadMirrorsGet(t *testing.T) {
 // exercised by the other tests: a documented HEAD answer passes, one without a required header
 // fails, and so does a HEAD answer to an undocumented path that carries a body.
 func TestOpenAPIValidatesHead(t *testing.T) {
+	t.Parallel()
 	c, err := apiContract()
 	if err != nil {
 		t.Fatal(err)
@@ -525,6 +531,7 @@ func TestOpenAPIValidatesHead(t *testing.T) {
 // schema: a problem passes with a code of its status and fails with another status's code, a
 // status member that differs from the HTTP status, or lockedUntil outside a 423.
 func TestOpenAPIProblemCodes(t *testing.T) {
+	t.Parallel()
 	c, err := apiContract()
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ func cellFromPDF(t *testing.T, texts []string, label string) string {
 // TestReplaceAsPDF asks for the new card as a printable PDF: one page whose text holds every new
 // cell (proved by logging in with a cell read from it), while the service keeps only verifiers.
 func TestReplaceAsPDF(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pdf")
 	api := s.root(t)

@@ -24,6 +24,7 @@ func (s *service) policyState(t *testing.T, clientID string) map[string]string {
 }
 
 func TestPoliciesMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pm")
 	g := s.newFixture(t, "pm2") // another client, with its own default policy
@@ -237,6 +238,7 @@ func TestPoliciesMatrix(t *testing.T) {
 // TestPoliciesPagination walks the policy list page by page while policies are added after the
 // first page: every policy that existed before is listed once, in creation order.
 func TestPoliciesPagination(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pp")
 	api := s.root(t)

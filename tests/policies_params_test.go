@@ -92,6 +92,7 @@ var bitRules = []paramCase{
 }
 
 func TestPolicyParameterRules(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pr")
 	api := s.root(t)

@@ -66,6 +66,7 @@ func (s *service) policyEventsOf(t *testing.T, policy string) []string {
 }
 
 func TestPolicyLifecycle(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pl")
 	api := s.root(t)
@@ -205,6 +206,7 @@ func TestPolicyLifecycle(t *testing.T) {
 // TestPolicyShapesTheNextCard: a card replaced after its policy changed follows the policy as it
 // is now; the smallest and the largest grids work, with both label formats.
 func TestPolicyShapesTheNextCard(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "shape")
 	api := s.root(t)
@@ -236,6 +238,7 @@ func TestPolicyShapesTheNextCard(t *testing.T) {
 			credential.Layout{Rows: 99, Cols: 26, CellLength: 4, Charset: credential.CharsetCrockford32, Coordinate: true}, regexp.MustCompile(`^[A-Z][1-9][0-9]?$`)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			user := client.UserKey{Client: f.Client, User: uid(tt.user)}
 			api := s.root(t)
 			api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: user.User + "-policy", Name: tt.name, Parameters: tt.params}).
@@ -284,6 +287,7 @@ func loginWith(t *testing.T, api *client.API, user client.UserKey, cells []strin
 // TestConcurrentDefaultMoves: ten PATCHes making ten policies the default at once all succeed,
 // and exactly one default remains.
 func TestConcurrentDefaultMoves(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "cdm")
 	api := s.root(t)

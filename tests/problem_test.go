@@ -15,6 +15,7 @@ var generatedRequestID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 // TestProblemAndOperations covers the operational endpoints and the problem format of routes the
 // API does not have.
 func TestProblemAndOperations(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 
 	t.Run("unknown routes are 404 problems", func(t *testing.T) {

@@ -170,6 +170,7 @@ func TestRateLimitForwardedFor(t *testing.T) {
 
 // TestRateLimitOff: OTPCARD_RATE_LIMIT=off never answers 429, whatever the configured budgets.
 func TestRateLimitOff(t *testing.T) {
+	t.Parallel()
 	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_RATE_LIMIT": "off",
 		"OTPCARD_RATE_LIMIT_LOGIN_PER_MINUTE": "1", "OTPCARD_RATE_LIMIT_ISSUE_PER_MINUTE": "1",
 		"OTPCARD_RATE_LIMIT_ADDRESS_PER_MINUTE": "1"})

@@ -11,6 +11,7 @@ import (
 // TestConcurrentReplacesWithOneVersion sends twenty replaces carrying the same version at once:
 // exactly one wins, the rest get 409, none 500.
 func TestConcurrentReplacesWithOneVersion(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "race")
 	api := s.root(t)
@@ -46,6 +47,7 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 // TestConcurrentUnconditionalReplaces sends replaces without a version: every one succeeds and
 // the version grows by exactly their number.
 func TestConcurrentUnconditionalReplaces(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "serial")
 	api := s.root(t)

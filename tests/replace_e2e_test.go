@@ -13,6 +13,7 @@ import (
 // TestReplaceEndToEnd walks client -> user -> card -> replace -> GET over HTTP and checks every
 // member of the seed's response schema.
 func TestReplaceEndToEnd(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	api := s.root(t)
 	bank := uid("bank")

@@ -24,10 +24,12 @@ func replace(body client.CredentialReplace) func(*testing.T, *client.API, fixtur
 // TestReplaceMatrix is the negative matrix of POST .../otp-credentials/{extId}/replace (API.md
 // sections 1, 1.1, 2 and 4.1). Every row gets a fresh client, user and card.
 func TestReplaceMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	plain := replace(client.CredentialReplace{})
 
 	t.Run("403 and step-up", func(t *testing.T) {
+		t.Parallel()
 		var details remember
 		// victim is another user's card under the caller's own path prefix: an existing user of
 		// another fixture, or a user that does not exist.
@@ -104,6 +106,7 @@ func TestReplaceMatrix(t *testing.T) {
 	})
 
 	t.Run("404 noRecord", func(t *testing.T) {
+		t.Parallel()
 		none := "errors.noRecord"
 		runMatrix(t, s, "rn", nil, []row{
 			{name: "unknown client", given: edit(func(f *fixture) { f.Client = "unknown-client" }), send: plain, status: 404, code: none},
@@ -132,6 +135,7 @@ func TestReplaceMatrix(t *testing.T) {
 	})
 
 	t.Run("409 stale version", func(t *testing.T) {
+		t.Parallel()
 		conflict := func(v any) func(*testing.T, *client.API, fixture) client.Response {
 			return replace(client.CredentialReplace{Version: v, ModificationComment: "must not be stored"})
 		}
@@ -165,6 +169,7 @@ func TestReplaceMatrix(t *testing.T) {
 	})
 
 	t.Run("400 415 413 422 bodies", func(t *testing.T) {
+		t.Parallel()
 		bad, mt := "errors.invalidData", "errors.unsupportedMediaType"
 		comment := func(n int) string { return fmt.Sprintf(`{"modificationComment":%q}`, strings.Repeat("é", n)) }
 		runMatrix(t, s, "rb", nil, []row{
@@ -207,6 +212,7 @@ func TestReplaceMatrix(t *testing.T) {
 	})
 
 	t.Run("unsized bodies", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "rchunk")
 		api := s.root(t)
 		big := io.MultiReader(strings.NewReader(`{"modificationComment":"`), strings.NewReader(strings.Repeat("y", 70*1024)),
@@ -224,6 +230,7 @@ func TestReplaceMatrix(t *testing.T) {
 	})
 
 	t.Run("405 methodNotAllowed", func(t *testing.T) {
+		t.Parallel()
 		f := s.newFixture(t, "r405")
 		allow := func(want ...string) func(*testing.T, client.Response, fixture) {
 			return func(t *testing.T, r client.Response, _ fixture) {

@@ -151,6 +151,7 @@ func TestWebhookDeliversSignedEventsInOrderDespiteFailures(t *testing.T) {
 // delivered by the next instance that starts on the database: nothing is lost between commit
 // and delivery.
 func TestEventsSurviveACrashBeforeDelivery(t *testing.T) {
+	t.Parallel()
 	needOwnInstance(t, "a database of its own, a webhook receiver and a restart")
 	rc := newReceiver(t)
 	rc.release()
