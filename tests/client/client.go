@@ -47,7 +47,7 @@ type Options struct {
 }
 
 // API calls one otpcard instance with one set of credentials. Its methods are safe for concurrent
-// use; As, Self, Anonymous and With return changed copies.
+// use; As, Self, With and Unchecked return changed copies.
 type API struct {
 	base   string
 	opts   Options
@@ -71,16 +71,16 @@ func (a *API) HTTP() *http.Client { return a.opts.HTTP }
 
 // As returns the API calling as an admin: Authorization: Bearer tok (API.md section 2).
 func (a *API) As(tok string) *API {
-	return a.Anonymous().With("Authorization", "Bearer "+tok)
+	return a.anonymous().With("Authorization", "Bearer "+tok)
 }
 
 // Self returns the API calling as a self-admin user: X-Token: tok.
 func (a *API) Self(tok string) *API {
-	return a.Anonymous().With("X-Token", tok)
+	return a.anonymous().With("X-Token", tok)
 }
 
-// Anonymous returns the API without credentials (and without the headers With added).
-func (a *API) Anonymous() *API {
+// anonymous returns the API without credentials (and without the headers With added).
+func (a *API) anonymous() *API {
 	c := *a
 	c.header = http.Header{}
 	return &c
@@ -112,11 +112,8 @@ type Recorder struct {
 // NewRecorder returns a Recorder whose calls run under ctx.
 func NewRecorder(ctx context.Context) *Recorder { return &Recorder{ctx: ctx} }
 
-// Err is the first failure since the last Reset, or nil.
+// Err is the first failure, or nil.
 func (r *Recorder) Err() error { return r.err }
-
-// Reset forgets the failure, for the next operation.
-func (r *Recorder) Reset() { r.err = nil }
 
 // Helper does nothing: a program has no test log to tidy.
 func (r *Recorder) Helper() {}

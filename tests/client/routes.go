@@ -149,7 +149,7 @@ func (a *API) CreateCard(t T, k UserKey, body CredentialCreate, o ...Option) Rep
 
 // CreateCardPDF is CreateCard answered with the printable card.
 func (a *API) CreateCardPDF(t T, k UserKey, body CredentialCreate, o ...Option) Reply[PDF] {
-	return call[PDF](t, a, http.MethodPost, k.CardsPath(), body, append([]Option{AcceptPDF}, o...))
+	return call[PDF](t, a, http.MethodPost, k.CardsPath(), body, append([]Option{acceptPDF}, o...))
 }
 
 // ListCards is GET .../otp-credentials, cards masked.
@@ -179,7 +179,7 @@ func (a *API) ReplaceCard(t T, k CardKey, body CredentialReplace, o ...Option) R
 
 // ReplaceCardPDF is ReplaceCard answered with the printable card.
 func (a *API) ReplaceCardPDF(t T, k CardKey, body CredentialReplace, o ...Option) Reply[PDF] {
-	return call[PDF](t, a, http.MethodPost, k.ReplacePath(), body, append([]Option{AcceptPDF}, o...))
+	return call[PDF](t, a, http.MethodPost, k.ReplacePath(), body, append([]Option{acceptPDF}, o...))
 }
 
 // Challenge is POST .../otp/challenge without a body: the user's usable card is asked.

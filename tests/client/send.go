@@ -38,11 +38,8 @@ func Header(name, value string) Option {
 	}
 }
 
-// ContentType sends the body with another Content-Type.
-func ContentType(ct string) Option { return Header("Content-Type", ct) }
-
-// AcceptPDF asks for the printable card instead of JSON (API.md section 4).
-var AcceptPDF = Header("Accept", "application/pdf")
+// acceptPDF asks for the printable card instead of JSON (API.md section 4).
+var acceptPDF = Header("Accept", "application/pdf")
 
 // Response is an answer of the service.
 type Response struct {
