@@ -277,11 +277,12 @@ func TestAbuseBodies(t *testing.T) {
 		{"POST replace", "POST", f.ReplacePath(), "modificationComment"},
 		{"POST login", "POST", f.UserKey().LoginPath(), "password"},
 	}
-	// send is timed: a hostile body must be refused quickly.
+	// send is timed: a hostile body must be answered quickly, and a 429 of a shared target is an
+	// answer too.
 	send := func(t *testing.T, method, path, body string) client.Response {
 		t.Helper()
 		start := time.Now()
-		r, err := api.Send(t, client.Request{Method: method, Path: path, Body: []byte(body)})
+		r, err := api.NoRetry().Send(t, client.Request{Method: method, Path: path, Body: []byte(body)})
 		if err != nil {
 			t.Fatalf("%s %s: %v", method, path, err)
 		}

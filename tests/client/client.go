@@ -47,7 +47,7 @@ type Options struct {
 }
 
 // API calls one otpcard instance with one set of credentials. Its methods are safe for concurrent
-// use; As, Self, With and Unchecked return changed copies.
+// use; As, Self, With, NoRetry and Unchecked return changed copies.
 type API struct {
 	base   string
 	opts   Options
@@ -91,6 +91,13 @@ func (a *API) With(name, value string) *API {
 	c := *a
 	c.header = a.header.Clone()
 	c.header.Set(name, value)
+	return &c
+}
+
+// NoRetry returns the API that gives back a 429 as it comes, for a check of the first answer.
+func (a *API) NoRetry() *API {
+	c := *a
+	c.opts.RetryTooMany = 0
 	return &c
 }
 

@@ -92,15 +92,18 @@ func TestRetryTooMany(t *testing.T) {
 		t.Errorf("without RetryTooMany: got %d after %d requests, want the 429 after 1", r.Status, len(got.all()))
 	}
 	api, got = fake(t, func(n int) int {
-		if n == 1 {
+		if n <= 2 {
 			return http.StatusTooManyRequests
 		}
 		return http.StatusOK
 	}, `{}`)
 	api.opts.RetryTooMany = time.Minute
+	if r := api.NoRetry().GetClient(t, "c"); r.Status != http.StatusTooManyRequests || len(got.all()) != 1 {
+		t.Errorf("NoRetry: got %d after %d requests, want the 429 after 1", r.Status, len(got.all()))
+	}
 	began := time.Now()
-	if r := api.GetClient(t, "c"); r.Status != http.StatusOK || len(got.all()) != 2 || time.Since(began) < time.Second {
-		t.Errorf("with RetryTooMany: got %d after %d requests in %v, want 200 after 2, a second apart", r.Status, len(got.all()), time.Since(began))
+	if r := api.GetClient(t, "c"); r.Status != http.StatusOK || len(got.all()) != 3 || time.Since(began) < time.Second {
+		t.Errorf("with RetryTooMany: got %d after %d requests in %v, want 200 after 3, a second apart", r.Status, len(got.all()), time.Since(began))
 	}
 }
 
