@@ -2,40 +2,30 @@ package tests
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
-const auditPath = "/otpcard/api/v1/audit-events"
-
-// auditEvents waits until the audit trail answers query with at least n events, and returns them.
-func (s *service) auditEvents(t *testing.T, query url.Values, n int) []map[string]any {
+// auditEvents waits until the audit trail answers q with at least n events, and returns them all,
+// page after page.
+func (s *service) auditEvents(t *testing.T, q client.AuditQuery, n int) []client.AuditEvent {
 	t.Helper()
-	tok := token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}})
+	api := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}}))
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		var items []map[string]any
-		q := query
+		var items []client.AuditEvent
+		page := q
 		for {
-			r := s.do(request{method: "GET", path: auditPath + "?" + q.Encode(), bearer: tok})
-			mustStatus(t, r, http.StatusOK)
-			m := r.json(t)
-			for _, it := range m["items"].([]any) {
-				items = append(items, it.(map[string]any))
-			}
-			next, _ := m["_pagination"].(map[string]any)["continuationToken"].(string)
-			if next == "" {
+			l := api.AuditEvents(t, page).Want(t, http.StatusOK)
+			items = append(items, l.Items...)
+			if l.Pagination.ContinuationToken == "" {
 				break
 			}
-			q = url.Values{}
-			for k, v := range query {
-				q[k] = v
-			}
-			q.Set("continuationToken", next)
+			page.ContinuationToken = l.Pagination.ContinuationToken
 		}
 		if len(items) >= n || time.Now().After(deadline) {
 			return items
@@ -47,64 +37,65 @@ func (s *service) auditEvents(t *testing.T, query url.Values, n int) []map[strin
 // TestAuditTrailRecordsEveryChange drives the life of a card and checks that every event type
 // it causes reaches the audit trail with the listed fields, in order, and without secrets.
 func TestAuditTrailRecordsEveryChange(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	tok := rootToken(t)
+	api := s.api.As(tok)
 	f := s.newFixture(t, "aud")
-	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}, headers: map[string]string{"X-Request-Id": "req-replace-1"}})
-	mustStatus(t, r, http.StatusOK)
-	newCells := cellsOf(t, r.json(t)["otp"].(string))
-	label := s.challenge(t, f, tok)
-	statusCodeOf(t, s.login(t, f, tok, label, answer(t, newCells, label)))
-	statusCodeOf(t, s.login(t, f, tok, s.challenge(t, f, tok), "0000"))
-	statusCodeOf(t, s.login(t, f, tok, s.challenge(t, f, tok), "0000")) // tmp-locks with the default policy
-	mustStatus(t, s.do(request{method: "PATCH", path: s.cardPath(f), bearer: tok, body: map[string]any{"stateName": "active"}}), http.StatusOK)
-	mustStatus(t, s.do(request{method: "DELETE", path: s.cardPath(f), bearer: tok}), http.StatusNoContent)
+	user := f.UserKey()
+	newCells := cellsOf(t, api.ReplaceCard(t, f.CardKey, client.CredentialReplace{},
+		client.Header("X-Request-Id", "req-replace-1")).Want(t, http.StatusOK).OTP)
+	label := challenge(t, api, user)
+	logIn(t, api, user, label, answer(t, newCells, label))
+	logIn(t, api, user, challenge(t, api, user), "0000")
+	logIn(t, api, user, challenge(t, api, user), "0000") // tmp-locks with the default policy
+	api.PatchCard(t, f.CardKey, client.CredentialPatch{StateName: client.Ptr("active")}).Want(t, http.StatusOK)
+	api.DeleteCard(t, f.CardKey).Want(t, http.StatusNoContent)
 
 	want := []string{"client.created", "policy.created", "user.created", "otp-card.created", "otp-card.replaced",
 		"otp-card.challenge-issued", "otp-card.login-succeeded", "otp-card.challenge-issued", "otp-card.login-failed",
 		"otp-card.challenge-issued", "otp-card.login-failed", "otp-card.locked", "otp-card.state-changed", "otp-card.deleted"}
-	items := s.auditEvents(t, url.Values{"clientExtId": {f.client}}, len(want))
+	items := s.auditEvents(t, client.AuditQuery{ClientExtID: f.Client}, len(want))
 	if len(items) != len(want) {
-		t.Fatalf("got %d audit events, want %d: %v", len(items), len(want), items)
+		t.Fatalf("got %d audit events, want %d: %+v", len(items), len(want), items)
 	}
-	lastID := 0.0
+	var lastID int64
 	for i, it := range items {
-		if it["type"] != want[i] {
-			t.Errorf("event %d: got %v, want %s", i, it["type"], want[i])
+		if it.Type != want[i] {
+			t.Errorf("event %d: got %v, want %s", i, it.Type, want[i])
 		}
-		actor := it["actor"].(map[string]any)
-		if actor["subject"] != "tester" || actor["mode"] != "admin" {
-			t.Errorf("event %d actor: got %v, want tester/admin", i, actor)
+		if it.Actor.Subject != "tester" || it.Actor.Mode != "admin" {
+			t.Errorf("event %d actor: got %+v, want tester/admin", i, it.Actor)
 		}
-		if it["clientExtId"] != f.client || it["version"] == nil || it["time"] == nil {
-			t.Errorf("event %d: got %v, want client, version and time", i, it)
+		if it.ClientExtID != f.Client || it.Version == 0 || it.Time == "" {
+			t.Errorf("event %d: got %+v, want client, version and time", i, it)
 		}
-		if strings.HasPrefix(want[i], "otp-card.") && (it["credentialExtId"] != f.card || it["userExtId"] != f.user) {
-			t.Errorf("event %d: got %v, want the card and its user", i, it)
+		if strings.HasPrefix(want[i], "otp-card.") && (it.CredentialExtID != f.Card || it.UserExtID != f.User) {
+			t.Errorf("event %d: got %+v, want the card and its user", i, it)
 		}
-		if id := it["id"].(float64); id <= lastID {
-			t.Errorf("event %d: id %v not after %v", i, id, lastID)
+		if it.ID <= lastID {
+			t.Errorf("event %d: id %v not after %v", i, it.ID, lastID)
 		} else {
-			lastID = id
+			lastID = it.ID
 		}
 	}
-	if items[4]["requestId"] != "req-replace-1" {
-		t.Errorf("replaced event request id: got %v, want req-replace-1", items[4]["requestId"])
+	if items[4].RequestID != "req-replace-1" {
+		t.Errorf("replaced event request id: got %v, want req-replace-1", items[4].RequestID)
 	}
 
 	// Filters.
-	if got := s.auditEvents(t, url.Values{"credentialExtId": {f.card}, "type": {"otp-card.login-failed"}}, 2); len(got) != 2 {
+	if got := s.auditEvents(t, client.AuditQuery{CredentialExtID: f.Card, Type: "otp-card.login-failed"}, 2); len(got) != 2 {
 		t.Errorf("type and credential filter: got %d events, want 2", len(got))
 	}
-	if got := s.auditEvents(t, url.Values{"userExtId": {f.user}}, 12); len(got) != 12 {
+	if got := s.auditEvents(t, client.AuditQuery{UserExtID: f.User}, 12); len(got) != 12 {
 		t.Errorf("user filter: got %d events, want 12", len(got))
 	}
 	future := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-	if got := s.auditEvents(t, url.Values{"since": {future}}, 0); len(got) != 0 {
+	if got := s.auditEvents(t, client.AuditQuery{Since: future}, 0); len(got) != 0 {
 		t.Errorf("since in the future: got %d events, want 0", len(got))
 	}
 	// Pagination: limit 3 walks the same events.
-	if got := s.auditEvents(t, url.Values{"clientExtId": {f.client}, "limit": {"3"}}, len(want)); len(got) != len(want) {
+	if got := s.auditEvents(t, client.AuditQuery{ClientExtID: f.Client, Page: client.Page{Limit: 3}}, len(want)); len(got) != len(want) {
 		t.Errorf("paged walk: got %d events, want %d", len(got), len(want))
 	}
 
@@ -137,42 +128,36 @@ func TestAuditTrailRecordsEveryChange(t *testing.T) {
 
 // TestAuditMatrix covers the audit endpoint's refusals and its data room.
 func TestAuditMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	a := s.newFixture(t, "ra")
 	b := s.newFixture(t, "rb")
-	s.auditEvents(t, url.Values{"clientExtId": {b.client}}, 4)
-	get := func(query string, tok string) response {
-		return s.do(request{method: "GET", path: auditPath + query, bearer: tok})
+	s.auditEvents(t, client.AuditQuery{ClientExtID: b.Client}, 4)
+	auditor := withRoles("Auditor")
+	roomA := bearer(fixed(func(t *testing.T) string {
+		return token(t, jwtauth.MintOptions{Permissions: []string{"AccessControl.AuditView"}, Clients: []string{a.Client}, HasClients: true})
+	}))
+	query := func(q string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("GET", at(client.AuditPath+q), "")
 	}
-	auditor := token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}})
-	roomA := token(t, jwtauth.MintOptions{Permissions: []string{"AccessControl.AuditView"}, Clients: []string{a.client}, HasClients: true})
-	cases := []struct {
-		name   string
-		r      response
-		status int
-		code   string
-	}{
-		{"no token", get("", ""), 401, "errors.notAuthenticated"},
-		{"without AuditView", get("", token(t, jwtauth.MintOptions{Roles: []string{"Helpdesk"}})), 403, "errors.permissionDenied"},
-		{"self-admin", s.do(request{method: "GET", path: auditPath, xToken: selfToken(t, a.user, 0)}), 403, "errors.permissionDenied"},
-		{"client outside the data room", get("?clientExtId="+b.client, roomA), 403, "errors.dataroomPermissionDenied"},
-		{"bad since", get("?since=yesterday", auditor), 400, "errors.invalidData"},
-		{"unknown type", get("?type=otp-card.stolen", auditor), 400, "errors.invalidData"},
-		{"bad client id", get("?clientExtId=a%20b", auditor), 400, "errors.invalidData"},
-		{"limit 0", get("?limit=0", auditor), 400, "errors.invalidData"},
-		{"bad token", get("?continuationToken=xyz", auditor), 400, "errors.invalidData"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { expectProblem(t, c.r, c.status, c.code) })
-	}
-	t.Run("data room filters the list", func(t *testing.T) {
-		r := get("", roomA)
-		mustStatus(t, r, http.StatusOK)
-		for _, it := range r.json(t)["items"].([]any) {
-			if c := it.(map[string]any)["clientExtId"]; c != a.client {
-				t.Errorf("got an event of client %v, want only %s", c, a.client)
+	runMatrix(t, s, "", &a, []row{
+		{name: "no token", as: anonymous, send: query(""), status: 401, code: "errors.notAuthenticated"},
+		{name: "without AuditView", as: withRoles("Helpdesk"), send: query(""), status: 403, code: "errors.permissionDenied"},
+		{name: "self-admin", as: owner(0), send: query(""), status: 403, code: "errors.permissionDenied"},
+		{name: "client outside the data room", as: roomA, send: query("?clientExtId=" + b.Client), status: 403,
+			code: "errors.dataroomPermissionDenied"},
+		{name: "bad since", as: auditor, send: query("?since=yesterday"), status: 400, code: "errors.invalidData"},
+		{name: "unknown type", as: auditor, send: query("?type=otp-card.stolen"), status: 400, code: "errors.invalidData"},
+		{name: "bad client id", as: auditor, send: query("?clientExtId=a%20b"), status: 400, code: "errors.invalidData"},
+		{name: "limit 0", as: auditor, send: query("?limit=0"), status: 400, code: "errors.invalidData"},
+		{name: "bad token", as: auditor, send: query("?continuationToken=xyz"), status: 400, code: "errors.invalidData"},
+		{name: "data room filters the list", as: roomA, send: query(""), status: 200, check: func(t *testing.T, r client.Response, _ fixture) {
+			for _, it := range client.Decode[client.List[client.AuditEvent]](t, r).Items {
+				if it.ClientExtID != a.Client {
+					t.Errorf("got an event of client %v, want only %s", it.ClientExtID, a.Client)
+				}
 			}
-		}
+		}},
 	})
 }
 
@@ -180,32 +165,29 @@ func TestAuditMatrix(t *testing.T) {
 // challenges, so that together with TestAuditTrailRecordsEveryChange every type of API.md
 // section 7 is seen in the trail.
 func TestAuditCoversEveryEventType(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
-	tok := rootToken(t)
+	api := s.root(t)
 	f := s.newFixture(t, "all")
-	r := s.do(request{method: "GET", path: corePath + "/clients/" + f.client + "/policies", bearer: tok})
-	mustStatus(t, r, http.StatusOK)
-	policy := r.json(t)["items"].([]any)[0].(map[string]any)["extId"].(string)
-	mustStatus(t, s.do(request{method: "PATCH", path: corePath + "/" + f.client + "/policies/" + policy, bearer: tok,
-		body: map[string]any{"parameters": map[string]string{"lowOnChallengesThreshold": "167"}}}), http.StatusOK)
-	label := s.challenge(t, f, tok)
-	if got := statusCodeOf(t, s.login(t, f, tok, label, answer(t, f.cells, label))); got != 5 {
+	policy := api.ListPolicies(t, f.Client, client.Page{}).Want(t, http.StatusOK).Items[0].ExtID
+	api.PatchPolicy(t, client.PolicyKey{Client: f.Client, Policy: policy},
+		client.PolicyPatch{Parameters: map[string]string{"lowOnChallengesThreshold": "167"}}).Want(t, http.StatusOK)
+	label := challenge(t, api, f.UserKey())
+	if got := logIn(t, api, f.UserKey(), label, answer(t, f.cells, label)); got != 5 {
 		t.Fatalf("login: got %d, want 5", got)
 	}
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/policies", bearer: tok,
-		body: map[string]any{"extId": uid("all-extra"), "name": "Extra"}}), http.StatusCreated)
-	mustStatus(t, s.do(request{method: "DELETE", path: corePath + "/" + f.client + "/policies/" + uid("all-extra"), bearer: tok}), http.StatusNoContent)
-	mustStatus(t, s.do(request{method: "PATCH", path: corePath + "/" + f.client + "/users/" + f.user, bearer: tok,
-		body: map[string]any{"remarks": "moved"}}), http.StatusOK)
-	mustStatus(t, s.do(request{method: "DELETE", path: corePath + "/" + f.client + "/users/" + f.user, bearer: tok}), http.StatusNoContent)
-	mustStatus(t, s.do(request{method: "PATCH", path: corePath + "/clients/" + f.client, bearer: tok,
-		body: map[string]any{"remarks": "closing"}}), http.StatusOK)
-	mustStatus(t, s.do(request{method: "DELETE", path: corePath + "/clients/" + f.client, bearer: tok}), http.StatusNoContent)
+	extra := client.PolicyKey{Client: f.Client, Policy: uid("all-extra")}
+	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: extra.Policy, Name: "Extra"}).Want(t, http.StatusCreated)
+	api.DeletePolicy(t, extra).Want(t, http.StatusNoContent)
+	api.PatchUser(t, f.UserKey(), client.UserPatch{Remarks: client.Ptr("moved")}).Want(t, http.StatusOK)
+	api.DeleteUser(t, f.UserKey()).Want(t, http.StatusNoContent)
+	api.PatchClient(t, f.Client, client.ClientPatch{Remarks: client.Ptr("closing")}).Want(t, http.StatusOK)
+	api.DeleteClient(t, f.Client).Want(t, http.StatusNoContent)
 
-	items := s.auditEvents(t, url.Values{"clientExtId": {f.client}}, 16)
+	items := s.auditEvents(t, client.AuditQuery{ClientExtID: f.Client}, 16)
 	seen := map[string]int{}
 	for _, it := range items {
-		seen[it["type"].(string)]++
+		seen[it.Type]++
 	}
 	for _, typ := range []string{"client.created", "client.changed", "client.deleted", "user.created", "user.changed",
 		"user.deleted", "policy.created", "policy.changed", "policy.deleted", "otp-card.created",
@@ -215,10 +197,8 @@ func TestAuditCoversEveryEventType(t *testing.T) {
 		}
 	}
 	for _, it := range items {
-		if it["type"] == "otp-card.low-on-challenges" {
-			if d, _ := it["data"].(map[string]any); d["remainingChallenges"] != "167" {
-				t.Errorf("low-on-challenges data: got %v, want remainingChallenges 167", d)
-			}
+		if it.Type == "otp-card.low-on-challenges" && it.Data["remainingChallenges"] != "167" {
+			t.Errorf("low-on-challenges data: got %v, want remainingChallenges 167", it.Data)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,10 +15,11 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
-// buildBinary builds otpcard once per test; such tests run the binary themselves and so are
-// skipped against an external target.
+// buildBinary builds otpcard for the test; tests that run the binary themselves are skipped
+// against an external target.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	needOwnInstance(t, "the otpcard binary built and run by the test")
@@ -35,6 +35,32 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
+// TestBinary runs the otpcard binary as its users do, in one subtest per behaviour: start-up on the
+// embedded default, configuration errors, help and version, signals, the banner, and start-up
+// against a database that is late, unreachable or refuses. The binary is built once for all of
+// them (a race build takes seconds to link, each time); they skip against an external target.
+func TestBinary(t *testing.T) {
+	bin := buildBinary(t)
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T, bin string)
+	}{
+		{"BinaryEmbeddedDefault", binaryEmbeddedDefault},
+		{"BinaryRejectsBadConfiguration", binaryRejectsBadConfiguration},
+		{"BinaryHelpAndVersion", binaryHelpAndVersion},
+		{"BinaryStopsOnSIGTERMRightAfterBanner", binaryStopsOnSIGTERMRightAfterBanner},
+		{"BinaryBannerSaysEveryInterface", binaryBannerSaysEveryInterface},
+		{"StartupWaitsForLateDatabase", startupWaitsForLateDatabase},
+		{"StartupGivesUpOnUnreachableDatabase", startupGivesUpOnUnreachableDatabase},
+		{"StartupFailsAtOnceOnPermanentDatabaseErrors", startupFailsAtOnceOnPermanentDatabaseErrors},
+		{"StartupNamesBadJWKSFile", startupNamesBadJWKSFile},
+		{"StartupNamesBadHTTPAddr", startupNamesBadHTTPAddr},
+		{"StartupFailureStopsEmbeddedDatabase", startupFailureStopsEmbeddedDatabase},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, bin) })
+	}
+}
+
 // cleanEnv is the process environment without otpcard's variables.
 func cleanEnv(extra ...string) []string {
 	var env []string
@@ -46,11 +72,10 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// TestBinaryEmbeddedDefault runs the real binary as a new user would: no database URL, so it
+// binaryEmbeddedDefault runs the real binary as a new user would: no database URL, so it
 // starts its own PostgreSQL cluster, generates its secrets, prints where it listens, serves a
 // token minted by `otpcard token`, and stops everything on SIGTERM.
-func TestBinaryEmbeddedDefault(t *testing.T) {
-	bin := buildBinary(t)
+func binaryEmbeddedDefault(t *testing.T, bin string) {
 	dataDir := filepath.Join(reachableTempDir(t), "data") // inside it, not in a fallback under /var/tmp
 	env := cleanEnv("OTPCARD_HTTP_ADDR=127.0.0.1:0", "OTPCARD_DATA_DIR="+dataDir, "OTPCARD_LOG_LEVEL=warn")
 
@@ -113,23 +138,9 @@ func TestBinaryEmbeddedDefault(t *testing.T) {
 	}
 	tok := strings.TrimSpace(string(out))
 
-	req, _ := http.NewRequest("POST", baseURL+corePath+"/clients", strings.NewReader(`{"extId":"bin","name":"Binary"}`))
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("create client with a minted token: got %d, want 201", resp.StatusCode)
-	}
-	resp, err = http.Get(baseURL + "/readyz")
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("readyz: got %v %v, want 200", resp, err)
-	}
-	resp.Body.Close()
+	api := newAPI(baseURL, false)
+	api.As(tok).CreateClient(t, client.ClientCreate{ExtID: "bin", Name: "Binary"}).Want(t, http.StatusCreated)
+	api.Readyz(t).Want(t, http.StatusOK)
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -165,9 +176,8 @@ func TestBinaryEmbeddedDefault(t *testing.T) {
 	}
 }
 
-// TestBinaryRejectsBadConfiguration checks one clear line per bad variable.
-func TestBinaryRejectsBadConfiguration(t *testing.T) {
-	bin := buildBinary(t)
+// binaryRejectsBadConfiguration checks one clear line per bad variable.
+func binaryRejectsBadConfiguration(t *testing.T, bin string) {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = cleanEnv("OTPCARD_DATABASE_URL=mysql://x", "OTPCARD_RATE_LIMIT=maybe", "OTPCARD_JWT_HS256_SECRET=short",
 		"OTPCARD_DATA_DIR="+t.TempDir())
@@ -211,12 +221,11 @@ func runBinary(t *testing.T, bin string, env []string, args ...string) (int, str
 	return 0, stdout.String(), stderr.String()
 }
 
-// TestBinaryHelpAndVersion checks that asking for help prints the usage and does nothing else:
+// binaryHelpAndVersion checks that asking for help prints the usage and does nothing else:
 // the environment names a database that makes any real start fail, so a command that went on to
 // serve or migrate would exit 1, not 0. Unknown flags are a usage error (exit 2), and version
 // reports the revision the build recorded.
-func TestBinaryHelpAndVersion(t *testing.T) {
-	bin := buildBinary(t)
+func binaryHelpAndVersion(t *testing.T, bin string) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := cleanEnv("OTPCARD_DATABASE_URL=mysql://never", "OTPCARD_DATA_DIR="+dataDir)
 	for _, tc := range []struct {
@@ -342,13 +351,12 @@ func (b *startedBinary) stop(t *testing.T) {
 	}
 }
 
-// TestBinaryStopsOnSIGTERMRightAfterBanner sends SIGTERM the moment the banner appears, as a
+// binaryStopsOnSIGTERMRightAfterBanner sends SIGTERM the moment the banner appears, as a
 // supervisor stopping a service it has just started does: otpcard must stop, not miss it. The
 // window in which otpcard used to lose the signal lasted microseconds after the banner, so the
 // test starts and stops it 20 times (about a second each), which caught the lost signal in both
 // runs tried before the fix (3 times did not).
-func TestBinaryStopsOnSIGTERMRightAfterBanner(t *testing.T) {
-	bin := buildBinary(t)
+func binaryStopsOnSIGTERMRightAfterBanner(t *testing.T, bin string) {
 	for range 20 {
 		env := startupEnv(t, pgtest.URL(t))
 		b := startBinary(t, bin, env)
@@ -357,11 +365,10 @@ func TestBinaryStopsOnSIGTERMRightAfterBanner(t *testing.T) {
 	}
 }
 
-// TestBinaryBannerSaysEveryInterface: listening on every interface (":0" here, as ":8080" with a
+// binaryBannerSaysEveryInterface: listening on every interface (":0" here, as ":8080" with a
 // database URL), the banner says so instead of passing the listener off as a loopback one, and
 // its URL works.
-func TestBinaryBannerSaysEveryInterface(t *testing.T) {
-	bin := buildBinary(t)
+func binaryBannerSaysEveryInterface(t *testing.T, bin string) {
 	b := startBinary(t, bin, startupEnv(t, pgtest.URL(t), "OTPCARD_HTTP_ADDR=:0"))
 	url, printed := b.banner(t, time.Minute)
 	line := printed[len(printed)-1]
@@ -370,14 +377,7 @@ func TestBinaryBannerSaysEveryInterface(t *testing.T) {
 		line != "otpcard listening on "+url+" (every IPv4 interface)") {
 		t.Errorf("got banner %q, want otpcard listening on http://0.0.0.0:PORT and (every interface ...)", line)
 	}
-	resp, err := http.Get(url + "/healthz")
-	if err != nil {
-		t.Fatalf("GET the banner's URL: %v", err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("GET %s/healthz: got %d, want 200", url, resp.StatusCode)
-	}
+	newAPI(url, false).Healthz(t).Want(t, http.StatusOK) // the banner's URL works
 	// The hint's curl command uses the loopback address, which works on any system.
 	select {
 	case <-b.lines: // the token hint

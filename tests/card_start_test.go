@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // The starting states of the card tests, reached through the API as users and admins reach them,
@@ -20,7 +21,7 @@ type cardStart func(t *testing.T, s *service, f fixture) []stateEvent
 func toActive(t *testing.T, s *service, f fixture) []stateEvent {
 	t.Helper()
 	if got := s.loginRight(t, f); got != credential.StatusLoginOK {
-		t.Fatalf("login to activate %s: got statusCode %d, want 5", f.card, got)
+		t.Fatalf("login to activate %s: got statusCode %d, want 5", f.Card, got)
 	}
 	return nil
 }
@@ -44,7 +45,7 @@ func toTmpLocked(t *testing.T, s *service, f fixture) []stateEvent {
 	toActive(t, s, f)
 	s.loginWrong(t, f)
 	if got := s.loginWrong(t, f); got != credential.StatusTmpLocked {
-		t.Fatalf("second failure on %s: got statusCode %d, want 9 (tmp-locked)", f.card, got)
+		t.Fatalf("second failure on %s: got statusCode %d, want 9 (tmp-locked)", f.Card, got)
 	}
 	return nil
 }
@@ -67,7 +68,7 @@ func toFailLocked(t *testing.T, s *service, f fixture) []stateEvent {
 	s.loginWrong(t, f)
 	s.loginWrong(t, f)
 	if got := s.loginWrong(t, f); got != credential.StatusFailLocked {
-		t.Fatalf("third failure on %s: got statusCode %d, want 4 (fail-locked)", f.card, got)
+		t.Fatalf("third failure on %s: got statusCode %d, want 4 (fail-locked)", f.Card, got)
 	}
 	return nil
 }
@@ -77,10 +78,9 @@ func toFailLocked(t *testing.T, s *service, f fixture) []stateEvent {
 func toExpired(t *testing.T, s *service, f fixture) []stateEvent {
 	t.Helper()
 	s.setPolicy(t, f, map[string]string{"credentialLifetime": "1"})
-	tok := rootToken(t)
-	mustStatus(t, s.do(request{method: "DELETE", path: s.cardPath(f), bearer: tok}), http.StatusNoContent)
-	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": f.card}}),
-		http.StatusCreated)
+	api := s.root(t)
+	api.DeleteCard(t, f.CardKey).Want(t, http.StatusNoContent)
+	api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: f.Card}).Want(t, http.StatusCreated)
 	time.Sleep(10 * time.Millisecond)
 	return nil
 }
@@ -88,38 +88,38 @@ func toExpired(t *testing.T, s *service, f fixture) []stateEvent {
 // patchState changes the card's state with a Root token and returns the event that records.
 func (s *service) patchState(t *testing.T, f fixture, from, to, reason string) stateEvent {
 	t.Helper()
-	r := s.do(request{method: "PATCH", path: s.cardPath(f), bearer: rootToken(t), body: map[string]any{"stateName": to}})
-	mustStatus(t, r, http.StatusOK)
-	return stateEvent{actor: "tester", mode: "admin", from: from, to: to, reason: reason, version: int32(r.json(t)["version"].(float64))}
+	c := s.root(t).PatchCard(t, f.CardKey, client.CredentialPatch{StateName: &to}).Want(t, http.StatusOK)
+	return stateEvent{actor: "tester", mode: "admin", from: from, to: to, reason: reason, version: c.Version}
 }
 
 // loginRight asks a challenge of the fixture's card and answers it with its cell; it returns the
 // login's statusCode.
 func (s *service) loginRight(t *testing.T, f fixture) int {
 	t.Helper()
-	tok := rootToken(t)
-	label := s.challenge(t, f, tok)
-	return statusCodeOf(t, s.login(t, f, tok, label, answer(t, f.cells, label)))
+	api := s.root(t)
+	label := challenge(t, api, f.UserKey())
+	return logIn(t, api, f.UserKey(), label, answer(t, f.cells, label))
 }
 
 // loginWrong asks a challenge of the fixture's card and answers it wrongly; it returns the
 // login's statusCode.
 func (s *service) loginWrong(t *testing.T, f fixture) int {
 	t.Helper()
-	tok := rootToken(t)
-	label := s.challenge(t, f, tok)
+	api := s.root(t)
+	label := challenge(t, api, f.UserKey())
 	wrong := "0000"
 	if answer(t, f.cells, label) == wrong {
 		wrong = "1111"
 	}
-	return statusCodeOf(t, s.login(t, f, tok, label, wrong))
+	return logIn(t, api, f.UserKey(), label, wrong)
 }
 
 // setPolicy replaces the parameters of the policy of the fixture's card (its client's default)
 // through the API; the parameters left out take their defaults.
 func (s *service) setPolicy(t *testing.T, f fixture, params map[string]string) {
 	t.Helper()
-	policy, _ := s.cardSnapshot(t, f)["policyExtId"].(string)
-	mustStatus(t, s.do(request{method: "PATCH", path: policyPath(f.client, policy), bearer: rootToken(t),
-		body: map[string]any{"parameters": params}}), http.StatusOK)
+	api := s.root(t)
+	policy := s.cardSnapshot(t, f).PolicyExtID
+	api.PatchPolicy(t, client.PolicyKey{Client: f.Client, Policy: policy}, client.PolicyPatch{Parameters: params}).
+		Want(t, http.StatusOK)
 }

@@ -7,77 +7,36 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestCardsMatrix is the negative matrix of creating, reading and deleting OTP credentials
 // (API.md sections 2 and 4). Every row gets a fresh client, user and card.
 func TestCardsMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 
-	// call builds a request on the fixture's cards (sub "" is the collection), with the token tok
-	// sent as Bearer, or as X-Token when self is set, and the body.
-	type call struct {
-		method, sub string
-		tok         func(t *testing.T, f fixture) string
-		self        bool
-		body        any
-		ct          string
-		edit        func(t *testing.T, f *fixture) // changes the path
-	}
-	mk := func(c call) func(*testing.T, fixture) request {
-		return func(t *testing.T, f fixture) request {
-			orig := f
-			if c.edit != nil {
-				c.edit(t, &f)
-			}
-			p := s.cardsPath(f)
-			if c.sub != "" {
-				p += "/" + strings.ReplaceAll(c.sub, "{card}", f.card)
-			}
-			r := request{method: c.method, path: p, body: c.body, contentType: c.ct}
-			if c.tok == nil {
-				c.tok = func(t *testing.T, _ fixture) string { return rootToken(t) }
-			}
-			if tok := c.tok(t, orig); c.self {
-				r.xToken = tok
-			} else {
-				r.bearer = tok
-			}
-			return r
-		}
-	}
-	perms := func(rights ...string) func(*testing.T, fixture) string {
-		return func(t *testing.T, _ fixture) string { return permsToken(t, rights...) }
-	}
-	role := func(roles ...string) func(*testing.T, fixture) string {
-		return func(t *testing.T, _ fixture) string { return roleToken(t, roles...) }
-	}
-	owner := func(age time.Duration) func(*testing.T, fixture) string {
-		return func(t *testing.T, f fixture) string { return selfToken(t, f.user, age) }
-	}
-	outside := func(t *testing.T, _ fixture) string {
+	outside := bearer(fixed(func(t *testing.T) string {
 		return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"other"}})
-	}
-	garbage := func(*testing.T, fixture) string { return "garbage" }
+	}))
 	// Path edits.
-	client := func(id string) func(*testing.T, *fixture) { return func(_ *testing.T, f *fixture) { f.client = id } }
-	user := func(id string) func(*testing.T, *fixture) { return func(_ *testing.T, f *fixture) { f.user = id } }
-	wrongClient := func(t *testing.T, f *fixture) { f.client = s.bind(t).newFixture(t, "x"+f.client).client }
-	otherUser := func(t *testing.T, f *fixture) { // another user of f's client, who has no card
-		f.user += "-b"
-		mustStatus(t, s.bind(t).do(request{method: "POST", path: corePath + "/" + f.client + "/users",
-			bearer: rootToken(t), body: map[string]any{"extId": f.user, "loginId": f.user}}), 201)
+	wrongClient := func(t *testing.T, s *service, f fixture) fixture {
+		f.Client = s.newFixture(t, "x"+f.Client).Client
+		return f
 	}
-	otherOwner := func(t *testing.T, f fixture) string { // a self-admin token of another existing user
-		return selfToken(t, s.bind(t).newFixture(t, "o"+f.user).user, 0)
+	otherUser := func(t *testing.T, s *service, f fixture) fixture { // another user of f's client, who has no card
+		f.User += "-b"
+		s.root(t).CreateUser(t, f.Client, client.UserCreate{ExtID: f.User, LoginID: f.User}).Want(t, http.StatusCreated)
+		return f
 	}
-	ghostOwner := func(t *testing.T, f *fixture) { f.user = "ghost-" + f.user }
-	count := func(want int) func(*testing.T, response, fixture) {
-		return func(t *testing.T, _ response, f fixture) {
-			r := s.bind(t).do(request{method: "GET", path: s.cardsPath(f) + "?limit=1000", bearer: rootToken(t)})
-			mustStatus(t, r, http.StatusOK)
-			if n := len(r.json(t)["items"].([]any)); n != want {
-				t.Errorf("cards of %s: got %d, want %d", f.user, n, want)
+	otherOwner := func(t *testing.T, s *service, f fixture) *client.API { // a self-admin of another existing user
+		return s.api.Self(selfToken(t, s.newFixture(t, "o"+f.User).User, 0))
+	}
+	ghostOwner := edit(func(f *fixture) { f.User = "ghost-" + f.User })
+	count := func(want int) func(*testing.T, client.Response, fixture) {
+		return func(t *testing.T, _ client.Response, f fixture) {
+			if n := len(s.root(t).ListCards(t, f.UserKey(), client.Page{Limit: 1000}).Want(t, http.StatusOK).Items); n != want {
+				t.Errorf("cards of %s: got %d, want %d", f.User, n, want)
 			}
 		}
 	}
@@ -85,195 +44,191 @@ func TestCardsMatrix(t *testing.T) {
 	missing, readonly := "errors.missingReferenceData", "errors.modifyReadonlyData"
 
 	t.Run("create", func(t *testing.T) {
-		post := func(body any, c call) func(*testing.T, fixture) request {
-			c.method, c.body = "POST", body
-			return mk(c)
+		t.Parallel()
+		create := func(body client.CredentialCreate) func(*testing.T, *client.API, fixture) client.Response {
+			return func(t *testing.T, api *client.API, f fixture) client.Response {
+				return api.CreateCard(t, f.UserKey(), body).Response
+			}
 		}
-		empty := map[string]any{}
-		created := func(state string) func(*testing.T, response, fixture) {
-			return func(t *testing.T, r response, f fixture) {
-				m := r.json(t)
-				if m["stateName"] != state || !defaultOTP.MatchString(m["otp"].(string)) {
-					t.Errorf("created: got state %v otp %.20q, want %s with the card in clear", m["stateName"], m["otp"], state)
+		createBody := func(body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+			return raw("POST", func(f fixture) string { return f.UserKey().CardsPath() }, body, header...)
+		}
+		empty := create(client.CredentialCreate{})
+		created := func(state string) func(*testing.T, client.Response, fixture) {
+			return func(t *testing.T, r client.Response, f fixture) {
+				m := client.Decode[client.Credential](t, r)
+				if m.StateName != state || !defaultOTP.MatchString(m.OTP) {
+					t.Errorf("created: got state %v otp %.20q, want %s with the card in clear", m.StateName, m.OTP, state)
 				}
-				if got := r.header.Get("Location"); got != s.cardsPath(f)+"/"+m["extId"].(string) {
+				if got := r.Header.Get("Location"); got != f.UserKey().CardsPath()+"/"+m.ExtID {
 					t.Errorf("Location: got %q, want the new card's path", got)
 				}
 				count(2)(t, r, f)
 			}
 		}
-		second := func(archiveFirst bool) func(*testing.T, *fixture) {
-			return func(t *testing.T, f *fixture) {
-				mustStatus(t, s.bind(t).do(request{method: "POST", path: s.cardsPath(*f), bearer: rootToken(t), body: empty}), 201)
+		second := func(archiveFirst bool) func(*testing.T, *service, fixture) fixture {
+			return func(t *testing.T, s *service, f fixture) fixture {
+				s.root(t).CreateCard(t, f.UserKey(), client.CredentialCreate{}).Want(t, http.StatusCreated)
 				if archiveFirst {
-					toArchived(t, s.bind(t), *f)
+					toArchived(t, s, f)
 				}
+				return f
 			}
 		}
-		otherPolicy := func(t *testing.T, f fixture) request {
-			g := s.bind(t).newFixture(t, "p"+f.client)
-			pol := s.bind(t).cardSnapshot(t, g)["policyExtId"]
-			return request{method: "POST", path: s.cardsPath(f), bearer: rootToken(t), body: map[string]any{"policyExtId": pol}}
+		otherPolicy := func(t *testing.T, api *client.API, f fixture) client.Response {
+			pol := s.cardSnapshot(t, s.newFixture(t, "p"+f.Client)).PolicyExtID
+			return api.CreateCard(t, f.UserKey(), client.CredentialCreate{PolicyExtID: pol}).Response
 		}
-		otherCard := func(t *testing.T, f fixture) request {
-			g := s.bind(t).newFixture(t, "d"+f.client)
-			return request{method: "POST", path: s.cardsPath(f), bearer: rootToken(t), body: map[string]any{"extId": g.card}}
-		}
-		ownCard := func(t *testing.T, f fixture) request {
-			return request{method: "POST", path: s.cardsPath(f), bearer: rootToken(t), body: map[string]any{"extId": f.card}}
+		otherCard := func(t *testing.T, api *client.API, f fixture) client.Response {
+			g := s.newFixture(t, "d"+f.Client)
+			return api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: g.Card}).Response
 		}
 		three := []string{"CredentialCreate", "CredentialView", "PolicyConfigurationView"}
-		cases := []mcase{
-			{"no token", post(empty, call{tok: func(*testing.T, fixture) string { return "" }}), 401, "errors.notAuthenticated", count(1)},
-			{"garbage token", post(empty, call{tok: garbage}), 401, "errors.notAuthenticated", count(1)},
-			{"without PolicyConfigurationView", post(empty, call{tok: perms(three[0], three[1])}), 403, deny, count(1)},
-			{"without CredentialView", post(empty, call{tok: perms(three[0], three[2])}), 403, deny, count(1)},
-			{"without CredentialCreate", post(empty, call{tok: perms(three[1], three[2])}), 403, deny, count(1)},
-			{"Helpdesk", post(empty, call{tok: role("Helpdesk")}), 403, deny, count(1)},
-			{"self-admin owner", post(empty, call{tok: owner(0), self: true}), 403, deny, count(1)},
-			{"outside the data room", post(empty, call{tok: outside}), 403, room, count(1)},
-			{"unknown client", post(empty, call{edit: client("nobody-client")}), 404, none, nil},
-			{"unknown user", post(empty, call{edit: user("nobody-user")}), 404, none, nil},
-			{"user under the wrong client", post(empty, call{edit: wrongClient}), 404, none, count(1)},
-			{"malformed JSON", post(`{"extId":`, call{}), 400, bad, count(1)},
-			{"unknown member otp", post(map[string]any{"otp": "12|14|0|x"}, call{}), 400, bad, count(1)},
-			{"unknown member version", post(map[string]any{"version": 1}, call{}), 400, bad, count(1)},
-			{"extId with a space", post(map[string]any{"extId": "a b"}, call{}), 400, bad, count(1)},
-			{"extId of 65 characters", post(map[string]any{"extId": strings.Repeat("e", 65)}, call{}), 400, bad, count(1)},
-			{"stateName a number", post(`{"stateName":5}`, call{}), 400, bad, count(1)},
-			{"JSON array", post(`[]`, call{}), 400, bad, count(1)},
-			{"no body", post(nil, call{}), 400, bad, count(1)},
-			{"bad user path id", post(empty, call{edit: user("a%20b")}), 400, bad, count(1)},
-			{"text/plain", post(`{}`, call{ct: "text/plain"}), 415, "errors.unsupportedMediaType", count(1)},
-			{"70 KiB", post(map[string]any{"extId": strings.Repeat("z", 70*1024)}, call{}), 413, "errors.payloadTooLarge", count(1)},
-			{"policyExtId with a NUL character", post(`{"policyExtId":"p\u0000"}`, call{}), 400, bad, count(1)},
-			{"unknown policyExtId", post(map[string]any{"policyExtId": "no-such-policy"}, call{}), 422, missing, count(1)},
-			{"policy of another client", otherPolicy, 422, missing, count(1)},
-			{"stateName bogus", post(map[string]any{"stateName": "bogus"}, call{}), 422, missing, count(1)},
-			{"stateName archived", post(map[string]any{"stateName": "archived"}, call{}), 422, readonly, count(1)},
-			{"stateName tmp-locked", post(map[string]any{"stateName": "tmp-locked"}, call{}), 422, readonly, count(1)},
-			{"duplicate extId of the user's card", ownCard, 409, "errors.duplicateValue", count(1)},
-			{"duplicate extId of another user's card", otherCard, 409, "errors.duplicateValue", count(1)},
-			{"third card", post(empty, call{edit: second(false)}), 422, "errors.tooManyOTPCards", count(2)},
-			{"third card while one is archived", post(empty, call{edit: second(true)}), 201, "", count(3)},
-			{"exactly the three rights", post(empty, call{tok: perms(three...)}), 201, "", created("initial")},
-			{"UserAdmin, state active", post(map[string]any{"stateName": "active"}, call{tok: role("UserAdmin")}), 201, "", created("active")},
-			{"state disabled", post(map[string]any{"stateName": "disabled"}, call{}), 201, "", created("disabled")},
-		}
-		runMatrix(t, s, "cc", nil, cases)
+		runMatrix(t, s, "cc", nil, []row{
+			{name: "no token", as: anonymous, send: empty, status: 401, code: "errors.notAuthenticated", check: count(1)},
+			{name: "without PolicyConfigurationView", as: withRights(three[0], three[1]), send: empty, status: 403, code: deny, check: count(1)},
+			{name: "without CredentialView", as: withRights(three[0], three[2]), send: empty, status: 403, code: deny, check: count(1)},
+			{name: "without CredentialCreate", as: withRights(three[1], three[2]), send: empty, status: 403, code: deny, check: count(1)},
+			{name: "Helpdesk", as: withRoles("Helpdesk"), send: empty, status: 403, code: deny, check: count(1)},
+			{name: "self-admin owner", as: owner(0), send: empty, status: 403, code: deny, check: count(1)},
+			{name: "outside the data room", as: outside, send: empty, status: 403, code: room, check: count(1)},
+			{name: "unknown client", given: edit(func(f *fixture) { f.Client = "nobody-client" }), send: empty, status: 404, code: none},
+			{name: "unknown user", given: edit(func(f *fixture) { f.User = "nobody-user" }), send: empty, status: 404, code: none},
+			{name: "user under the wrong client", given: wrongClient, send: empty, status: 404, code: none, check: count(1)},
+			{name: "malformed JSON", send: createBody(`{"extId":`), status: 400, code: bad, check: count(1)},
+			{name: "unknown member otp", send: createBody(`{"otp":"12|14|0|x"}`), status: 400, code: bad, check: count(1)},
+			{name: "unknown member version", send: createBody(`{"version":1}`), status: 400, code: bad, check: count(1)},
+			{name: "extId with a space", send: create(client.CredentialCreate{ExtID: "a b"}), status: 400, code: bad, check: count(1)},
+			{name: "extId of 65 characters", send: create(client.CredentialCreate{ExtID: strings.Repeat("e", 65)}), status: 400, code: bad,
+				check: count(1)},
+			{name: "stateName a number", send: createBody(`{"stateName":5}`), status: 400, code: bad, check: count(1)},
+			{name: "JSON array", send: createBody(`[]`), status: 400, code: bad, check: count(1)},
+			{name: "no body", send: createBody(""), status: 400, code: bad, check: count(1)},
+			{name: "bad user path id", given: edit(func(f *fixture) { f.User = "a%20b" }), send: empty, status: 400, code: bad, check: count(1)},
+			{name: "text/plain", send: createBody(`{}`, "Content-Type", "text/plain"), status: 415, code: "errors.unsupportedMediaType",
+				check: count(1)},
+			{name: "70 KiB", send: create(client.CredentialCreate{ExtID: strings.Repeat("z", 70*1024)}), status: 413,
+				code: "errors.payloadTooLarge", check: count(1)},
+			{name: "policyExtId with a NUL character", send: createBody(`{"policyExtId":"p\u0000"}`), status: 400, code: bad, check: count(1)},
+			{name: "unknown policyExtId", send: create(client.CredentialCreate{PolicyExtID: "no-such-policy"}), status: 422, code: missing,
+				check: count(1)},
+			{name: "policy of another client", send: otherPolicy, status: 422, code: missing, check: count(1)},
+			{name: "stateName bogus", send: create(client.CredentialCreate{StateName: "bogus"}), status: 422, code: missing, check: count(1)},
+			{name: "stateName archived", send: create(client.CredentialCreate{StateName: "archived"}), status: 422, code: readonly, check: count(1)},
+			{name: "stateName tmp-locked", send: create(client.CredentialCreate{StateName: "tmp-locked"}), status: 422, code: readonly,
+				check: count(1)},
+			{name: "duplicate extId of the user's card", send: func(t *testing.T, api *client.API, f fixture) client.Response {
+				return api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: f.Card}).Response
+			}, status: 409, code: "errors.duplicateValue", check: count(1)},
+			{name: "duplicate extId of another user's card", send: otherCard, status: 409, code: "errors.duplicateValue", check: count(1)},
+			{name: "third card", given: second(false), send: empty, status: 422, code: "errors.tooManyOTPCards", check: count(2)},
+			{name: "third card while one is archived", given: second(true), send: empty, status: 201, check: count(3)},
+			{name: "exactly the three rights", as: withRights(three...), send: empty, status: 201, check: created("initial")},
+			{name: "UserAdmin, state active", as: withRoles("UserAdmin"), send: create(client.CredentialCreate{StateName: "active"}),
+				status: 201, check: created("active")},
+			{name: "state disabled", send: create(client.CredentialCreate{StateName: "disabled"}), status: 201, check: created("disabled")},
+		})
 	})
 
 	t.Run("read", func(t *testing.T) {
-		get := func(sub string, c call) func(*testing.T, fixture) request {
-			c.method, c.sub = "GET", sub
-			return mk(c)
+		t.Parallel()
+		one := func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.GetCard(t, f.CardKey).Response
 		}
-		masked := func(t *testing.T, r response, f fixture) {
-			m := r.json(t)
-			if items, ok := m["items"].([]any); ok {
-				if len(items) != 1 {
-					t.Fatalf("items: got %d, want 1", len(items))
+		list := func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.ListCards(t, f.UserKey(), client.Page{}).Response
+		}
+		listQuery := func(q string) func(*testing.T, *client.API, fixture) client.Response {
+			return raw("GET", func(f fixture) string { return f.UserKey().CardsPath() + q }, "")
+		}
+		masked := func(t *testing.T, r client.Response, f fixture) {
+			m := client.Decode[client.Credential](t, r)
+			if l := client.Decode[client.List[client.Credential]](t, r); l.Items != nil {
+				if len(l.Items) != 1 {
+					t.Fatalf("items: got %d, want 1", len(l.Items))
 				}
-				m = items[0].(map[string]any)
+				m = l.Items[0]
 			}
-			if m["extId"] != f.card || !maskedOTP.MatchString(m["otp"].(string)) {
-				t.Errorf("card: got extId %v otp %.30q, want %s masked", m["extId"], m["otp"], f.card)
+			if m.ExtID != f.Card || !maskedOTP.MatchString(m.OTP) {
+				t.Errorf("card: got extId %v otp %.30q, want %s masked", m.ExtID, m.OTP, f.Card)
 			}
-			if got := r.header.Get("Cache-Control"); got != "no-store" {
+			if got := r.Header.Get("Cache-Control"); got != "no-store" {
 				t.Errorf("Cache-Control: got %q, want no-store", got)
 			}
 		}
-		one, list := "{card}", ""
-		cases := []mcase{
-			{"one: no token", get(one, call{tok: func(*testing.T, fixture) string { return "" }}), 401, "errors.notAuthenticated", nil},
-			{"list: garbage token", get(list, call{tok: garbage}), 401, "errors.notAuthenticated", nil},
-			{"one: UserView only", get(one, call{tok: perms("UserView")}), 403, deny, nil},
-			{"list: CredentialModify only", get(list, call{tok: perms("CredentialModify")}), 403, deny, nil},
-			{"one: outside the data room", get(one, call{tok: outside}), 403, room, nil},
-			{"list: outside the data room", get(list, call{tok: outside}), 403, room, nil},
-			{"one: self-admin of another user", get(one, call{tok: otherOwner, self: true}), 403, deny, nil},
-			{"list: self-admin of another user", get(list, call{tok: otherOwner, self: true}), 403, deny, nil},
-			{"list: self-admin naming a user that does not exist", get(list, call{tok: owner(0), self: true, edit: ghostOwner}), 403, deny, nil},
-			{"one: unknown client", get(one, call{edit: client("nobody-client")}), 404, none, nil},
-			{"one: unknown user", get(one, call{edit: user("nobody-user")}), 404, none, nil},
-			{"one: unknown card", get("no-such-card", call{}), 404, none, nil},
-			{"one: card under another user", get(one, call{edit: otherUser}), 404, none, nil},
-			{"one: card under the wrong client", get(one, call{edit: wrongClient}), 404, none, nil},
-			{"list: unknown user", get(list, call{edit: user("nobody-user")}), 404, none, nil},
-			{"list: unknown client", get(list, call{edit: client("nobody-client")}), 404, none, nil},
-			{"one: bad card id", get(strings.Repeat("i", 65), call{}), 400, bad, nil},
-			{"list: limit=0", get("?limit=0", call{}), 400, bad, nil},
-			{"list: limit=1001", get("?limit=1001", call{}), 400, bad, nil},
-			{"list: limit=abc", get("?limit=abc", call{}), 400, bad, nil},
-			{"list: bad continuationToken", get("?continuationToken=%21%21", call{}), 400, bad, nil},
-			{"one: self-admin owner", get(one, call{tok: owner(0), self: true}), 200, "", masked},
-			{"list: self-admin owner", get(list, call{tok: owner(0), self: true}), 200, "", masked},
-			{"one: self-admin owner 20 min ago (reads need no step-up)", get(one, call{tok: owner(20 * time.Minute), self: true}), 200, "", masked},
-			{"one: Auditor", get(one, call{tok: role("Auditor")}), 200, "", masked},
-			{"list: CredentialView", get(list, call{tok: perms("CredentialView")}), 200, "", masked},
-		}
-		// list paths end in "/?limit=..": drop the slash before the query.
-		for i := range cases {
-			req := cases[i].req
-			cases[i].req = func(t *testing.T, f fixture) request {
-				r := req(t, f)
-				r.path = strings.Replace(r.path, "/?", "?", 1)
-				return r
-			}
-		}
-		runMatrix(t, s, "cr", nil, cases)
+		runMatrix(t, s, "cr", nil, []row{
+			{name: "one: no token", as: anonymous, send: one, status: 401, code: "errors.notAuthenticated"},
+			{name: "list: no token", as: anonymous, send: list, status: 401, code: "errors.notAuthenticated"},
+			{name: "one: UserView only", as: withRights("UserView"), send: one, status: 403, code: deny},
+			{name: "list: CredentialModify only", as: withRights("CredentialModify"), send: list, status: 403, code: deny},
+			{name: "one: outside the data room", as: outside, send: one, status: 403, code: room},
+			{name: "list: outside the data room", as: outside, send: list, status: 403, code: room},
+			{name: "one: self-admin of another user", as: otherOwner, send: one, status: 403, code: deny},
+			{name: "list: self-admin of another user", as: otherOwner, send: list, status: 403, code: deny},
+			{name: "list: self-admin naming a user that does not exist", given: ghostOwner, as: owner(0), send: list, status: 403, code: deny},
+			{name: "one: unknown client", given: edit(func(f *fixture) { f.Client = "nobody-client" }), send: one, status: 404, code: none},
+			{name: "one: unknown user", given: edit(func(f *fixture) { f.User = "nobody-user" }), send: one, status: 404, code: none},
+			{name: "one: unknown card", given: edit(func(f *fixture) { f.Card = "no-such-card" }), send: one, status: 404, code: none},
+			{name: "one: card under another user", given: otherUser, send: one, status: 404, code: none},
+			{name: "one: card under the wrong client", given: wrongClient, send: one, status: 404, code: none},
+			{name: "list: unknown user", given: edit(func(f *fixture) { f.User = "nobody-user" }), send: list, status: 404, code: none},
+			{name: "list: unknown client", given: edit(func(f *fixture) { f.Client = "nobody-client" }), send: list, status: 404, code: none},
+			{name: "one: bad card id", given: edit(func(f *fixture) { f.Card = strings.Repeat("i", 65) }), send: one, status: 400, code: bad},
+			{name: "list: limit=0", send: listQuery("?limit=0"), status: 400, code: bad},
+			{name: "list: limit=1001", send: listQuery("?limit=1001"), status: 400, code: bad},
+			{name: "list: limit=abc", send: listQuery("?limit=abc"), status: 400, code: bad},
+			{name: "list: bad continuationToken", send: listQuery("?continuationToken=%21%21"), status: 400, code: bad},
+			{name: "one: self-admin owner", as: owner(0), send: one, status: 200, check: masked},
+			{name: "list: self-admin owner", as: owner(0), send: list, status: 200, check: masked},
+			{name: "one: self-admin owner 20 min ago (reads need no step-up)", as: owner(20 * time.Minute), send: one, status: 200, check: masked},
+			{name: "one: Auditor", as: withRoles("Auditor"), send: one, status: 200, check: masked},
+			{name: "list: CredentialView", as: withRights("CredentialView"), send: list, status: 200, check: masked},
+		})
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		del := func(c call) func(*testing.T, fixture) request {
-			c.method = "DELETE"
-			if c.sub == "" {
-				c.sub = "{card}"
-			}
-			return mk(c)
+		t.Parallel()
+		del := func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.DeleteCard(t, f.CardKey).Response
 		}
-		gone := func(t *testing.T, r response, f fixture) {
-			if len(r.body) != 0 {
-				t.Errorf("204 body: got %q, want none", r.body)
+		gone := func(t *testing.T, r client.Response, f fixture) {
+			if len(r.Body) != 0 {
+				t.Errorf("204 body: got %q, want none", r.Body)
 			}
-			ss := s.bind(t)
-			expectProblem(t, ss.do(request{method: "GET", path: s.cardPath(f), bearer: rootToken(t)}), 404, none)
-			expectProblem(t, ss.do(request{method: "DELETE", path: s.cardPath(f), bearer: rootToken(t)}), 404, none)
+			api := s.root(t)
+			api.GetCard(t, f.CardKey).WantProblem(t, 404, none)
+			api.DeleteCard(t, f.CardKey).WantProblem(t, 404, none)
 		}
-		cases := []mcase{
-			{"no token", del(call{tok: func(*testing.T, fixture) string { return "" }}), 401, "errors.notAuthenticated", nil},
-			{"expired token", del(call{tok: func(t *testing.T, _ fixture) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Now: time.Now().Add(-2 * time.Hour), TTL: time.Hour})
-			}}), 401, "errors.notAuthenticated", nil},
-			{"CredentialView only", del(call{tok: perms("CredentialView")}), 403, deny, nil},
-			{"CredentialModify only", del(call{tok: perms("CredentialModify", "CredentialChangeState")}), 403, deny, nil},
-			{"Helpdesk", del(call{tok: role("Helpdesk")}), 403, deny, nil},
-			{"outside the data room", del(call{tok: outside}), 403, room, nil},
-			{"self-admin of another user", del(call{tok: otherOwner, self: true}), 403, deny, nil},
-			{"self-admin naming a user that does not exist", del(call{tok: owner(0), self: true, edit: ghostOwner}), 403, deny, nil},
-			{"stale self-admin owner", del(call{tok: owner(20 * time.Minute), self: true}), 401, "errors.reauthenticationRequired",
-				func(t *testing.T, r response, _ fixture) {
-					if www := r.header.Get("WWW-Authenticate"); !strings.Contains(www, "insufficient_user_authentication") || !strings.Contains(www, "max_age=900") {
+		runMatrix(t, s, "cd", nil, []row{
+			{name: "no token", as: anonymous, send: del, status: 401, code: "errors.notAuthenticated"},
+			{name: "CredentialView only", as: withRights("CredentialView"), send: del, status: 403, code: deny},
+			{name: "CredentialModify only", as: withRights("CredentialModify", "CredentialChangeState"), send: del, status: 403, code: deny},
+			{name: "Helpdesk", as: withRoles("Helpdesk"), send: del, status: 403, code: deny},
+			{name: "outside the data room", as: outside, send: del, status: 403, code: room},
+			{name: "self-admin of another user", as: otherOwner, send: del, status: 403, code: deny},
+			{name: "self-admin naming a user that does not exist", given: ghostOwner, as: owner(0), send: del, status: 403, code: deny},
+			{name: "stale self-admin owner", as: owner(20 * time.Minute), send: del, status: 401, code: "errors.reauthenticationRequired",
+				check: func(t *testing.T, r client.Response, _ fixture) {
+					if www := r.Header.Get("WWW-Authenticate"); !strings.Contains(www, "insufficient_user_authentication") || !strings.Contains(www, "max_age=900") {
 						t.Errorf("WWW-Authenticate: got %q, want insufficient_user_authentication and max_age=900", www)
 					}
 				}},
-			{"unknown client", del(call{edit: client("nobody-client")}), 404, none, nil},
-			{"unknown user", del(call{edit: user("nobody-user")}), 404, none, nil},
-			{"unknown card", del(call{sub: "no-such-card"}), 404, none, nil},
-			{"card under another user", del(call{edit: otherUser}), 404, none, nil},
-			{"card under the wrong client", del(call{edit: wrongClient}), 404, none, nil},
-			{"bad card id", del(call{sub: "bad%20id"}), 400, bad, nil},
-			{"fresh self-admin owner", del(call{tok: owner(0), self: true}), 204, "", gone},
-			{"CredentialDelete", del(call{tok: perms("CredentialDelete")}), 204, "", gone},
-			{"Root inside its data room", del(call{tok: func(t *testing.T, f fixture) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{f.client}})
-			}}), 204, "", gone},
-		}
-		runMatrix(t, s, "cd", nil, cases)
+			{name: "unknown client", given: edit(func(f *fixture) { f.Client = "nobody-client" }), send: del, status: 404, code: none},
+			{name: "unknown user", given: edit(func(f *fixture) { f.User = "nobody-user" }), send: del, status: 404, code: none},
+			{name: "unknown card", given: edit(func(f *fixture) { f.Card = "no-such-card" }), send: del, status: 404, code: none},
+			{name: "card under another user", given: otherUser, send: del, status: 404, code: none},
+			{name: "card under the wrong client", given: wrongClient, send: del, status: 404, code: none},
+			{name: "bad card id", given: edit(func(f *fixture) { f.Card = "bad%20id" }), send: del, status: 400, code: bad},
+			{name: "fresh self-admin owner", as: owner(0), send: del, status: 204, check: gone},
+			{name: "CredentialDelete", as: withRights("CredentialDelete"), send: del, status: 204, check: gone},
+			{name: "Root inside its data room", as: bearer(func(t *testing.T, f fixture) string {
+				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{f.Client}})
+			}), send: del, status: 204, check: gone},
+		})
 	})
 
 	t.Run("no-store on credential errors", func(t *testing.T) {
-		r := s.bind(t).do(request{method: "GET", path: corePath + "/c/users/u/otp-credentials/x"})
-		expectProblem(t, r, http.StatusUnauthorized, "errors.notAuthenticated")
+		t.Parallel()
+		s.api.GetCard(t, client.CardKey{Client: "c", User: "u", Card: "x"}).WantProblem(t, http.StatusUnauthorized, "errors.notAuthenticated")
 	})
 }

@@ -1,281 +1,236 @@
 package tests
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // This file holds the negative matrices of changing, deleting and listing clients and users
 // (API.md sections 1, 2 and 3); directory_flow_test.go holds the successful flows.
 
-// entity reads a client or user with a Root token.
-func (s *service) entity(t *testing.T, path string) map[string]any {
-	t.Helper()
-	r := s.do(request{method: "GET", path: corePath + path, bearer: rootToken(t)})
-	mustStatus(t, r, http.StatusOK)
-	return r.json(t)
-}
-
-// eventCount counts the recorded events of a type about a client (and user, when not empty) in
-// the database (skipped against an external target).
-func (s *service) eventCount(t *testing.T, typ, client, user string) int {
-	t.Helper()
-	q, args := "SELECT count(*) FROM events WHERE type = $1 AND client_ext_id = $2", []any{typ, client}
-	if user != "" {
-		q, args = q+" AND user_ext_id = $3", append(args, user)
-	}
-	var n int
-	if err := s.sql(t).QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// withType sends the request's body with another content type.
-func withType(mk func(*testing.T, fixture) request, ct string) func(*testing.T, fixture) request {
-	return func(t *testing.T, f fixture) request {
-		r := mk(t, f)
-		r.contentType = ct
-		return r
-	}
-}
-
 // detailIs checks the problem's detail.
-func detailIs(want string) func(*testing.T, response, fixture) {
-	return func(t *testing.T, r response, _ fixture) {
+func detailIs(want string) func(*testing.T, client.Response, fixture) {
+	return func(t *testing.T, r client.Response, _ fixture) {
 		t.Helper()
-		if got := r.json(t)["detail"]; got != want {
+		if got := r.Problem().Detail; got != want {
 			t.Errorf("detail: got %v, want %q", got, want)
 		}
 	}
 }
 
 func TestClientChangeMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "cc")
 	g := s.newFixture(t, "cx") // another client, whose name f cannot take
 	deny, room, bad, none := "errors.permissionDenied", "errors.dataroomPermissionDenied", "errors.invalidData", "errors.noRecord"
-	patch := func(body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "PATCH", "/clients/{client}", body, tok, false)
+	patch := func(body client.ClientPatch) func(*testing.T, *client.API, fixture) client.Response {
+		return func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.PatchClient(t, f.Client, body).Response
+		}
 	}
-	del := func(path string, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "DELETE", path, nil, tok, false)
+	patchBody := func(body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("PATCH", clientOf, body, header...)
 	}
-	rename := map[string]any{"name": "renamed"}
-	cases := []mcase{
-		{"PATCH: no token", patch(rename, tokNone), 401, "errors.notAuthenticated", nil},
-		{"PATCH: ClientView only", patch(rename, tokPerms("ClientView")), 403, deny, nil},
-		{"PATCH: UserAdmin", patch(rename, tokRoles("UserAdmin")), 403, deny, nil},
-		{"PATCH: Auditor", patch(rename, tokRoles("Auditor")), 403, deny, nil},
-		{"PATCH: Helpdesk", patch(rename, tokRoles("Helpdesk")), 403, deny, nil},
-		{"PATCH: self-admin", dirReq(s, "PATCH", "/clients/{client}", rename, tokOwner, true), 403, deny, nil},
-		{"PATCH: outside the data room", patch(rename, tokRoom("other")), 403, room, nil},
-		{"PATCH: empty data room", patch(rename, tokRoom()), 403, room, nil},
-		{"PATCH: unknown and outside the data room", dirReq(s, "PATCH", "/clients/nobody", rename, tokRoom("other"), false), 403, room, nil},
-		{"PATCH: unknown client", dirReq(s, "PATCH", "/clients/nobody", rename, nil, false), 404, none, nil},
-		{"PATCH: bad id", dirReq(s, "PATCH", "/clients/bad%20id", rename, nil, false), 400, bad, nil},
-		{"PATCH: stale version number", patch(map[string]any{"name": "x", "version": 5}, nil), 409, "errors.optimisticLockingFailure",
-			detailIs("version 5 is stale; the client is at version 1")},
-		{"PATCH: stale version string", patch(map[string]any{"name": "x", "version": "0"}, nil), 409, "errors.optimisticLockingFailure",
-			detailIs("version 0 is stale; the client is at version 1")},
-		{"PATCH: version abc", patch(map[string]any{"version": "abc"}, nil), 400, bad, nil},
-		{"PATCH: version 1.5", patch(`{"version":1.5}`, nil), 400, bad, nil},
-		{"PATCH: version null", patch(`{"version":null}`, nil), 400, bad, nil},
-		{"PATCH: version true", patch(`{"version":true}`, nil), 400, bad, nil},
-		{"PATCH: duplicate name", patch(map[string]any{"name": g.clientName}, nil), 409, "errors.duplicateValue", nil},
-		{"PATCH: name null", patch(`{"name":null}`, nil), 400, bad, nil},
-		{"PATCH: name empty", patch(map[string]any{"name": ""}, nil), 400, bad, nil},
-		{"PATCH: name blank", patch(map[string]any{"name": "  "}, nil), 400, bad, nil},
-		{"PATCH: name of 256 characters", patch(map[string]any{"name": strings.Repeat("n", 256)}, nil), 400, bad, nil},
-		{"PATCH: name a number", patch(`{"name":5}`, nil), 400, bad, nil},
-		{"PATCH: extId", patch(map[string]any{"extId": f.client}, nil), 400, bad, nil},
-		{"PATCH: created", patch(map[string]any{"created": "2020-01-01T00:00:00Z"}, nil), 400, bad, nil},
-		{"PATCH: unknown member", patch(map[string]any{"defaultPolicy": true}, nil), 400, bad, nil},
-		{"PATCH: displayName not a language", patch(map[string]any{"displayName": map[string]string{"english": "X"}}, nil), 400, bad, nil},
-		{"PATCH: displayName a string", patch(map[string]any{"displayName": "X"}, nil), 400, bad, nil},
-		{"PATCH: displayName values not strings", patch(`{"displayName":{"EN":1}}`, nil), 400, bad, nil},
-		{"PATCH: remarks of 4001 characters", patch(map[string]any{"remarks": strings.Repeat("r", 4001)}, nil), 400, bad, nil},
-		{"PATCH: modificationComment of 1025 characters", patch(map[string]any{"modificationComment": strings.Repeat("c", 1025)}, nil), 400, bad, nil},
-		{"PATCH: NUL in a string", patch(`{"remarks":"\u0000"}`, nil), 400, bad, nil},
-		{"PATCH: malformed JSON", patch(`{"name":`, nil), 400, bad, nil},
-		{"PATCH: trailing data", patch(`{"name":"a"} {}`, nil), 400, bad, nil},
-		{"PATCH: JSON array", patch(`[{"name":"a"}]`, nil), 400, bad, nil},
-		{"PATCH: no body", patch(nil, nil), 400, bad, nil},
-		{"PATCH: text/plain", withType(patch(`{"name":"a"}`, nil), "text/plain"), 415, "errors.unsupportedMediaType", nil},
-		{"PATCH: merge-patch+json", withType(patch(`{"name":"a"}`, nil), "application/merge-patch+json"), 415, "errors.unsupportedMediaType", nil},
-		{"PATCH: 70 KiB", patch(map[string]any{"remarks": strings.Repeat("r", 70*1024)}, nil), 413, "errors.payloadTooLarge", nil},
-		{"DELETE: no token", del("/clients/{client}", tokNone), 401, "errors.notAuthenticated", nil},
-		{"DELETE: ClientRoot lacks ClientDelete", del("/clients/{client}", tokRoles("ClientRoot")), 403, deny, nil},
-		{"DELETE: ClientModify only", del("/clients/{client}", tokPerms("ClientModify", "ClientView")), 403, deny, nil},
-		{"DELETE: self-admin", dirReq(s, "DELETE", "/clients/{client}", nil, tokOwner, true), 403, deny, nil},
-		{"DELETE: outside the data room", del("/clients/{client}", tokRoom("other")), 403, room, nil},
-		{"DELETE: unknown", del("/clients/nobody", nil), 404, none, nil},
-		{"DELETE: bad id", del("/clients/"+strings.Repeat("c", 65), nil), 400, bad, nil},
-		{"DELETE: while it has users", del("/clients/{client}", nil), 422, "errors.undeletedDependencies", nil},
-		{"DELETE: while it has users, inside the data room", del("/clients/{client}", tokRoom(f.client)), 422, "errors.undeletedDependencies", nil},
-		{"PUT: not allowed", dirReq(s, "PUT", "/clients/{client}", rename, nil, false), 405, "errors.methodNotAllowed", nil},
+	del := func(t *testing.T, api *client.API, f fixture) client.Response {
+		return api.DeleteClient(t, f.Client).Response
 	}
-	runMatrix(t, s, "", &f, cases)
+	rename := patch(client.ClientPatch{Name: client.Ptr("renamed")})
+	nobody := edit(func(f *fixture) { f.Client = "nobody" })
+	runMatrix(t, s, "", &f, []row{
+		{name: "PATCH: no token", as: anonymous, send: rename, status: 401, code: "errors.notAuthenticated"},
+		{name: "PATCH: ClientView only", as: withRights("ClientView"), send: rename, status: 403, code: deny},
+		{name: "PATCH: UserAdmin", as: withRoles("UserAdmin"), send: rename, status: 403, code: deny},
+		{name: "PATCH: Auditor", as: withRoles("Auditor"), send: rename, status: 403, code: deny},
+		{name: "PATCH: Helpdesk", as: withRoles("Helpdesk"), send: rename, status: 403, code: deny},
+		{name: "PATCH: self-admin", as: owner(0), send: rename, status: 403, code: deny},
+		{name: "PATCH: outside the data room", as: inRoom("other"), send: rename, status: 403, code: room},
+		{name: "PATCH: empty data room", as: inRoom(), send: rename, status: 403, code: room},
+		{name: "PATCH: unknown and outside the data room", given: nobody, as: inRoom("other"), send: rename, status: 403, code: room},
+		{name: "PATCH: unknown client", given: nobody, send: rename, status: 404, code: none},
+		{name: "PATCH: bad id", given: edit(func(f *fixture) { f.Client = "bad%20id" }), send: rename, status: 400, code: bad},
+		{name: "PATCH: stale version number", send: patch(client.ClientPatch{Name: client.Ptr("x"), Version: 5}), status: 409,
+			code: "errors.optimisticLockingFailure", check: detailIs("version 5 is stale; the client is at version 1")},
+		{name: "PATCH: stale version string", send: patch(client.ClientPatch{Name: client.Ptr("x"), Version: "0"}), status: 409,
+			code: "errors.optimisticLockingFailure", check: detailIs("version 0 is stale; the client is at version 1")},
+		{name: "PATCH: version abc", send: patch(client.ClientPatch{Version: "abc"}), status: 400, code: bad},
+		{name: "PATCH: version 1.5", send: patchBody(`{"version":1.5}`), status: 400, code: bad},
+		{name: "PATCH: version null", send: patchBody(`{"version":null}`), status: 400, code: bad},
+		{name: "PATCH: version true", send: patchBody(`{"version":true}`), status: 400, code: bad},
+		{name: "PATCH: duplicate name", send: patch(client.ClientPatch{Name: &g.clientName}), status: 409, code: "errors.duplicateValue"},
+		{name: "PATCH: name null", send: patchBody(`{"name":null}`), status: 400, code: bad},
+		{name: "PATCH: name empty", send: patch(client.ClientPatch{Name: client.Ptr("")}), status: 400, code: bad},
+		{name: "PATCH: name blank", send: patch(client.ClientPatch{Name: client.Ptr("  ")}), status: 400, code: bad},
+		{name: "PATCH: name of 256 characters", send: patch(client.ClientPatch{Name: client.Ptr(strings.Repeat("n", 256))}), status: 400, code: bad},
+		{name: "PATCH: name a number", send: patchBody(`{"name":5}`), status: 400, code: bad},
+		{name: "PATCH: extId", send: patchBody(`{"extId":"` + f.Client + `"}`), status: 400, code: bad},
+		{name: "PATCH: created", send: patchBody(`{"created":"2020-01-01T00:00:00Z"}`), status: 400, code: bad},
+		{name: "PATCH: unknown member", send: patchBody(`{"defaultPolicy":true}`), status: 400, code: bad},
+		{name: "PATCH: displayName not a language", send: patch(client.ClientPatch{DisplayName: map[string]string{"english": "X"}}),
+			status: 400, code: bad},
+		{name: "PATCH: displayName a string", send: patchBody(`{"displayName":"X"}`), status: 400, code: bad},
+		{name: "PATCH: displayName values not strings", send: patchBody(`{"displayName":{"EN":1}}`), status: 400, code: bad},
+		{name: "PATCH: remarks of 4001 characters", send: patch(client.ClientPatch{Remarks: client.Ptr(strings.Repeat("r", 4001))}),
+			status: 400, code: bad},
+		{name: "PATCH: modificationComment of 1025 characters",
+			send: patch(client.ClientPatch{ModificationComment: client.Ptr(strings.Repeat("c", 1025))}), status: 400, code: bad},
+		{name: "PATCH: NUL in a string", send: patchBody(`{"remarks":"\u0000"}`), status: 400, code: bad},
+		{name: "PATCH: malformed JSON", send: patchBody(`{"name":`), status: 400, code: bad},
+		{name: "PATCH: trailing data", send: patchBody(`{"name":"a"} {}`), status: 400, code: bad},
+		{name: "PATCH: JSON array", send: patchBody(`[{"name":"a"}]`), status: 400, code: bad},
+		{name: "PATCH: no body", send: patchBody(""), status: 400, code: bad},
+		{name: "PATCH: text/plain", send: patchBody(`{"name":"a"}`, "Content-Type", "text/plain"), status: 415,
+			code: "errors.unsupportedMediaType"},
+		{name: "PATCH: merge-patch+json", send: patchBody(`{"name":"a"}`, "Content-Type", "application/merge-patch+json"), status: 415,
+			code: "errors.unsupportedMediaType"},
+		{name: "PATCH: 70 KiB", send: patch(client.ClientPatch{Remarks: client.Ptr(strings.Repeat("r", 70*1024))}), status: 413,
+			code: "errors.payloadTooLarge"},
+		{name: "DELETE: no token", as: anonymous, send: del, status: 401, code: "errors.notAuthenticated"},
+		{name: "DELETE: ClientRoot lacks ClientDelete", as: withRoles("ClientRoot"), send: del, status: 403, code: deny},
+		{name: "DELETE: ClientModify only", as: withRights("ClientModify", "ClientView"), send: del, status: 403, code: deny},
+		{name: "DELETE: self-admin", as: owner(0), send: del, status: 403, code: deny},
+		{name: "DELETE: outside the data room", as: inRoom("other"), send: del, status: 403, code: room},
+		{name: "DELETE: unknown", given: nobody, send: del, status: 404, code: none},
+		{name: "DELETE: bad id", given: edit(func(f *fixture) { f.Client = strings.Repeat("c", 65) }), send: del, status: 400, code: bad},
+		{name: "DELETE: while it has users", send: del, status: 422, code: "errors.undeletedDependencies"},
+		{name: "DELETE: while it has users, inside the data room", as: inOwnRoom(), send: del, status: 422, code: "errors.undeletedDependencies"},
+		{name: "PUT: not allowed", send: raw("PUT", clientOf, `{"name":"renamed"}`), status: 405, code: "errors.methodNotAllowed"},
+	})
 
-	got := s.entity(t, "/clients/"+f.client)
-	if got["version"] != float64(1) || got["name"] != f.clientName {
-		t.Errorf("client after the matrix: got version %v name %v, want 1 and %q", got["version"], got["name"], f.clientName)
+	api := s.root(t)
+	got := api.GetClient(t, f.Client).Want(t, http.StatusOK)
+	if got.Version != 1 || got.Name != f.clientName {
+		t.Errorf("client after the matrix: got version %v name %v, want 1 and %q", got.Version, got.Name, f.clientName)
 	}
-	if users, _ := listIDs(t, s.do(request{method: "GET", path: corePath + "/clients/" + f.client + "/users", bearer: rootToken(t)})); len(users) != 1 {
-		t.Errorf("users of the client: got %v, want 1", users)
+	if users := api.ListUsers(t, f.Client, client.UserQuery{}).Want(t, http.StatusOK).Items; len(users) != 1 {
+		t.Errorf("users of the client: got %+v, want 1", users)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, "client.changed", f.client, "") + s.eventCount(t, "client.deleted", f.client, ""); n != 0 {
+		if n := s.eventCount(t, eventsOf{typ: "client.changed", client: f.Client}) +
+			s.eventCount(t, eventsOf{typ: "client.deleted", client: f.Client}); n != 0 {
 			t.Errorf("client.changed and client.deleted events: got %d, want 0", n)
 		}
 	})
 }
 
 func TestUserChangeMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "uc")
 	g := s.newFixture(t, "ug") // another client with its own user
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: rootToken(t),
-		body: map[string]any{"extId": uid("uc-other"), "loginId": "taken"}}), 201)
+	s.root(t).CreateUser(t, f.Client, client.UserCreate{ExtID: uid("uc-other"), LoginID: "taken"}).Want(t, http.StatusCreated)
 	deny, room, bad, none := "errors.permissionDenied", "errors.dataroomPermissionDenied", "errors.invalidData", "errors.noRecord"
-	patch := func(body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "PATCH", "/{client}/users/{user}", body, tok, false)
+	patch := func(body client.UserPatch) func(*testing.T, *client.API, fixture) client.Response {
+		return func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.PatchUser(t, f.UserKey(), body).Response
+		}
 	}
-	at := func(method, path string, body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, method, path, body, tok, false)
+	patchBody := func(body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("PATCH", userOf, body, header...)
 	}
-	selfPatch := func(tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "PATCH", "/{client}/users/{user}", map[string]any{"remarks": "mine"}, tok, true)
+	del := func(t *testing.T, api *client.API, f fixture) client.Response {
+		return api.DeleteUser(t, f.UserKey()).Response
 	}
-	other := func(t *testing.T, _ fixture) string { return selfToken(t, g.user, 0) }
-	remarks := map[string]any{"remarks": "x"}
-	contacts := func(k, v string) map[string]any { return map[string]any{"contacts": map[string]string{k: v}} }
-	list := func(query string, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return at("GET", "/clients/{client}/users"+query, nil, tok)
+	list := func(q string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("GET", func(f fixture) string { return userListOf(f) + q }, "")
 	}
-	cases := []mcase{
-		{"PATCH: no token", patch(remarks, tokNone), 401, "errors.notAuthenticated", nil},
-		{"PATCH: Helpdesk lacks UserModify", patch(remarks, tokRoles("Helpdesk")), 403, deny, nil},
-		{"PATCH: Auditor", patch(remarks, tokRoles("Auditor")), 403, deny, nil},
-		{"PATCH: UserView and UserCreate", patch(remarks, tokPerms("UserView", "UserCreate")), 403, deny, nil},
-		{"PATCH: self-admin on itself", selfPatch(tokOwner), 403, deny, nil},
-		{"PATCH: self-admin on another user", selfPatch(other), 403, deny, nil},
-		{"PATCH: outside the data room", patch(remarks, tokRoom(g.client)), 403, room, nil},
-		{"PATCH: unknown user", at("PATCH", "/{client}/users/nobody", remarks, nil), 404, none, nil},
-		{"PATCH: unknown client", at("PATCH", "/nobody/users/{user}", remarks, nil), 404, none, nil},
-		{"PATCH: under the wrong client", at("PATCH", "/"+g.client+"/users/{user}", remarks, nil), 404, none, nil},
-		{"PATCH: bad user id", at("PATCH", "/{client}/users/a%20b", remarks, nil), 400, bad, nil},
-		{"PATCH: stale version number", patch(map[string]any{"remarks": "x", "version": 2}, nil), 409, "errors.optimisticLockingFailure",
-			detailIs("version 2 is stale; the user is at version 1")},
-		{"PATCH: stale version string", patch(map[string]any{"remarks": "x", "version": "7"}, nil), 409, "errors.optimisticLockingFailure",
-			detailIs("version 7 is stale; the user is at version 1")},
-		{"PATCH: version abc", patch(map[string]any{"version": "abc"}, nil), 400, bad, nil},
-		{"PATCH: version 2.5", patch(`{"version":2.5}`, nil), 400, bad, nil},
-		{"PATCH: version beyond int32", patch(`{"version":4294967297}`, nil), 400, bad, nil},
-		{"PATCH: duplicate loginId", patch(map[string]any{"loginId": "taken"}, nil), 409, "errors.duplicateValue", nil},
-		{"PATCH: loginId null", patch(`{"loginId":null}`, nil), 400, bad, nil},
-		{"PATCH: loginId empty", patch(map[string]any{"loginId": ""}, nil), 400, bad, nil},
-		{"PATCH: loginId a number", patch(`{"loginId":5}`, nil), 400, bad, nil},
-		{"PATCH: email without @", patch(contacts("email", "not-an-email"), nil), 400, bad, nil},
-		{"PATCH: email with a display name", patch(contacts("email", "Al <al@example.com>"), nil), 400, bad, nil},
-		{"PATCH: mobile without +", patch(contacts("mobile", "0791234567"), nil), 400, bad, nil},
-		{"PATCH: mobile with spaces", patch(contacts("mobile", "+41 79 123 45 67"), nil), 400, bad, nil},
-		{"PATCH: telephone too long", patch(contacts("telephone", "+4144123456789012"), nil), 400, bad, nil},
-		{"PATCH: unknown contact member", patch(contacts("fax", "+41441234567"), nil), 400, bad, nil},
-		{"PATCH: unknown name member", patch(map[string]any{"name": map[string]string{"nickname": "x"}}, nil), 400, bad, nil},
-		{"PATCH: name a string", patch(map[string]any{"name": "Jane"}, nil), 400, bad, nil},
-		{"PATCH: unknown member", patch(map[string]any{"foo": 1}, nil), 400, bad, nil},
-		{"PATCH: extId", patch(map[string]any{"extId": f.user}, nil), 400, bad, nil},
-		{"PATCH: clientExtId", patch(map[string]any{"clientExtId": g.client}, nil), 400, bad, nil},
-		{"PATCH: lastModified", patch(map[string]any{"lastModified": "2020-01-01T00:00:00Z"}, nil), 400, bad, nil},
-		{"PATCH: userState bogus", patch(map[string]any{"userState": "bogus"}, nil), 400, bad, nil},
-		{"PATCH: userState null", patch(`{"userState":null}`, nil), 400, bad, nil},
-		{"PATCH: gender bogus", patch(map[string]any{"gender": "x"}, nil), 400, bad, nil},
-		{"PATCH: birthDate not a date", patch(map[string]any{"birthDate": "2020-13-01"}, nil), 400, bad, nil},
-		{"PATCH: validity.from not a time", patch(map[string]any{"validity": map[string]string{"from": "yesterday"}}, nil), 400, bad, nil},
-		{"PATCH: validity reversed", patch(map[string]any{"validity": map[string]string{"from": "2030-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z"}}, nil), 400, bad, nil},
-		{"PATCH: languageCode english", patch(map[string]any{"languageCode": "english"}, nil), 400, bad, nil},
-		{"PATCH: properties not strings", patch(map[string]any{"properties": map[string]any{"a": 1}}, nil), 400, bad, nil},
-		{"PATCH: isTechnicalUser a string", patch(map[string]any{"isTechnicalUser": "yes"}, nil), 400, bad, nil},
-		{"PATCH: modificationComment of 1025 characters", patch(map[string]any{"modificationComment": strings.Repeat("c", 1025)}, nil), 400, bad, nil},
-		{"PATCH: malformed JSON", patch(`{"remarks":`, nil), 400, bad, nil},
-		{"PATCH: no body", patch(nil, nil), 400, bad, nil},
-		{"PATCH: form body", withType(patch("remarks=x", nil), "application/x-www-form-urlencoded"), 415, "errors.unsupportedMediaType", nil},
-		{"PATCH: 70 KiB", patch(map[string]any{"remarks": strings.Repeat("r", 70*1024)}, nil), 413, "errors.payloadTooLarge", nil},
-		{"DELETE: no token", at("DELETE", "/{client}/users/{user}", nil, tokNone), 401, "errors.notAuthenticated", nil},
-		{"DELETE: Helpdesk lacks UserDelete", at("DELETE", "/{client}/users/{user}", nil, tokRoles("Helpdesk")), 403, deny, nil},
-		{"DELETE: CredentialDelete only", at("DELETE", "/{client}/users/{user}", nil, tokPerms("CredentialDelete", "UserView")), 403, deny, nil},
-		{"DELETE: self-admin on itself", dirReq(s, "DELETE", "/{client}/users/{user}", nil, tokOwner, true), 403, deny, nil},
-		{"DELETE: outside the data room", at("DELETE", "/{client}/users/{user}", nil, tokRoom(g.client)), 403, room, nil},
-		{"DELETE: unknown user", at("DELETE", "/{client}/users/nobody", nil, nil), 404, none, nil},
-		{"DELETE: under the wrong client", at("DELETE", "/"+g.client+"/users/{user}", nil, nil), 404, none, nil},
-		{"DELETE: bad client id", at("DELETE", "/bad%20id/users/{user}", nil, nil), 400, bad, nil},
-		{"LIST: no token", list("", tokNone), 401, "errors.notAuthenticated", nil},
-		{"LIST: self-admin", dirReq(s, "GET", "/clients/{client}/users", nil, tokOwner, true), 403, deny, nil},
-		{"LIST: ClientView and CredentialView", list("", tokPerms("ClientView", "CredentialView")), 403, deny, nil},
-		{"LIST: outside the data room", list("", tokRoom(g.client)), 403, room, nil},
-		{"LIST: unknown client outside the data room", at("GET", "/clients/nobody/users", nil, tokRoom(g.client)), 403, room, nil},
-		{"LIST: unknown client", at("GET", "/clients/nobody/users", nil, nil), 404, none, nil},
-		{"LIST: bad client id", at("GET", "/clients/bad%20id/users", nil, nil), 400, bad, nil},
-		{"LIST: limit=0", list("?limit=0", nil), 400, bad, nil},
-		{"LIST: limit=1001", list("?limit=1001", nil), 400, bad, nil},
-		{"LIST: continuationToken garbage", list("?continuationToken=%21%21", nil), 400, bad, nil},
-		{"LIST: empty loginId", list("?loginId=", nil), 400, bad, nil},
-		{"LIST: two loginIds", list("?loginId=a&loginId=b", nil), 400, bad, nil},
-		{"LIST: loginId with NUL", list("?loginId=a%00b", nil), 400, bad, nil},
-		{"LIST: loginId not UTF-8", list("?loginId=%ff", nil), 400, bad, nil},
+	remarks := patch(client.UserPatch{Remarks: client.Ptr("x")})
+	contacts := func(c client.UserContacts) func(*testing.T, *client.API, fixture) client.Response {
+		return patch(client.UserPatch{Contacts: &c})
 	}
-	runMatrix(t, s, "", &f, cases)
+	underG := edit(func(f *fixture) { f.Client = g.Client })
+	runMatrix(t, s, "", &f, []row{
+		{name: "PATCH: no token", as: anonymous, send: remarks, status: 401, code: "errors.notAuthenticated"},
+		{name: "PATCH: Helpdesk lacks UserModify", as: withRoles("Helpdesk"), send: remarks, status: 403, code: deny},
+		{name: "PATCH: Auditor", as: withRoles("Auditor"), send: remarks, status: 403, code: deny},
+		{name: "PATCH: UserView and UserCreate", as: withRights("UserView", "UserCreate"), send: remarks, status: 403, code: deny},
+		{name: "PATCH: self-admin on itself", as: owner(0), send: patch(client.UserPatch{Remarks: client.Ptr("mine")}), status: 403, code: deny},
+		{name: "PATCH: self-admin on another user", as: selfOf(g.User), send: patch(client.UserPatch{Remarks: client.Ptr("mine")}),
+			status: 403, code: deny},
+		{name: "PATCH: outside the data room", as: inRoom(g.Client), send: remarks, status: 403, code: room},
+		{name: "PATCH: unknown user", given: edit(func(f *fixture) { f.User = "nobody" }), send: remarks, status: 404, code: none},
+		{name: "PATCH: unknown client", given: edit(func(f *fixture) { f.Client = "nobody" }), send: remarks, status: 404, code: none},
+		{name: "PATCH: under the wrong client", given: underG, send: remarks, status: 404, code: none},
+		{name: "PATCH: bad user id", given: edit(func(f *fixture) { f.User = "a%20b" }), send: remarks, status: 400, code: bad},
+		{name: "PATCH: stale version number", send: patch(client.UserPatch{Remarks: client.Ptr("x"), Version: 2}), status: 409,
+			code: "errors.optimisticLockingFailure", check: detailIs("version 2 is stale; the user is at version 1")},
+		{name: "PATCH: stale version string", send: patch(client.UserPatch{Remarks: client.Ptr("x"), Version: "7"}), status: 409,
+			code: "errors.optimisticLockingFailure", check: detailIs("version 7 is stale; the user is at version 1")},
+		{name: "PATCH: version abc", send: patch(client.UserPatch{Version: "abc"}), status: 400, code: bad},
+		{name: "PATCH: version 2.5", send: patchBody(`{"version":2.5}`), status: 400, code: bad},
+		{name: "PATCH: version beyond int32", send: patchBody(`{"version":4294967297}`), status: 400, code: bad},
+		{name: "PATCH: duplicate loginId", send: patch(client.UserPatch{LoginID: client.Ptr("taken")}), status: 409, code: "errors.duplicateValue"},
+		{name: "PATCH: loginId null", send: patchBody(`{"loginId":null}`), status: 400, code: bad},
+		{name: "PATCH: loginId empty", send: patch(client.UserPatch{LoginID: client.Ptr("")}), status: 400, code: bad},
+		{name: "PATCH: loginId a number", send: patchBody(`{"loginId":5}`), status: 400, code: bad},
+		{name: "PATCH: email without @", send: contacts(client.UserContacts{Email: "not-an-email"}), status: 400, code: bad},
+		{name: "PATCH: email with a display name", send: contacts(client.UserContacts{Email: "Al <al@example.com>"}), status: 400, code: bad},
+		{name: "PATCH: mobile without +", send: contacts(client.UserContacts{Mobile: "0791234567"}), status: 400, code: bad},
+		{name: "PATCH: mobile with spaces", send: contacts(client.UserContacts{Mobile: "+41 79 123 45 67"}), status: 400, code: bad},
+		{name: "PATCH: telephone too long", send: contacts(client.UserContacts{Telephone: "+4144123456789012"}), status: 400, code: bad},
+		{name: "PATCH: unknown contact member", send: patchBody(`{"contacts":{"fax":"+41441234567"}}`), status: 400, code: bad},
+		{name: "PATCH: unknown name member", send: patchBody(`{"name":{"nickname":"x"}}`), status: 400, code: bad},
+		{name: "PATCH: name a string", send: patchBody(`{"name":"Jane"}`), status: 400, code: bad},
+		{name: "PATCH: unknown member", send: patchBody(`{"foo":1}`), status: 400, code: bad},
+		{name: "PATCH: extId", send: patchBody(`{"extId":"` + f.User + `"}`), status: 400, code: bad},
+		{name: "PATCH: clientExtId", send: patchBody(`{"clientExtId":"` + g.Client + `"}`), status: 400, code: bad},
+		{name: "PATCH: lastModified", send: patchBody(`{"lastModified":"2020-01-01T00:00:00Z"}`), status: 400, code: bad},
+		{name: "PATCH: userState bogus", send: patch(client.UserPatch{UserState: client.Ptr("bogus")}), status: 400, code: bad},
+		{name: "PATCH: userState null", send: patchBody(`{"userState":null}`), status: 400, code: bad},
+		{name: "PATCH: gender bogus", send: patch(client.UserPatch{Gender: client.Ptr("x")}), status: 400, code: bad},
+		{name: "PATCH: birthDate not a date", send: patch(client.UserPatch{BirthDate: client.Ptr("2020-13-01")}), status: 400, code: bad},
+		{name: "PATCH: validity.from not a time", send: patch(client.UserPatch{Validity: &client.UserValidity{From: "yesterday"}}),
+			status: 400, code: bad},
+		{name: "PATCH: validity reversed", send: patch(client.UserPatch{Validity: &client.UserValidity{From: "2030-01-01T00:00:00Z",
+			To: "2029-01-01T00:00:00Z"}}), status: 400, code: bad},
+		{name: "PATCH: languageCode english", send: patch(client.UserPatch{LanguageCode: client.Ptr("english")}), status: 400, code: bad},
+		{name: "PATCH: properties not strings", send: patchBody(`{"properties":{"a":1}}`), status: 400, code: bad},
+		{name: "PATCH: isTechnicalUser a string", send: patchBody(`{"isTechnicalUser":"yes"}`), status: 400, code: bad},
+		{name: "PATCH: modificationComment of 1025 characters",
+			send: patch(client.UserPatch{ModificationComment: client.Ptr(strings.Repeat("c", 1025))}), status: 400, code: bad},
+		{name: "PATCH: malformed JSON", send: patchBody(`{"remarks":`), status: 400, code: bad},
+		{name: "PATCH: no body", send: patchBody(""), status: 400, code: bad},
+		{name: "PATCH: form body", send: patchBody("remarks=x", "Content-Type", "application/x-www-form-urlencoded"), status: 415,
+			code: "errors.unsupportedMediaType"},
+		{name: "PATCH: 70 KiB", send: patch(client.UserPatch{Remarks: client.Ptr(strings.Repeat("r", 70*1024))}), status: 413,
+			code: "errors.payloadTooLarge"},
+		{name: "DELETE: no token", as: anonymous, send: del, status: 401, code: "errors.notAuthenticated"},
+		{name: "DELETE: Helpdesk lacks UserDelete", as: withRoles("Helpdesk"), send: del, status: 403, code: deny},
+		{name: "DELETE: CredentialDelete only", as: withRights("CredentialDelete", "UserView"), send: del, status: 403, code: deny},
+		{name: "DELETE: self-admin on itself", as: owner(0), send: del, status: 403, code: deny},
+		{name: "DELETE: outside the data room", as: inRoom(g.Client), send: del, status: 403, code: room},
+		{name: "DELETE: unknown user", given: edit(func(f *fixture) { f.User = "nobody" }), send: del, status: 404, code: none},
+		{name: "DELETE: under the wrong client", given: underG, send: del, status: 404, code: none},
+		{name: "DELETE: bad client id", given: edit(func(f *fixture) { f.Client = "bad%20id" }), send: del, status: 400, code: bad},
+		{name: "LIST: no token", as: anonymous, send: list(""), status: 401, code: "errors.notAuthenticated"},
+		{name: "LIST: self-admin", as: owner(0), send: list(""), status: 403, code: deny},
+		{name: "LIST: ClientView and CredentialView", as: withRights("ClientView", "CredentialView"), send: list(""), status: 403, code: deny},
+		{name: "LIST: outside the data room", as: inRoom(g.Client), send: list(""), status: 403, code: room},
+		{name: "LIST: unknown client outside the data room", given: edit(func(f *fixture) { f.Client = "nobody" }), as: inRoom(g.Client),
+			send: list(""), status: 403, code: room},
+		{name: "LIST: unknown client", given: edit(func(f *fixture) { f.Client = "nobody" }), send: list(""), status: 404, code: none},
+		{name: "LIST: bad client id", given: edit(func(f *fixture) { f.Client = "bad%20id" }), send: list(""), status: 400, code: bad},
+		{name: "LIST: limit=0", send: list("?limit=0"), status: 400, code: bad},
+		{name: "LIST: limit=1001", send: list("?limit=1001"), status: 400, code: bad},
+		{name: "LIST: continuationToken garbage", send: list("?continuationToken=%21%21"), status: 400, code: bad},
+		{name: "LIST: empty loginId", send: list("?loginId="), status: 400, code: bad},
+		{name: "LIST: two loginIds", send: list("?loginId=a&loginId=b"), status: 400, code: bad},
+		{name: "LIST: loginId with NUL", send: list("?loginId=a%00b"), status: 400, code: bad},
+		{name: "LIST: loginId not UTF-8", send: list("?loginId=%ff"), status: 400, code: bad},
+	})
 
-	got := s.entity(t, "/"+f.client+"/users/"+f.user)
-	if got["version"] != float64(1) || got["loginId"] != f.login || got["remarks"] != nil {
-		t.Errorf("user after the matrix: got %v, want version 1, loginId %s, no remarks", got, f.login)
+	if got := s.root(t).GetUser(t, f.UserKey()); got.Want(t, http.StatusOK).Version != 1 || got.Value(t).LoginID != f.login ||
+		got.JSON(t)["remarks"] != nil {
+		t.Errorf("user after the matrix: got %s, want version 1, loginId %s, no remarks", got.Body, f.login)
 	}
 	t.Run("in the database", func(t *testing.T) {
 		for _, typ := range []string{"user.changed", "user.deleted", "otp-card.deleted"} {
-			if n := s.eventCount(t, typ, f.client, f.user); n != 0 {
+			if n := s.eventCount(t, eventsOf{typ: typ, client: f.Client, user: f.User}); n != 0 {
 				t.Errorf("%s events: got %d, want 0", typ, n)
 			}
 		}
 	})
-}
-
-// TestDirectoryConcurrentPatches: eight PATCHes with the same version at once, over HTTP, on a
-// client and on a user. Exactly one succeeds; the others get 409; never a 500.
-func TestDirectoryConcurrentPatches(t *testing.T) {
-	s := startService(t)
-	f := s.newFixture(t, "cp")
-	for _, path := range []string{"/clients/" + f.client, "/" + f.client + "/users/" + f.user} {
-		t.Run(path, func(t *testing.T) {
-			ss := s.bind(t)
-			tok := rootToken(t)
-			const n = 8
-			statuses := make(chan int, n)
-			start := make(chan struct{})
-			for i := range n {
-				go func() {
-					<-start
-					r := ss.do(request{method: "PATCH", path: corePath + path, bearer: tok,
-						body: map[string]any{"remarks": fmt.Sprint("racer ", i), "version": 1}})
-					if r.status == http.StatusConflict && !strings.Contains(string(r.body), "errors.optimisticLockingFailure") {
-						t.Errorf("409 body: got %s, want errors.optimisticLockingFailure", r.body)
-					}
-					statuses <- r.status
-				}()
-			}
-			close(start)
-			counts := map[int]int{}
-			for range n {
-				counts[<-statuses]++
-			}
-			if counts[200] != 1 || counts[409] != n-1 {
-				t.Errorf("statuses: got %v, want one 200 and %d 409", counts, n-1)
-			}
-			if got := ss.entity(t, path)["version"]; got != float64(2) {
-				t.Errorf("version: got %v, want 2", got)
-			}
-		})
-	}
 }

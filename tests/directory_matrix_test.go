@@ -9,180 +9,151 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
-// dirReq is a request of the directory matrices: path and body may name the fixture through
-// {client} and {user}; tok makes the token (Root when nil), sent as X-Token when self is set.
-func dirReq(s *service, method, path string, body any, tok func(*testing.T, fixture) string, self bool) func(*testing.T, fixture) request {
-	return func(t *testing.T, f fixture) request {
-		p := strings.NewReplacer("{client}", f.client, "{user}", f.user).Replace(path)
-		r := request{method: method, path: corePath + p, body: body}
-		if tok == nil {
-			tok = func(t *testing.T, _ fixture) string { return rootToken(t) }
-		}
-		if v := tok(t, f); self {
-			r.xToken = v
-		} else {
-			r.bearer = v
-		}
-		return r
-	}
-}
-
-func tokPerms(rights ...string) func(*testing.T, fixture) string {
-	return func(t *testing.T, _ fixture) string { return permsToken(t, rights...) }
-}
-
-func tokRoles(roles ...string) func(*testing.T, fixture) string {
-	return func(t *testing.T, _ fixture) string { return roleToken(t, roles...) }
-}
-
-func tokRoom(clients ...string) func(*testing.T, fixture) string {
-	return func(t *testing.T, _ fixture) string {
-		return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: clients, HasClients: true})
-	}
-}
-
-func tokOwner(t *testing.T, f fixture) string { return selfToken(t, f.user, 0) }
-
-func tokNone(*testing.T, fixture) string { return "" }
-
-// listIDs returns the extIds of a list response and its continuation token.
-func listIDs(t *testing.T, r response) ([]string, string) {
-	t.Helper()
-	mustStatus(t, r, http.StatusOK)
-	m := r.json(t)
-	items, ok := m["items"].([]any)
-	if !ok {
-		t.Fatalf("items: got %v, want an array", m["items"])
-	}
+// listIDs returns the extIds of a page of a list and its continuation token.
+func listIDs[E any](l client.List[E], id func(E) string) ([]string, string) {
 	var ids []string
-	for _, it := range items {
-		ids = append(ids, it.(map[string]any)["extId"].(string))
+	for _, it := range l.Items {
+		ids = append(ids, id(it))
 	}
-	tok, _ := m["_pagination"].(map[string]any)["continuationToken"].(string)
-	return ids, tok
+	return ids, l.Pagination.ContinuationToken
 }
+
+func clientID(c client.Client) string { return c.ExtID }
+
+// Paths of the matrices' target fixture.
+func clientOf(f fixture) string   { return client.ClientPath(f.Client) }
+func userOf(f fixture) string     { return f.UserKey().Path() }
+func usersOf(f fixture) string    { return client.UsersPath(f.Client) }
+func userListOf(f fixture) string { return client.UserListPath(f.Client) }
 
 func TestClientsMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "dc")
 	deny, bad, dup := "errors.permissionDenied", "errors.invalidData", "errors.duplicateValue"
-	post := func(body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "POST", "/clients", body, tok, false)
-	}
-	get := func(path string, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "GET", path, nil, tok, false)
-	}
 	n := 0
-	fresh := func() map[string]any { n++; return map[string]any{"name": uid(fmt.Sprintf("fresh client %d", n))} }
-	created := func(t *testing.T, r response, _ fixture) {
-		m := r.json(t)
-		if got, want := r.header.Get("Location"), corePath+"/clients/"+m["extId"].(string); got != want {
+	fresh := func() string { n++; return uid(fmt.Sprintf("fresh client %d", n)) }
+	create := func(body client.ClientCreate) func(*testing.T, *client.API, fixture) client.Response {
+		return func(t *testing.T, api *client.API, _ fixture) client.Response {
+			return api.CreateClient(t, body).Response
+		}
+	}
+	post := func(body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("POST", at(client.ClientsPath), body, header...)
+	}
+	get := func(path func(fixture) string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("GET", path, "")
+	}
+	created := func(t *testing.T, r client.Response, _ fixture) {
+		if got, want := r.Header.Get("Location"), client.ClientPath(client.Decode[client.Client](t, r).ExtID); got != want {
 			t.Errorf("Location: got %q, want %q", got, want)
 		}
 	}
-	ext := func(id string) map[string]any { m := fresh(); m["extId"] = id; return m }
-	cases := []mcase{
-		{"POST: no token", post(fresh(), tokNone), 401, "errors.notAuthenticated", nil},
-		{"POST: ClientRoot lacks ClientCreate", post(fresh(), tokRoles("ClientRoot")), 403, deny, nil},
-		{"POST: ClientView only", post(fresh(), tokPerms("ClientView")), 403, deny, nil},
-		{"POST: self-admin", dirReq(s, "POST", "/clients", fresh(), tokOwner, true), 403, deny, nil},
-		{"POST: missing name", post(map[string]any{"extId": "no-name"}, nil), 400, bad, nil},
-		{"POST: blank name", post(map[string]any{"name": "   "}, nil), 400, bad, nil},
-		{"POST: name of 256 characters", post(map[string]any{"name": strings.Repeat("n", 256)}, nil), 400, bad, nil},
-		{"POST: name a number", post(`{"name":5}`, nil), 400, bad, nil},
-		{"POST: extId with a space", post(ext("a b"), nil), 400, bad, nil},
-		{"POST: extId of 65 characters", post(ext(strings.Repeat("c", 65)), nil), 400, bad, nil},
-		{"POST: extId with a slash", post(ext("a/b"), nil), 400, bad, nil},
-		{"POST: unknown member", post(map[string]any{"name": "x1", "defaultPolicy": true}, nil), 400, bad, nil},
-		{"POST: displayName not a language", post(map[string]any{"name": "x2", "displayName": map[string]string{"english": "X"}}, nil), 400, bad, nil},
-		{"POST: displayName a string", post(map[string]any{"name": "x3", "displayName": "X"}, nil), 400, bad, nil},
-		{"POST: remarks of 4001 characters", post(map[string]any{"name": "x4", "remarks": strings.Repeat("r", 4001)}, nil), 400, bad, nil},
-		{"POST: version abc", post(map[string]any{"name": "x5", "version": "abc"}, nil), 400, bad, nil},
-		{"POST: malformed JSON", post(`{"name":`, nil), 400, bad, nil},
-		{"POST: name with a NUL character", post(`{"name":"nul\u0000name"}`, nil), 400, bad, nil},
-		{"POST: remarks with a NUL character", post(`{"name":"nul remarks","remarks":"\u0000"}`, nil), 400, bad, nil},
-		{"POST: no body", post(nil, nil), 400, bad, nil},
-		{"POST: duplicate name", post(map[string]any{"name": f.clientName}, nil), 409, dup, nil},
-		{"POST: duplicate extId", post(map[string]any{"extId": f.client, "name": uid("another name")}, nil), 409, dup, nil},
-		{"POST: text/plain", func(t *testing.T, f fixture) request {
-			r := post(`{"name":"x6"}`, nil)(t, f)
-			r.contentType = "text/plain"
-			return r
-		}, 415, "errors.unsupportedMediaType", nil},
-		{"POST: 70 KiB", post(map[string]any{"name": "x7", "remarks": strings.Repeat("r", 70*1024)}, nil), 413, "errors.payloadTooLarge", nil},
-		{"POST: ClientCreate only", post(fresh(), tokPerms("ClientCreate")), 201, "", created},
-		{"POST: Root with extId", post(ext(uid("dc-new")), nil), 201, "", created},
-		{"GET one: unknown", get("/clients/nobody-client", nil), 404, "errors.noRecord", nil},
-		{"GET one: bad id", get("/clients/bad%20id", nil), 400, bad, nil},
-		{"GET one: UserAdmin lacks ClientView", get("/clients/{client}", tokRoles("UserAdmin")), 403, deny, nil},
-		{"GET one: outside the data room", get("/clients/{client}", tokRoom("other")), 403, "errors.dataroomPermissionDenied", nil},
-		{"GET one: unknown and outside the data room", get("/clients/nobody", tokRoom("other")), 403, "errors.dataroomPermissionDenied", nil},
-		{"GET one: self-admin", dirReq(s, "GET", "/clients/{client}", nil, tokOwner, true), 403, deny, nil},
-		{"GET one: Auditor", get("/clients/{client}", tokRoles("Auditor")), 200, "", nil},
-		{"GET list: limit=0", get("/clients?limit=0", nil), 400, bad, nil},
-		{"GET list: limit=1001", get("/clients?limit=1001", nil), 400, bad, nil},
-		{"GET list: limit=abc", get("/clients?limit=abc", nil), 400, bad, nil},
-		{"GET list: limit=-1", get("/clients?limit=-1", nil), 400, bad, nil},
-		{"GET list: empty limit", get("/clients?limit=", nil), 400, bad, nil},
-		{"GET list: continuationToken not base64", get("/clients?continuationToken=%21%21%21", nil), 400, bad, nil},
-		{"GET list: continuationToken {}", get("/clients?continuationToken=e30", nil), 400, bad, nil},
-		{"GET list: self-admin", dirReq(s, "GET", "/clients", nil, tokOwner, true), 403, deny, nil},
-		{"GET list: UserAdmin lacks ClientView", get("/clients", tokRoles("UserAdmin")), 403, deny, nil},
-		{"GET list: limit=1000", get("/clients?limit=1000", nil), 200, "", nil},
-	}
-	runMatrix(t, s, "", &f, cases)
+	runMatrix(t, s, "", &f, []row{
+		{name: "POST: no token", as: anonymous, send: create(client.ClientCreate{Name: fresh()}), status: 401, code: "errors.notAuthenticated"},
+		{name: "POST: ClientRoot lacks ClientCreate", as: withRoles("ClientRoot"), send: create(client.ClientCreate{Name: fresh()}), status: 403,
+			code: deny},
+		{name: "POST: ClientView only", as: withRights("ClientView"), send: create(client.ClientCreate{Name: fresh()}), status: 403, code: deny},
+		{name: "POST: self-admin", as: owner(0), send: create(client.ClientCreate{Name: fresh()}), status: 403, code: deny},
+		{name: "POST: missing name", send: post(`{"extId":"no-name"}`), status: 400, code: bad},
+		{name: "POST: blank name", send: create(client.ClientCreate{Name: "   "}), status: 400, code: bad},
+		{name: "POST: name of 256 characters", send: create(client.ClientCreate{Name: strings.Repeat("n", 256)}), status: 400, code: bad},
+		{name: "POST: name a number", send: post(`{"name":5}`), status: 400, code: bad},
+		{name: "POST: extId with a space", send: create(client.ClientCreate{ExtID: "a b", Name: fresh()}), status: 400, code: bad},
+		{name: "POST: extId of 65 characters", send: create(client.ClientCreate{ExtID: strings.Repeat("c", 65), Name: fresh()}), status: 400,
+			code: bad},
+		{name: "POST: extId with a slash", send: create(client.ClientCreate{ExtID: "a/b", Name: fresh()}), status: 400, code: bad},
+		{name: "POST: unknown member", send: post(`{"name":"x1","defaultPolicy":true}`), status: 400, code: bad},
+		{name: "POST: displayName not a language", send: create(client.ClientCreate{Name: "x2", DisplayName: map[string]string{"english": "X"}}),
+			status: 400, code: bad},
+		{name: "POST: displayName a string", send: post(`{"name":"x3","displayName":"X"}`), status: 400, code: bad},
+		{name: "POST: remarks of 4001 characters", send: create(client.ClientCreate{Name: "x4", Remarks: strings.Repeat("r", 4001)}),
+			status: 400, code: bad},
+		{name: "POST: version abc", send: create(client.ClientCreate{Name: "x5", Version: "abc"}), status: 400, code: bad},
+		{name: "POST: malformed JSON", send: post(`{"name":`), status: 400, code: bad},
+		{name: "POST: name with a NUL character", send: post(`{"name":"nul\u0000name"}`), status: 400, code: bad},
+		{name: "POST: remarks with a NUL character", send: post(`{"name":"nul remarks","remarks":"\u0000"}`), status: 400, code: bad},
+		{name: "POST: no body", send: post(""), status: 400, code: bad},
+		{name: "POST: duplicate name", send: create(client.ClientCreate{Name: f.clientName}), status: 409, code: dup},
+		{name: "POST: duplicate extId", send: create(client.ClientCreate{ExtID: f.Client, Name: uid("another name")}), status: 409, code: dup},
+		{name: "POST: text/plain", send: post(`{"name":"x6"}`, "Content-Type", "text/plain"), status: 415, code: "errors.unsupportedMediaType"},
+		{name: "POST: 70 KiB", send: create(client.ClientCreate{Name: "x7", Remarks: strings.Repeat("r", 70*1024)}), status: 413,
+			code: "errors.payloadTooLarge"},
+		{name: "POST: ClientCreate only", as: withRights("ClientCreate"), send: create(client.ClientCreate{Name: fresh()}), status: 201,
+			check: created},
+		{name: "POST: Root with extId", send: create(client.ClientCreate{ExtID: uid("dc-new"), Name: fresh()}), status: 201, check: created},
+		{name: "GET one: unknown", send: get(at(client.ClientPath("nobody-client"))), status: 404, code: "errors.noRecord"},
+		{name: "GET one: bad id", send: get(at(client.ClientPath("bad%20id"))), status: 400, code: bad},
+		{name: "GET one: UserAdmin lacks ClientView", as: withRoles("UserAdmin"), send: get(clientOf), status: 403, code: deny},
+		{name: "GET one: outside the data room", as: inRoom("other"), send: get(clientOf), status: 403, code: "errors.dataroomPermissionDenied"},
+		{name: "GET one: unknown and outside the data room", as: inRoom("other"), send: get(at(client.ClientPath("nobody"))), status: 403,
+			code: "errors.dataroomPermissionDenied"},
+		{name: "GET one: self-admin", as: owner(0), send: get(clientOf), status: 403, code: deny},
+		{name: "GET one: Auditor", as: withRoles("Auditor"), send: get(clientOf), status: 200},
+		{name: "GET list: limit=0", send: get(at(client.ClientsPath + "?limit=0")), status: 400, code: bad},
+		{name: "GET list: limit=1001", send: get(at(client.ClientsPath + "?limit=1001")), status: 400, code: bad},
+		{name: "GET list: limit=abc", send: get(at(client.ClientsPath + "?limit=abc")), status: 400, code: bad},
+		{name: "GET list: limit=-1", send: get(at(client.ClientsPath + "?limit=-1")), status: 400, code: bad},
+		{name: "GET list: empty limit", send: get(at(client.ClientsPath + "?limit=")), status: 400, code: bad},
+		{name: "GET list: continuationToken not base64", send: get(at(client.ClientsPath + "?continuationToken=%21%21%21")), status: 400, code: bad},
+		{name: "GET list: continuationToken {}", send: get(at(client.ClientsPath + "?continuationToken=e30")), status: 400, code: bad},
+		{name: "GET list: self-admin", as: owner(0), send: get(at(client.ClientsPath)), status: 403, code: deny},
+		{name: "GET list: UserAdmin lacks ClientView", as: withRoles("UserAdmin"), send: get(at(client.ClientsPath)), status: 403, code: deny},
+		{name: "GET list: limit=1000", send: get(at(client.ClientsPath + "?limit=1000")), status: 200},
+	})
 
 	t.Run("GET list: data room shows only its clients", func(t *testing.T) {
-		ss := s.bind(t)
-		ids, next := listIDs(t, ss.do(request{method: "GET", path: corePath + "/clients",
-			bearer: token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}, Clients: []string{f.client, "ghost"}})}))
-		if !slices.Equal(ids, []string{f.client}) || next != "" {
-			t.Errorf("items: got %v (next %q), want [%s] alone", ids, next, f.client)
+		t.Parallel()
+		room := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}, Clients: []string{f.Client, "ghost"}}))
+		ids, next := listIDs(room.ListClients(t, client.Page{}).Want(t, http.StatusOK), clientID)
+		if !slices.Equal(ids, []string{f.Client}) || next != "" {
+			t.Errorf("items: got %v (next %q), want [%s] alone", ids, next, f.Client)
 		}
-		r := ss.do(request{method: "GET", path: corePath + "/clients", bearer: tokRoom()(t, f)})
-		if ids, _ := listIDs(t, r); len(ids) != 0 || !strings.Contains(string(r.body), `"items":[]`) {
-			t.Errorf("empty data room: got %s, want items []", r.body)
+		r := inRoom()(t, s, f).ListClients(t, client.Page{})
+		if ids, _ := listIDs(r.Want(t, http.StatusOK), clientID); len(ids) != 0 || !strings.Contains(string(r.Body), `"items":[]`) {
+			t.Errorf("empty data room: got %s, want items []", r.Body)
 		}
 	})
 
 	t.Run("GET list: pagination", func(t *testing.T) {
-		ss := s.bind(t)
+		t.Parallel()
+		api := s.root(t)
 		var mine []string
 		for i := range 5 {
 			id := uid(fmt.Sprintf("pg-%d", i))
 			mine = append(mine, id)
-			mustStatus(t, ss.do(request{method: "POST", path: corePath + "/clients", bearer: rootToken(t),
-				body: map[string]any{"extId": id, "name": "page client " + id}}), 201)
+			api.CreateClient(t, client.ClientCreate{ExtID: id, Name: "page client " + id}).Want(t, http.StatusCreated)
 		}
-		walk := func(t *testing.T, tok string) ([]string, []int) {
+		walk := func(t *testing.T, api *client.API) ([]string, []int) {
 			var all []string
 			var sizes []int
-			path := corePath + "/clients?limit=2"
+			page := client.Page{Limit: 2}
 			for range 100 {
-				r := s.bind(t).do(request{method: "GET", path: path, bearer: tok})
-				if got := r.json(t)["_pagination"].(map[string]any)["limit"]; got != float64(2) {
-					t.Errorf("_pagination.limit: got %v, want 2", got)
+				l := api.ListClients(t, page).Want(t, http.StatusOK)
+				if l.Pagination.Limit != 2 {
+					t.Errorf("_pagination.limit: got %v, want 2", l.Pagination.Limit)
 				}
-				ids, next := listIDs(t, r)
+				ids, next := listIDs(l, clientID)
 				all, sizes = append(all, ids...), append(sizes, len(ids))
 				if next == "" {
 					return all, sizes
 				}
-				path = corePath + "/clients?limit=2&continuationToken=" + next
+				page.ContinuationToken = next
 			}
 			t.Fatal("pagination: got more than 100 pages, want an end")
 			return nil, nil
 		}
-		got, sizes := walk(t, token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: mine}))
+		got, sizes := walk(t, s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: mine})))
 		if !slices.Equal(got, mine) || !slices.Equal(sizes, []int{2, 2, 1}) {
 			t.Errorf("data-room pages: got %v in pages %v, want %v in pages [2 2 1]", got, sizes, mine)
 		}
 		// Every client of the instance: only the database knows them all.
 		t.Run("every client, in the database", func(t *testing.T) {
 			db := s.sql(t)
-			got, _ := walk(t, rootToken(t))
+			got, _ := walk(t, s.root(t))
 			var want []string
 			rows, err := db.Query("SELECT ext_id FROM clients ORDER BY created, ext_id")
 			if err != nil {
@@ -204,94 +175,153 @@ func TestClientsMatrix(t *testing.T) {
 }
 
 func TestUsersMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "du")
 	g := s.newFixture(t, "dg") // another client with its own user
 	deny, bad, dup, none := "errors.permissionDenied", "errors.invalidData", "errors.duplicateValue", "errors.noRecord"
 	n := 0
-	fresh := func(extra ...any) map[string]any {
-		n++
-		m := map[string]any{"loginId": fmt.Sprintf("fresh-%d", n)}
-		for i := 0; i+1 < len(extra); i += 2 {
-			m[extra[i].(string)] = extra[i+1]
+	fresh := func() string { n++; return fmt.Sprintf("fresh-%d", n) }
+	create := func(body client.UserCreate) func(*testing.T, *client.API, fixture) client.Response {
+		return func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.CreateUser(t, f.Client, body).Response
 		}
-		return m
 	}
-	post := func(body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, "POST", "/{client}/users", body, tok, false)
+	post := func(body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("POST", usersOf, body, header...)
 	}
-	get := func(path string, tok func(*testing.T, fixture) string, self bool) func(*testing.T, fixture) request {
-		return dirReq(s, "GET", path, nil, tok, self)
+	// freshWith is a new user's body with one more member, as raw JSON.
+	freshWith := func(member string) string { return fmt.Sprintf(`{"loginId":%q,%s}`, fresh(), member) }
+	contacts := func(c client.UserContacts) client.UserCreate {
+		return client.UserCreate{LoginID: fresh(), Contacts: &c}
 	}
-	contacts := func(k, v string) map[string]any { return fresh("contacts", map[string]string{k: v}) }
-	var otherDetail, ghostDetail string
-	remember := func(dst *string) func(*testing.T, response, fixture) {
-		return func(t *testing.T, r response, _ fixture) { *dst = r.json(t)["detail"].(string) }
+	get := func(path func(fixture) string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("GET", path, "")
 	}
-	cases := []mcase{
-		{"POST: no token", post(fresh(), tokNone), 401, "errors.notAuthenticated", nil},
-		{"POST: Helpdesk lacks UserCreate", post(fresh(), tokRoles("Helpdesk")), 403, deny, nil},
-		{"POST: Auditor", post(fresh(), tokRoles("Auditor")), 403, deny, nil},
-		{"POST: UserView only", post(fresh(), tokPerms("UserView")), 403, deny, nil},
-		{"POST: self-admin", dirReq(s, "POST", "/{client}/users", fresh(), tokOwner, true), 403, deny, nil},
-		{"POST: outside the data room", post(fresh(), tokRoom("other")), 403, "errors.dataroomPermissionDenied", nil},
-		{"POST: unknown client", dirReq(s, "POST", "/nobody-client/users", fresh(), nil, false), 404, none, nil},
-		{"POST: bad client id", dirReq(s, "POST", "/bad%20client/users", fresh(), nil, false), 400, bad, nil},
-		{"POST: duplicate loginId", post(map[string]any{"loginId": f.login}, nil), 409, dup, nil},
-		{"POST: duplicate extId in the client", post(fresh("extId", f.user), nil), 409, dup, nil},
-		{"POST: duplicate extId of another client's user", post(fresh("extId", g.user), nil), 409, dup, nil},
-		{"POST: missing loginId", post(map[string]any{"extId": "no-login"}, nil), 400, bad, nil},
-		{"POST: email without @", post(contacts("email", "not-an-email"), nil), 400, bad, nil},
-		{"POST: email with a display name", post(contacts("email", "Alice <alice@example.com>"), nil), 400, bad, nil},
-		{"POST: mobile without +", post(contacts("mobile", "0791234567"), nil), 400, bad, nil},
-		{"POST: mobile with spaces", post(contacts("mobile", "+41 79 123 45 67"), nil), 400, bad, nil},
-		{"POST: telephone too long", post(contacts("telephone", "+4144123456789012"), nil), 400, bad, nil},
-		{"POST: unknown member", post(fresh("foo", 1), nil), 400, bad, nil},
-		{"POST: clientExtId in the body", post(fresh("clientExtId", g.client), nil), 400, bad, nil},
-		{"POST: created in the body", post(fresh("created", "2020-01-01T00:00:00Z"), nil), 400, bad, nil},
-		{"POST: unknown contact member", post(fresh("contacts", map[string]string{"fax": "+41441234567"}), nil), 400, bad, nil},
-		{"POST: userState bogus", post(fresh("userState", "bogus"), nil), 400, bad, nil},
-		{"POST: gender bogus", post(fresh("gender", "x"), nil), 400, bad, nil},
-		{"POST: birthDate not a date", post(fresh("birthDate", "2020-13-01"), nil), 400, bad, nil},
-		{"POST: validity.from not a time", post(fresh("validity", map[string]string{"from": "yesterday"}), nil), 400, bad, nil},
-		{"POST: languageCode english", post(fresh("languageCode", "english"), nil), 400, bad, nil},
-		{"POST: properties not strings", post(fresh("properties", map[string]any{"a": 1}), nil), 400, bad, nil},
-		{"POST: extId with a space", post(fresh("extId", "a b"), nil), 400, bad, nil},
-		{"POST: loginId a number", post(`{"loginId":5}`, nil), 400, bad, nil},
-		{"POST: loginId with a NUL character", post(`{"loginId":"nul\u0000login"}`, nil), 400, bad, nil},
-		{"POST: JSON array", post(`[{"loginId":"x"}]`, nil), 400, bad, nil},
-		{"POST: form body", func(t *testing.T, f fixture) request {
-			r := post("loginId=x", nil)(t, f)
-			r.contentType = "application/x-www-form-urlencoded"
-			return r
-		}, 415, "errors.unsupportedMediaType", nil},
-		{"POST: 70 KiB", post(fresh("remarks", strings.Repeat("r", 70*1024)), nil), 413, "errors.payloadTooLarge", nil},
-		{"POST: UserCreate only", post(fresh(), tokPerms("UserCreate")), 201, "", nil},
-		{"POST: ClientRoot", post(fresh(), tokRoles("ClientRoot")), 201, "", nil},
-		{"POST: loginId of another client", post(map[string]any{"loginId": g.login}, nil), 201, "", nil},
-		{"GET: self-admin of another user", get("/{client}/users/{user}", func(t *testing.T, _ fixture) string {
-			return selfToken(t, g.user, 0)
-		}, true), 403, deny, remember(&otherDetail)},
-		{"GET: self-admin naming a user that does not exist", get("/{client}/users/ghost", tokOwner, true), 403, deny, remember(&ghostDetail)},
-		{"GET: CredentialView only", get("/{client}/users/{user}", tokPerms("CredentialView"), false), 403, deny, nil},
-		{"GET: outside the data room", get("/{client}/users/{user}", tokRoom(g.client), false), 403, "errors.dataroomPermissionDenied", nil},
-		{"GET: under the wrong client", get("/"+g.client+"/users/{user}", nil, false), 404, none, nil},
-		{"GET: self-admin owner under the wrong client", get("/"+g.client+"/users/{user}", tokOwner, true), 404, none, nil},
-		{"GET: unknown user", get("/{client}/users/nobody", nil, false), 404, none, nil},
-		{"GET: unknown client", get("/nobody-client/users/{user}", nil, false), 404, none, nil},
-		{"GET: bad user id", get("/{client}/users/"+strings.Repeat("u", 65), nil, false), 400, bad, nil},
-		{"GET: self-admin owner", get("/{client}/users/{user}", tokOwner, true), 200, "", nil},
-		{"GET: self-admin owner 20 min ago", get("/{client}/users/{user}", func(t *testing.T, f fixture) string {
-			return selfToken(t, f.user, 20*time.Minute)
-		}, true), 200, "", nil},
-		{"GET: UserView", get("/{client}/users/{user}", tokPerms("UserView"), false), 200, "", func(t *testing.T, r response, f fixture) {
-			if m := r.json(t); m["extId"] != f.user || m["clientExtId"] != f.client || m["loginId"] != f.login {
-				t.Errorf("user: got %v, want %s of %s", m, f.user, f.client)
+	userAt := func(clientID, userID string) func(fixture) string {
+		return func(f fixture) string {
+			k := f.UserKey()
+			if clientID != "" {
+				k.Client = clientID
+			}
+			if userID != "" {
+				k.User = userID
+			}
+			return k.Path()
+		}
+	}
+	var details remember
+	runMatrix(t, s, "", &f, []row{
+		{name: "POST: no token", as: anonymous, send: create(client.UserCreate{LoginID: fresh()}), status: 401, code: "errors.notAuthenticated"},
+		{name: "POST: Helpdesk lacks UserCreate", as: withRoles("Helpdesk"), send: create(client.UserCreate{LoginID: fresh()}), status: 403,
+			code: deny},
+		{name: "POST: Auditor", as: withRoles("Auditor"), send: create(client.UserCreate{LoginID: fresh()}), status: 403, code: deny},
+		{name: "POST: UserView only", as: withRights("UserView"), send: create(client.UserCreate{LoginID: fresh()}), status: 403, code: deny},
+		{name: "POST: self-admin", as: owner(0), send: create(client.UserCreate{LoginID: fresh()}), status: 403, code: deny},
+		{name: "POST: outside the data room", as: inRoom("other"), send: create(client.UserCreate{LoginID: fresh()}), status: 403,
+			code: "errors.dataroomPermissionDenied"},
+		{name: "POST: unknown client", given: edit(func(f *fixture) { f.Client = "nobody-client" }),
+			send: create(client.UserCreate{LoginID: fresh()}), status: 404, code: none},
+		{name: "POST: bad client id", given: edit(func(f *fixture) { f.Client = "bad%20client" }),
+			send: create(client.UserCreate{LoginID: fresh()}), status: 400, code: bad},
+		{name: "POST: duplicate loginId", send: create(client.UserCreate{LoginID: f.login}), status: 409, code: dup},
+		{name: "POST: duplicate extId in the client", send: create(client.UserCreate{LoginID: fresh(), ExtID: f.User}), status: 409, code: dup},
+		{name: "POST: duplicate extId of another client's user", send: create(client.UserCreate{LoginID: fresh(), ExtID: g.User}), status: 409,
+			code: dup},
+		{name: "POST: missing loginId", send: post(`{"extId":"no-login"}`), status: 400, code: bad},
+		{name: "POST: email without @", send: create(contacts(client.UserContacts{Email: "not-an-email"})), status: 400, code: bad},
+		{name: "POST: email with a display name", send: create(contacts(client.UserContacts{Email: "Alice <alice@example.com>"})), status: 400,
+			code: bad},
+		{name: "POST: mobile without +", send: create(contacts(client.UserContacts{Mobile: "0791234567"})), status: 400, code: bad},
+		{name: "POST: mobile with spaces", send: create(contacts(client.UserContacts{Mobile: "+41 79 123 45 67"})), status: 400, code: bad},
+		{name: "POST: telephone too long", send: create(contacts(client.UserContacts{Telephone: "+4144123456789012"})), status: 400, code: bad},
+		{name: "POST: unknown member", send: post(freshWith(`"foo":1`)), status: 400, code: bad},
+		{name: "POST: clientExtId in the body", send: post(freshWith(`"clientExtId":"` + g.Client + `"`)), status: 400, code: bad},
+		{name: "POST: created in the body", send: post(freshWith(`"created":"2020-01-01T00:00:00Z"`)), status: 400, code: bad},
+		{name: "POST: unknown contact member", send: post(freshWith(`"contacts":{"fax":"+41441234567"}`)), status: 400, code: bad},
+		{name: "POST: userState bogus", send: create(client.UserCreate{LoginID: fresh(), UserState: "bogus"}), status: 400, code: bad},
+		{name: "POST: gender bogus", send: create(client.UserCreate{LoginID: fresh(), Gender: "x"}), status: 400, code: bad},
+		{name: "POST: birthDate not a date", send: create(client.UserCreate{LoginID: fresh(), BirthDate: "2020-13-01"}), status: 400, code: bad},
+		{name: "POST: validity.from not a time", send: create(client.UserCreate{LoginID: fresh(), Validity: &client.UserValidity{From: "yesterday"}}),
+			status: 400, code: bad},
+		{name: "POST: languageCode english", send: create(client.UserCreate{LoginID: fresh(), LanguageCode: "english"}), status: 400, code: bad},
+		{name: "POST: properties not strings", send: post(freshWith(`"properties":{"a":1}`)), status: 400, code: bad},
+		{name: "POST: extId with a space", send: create(client.UserCreate{LoginID: fresh(), ExtID: "a b"}), status: 400, code: bad},
+		{name: "POST: loginId a number", send: post(`{"loginId":5}`), status: 400, code: bad},
+		{name: "POST: loginId with a NUL character", send: post(`{"loginId":"nul\u0000login"}`), status: 400, code: bad},
+		{name: "POST: JSON array", send: post(`[{"loginId":"x"}]`), status: 400, code: bad},
+		{name: "POST: form body", send: post("loginId=x", "Content-Type", "application/x-www-form-urlencoded"), status: 415,
+			code: "errors.unsupportedMediaType"},
+		{name: "POST: 70 KiB", send: create(client.UserCreate{LoginID: fresh(), Remarks: strings.Repeat("r", 70*1024)}), status: 413,
+			code: "errors.payloadTooLarge"},
+		{name: "POST: UserCreate only", as: withRights("UserCreate"), send: create(client.UserCreate{LoginID: fresh()}), status: 201},
+		{name: "POST: ClientRoot", as: withRoles("ClientRoot"), send: create(client.UserCreate{LoginID: fresh()}), status: 201},
+		{name: "POST: loginId of another client", send: create(client.UserCreate{LoginID: g.login}), status: 201},
+		{name: "GET: self-admin of another user", as: selfOf(g.User), send: get(userOf), status: 403, code: deny,
+			check: details.detail("another user")},
+		{name: "GET: self-admin naming a user that does not exist", as: owner(0), send: get(userAt("", "ghost")), status: 403, code: deny,
+			check: details.detail("no such user")},
+		{name: "GET: CredentialView only", as: withRights("CredentialView"), send: get(userOf), status: 403, code: deny},
+		{name: "GET: outside the data room", as: inRoom(g.Client), send: get(userOf), status: 403, code: "errors.dataroomPermissionDenied"},
+		{name: "GET: under the wrong client", send: get(userAt(g.Client, "")), status: 404, code: none},
+		{name: "GET: self-admin owner under the wrong client", as: owner(0), send: get(userAt(g.Client, "")), status: 404, code: none},
+		{name: "GET: unknown user", send: get(userAt("", "nobody")), status: 404, code: none},
+		{name: "GET: unknown client", send: get(userAt("nobody-client", "")), status: 404, code: none},
+		{name: "GET: bad user id", send: get(userAt("", strings.Repeat("u", 65))), status: 400, code: bad},
+		{name: "GET: self-admin owner", as: owner(0), send: get(userOf), status: 200},
+		{name: "GET: self-admin owner 20 min ago", as: owner(20 * time.Minute), send: get(userOf), status: 200},
+		{name: "GET: UserView", as: withRights("UserView"), send: get(userOf), status: 200, check: func(t *testing.T, r client.Response, f fixture) {
+			if m := client.Decode[client.User](t, r); m.ExtID != f.User || m.ClientExtID != f.Client || m.LoginID != f.login {
+				t.Errorf("user: got %+v, want %s of %s", m, f.User, f.Client)
 			}
 		}},
-	}
-	runMatrix(t, s, "", &f, cases)
-	if otherDetail != ghostDetail {
-		t.Errorf("self-admin detail for a user that does not exist: got %q, want %q as for an existing one", ghostDetail, otherDetail)
+	})
+	details.same(t, "self-admin detail")
+}
+
+// TestDirectoryConcurrentPatches: eight PATCHes with the same version at once, over HTTP, on a
+// client and on a user. Exactly one succeeds; the others get 409; never a 500.
+func TestDirectoryConcurrentPatches(t *testing.T) {
+	t.Parallel()
+	s := startService(t)
+	f := s.newFixture(t, "cp")
+	api := s.root(t)
+	for name, patch := range map[string]struct {
+		send    func(t *testing.T, remarks string) client.Response
+		version func(t *testing.T) int32
+	}{
+		"client": {func(t *testing.T, remarks string) client.Response {
+			return api.PatchClient(t, f.Client, client.ClientPatch{Remarks: &remarks, Version: 1}).Response
+		}, func(t *testing.T) int32 { return api.GetClient(t, f.Client).Want(t, http.StatusOK).Version }},
+		"user": {func(t *testing.T, remarks string) client.Response {
+			return api.PatchUser(t, f.UserKey(), client.UserPatch{Remarks: &remarks, Version: 1}).Response
+		}, func(t *testing.T) int32 { return api.GetUser(t, f.UserKey()).Want(t, http.StatusOK).Version }},
+	} {
+		t.Run(name, func(t *testing.T) {
+			const n = 8
+			statuses := make(chan int, n)
+			start := make(chan struct{})
+			for i := range n {
+				go func() {
+					<-start
+					r := patch.send(t, fmt.Sprint("racer ", i))
+					if r.Status == http.StatusConflict && r.Problem().Code() != "errors.optimisticLockingFailure" {
+						t.Errorf("409 body: got %s, want errors.optimisticLockingFailure", r.Body)
+					}
+					statuses <- r.Status
+				}()
+			}
+			close(start)
+			counts := map[int]int{}
+			for range n {
+				counts[<-statuses]++
+			}
+			if counts[200] != 1 || counts[409] != n-1 {
+				t.Errorf("statuses: got %v, want one 200 and %d 409", counts, n-1)
+			}
+			if got := patch.version(t); got != 2 {
+				t.Errorf("version: got %v, want 2", got)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	"github.com/otpcard/otpcard/bootstrap"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestWebhookKeepsEachCardsOrder: many goroutines change the two cards of one user at once
@@ -18,39 +19,36 @@ import (
 // webhook receiver records what it gets: each card's events arrive in the order of its versions,
 // without a gap, and their times never go backwards (API.md sections 7 and 9).
 func TestWebhookKeepsEachCardsOrder(t *testing.T) {
+	t.Parallel()
 	rc := newReceiver(t)
 	rc.release()
 	s := startServiceWith(t, io.Discard, webhookEnv(rc))
 	f := s.newFixture(t, "order")
-	tok := rootToken(t)
+	api := s.root(t)
 	// No lock may end the run early: failures neither lock nor run out.
 	s.setPolicy(t, f, map[string]string{"tmpLockingThreshold": "-1", "maxCredFailureCount": "100", "cellReuse": "true"})
-	second := s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": f.card + "-2"}})
-	mustStatus(t, second, http.StatusCreated)
-	cards := []string{f.card, f.card + "-2"}
+	api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: f.Card + "-2"}).Want(t, http.StatusCreated)
+	cards := []string{f.Card, f.Card + "-2"}
 
 	const workers, rounds = 8, 6
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := range rounds {
-				card := cards[(w+i)%2]
-				path := s.cardsPath(f) + "/" + card
-				var r response
+				card := f.UserKey().Card(cards[(w+i)%2])
+				var r client.Response
 				switch (w + i) % 4 {
 				case 0:
-					r = s.do(request{method: "POST", path: path + "/replace", bearer: tok, body: map[string]any{}})
+					r = api.ReplaceCard(t, card, client.CredentialReplace{}).Response
 				case 1:
-					r = s.do(request{method: "PATCH", path: path, bearer: tok,
-						body: map[string]any{"modificationComment": uid("comment")}})
+					r = api.PatchCard(t, card, client.CredentialPatch{ModificationComment: client.Ptr(uid("comment"))}).Response
 				case 2:
-					r = s.do(request{method: "POST", path: s.challengePath(f), bearer: tok})
+					r = api.Challenge(t, f.UserKey()).Response
 				default:
-					r = s.do(request{method: "POST", path: s.loginPath(f), bearer: tok,
-						body: map[string]any{"challenge": "001", "password": "WRONG"}})
+					r = api.Login(t, f.UserKey(), client.LoginRequest{Challenge: "001", Password: "WRONG"}).Response
 				}
-				if r.status >= 500 || r.status == http.StatusConflict {
-					t.Errorf("worker %d round %d: got %d, want no conflict and no server error; body %s", w, i, r.status, r.body)
+				if r.Status >= 500 || r.Status == http.StatusConflict {
+					t.Errorf("worker %d round %d: got %d, want no conflict and no server error; body %s", w, i, r.Status, r.Body)
 				}
 			}
 		})
@@ -81,7 +79,7 @@ func TestWebhookKeepsEachCardsOrder(t *testing.T) {
 		last[e.Credential] = e
 	}
 	for _, card := range cards {
-		if got := s.cardSnapshot(t, fixture{client: f.client, user: f.user, card: card})["version"]; float64(last[card].Version) != got {
+		if got := api.GetCard(t, f.UserKey().Card(card)).Want(t, http.StatusOK).Version; last[card].Version != got {
 			t.Errorf("%s: last delivered version %d, card at %v", card, last[card].Version, got)
 		}
 	}
@@ -101,7 +99,7 @@ func TestNewWebhookStartsAtTheNewestEvent(t *testing.T) {
 	env := webhookEnv(rc)
 	env["OTPCARD_DATABASE_URL"] = url
 	s := startServiceWith(t, io.Discard, env)
-	mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{}}), http.StatusOK)
+	s.root(t).ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
 	got := rc.waitFor(t, 1)
 	time.Sleep(500 * time.Millisecond) // anything else the dispatcher would send arrives meanwhile
 	if events := rc.events(); len(events) != 1 || events[0].Type != "otp-card.replaced" {

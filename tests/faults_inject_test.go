@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestInjectedFailureBeforeCommitKeepsOldCard makes the event insert of a replace fail, after
@@ -17,13 +18,13 @@ import (
 // errors.fatalError without any SQL or database text, and roll back whole: the card keeps its
 // version and comment, no otp-card.replaced event exists, and a cell of the old card still logs in.
 func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, nil)
 	dumpLogsOnFailure(t, logs)
-	tok := rootToken(t)
+	api := s.root(t)
 	f := s.newFixture(t, "inject")
-	before := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
-	mustStatus(t, before, http.StatusOK)
+	before := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -39,12 +40,11 @@ func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
 			t.Fatalf("install the failing trigger: %v", err)
 		}
 	}
-	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok,
-		body: map[string]any{"modificationComment": "must not stick", "version": f.version}})
-	expectProblem(t, r, http.StatusInternalServerError, "errors.fatalError")
-	for _, leak := range append(leakMarkers, "injected", "verifier", "otp_cards", "events", "trigger", "P0001") {
-		if strings.Contains(string(r.body), leak) {
-			t.Errorf("500 body: got %s, want no %q", r.body, leak)
+	r := api.ReplaceCard(t, f.CardKey, client.CredentialReplace{ModificationComment: "must not stick", Version: f.version})
+	r.WantProblem(t, http.StatusInternalServerError, "errors.fatalError")
+	for _, leak := range append(client.LeakMarkers, "injected", "verifier", "otp_cards", "events", "trigger", "P0001") {
+		if strings.Contains(string(r.Body), leak) {
+			t.Errorf("500 body: got %s, want no %q", r.Body, leak)
 		}
 	}
 	if !strings.Contains(logs.String(), "request failed") {
@@ -56,25 +56,18 @@ func TestInjectedFailureBeforeCommitKeepsOldCard(t *testing.T) {
 		}
 	}
 
-	after := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
-	mustStatus(t, after, http.StatusOK)
-	if got, want := after.json(t), before.json(t); !reflect.DeepEqual(got, want) {
-		t.Errorf("card after the failed replace:\n got %v\nwant %v (unchanged)", got, want)
+	if after := api.GetCard(t, f.CardKey).Want(t, http.StatusOK); after != before {
+		t.Errorf("card after the failed replace:\n got %+v\nwant %+v (unchanged)", after, before)
 	}
-	var events int
-	if err := s.sql(t).QueryRowContext(ctx, `SELECT count(*) FROM events WHERE type = 'otp-card.replaced'
-		AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
-		t.Fatal(err)
+	if n := s.eventCount(t, eventsOf{typ: "otp-card.replaced", card: f.Card}); n != 0 {
+		t.Errorf("otp-card.replaced events after the failed replace: got %d, want 0", n)
 	}
-	if events != 0 {
-		t.Errorf("otp-card.replaced events after the failed replace: got %d, want 0", events)
-	}
-	label := s.challenge(t, f, tok)
-	if code := statusCodeOf(t, s.login(t, f, tok, label, answer(t, f.cells, label))); code != 5 {
+	label := challenge(t, api, f.UserKey())
+	if code := logIn(t, api, f.UserKey(), label, answer(t, f.cells, label)); code != 5 {
 		t.Errorf("login with a cell of the old card: got statusCode %d, want 5 (Login Ok)", code)
 	}
 	// Nothing was left locked: the next replace goes through.
-	mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}}), http.StatusOK)
+	api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
 }
 
 // TestFaultClientGoneIsNoServerError: a client that gives up on its request while the service
@@ -85,7 +78,7 @@ func TestFaultClientGoneIsNoServerError(t *testing.T) {
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, map[string]string{"OTPCARD_LOG_LEVEL": "info"})
 	dumpLogsOnFailure(t, logs)
-	tok := rootToken(t)
+	api := s.root(t)
 	f := s.newFixture(t, "gone")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -95,20 +88,13 @@ func TestFaultClientGoneIsNoServerError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM otp_cards WHERE ext_id = $1 FOR UPDATE", f.card); err != nil {
+	if _, err := tx.ExecContext(ctx, "SELECT 1 FROM otp_cards WHERE ext_id = $1 FOR UPDATE", f.Card); err != nil {
 		t.Fatal(err)
 	}
 	reqCtx, giveUp := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer giveUp()
-	req, err := http.NewRequestWithContext(reqCtx, "POST", s.baseURL+s.replacePath(f), strings.NewReader(`{}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+tok)
-	if resp, err := s.client.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("replace behind a held row lock: got %d, want the client to give up first", resp.StatusCode)
+	if r, err := api.Send(withContext{t, reqCtx}, client.Request{Method: "POST", Path: f.ReplacePath(), Body: []byte(`{}`)}); err == nil {
+		t.Fatalf("replace behind a held row lock: got %d, want the client to give up first", r.Status)
 	} else if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("replace behind a held row lock: got %v, want the client's deadline", err)
 	}
@@ -133,12 +119,19 @@ func TestFaultClientGoneIsNoServerError(t *testing.T) {
 	if bad := logLine(t, logs, func(m map[string]any) bool { return m["level"] == "ERROR" }); bad != nil {
 		t.Errorf("logs: got an error line %v, want none for a client that went away", bad)
 	}
-	card := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
-	mustStatus(t, card, http.StatusOK)
-	if got := card.json(t)["version"].(float64); got != f.version {
+	if got := api.GetCard(t, f.CardKey).Want(t, http.StatusOK).Version; got != f.version {
 		t.Errorf("version after the abandoned replace: got %v, want %v", got, f.version)
 	}
 }
+
+// withContext is a test whose calls run under another context: one that gives up early.
+type withContext struct {
+	*testing.T
+	ctx context.Context
+}
+
+// Context is the context the calls run under.
+func (w withContext) Context() context.Context { return w.ctx }
 
 // logLine returns the first JSON log line that match accepts, or nil.
 func logLine(t *testing.T, logs *syncBuffer, match func(map[string]any) bool) map[string]any {

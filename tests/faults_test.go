@@ -1,10 +1,7 @@
 package tests
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/postgres/cluster"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // This file holds the database outage tests (issue 5, "Faults"): a database that is gone
@@ -81,51 +79,55 @@ func dumpLogsOnFailure(t *testing.T, logs *syncBuffer) {
 // back; wantAfter is its status once the database works again (0: not retried afterwards).
 type outageRequest struct {
 	name      string
-	req       request
+	req       client.Request
 	wantAfter int
 }
 
 // outageRequests are one request of every kind of database work: the readiness ping, reads and
 // lists, a transaction with hashing (replace), row-locking updates (challenge, login, PATCH),
-// inserts, deletes and the audit trail.
-func outageRequests(s *service, f fixture, tok string) []outageRequest {
-	user := corePath + "/" + f.client + "/users/" + f.user
+// inserts, deletes and the audit trail. They are sent as Root.
+func outageRequests(f fixture) []outageRequest {
+	req := func(method, path, body string) client.Request {
+		r := client.Request{Method: method, Path: path}
+		if body != "" {
+			r.Body = []byte(body)
+		}
+		return r
+	}
+	unique := strconv.FormatInt(time.Now().UnixNano(), 36)
 	return []outageRequest{
-		{"readyz", request{method: "GET", path: "/readyz"}, 0},
-		{"get card", request{method: "GET", path: s.cardPath(f), bearer: tok}, http.StatusOK},
-		{"list cards", request{method: "GET", path: s.cardsPath(f), bearer: tok}, http.StatusOK},
-		{"replace", request{method: "POST", path: s.replacePath(f), bearer: tok,
-			body: map[string]any{"modificationComment": "during the outage"}}, http.StatusOK},
-		{"challenge", request{method: "POST", path: s.challengePath(f), bearer: tok}, http.StatusOK},
-		{"login", request{method: "POST", path: s.loginPath(f), bearer: tok,
-			body: map[string]any{"challenge": "001", "password": "0000"}}, http.StatusOK},
-		{"patch card", request{method: "PATCH", path: s.cardPath(f), bearer: tok,
-			body: map[string]any{"modificationComment": "patched"}}, http.StatusOK},
-		{"create card", request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{}}, http.StatusCreated},
-		{"get user", request{method: "GET", path: user, bearer: tok}, http.StatusOK},
-		{"patch user", request{method: "PATCH", path: user, bearer: tok,
-			body: map[string]any{"remarks": "outage"}}, http.StatusOK},
-		{"create user", request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: tok,
-			body: map[string]any{"loginId": "outage-" + strconv.FormatInt(time.Now().UnixNano(), 36)}}, http.StatusCreated},
-		{"list clients", request{method: "GET", path: corePath + "/clients", bearer: tok}, http.StatusOK},
-		{"create client", request{method: "POST", path: corePath + "/clients", bearer: tok,
-			body: map[string]any{"name": "outage " + strconv.FormatInt(time.Now().UnixNano(), 36)}}, http.StatusCreated},
-		{"list policies", request{method: "GET", path: policiesPath(f.client), bearer: tok}, http.StatusOK},
-		{"delete policy", request{method: "DELETE", path: policyPath(f.client, "no-such-policy"), bearer: tok}, http.StatusNotFound},
-		{"audit events", request{method: "GET", path: auditPath + "?credentialExtId=" + f.card, bearer: tok}, http.StatusOK},
+		{"readyz", req("GET", "/readyz", ""), 0},
+		{"get card", req("GET", f.Path(), ""), http.StatusOK},
+		{"list cards", req("GET", f.UserKey().CardsPath(), ""), http.StatusOK},
+		{"replace", req("POST", f.ReplacePath(), `{"modificationComment": "during the outage"}`), http.StatusOK},
+		{"challenge", req("POST", f.UserKey().ChallengePath(), ""), http.StatusOK},
+		{"login", req("POST", f.UserKey().LoginPath(), `{"challenge": "001", "password": "0000"}`), http.StatusOK},
+		{"patch card", req("PATCH", f.Path(), `{"modificationComment": "patched"}`), http.StatusOK},
+		{"create card", req("POST", f.UserKey().CardsPath(), `{}`), http.StatusCreated},
+		{"get user", req("GET", f.UserKey().Path(), ""), http.StatusOK},
+		{"patch user", req("PATCH", f.UserKey().Path(), `{"remarks": "outage"}`), http.StatusOK},
+		{"create user", req("POST", client.UsersPath(f.Client), `{"loginId": "outage-`+unique+`"}`), http.StatusCreated},
+		{"list clients", req("GET", client.ClientsPath, ""), http.StatusOK},
+		{"create client", req("POST", client.ClientsPath, `{"name": "outage `+unique+`"}`), http.StatusCreated},
+		{"list policies", req("GET", client.PolicyListPath(f.Client), ""), http.StatusOK},
+		{"delete policy", req("DELETE", client.PolicyKey{Client: f.Client, Policy: "no-such-policy"}.Path(), ""), http.StatusNotFound},
+		{"audit events", req("GET", client.AuditPath+"?credentialExtId="+f.Card, ""), http.StatusOK},
 	}
 }
 
-// expectUnavailable checks a 503 answer given within outageBound.
-func expectUnavailable(t *testing.T, name string, r response, took time.Duration) {
+// expectUnavailable checks a 503 answer given within outageBound. It only reports (Errorf), so
+// that it may run in a goroutine other than the test's.
+func expectUnavailable(t *testing.T, name string, r client.Response, took time.Duration) {
 	t.Helper()
-	t.Logf("database unreachable: %s answered %d in %v", name, r.status, took.Round(time.Millisecond))
+	t.Logf("database unreachable: %s answered %d in %v", name, r.Status, took.Round(time.Millisecond))
 	if took > outageBound {
 		t.Errorf("database unreachable: %s took %v, want at most %v", name, took, outageBound)
 	}
-	expectProblem(t, r, http.StatusServiceUnavailable, "errors.serviceUnavailable")
-	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra <= 0 {
-		t.Errorf("database unreachable: %s Retry-After: got %q, want a positive number of seconds", name, r.header.Get("Retry-After"))
+	if p := r.Problem(); r.Status != http.StatusServiceUnavailable || p.Code() != "errors.serviceUnavailable" || p.Status != r.Status {
+		t.Errorf("database unreachable: %s got %d %s, want 503 errors.serviceUnavailable; body %s", name, r.Status, p.Code(), r.Body)
+	}
+	if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra <= 0 {
+		t.Errorf("database unreachable: %s Retry-After: got %q, want a positive number of seconds", name, r.Header.Get("Retry-After"))
 	}
 }
 
@@ -134,12 +136,11 @@ func awaitReady(t *testing.T, s *service, within time.Duration) time.Duration {
 	t.Helper()
 	began := time.Now()
 	for {
-		r := s.do(request{method: "GET", path: "/readyz"})
-		if r.status == http.StatusOK {
+		if r := s.api.Readyz(t); r.Status == http.StatusOK {
 			return time.Since(began)
 		}
 		if time.Since(began) > within {
-			t.Fatalf("/readyz after the database came back: got %d for %v, want 200", r.status, within)
+			t.Fatalf("/readyz after the database came back: not 200 for %v", within)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -147,21 +148,22 @@ func awaitReady(t *testing.T, s *service, within time.Duration) time.Duration {
 
 // expectRecovered sends the requests again and checks they succeed, and that the events of the
 // changes made now reach the audit trail.
-func expectRecovered(t *testing.T, s *service, f fixture, tok string) {
+func expectRecovered(t *testing.T, s *service, f fixture) {
 	t.Helper()
-	var replaced float64
-	for _, rq := range outageRequests(s, f, tok) {
+	api := s.root(t)
+	var replaced int32
+	for _, rq := range outageRequests(f) {
 		if rq.wantAfter == 0 {
 			continue
 		}
 		began := time.Now()
-		r := s.do(rq.req)
-		t.Logf("database back: %s answered %d in %v", rq.name, r.status, time.Since(began).Round(time.Millisecond))
-		if r.status != rq.wantAfter {
-			t.Errorf("database back: %s got %d, want %d; body %s", rq.name, r.status, rq.wantAfter, r.body)
+		r := api.Do(t, rq.req)
+		t.Logf("database back: %s answered %d in %v", rq.name, r.Status, time.Since(began).Round(time.Millisecond))
+		if r.Status != rq.wantAfter {
+			t.Errorf("database back: %s got %d, want %d; body %s", rq.name, r.Status, rq.wantAfter, r.Body)
 		}
-		if rq.name == "replace" && r.status == http.StatusOK {
-			replaced = r.json(t)["version"].(float64)
+		if rq.name == "replace" && r.Status == http.StatusOK {
+			replaced = client.Decode[client.Credential](t, r).Version
 		}
 	}
 	if replaced == 0 {
@@ -170,14 +172,14 @@ func expectRecovered(t *testing.T, s *service, f fixture, tok string) {
 	// The dispatcher backed off during the outage (at most 30 s); auditEvents waits 15 s more.
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		events := s.auditEvents(t, url.Values{"credentialExtId": {f.card}, "type": {"otp-card.replaced"}}, 1)
+		events := s.auditEvents(t, client.AuditQuery{CredentialExtID: f.Card, Type: "otp-card.replaced"}, 1)
 		for _, e := range events {
-			if v, _ := e["version"].(float64); v == replaced {
+			if e.Version == replaced {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("audit trail after the outage: got %v, want the otp-card.replaced event of version %v", events, replaced)
+			t.Fatalf("audit trail after the outage: got %+v, want the otp-card.replaced event of version %v", events, replaced)
 		}
 	}
 }
@@ -191,7 +193,6 @@ func TestOutageAnswers503AndRecovers(t *testing.T) {
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, map[string]string{"OTPCARD_DATABASE_URL": c.URL("otpcard")})
 	dumpLogsOnFailure(t, logs)
-	tok := rootToken(t)
 	f := s.newFixture(t, "outage")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -199,11 +200,12 @@ func TestOutageAnswers503AndRecovers(t *testing.T) {
 	if err := c.Halt(ctx); err != nil {
 		t.Fatalf("halt the database: %v", err)
 	}
-	for _, rq := range outageRequests(s, f, tok) {
+	for _, rq := range outageRequests(f) {
 		t.Run("down/"+rq.name, func(t *testing.T) {
 			began := time.Now()
-			r := s.bind(t).do(rq.req)
+			r := s.root(t).Do(t, rq.req)
 			expectUnavailable(t, rq.name, r, time.Since(began))
+			r.WantProblem(t, http.StatusServiceUnavailable, "errors.serviceUnavailable")
 		})
 	}
 
@@ -211,7 +213,7 @@ func TestOutageAnswers503AndRecovers(t *testing.T) {
 		t.Fatalf("resume the database: %v", err)
 	}
 	t.Logf("ready again %v after the database came back", awaitReady(t, s, 10*time.Second).Round(time.Millisecond))
-	expectRecovered(t, s, f, tok)
+	expectRecovered(t, s, f)
 }
 
 // TestOutageSilentDatabaseAnswers503InBoundedTime puts a proxy between the service and PostgreSQL
@@ -230,75 +232,26 @@ func TestOutageSilentDatabaseAnswers503InBoundedTime(t *testing.T) {
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, map[string]string{"OTPCARD_DATABASE_URL": dbURL.String()})
 	dumpLogsOnFailure(t, logs)
-	tok := rootToken(t)
 	f := s.newFixture(t, "silent")
+	api := s.root(t)
 
 	p.freeze()
 	var wg sync.WaitGroup
-	for _, rq := range outageRequests(s, f, tok) {
+	for _, rq := range outageRequests(f) {
 		wg.Go(func() { // concurrently: each may wait for the whole deadline
 			began := time.Now()
-			r, err := s.try(rq.req)
+			r, err := api.Send(t, rq.req)
 			took := time.Since(began)
 			if err != nil {
 				t.Errorf("database silent: %s: %v after %v", rq.name, err, took)
 				return
 			}
-			expectUnavailableAsync(t, rq.name, r, took)
+			expectUnavailable(t, rq.name, r, took)
 		})
 	}
 	wg.Wait()
 
 	p.thaw()
 	t.Logf("ready again %v after the database came back", awaitReady(t, s, 10*time.Second).Round(time.Millisecond))
-	expectRecovered(t, s, f, tok)
-}
-
-// expectUnavailableAsync is expectUnavailable for a goroutine other than the test's: it only
-// reports, never stops the test.
-func expectUnavailableAsync(t *testing.T, name string, r response, took time.Duration) {
-	t.Logf("database silent: %s answered %d in %v", name, r.status, took.Round(time.Millisecond))
-	if took > outageBound {
-		t.Errorf("database silent: %s took %v, want at most %v", name, took, outageBound)
-	}
-	if r.status != http.StatusServiceUnavailable || codeOf(r) != "errors.serviceUnavailable" {
-		t.Errorf("database silent: %s got %d %s, want 503 errors.serviceUnavailable; body %s", name, r.status, codeOf(r), r.body)
-	}
-	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra <= 0 {
-		t.Errorf("database silent: %s Retry-After: got %q, want a positive number of seconds", name, r.header.Get("Retry-After"))
-	}
-}
-
-// try is do for goroutines other than the test's: transport errors are returned, contract
-// violations reported with t.Errorf.
-func (s *service) try(req request) (response, error) {
-	var body io.Reader
-	if req.body != nil {
-		data, err := json.Marshal(req.body)
-		if err != nil {
-			return response{}, err
-		}
-		body = bytes.NewReader(data)
-	}
-	hr, err := http.NewRequest(req.method, s.baseURL+req.path, body)
-	if err != nil {
-		return response{}, err
-	}
-	if req.body != nil {
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	if req.bearer != "" {
-		hr.Header.Set("Authorization", "Bearer "+req.bearer)
-	}
-	resp, err := s.client.Do(hr)
-	if err != nil {
-		return response{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return response{}, err
-	}
-	validateResponse(s.t, hr, resp.StatusCode, resp.Header, data)
-	return response{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	expectRecovered(t, s, f)
 }

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // Issue 11: what testing from outside found. Each test here failed before its fix.
@@ -21,131 +21,125 @@ func TestRateLimitSpentOnlyByRightfulCallers(t *testing.T) {
 	s := startLimited(t, map[string]string{})
 	f := s.newFixture(t, "rl-victim")
 	other := s.addUser(t, f, uid("rl-attacker"))
-	attackers := map[string]request{
-		"self-admin token as Bearer": {bearer: selfToken(t, f.user, 0)},
-		"token without roles":        {bearer: token(t, jwtauth.MintOptions{Subject: "nobody"})},
-		"Auditor":                    {bearer: roleToken(t, "Auditor")},
-		"another user's self-admin":  {xToken: selfToken(t, other.user, 0)},
+	attackers := map[string]*client.API{
+		"self-admin token as Bearer": s.api.As(selfToken(t, f.User, 0)),
+		"token without roles":        s.api.As(token(t, jwtauth.MintOptions{Subject: "nobody"})),
+		"Auditor":                    s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Auditor"}})),
+		"another user's self-admin":  s.api.Self(selfToken(t, other.User, 0)),
 	}
 	for name, a := range attackers {
 		for range 30 { // the whole default budget of challenges and logins
-			a.method, a.path, a.body = "POST", s.loginPath(f), map[string]any{"challenge": "001", "password": "0000"}
-			if r := s.do(a); r.status != http.StatusForbidden {
-				t.Fatalf("%s: login got %d, want 403; body %s", name, r.status, r.body)
+			if r := a.Login(t, f.UserKey(), client.LoginRequest{Challenge: "001", Password: "0000"}); r.Status != http.StatusForbidden {
+				t.Fatalf("%s: login got %d, want 403; body %s", name, r.Status, r.Body)
 			}
 		}
 		if name != "Auditor" { // an Auditor may ask for challenges; it still spends nothing
-			a.method, a.path, a.body = "POST", s.challengePath(f), nil
-			expectProblem(t, s.do(a), http.StatusForbidden, "errors.permissionDenied")
+			a.Challenge(t, f.UserKey()).WantProblem(t, http.StatusForbidden, "errors.permissionDenied")
 		}
 		for range 10 { // the whole default budget of card issuing
-			a.method, a.path, a.body = "POST", s.replacePath(f), map[string]any{}
-			if r := s.do(a); r.status != http.StatusForbidden {
-				t.Fatalf("%s: replace got %d, want 403; body %s", name, r.status, r.body)
+			if r := a.ReplaceCard(t, f.CardKey, client.CredentialReplace{}); r.Status != http.StatusForbidden {
+				t.Fatalf("%s: replace got %d, want 403; body %s", name, r.Status, r.Body)
 			}
 		}
 	}
-	auditor := roleToken(t, "Auditor")
 	for range 40 {
-		mustStatus(t, s.do(request{method: "POST", path: s.challengePath(f), bearer: auditor}), http.StatusOK)
+		attackers["Auditor"].Challenge(t, f.UserKey()).Want(t, http.StatusOK)
 	}
+	helpdesk := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Helpdesk"}}))
 	for range 10 {
-		mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: roleToken(t, "Helpdesk"), body: map[string]any{}}),
-			http.StatusForbidden) // Helpdesk lacks CredentialCreate
+		helpdesk.CreateCard(t, f.UserKey(), client.CredentialCreate{}).WantStatus(t, http.StatusForbidden) // Helpdesk lacks CredentialCreate
 	}
-	loginServer := roleToken(t, "Helpdesk")
-	label := s.challenge(t, f, loginServer)
-	if got := statusCodeOf(t, s.login(t, f, loginServer, label, answer(t, f.cells, label))); got != 5 {
+	loginServer := helpdesk
+	label := challenge(t, loginServer, f.UserKey())
+	if got := logIn(t, loginServer, f.UserKey(), label, answer(t, f.cells, label)); got != 5 {
 		t.Errorf("the login server after the attack: got statusCode %d, want 5", got)
 	}
-	mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: loginServer, body: map[string]any{}}), http.StatusOK)
-	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: roleToken(t, "UserAdmin"), body: map[string]any{}}),
-		http.StatusCreated)
+	loginServer.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
+	s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"UserAdmin"}})).CreateCard(t, f.UserKey(), client.CredentialCreate{}).
+		Want(t, http.StatusCreated)
 }
 
 // TestDisabledAndArchivedUsers: a user who is not active cannot authenticate (challenge and login
 // 403 errors.userNotUsable, and its self-admin tokens are refused everywhere); an archived user
 // receives no card, even from an admin; nothing changes on the card meanwhile (API.md section 3).
 func TestDisabledAndArchivedUsers(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "unusable")
-	tok := rootToken(t)
-	userPath := corePath + "/" + f.client + "/users/" + f.user
-	setState := func(state string) {
+	api := s.root(t)
+	setState := func(t *testing.T, state string) {
 		t.Helper()
-		mustStatus(t, s.do(request{method: "PATCH", path: userPath, bearer: tok, body: map[string]any{"userState": state}}), http.StatusOK)
+		api.PatchUser(t, f.UserKey(), client.UserPatch{UserState: &state}).Want(t, http.StatusOK)
 	}
-	self := selfToken(t, f.user, 0)
-	selfRequests := []request{
-		{method: "GET", path: userPath, xToken: self},
-		{method: "GET", path: s.cardsPath(f), xToken: self},
-		{method: "GET", path: s.cardPath(f), xToken: self},
-		{method: "POST", path: s.replacePath(f), xToken: self, body: map[string]any{}},
-		{method: "DELETE", path: s.cardPath(f), xToken: self},
+	self := s.api.Self(selfToken(t, f.User, 0))
+	selfRequests := []func(t *testing.T) client.Response{
+		func(t *testing.T) client.Response { return self.GetUser(t, f.UserKey()).Response },
+		func(t *testing.T) client.Response { return self.ListCards(t, f.UserKey(), client.Page{}).Response },
+		func(t *testing.T) client.Response { return self.GetCard(t, f.CardKey).Response },
+		func(t *testing.T) client.Response {
+			return self.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Response
+		},
+		func(t *testing.T) client.Response { return self.DeleteCard(t, f.CardKey).Response },
 	}
 	for _, state := range []string{"disabled", "archived"} {
 		t.Run(state, func(t *testing.T) {
-			setState(state)
+			setState(t, state)
 			before := s.cardSnapshot(t, f)
-			expectProblem(t, s.do(request{method: "POST", path: s.challengePath(f), bearer: tok}), http.StatusForbidden, "errors.userNotUsable")
-			expectProblem(t, s.login(t, f, tok, "001", "0000"), http.StatusForbidden, "errors.userNotUsable")
-			for _, r := range selfRequests {
-				expectProblem(t, s.do(r), http.StatusForbidden, "errors.userNotUsable")
+			api.Challenge(t, f.UserKey()).WantProblem(t, http.StatusForbidden, "errors.userNotUsable")
+			api.Login(t, f.UserKey(), client.LoginRequest{Challenge: "001", Password: "0000"}).
+				WantProblem(t, http.StatusForbidden, "errors.userNotUsable")
+			for _, send := range selfRequests {
+				send(t).WantProblem(t, http.StatusForbidden, "errors.userNotUsable")
 			}
-			replace := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}})
-			create := s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{}})
+			replace := api.ReplaceCard(t, f.CardKey, client.CredentialReplace{})
+			create := api.CreateCard(t, f.UserKey(), client.CredentialCreate{})
 			if state == "archived" {
-				expectProblem(t, replace, http.StatusForbidden, "errors.userNotUsable")
-				expectProblem(t, create, http.StatusForbidden, "errors.userNotUsable")
-				if after := s.cardSnapshot(t, f); after["version"] != before["version"] || after["failedLoginCount"] != before["failedLoginCount"] {
+				replace.WantProblem(t, http.StatusForbidden, "errors.userNotUsable")
+				create.WantProblem(t, http.StatusForbidden, "errors.userNotUsable")
+				if after := s.cardSnapshot(t, f); after.Version != before.Version || after.FailedLoginCount != before.FailedLoginCount {
 					t.Errorf("card after the refusals: got version %v, failures %v; want %v, %v",
-						after["version"], after["failedLoginCount"], before["version"], before["failedLoginCount"])
+						after.Version, after.FailedLoginCount, before.Version, before.FailedLoginCount)
 				}
 				return
 			}
 			// An admin may still issue a card to a disabled user: it is handed over, not used to log in.
-			mustStatus(t, replace, http.StatusOK)
-			f.cells = cellsOf(t, replace.json(t)["otp"].(string))
-			mustStatus(t, create, http.StatusCreated)
-			mustStatus(t, s.do(request{method: "DELETE", path: s.cardsPath(f) + "/" + create.json(t)["extId"].(string), bearer: tok}),
-				http.StatusNoContent)
+			f.cells = cellsOf(t, replace.Want(t, http.StatusOK).OTP)
+			api.DeleteCard(t, f.UserKey().Card(create.Want(t, http.StatusCreated).ExtID)).Want(t, http.StatusNoContent)
 		})
 	}
-	setState("active")
+	setState(t, "active")
 	if got := s.loginRight(t, f); got != 5 {
 		t.Errorf("login once the user is active again: got statusCode %d, want 5", got)
 	}
-	mustStatus(t, s.do(request{method: "GET", path: userPath, xToken: self}), http.StatusOK)
+	self.GetUser(t, f.UserKey()).Want(t, http.StatusOK)
 }
 
 // TestReplaceRestartsAnExpiredValidity: the replacement of a card whose validity has ended is
 // valid from now for the policy's current lifetime, and can log in; the event says so (API.md
 // section 4.1).
 func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "expired")
+	api := s.root(t)
 	toExpired(t, s, f)
-	expectProblem(t, s.do(request{method: "POST", path: s.challengePath(f), bearer: rootToken(t)}), http.StatusForbidden,
-		"errors.credentialNotUsable")
+	api.Challenge(t, f.UserKey()).WantProblem(t, http.StatusForbidden, "errors.credentialNotUsable")
 	s.setPolicy(t, f, map[string]string{"credentialLifetime": "86400000"})
 	before := time.Now().Add(-time.Second)
-	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{}})
-	mustStatus(t, r, http.StatusOK)
-	m := r.json(t)
-	validity := m["validity"].(map[string]any)
-	from, err1 := time.Parse(time.RFC3339, validity["from"].(string))
-	to, err2 := time.Parse(time.RFC3339, validity["to"].(string))
+	m := api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
+	from, err1 := time.Parse(time.RFC3339, m.Validity.From)
+	to, err2 := time.Parse(time.RFC3339, m.Validity.To)
 	if err1 != nil || err2 != nil || from.Before(before.Truncate(time.Second)) || to.Sub(from) != 24*time.Hour {
-		t.Errorf("validity: got %v, want from now for one day", validity)
+		t.Errorf("validity: got %+v, want from now for one day", m.Validity)
 	}
-	f.cells = cellsOf(t, m["otp"].(string))
+	f.cells = cellsOf(t, m.OTP)
 	if got := s.loginRight(t, f); got != 5 {
 		t.Errorf("login with the replacement: got statusCode %d, want 5", got)
 	}
 	t.Run("in the database", func(t *testing.T) {
 		var restarted string
 		if err := s.sql(t).QueryRow(`SELECT data->>'validityRestarted' FROM events
-			WHERE credential_ext_id = $1 AND type = 'otp-card.replaced' ORDER BY id DESC LIMIT 1`, f.card).Scan(&restarted); err != nil {
+			WHERE credential_ext_id = $1 AND type = 'otp-card.replaced' ORDER BY id DESC LIMIT 1`, f.Card).Scan(&restarted); err != nil {
 			t.Fatal(err)
 		}
 		if restarted != "true" {
@@ -157,29 +151,29 @@ func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
 // TestLockedSaysUntilWhen: a tmp-locked card's 423 carries Retry-After and lockedUntil, the end
 // of the lock the card shows; a fail-locked card's carries neither, as it has no end (API.md 1.1).
 func TestLockedSaysUntilWhen(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "locked")
+	api := s.root(t)
 	toTmpLocked(t, s, f)
 	card := s.cardSnapshot(t, f)
-	for _, path := range []string{s.challengePath(f), s.loginPath(f)} {
-		var body any
-		if path == s.loginPath(f) {
-			body = map[string]any{"challenge": "001", "password": "0000"}
+	for name, r := range map[string]client.Response{
+		"challenge": api.Challenge(t, f.UserKey()).Response,
+		"login":     api.Login(t, f.UserKey(), client.LoginRequest{Challenge: "001", Password: "0000"}).Response,
+	} {
+		p := r.WantProblem(t, http.StatusLocked, "errors.credentialLocked")
+		if p.LockedUntil != card.LockedUntil || card.LockedUntil == "" {
+			t.Errorf("%s: lockedUntil got %v, want the card's %v", name, p.LockedUntil, card.LockedUntil)
 		}
-		r := s.do(request{method: "POST", path: path, bearer: rootToken(t), body: body})
-		p := expectProblem(t, r, http.StatusLocked, "errors.credentialLocked")
-		if p["lockedUntil"] != card["lockedUntil"] || card["lockedUntil"] == nil {
-			t.Errorf("%s: lockedUntil got %v, want the card's %v", path, p["lockedUntil"], card["lockedUntil"])
-		}
-		if secs, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || secs < 1 || secs > 60 {
-			t.Errorf("%s: Retry-After got %q, want 1-60 seconds", path, r.header.Get("Retry-After"))
+		if secs, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || secs < 1 || secs > 60 {
+			t.Errorf("%s: Retry-After got %q, want 1-60 seconds", name, r.Header.Get("Retry-After"))
 		}
 	}
 	g := s.newFixture(t, "faillocked")
 	toFailLocked(t, s, g)
-	r := s.do(request{method: "POST", path: s.challengePath(g), bearer: rootToken(t)})
-	if p := expectProblem(t, r, http.StatusLocked, "errors.credentialLocked"); p["lockedUntil"] != nil || r.header.Get("Retry-After") != "" {
-		t.Errorf("fail-locked: got lockedUntil %v, Retry-After %q; want neither", p["lockedUntil"], r.header.Get("Retry-After"))
+	r := api.Challenge(t, g.UserKey())
+	if p := r.WantProblem(t, http.StatusLocked, "errors.credentialLocked"); r.JSON(t)["lockedUntil"] != nil || r.Header.Get("Retry-After") != "" {
+		t.Errorf("fail-locked: got lockedUntil %v, Retry-After %q; want neither", p.LockedUntil, r.Header.Get("Retry-After"))
 	}
 }
 
@@ -187,25 +181,26 @@ func TestLockedSaysUntilWhen(t *testing.T) {
 // members, is the login server's bug: 400, no failure counted, the challenge still outstanding
 // (API.md section 6).
 func TestMalformedLoginCountsNothing(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "badlogin")
-	tok := rootToken(t)
-	label := s.challenge(t, f, tok)
+	api := s.root(t)
+	label := challenge(t, api, f.UserKey())
 	before := s.cardSnapshot(t, f)
 	for _, body := range []string{`{}`, `{"challenge":null,"password":"0000"}`, `{"challenge":"` + label + `","password":null}`,
 		`{"challenge":"` + label + `"}`, `{"password":"0000"}`, `{"challenge":"","password":"0000"}`,
 		`{"challenge":"` + label + `","password":"0000","updateLoginInfoOnSuccess":null}`,
 		`{"challenge":"` + label + `","password":1234}`} {
-		expectProblem(t, s.do(request{method: "POST", path: s.loginPath(f), bearer: tok, body: body}),
-			http.StatusBadRequest, "errors.invalidData")
+		api.Do(t, client.Request{Method: "POST", Path: f.UserKey().LoginPath(), Body: []byte(body)}).
+			WantProblem(t, http.StatusBadRequest, "errors.invalidData")
 	}
-	if after := s.cardSnapshot(t, f); after["version"] != before["version"] || after["failedLoginCount"] != float64(0) {
-		t.Errorf("card after malformed logins: got version %v, failures %v; want %v, 0", after["version"], after["failedLoginCount"], before["version"])
+	if after := s.cardSnapshot(t, f); after.Version != before.Version || after.FailedLoginCount != 0 {
+		t.Errorf("card after malformed logins: got version %v, failures %v; want %v, 0", after.Version, after.FailedLoginCount, before.Version)
 	}
-	if again := s.challenge(t, f, tok); again != label {
+	if again := challenge(t, api, f.UserKey()); again != label {
 		t.Errorf("challenge after malformed logins: got %s, want the outstanding %s", again, label)
 	}
-	if got := statusCodeOf(t, s.login(t, f, tok, label, answer(t, f.cells, label))); got != 5 {
+	if got := logIn(t, api, f.UserKey(), label, answer(t, f.cells, label)); got != 5 {
 		t.Errorf("the well-formed login: got statusCode %d, want 5", got)
 	}
 }
@@ -214,52 +209,54 @@ func TestMalformedLoginCountsNothing(t *testing.T) {
 // refused rather than stored rewritten; an empty extId is refused rather than replaced by a
 // generated one; an empty policyType names no policy type (API.md sections 1 and 3).
 func TestInputThatWasRewritten(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
-	tok := rootToken(t)
+	api := s.root(t)
 	f := s.newFixture(t, "input")
-	users := corePath + "/" + f.client + "/users"
+	post := func(t *testing.T, path, body string) client.Response {
+		return api.Do(t, client.Request{Method: "POST", Path: path, Body: []byte(body)})
+	}
 	for name, body := range map[string]string{
 		"a byte that is not UTF-8":   "{\"loginId\": \"ali\xffce\"}",
 		"an unpaired high surrogate": `{"loginId": "ali\ud800ce"}`,
 		"an unpaired low surrogate":  `{"loginId": "ali\udc00ce"}`,
 	} {
-		expectProblem(t, s.do(request{method: "POST", path: users, bearer: tok, body: body}), http.StatusBadRequest, "errors.invalidData")
+		post(t, client.UsersPath(f.Client), body).WantProblem(t, http.StatusBadRequest, "errors.invalidData")
 		t.Logf("%s: refused", name)
 	}
-	r := s.do(request{method: "GET", path: corePath + "/clients/" + f.client + "/users", bearer: tok})
-	if items := r.json(t)["items"].([]any); len(items) != 1 {
+	if items := api.ListUsers(t, f.Client, client.UserQuery{}).Want(t, http.StatusOK).Items; len(items) != 1 {
 		t.Errorf("users after the refused bodies: got %d, want only the fixture's", len(items))
 	}
-	for path, body := range map[string]map[string]any{
-		corePath + "/clients":                   {"extId": "", "name": uid("empty-extid")},
-		users:                                   {"extId": "", "loginId": uid("empty-extid")},
-		corePath + "/" + f.client + "/policies": {"extId": "", "name": "p"},
-		s.cardsPath(f):                          {"extId": ""},
+	for path, body := range map[string]string{
+		client.ClientsPath:            `{"extId": "", "name": "` + uid("empty-extid") + `"}`,
+		client.UsersPath(f.Client):    `{"extId": "", "loginId": "` + uid("empty-extid") + `"}`,
+		client.PoliciesPath(f.Client): `{"extId": "", "name": "p"}`,
+		f.UserKey().CardsPath():       `{"extId": ""}`,
 	} {
-		expectProblem(t, s.do(request{method: "POST", path: path, bearer: tok, body: body}), http.StatusBadRequest, "errors.invalidData")
+		post(t, path, body).WantProblem(t, http.StatusBadRequest, "errors.invalidData")
 	}
-	expectProblem(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/policies", bearer: tok,
-		body: map[string]any{"name": "p", "policyType": ""}}), http.StatusUnprocessableEntity, "errors.missingReferenceData")
+	post(t, client.PoliciesPath(f.Client), `{"name": "p", "policyType": ""}`).
+		WantProblem(t, http.StatusUnprocessableEntity, "errors.missingReferenceData")
 }
 
 // TestDataRoomCreatesOnlyItsClients: a caller with ClientCreate and a data room creates only the
 // clients its room names (API.md section 2).
 func TestDataRoomCreatesOnlyItsClients(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	mine, theirs := uid("room-mine"), uid("room-theirs")
-	tok := token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{mine}})
-	for _, body := range []map[string]any{{"extId": theirs, "name": theirs}, {"name": uid("room-generated")}} {
-		expectProblem(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok, body: body}),
-			http.StatusForbidden, "errors.dataroomPermissionDenied")
+	api := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{mine}}))
+	for _, body := range []client.ClientCreate{{ExtID: theirs, Name: theirs}, {Name: uid("room-generated")}} {
+		api.CreateClient(t, body).WantProblem(t, http.StatusForbidden, "errors.dataroomPermissionDenied")
 	}
-	mustStatus(t, s.do(request{method: "GET", path: corePath + "/clients/" + theirs, bearer: rootToken(t)}), http.StatusNotFound)
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": mine, "name": mine}}), http.StatusCreated)
+	s.root(t).GetClient(t, theirs).WantStatus(t, http.StatusNotFound)
+	api.CreateClient(t, client.ClientCreate{ExtID: mine, Name: mine}).Want(t, http.StatusCreated)
 }
 
 // TestPrintedCardNegotiation: the PDF only when Accept prefers it; q=0 excludes it, and media
 // types compare case-insensitively (RFC 9110).
 func TestPrintedCardNegotiation(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "accept")
 	for accept, want := range map[string]string{
@@ -270,10 +267,9 @@ func TestPrintedCardNegotiation(t *testing.T) {
 		"application/json;q=0.4, application/pdf;q=0.8": "application/pdf",
 		"application/pdf;q=0.4, application/json":       "application/json",
 	} {
-		r := s.do(request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{},
-			headers: map[string]string{"Accept": accept}})
-		mustStatus(t, r, http.StatusOK)
-		if got, _, _ := strings.Cut(r.header.Get("Content-Type"), ";"); got != want {
+		r := s.root(t).ReplaceCard(t, f.CardKey, client.CredentialReplace{}, client.Header("Accept", accept))
+		r.WantStatus(t, http.StatusOK)
+		if got, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); got != want {
 			t.Errorf("Accept %q: got %s, want %s", accept, got, want)
 		}
 	}
@@ -282,58 +278,34 @@ func TestPrintedCardNegotiation(t *testing.T) {
 // TestOverlongHeadersAreProblems: a header block over the service's limit gets 431 as
 // problem+json, like every error (API.md section 1).
 func TestOverlongHeadersAreProblems(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
-	r := s.do(request{method: "GET", path: corePath + "/clients", bearer: rootToken(t),
-		headers: map[string]string{"X-Padding": strings.Repeat("a", 40<<10)}})
-	expectProblem(t, r, http.StatusRequestHeaderFieldsTooLarge, "errors.invalidData")
-	mustStatus(t, s.do(request{method: "GET", path: corePath + "/clients", bearer: rootToken(t),
-		headers: map[string]string{"X-Padding": strings.Repeat("a", 8<<10)}}), http.StatusOK)
+	s.root(t).ListClients(t, client.Page{}, client.Header("X-Padding", strings.Repeat("a", 40<<10))).
+		WantProblem(t, http.StatusRequestHeaderFieldsTooLarge, "errors.invalidData")
+	s.root(t).ListClients(t, client.Page{}, client.Header("X-Padding", strings.Repeat("a", 8<<10))).Want(t, http.StatusOK)
 }
 
 // TestHeadOnEveryGetRoute: HEAD answers every GET route with the GET's status and headers and no
-// body (API.md section 1).
+// body (API.md section 1); both answers are held to openapi.json.
 func TestHeadOnEveryGetRoute(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "head")
-	policy, _ := s.cardSnapshot(t, f)["policyExtId"].(string)
-	paths := []string{"/healthz", "/readyz", "/openapi.json", "/metrics", corePath + "/clients", corePath + "/clients/" + f.client,
-		corePath + "/clients/" + f.client + "/users", corePath + "/clients/" + f.client + "/policies",
-		policyPath(f.client, policy), corePath + "/" + f.client + "/users/" + f.user, s.cardsPath(f), s.cardPath(f),
-		"/otpcard/api/v1/audit-events", corePath + "/clients/nope"}
+	policy := client.PolicyKey{Client: f.Client, Policy: s.cardSnapshot(t, f).PolicyExtID}
+	paths := []string{"/healthz", "/readyz", "/openapi.json", "/metrics", client.ClientsPath, client.ClientPath(f.Client),
+		client.UserListPath(f.Client), client.PolicyListPath(f.Client), policy.Path(), f.UserKey().Path(), f.UserKey().CardsPath(), f.Path(),
+		client.AuditPath, client.ClientPath("nope")}
 	for _, path := range paths {
-		for _, tok := range []string{rootToken(t), ""} {
-			get := unvalidatedDo(t, s, "GET", path, tok)
-			head := unvalidatedDo(t, s, "HEAD", path, tok)
-			if head.status != get.status || len(head.body) != 0 || head.header.Get("Content-Type") != get.header.Get("Content-Type") {
+		for _, api := range []*client.API{s.root(t), s.api} {
+			get := api.Do(t, client.Request{Method: "GET", Path: path})
+			head := api.Head(t, path)
+			if head.Status != get.Status || len(head.Body) != 0 || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
 				t.Errorf("HEAD %s: got %d %q with %d bytes, want %d %q without a body",
-					path, head.status, head.header.Get("Content-Type"), len(head.body), get.status, get.header.Get("Content-Type"))
+					path, head.Status, head.Header.Get("Content-Type"), len(head.Body), get.Status, get.Header.Get("Content-Type"))
 			}
-			if head.status == http.StatusMethodNotAllowed {
+			if head.Status == http.StatusMethodNotAllowed {
 				t.Errorf("HEAD %s: 405", path)
 			}
 		}
 	}
-}
-
-// unvalidatedDo sends a request without validating the answer against the OpenAPI document (a HEAD
-// answer has no body to validate).
-func unvalidatedDo(t *testing.T, s *service, method, path, tok string) response {
-	t.Helper()
-	req, err := http.NewRequest(method, s.baseURL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: body}
 }

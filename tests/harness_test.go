@@ -1,17 +1,14 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +19,8 @@ import (
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	"github.com/otpcard/otpcard/bootstrap"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestMain checks an external target (OTPCARD_TEST_BASE_URL) before any test runs against it.
@@ -35,17 +34,24 @@ func TestMain(m *testing.M) {
 	pgtest.Main(m)
 }
 
-const corePath = "/nevisidm/api/core/v1"
-
 // service is the otpcard under test: started in-process through the real fx graph on a fresh
 // database, or the external target, which has no database handle.
 type service struct {
-	t        *testing.T
-	baseURL  string
-	db       *sql.DB // nil for an external target: use sql(t)
-	client   *http.Client
-	stop     func(t *testing.T) // stops the instance now instead of at cleanup
-	external bool               // shared with other tests and runs, maybe rate limited
+	api      *client.API // without credentials; every answer is held to openapi.json
+	db       *sql.DB     // nil for an external target: use sql(t)
+	stop     func(t *testing.T)
+	external bool // shared with other tests and runs, maybe rate limited
+}
+
+// newAPI is the tests' client of the service at base. A shared external target may be rate
+// limited: its 429 answers (which change nothing) are retried after Retry-After for up to two
+// minutes, so that the suite passes against a production-like configuration too.
+func newAPI(base string, external bool) *client.API {
+	o := client.Options{HTTP: &http.Client{Timeout: 30 * time.Second}, Check: validateResponse}
+	if external {
+		o.RetryTooMany = 2 * time.Minute
+	}
+	return client.New(base, o)
 }
 
 // startService returns the external target or starts the real service graph on a fresh database
@@ -53,11 +59,13 @@ type service struct {
 func startService(t *testing.T) *service {
 	t.Helper()
 	if targetURL != "" {
-		return &service{t: t, baseURL: targetURL, client: &http.Client{Timeout: 30 * time.Second},
-			stop: func(*testing.T) {}, external: true}
+		return &service{api: newAPI(targetURL, true), stop: func(*testing.T) {}, external: true}
 	}
 	return startServiceWith(t, io.Discard, nil)
 }
+
+// root is the API as a Root admin.
+func (s *service) root(t *testing.T) *client.API { return s.api.As(rootToken(t)) }
 
 // sql is the service's database, for the checks no API can make. An external target has none:
 // the test (or subtest) asking for it is skipped there, saying so.
@@ -145,10 +153,11 @@ func startServiceWith(t *testing.T, logs io.Writer, extraEnv map[string]string) 
 		db.Close()
 		stop(t)
 	})
-	return &service{t: t, baseURL: r.BaseURL(), db: db, client: &http.Client{Timeout: 30 * time.Second}, stop: stop}
+	return &service{api: newAPI(r.BaseURL(), false), db: db, stop: stop}
 }
 
-// token mints an HS256 token with the service's secret.
+// token mints an HS256 token with the service's secret, issuer and audience, for sub "tester" and
+// an hour unless o says otherwise.
 func token(t *testing.T, o jwtauth.MintOptions) string {
 	t.Helper()
 	if o.Issuer == "" {
@@ -175,139 +184,54 @@ func rootToken(t *testing.T) string {
 	return token(t, jwtauth.MintOptions{Roles: []string{"Root"}})
 }
 
-// request is one HTTP call; zero values mean: no body, admin token given in Bearer.
-type request struct {
-	method, path string
-	bearer       string // Authorization: Bearer
-	xToken       string // X-Token
-	body         any    // marshalled to JSON unless a string or []byte
-	contentType  string // default application/json when a body is given
-	headers      map[string]string
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r response) json(t *testing.T) map[string]any {
+// selfToken is a self-admin (X-Token) token of the user, authenticated age ago.
+func selfToken(t *testing.T, user string, age time.Duration) string {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("response is not a JSON object: %v: %s", err, r.body)
-	}
-	return m
+	return token(t, jwtauth.MintOptions{Subject: user, AuthTime: time.Now().Add(-age)})
 }
 
-// do sends the request and validates the answer against openapi.json. A shared external target
-// may be rate limited: its 429 answers (which change nothing) are retried after Retry-After, for
-// up to two minutes, so that the suite passes against a production-like configuration too.
-func (s *service) do(req request) response {
-	s.t.Helper()
-	var data []byte
-	switch b := req.body.(type) {
-	case nil:
-	case string:
-		data = []byte(b)
-	case []byte:
-		data = b
-	default:
-		var err error
-		if data, err = json.Marshal(b); err != nil {
-			s.t.Fatal(err)
-		}
-	}
-	var waited time.Duration
-	for {
-		var body io.Reader
-		if req.body != nil {
-			body = bytes.NewReader(data)
-		}
-		hr, err := http.NewRequest(req.method, s.baseURL+req.path, body)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		if req.body != nil {
-			ct := req.contentType
-			if ct == "" {
-				ct = "application/json"
-			}
-			hr.Header.Set("Content-Type", ct)
-		}
-		if req.bearer != "" {
-			hr.Header.Set("Authorization", "Bearer "+req.bearer)
-		}
-		if req.xToken != "" {
-			hr.Header.Set("X-Token", req.xToken)
-		}
-		for k, v := range req.headers {
-			hr.Header.Set(k, v)
-		}
-		resp, err := s.client.Do(hr)
-		if err != nil {
-			s.t.Fatalf("%s %s: %v", req.method, req.path, err)
-		}
-		got, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		validateResponse(s.t, hr, resp.StatusCode, resp.Header, got)
-		if resp.StatusCode == http.StatusTooManyRequests && s.external && waited < 2*time.Minute {
-			wait := time.Second
-			if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
-				wait = time.Duration(secs) * time.Second
-			}
-			s.t.Logf("%s %s: 429 from the target, retrying in %v", req.method, req.path, wait)
-			time.Sleep(wait)
-			waited += wait
-			continue
-		}
-		return response{status: resp.StatusCode, header: resp.Header, body: got}
-	}
-}
-
-// mustStatus fails the test unless the response has the status.
-func mustStatus(t *testing.T, r response, want int) {
-	t.Helper()
-	if r.status != want {
-		t.Fatalf("got status %d, want %d; body %s", r.status, want, r.body)
-	}
-}
-
-// fixture is a client with a user holding one card.
+// fixture is a client with a user holding one card, created through the API.
 type fixture struct {
-	client, user, card string
-	clientName, login  string // the client's name and the user's loginId
-	cells              []string
-	version            float64
+	client.CardKey
+	clientName, login string // the client's name and the user's loginId
+	cells             []string
+	version           int32
+	challenge         string // the outstanding challenge, once a matrix row has asked one
 }
 
 // newFixture creates a client, a user and a card through the API, named after prefix and unique
 // to the run (see uid).
 func (s *service) newFixture(t *testing.T, prefix string) fixture {
 	t.Helper()
-	tok := rootToken(t)
+	api := s.root(t)
 	prefix = uid(prefix)
-	f := fixture{client: prefix + "-client", user: prefix + "-user", card: prefix + "-card",
+	f := fixture{CardKey: client.CardKey{Client: prefix + "-client", User: prefix + "-user", Card: prefix + "-card"},
 		clientName: prefix + " client", login: prefix + "-login"}
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": f.client, "name": f.clientName}}), 201)
-	mustStatus(t, s.do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: tok,
-		body: map[string]any{"extId": f.user, "loginId": f.login}}), 201)
-	r := s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": f.card}})
-	mustStatus(t, r, 201)
-	m := r.json(t)
-	f.cells = cellsOf(t, m["otp"].(string))
-	f.version = m["version"].(float64)
+	api.CreateClient(t, client.ClientCreate{ExtID: f.Client, Name: f.clientName}).Want(t, http.StatusCreated)
+	api.CreateUser(t, f.Client, client.UserCreate{ExtID: f.User, LoginID: f.login}).Want(t, http.StatusCreated)
+	card := api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: f.Card}).Want(t, http.StatusCreated)
+	f.cells = cellsOf(t, card.OTP)
+	f.version = card.Version
 	return f
 }
 
-func (s *service) cardsPath(f fixture) string {
-	return corePath + "/" + f.client + "/users/" + f.user + "/otp-credentials"
+// addUser creates another user of f's client with a card named after it.
+func (s *service) addUser(t *testing.T, f fixture, name string) fixture {
+	t.Helper()
+	api := s.root(t)
+	g := fixture{CardKey: client.CardKey{Client: f.Client, User: name, Card: name + "-card"}, login: name + "-login"}
+	api.CreateUser(t, f.Client, client.UserCreate{ExtID: g.User, LoginID: g.login}).Want(t, http.StatusCreated)
+	card := api.CreateCard(t, g.UserKey(), client.CredentialCreate{ExtID: g.Card}).Want(t, http.StatusCreated)
+	g.cells, g.version = cellsOf(t, card.OTP), card.Version
+	return g
 }
 
-func (s *service) cardPath(f fixture) string { return s.cardsPath(f) + "/" + f.card }
-
-func (s *service) replacePath(f fixture) string { return s.cardPath(f) + "/replace" }
+// cellsOf parses an otp string and returns its cells.
+func cellsOf(t *testing.T, otp string) []string {
+	t.Helper()
+	o, err := credential.ParseOTPString(otp)
+	if err != nil {
+		t.Fatalf("parse otp %q: %v", otp, err)
+	}
+	return o.Cells
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // syncBuffer collects logs written from many goroutines.
@@ -32,22 +34,21 @@ func (b *syncBuffer) String() string {
 // bad tokens at debug level, then reads every log line: JSON with trace ids on request lines, and
 // never a token, a cell or a password.
 func TestLogsCarryTraceIDsAndNoSecrets(t *testing.T) {
+	t.Parallel()
 	logs := &syncBuffer{}
 	s := startServiceWith(t, logs, map[string]string{"OTPCARD_LOG_LEVEL": "debug"})
 	tok := rootToken(t)
+	api := s.api.As(tok)
 	f := s.newFixture(t, "logs")
-	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{"modificationComment": "lost"}})
-	mustStatus(t, r, http.StatusOK)
-	newCells := cellsOf(t, r.json(t)["otp"].(string))
-	label := s.challenge(t, f, tok)
-	s.login(t, f, tok, label, answer(t, newCells, label))
+	newCells := cellsOf(t, api.ReplaceCard(t, f.CardKey, client.CredentialReplace{ModificationComment: "lost"}).Want(t, http.StatusOK).OTP)
+	label := challenge(t, api, f.UserKey())
+	api.Login(t, f.UserKey(), client.LoginRequest{Challenge: label, Password: answer(t, newCells, label)})
 	badTokens := []string{wrongSecretToken(t), algNoneToken(t, claimsFor("x", "Root"))}
 	for _, bad := range badTokens {
-		r := s.do(request{method: "POST", path: s.replacePath(f), bearer: bad, body: map[string]any{}})
-		mustStatus(t, r, http.StatusUnauthorized)
+		s.api.As(bad).ReplaceCard(t, f.CardKey, client.CredentialReplace{}).WantStatus(t, http.StatusUnauthorized)
 	}
-	self := selfToken(t, f.user, 0)
-	s.do(request{method: "GET", path: s.cardPath(f), xToken: self})
+	self := selfToken(t, f.User, 0)
+	s.api.Self(self).GetCard(t, f.CardKey)
 
 	secrets := append([]string{tok, self}, badTokens...)
 	secrets = append(secrets, strings.Join(f.cells, ""), strings.Join(newCells, ""))

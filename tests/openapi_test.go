@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
 	"github.com/otpcard/otpcard/adapters/httpapi"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // openAPIFile is the document the service embeds and serves at /openapi.json.
@@ -110,8 +111,9 @@ func schemaErrorMessage(err *openapi3.SchemaError) string {
 	return "at /" + strings.Join(err.JSONPointer(), "/") + ": " + err.Reason
 }
 
-// validateResponse fails the test when a response of the service does not match openapi.json.
-func validateResponse(t *testing.T, req *http.Request, status int, header http.Header, body []byte) {
+// validateResponse fails the test when a response of the service does not match openapi.json: the
+// Check of the tests' client, so every answer is held to it.
+func validateResponse(t client.T, req *http.Request, status int, header http.Header, body []byte) {
 	t.Helper()
 	c, err := apiContract()
 	if err != nil {
@@ -251,6 +253,7 @@ func (c *contract) checkUnrouted(method string, routeErr error, status int, head
 // TestOpenAPIServedAndValid checks that the document is valid OpenAPI and that /openapi.json
 // serves exactly the file in the repository, without a token.
 func TestOpenAPIServedAndValid(t *testing.T) {
+	t.Parallel()
 	if _, err := loadOpenAPI(); err != nil {
 		t.Fatal(err)
 	}
@@ -259,19 +262,20 @@ func TestOpenAPIServedAndValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := startService(t)
-	r := s.do(request{method: "GET", path: "/openapi.json"})
-	mustStatus(t, r, http.StatusOK)
-	if got := r.header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
-		t.Errorf("Content-Type: got %q, want application/json", got)
+	r := s.api.OpenAPI(t)
+	got := r.Want(t, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type: got %q, want application/json", ct)
 	}
-	if !bytes.Equal(r.body, want) {
-		t.Errorf("GET /openapi.json: got %d bytes that differ from %s (%d bytes)", len(r.body), openAPIFile, len(want))
+	if !bytes.Equal(got, want) {
+		t.Errorf("GET /openapi.json: got %d bytes that differ from %s (%d bytes)", len(got), openAPIFile, len(want))
 	}
 }
 
 // TestOpenAPICoversEveryRoute compares the routes gin serves with the operations of the document,
 // both ways.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	doc, err := loadOpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -326,21 +330,15 @@ func sortedKeys(m map[string]bool) []string {
 // TestOpenAPIMismatchFails proves that the validation can fail: real responses of the service
 // pass the document as written and are rejected once the document is changed to disagree.
 func TestOpenAPIMismatchFails(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
-	tok := rootToken(t)
+	api := s.root(t)
 	f := s.newFixture(t, "oa")
-	cards := s.cardsPath(f)
-	created := s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": uid("oa-card-2")}})
-	mustStatus(t, created, 201)
-	createReq, err := http.NewRequest("POST", s.baseURL+cards, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unknown := s.do(request{method: "GET", path: "/no/such/route", bearer: tok})
-	unknownReq, err := http.NewRequest("GET", s.baseURL+"/no/such/route", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	created := api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("oa-card-2")})
+	created.WantStatus(t, http.StatusCreated)
+	createReq := created.Request
+	unknown := api.Do(t, client.Request{Method: "GET", Path: "/no/such/route"})
+	unknownReq := unknown.Request
 
 	credential := func(doc *openapi3.T) *openapi3.Schema { return doc.Components.Schemas["Credential"].Value }
 	cases := []struct {
@@ -360,7 +358,7 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 			credential(doc).Required = append(slices.Clone(credential(doc).Required), "lockedUntil")
 		}, "lockedUntil"},
 		{"201 not documented", func(doc *openapi3.T) {
-			doc.Paths.Value(corePath + "/{clientExtId}/users/{userExtId}/otp-credentials").Post.Responses.Delete("201")
+			doc.Paths.Value(client.CorePath + "/{clientExtId}/users/{userExtId}/otp-credentials").Post.Responses.Delete("201")
 		}, "status is not supported"},
 		{"Cache-Control documented as no-cache", func(doc *openapi3.T) {
 			doc.Components.Headers["Cache-Control"].Value.Schema = openapi3.NewStringSchema().WithEnum("no-cache").NewRef()
@@ -376,11 +374,11 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := c.check(createReq, created.status, created.header, created.body); err != nil {
+			if err := c.check(createReq, created.Status, created.Header, created.Body); err != nil {
 				t.Fatalf("before the change: got %v, want the response to match", err)
 			}
 			tc.mutate(doc)
-			err = c.check(createReq, created.status, created.header, created.body)
+			err = c.check(createReq, created.Status, created.Header, created.Body)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("after the change: got error %v, want one naming %q", err, tc.want)
 			}
@@ -392,14 +390,14 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := c.check(unknownReq, unknown.status, unknown.header, unknown.body); err != nil {
+		if err := c.check(unknownReq, unknown.Status, unknown.Header, unknown.Body); err != nil {
 			t.Fatalf("404 problem of an unknown route: got %v, want it accepted", err)
 		}
 		ok := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"x"}}
 		if err := c.check(unknownReq, http.StatusOK, ok, []byte(`{}`)); err == nil {
 			t.Error("200 on a route openapi.json lacks: got no error, want one")
 		}
-		if err := c.check(unknownReq, unknown.status, unknown.header, []byte(`{"status": 404}`)); err == nil {
+		if err := c.check(unknownReq, unknown.Status, unknown.Header, []byte(`{"status": 404}`)); err == nil {
 			t.Error("404 with a body that is no problem: got no error, want one")
 		}
 	})
@@ -410,6 +408,7 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 // variants (a 423 with its own members, a 409 with its own code enum) would each become a type
 // of their own.
 func TestOpenAPIOneProblemSchema(t *testing.T) {
+	t.Parallel()
 	doc, err := loadOpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -445,6 +444,7 @@ func TestOpenAPIOneProblemSchema(t *testing.T) {
 // as well) with the same parameters, security, statuses and headers, and no body; and that no other
 // path has one.
 func TestOpenAPIHeadMirrorsGet(t *testing.T) {
+	t.Parallel()
 	doc, err := loadOpenAPI()
 	if err != nil {
 		t.Fatal(err)
@@ -488,6 +488,7 @@ func TestOpenAPIHeadMirrorsGet(t *testing.T) {
 // exercised by the other tests: a documented HEAD answer passes, one without a required header
 // fails, and so does a HEAD answer to an undocumented path that carries a body.
 func TestOpenAPIValidatesHead(t *testing.T) {
+	t.Parallel()
 	c, err := apiContract()
 	if err != nil {
 		t.Fatal(err)
@@ -499,7 +500,7 @@ func TestOpenAPIValidatesHead(t *testing.T) {
 		}
 		return r
 	}
-	card := corePath + "/bank/users/alice/otp-credentials/card-1"
+	card := client.CardKey{Client: "bank", User: "alice", Card: "card-1"}.Path()
 	ok := http.Header{"Content-Type": {"application/json"}, "X-Request-Id": {"r1"},
 		"Cache-Control": {"no-store"}, "Pragma": {"no-cache"}}
 	problem := http.Header{"Content-Type": {"application/problem+json"}, "X-Request-Id": {"r1"}, "Cache-Control": {"no-store"}}
@@ -530,6 +531,7 @@ func TestOpenAPIValidatesHead(t *testing.T) {
 // schema: a problem passes with a code of its status and fails with another status's code, a
 // status member that differs from the HTTP status, or lockedUntil outside a 423.
 func TestOpenAPIProblemCodes(t *testing.T) {
+	t.Parallel()
 	c, err := apiContract()
 	if err != nil {
 		t.Fatal(err)

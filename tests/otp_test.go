@@ -3,9 +3,6 @@ package tests
 import (
 	"encoding/base64"
 	"regexp"
-	"testing"
-
-	"github.com/otpcard/otpcard/domain/credential"
 )
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
@@ -16,13 +13,3 @@ var defaultOTP = regexp.MustCompile(`^12\|14\|[0-9]{168}\|[0-9A-HJKMNP-TV-Z]{672
 
 // maskedOTP is the same card masked.
 var maskedOTP = regexp.MustCompile(`^12\|14\|[0-9]{168}\|\*{672}$`)
-
-// cellsOf parses an otp string and returns its cells.
-func cellsOf(t *testing.T, otp string) []string {
-	t.Helper()
-	o, err := credential.ParseOTPString(otp)
-	if err != nil {
-		t.Fatalf("parse otp %q: %v", otp, err)
-	}
-	return o.Cells
-}

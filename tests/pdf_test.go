@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // tjStrings lists the strings a PDF's uncompressed content shows with Tj, in order.
@@ -43,29 +45,29 @@ func cellFromPDF(t *testing.T, texts []string, label string) string {
 // TestReplaceAsPDF asks for the new card as a printable PDF: one page whose text holds every new
 // cell (proved by logging in with a cell read from it), while the service keeps only verifiers.
 func TestReplaceAsPDF(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pdf")
-	tok := rootToken(t)
-	r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{},
-		headers: map[string]string{"Accept": "application/pdf"}})
-	mustStatus(t, r, http.StatusOK)
-	if got := r.header.Get("Content-Type"); got != "application/pdf" {
+	api := s.root(t)
+	r := api.ReplaceCardPDF(t, f.CardKey, client.CredentialReplace{})
+	pdf := r.Want(t, http.StatusOK)
+	if got := r.Header.Get("Content-Type"); got != "application/pdf" {
 		t.Fatalf("Content-Type: got %q, want application/pdf", got)
 	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
+	if got := r.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("Cache-Control: got %q, want no-store", got)
 	}
-	if !bytes.HasPrefix(r.body, []byte("%PDF-")) || !bytes.Contains(r.body[len(r.body)-16:], []byte("%%EOF")) {
-		t.Fatalf("body is not a PDF: %.40q...", r.body)
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf[len(pdf)-16:], []byte("%%EOF")) {
+		t.Fatalf("body is not a PDF: %.40q...", pdf)
 	}
-	if n := bytes.Count(r.body, []byte("/Type /Page\n")) + bytes.Count(r.body, []byte("/Type /Page ")); n != 1 {
-		if !bytes.Contains(r.body, []byte("/Count 1")) {
+	if n := bytes.Count(pdf, []byte("/Type /Page\n")) + bytes.Count(pdf, []byte("/Type /Page ")); n != 1 {
+		if !bytes.Contains(pdf, []byte("/Count 1")) {
 			t.Errorf("got %d pages, want 1", n)
 		}
 	}
-	texts := pdfTexts(r.body)
-	if !strings.Contains(strings.Join(texts, " "), f.card) {
-		t.Errorf("the PDF does not name the card %s", f.card)
+	texts := pdfTexts(pdf)
+	if !strings.Contains(strings.Join(texts, " "), f.Card) {
+		t.Errorf("the PDF does not name the card %s", f.Card)
 	}
 	values := 0
 	for _, s := range texts {
@@ -77,28 +79,26 @@ func TestReplaceAsPDF(t *testing.T) {
 		t.Errorf("got %d printed cell values, want 168", values)
 	}
 
-	card := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok}).json(t)
-	if card["version"] != f.version+1 || !maskedOTP.MatchString(card["otp"].(string)) {
-		t.Fatalf("card after the PDF replace: got version %v otp %.30v..., want version %v and masked", card["version"], card["otp"], f.version+1)
+	card := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
+	if card.Version != f.version+1 || !maskedOTP.MatchString(card.OTP) {
+		t.Fatalf("card after the PDF replace: got version %v otp %.30v..., want version %v and masked", card.Version, card.OTP, f.version+1)
 	}
-	label := s.challenge(t, f, tok)
-	if got := statusCodeOf(t, s.login(t, f, tok, label, cellFromPDF(t, texts, label))); got != 5 {
+	label := challenge(t, api, f.UserKey())
+	if got := logIn(t, api, f.UserKey(), label, cellFromPDF(t, texts, label)); got != 5 {
 		t.Fatalf("login with the cell printed on the PDF: got statusCode %d, want 5", got)
 	}
 
 	// Create answers a PDF too, with its Location.
 	second := uid("pdf-second")
-	r = s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok, body: map[string]any{"extId": second},
-		headers: map[string]string{"Accept": "application/pdf"}})
-	mustStatus(t, r, http.StatusCreated)
-	if r.header.Get("Content-Type") != "application/pdf" || !strings.HasSuffix(r.header.Get("Location"), "/"+second) {
-		t.Errorf("create as PDF: got %q, Location %q", r.header.Get("Content-Type"), r.header.Get("Location"))
+	cr := api.CreateCardPDF(t, f.UserKey(), client.CredentialCreate{ExtID: second})
+	cr.WantStatus(t, http.StatusCreated)
+	if cr.Header.Get("Content-Type") != "application/pdf" || !strings.HasSuffix(cr.Header.Get("Location"), "/"+second) {
+		t.Errorf("create as PDF: got %q, Location %q", cr.Header.Get("Content-Type"), cr.Header.Get("Location"))
 	}
 	// JSON stays the default.
-	r = s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{},
-		headers: map[string]string{"Accept": "*/*"}})
-	mustStatus(t, r, http.StatusOK)
-	if !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
-		t.Errorf("Accept */*: got %q, want JSON", r.header.Get("Content-Type"))
+	jr := api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}, client.Header("Accept", "*/*"))
+	jr.WantStatus(t, http.StatusOK)
+	if !strings.HasPrefix(jr.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("Accept */*: got %q, want JSON", jr.Header.Get("Content-Type"))
 	}
 }

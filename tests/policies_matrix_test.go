@@ -9,240 +9,281 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // policyState is what the error rows of the policy matrix must leave alone: every policy of the
 // client with its version and default flag.
-func (s *service) policyState(t *testing.T, client string) map[string]string {
+func (s *service) policyState(t *testing.T, clientID string) map[string]string {
 	t.Helper()
-	r := s.do(request{method: "GET", path: policiesPath(client) + "?limit=1000", bearer: rootToken(t)})
-	mustStatus(t, r, http.StatusOK)
 	out := map[string]string{}
-	for _, it := range r.json(t)["items"].([]any) {
-		p := it.(map[string]any)
-		out[p["extId"].(string)] = fmt.Sprintf("v%v default=%v", p["version"], p["defaultPolicy"])
+	for _, p := range s.root(t).ListPolicies(t, clientID, client.Page{Limit: 1000}).Want(t, http.StatusOK).Items {
+		out[p.ExtID] = fmt.Sprintf("v%v default=%v", p.Version, p.DefaultPolicy)
 	}
 	return out
 }
 
 func TestPoliciesMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pm")
 	g := s.newFixture(t, "pm2") // another client, with its own default policy
-	tok := rootToken(t)
-	def := s.defaultPolicyOf(t, f.client)
-	foreign := s.defaultPolicyOf(t, g.client)
+	api := s.root(t)
+	def := s.defaultPolicyOf(t, f.Client).Policy
+	foreign := s.defaultPolicyOf(t, g.Client).Policy
 	targetID, used := uid("pm-target"), uid("pm-used")
-	s.createPolicy(t, f.client, map[string]any{"extId": targetID, "name": "Target"})
-	s.createPolicy(t, f.client, map[string]any{"extId": used, "name": "Used"})
-	mustStatus(t, s.do(request{method: "POST", path: s.cardsPath(f), bearer: tok,
-		body: map[string]any{"extId": uid("pm-card-used"), "policyExtId": used}}), http.StatusCreated)
+	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: targetID, Name: "Target"}).Want(t, http.StatusCreated)
+	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: used, Name: "Used"}).Want(t, http.StatusCreated)
+	api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("pm-card-used"), PolicyExtID: used}).Want(t, http.StatusCreated)
 
 	deny, room, bad, none := "errors.permissionDenied", "errors.dataroomPermissionDenied", "errors.invalidData", "errors.noRecord"
 	violation := "errors.policyViolation"
-	one := "/{client}/policies/" + targetID
-	req := func(method, path string, body any, tok func(*testing.T, fixture) string) func(*testing.T, fixture) request {
-		return dirReq(s, method, path, body, tok, false)
-	}
-	self := func(method, path string, body any) func(*testing.T, fixture) request {
-		return dirReq(s, method, path, body, tokOwner, true)
-	}
-	n := 0
-	fresh := func(kv ...any) map[string]any {
-		n++
-		m := map[string]any{"extId": uid(fmt.Sprintf("pm-new-%d", n)), "name": fmt.Sprintf("new %d", n)}
-		for i := 0; i+1 < len(kv); i += 2 {
-			m[kv[i].(string)] = kv[i+1]
+	policyAt := func(clientID, policy string) func(fixture) string {
+		return func(f fixture) string {
+			k := client.PolicyKey{Client: clientID, Policy: policy}
+			if k.Client == "" {
+				k.Client = f.Client
+			}
+			return k.Path()
 		}
-		return m
 	}
-	withType := func(ct string, inner func(*testing.T, fixture) request) func(*testing.T, fixture) request {
-		return func(t *testing.T, f fixture) request { r := inner(t, f); r.contentType = ct; return r }
+	one := policyAt("", targetID)
+	policies := func(f fixture) string { return client.PoliciesPath(f.Client) }
+	list := func(f fixture) string { return client.PolicyListPath(f.Client) }
+	n := 0
+	fresh := func(members ...string) string { // a new policy's body, with more raw members
+		n++
+		return fmt.Sprintf(`{"extId":%q,"name":"new %d"%s}`, uid(fmt.Sprintf("pm-new-%d", n)), n, strings.Join(append([]string{""}, members...), ","))
 	}
-	rename := map[string]any{"name": "renamed"}
+	rename := `{"name":"renamed"}`
 	type endpoint struct {
-		name, method, path string
-		body               func() any
+		name, method string
+		path         func(fixture) string
+		body         func() string
 	}
 	endpoints := []endpoint{
-		{"POST", "POST", "/{client}/policies", func() any { return fresh() }},
-		{"GET one", "GET", one, func() any { return nil }},
-		{"GET list", "GET", "/clients/{client}/policies", func() any { return nil }},
-		{"PATCH", "PATCH", one, func() any { return rename }},
-		{"DELETE", "DELETE", one, func() any { return nil }},
+		{"POST", "POST", policies, func() string { return fresh() }},
+		{"GET one", "GET", one, func() string { return "" }},
+		{"GET list", "GET", list, func() string { return "" }},
+		{"PATCH", "PATCH", one, func() string { return rename }},
+		{"DELETE", "DELETE", one, func() string { return "" }},
 	}
-	var cases []mcase
+	var rows []row
 	for _, e := range endpoints {
-		cases = append(cases,
-			mcase{e.name + ": no token", req(e.method, e.path, e.body(), tokNone), 401, "errors.notAuthenticated", nil},
-			mcase{e.name + ": token of another secret", req(e.method, e.path, e.body(), func(t *testing.T, _ fixture) string { return wrongSecretToken(t) }), 401, "errors.notAuthenticated", nil},
-			mcase{e.name + ": self-admin", self(e.method, e.path, e.body()), 403, deny, nil},
-			mcase{e.name + ": outside the data room", req(e.method, e.path, e.body(), tokRoom("other")), 403, room, nil},
-			mcase{e.name + ": empty data room", req(e.method, e.path, e.body(), tokRoom()), 403, room, nil},
-			mcase{e.name + ": Auditor", req(e.method, e.path, e.body(), tokRoles("Auditor")), 403, deny, nil},
-			mcase{e.name + ": bad client id", req(e.method, strings.Replace(e.path, "{client}", "bad%20id", 1), e.body(), nil), 400, bad, nil},
+		rows = append(rows,
+			row{name: e.name + ": no token", as: anonymous, send: raw(e.method, e.path, e.body()), status: 401, code: "errors.notAuthenticated"},
+			row{name: e.name + ": self-admin", as: owner(0), send: raw(e.method, e.path, e.body()), status: 403, code: deny},
+			row{name: e.name + ": outside the data room", as: inRoom("other"), send: raw(e.method, e.path, e.body()), status: 403, code: room},
+			row{name: e.name + ": empty data room", as: inRoom(), send: raw(e.method, e.path, e.body()), status: 403, code: room},
+			row{name: e.name + ": Auditor", as: withRoles("Auditor"), send: raw(e.method, e.path, e.body()), status: 403, code: deny},
+			row{name: e.name + ": bad client id", given: edit(func(f *fixture) { f.Client = "bad%20id" }), send: raw(e.method, e.path, e.body()),
+				status: 400, code: bad},
 		)
 	}
 	for _, e := range []endpoint{endpoints[0], endpoints[3], endpoints[4]} {
-		cases = append(cases,
-			mcase{e.name + ": UserAdmin", req(e.method, e.path, e.body(), tokRoles("UserAdmin")), 403, deny, nil},
-			mcase{e.name + ": Helpdesk", req(e.method, e.path, e.body(), tokRoles("Helpdesk")), 403, deny, nil},
+		rows = append(rows,
+			row{name: e.name + ": UserAdmin", as: withRoles("UserAdmin"), send: raw(e.method, e.path, e.body()), status: 403, code: deny},
+			row{name: e.name + ": Helpdesk", as: withRoles("Helpdesk"), send: raw(e.method, e.path, e.body()), status: 403, code: deny},
 		)
 	}
-	cases = append(cases,
-		mcase{"POST: PolicyView and PolicyModify only", req("POST", "/{client}/policies", fresh(), tokPerms("AccessControl.PolicyView", "AccessControl.PolicyModify")), 403, deny, nil},
-		mcase{"GET one: Helpdesk", req("GET", one, nil, tokRoles("Helpdesk")), 403, deny, nil},
-		mcase{"GET one: PolicyConfigurationView only", req("GET", one, nil, tokPerms("AccessControl.PolicyConfigurationView")), 403, deny, nil},
-		mcase{"GET list: PolicyView only", req("GET", "/clients/{client}/policies", nil, tokPerms("AccessControl.PolicyView")), 403, deny, nil},
-		mcase{"PATCH: PolicyView and PolicyCreate only", req("PATCH", one, rename, tokPerms("AccessControl.PolicyView", "AccessControl.PolicyCreate")), 403, deny, nil},
-		mcase{"DELETE: PolicyModify only", req("DELETE", one, nil, tokPerms("AccessControl.PolicyModify")), 403, deny, nil},
+	post := func(body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("POST", policies, body, header...)
+	}
+	patch := func(path func(fixture) string, body string, header ...string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("PATCH", path, body, header...)
+	}
+	get, del := func(path func(fixture) string) func(*testing.T, *client.API, fixture) client.Response {
+		return raw("GET", path, "")
+	},
+		func(path func(fixture) string) func(*testing.T, *client.API, fixture) client.Response {
+			return raw("DELETE", path, "")
+		}
+	rows = append(rows, []row{
+		{name: "POST: PolicyView and PolicyModify only", as: withRights("AccessControl.PolicyView", "AccessControl.PolicyModify"),
+			send: post(fresh()), status: 403, code: deny},
+		{name: "GET one: Helpdesk", as: withRoles("Helpdesk"), send: get(one), status: 403, code: deny},
+		{name: "GET one: PolicyConfigurationView only", as: withRights("AccessControl.PolicyConfigurationView"), send: get(one), status: 403,
+			code: deny},
+		{name: "GET list: PolicyView only", as: withRights("AccessControl.PolicyView"), send: get(list), status: 403, code: deny},
+		{name: "PATCH: PolicyView and PolicyCreate only", as: withRights("AccessControl.PolicyView", "AccessControl.PolicyCreate"),
+			send: patch(one, rename), status: 403, code: deny},
+		{name: "DELETE: PolicyModify only", as: withRights("AccessControl.PolicyModify"), send: del(one), status: 403, code: deny},
 
-		mcase{"POST: unknown client", req("POST", "/pm-nobody/policies", fresh(), nil), 404, none, nil},
-		mcase{"GET one: unknown client", req("GET", "/pm-nobody/policies/"+targetID, nil, nil), 404, none, nil},
-		mcase{"GET one: unknown policy", req("GET", "/{client}/policies/pm-nothing", nil, nil), 404, none, nil},
-		mcase{"GET one: policy of another client", req("GET", "/{client}/policies/"+foreign, nil, nil), 404, none, nil},
-		mcase{"GET one: bad policy id", req("GET", "/{client}/policies/a%20b", nil, nil), 400, bad, nil},
-		mcase{"GET list: unknown client", req("GET", "/clients/pm-nobody/policies", nil, nil), 404, none, nil},
-		mcase{"GET list: limit=0", req("GET", "/clients/{client}/policies?limit=0", nil, nil), 400, bad, nil},
-		mcase{"GET list: limit=1001", req("GET", "/clients/{client}/policies?limit=1001", nil, nil), 400, bad, nil},
-		mcase{"GET list: continuationToken not ours", req("GET", "/clients/{client}/policies?continuationToken=e30", nil, nil), 400, bad, nil},
-		mcase{"PATCH: unknown policy", req("PATCH", "/{client}/policies/pm-nothing", rename, nil), 404, none, nil},
-		mcase{"PATCH: policy of another client", req("PATCH", "/{client}/policies/"+foreign, rename, nil), 404, none, nil},
-		mcase{"PATCH: unknown client", req("PATCH", "/pm-nobody/policies/"+targetID, rename, nil), 404, none, nil},
-		mcase{"DELETE: unknown policy", req("DELETE", "/{client}/policies/pm-nothing", nil, nil), 404, none, nil},
-		mcase{"DELETE: policy of another client", req("DELETE", "/{client}/policies/"+foreign, nil, nil), 404, none, nil},
-		mcase{"DELETE: bad policy id", req("DELETE", "/{client}/policies/"+strings.Repeat("x", 65), nil, nil), 400, bad, nil},
-		mcase{"PUT: not allowed", req("PUT", one, rename, nil), 405, "errors.methodNotAllowed", nil},
+		{name: "POST: unknown client", send: raw("POST", at(client.PoliciesPath("pm-nobody")), fresh()), status: 404, code: none},
+		{name: "GET one: unknown client", send: get(policyAt("pm-nobody", targetID)), status: 404, code: none},
+		{name: "GET one: unknown policy", send: get(policyAt("", "pm-nothing")), status: 404, code: none},
+		{name: "GET one: policy of another client", send: get(policyAt("", foreign)), status: 404, code: none},
+		{name: "GET one: bad policy id", send: get(policyAt("", "a%20b")), status: 400, code: bad},
+		{name: "GET list: unknown client", send: get(at(client.PolicyListPath("pm-nobody"))), status: 404, code: none},
+		{name: "GET list: limit=0", send: raw("GET", func(f fixture) string { return list(f) + "?limit=0" }, ""), status: 400, code: bad},
+		{name: "GET list: limit=1001", send: raw("GET", func(f fixture) string { return list(f) + "?limit=1001" }, ""), status: 400, code: bad},
+		{name: "GET list: continuationToken not ours", send: raw("GET", func(f fixture) string { return list(f) + "?continuationToken=e30" }, ""),
+			status: 400, code: bad},
+		{name: "PATCH: unknown policy", send: patch(policyAt("", "pm-nothing"), rename), status: 404, code: none},
+		{name: "PATCH: policy of another client", send: patch(policyAt("", foreign), rename), status: 404, code: none},
+		{name: "PATCH: unknown client", send: patch(policyAt("pm-nobody", targetID), rename), status: 404, code: none},
+		{name: "DELETE: unknown policy", send: del(policyAt("", "pm-nothing")), status: 404, code: none},
+		{name: "DELETE: policy of another client", send: del(policyAt("", foreign)), status: 404, code: none},
+		{name: "DELETE: bad policy id", send: del(policyAt("", strings.Repeat("x", 65))), status: 400, code: bad},
+		{name: "PUT: not allowed", send: raw("PUT", one, rename), status: 405, code: "errors.methodNotAllowed"},
 
-		mcase{"PATCH: stale version number", req("PATCH", one, map[string]any{"name": "x", "version": 7}, nil), 409, "errors.optimisticLockingFailure", nil},
-		mcase{"PATCH: stale version string", req("PATCH", one, map[string]any{"name": "x", "version": "7"}, nil), 409, "errors.optimisticLockingFailure", nil},
-		mcase{"PATCH: stale version, nothing else", req("PATCH", one, map[string]any{"version": 0}, nil), 409, "errors.optimisticLockingFailure", nil},
-		mcase{"PATCH: version abc", req("PATCH", one, map[string]any{"name": "x", "version": "abc"}, nil), 400, bad, nil},
-		mcase{"PATCH: version 1.5", req("PATCH", one, `{"name":"x","version":1.5}`, nil), 400, bad, nil},
-		mcase{"PATCH: version null", req("PATCH", one, `{"name":"x","version":null}`, nil), 400, bad, nil},
-		mcase{"POST: duplicate extId", req("POST", "/{client}/policies", map[string]any{"extId": targetID, "name": "dup"}, nil), 409, "errors.duplicateValue", nil},
-		mcase{"POST: extId of a policy of another client", req("POST", "/{client}/policies", map[string]any{"extId": foreign, "name": "dup"}, nil), 409, "errors.duplicateValue", nil},
+		{name: "PATCH: stale version number", send: patch(one, `{"name":"x","version":7}`), status: 409, code: "errors.optimisticLockingFailure"},
+		{name: "PATCH: stale version string", send: patch(one, `{"name":"x","version":"7"}`), status: 409, code: "errors.optimisticLockingFailure"},
+		{name: "PATCH: stale version, nothing else", send: patch(one, `{"version":0}`), status: 409, code: "errors.optimisticLockingFailure"},
+		{name: "PATCH: version abc", send: patch(one, `{"name":"x","version":"abc"}`), status: 400, code: bad},
+		{name: "PATCH: version 1.5", send: patch(one, `{"name":"x","version":1.5}`), status: 400, code: bad},
+		{name: "PATCH: version null", send: patch(one, `{"name":"x","version":null}`), status: 400, code: bad},
+		{name: "POST: duplicate extId", send: post(`{"extId":"` + targetID + `","name":"dup"}`), status: 409, code: "errors.duplicateValue"},
+		{name: "POST: extId of a policy of another client", send: post(`{"extId":"` + foreign + `","name":"dup"}`), status: 409,
+			code: "errors.duplicateValue"},
 
-		mcase{"POST: malformed JSON", req("POST", "/{client}/policies", `{"name":`, nil), 400, bad, nil},
-		mcase{"POST: not an object", req("POST", "/{client}/policies", `["name"]`, nil), 400, bad, nil},
-		mcase{"POST: no body", req("POST", "/{client}/policies", nil, nil), 400, bad, nil},
-		mcase{"POST: unknown member", req("POST", "/{client}/policies", fresh("colour", "red"), nil), 400, bad, nil},
-		mcase{"POST: clientExtId is response only", req("POST", "/{client}/policies", fresh("clientExtId", f.client), nil), 400, bad, nil},
-		mcase{"POST: created is response only", req("POST", "/{client}/policies", fresh("created", "2026-01-01T00:00:00Z"), nil), 400, bad, nil},
-		mcase{"POST: missing name", req("POST", "/{client}/policies", map[string]any{"extId": "pm-noname"}, nil), 400, bad, nil},
-		mcase{"POST: blank name", req("POST", "/{client}/policies", fresh("name", "  "), nil), 400, bad, nil},
-		mcase{"POST: name of 256 characters", req("POST", "/{client}/policies", fresh("name", strings.Repeat("n", 256)), nil), 400, bad, nil},
-		mcase{"POST: description of 4001 characters", req("POST", "/{client}/policies", fresh("description", strings.Repeat("d", 4001)), nil), 400, bad, nil},
-		mcase{"POST: name a number", req("POST", "/{client}/policies", `{"name":5}`, nil), 400, bad, nil},
-		mcase{"POST: name with a NUL character", req("POST", "/{client}/policies", `{"name":"a\u0000b"}`, nil), 400, bad, nil},
-		mcase{"POST: defaultPolicy a string", req("POST", "/{client}/policies", fresh("defaultPolicy", "yes"), nil), 400, bad, nil},
-		mcase{"POST: parameters an array", req("POST", "/{client}/policies", fresh("parameters", []string{"rows"}), nil), 400, bad, nil},
-		mcase{"POST: parameter value a number", req("POST", "/{client}/policies", fresh("parameters", map[string]any{"rows": 5}), nil), 400, bad, nil},
-		mcase{"POST: extId with a slash", req("POST", "/{client}/policies", fresh("extId", "a/b"), nil), 400, bad, nil},
-		mcase{"POST: extId of 65 characters", req("POST", "/{client}/policies", fresh("extId", strings.Repeat("e", 65)), nil), 400, bad, nil},
-		mcase{"POST: text/plain", withType("text/plain", req("POST", "/{client}/policies", fresh(), nil)), 415, "errors.unsupportedMediaType", nil},
-		mcase{"POST: 70 KiB", req("POST", "/{client}/policies", fresh("description", strings.Repeat("d", 70*1024)), nil), 413, "errors.payloadTooLarge", nil},
-		mcase{"PATCH: unknown member", req("PATCH", one, map[string]any{"policyType": "OTPCardPolicy"}, nil), 400, bad, nil},
-		mcase{"PATCH: extId is not writable", req("PATCH", one, map[string]any{"extId": "pm-moved"}, nil), 400, bad, nil},
-		mcase{"PATCH: name null", req("PATCH", one, `{"name":null}`, nil), 400, bad, nil},
-		mcase{"PATCH: parameter value a bool", req("PATCH", one, `{"parameters":{"cellReuse":true}}`, nil), 400, bad, nil},
-		mcase{"PATCH: application/xml", withType("application/xml", req("PATCH", one, rename, nil)), 415, "errors.unsupportedMediaType", nil},
-		mcase{"PATCH: 70 KiB", req("PATCH", one, map[string]any{"description": strings.Repeat("d", 70*1024)}, nil), 413, "errors.payloadTooLarge", nil},
-		mcase{"PATCH: no body", req("PATCH", one, nil, nil), 400, bad, nil},
+		{name: "POST: malformed JSON", send: post(`{"name":`), status: 400, code: bad},
+		{name: "POST: not an object", send: post(`["name"]`), status: 400, code: bad},
+		{name: "POST: no body", send: post(""), status: 400, code: bad},
+		{name: "POST: unknown member", send: post(fresh(`"colour":"red"`)), status: 400, code: bad},
+		{name: "POST: clientExtId is response only", send: post(fresh(`"clientExtId":"` + f.Client + `"`)), status: 400, code: bad},
+		{name: "POST: created is response only", send: post(fresh(`"created":"2026-01-01T00:00:00Z"`)), status: 400, code: bad},
+		{name: "POST: missing name", send: post(`{"extId":"pm-noname"}`), status: 400, code: bad},
+		{name: "POST: blank name", send: post(`{"extId":"` + uid("pm-blank") + `","name":"  "}`), status: 400, code: bad},
+		{name: "POST: name of 256 characters", send: post(`{"extId":"` + uid("pm-long") + `","name":"` + strings.Repeat("n", 256) + `"}`),
+			status: 400, code: bad},
+		{name: "POST: description of 4001 characters", send: post(fresh(`"description":"` + strings.Repeat("d", 4001) + `"`)), status: 400,
+			code: bad},
+		{name: "POST: name a number", send: post(`{"name":5}`), status: 400, code: bad},
+		{name: "POST: name with a NUL character", send: post(`{"name":"a\u0000b"}`), status: 400, code: bad},
+		{name: "POST: defaultPolicy a string", send: post(fresh(`"defaultPolicy":"yes"`)), status: 400, code: bad},
+		{name: "POST: parameters an array", send: post(fresh(`"parameters":["rows"]`)), status: 400, code: bad},
+		{name: "POST: parameter value a number", send: post(fresh(`"parameters":{"rows":5}`)), status: 400, code: bad},
+		{name: "POST: extId with a slash", send: post(`{"extId":"a/b","name":"slash"}`), status: 400, code: bad},
+		{name: "POST: extId of 65 characters", send: post(`{"extId":"` + strings.Repeat("e", 65) + `","name":"long"}`), status: 400, code: bad},
+		{name: "POST: text/plain", send: post(fresh(), "Content-Type", "text/plain"), status: 415, code: "errors.unsupportedMediaType"},
+		{name: "POST: 70 KiB", send: post(fresh(`"description":"` + strings.Repeat("d", 70*1024) + `"`)), status: 413,
+			code: "errors.payloadTooLarge"},
+		{name: "PATCH: unknown member", send: patch(one, `{"policyType":"OTPCardPolicy"}`), status: 400, code: bad},
+		{name: "PATCH: extId is not writable", send: patch(one, `{"extId":"pm-moved"}`), status: 400, code: bad},
+		{name: "PATCH: name null", send: patch(one, `{"name":null}`), status: 400, code: bad},
+		{name: "PATCH: parameter value a bool", send: patch(one, `{"parameters":{"cellReuse":true}}`), status: 400, code: bad},
+		{name: "PATCH: application/xml", send: patch(one, rename, "Content-Type", "application/xml"), status: 415,
+			code: "errors.unsupportedMediaType"},
+		{name: "PATCH: 70 KiB", send: patch(one, `{"description":"`+strings.Repeat("d", 70*1024)+`"}`), status: 413, code: "errors.payloadTooLarge"},
+		{name: "PATCH: no body", send: patch(one, ""), status: 400, code: bad},
 
-		mcase{"POST: another policy type", req("POST", "/{client}/policies", fresh("policyType", "PasswordPolicy"), nil), 422, "errors.missingReferenceData", nil},
-		mcase{"POST: unknown parameter", req("POST", "/{client}/policies", fresh("parameters", map[string]string{"colour": "red"}), nil), 422, violation, nil},
-		mcase{"POST: too weak", req("POST", "/{client}/policies", fresh("parameters", map[string]string{"cellCharset": "digits"}), nil), 422, violation, nil},
-		mcase{"PATCH: unknown parameter", req("PATCH", one, map[string]any{"parameters": map[string]string{"Rows": "3"}}, nil), 422, violation, nil},
-		mcase{"PATCH: too weak", req("PATCH", one, map[string]any{"parameters": map[string]string{"cellLength": "3"}}, nil), 422, violation, nil},
-		mcase{"PATCH: unset the default", req("PATCH", "/{client}/policies/"+def, map[string]any{"defaultPolicy": false}, nil), 422, "errors.modifyReadonlyData", nil},
-		mcase{"PATCH: defaultPolicy null on the default", req("PATCH", "/{client}/policies/"+def, `{"defaultPolicy":null}`, nil), 422, "errors.modifyReadonlyData", nil},
-		mcase{"DELETE: the default", req("DELETE", "/{client}/policies/"+def, nil, nil), 422, "errors.undeletedDependencies", nil},
-		mcase{"DELETE: used by a card", req("DELETE", "/{client}/policies/"+used, nil, nil), 422, "errors.undeletedDependencies", nil},
-	)
-	before := s.policyState(t, f.client)
-	for i := range cases {
-		cases[i].check = func(t *testing.T, _ response, f fixture) {
-			if after := s.bind(t).policyState(t, f.client); !maps.Equal(after, before) {
+		{name: "POST: another policy type", send: post(fresh(`"policyType":"PasswordPolicy"`)), status: 422, code: "errors.missingReferenceData"},
+		{name: "POST: unknown parameter", send: post(fresh(`"parameters":{"colour":"red"}`)), status: 422, code: violation},
+		{name: "POST: too weak", send: post(fresh(`"parameters":{"cellCharset":"digits"}`)), status: 422, code: violation},
+		{name: "PATCH: unknown parameter", send: patch(one, `{"parameters":{"Rows":"3"}}`), status: 422, code: violation},
+		{name: "PATCH: too weak", send: patch(one, `{"parameters":{"cellLength":"3"}}`), status: 422, code: violation},
+		{name: "PATCH: unset the default", send: patch(policyAt("", def), `{"defaultPolicy":false}`), status: 422, code: "errors.modifyReadonlyData"},
+		{name: "PATCH: defaultPolicy null on the default", send: patch(policyAt("", def), `{"defaultPolicy":null}`), status: 422,
+			code: "errors.modifyReadonlyData"},
+		{name: "DELETE: the default", send: del(policyAt("", def)), status: 422, code: "errors.undeletedDependencies"},
+		{name: "DELETE: used by a card", send: del(policyAt("", used)), status: 422, code: "errors.undeletedDependencies"},
+	}...)
+	before := s.policyState(t, f.Client)
+	for i := range rows {
+		rows[i].check = func(t *testing.T, _ client.Response, f fixture) {
+			if after := s.policyState(t, f.Client); !maps.Equal(after, before) {
 				t.Errorf("policies: got %v, want them unchanged %v", after, before)
 			}
 		}
 	}
-	runMatrix(t, s, "", &f, cases)
+	runMatrix(t, s, "", &f, rows)
 
-	created := func(t *testing.T, r response, f fixture) {
-		m := r.json(t)
-		if got, want := r.header.Get("Location"), corePath+"/"+f.client+"/policies/"+m["extId"].(string); got != want {
+	created := func(t *testing.T, r client.Response, f fixture) {
+		if got, want := r.Header.Get("Location"), (client.PolicyKey{Client: f.Client, Policy: client.Decode[client.Policy](t, r).ExtID}).Path(); got != want {
 			t.Errorf("Location: got %q, want %q", got, want)
 		}
 	}
+	create := func(t *testing.T, api *client.API, f fixture) client.Response {
+		n++
+		return api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: uid(fmt.Sprintf("pm-new-%d", n)), Name: fmt.Sprintf("new %d", n)}).Response
+	}
+	patchDescription := func(description string, version any) func(*testing.T, *client.API, fixture) client.Response {
+		return func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.PatchPolicy(t, client.PolicyKey{Client: f.Client, Policy: targetID},
+				client.PolicyPatch{Description: &description, Version: version}).Response
+		}
+	}
+	deleteOf := func(policy string) func(*testing.T, *client.API, fixture) client.Response {
+		return func(t *testing.T, api *client.API, f fixture) client.Response {
+			return api.DeletePolicy(t, client.PolicyKey{Client: f.Client, Policy: policy}).Response
+		}
+	}
+	getOne := func(t *testing.T, api *client.API, f fixture) client.Response {
+		return api.GetPolicy(t, client.PolicyKey{Client: f.Client, Policy: targetID}).Response
+	}
+	getList := func(t *testing.T, api *client.API, f fixture) client.Response {
+		return api.ListPolicies(t, f.Client, client.Page{}).Response
+	}
 	deletable, deletable2 := uid("pm-deletable"), uid("pm-deletable2")
-	s.createPolicy(t, f.client, map[string]any{"extId": deletable, "name": "Deletable"})
-	s.createPolicy(t, f.client, map[string]any{"extId": deletable2, "name": "Deletable"})
-	runMatrix(t, s, "", &f, []mcase{
-		{"POST: PolicyCreate only", req("POST", "/{client}/policies", fresh(), tokPerms("AccessControl.PolicyCreate")), 201, "", created},
-		{"POST: ClientRoot", req("POST", "/{client}/policies", fresh(), tokRoles("ClientRoot")), 201, "", created},
-		{"POST: Root inside the data room", req("POST", "/{client}/policies", fresh(), tokRoom(f.client)), 201, "", created},
-		{"GET one: PolicyView only", req("GET", one, nil, tokPerms("AccessControl.PolicyView")), 200, "", nil},
-		{"GET one: UserAdmin", req("GET", one, nil, tokRoles("UserAdmin")), 200, "", nil},
-		{"GET list: PolicyConfigurationView only", req("GET", "/clients/{client}/policies", nil, tokPerms("AccessControl.PolicyConfigurationView")), 200, "", nil},
-		{"GET list: UserAdmin", req("GET", "/clients/{client}/policies", nil, tokRoles("UserAdmin")), 200, "", nil},
-		{"GET list: Helpdesk", req("GET", "/clients/{client}/policies", nil, tokRoles("Helpdesk")), 200, "", nil},
-		{"PATCH: PolicyModify only", req("PATCH", one, map[string]any{"description": "by a modifier"}, tokPerms("AccessControl.PolicyModify")), 200, "", nil},
-		{"PATCH: current version as a string", req("PATCH", one, map[string]any{"description": "versioned", "version": "2"}, nil), 200, "", nil},
-		{"PATCH: ClientRoot", req("PATCH", one, map[string]any{"description": "by a client root"}, tokRoles("ClientRoot")), 200, "", nil},
-		{"DELETE: PolicyDelete only", req("DELETE", "/{client}/policies/"+deletable, nil, tokPerms("AccessControl.PolicyDelete")), 204, "", nil},
-		{"DELETE: ClientRoot", req("DELETE", "/{client}/policies/"+deletable2, nil, tokRoles("ClientRoot")), 204, "", nil},
+	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: deletable, Name: "Deletable"}).Want(t, http.StatusCreated)
+	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: deletable2, Name: "Deletable"}).Want(t, http.StatusCreated)
+	runMatrix(t, s, "", &f, []row{
+		{name: "POST: PolicyCreate only", as: withRights("AccessControl.PolicyCreate"), send: create, status: 201, check: created},
+		{name: "POST: ClientRoot", as: withRoles("ClientRoot"), send: create, status: 201, check: created},
+		{name: "POST: Root inside the data room", as: inOwnRoom(), send: create, status: 201, check: created},
+		{name: "GET one: PolicyView only", as: withRights("AccessControl.PolicyView"), send: getOne, status: 200},
+		{name: "GET one: UserAdmin", as: withRoles("UserAdmin"), send: getOne, status: 200},
+		{name: "GET list: PolicyConfigurationView only", as: withRights("AccessControl.PolicyConfigurationView"), send: getList, status: 200},
+		{name: "GET list: UserAdmin", as: withRoles("UserAdmin"), send: getList, status: 200},
+		{name: "GET list: Helpdesk", as: withRoles("Helpdesk"), send: getList, status: 200},
+		{name: "PATCH: PolicyModify only", as: withRights("AccessControl.PolicyModify"), send: patchDescription("by a modifier", nil), status: 200},
+		{name: "PATCH: current version as a string", send: patchDescription("versioned", "2"), status: 200},
+		{name: "PATCH: ClientRoot", as: withRoles("ClientRoot"), send: patchDescription("by a client root", nil), status: 200},
+		{name: "DELETE: PolicyDelete only", as: withRights("AccessControl.PolicyDelete"), send: deleteOf(deletable), status: 204},
+		{name: "DELETE: ClientRoot", as: withRoles("ClientRoot"), send: deleteOf(deletable2), status: 204},
 	})
 }
 
 // TestPoliciesPagination walks the policy list page by page while policies are added after the
 // first page: every policy that existed before is listed once, in creation order.
 func TestPoliciesPagination(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pp")
+	api := s.root(t)
 	// The client's policies in creation order: its default, then six more.
-	want := []string{s.defaultPolicyOf(t, f.client)}
+	want := []string{s.defaultPolicyOf(t, f.Client).Policy}
 	for i := range 6 {
 		id := uid(fmt.Sprintf("pp-%d", i))
-		s.createPolicy(t, f.client, map[string]any{"extId": id, "name": fmt.Sprintf("p %d", i)})
+		api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: id, Name: fmt.Sprintf("p %d", i)}).Want(t, http.StatusCreated)
 		want = append(want, id)
 	}
 	s.newFixture(t, "pp-other") // another client's policies never show
 	late := uid("pp-late")
-	walk := func(tok string, limit int, insert bool) ([]string, []int) {
+	policyID := func(p client.Policy) string { return p.ExtID }
+	walk := func(api *client.API, limit int, insert bool) ([]string, []int) {
 		var all []string
 		var sizes []int
-		path := fmt.Sprintf("%s?limit=%d", policiesPath(f.client), limit)
-		for page := range 100 {
-			r := s.do(request{method: "GET", path: path, bearer: tok})
-			if got := r.json(t)["_pagination"].(map[string]any)["limit"]; got != float64(limit) {
-				t.Errorf("_pagination.limit: got %v, want %d", got, limit)
+		page := client.Page{Limit: limit}
+		for i := range 100 {
+			l := api.ListPolicies(t, f.Client, page).Want(t, http.StatusOK)
+			if l.Pagination.Limit != limit {
+				t.Errorf("_pagination.limit: got %v, want %d", l.Pagination.Limit, limit)
 			}
-			ids, next := listIDs(t, r)
+			ids, next := listIDs(l, policyID)
 			all, sizes = append(all, ids...), append(sizes, len(ids))
-			if insert && page == 0 {
-				s.createPolicy(t, f.client, map[string]any{"extId": late, "name": "late"})
+			if insert && i == 0 {
+				s.root(t).CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: late, Name: "late"}).Want(t, http.StatusCreated)
 			}
 			if next == "" {
 				return all, sizes
 			}
-			path = fmt.Sprintf("%s?limit=%d&continuationToken=%s", policiesPath(f.client), limit, next)
+			page.ContinuationToken = next
 		}
 		t.Fatal("pagination: got more than 100 pages, want an end")
 		return nil, nil
 	}
-	got, sizes := walk(rootToken(t), 3, true)
+	got, sizes := walk(api, 3, true)
 	if !slices.Equal(got, append(slices.Clone(want), late)) || !slices.Equal(sizes, []int{3, 3, 2}) {
 		t.Errorf("pages: got %v in %v, want %v then %s in [3 3 2]", got, sizes, want, late)
 	}
-	room := token(t, jwtauth.MintOptions{Roles: []string{"Helpdesk"}, Clients: []string{f.client}})
+	room := s.api.As(token(t, jwtauth.MintOptions{Roles: []string{"Helpdesk"}, Clients: []string{f.Client}}))
 	got, sizes = walk(room, 1000, false)
 	if len(got) != 8 || !slices.Equal(sizes, []int{8}) {
 		t.Errorf("one page of 1000: got %v in %v, want all 8 in one page", got, sizes)
 	}
-	r := s.do(request{method: "GET", path: policiesPath(f.client), bearer: rootToken(t)})
-	if got := r.json(t)["_pagination"].(map[string]any)["limit"]; got != float64(100) {
+	if got := api.ListPolicies(t, f.Client, client.Page{}).Want(t, http.StatusOK).Pagination.Limit; got != 100 {
 		t.Errorf("default limit: got %v, want 100", got)
 	}
 }

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // paramCase is one row of the parameter table: a parameter set to a value (with extra parameters
@@ -89,12 +92,13 @@ var bitRules = []paramCase{
 }
 
 func TestPolicyParameterRules(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "pr")
-	tok := rootToken(t)
-	targetID := uid("pr-target")
-	s.createPolicy(t, f.client, map[string]any{"extId": targetID, "name": "Target"})
-	target := s.do(request{method: "GET", path: policyPath(f.client, targetID), bearer: tok}).json(t)
+	api := s.root(t)
+	target := client.PolicyKey{Client: f.Client, Policy: uid("pr-target")}
+	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: target.Policy, Name: "Target"}).Want(t, http.StatusCreated)
+	before := api.GetPolicy(t, target).Want(t, http.StatusOK)
 	accepted := 0
 	for i, c := range append(append([]paramCase{}, parameterRules...), bitRules...) {
 		params := map[string]string{c.name: c.value}
@@ -102,23 +106,19 @@ func TestPolicyParameterRules(t *testing.T) {
 			params[c.extra[j]] = c.extra[j+1]
 		}
 		t.Run(fmt.Sprintf("%s=%q", c.name, c.value), func(t *testing.T) {
-			ss := s.bind(t)
-			r := ss.do(request{method: "POST", path: corePath + "/" + f.client + "/policies", bearer: tok,
-				body: map[string]any{"extId": uid(fmt.Sprintf("pr-%d", i)), "name": "p", "parameters": params}})
+			r := api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: uid(fmt.Sprintf("pr-%d", i)), Name: "p", Parameters: params})
 			if c.reason == "" {
-				mustStatus(t, r, http.StatusCreated)
+				p := r.Want(t, http.StatusCreated)
 				accepted++
 				want := withParams()
 				maps.Copy(want, params)
-				if got := parametersOf(t, r.json(t)); !maps.Equal(got, want) {
-					t.Errorf("parameters: got %v, want %v", got, want)
+				if !maps.Equal(p.Parameters, want) {
+					t.Errorf("parameters: got %v, want %v", p.Parameters, want)
 				}
 				return
 			}
-			for _, r := range []response{r, ss.do(request{method: "PATCH", path: policyPath(f.client, targetID),
-				bearer: tok, body: map[string]any{"parameters": params}})} {
-				p := expectProblem(t, r, http.StatusUnprocessableEntity, "errors.policyViolation")
-				detail := p["detail"].(string)
+			for _, r := range []client.Response{r.Response, api.PatchPolicy(t, target, client.PolicyPatch{Parameters: params}).Response} {
+				detail := r.WantProblem(t, http.StatusUnprocessableEntity, "errors.policyViolation").Detail
 				named := c.name
 				if strings.Contains(c.reason, "bits") {
 					named = "cellLength"
@@ -129,11 +129,10 @@ func TestPolicyParameterRules(t *testing.T) {
 			}
 		})
 	}
-	if after := s.do(request{method: "GET", path: policyPath(f.client, targetID), bearer: tok}).json(t); !equalJSON(after, target) {
-		t.Errorf("target after refused PATCHes: got %v, want it unchanged %v", after, target)
+	if after := api.GetPolicy(t, target).Want(t, http.StatusOK); !reflect.DeepEqual(after, before) {
+		t.Errorf("target after refused PATCHes: got %+v, want it unchanged %+v", after, before)
 	}
-	stored, _ := listIDs(t, s.do(request{method: "GET", path: policiesPath(f.client) + "?limit=1000", bearer: tok}))
-	if n, want := len(stored), 2+accepted; n != want {
+	if n, want := len(api.ListPolicies(t, f.Client, client.Page{Limit: 1000}).Want(t, http.StatusOK).Items), 2+accepted; n != want {
 		t.Errorf("policies stored: got %d, want %d (the default, the target and one per accepted row)", n, want)
 	}
 }

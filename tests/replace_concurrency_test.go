@@ -4,14 +4,17 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestConcurrentReplacesWithOneVersion sends twenty replaces carrying the same version at once:
 // exactly one wins, the rest get 409, none 500.
 func TestConcurrentReplacesWithOneVersion(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "race")
-	tok := rootToken(t)
+	api := s.root(t)
 	const n = 20
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
@@ -19,9 +22,7 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			r := s.do(request{method: "POST", path: s.replacePath(f), bearer: tok,
-				body: map[string]any{"version": f.version}})
-			statuses[i] = r.status
+			statuses[i] = api.ReplaceCard(t, f.CardKey, client.CredentialReplace{Version: f.version}).Status
 		})
 	}
 	close(start)
@@ -33,18 +34,12 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 	if counts[http.StatusOK] != 1 || counts[http.StatusConflict] != n-1 {
 		t.Fatalf("got statuses %v, want 1 x 200 and %d x 409", counts, n-1)
 	}
-	r := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
-	mustStatus(t, r, http.StatusOK)
-	if got, want := r.json(t)["version"], f.version+1; got != want {
+	if got, want := api.GetCard(t, f.CardKey).Want(t, http.StatusOK).Version, f.version+1; got != want {
 		t.Errorf("version after the race: got %v, want %v", got, want)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		var events int
-		if err := s.sql(t).QueryRow(`SELECT count(*) FROM events WHERE type = 'otp-card.replaced' AND credential_ext_id = $1`, f.card).Scan(&events); err != nil {
-			t.Fatal(err)
-		}
-		if events != 1 {
-			t.Errorf("replaced events: got %d, want 1", events)
+		if n := s.eventCount(t, eventsOf{typ: "otp-card.replaced", card: f.Card}); n != 1 {
+			t.Errorf("replaced events: got %d, want 1", n)
 		}
 	})
 }
@@ -52,16 +47,15 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 // TestConcurrentUnconditionalReplaces sends replaces without a version: every one succeeds and
 // the version grows by exactly their number.
 func TestConcurrentUnconditionalReplaces(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
 	f := s.newFixture(t, "serial")
-	tok := rootToken(t)
+	api := s.root(t)
 	const n = 10
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
 	for i := range n {
-		wg.Go(func() {
-			statuses[i] = s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}}).status
-		})
+		wg.Go(func() { statuses[i] = api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Status })
 	}
 	wg.Wait()
 	for i, st := range statuses {
@@ -69,8 +63,7 @@ func TestConcurrentUnconditionalReplaces(t *testing.T) {
 			t.Errorf("replace %d: got %d, want 200", i, st)
 		}
 	}
-	r := s.do(request{method: "GET", path: s.cardPath(f), bearer: tok})
-	if got, want := r.json(t)["version"], f.version+n; got != want {
+	if got, want := api.GetCard(t, f.CardKey).Want(t, http.StatusOK).Version, f.version+n; got != want {
 		t.Errorf("version: got %v, want %v", got, want)
 	}
 }

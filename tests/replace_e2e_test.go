@@ -6,113 +6,110 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestReplaceEndToEnd walks client -> user -> card -> replace -> GET over HTTP and checks every
 // member of the seed's response schema.
 func TestReplaceEndToEnd(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
-	tok := rootToken(t)
-	bank, alice, card := uid("bank"), uid("alice"), uid("card-1")
+	api := s.root(t)
+	bank := uid("bank")
+	alice := client.UserKey{Client: bank, User: uid("alice")}
+	card := alice.Card(uid("card-1"))
 
-	r := s.do(request{method: "POST", path: corePath + "/clients", bearer: tok,
-		body: map[string]any{"extId": bank, "name": uid("Bank"), "displayName": map[string]string{"EN": "Bank"}}})
-	mustStatus(t, r, http.StatusCreated)
-	if got, want := r.header.Get("Location"), corePath+"/clients/"+bank; got != want {
+	r := api.CreateClient(t, client.ClientCreate{ExtID: bank, Name: uid("Bank"), DisplayName: map[string]string{"EN": "Bank"}})
+	r.WantStatus(t, http.StatusCreated)
+	if got, want := r.Header.Get("Location"), client.ClientPath(bank); got != want {
 		t.Errorf("client Location: got %q, want %q", got, want)
 	}
-	r = s.do(request{method: "POST", path: corePath + "/" + bank + "/users", bearer: tok,
-		body: map[string]any{"extId": alice, "loginId": alice, "name": map[string]string{"firstName": "Alice"},
-			"contacts": map[string]string{"email": "alice@example.com", "mobile": "+41791234567"}}})
-	mustStatus(t, r, http.StatusCreated)
-	if got := r.json(t)["clientExtId"]; got != bank {
-		t.Errorf("user clientExtId: got %v, want %s", got, bank)
+	user := api.CreateUser(t, bank, client.UserCreate{ExtID: alice.User, LoginID: alice.User, Name: &client.UserName{FirstName: "Alice"},
+		Contacts: &client.UserContacts{Email: "alice@example.com", Mobile: "+41791234567"}}).Want(t, http.StatusCreated)
+	if user.ClientExtID != bank {
+		t.Errorf("user clientExtId: got %v, want %s", user.ClientExtID, bank)
 	}
 
-	cards := corePath + "/" + bank + "/users/" + alice + "/otp-credentials"
-	r = s.do(request{method: "POST", path: cards, bearer: tok, body: map[string]any{"extId": card}})
-	mustStatus(t, r, http.StatusCreated)
-	if got, want := r.header.Get("Location"), cards+"/"+card; got != want {
+	cr := api.CreateCard(t, alice, client.CredentialCreate{ExtID: card.Card})
+	created := cr.Want(t, http.StatusCreated)
+	if got, want := cr.Header.Get("Location"), card.Path(); got != want {
 		t.Errorf("card Location: got %q, want %q", got, want)
 	}
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
+	if got := cr.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("create Cache-Control: got %q, want no-store", got)
 	}
-	created := r.json(t)
-	if !defaultOTP.MatchString(created["otp"].(string)) {
-		t.Fatalf("created otp does not match the default grammar: %q", created["otp"])
+	if !defaultOTP.MatchString(created.OTP) {
+		t.Fatalf("created otp does not match the default grammar: %q", created.OTP)
 	}
 
 	time.Sleep(1100 * time.Millisecond) // lastModified has second precision on the wire
-	r = s.do(request{method: "POST", path: cards + "/" + card + "/replace", bearer: tok,
-		body: map[string]any{"version": 1, "modificationComment": "card lost on the train"}})
-	mustStatus(t, r, http.StatusOK)
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
+	rr := api.ReplaceCard(t, card, client.CredentialReplace{Version: 1, ModificationComment: "card lost on the train"})
+	replaced := rr.Want(t, http.StatusOK)
+	if got := rr.Header.Get("Cache-Control"); got != "no-store" {
 		t.Errorf("replace Cache-Control: got %q, want no-store", got)
 	}
-	if got := r.header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
+	if got := rr.Header.Get("Content-Type"); !strings.HasPrefix(got, "application/json") {
 		t.Errorf("replace Content-Type: got %q, want application/json", got)
 	}
-	replaced := r.json(t)
 
+	wire, createdWire := rr.JSON(t), cr.JSON(t)
 	wantMembers := []string{"created", "lastModified", "version", "extId", "userExtId", "policyExtId",
 		"stateName", "stateChangeReason", "successfulLoginCount", "failedLoginCount",
 		"modificationComment", "type", "validity", "otp", "remainingChallenges"}
 	for _, m := range wantMembers {
-		if _, ok := replaced[m]; !ok {
+		if _, ok := wire[m]; !ok {
 			t.Errorf("replace response lacks %q", m)
 		}
 	}
-	for m, v := range replaced {
+	for m, v := range wire {
 		if v == nil {
 			t.Errorf("member %q is null; absent values must be omitted", m)
 		}
 	}
 	checks := []struct {
-		member string
-		want   any
+		member    string
+		got, want any
 	}{
-		{"version", created["version"].(float64) + 1},
-		{"extId", card},
-		{"userExtId", alice},
-		{"policyExtId", created["policyExtId"]},
-		{"stateName", created["stateName"]},
-		{"stateName", "initial"},
-		{"stateChangeReason", created["stateChangeReason"]},
-		{"created", created["created"]},
-		{"successfulLoginCount", created["successfulLoginCount"]},
-		{"failedLoginCount", created["failedLoginCount"]},
-		{"type", "OTP Card"},
-		{"modificationComment", "card lost on the train"},
-		{"remainingChallenges", float64(168)},
+		{"version", replaced.Version, created.Version + 1},
+		{"extId", replaced.ExtID, card.Card},
+		{"userExtId", replaced.UserExtID, alice.User},
+		{"policyExtId", replaced.PolicyExtID, created.PolicyExtID},
+		{"stateName", replaced.StateName, created.StateName},
+		{"stateName", replaced.StateName, "initial"},
+		{"stateChangeReason", replaced.StateChangeReason, created.StateChangeReason},
+		{"created", replaced.Created, created.Created},
+		{"successfulLoginCount", replaced.SuccessfulLoginCount, created.SuccessfulLoginCount},
+		{"failedLoginCount", replaced.FailedLoginCount, created.FailedLoginCount},
+		{"type", replaced.Type, "OTP Card"},
+		{"modificationComment", replaced.ModificationComment, "card lost on the train"},
+		{"remainingChallenges", replaced.RemainingChallenges, 168},
 	}
 	for _, c := range checks {
-		if got := replaced[c.member]; got != c.want {
-			t.Errorf("%s: got %v, want %v", c.member, got, c.want)
+		if c.got != c.want {
+			t.Errorf("%s: got %v, want %v", c.member, c.got, c.want)
 		}
 	}
 	for _, m := range []string{"lastSuccessfulLoginDate", "lastFailedLoginDate", "stateChangeDetail", "lockedUntil"} {
-		if v, ok := replaced[m]; ok != (created[m] != nil) {
-			t.Errorf("%s: got %v, want it kept as %v", m, v, created[m])
+		if v, ok := wire[m]; ok != (createdWire[m] != nil) {
+			t.Errorf("%s: got %v, want it kept as %v", m, v, createdWire[m])
 		}
 	}
-	cv, rv := created["validity"].(map[string]any), replaced["validity"].(map[string]any)
-	if cv["from"] != rv["from"] || cv["to"] != rv["to"] {
-		t.Errorf("validity: got %v, want %v kept", rv, cv)
+	if replaced.Validity != created.Validity {
+		t.Errorf("validity: got %+v, want %+v kept", replaced.Validity, created.Validity)
 	}
-	if replaced["lastModified"] == created["lastModified"] {
-		t.Errorf("lastModified: got %v unchanged, want it moved", replaced["lastModified"])
+	if replaced.LastModified == created.LastModified {
+		t.Errorf("lastModified: got %v unchanged, want it moved", replaced.LastModified)
 	}
-	for _, m := range []string{"created", "lastModified"} {
-		if _, err := time.Parse(time.RFC3339, replaced[m].(string)); err != nil || !strings.HasSuffix(replaced[m].(string), "Z") {
-			t.Errorf("%s: got %v, want RFC 3339 UTC", m, replaced[m])
+	for m, v := range map[string]string{"created": replaced.Created, "lastModified": replaced.LastModified} {
+		if _, err := time.Parse(time.RFC3339, v); err != nil || !strings.HasSuffix(v, "Z") {
+			t.Errorf("%s: got %v, want RFC 3339 UTC", m, v)
 		}
 	}
-	otp := replaced["otp"].(string)
-	if !defaultOTP.MatchString(otp) {
-		t.Fatalf("replaced otp does not match the default grammar: %q", otp)
+	if !defaultOTP.MatchString(replaced.OTP) {
+		t.Fatalf("replaced otp does not match the default grammar: %q", replaced.OTP)
 	}
-	oldCells, newCells := cellsOf(t, created["otp"].(string)), cellsOf(t, otp)
+	oldCells, newCells := cellsOf(t, created.OTP), cellsOf(t, replaced.OTP)
 	if slices.Equal(oldCells, newCells) {
 		t.Fatal("replace returned the old card")
 	}
@@ -126,39 +123,35 @@ func TestReplaceEndToEnd(t *testing.T) {
 		t.Errorf("got %d cells equal to the old card, want a fresh card", same)
 	}
 
-	r = s.do(request{method: "GET", path: cards + "/" + card, bearer: tok})
-	mustStatus(t, r, http.StatusOK)
-	if got := r.header.Get("Cache-Control"); got != "no-store" {
-		t.Errorf("GET Cache-Control: got %q, want no-store", got)
+	gr := api.GetCard(t, card)
+	got := gr.Want(t, http.StatusOK)
+	if cc := gr.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("GET Cache-Control: got %q, want no-store", cc)
 	}
-	got := r.json(t)
-	if !maskedOTP.MatchString(got["otp"].(string)) {
-		t.Errorf("GET otp: got %q, want it masked", got["otp"])
+	if !maskedOTP.MatchString(got.OTP) {
+		t.Errorf("GET otp: got %q, want it masked", got.OTP)
 	}
-	for _, m := range []string{"version", "lastModified", "modificationComment", "validity", "stateName"} {
-		if !equalJSON(got[m], replaced[m]) {
-			t.Errorf("GET %s: got %v, want %v", m, got[m], replaced[m])
-		}
+	if got.Version != replaced.Version || got.LastModified != replaced.LastModified || got.ModificationComment != replaced.ModificationComment ||
+		got.Validity != replaced.Validity || got.StateName != replaced.StateName {
+		t.Errorf("GET: got %+v, want the version, lastModified, modificationComment, validity and stateName of %+v", got, replaced)
 	}
 
 	// A replace without a comment removes the old one.
-	r = s.do(request{method: "POST", path: cards + "/" + card + "/replace", bearer: tok, body: map[string]any{}})
-	mustStatus(t, r, http.StatusOK)
-	if v, ok := r.json(t)["modificationComment"]; ok {
+	again := api.ReplaceCard(t, card, client.CredentialReplace{})
+	again.WantStatus(t, http.StatusOK)
+	if v, ok := again.JSON(t)["modificationComment"]; ok {
 		t.Errorf("modificationComment: got %v, want it removed", v)
 	}
 
-	r = s.do(request{method: "GET", path: cards, bearer: tok})
-	mustStatus(t, r, http.StatusOK)
-	items := r.json(t)["items"].([]any)
-	if len(items) != 1 || !maskedOTP.MatchString(items[0].(map[string]any)["otp"].(string)) {
-		t.Errorf("list: got %v, want one masked card", items)
+	if items := api.ListCards(t, alice, client.Page{}).Want(t, http.StatusOK).Items; len(items) != 1 || !maskedOTP.MatchString(items[0].OTP) {
+		t.Errorf("list: got %+v, want one masked card", items)
 	}
 
-	mustStatus(t, s.do(request{method: "DELETE", path: cards + "/" + card, bearer: tok}), http.StatusNoContent)
-	mustStatus(t, s.do(request{method: "GET", path: cards + "/" + card, bearer: tok}), http.StatusNotFound)
+	api.DeleteCard(t, card).Want(t, http.StatusNoContent)
+	api.GetCard(t, card).WantStatus(t, http.StatusNotFound)
 }
 
+// equalJSON compares decoded JSON: objects member by member, everything else as values.
 func equalJSON(a, b any) bool {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)

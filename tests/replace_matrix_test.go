@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -10,388 +11,230 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
+	"github.com/otpcard/otpcard/tests/client"
 )
+
+// replace sends the replace of the target's card with body.
+func replace(body client.CredentialReplace) func(*testing.T, *client.API, fixture) client.Response {
+	return func(t *testing.T, api *client.API, f fixture) client.Response {
+		return api.ReplaceCard(t, f.CardKey, body).Response
+	}
+}
 
 // TestReplaceMatrix is the negative matrix of POST .../otp-credentials/{extId}/replace (API.md
 // sections 1, 1.1, 2 and 4.1). Every row gets a fresh client, user and card.
 func TestReplaceMatrix(t *testing.T) {
+	t.Parallel()
 	s := startService(t)
-
-	// rq is the replace request of f with an empty object body, changed by mods.
-	rq := func(mods ...func(*request)) func(*testing.T, fixture) request {
-		return func(_ *testing.T, f fixture) request {
-			r := request{method: "POST", path: s.replacePath(f), body: map[string]any{}}
-			for _, m := range mods {
-				m(&r)
-			}
-			return r
-		}
-	}
-	// as sends the replace with an admin token made for the row.
-	as := func(tok func(t *testing.T, f fixture) string) func(*testing.T, fixture) request {
-		return func(t *testing.T, f fixture) request {
-			r := rq()(t, f)
-			r.bearer = tok(t, f)
-			return r
-		}
-	}
-	// self sends the replace with an X-Token made for the row.
-	self := func(tok func(t *testing.T, f fixture) string) func(*testing.T, fixture) request {
-		return func(t *testing.T, f fixture) request {
-			r := rq()(t, f)
-			r.xToken = tok(t, f)
-			return r
-		}
-	}
-	fixed := func(tok func(t *testing.T) string) func(*testing.T, fixture) string {
-		return func(t *testing.T, _ fixture) string { return tok(t) }
-	}
-
-	t.Run("401 notAuthenticated", func(t *testing.T) {
-		details := map[string]string{}
-		unauth := func(name string, invalid bool, req func(*testing.T, fixture) request) mcase {
-			return mcase{name: name, req: req, status: 401, code: "errors.notAuthenticated",
-				check: func(t *testing.T, r response, _ fixture) {
-					www := r.header.Get("WWW-Authenticate")
-					if !strings.HasPrefix(www, "Bearer") {
-						t.Errorf("WWW-Authenticate: got %q, want Bearer ...", www)
-					}
-					if invalid && !strings.Contains(www, `error="invalid_token"`) {
-						t.Errorf("WWW-Authenticate: got %q, want error=\"invalid_token\"", www)
-					}
-					details[name] = r.json(t)["detail"].(string)
-					if !invalid && strings.Contains(www, "error=") { // RFC 6750 section 3.1: no bearer token, no error code
-						t.Errorf("WWW-Authenticate: got %q, want no error code without a bearer token", www)
-					}
-				}}
-		}
-		ownerClaims := func(f fixture) jwt.MapClaims { return claimsFor(f.user) }
-		cases := []mcase{
-			unauth("no token", false, rq()),
-			unauth("Basic credentials", false, rq(func(r *request) {
-				r.headers = map[string]string{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}
-			})),
-			unauth("empty Bearer", true, rq(func(r *request) { r.headers = map[string]string{"Authorization": "Bearer"} })),
-			unauth("bad signature", true, as(fixed(wrongSecretToken))),
-			unauth("expired", true, as(fixed(func(t *testing.T) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Now: time.Now().Add(-2 * time.Hour), TTL: time.Hour})
-			}))),
-			unauth("not yet valid", true, as(fixed(func(t *testing.T) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Now: time.Now().Add(2 * time.Hour)})
-			}))),
-			unauth("alg none", true, as(fixed(func(t *testing.T) string { return algNoneToken(t, claimsFor("tester", "Root")) }))),
-			unauth("alg none as X-Token", true, self(func(t *testing.T, f fixture) string { return algNoneToken(t, ownerClaims(f)) })),
-			unauth("HS384 outside the allowlist", true, as(fixed(func(t *testing.T) string {
-				return craftToken(t, jwt.SigningMethodHS384, []byte(testSecret), nil, claimsFor("tester", "Root"))
-			}))),
-			unauth("jku header", true, as(fixed(func(t *testing.T) string {
-				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret),
-					map[string]any{"jku": "https://attacker.example/jwks.json"}, claimsFor("tester", "Root"))
-			}))),
-			unauth("jwk header", true, as(fixed(func(t *testing.T) string {
-				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret),
-					map[string]any{"jwk": map[string]any{"kty": "oct", "k": "AAAA"}}, claimsFor("tester", "Root"))
-			}))),
-			unauth("no exp", true, as(fixed(func(t *testing.T) string {
-				c := claimsFor("tester", "Root")
-				delete(c, "exp")
-				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, c)
-			}))),
-			unauth("no sub", true, as(fixed(func(t *testing.T) string {
-				c := claimsFor("tester", "Root")
-				delete(c, "sub")
-				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, c)
-			}))),
-			unauth("wrong issuer", true, as(fixed(func(t *testing.T) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Issuer: "someone-else"})
-			}))),
-			unauth("wrong audience", true, as(fixed(func(t *testing.T) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Audience: "another-service"})
-			}))),
-			unauth("garbage", true, as(fixed(func(*testing.T) string { return "not-a-jwt" }))),
-			unauth("three garbage parts", true, as(fixed(func(*testing.T) string { return "e30.e30.AAAA" }))),
-			unauth("garbage X-Token", true, self(func(*testing.T, fixture) string { return "not-a-jwt" })),
-			unauth("expired X-Token of the owner", true, self(func(t *testing.T, f fixture) string {
-				return token(t, jwtauth.MintOptions{Subject: f.user, Now: time.Now().Add(-2 * time.Hour), TTL: time.Hour})
-			})),
-		}
-		runMatrix(t, s, "ra", nil, cases)
-		want := "" // the body must not say which check failed
-		for name, d := range details {
-			if want == "" {
-				want = d
-			} else if d != want {
-				t.Errorf("detail of %q: got %q, want %q like every other 401", name, d, want)
-			}
-		}
-	})
+	plain := replace(client.CredentialReplace{})
 
 	t.Run("403 and step-up", func(t *testing.T) {
-		var otherDetail, ghostDetail string
-		other := func(ghost bool) func(*testing.T, fixture) request {
-			return func(t *testing.T, f fixture) request {
-				var victim fixture
+		t.Parallel()
+		var details remember
+		// victim is another user's card under the caller's own path prefix: an existing user of
+		// another fixture, or a user that does not exist.
+		victim := func(ghost bool) func(*testing.T, *service, fixture) fixture {
+			return func(t *testing.T, s *service, f fixture) fixture {
 				if ghost {
-					victim = f
-					victim.user = "ghost-" + f.user
-				} else {
-					victim = s.bind(t).newFixture(t, "vic-"+f.user)
+					f.User = "ghost-" + f.User
+					return f
 				}
-				r := request{method: "POST", path: s.replacePath(victim), body: map[string]any{}}
-				r.xToken = selfToken(t, f.user, 0)
-				return r
+				return s.newFixture(t, "vic-"+f.User)
 			}
 		}
-		remember := func(dst *string) func(*testing.T, response, fixture) {
-			return func(t *testing.T, r response, _ fixture) { *dst = r.json(t)["detail"].(string) }
-		}
-		stale := func(t *testing.T, r response, _ fixture) {
-			www := r.header.Get("WWW-Authenticate")
+		stale := func(t *testing.T, r client.Response, _ fixture) {
+			www := r.Header.Get("WWW-Authenticate")
 			for _, want := range []string{"Bearer", `error="insufficient_user_authentication"`, "max_age=900"} {
 				if !strings.Contains(www, want) {
 					t.Errorf("WWW-Authenticate: got %q, want it to contain %s", www, want)
 				}
 			}
 		}
-		replaced := func(t *testing.T, r response, f fixture) {
-			m := r.json(t)
-			if got := m["version"]; got != f.version+1 {
-				t.Errorf("version: got %v, want %v", got, f.version+1)
+		replaced := func(t *testing.T, r client.Response, f fixture) {
+			m := client.Decode[client.Credential](t, r)
+			if m.Version != f.version+1 {
+				t.Errorf("version: got %v, want %v", m.Version, f.version+1)
 			}
-			if !defaultOTP.MatchString(m["otp"].(string)) {
-				t.Errorf("otp: got %q, want a new card in clear", m["otp"])
+			if !defaultOTP.MatchString(m.OTP) {
+				t.Errorf("otp: got %q, want a new card in clear", m.OTP)
 			}
 		}
 		deny, room := "errors.permissionDenied", "errors.dataroomPermissionDenied"
-		cases := []mcase{
-			{"CredentialModify only", as(fixed(func(t *testing.T) string { return permsToken(t, "CredentialModify") })), 403, deny, nil},
-			{"CredentialView only", as(fixed(func(t *testing.T) string { return permsToken(t, "CredentialView") })), 403, deny, nil},
-			{"unprefixed rights ignored", as(fixed(func(t *testing.T) string {
-				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, func() jwt.MapClaims {
-					c := claimsFor("tester")
-					c["permissions"] = []string{"CredentialModify", "CredentialView"}
-					return c
-				}())
-			})), 403, deny, nil},
-			{"Auditor role", as(fixed(func(t *testing.T) string { return roleToken(t, "Auditor") })), 403, deny, nil},
-			{"unknown role", as(fixed(func(t *testing.T) string { return roleToken(t, "Superuser") })), 403, deny, nil},
-			{"Root token sent as X-Token", self(func(t *testing.T, _ fixture) string { return rootToken(t) }), 403, deny, nil},
-			{"self-admin on another user's card", other(false), 403, deny, remember(&otherDetail)},
-			{"self-admin naming a user that does not exist", other(true), 403, deny, remember(&ghostDetail)},
-			{"stale self-admin on another user's card", func(t *testing.T, f fixture) request {
-				r := other(false)(t, f)
-				r.xToken = selfToken(t, f.user, 20*time.Minute)
-				return r
-			}, 403, deny, nil},
-			{"Root outside the data room", as(fixed(func(t *testing.T) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"other"}, HasClients: true})
-			})), 403, room, nil},
-			{"Root with an empty data room", as(fixed(func(t *testing.T) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, HasClients: true})
-			})), 403, room, nil},
-			{"data room and unknown client", func(t *testing.T, f fixture) request {
-				r := rq()(t, f)
-				r.path = strings.Replace(r.path, f.client, "nobody-client", 1)
-				r.bearer = token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{f.client}})
-				return r
-			}, 403, room, nil},
-			{"stale self-admin owner (20 min)", self(func(t *testing.T, f fixture) string { return selfToken(t, f.user, 20*time.Minute) }),
-				401, "errors.reauthenticationRequired", stale},
-			{"self-admin owner without auth_time, iat 20 min ago", self(func(t *testing.T, f fixture) string {
-				c := claimsFor(f.user)
+		runMatrix(t, s, "rp", nil, []row{
+			{name: "CredentialModify only", as: withRights("CredentialModify"), send: plain, status: 403, code: deny},
+			{name: "CredentialView only", as: withRights("CredentialView"), send: plain, status: 403, code: deny},
+			{name: "unprefixed rights ignored", as: bearer(fixed(func(t *testing.T) string {
+				c := claimsFor("tester")
+				c["permissions"] = []string{"CredentialModify", "CredentialView"}
+				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, c)
+			})), send: plain, status: 403, code: deny},
+			{name: "Auditor role", as: withRoles("Auditor"), send: plain, status: 403, code: deny},
+			{name: "unknown role", as: withRoles("Superuser"), send: plain, status: 403, code: deny},
+			{name: "Root token sent as X-Token", as: xToken(fixed(rootToken)), send: plain, status: 403, code: deny},
+			{name: "self-admin on another user's card", given: victim(false), as: owner(0), send: plain, status: 403, code: deny,
+				check: details.detail("another user")},
+			{name: "self-admin naming a user that does not exist", given: victim(true), as: owner(0), send: plain, status: 403,
+				code: deny, check: details.detail("no such user")},
+			{name: "stale self-admin on another user's card", given: victim(false), as: owner(20 * time.Minute), send: plain,
+				status: 403, code: deny},
+			{name: "Root outside the data room", as: inRoom("other"), send: plain, status: 403, code: room},
+			{name: "Root with an empty data room", as: inRoom(), send: plain, status: 403, code: room},
+			{name: "data room and unknown client", given: edit(func(f *fixture) { f.Client = "nobody-client" }),
+				as: bearer(func(t *testing.T, f fixture) string {
+					return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{f.Client}})
+				}), send: plain, status: 403, code: room},
+			{name: "stale self-admin owner (20 min)", as: owner(20 * time.Minute), send: plain, status: 401,
+				code: "errors.reauthenticationRequired", check: stale},
+			{name: "self-admin owner without auth_time, iat 20 min ago", as: xToken(func(t *testing.T, f fixture) string {
+				c := claimsFor(f.User)
 				c["iat"], c["nbf"] = time.Now().Add(-20*time.Minute).Unix(), time.Now().Add(-20*time.Minute).Unix()
 				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, c)
-			}), 401, "errors.reauthenticationRequired", stale},
-			{"Basic Authorization beside a fresh owner X-Token", func(t *testing.T, f fixture) request {
-				r := self(func(t *testing.T, f fixture) string { return selfToken(t, f.user, 0) })(t, f)
-				r.headers = map[string]string{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}
-				return r
-			}, 200, "", replaced},
-			{"fresh self-admin owner", self(func(t *testing.T, f fixture) string { return selfToken(t, f.user, 0) }), 200, "", replaced},
-			{"self-admin owner 14 min ago", self(func(t *testing.T, f fixture) string { return selfToken(t, f.user, 14*time.Minute) }), 200, "", replaced},
-			{"CredentialModify and CredentialView", as(fixed(func(t *testing.T) string {
-				return permsToken(t, "CredentialModify", "AccessControl.CredentialView")
-			})), 200, "", replaced},
-			{"Helpdesk", as(fixed(func(t *testing.T) string { return roleToken(t, "Helpdesk") })), 200, "", replaced},
-			{"Root inside its data room", as(func(t *testing.T, f fixture) string {
-				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"other", f.client}})
-			}), 200, "", replaced},
-		}
-		runMatrix(t, s, "rp", nil, cases)
-		if otherDetail != ghostDetail {
-			t.Errorf("self-admin detail for a user that does not exist: got %q, want %q as for an existing one", ghostDetail, otherDetail)
-		}
+			}), send: plain, status: 401, code: "errors.reauthenticationRequired", check: stale},
+			{name: "Basic Authorization beside a fresh owner X-Token", as: func(t *testing.T, s *service, f fixture) *client.API {
+				return s.api.Self(selfToken(t, f.User, 0)).With("Authorization", "Basic dXNlcjpwYXNzd29yZA==")
+			}, send: plain, status: 200, check: replaced},
+			{name: "fresh self-admin owner", as: owner(0), send: plain, status: 200, check: replaced},
+			{name: "self-admin owner 14 min ago", as: owner(14 * time.Minute), send: plain, status: 200, check: replaced},
+			{name: "CredentialModify and CredentialView", as: withRights("CredentialModify", "AccessControl.CredentialView"),
+				send: plain, status: 200, check: replaced},
+			{name: "Helpdesk", as: withRoles("Helpdesk"), send: plain, status: 200, check: replaced},
+			{name: "Root inside its data room", as: bearer(func(t *testing.T, f fixture) string {
+				return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"other", f.Client}})
+			}), send: plain, status: 200, check: replaced},
+		})
+		details.same(t, "self-admin detail")
 	})
 
 	t.Run("404 noRecord", func(t *testing.T) {
-		path := func(edit func(t *testing.T, f fixture) fixture) func(*testing.T, fixture) request {
-			return func(t *testing.T, f fixture) request {
-				return request{method: "POST", path: s.replacePath(edit(t, f)), bearer: rootToken(t), body: map[string]any{}}
-			}
-		}
-		var bCard fixture
-		cases := []mcase{
-			{"unknown client", path(func(_ *testing.T, f fixture) fixture { f.client = "unknown-client"; return f }), 404, "errors.noRecord", nil},
-			{"unknown user", path(func(_ *testing.T, f fixture) fixture { f.user = "unknown-user"; return f }), 404, "errors.noRecord", nil},
-			{"unknown credential", path(func(_ *testing.T, f fixture) fixture { f.card = "unknown-card"; return f }), 404, "errors.noRecord", nil},
-			{"card of another user of the client", path(func(t *testing.T, f fixture) fixture {
-				bCard = f
-				bCard.user, bCard.card = f.user+"-b", f.card+"-b"
-				mustStatus(t, s.bind(t).do(request{method: "POST", path: corePath + "/" + f.client + "/users", bearer: rootToken(t),
-					body: map[string]any{"extId": bCard.user, "loginId": bCard.user}}), 201)
-				mustStatus(t, s.bind(t).do(request{method: "POST", path: s.cardsPath(bCard), bearer: rootToken(t),
-					body: map[string]any{"extId": bCard.card}}), 201)
-				f.card = bCard.card // user A's path, user B's card
+		t.Parallel()
+		none := "errors.noRecord"
+		runMatrix(t, s, "rn", nil, []row{
+			{name: "unknown client", given: edit(func(f *fixture) { f.Client = "unknown-client" }), send: plain, status: 404, code: none},
+			{name: "unknown user", given: edit(func(f *fixture) { f.User = "unknown-user" }), send: plain, status: 404, code: none},
+			{name: "unknown credential", given: edit(func(f *fixture) { f.Card = "unknown-card" }), send: plain, status: 404, code: none},
+			{name: "card of another user of the client", given: func(t *testing.T, s *service, f fixture) fixture {
+				b := s.addUser(t, f, f.User+"-b")
+				f.Card = b.Card // user A's path, user B's card
 				return f
-			}), 404, "errors.noRecord", func(t *testing.T, _ response, _ fixture) {
-				if got := s.bind(t).cardSnapshot(t, bCard)["version"]; got != float64(1) {
+			}, send: plain, status: 404, code: none, check: func(t *testing.T, _ client.Response, f fixture) {
+				b := client.CardKey{Client: f.Client, User: f.User + "-b", Card: f.User + "-b-card"}
+				if got := s.root(t).GetCard(t, b).Want(t, http.StatusOK).Version; got != 1 {
 					t.Errorf("user B's card version: got %v, want 1", got)
 				}
 			}},
-			{"card under the wrong client", path(func(t *testing.T, f fixture) fixture {
-				g := s.bind(t).newFixture(t, "wc-"+f.client)
-				f.client = g.client
+			{name: "card under the wrong client", given: func(t *testing.T, s *service, f fixture) fixture {
+				f.Client = s.newFixture(t, "wc-"+f.Client).Client
 				return f
-			}), 404, "errors.noRecord", nil},
-			{"user under the wrong client", path(func(t *testing.T, f fixture) fixture {
-				g := s.bind(t).newFixture(t, "wu-"+f.client)
-				f.client, f.card = g.client, g.card
+			}, send: plain, status: 404, code: none},
+			{name: "user under the wrong client", given: func(t *testing.T, s *service, f fixture) fixture {
+				g := s.newFixture(t, "wu-"+f.Client)
+				f.Client, f.Card = g.Client, g.Card
 				return f
-			}), 404, "errors.noRecord", nil},
-		}
-		runMatrix(t, s, "rn", nil, cases)
+			}, send: plain, status: 404, code: none},
+		})
 	})
 
 	t.Run("409 stale version", func(t *testing.T) {
-		conflict := func(v any, replaceFirst bool) func(*testing.T, fixture) request {
-			return func(t *testing.T, f fixture) request {
-				if replaceFirst {
-					mustStatus(t, s.bind(t).do(request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{}}), 200)
-				}
-				return request{method: "POST", path: s.replacePath(f), bearer: rootToken(t),
-					body: map[string]any{"version": v, "modificationComment": "must not be stored"}}
-			}
+		t.Parallel()
+		conflict := func(v any) func(*testing.T, *client.API, fixture) client.Response {
+			return replace(client.CredentialReplace{Version: v, ModificationComment: "must not be stored"})
 		}
-		ok := func(t *testing.T, r response, f fixture) {
-			if got := r.json(t)["version"]; got != f.version+1 {
+		replacedFirst := func(t *testing.T, s *service, f fixture) fixture {
+			s.root(t).ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
+			return f
+		}
+		ok := func(t *testing.T, r client.Response, f fixture) {
+			if got := client.Decode[client.Credential](t, r).Version; got != f.version+1 {
 				t.Errorf("version: got %v, want %v", got, f.version+1)
 			}
 		}
 		lock := "errors.optimisticLockingFailure"
-		cases := []mcase{
-			{"number 0", conflict(0, false), 409, lock, nil},
-			{"string 0", conflict("0", false), 409, lock, nil},
-			{"future version 2", conflict(2, false), 409, lock, nil},
-			{"int32 max", conflict(2147483647, false), 409, lock, nil},
-			{"negative", conflict(-1, false), 409, lock, nil},
-			{"negative as a string", conflict("-1", false), 400, "errors.invalidData", nil},
-			{"signed string", conflict("+1", false), 400, "errors.invalidData", nil},
-			{"old version after a replace (number)", conflict(1, true), 409, lock, nil},
-			{"old version after a replace (string)", conflict("1", true), 409, lock, nil},
-			{"stale version on an archived card", func(t *testing.T, f fixture) request {
-				toArchived(t, s.bind(t), f)
-				return conflict(0, false)(t, f)
-			}, 409, lock, nil},
-			{"current version as number", rq(func(r *request) { r.bearer = rootToken(t); r.body = map[string]any{"version": 1} }), 200, "", ok},
-			{"current version as string", rq(func(r *request) { r.bearer = rootToken(t); r.body = `{"version":"1"}` }), 200, "", ok},
-		}
-		runMatrix(t, s, "rv", nil, cases)
+		runMatrix(t, s, "rv", nil, []row{
+			{name: "number 0", send: conflict(0), status: 409, code: lock},
+			{name: "string 0", send: conflict("0"), status: 409, code: lock},
+			{name: "future version 2", send: conflict(2), status: 409, code: lock},
+			{name: "int32 max", send: conflict(2147483647), status: 409, code: lock},
+			{name: "negative", send: conflict(-1), status: 409, code: lock},
+			{name: "negative as a string", send: conflict("-1"), status: 400, code: "errors.invalidData"},
+			{name: "signed string", send: conflict("+1"), status: 400, code: "errors.invalidData"},
+			{name: "old version after a replace (number)", given: replacedFirst, send: conflict(1), status: 409, code: lock},
+			{name: "old version after a replace (string)", given: replacedFirst, send: conflict("1"), status: 409, code: lock},
+			{name: "stale version on an archived card", given: func(t *testing.T, s *service, f fixture) fixture {
+				toArchived(t, s, f)
+				return f
+			}, send: conflict(0), status: 409, code: lock},
+			{name: "current version as number", send: replace(client.CredentialReplace{Version: 1}), status: 200, check: ok},
+			{name: "current version as string", send: raw("POST", fixture.ReplacePath, `{"version":"1"}`), status: 200, check: ok},
+		})
 	})
 
 	t.Run("400 415 413 422 bodies", func(t *testing.T) {
-		body := func(b any, ct string) func(*testing.T, fixture) request {
-			return rq(func(r *request) { r.bearer = rootToken(t); r.body = b; r.contentType = ct })
-		}
-		id := func(edit func(f *fixture)) func(*testing.T, fixture) request {
-			return func(t *testing.T, f fixture) request {
-				edit(&f)
-				return request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{}}
-			}
-		}
+		t.Parallel()
 		bad, mt := "errors.invalidData", "errors.unsupportedMediaType"
-		long := strings.Repeat("x", 70*1024)
-		cases := []mcase{
-			{"malformed JSON", body(`{"version":`, ""), 400, bad, nil},
-			{"unknown member", body(`{"foo":1}`, ""), 400, bad, nil},
-			{"unknown member beside known ones", body(`{"version":1,"stateName":"active"}`, ""), 400, bad, nil},
-			{"version 1.5", body(`{"version":1.5}`, ""), 400, bad, nil},
-			{"version abc", body(`{"version":"abc"}`, ""), 400, bad, nil},
-			{"version true", body(`{"version":true}`, ""), 400, bad, nil},
-			{"version null", body(`{"version":null}`, ""), 400, bad, nil},
-			{"version [1]", body(`{"version":[1]}`, ""), 400, bad, nil},
-			{"version object", body(`{"version":{}}`, ""), 400, bad, nil},
-			{"version beyond int32", body(`{"version":2147483648}`, ""), 400, bad, nil},
-			{"version 1e0", body(`{"version":"1e0"}`, ""), 400, bad, nil},
-			{"comment of wrong type", body(`{"modificationComment":5}`, ""), 400, bad, nil},
-			{"comment with a NUL character", body(`{"modificationComment":"a\u0000b"}`, ""), 400, bad, nil},
-			{"JSON array body", body(`[{}]`, ""), 400, bad, nil},
-			{"JSON string body", body(`"x"`, ""), 400, bad, nil},
-			{"trailing data", body(`{} {}`, ""), 400, bad, nil},
-			{"whitespace body", body(`   `, ""), 400, bad, nil},
-			{"no body, no Content-Type", rq(func(r *request) { r.bearer = rootToken(t); r.body = nil }), 400, bad, nil},
-			{"comment of 1025 characters", body(map[string]any{"modificationComment": strings.Repeat("é", 1025)}, ""), 400, bad, nil},
-			{"extId with a space", id(func(f *fixture) { f.card = "bad%20id" }), 400, bad, nil},
-			{"extId of 65 characters", id(func(f *fixture) { f.card = strings.Repeat("c", 65) }), 400, bad, nil},
-			{"userExtId with a bad character", id(func(f *fixture) { f.user = "us%24er" }), 400, bad, nil},
-			{"clientExtId of 65 characters", id(func(f *fixture) { f.client = strings.Repeat("k", 65) }), 400, bad, nil},
-			{"text/plain", body(`{}`, "text/plain"), 415, mt, nil},
-			{"form", body(`version=1`, "application/x-www-form-urlencoded"), 415, mt, nil},
-			{"application/jsonx", body(`{}`, "application/jsonx"), 415, mt, nil},
-			{"empty Content-Type", rq(func(r *request) {
-				r.bearer, r.body, r.headers = rootToken(t), `{}`, map[string]string{"Content-Type": ""}
-			}), 415, mt, nil},
-			{"70 KiB body", body(map[string]any{"modificationComment": long}, ""), 413, "errors.payloadTooLarge", nil},
-			{"archived credential", func(t *testing.T, f fixture) request {
-				toArchived(t, s.bind(t), f) // version 2
-				return request{method: "POST", path: s.replacePath(f), bearer: rootToken(t), body: map[string]any{"version": 2}}
-			}, 422, "errors.modifyReadonlyData", nil},
-			{"comment of 1024 characters", body(map[string]any{"modificationComment": strings.Repeat("é", 1024)}, ""), 200, "", nil},
-			{"JSON with charset", body(`{}`, "application/json; charset=utf-8"), 200, "", nil},
-		}
-		runMatrix(t, s, "rb", nil, cases)
-	})
-
-	t.Run("admin sub with a NUL character is no 500", func(t *testing.T) {
-		ss := s.bind(t)
-		f := ss.newFixture(t, "rsub")
-		r := ss.do(request{method: "POST", path: s.replacePath(f), body: map[string]any{},
-			bearer: token(t, jwtauth.MintOptions{Subject: "ad\x00min", Roles: []string{"Root"}})})
-		if r.status != http.StatusUnauthorized {
-			t.Errorf("status: got %d, want 401 (sub refused); body %s", r.status, r.body)
-		}
+		comment := func(n int) string { return fmt.Sprintf(`{"modificationComment":%q}`, strings.Repeat("é", n)) }
+		runMatrix(t, s, "rb", nil, []row{
+			{name: "malformed JSON", send: raw("POST", fixture.ReplacePath, `{"version":`), status: 400, code: bad},
+			{name: "unknown member", send: raw("POST", fixture.ReplacePath, `{"foo":1}`), status: 400, code: bad},
+			{name: "unknown member beside known ones", send: raw("POST", fixture.ReplacePath, `{"version":1,"stateName":"active"}`), status: 400, code: bad},
+			{name: "version 1.5", send: raw("POST", fixture.ReplacePath, `{"version":1.5}`), status: 400, code: bad},
+			{name: "version abc", send: raw("POST", fixture.ReplacePath, `{"version":"abc"}`), status: 400, code: bad},
+			{name: "version true", send: raw("POST", fixture.ReplacePath, `{"version":true}`), status: 400, code: bad},
+			{name: "version null", send: raw("POST", fixture.ReplacePath, `{"version":null}`), status: 400, code: bad},
+			{name: "version [1]", send: raw("POST", fixture.ReplacePath, `{"version":[1]}`), status: 400, code: bad},
+			{name: "version object", send: raw("POST", fixture.ReplacePath, `{"version":{}}`), status: 400, code: bad},
+			{name: "version beyond int32", send: raw("POST", fixture.ReplacePath, `{"version":2147483648}`), status: 400, code: bad},
+			{name: "version 1e0", send: raw("POST", fixture.ReplacePath, `{"version":"1e0"}`), status: 400, code: bad},
+			{name: "comment of wrong type", send: raw("POST", fixture.ReplacePath, `{"modificationComment":5}`), status: 400, code: bad},
+			{name: "comment with a NUL character", send: raw("POST", fixture.ReplacePath, `{"modificationComment":"a\u0000b"}`), status: 400, code: bad},
+			{name: "JSON array body", send: raw("POST", fixture.ReplacePath, `[{}]`), status: 400, code: bad},
+			{name: "JSON string body", send: raw("POST", fixture.ReplacePath, `"x"`), status: 400, code: bad},
+			{name: "trailing data", send: raw("POST", fixture.ReplacePath, `{} {}`), status: 400, code: bad},
+			{name: "whitespace body", send: raw("POST", fixture.ReplacePath, `   `), status: 400, code: bad},
+			{name: "no body, no Content-Type", send: raw("POST", fixture.ReplacePath, ""), status: 400, code: bad},
+			{name: "comment of 1025 characters", send: raw("POST", fixture.ReplacePath, comment(1025)), status: 400, code: bad},
+			{name: "extId with a space", given: edit(func(f *fixture) { f.Card = "bad%20id" }), send: plain, status: 400, code: bad},
+			{name: "extId of 65 characters", given: edit(func(f *fixture) { f.Card = strings.Repeat("c", 65) }), send: plain, status: 400, code: bad},
+			{name: "userExtId with a bad character", given: edit(func(f *fixture) { f.User = "us%24er" }), send: plain, status: 400, code: bad},
+			{name: "clientExtId of 65 characters", given: edit(func(f *fixture) { f.Client = strings.Repeat("k", 65) }), send: plain, status: 400, code: bad},
+			{name: "text/plain", send: raw("POST", fixture.ReplacePath, `{}`, "Content-Type", "text/plain"), status: 415, code: mt},
+			{name: "form", send: raw("POST", fixture.ReplacePath, `version=1`, "Content-Type", "application/x-www-form-urlencoded"), status: 415, code: mt},
+			{name: "application/jsonx", send: raw("POST", fixture.ReplacePath, `{}`, "Content-Type", "application/jsonx"), status: 415, code: mt},
+			{name: "empty Content-Type", send: raw("POST", fixture.ReplacePath, `{}`, "Content-Type", ""), status: 415, code: mt},
+			{name: "70 KiB body", send: replace(client.CredentialReplace{ModificationComment: strings.Repeat("x", 70*1024)}), status: 413,
+				code: "errors.payloadTooLarge"},
+			{name: "archived credential", given: func(t *testing.T, s *service, f fixture) fixture {
+				toArchived(t, s, f) // version 2
+				return f
+			}, send: replace(client.CredentialReplace{Version: 2}), status: 422, code: "errors.modifyReadonlyData"},
+			{name: "comment of 1024 characters", send: raw("POST", fixture.ReplacePath, comment(1024)), status: 200},
+			{name: "JSON with charset", send: raw("POST", fixture.ReplacePath, `{}`, "Content-Type", "application/json; charset=utf-8"), status: 200},
+		})
 	})
 
 	t.Run("unsized bodies", func(t *testing.T) {
-		ss := s.bind(t)
-		f := ss.newFixture(t, "rchunk")
-		hdr := map[string]string{"Authorization": "Bearer " + rootToken(t), "Content-Type": "application/json"}
+		t.Parallel()
+		f := s.newFixture(t, "rchunk")
+		api := s.root(t)
 		big := io.MultiReader(strings.NewReader(`{"modificationComment":"`), strings.NewReader(strings.Repeat("y", 70*1024)),
 			strings.NewReader(`"}`))
-		r, err := rawDo(ss, "POST", s.replacePath(f), hdr, big)
-		if err != nil && r.status == 0 {
+		r, err := api.Send(t, client.Request{Method: "POST", Path: f.ReplacePath(), Stream: big})
+		if err != nil && r.Status == 0 {
 			t.Fatalf("chunked 70 KiB: %v", err)
 		}
-		expectProblem(t, r, http.StatusRequestEntityTooLarge, "errors.payloadTooLarge")
-		r, err = rawDo(ss, "POST", s.replacePath(f), hdr, io.MultiReader(strings.NewReader(`{}`)))
+		r.WantProblem(t, http.StatusRequestEntityTooLarge, "errors.payloadTooLarge")
+		r, err = api.Send(t, client.Request{Method: "POST", Path: f.ReplacePath(), Stream: strings.NewReader(`{}`)})
 		if err != nil {
 			t.Fatalf("chunked {}: %v", err)
 		}
-		mustStatus(t, r, http.StatusOK)
+		r.WantStatus(t, http.StatusOK)
 	})
 
 	t.Run("405 methodNotAllowed", func(t *testing.T) {
-		method := func(m string, replace bool) func(*testing.T, fixture) request {
-			return func(t *testing.T, f fixture) request {
-				p := s.cardPath(f)
-				if replace {
-					p = s.replacePath(f)
-				}
-				return request{method: m, path: p, bearer: rootToken(t)}
-			}
-		}
-		allow := func(want ...string) func(*testing.T, response, fixture) {
-			return func(t *testing.T, r response, _ fixture) {
-				got := r.header.Get("Allow")
+		t.Parallel()
+		f := s.newFixture(t, "r405")
+		allow := func(want ...string) func(*testing.T, client.Response, fixture) {
+			return func(t *testing.T, r client.Response, _ fixture) {
+				got := r.Header.Get("Allow")
 				for _, w := range want {
 					if !strings.Contains(got, w) {
 						t.Errorf("Allow: got %q, want it to list %s", got, w)
@@ -399,12 +242,12 @@ func TestReplaceMatrix(t *testing.T) {
 				}
 			}
 		}
-		f := s.bind(t).newFixture(t, "r405")
-		runMatrix(t, s, "", &f, []mcase{
-			{"GET replace", method("GET", true), 405, "errors.methodNotAllowed", allow("POST")},
-			{"DELETE replace", method("DELETE", true), 405, "errors.methodNotAllowed", allow("POST")},
-			{"PUT credential", method("PUT", false), 405, "errors.methodNotAllowed", allow("GET", "DELETE")},
-			{"POST credential", method("POST", false), 405, "errors.methodNotAllowed", allow("GET", "DELETE")},
+		card, replacing := fixture.Path, fixture.ReplacePath
+		runMatrix(t, s, "", &f, []row{
+			{name: "GET replace", send: raw("GET", replacing, ""), status: 405, code: "errors.methodNotAllowed", check: allow("POST")},
+			{name: "DELETE replace", send: raw("DELETE", replacing, ""), status: 405, code: "errors.methodNotAllowed", check: allow("POST")},
+			{name: "PUT credential", send: raw("PUT", card, ""), status: 405, code: "errors.methodNotAllowed", check: allow("GET", "DELETE")},
+			{name: "POST credential", send: raw("POST", card, ""), status: 405, code: "errors.methodNotAllowed", check: allow("GET", "DELETE")},
 		})
 	})
 }

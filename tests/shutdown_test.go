@@ -81,8 +81,8 @@ type loadResult struct {
 // nothing listens any more, neither the API nor the embedded PostgreSQL.
 func TestShutdownUnderLoadDrainsInFlightRequests(t *testing.T) {
 	r, stop := startEmbedded(t, reachableTempDir(t))
-	s := &service{t: t, baseURL: r.BaseURL(), client: &http.Client{Timeout: 30 * time.Second}}
-	defer s.client.CloseIdleConnections()
+	s := &service{api: newAPI(r.BaseURL(), false)}
+	defer s.api.HTTP().CloseIdleConnections()
 	f := s.newFixture(t, "drain")
 	tok := rootToken(t)
 	pgAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(r.EmbeddedDatabasePort()))
@@ -104,7 +104,7 @@ func TestShutdownUnderLoadDrainsInFlightRequests(t *testing.T) {
 			ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
 				WroteRequest: func(httptrace.WroteRequestInfo) { wrote() }})
 			body := fmt.Sprintf(`{"modificationComment": "load %d"}`, i)
-			req, err := http.NewRequestWithContext(ctx, "POST", s.baseURL+s.replacePath(f), strings.NewReader(body))
+			req, err := http.NewRequestWithContext(ctx, "POST", s.api.BaseURL()+f.ReplacePath(), strings.NewReader(body))
 			if err != nil {
 				results[i] = loadResult{err: err, finished: time.Now()}
 				return

@@ -120,10 +120,9 @@ func oneLine(t *testing.T, told []string) string {
 	return told[0]
 }
 
-// TestStartupWaitsForLateDatabase starts otpcard before its database, as compose or Kubernetes
+// startupWaitsForLateDatabase starts otpcard before its database, as compose or Kubernetes
 // may: it retries, logging one line per attempt, and starts once the database answers.
-func TestStartupWaitsForLateDatabase(t *testing.T) {
-	bin := buildBinary(t)
+func startupWaitsForLateDatabase(t *testing.T, bin string) {
 	real := pgtest.URL(t)
 	late := closedPort(t)
 	b := startBinary(t, bin, startupEnv(t, withHost(t, real, late), "OTPCARD_DATABASE_START_TIMEOUT=2m"))
@@ -178,10 +177,9 @@ func hostPortOf(t *testing.T, raw string) string {
 	return u.Host
 }
 
-// TestStartupGivesUpOnUnreachableDatabase: after OTPCARD_DATABASE_START_TIMEOUT of attempts the
+// startupGivesUpOnUnreachableDatabase: after OTPCARD_DATABASE_START_TIMEOUT of attempts the
 // start ends in one line naming OTPCARD_DATABASE_URL, the address and the reason.
-func TestStartupGivesUpOnUnreachableDatabase(t *testing.T) {
-	bin := buildBinary(t)
+func startupGivesUpOnUnreachableDatabase(t *testing.T, bin string) {
 	const password = "never-shown-Pa55word"
 	addr := closedPort(t)
 	env := startupEnv(t, "postgres://otpcard:"+password+"@"+addr+"/otpcard?sslmode=disable",
@@ -206,10 +204,9 @@ func TestStartupGivesUpOnUnreachableDatabase(t *testing.T) {
 	}
 }
 
-// TestStartupFailsAtOnceOnPermanentDatabaseErrors: a password the server refuses, a database it
+// startupFailsAtOnceOnPermanentDatabaseErrors: a password the server refuses, a database it
 // does not have and a URL that cannot be parsed will not get better by waiting.
-func TestStartupFailsAtOnceOnPermanentDatabaseErrors(t *testing.T) {
-	bin := buildBinary(t)
+func startupFailsAtOnceOnPermanentDatabaseErrors(t *testing.T, bin string) {
 	real := pgtest.URL(t)
 	u, err := url.Parse(real)
 	if err != nil {
@@ -251,10 +248,9 @@ func TestStartupFailsAtOnceOnPermanentDatabaseErrors(t *testing.T) {
 	})
 }
 
-// TestStartupNamesBadJWKSFile: a key file that is missing, is not JSON or holds no key otpcard
+// startupNamesBadJWKSFile: a key file that is missing, is not JSON or holds no key otpcard
 // can use ends the start in one line naming OTPCARD_JWT_JWKS_FILE.
-func TestStartupNamesBadJWKSFile(t *testing.T) {
-	bin := buildBinary(t)
+func startupNamesBadJWKSFile(t *testing.T, bin string) {
 	dbURL := pgtest.URL(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -290,12 +286,11 @@ func TestStartupNamesBadJWKSFile(t *testing.T) {
 	})
 }
 
-// TestStartupNamesBadHTTPAddr: an address otpcard cannot listen on (a port in use, an address
+// startupNamesBadHTTPAddr: an address otpcard cannot listen on (a port in use, an address
 // of another machine, a port that is no number) ends the start in one line naming
 // OTPCARD_HTTP_ADDR, after the database has been opened and migrated, and with everything that
 // had started stopped again.
-func TestStartupNamesBadHTTPAddr(t *testing.T) {
-	bin := buildBinary(t)
+func startupNamesBadHTTPAddr(t *testing.T, bin string) {
 	dbURL := pgtest.URL(t)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -329,11 +324,10 @@ func TestStartupNamesBadHTTPAddr(t *testing.T) {
 	})
 }
 
-// TestStartupFailureStopsEmbeddedDatabase: when a part built after the embedded database fails
+// startupFailureStopsEmbeddedDatabase: when a part built after the embedded database fails
 // (here the identity provider's keys cannot be fetched), otpcard says so in one line and stops
 // the cluster it started instead of leaving a PostgreSQL server running behind it.
-func TestStartupFailureStopsEmbeddedDatabase(t *testing.T) {
-	bin := buildBinary(t)
+func startupFailureStopsEmbeddedDatabase(t *testing.T, bin string) {
 	dataDir := filepath.Join(reachableTempDir(t), "data")
 	idp := closedPort(t)
 	env := cleanEnv("OTPCARD_DATA_DIR="+dataDir, "OTPCARD_HTTP_ADDR=127.0.0.1:0", "OTPCARD_LOG_LEVEL=warn",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	"github.com/otpcard/otpcard/adapters/webhook"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 const webhookSecret = "webhook-secret-for-tests-0123456789abcdef"
@@ -101,15 +102,6 @@ func (rc *receiver) waitFor(t *testing.T, n int) []int64 {
 	}
 }
 
-func (s *service) allEventCount(t *testing.T) int {
-	t.Helper()
-	var n int
-	if err := s.sql(t).QueryRow(`SELECT count(*) FROM events`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func increasing(ids []int64) bool {
 	for i := 1; i < len(ids); i++ {
 		if ids[i] <= ids[i-1] {
@@ -130,16 +122,16 @@ func TestWebhookDeliversSignedEventsInOrderDespiteFailures(t *testing.T) {
 	rc.failures = 3
 	s := startServiceWith(t, io.Discard, webhookEnv(rc))
 	f := s.newFixture(t, "hook") // the receiver holds the first delivery meanwhile
-	tok := rootToken(t)
+	api := s.root(t)
 	start := time.Now()
 	for range 3 {
-		mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}}), http.StatusOK)
+		api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("three replaces took %v while the receiver hung; want the API unaffected", took)
 	}
 	rc.release()
-	want := s.allEventCount(t)
+	want := s.eventCount(t, eventsOf{})
 	ids := rc.waitFor(t, want)
 	if len(ids) != want {
 		t.Fatalf("receiver got %d events, want %d", len(ids), want)
@@ -159,6 +151,7 @@ func TestWebhookDeliversSignedEventsInOrderDespiteFailures(t *testing.T) {
 // delivered by the next instance that starts on the database: nothing is lost between commit
 // and delivery.
 func TestEventsSurviveACrashBeforeDelivery(t *testing.T) {
+	t.Parallel()
 	needOwnInstance(t, "a database of its own, a webhook receiver and a restart")
 	rc := newReceiver(t)
 	rc.release()
@@ -171,7 +164,7 @@ func TestEventsSurviveACrashBeforeDelivery(t *testing.T) {
 	env["OTPCARD_CELL_PEPPER"] = b64(pepper)
 	first := startServiceWith(t, io.Discard, env)
 	f := first.newFixture(t, "crash")
-	want := first.allEventCount(t)
+	want := first.eventCount(t, eventsOf{})
 	first.stop(t) // the instance goes away with every event undelivered
 
 	rc.mu.Lock()
@@ -186,7 +179,7 @@ func TestEventsSurviveACrashBeforeDelivery(t *testing.T) {
 	if len(ids) != want || !increasing(ids) {
 		t.Fatalf("after the restart the receiver got %v, want all %d events in order", ids, want)
 	}
-	mustStatus(t, second.do(request{method: "GET", path: second.cardPath(f), bearer: rootToken(t)}), http.StatusOK)
+	second.root(t).GetCard(t, f.CardKey).Want(t, http.StatusOK)
 }
 
 // TestTwoInstancesDeliverEachEventOnce runs two instances on one database with one receiver.
@@ -202,15 +195,14 @@ func TestTwoInstancesDeliverEachEventOnce(t *testing.T) {
 	a := startServiceWith(t, io.Discard, env)
 	b := startServiceWith(t, io.Discard, env)
 	f := a.newFixture(t, "twin")
-	tok := rootToken(t)
 	for i := range 6 {
 		s := a
 		if i%2 == 1 {
 			s = b
 		}
-		mustStatus(t, s.do(request{method: "POST", path: s.replacePath(f), bearer: tok, body: map[string]any{}}), http.StatusOK)
+		s.root(t).ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK)
 	}
-	want := a.allEventCount(t)
+	want := a.eventCount(t, eventsOf{})
 	ids := rc.waitFor(t, want)
 	time.Sleep(500 * time.Millisecond) // a duplicate would arrive within a few polls
 	rc.mu.Lock()

@@ -6,10 +6,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"math/big"
 	"strings"
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/otpcard/otpcard/domain/access"
 )
 
 func TestJWKSFileAlgorithms(t *testing.T) {
@@ -59,6 +62,16 @@ func TestJWKSFileAlgorithms(t *testing.T) {
 			header: map[string]any{"kid": "rsa1", "jwk": map[string]any{"kty": "RSA"}}, reason: "header jwk not allowed"},
 		{name: "jku header with a JWKS", method: jwt.SigningMethodRS256, key: keys.rsa,
 			header: map[string]any{"kid": "rsa1", "jku": "https://evil.example/jwks"}, reason: "header jku not allowed"},
+		{name: "x5u header with a JWKS", method: jwt.SigningMethodRS256, key: keys.rsa,
+			header: map[string]any{"kid": "rsa1", "x5u": "https://evil.example/cert.pem"}, reason: "header x5u not allowed"},
+		{name: "x5c header with a JWKS", method: jwt.SigningMethodRS256, key: keys.rsa,
+			header: map[string]any{"kid": "rsa1", "x5c": []string{"MIIB"}}, reason: "header x5c not allowed"},
+		{name: "attacker's key embedded as jwk, signed by it", method: jwt.SigningMethodRS256, key: keys.rsa2,
+			header: map[string]any{"jwk": map[string]string{"kty": "RSA", "n": b64(keys.rsa2.N.Bytes()),
+				"e": b64(big.NewInt(int64(keys.rsa2.E)).Bytes())}}, reason: "header jwk not allowed"},
+		{name: "unknown kid, signed by an attacker", method: jwt.SigningMethodRS256, key: keys.rsa2, header: kid("attacker-key"),
+			reason: "unknown kid"},
+		{name: "kid as a path", method: jwt.SigningMethodRS256, key: keys.rsa, header: kid("../../dev/null"), reason: "unknown kid"},
 		{name: "kid not a string", method: jwt.SigningMethodRS256, key: keys.rsa,
 			header: map[string]any{"kid": 7}, reason: "kid is not a string"},
 		{name: "both configured, HS256", secret: testSecret(), method: jwt.SigningMethodHS256, key: testSecret()},
@@ -83,6 +96,23 @@ func TestJWKSFileAlgorithms(t *testing.T) {
 			_, err = v.SelfAdmin(context.Background(), tok)
 			checkVerifyErr(t, "SelfAdmin", err, tt.reason)
 		})
+	}
+	// A provider's token changed after it was signed: the signature no longer fits.
+	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testSecret(), JWKSFile: file, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	valid := sign(t, jwt.SigningMethodRS256, keys.rsa, kid("rsa1"), claims)
+	for name, tok := range map[string]string{
+		"tampered payload":              tamper(t, valid, with(claims, "clients", []string{"all"})),
+		"payload moved to another user": tamper(t, valid, with(claims, "sub", "someone-else")),
+		"signature bit flipped":         flipSignatureBit(t, valid),
+	} {
+		for mode, verify := range map[string]func(context.Context, string) (access.Principal, error){"Admin": v.Admin, "SelfAdmin": v.SelfAdmin} {
+			_, err := verify(context.Background(), tok)
+			checkVerifyErr(t, name+" ("+mode+")", err, "signature is invalid")
+		}
 	}
 }
 

@@ -290,6 +290,32 @@ func TestVerifyHS256Claims(t *testing.T) {
 		{name: "oversized", token: hsToken(t, with(base, "pad", strings.Repeat("x", MaxTokenLength))),
 			reason: "longer than 8192 bytes"},
 		{name: "large but within the limit", token: hsToken(t, with(base, "pad", strings.Repeat("x", 5000)))},
+		{name: "oversized garbage", token: strings.Repeat("A", MaxTokenLength+1), reason: "longer than 8192 bytes"},
+		// The alg none spellings and a signature that is not the one of this header and payload.
+		{name: "alg None", token: replaceSegment(t, sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, nil, base), 0,
+			[]byte(`{"alg":"None","typ":"JWT"}`)), reason: "signing method (alg) is unavailable"},
+		{name: "alg NONE with a valid signature", token: replaceSegment(t, valid, 0, []byte(`{"alg":"NONE"}`)),
+			reason: "signing method (alg) is unavailable"},
+		{name: "alg none, signature stripped", token: strings.Join(strings.Split(replaceSegment(t, valid, 0, []byte(`{"alg":"none"}`)), ".")[:2], ".") + ".",
+			reason: "signing method none is invalid"},
+		{name: "signature bit flipped", token: flipSignatureBit(t, valid), reason: "signature is invalid"},
+		{name: "signature truncated", token: valid[:len(valid)-4], reason: "could not base64 decode signature"},
+		{name: "padded base64 signature", token: valid + "=", reason: "could not base64 decode signature"},
+		{name: "extra segment", token: valid + ".e30", reason: "invalid number of segments"},
+		{name: "signature of another token", token: valid[:strings.LastIndex(valid, ".")+1] +
+			strings.Split(hsToken(t, with(base, "sub", "other")), ".")[2], reason: "signature is invalid"},
+		{name: "no dots", token: "not-a-jwt", reason: "invalid number of segments"},
+		{name: "three segments of nothing", token: "e30.e30.AAAA", reason: "signing method (alg) is unspecified"},
+		{name: "dots and spaces", token: "a.b.c d.e", reason: "invalid number of segments"},
+		// NumericDate reads a number written as a string too; its value is checked all the same.
+		{name: "exp as a numeric string", token: hsToken(t, with(base, "exp", fmt.Sprint(t0().Add(time.Hour).Unix())))},
+		{name: "expired exp as a numeric string", token: hsToken(t, with(base, "iat", nil, "nbf", nil,
+			"exp", fmt.Sprint(t0().Add(-65*time.Second).Unix()))), reason: "token is expired"},
+		{name: "exp as a date string", token: hsToken(t, with(base, "exp", t0().Add(time.Hour).Format(time.RFC3339))), reason: "malformed"},
+		{name: "exp null", token: tamperSigned(t, with(base, "exp", nil), `"exp":null`), reason: "exp claim is required"},
+		{name: "exp beyond any date", token: hsToken(t, with(base, "exp", 1e300)), reason: "token is expired"},
+		{name: "sub with a NUL character", token: hsToken(t, with(base, "sub", "ad\x00min")), reason: "sub is not a printable name"},
+		{name: "auth_time within leeway", token: hsToken(t, with(base, "auth_time", t0().Add(59*time.Second).Unix()))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -301,6 +327,29 @@ func TestVerifyHS256Claims(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replaceSegment swaps segment i of a token (0 header, 1 payload, 2 signature) for data,
+// base64url-encoded, keeping the others.
+func replaceSegment(t *testing.T, tok string, i int, data []byte) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d segments, want 3", len(parts))
+	}
+	parts[i] = base64.RawURLEncoding.EncodeToString(data)
+	return strings.Join(parts, ".")
+}
+
+// flipSignatureBit flips one bit in the middle of a token's signature.
+func flipSignatureBit(t *testing.T, tok string) string {
+	t.Helper()
+	sig, err := base64.RawURLEncoding.DecodeString(tok[strings.LastIndex(tok, ".")+1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig[len(sig)/2] ^= 0x01
+	return replaceSegment(t, tok, 2, sig)
 }
 
 // tamperSigned signs base plus one raw JSON member, for claim values MapClaims cannot express.
@@ -382,6 +431,10 @@ func TestKeyConfusion(t *testing.T) {
 		{name: "JWKS and secret, secret with kid", secret: testSecret(), key: testSecret(),
 			header: map[string]any{"kid": "rsa1"}, reason: "HS256 token names a kid"},
 		{name: "JWKS and secret, secret", secret: testSecret(), key: testSecret()},
+		{name: "JWKS and secret, JWK modulus as HMAC key", secret: testSecret(), key: []byte(b64(keys.rsa.N.Bytes())),
+			reason: "signature is invalid"},
+		{name: "JWKS and secret, JWK modulus as HMAC key with kid", secret: testSecret(), key: []byte(b64(keys.rsa.N.Bytes())),
+			header: map[string]any{"kid": "rsa1"}, reason: "HS256 token names a kid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -393,6 +446,18 @@ func TestKeyConfusion(t *testing.T) {
 			_, err = v.Admin(context.Background(), sign(t, jwt.SigningMethodHS256, tt.key, tt.header, claims))
 			checkVerifyErr(t, "Admin", err, tt.reason)
 		})
+	}
+	// An RS256 signature under a header that says HS256: the secret verifies it, and fails.
+	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
+		HS256Secret: testSecret(), JWKSFile: jwksFile, Now: clock.Now})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	rs := sign(t, jwt.SigningMethodRS256, keys.rsa, map[string]any{"kid": "rsa1"}, claims)
+	for header, reason := range map[string]string{`{"alg":"HS256","kid":"rsa1"}`: "HS256 token names a kid",
+		`{"alg":"HS256"}`: "signature is invalid"} {
+		_, err := v.Admin(context.Background(), replaceSegment(t, rs, 0, []byte(header)))
+		checkVerifyErr(t, "RS256 signature under "+header, err, reason)
 	}
 }
 

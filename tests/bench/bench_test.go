@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // TestSmoke runs the benchmark's smoke mode end to end (PostgreSQL, the built service, seeding,
@@ -148,7 +150,7 @@ func TestProcReaders(t *testing.T) {
 }
 
 func TestCardAnswer(t *testing.T) {
-	cj := cardJSON{ExtID: "c1", OTP: "2|3|000000|AAAABBBBCCCCDDDDEEEEFFFF"}
+	cj := client.Credential{ExtID: "c1", OTP: "2|3|000000|AAAABBBBCCCCDDDDEEEEFFFF"}
 	c, err := cardFrom(cj)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +160,7 @@ func TestCardAnswer(t *testing.T) {
 			t.Errorf("answer(%q): got %q, %v; want %q", label, got, err, want)
 		}
 	}
-	if _, err := cardFrom(cardJSON{ExtID: "m", OTP: "1|2|00|********"}); err == nil {
+	if _, err := cardFrom(client.Credential{ExtID: "m", OTP: "1|2|00|********"}); err == nil {
 		t.Error("masked card: got no error")
 	}
 }

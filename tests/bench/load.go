@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // opOutcome is one operation of a scenario.
@@ -22,17 +22,16 @@ type opOutcome struct {
 }
 
 // worker drives the API for one simulated client. It owns its users, so one-time state (the
-// outstanding challenge, the clear cells after a replace) never races with another worker.
+// outstanding challenge, the clear cells after a replace) never races with another worker. Each
+// operation's calls report to a Recorder of its own: the first failure is the operation's error.
 type worker struct {
-	a          *api
+	a          *client.API
 	client     string
-	createBody []byte // body of a card create
+	createBody client.CredentialCreate // body of a card create
 	users      []*benchUser
 	next       int
 	rng        *rand.Rand
 }
-
-var emptyBody = []byte(`{}`)
 
 func (w *worker) nextUser() *benchUser {
 	u := w.users[w.next%len(w.users)]
@@ -40,16 +39,21 @@ func (w *worker) nextUser() *benchUser {
 	return u
 }
 
+// key is the user's key under the benchmark's client.
+func (w *worker) key(u *benchUser) client.UserKey {
+	return client.UserKey{Client: w.client, User: u.extID}
+}
+
 // replace: POST .../otp-credentials/{id}/replace; the new clear cells replace the worker's copy.
 func (w *worker) replace(ctx context.Context) opOutcome {
 	u := w.nextUser()
-	var cj cardJSON
-	err := w.a.do(ctx, http.MethodPost, w.a.cardsPath(w.client, u.extID)+"/"+url.PathEscape(u.card.extID)+"/replace",
-		emptyBody, http.StatusOK, &cj)
+	rec := client.NewRecorder(ctx)
+	c := w.a.ReplaceCard(rec, w.key(u).Card(u.card.extID), client.CredentialReplace{}).Want(rec, http.StatusOK)
+	err := rec.Err()
 	if err == nil {
-		var c card
-		if c, err = cardFrom(cj); err == nil {
-			u.card = c
+		var nc card
+		if nc, err = cardFrom(c); err == nil {
+			u.card = nc
 		}
 	}
 	return opOutcome{requests: 1, kind: scReplace, err: err}
@@ -59,43 +63,39 @@ func (w *worker) replace(ctx context.Context) opOutcome {
 // cards per user.
 func (w *worker) create(ctx context.Context) opOutcome {
 	u := w.nextUser()
-	path := w.a.cardsPath(w.client, u.extID)
-	var created struct {
-		ExtID string `json:"extId"`
-	}
+	rec := client.NewRecorder(ctx)
 	start := time.Now()
-	err := w.a.do(ctx, http.MethodPost, path, w.createBody, http.StatusCreated, &created)
+	created := w.a.CreateCard(rec, w.key(u), w.createBody).Want(rec, http.StatusCreated)
 	timed := time.Since(start)
-	if err != nil {
+	if err := rec.Err(); err != nil {
 		return opOutcome{requests: 1, kind: scCreate, err: err}
 	}
-	err = w.a.do(ctx, http.MethodDelete, path+"/"+url.PathEscape(created.ExtID), nil, http.StatusNoContent, nil)
-	return opOutcome{timed: timed, requests: 2, kind: scCreate, err: err}
+	w.a.DeleteCard(rec, w.key(u).Card(created.ExtID)).WantStatus(rec, http.StatusNoContent)
+	return opOutcome{timed: timed, requests: 2, kind: scCreate, err: rec.Err()}
 }
 
 // get: GET one card (masked).
 func (w *worker) get(ctx context.Context) opOutcome {
 	u := w.nextUser()
-	err := w.a.do(ctx, http.MethodGet, w.a.cardsPath(w.client, u.extID)+"/"+url.PathEscape(u.card.extID),
-		nil, http.StatusOK, nil)
-	return opOutcome{requests: 1, kind: scGet, err: err}
+	rec := client.NewRecorder(ctx)
+	w.a.GetCard(rec, w.key(u).Card(u.card.extID)).WantStatus(rec, http.StatusOK)
+	return opOutcome{requests: 1, kind: scGet, err: rec.Err()}
 }
 
 // list: GET a user's cards.
 func (w *worker) list(ctx context.Context) opOutcome {
 	u := w.nextUser()
-	err := w.a.do(ctx, http.MethodGet, w.a.cardsPath(w.client, u.extID), nil, http.StatusOK, nil)
-	return opOutcome{requests: 1, kind: scList, err: err}
+	rec := client.NewRecorder(ctx)
+	w.a.ListCards(rec, w.key(u), client.Page{}).WantStatus(rec, http.StatusOK)
+	return opOutcome{requests: 1, kind: scList, err: rec.Err()}
 }
 
 // login: POST challenge, then POST login with the right cell; success is statusCode 5.
 func (w *worker) login(ctx context.Context) opOutcome {
 	u := w.nextUser()
-	base := w.a.otpPath(w.client, u.extID)
-	var ch struct {
-		Challenge *string `json:"challenge"`
-	}
-	if err := w.a.do(ctx, http.MethodPost, base+"/challenge", nil, http.StatusOK, &ch); err != nil {
+	rec := client.NewRecorder(ctx)
+	ch := w.a.Challenge(rec, w.key(u)).Want(rec, http.StatusOK)
+	if err := rec.Err(); err != nil {
 		return opOutcome{requests: 1, kind: scLogin, err: err}
 	}
 	if ch.Challenge == nil {
@@ -105,14 +105,8 @@ func (w *worker) login(ctx context.Context) opOutcome {
 	if err != nil {
 		return opOutcome{requests: 1, kind: scLogin, err: fmt.Errorf("challenge %q: %w", *ch.Challenge, err)}
 	}
-	body, _ := json.Marshal(struct {
-		Challenge string `json:"challenge"`
-		Password  string `json:"password"`
-	}{*ch.Challenge, password})
-	var res struct {
-		StatusCode int `json:"statusCode"`
-	}
-	err = w.a.do(ctx, http.MethodPost, base+"/login", body, http.StatusOK, &res)
+	res := w.a.Login(rec, w.key(u), client.LoginRequest{Challenge: *ch.Challenge, Password: password}).Want(rec, http.StatusOK)
+	err = rec.Err()
 	if err == nil && res.StatusCode != 5 {
 		err = fmt.Errorf("login with the right cell: statusCode %d, want 5", res.StatusCode)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // Results is the JSON file's content.
@@ -119,22 +121,15 @@ func (a poolStats) minus(b poolStats) poolStats {
 }
 
 // scrapePool reads the go_sql_connections_* series from the service's /metrics.
-func scrapePool(client *http.Client, base string) func(context.Context) poolStats {
+func scrapePool(api *client.API) func(context.Context) poolStats {
 	return func(ctx context.Context) poolStats {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
-		if err != nil {
-			return poolStats{}
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			return poolStats{}
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
+		rec := client.NewRecorder(ctx)
+		r := api.Metrics(rec)
+		if rec.Err() != nil || r.Status != http.StatusOK {
 			return poolStats{}
 		}
 		var p poolStats
-		sc := bufio.NewScanner(resp.Body)
+		sc := bufio.NewScanner(bytes.NewReader(r.Body))
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			line := sc.Text()

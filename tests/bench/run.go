@@ -17,6 +17,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/postgres/cluster"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // commandLine renders the options as the command that reproduces them.
@@ -238,7 +239,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		return nil, err
 	}
 	a := newAPI(svc.baseURL, token, maxC)
-	defer a.close()
+	defer a.HTTP().CloseIdleConnections()
 
 	t0 = time.Now()
 	cpu0, _ := processCPU(svc.pid)
@@ -265,7 +266,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 	pr := probe{
 		svcPID:     svc.pid,
 		postmaster: findPostmaster(pgDataDir(clusterDir), c.Port()),
-		metrics:    scrapePool(&http.Client{Timeout: 5 * time.Second}, svc.baseURL),
+		metrics:    scrapePool(client.New(svc.baseURL, client.Options{HTTP: &http.Client{Timeout: 5 * time.Second}})),
 	}
 	if pr.pg, err = newPGWatch(c.URL("postgres"), "otpcard"); err != nil {
 		return nil, err
@@ -279,7 +280,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		res.Service.PoolMaxOpen = p.MaxOpen
 	}
 	workers := make([]*worker, maxC)
-	createBody := []byte(`{"policyExtId":` + strconv.Quote(sd.policy) + `,"stateName":"active"}`)
+	createBody := client.CredentialCreate{PolicyExtID: sd.policy, StateName: "active"}
 	for i := range workers {
 		workers[i] = &worker{a: a, client: sd.client, createBody: createBody, users: sd.workers[i],
 			rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}

@@ -1,0 +1,38 @@
+package tests
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The checks that read the service's database directly, where no API answers: the events table.
+// Against an external target they skip (service.sql).
+
+// eventsOf selects rows of the events table: every field that is set must match.
+type eventsOf struct {
+	typ, client, user, card, policy string
+}
+
+// eventCount counts the recorded events q selects.
+func (s *service) eventCount(t *testing.T, q eventsOf) int {
+	t.Helper()
+	var where []string
+	var args []any
+	for column, value := range map[string]string{"type": q.typ, "client_ext_id": q.client, "user_ext_id": q.user,
+		"credential_ext_id": q.card, "policy_ext_id": q.policy} {
+		if value != "" {
+			args = append(args, value)
+			where = append(where, column+" = $"+strconv.Itoa(len(args)))
+		}
+	}
+	query := "SELECT count(*) FROM events"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	var n int
+	if err := s.sql(t).QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
