@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -26,18 +25,8 @@ var _ audit.Store = (*AuditStore)(nil)
 type auditRow struct {
 	bun.BaseModel `bun:"table:audit_events"`
 
-	EventID         int64             `bun:"event_id,pk"`
-	Type            string            `bun:"type"`
-	OccurredAt      time.Time         `bun:"occurred_at"`
-	ActorSubject    string            `bun:"actor_subject"`
-	ActorMode       string            `bun:"actor_mode"`
-	ClientExtID     string            `bun:"client_ext_id"`
-	UserExtID       string            `bun:"user_ext_id"`
-	CredentialExtID string            `bun:"credential_ext_id"`
-	PolicyExtID     string            `bun:"policy_ext_id"`
-	Version         int32             `bun:"version"`
-	RequestID       string            `bun:"request_id"`
-	Data            map[string]string `bun:"data,type:jsonb"`
+	EventID int64 `bun:"event_id,pk"`
+	eventFields
 }
 
 // Append records events, each once, with one statement.
@@ -47,14 +36,7 @@ func (s *AuditStore) Append(ctx context.Context, events ...event.Stored) error {
 	}
 	rows := make([]auditRow, len(events))
 	for i, e := range events {
-		data := e.Data
-		if data == nil {
-			data = map[string]string{}
-		}
-		rows[i] = auditRow{EventID: e.ID, Type: string(e.Type), OccurredAt: e.Time.UTC(),
-			ActorSubject: e.Actor.Subject, ActorMode: e.Actor.Mode, ClientExtID: e.ClientExtID,
-			UserExtID: e.UserExtID, CredentialExtID: e.CredentialExt, PolicyExtID: e.PolicyExtID,
-			Version: e.Version, RequestID: e.RequestID, Data: data}
+		rows[i] = auditRow{EventID: e.ID, eventFields: fieldsOf(e.Event)}
 	}
 	if _, err := s.db.NewInsert().Model(&rows).On("CONFLICT (event_id) DO NOTHING").Exec(ctx); err != nil {
 		return translate(err)
@@ -94,10 +76,7 @@ func (s *AuditStore) List(ctx context.Context, f audit.Filter, page listing.Page
 	}
 	items := make([]event.Stored, len(rows))
 	for i, r := range rows {
-		items[i] = event.Stored{ID: r.EventID, Event: event.Event{Type: event.Type(r.Type), Time: r.OccurredAt.UTC(),
-			Actor:       event.Actor{Subject: r.ActorSubject, Mode: r.ActorMode},
-			ClientExtID: r.ClientExtID, UserExtID: r.UserExtID, CredentialExt: r.CredentialExtID,
-			PolicyExtID: r.PolicyExtID, Version: r.Version, RequestID: r.RequestID, Data: r.Data}}
+		items[i] = event.Stored{ID: r.EventID, Event: r.event()}
 	}
 	return listing.Trim(items, page.Limit, audit.CursorOf), nil
 }

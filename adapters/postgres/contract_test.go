@@ -3,10 +3,10 @@ package postgres_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/otpcard/otpcard/adapters/postgres"
 	"github.com/otpcard/otpcard/domain/event"
 )
 
@@ -39,29 +39,9 @@ func contractDB(t *testing.T) (fresh func(t *testing.T) *bun.DB) {
 // recordedEvents reads every event the stores recorded, in the order they were recorded.
 func recordedEvents(t *testing.T, db *bun.DB) []event.Event {
 	t.Helper()
-	var rows []struct {
-		Type            string            `bun:"type"`
-		OccurredAt      time.Time         `bun:"occurred_at"`
-		ActorSubject    string            `bun:"actor_subject"`
-		ActorMode       string            `bun:"actor_mode"`
-		ClientExtID     string            `bun:"client_ext_id"`
-		UserExtID       string            `bun:"user_ext_id"`
-		CredentialExtID string            `bun:"credential_ext_id"`
-		PolicyExtID     string            `bun:"policy_ext_id"`
-		Version         int32             `bun:"version"`
-		RequestID       string            `bun:"request_id"`
-		Data            map[string]string `bun:"data,type:jsonb"`
-	}
-	err := db.NewRaw("SELECT type, occurred_at, actor_subject, actor_mode, client_ext_id, user_ext_id, "+
-		"credential_ext_id, policy_ext_id, version, request_id, data FROM events ORDER BY id").Scan(t.Context(), &rows)
+	events, err := postgres.RecordedEvents(t.Context(), db)
 	if err != nil {
 		t.Fatalf("read events: %v", err)
-	}
-	events := make([]event.Event, len(rows))
-	for i, r := range rows {
-		events[i] = event.Event{Type: event.Type(r.Type), Time: r.OccurredAt, Actor: event.Actor{Subject: r.ActorSubject,
-			Mode: r.ActorMode}, ClientExtID: r.ClientExtID, UserExtID: r.UserExtID, CredentialExt: r.CredentialExtID,
-			PolicyExtID: r.PolicyExtID, Version: r.Version, RequestID: r.RequestID, Data: r.Data}
 	}
 	return events
 }

@@ -149,14 +149,7 @@ func (f *EventFeed) Claim(ctx context.Context, subscriber string, limit int, del
 }
 
 func (r storedEventRow) stored() event.Stored {
-	return event.Stored{ID: r.ID, Event: r.eventRow.event()}
-}
-
-func (r eventRow) event() event.Event {
-	return event.Event{Type: event.Type(r.Type), Time: r.OccurredAt.UTC(),
-		Actor:       event.Actor{Subject: r.ActorSubject, Mode: r.ActorMode},
-		ClientExtID: r.ClientExtID, UserExtID: r.UserExtID, CredentialExt: r.CredentialExtID,
-		PolicyExtID: r.PolicyExtID, Version: r.Version, RequestID: r.RequestID, Data: r.Data}
+	return event.Stored{ID: r.ID, Event: r.event()}
 }
 
 // cursorLockSpace is the first key of the advisory locks that guard event cursors.

@@ -15,7 +15,12 @@ import (
 type eventRow struct {
 	bun.BaseModel `bun:"table:events"`
 
-	ID              int64             `bun:"id,pk,autoincrement"`
+	ID int64 `bun:"id,pk,autoincrement"`
+	eventFields
+}
+
+// eventFields are the columns of an event, in the event log and in the audit trail alike.
+type eventFields struct {
 	Type            string            `bun:"type"`
 	OccurredAt      time.Time         `bun:"occurred_at"`
 	ActorSubject    string            `bun:"actor_subject"`
@@ -27,6 +32,26 @@ type eventRow struct {
 	Version         int32             `bun:"version"`
 	RequestID       string            `bun:"request_id"`
 	Data            map[string]string `bun:"data,type:jsonb"`
+}
+
+// fieldsOf are the columns of e; absent data is stored as an empty object.
+func fieldsOf(e event.Event) eventFields {
+	data := e.Data
+	if data == nil {
+		data = map[string]string{}
+	}
+	return eventFields{Type: string(e.Type), OccurredAt: e.Time.UTC(), ActorSubject: e.Actor.Subject,
+		ActorMode: e.Actor.Mode, ClientExtID: e.ClientExtID, UserExtID: e.UserExtID,
+		CredentialExtID: e.CredentialExt, PolicyExtID: e.PolicyExtID, Version: e.Version,
+		RequestID: e.RequestID, Data: data}
+}
+
+// event is the event the columns hold.
+func (f eventFields) event() event.Event {
+	return event.Event{Type: event.Type(f.Type), Time: f.OccurredAt.UTC(),
+		Actor:       event.Actor{Subject: f.ActorSubject, Mode: f.ActorMode},
+		ClientExtID: f.ClientExtID, UserExtID: f.UserExtID, CredentialExt: f.CredentialExtID,
+		PolicyExtID: f.PolicyExtID, Version: f.Version, RequestID: f.RequestID, Data: f.Data}
 }
 
 // eventsPerInsert bounds one INSERT's rows: 12 arguments each stay well below PostgreSQL's
