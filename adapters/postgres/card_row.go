@@ -17,6 +17,7 @@ type cardRow struct {
 	ClientExtID          string     `bun:"client_ext_id"`
 	UserExtID            string     `bun:"user_ext_id"`
 	PolicyExtID          string     `bun:"policy_ext_id"`
+	Serial               string     `bun:"serial_number"`
 	State                string     `bun:"state"`
 	StateChangeReason    string     `bun:"state_change_reason"`
 	StateChangeDetail    string     `bun:"state_change_detail"`
@@ -78,7 +79,7 @@ func newCardRow(c *credential.OTPCard) cardRow {
 	}
 	return cardRow{
 		ExtID: s.ExtID, ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, PolicyExtID: s.PolicyExtID,
-		State: string(s.State), StateChangeReason: s.StateChangeReason, StateChangeDetail: s.StateChangeDetail,
+		Serial: string(s.Serial), State: string(s.State), StateChangeReason: s.StateChangeReason, StateChangeDetail: s.StateChangeDetail,
 		ValidFrom: s.ValidFrom.UTC(), ValidTo: s.ValidTo.UTC(),
 		LastSuccessfulLogin: optionalTime(s.LastSuccessfulLogin), LastFailedLogin: optionalTime(s.LastFailedLogin),
 		SuccessfulLoginCount: s.SuccessfulLoginCount, FailedLoginCount: s.FailedLoginCount,
@@ -116,7 +117,7 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 	grid := credential.RestoreGrid(l, credential.Secret{Scheme: r.Scheme, Salt: bytes.Clone(r.Salt), Verifiers: verifiers}, uses)
 	return credential.RestoreOTPCard(credential.Snapshot{
 		ExtID: r.ExtID, ClientExtID: r.ClientExtID, UserExtID: r.UserExtID, PolicyExtID: r.PolicyExtID,
-		State: credential.State(r.State), StateChangeReason: r.StateChangeReason, StateChangeDetail: r.StateChangeDetail,
+		Serial: credential.Serial(r.Serial), State: credential.State(r.State), StateChangeReason: r.StateChangeReason, StateChangeDetail: r.StateChangeDetail,
 		ValidFrom: r.ValidFrom.UTC(), ValidTo: r.ValidTo.UTC(),
 		LastSuccessfulLogin: timeOrZero(r.LastSuccessfulLogin), LastFailedLogin: timeOrZero(r.LastFailedLogin),
 		SuccessfulLoginCount: r.SuccessfulLoginCount, FailedLoginCount: r.FailedLoginCount,

@@ -6,7 +6,7 @@ package postgres
 // updates. Their columns are written out so that a reader sees exactly what each one touches.
 
 // cardColumns are the columns of a card (cardRow), as every read selects them.
-const cardColumns = `c.ext_id, c.client_ext_id, c.user_ext_id, c.policy_ext_id, c.state, c.state_change_reason,
+const cardColumns = `c.ext_id, c.client_ext_id, c.user_ext_id, c.policy_ext_id, c.serial_number, c.state, c.state_change_reason,
 	c.state_change_detail, c.valid_from, c.valid_to, c.last_successful_login, c.last_failed_login,
 	c.successful_login_count, c.failed_login_count, c.modification_comment, c.grid_rows, c.grid_cols,
 	c.cell_length, c.cell_charset, c.coordinate_format, c.verifier_scheme, c.salt, c.verifiers, c.uses,
@@ -52,6 +52,12 @@ const userCardsPageAfterSQL = `SELECT ` + cardColumns + `
 	ORDER BY c.created, c.ext_id
 	LIMIT $3`
 
+// cardBySerialSQL reads the card with serial number $1 in client $2 (the unique index
+// otp_cards_serial); $3 is its user, or empty for any user of the client.
+const cardBySerialSQL = `SELECT ` + cardColumns + `
+	FROM otp_cards AS c
+	WHERE c.serial_number = $1 AND c.client_ext_id = $2 AND ($3 = '' OR c.user_ext_id = $3)`
+
 // holderSQL tells whether client $1 exists (it has its default policy, see PolicyStore) and the
 // state of user $2 in it, null when the user holds no place there.
 const holderSQL = `SELECT
@@ -70,13 +76,16 @@ const updateCardStateSQL = `UPDATE otp_cards SET
 	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17
 	WHERE ext_id = $18 AND version = $19`
 
-// updateCardWithGridSQL saves a card with a new grid (replace), guarded like updateCardStateSQL:
-// $26 extId, $27 the version it was loaded at.
+// updateCardWithGridSQL saves a card with a new grid and serial number (replace), guarded like
+// updateCardStateSQL: $27 extId, $28 the version it was loaded at.
 const updateCardWithGridSQL = `UPDATE otp_cards SET
 	state = $1, state_change_reason = $2, state_change_detail = $3, valid_from = $4, valid_to = $5,
 	last_successful_login = $6, last_failed_login = $7, successful_login_count = $8,
 	failed_login_count = $9, modification_comment = $10, uses = $11, challenge = $12,
 	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17,
 	grid_rows = $18, grid_cols = $19, cell_length = $20, cell_charset = $21, coordinate_format = $22,
-	verifier_scheme = $23, salt = $24, verifiers = $25
-	WHERE ext_id = $26 AND version = $27`
+	verifier_scheme = $23, salt = $24, verifiers = $25, serial_number = $26
+	WHERE ext_id = $27 AND version = $28`
+
+// serialIndex is the unique index of the cards' serial numbers (migration 0006).
+const serialIndex = "otp_cards_serial"

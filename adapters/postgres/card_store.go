@@ -22,6 +22,7 @@ type CardStore struct {
 	// The statements of the hot paths, prepared (see preparedQuery).
 	byKey, lockByKey, lockUserCards       preparedQuery
 	userExists, userCards, userCardsAfter preparedQuery
+	bySerial                              preparedQuery
 }
 
 // NewCardStore builds the store.
@@ -34,6 +35,7 @@ func NewCardStore(db *bun.DB) *CardStore {
 		userExists:     preparedQuery{name: "holder of a client", sql: holderSQL},
 		userCards:      preparedQuery{name: "otp_cards of a user", sql: userCardsPageSQL},
 		userCardsAfter: preparedQuery{name: "otp_cards of a user after a cursor", sql: userCardsPageAfterSQL},
+		bySerial:       preparedQuery{name: "otp_cards by serial", sql: cardBySerialSQL},
 	}
 }
 
@@ -99,6 +101,25 @@ func (s *CardStore) List(ctx context.Context, clientExtID, userExtID string, pag
 	}), nil
 }
 
+// FindBySerial returns the card with that serial in the client (and of the user, when given), nil
+// when there is none; see appcredential.CardReader.
+func (s *CardStore) FindBySerial(ctx context.Context, clientExtID, userExtID string, serial credential.Serial) (*credential.OTPCard, error) {
+	// checkUser answers for the client first; with no user asked for, the client is all that counts.
+	_, err := s.checkUser(ctx, s.db, clientExtID, userExtID)
+	var missing *fault.NotFoundError
+	if err != nil && !(userExtID == "" && errors.As(err, &missing) && missing.Entity == "user") {
+		return nil, err
+	}
+	var rows []cardRow
+	if err := s.bySerial.scan(ctx, s.db, s.db, &rows, string(serial), clientExtID, userExtID); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return rows[0].card()
+}
+
 // Create saves a new card and its events, holding the holder's row lock while admit judges the
 // user's state and the cards it holds, so that concurrent creates cannot exceed the limit.
 func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
@@ -127,6 +148,10 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 			return err
 		}
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
+			if isConstraint(err, uniqueViolation, serialIndex) {
+				// 60 random bits: about one create in 10^12 at a million cards.
+				return fmt.Errorf("%w: the serial number drawn for the new card is taken; try again", fault.ErrDuplicate)
+			}
 			if isCode(err, uniqueViolation) {
 				return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, row.ExtID)
 			}
@@ -196,7 +221,7 @@ func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credentia
 		row.LastModified, row.Version, row.PolicyExtID}
 	if row.Scheme != loaded.Scheme || !bytes.Equal(row.Salt, loaded.Salt) || !bytes.Equal(row.Verifiers, loaded.Verifiers) {
 		query, args = updateCardWithGridSQL, append(args, row.Rows, row.Cols, row.CellLength, row.Charset,
-			row.Coordinate, row.Scheme, row.Salt, row.Verifiers)
+			row.Coordinate, row.Scheme, row.Salt, row.Verifiers, row.Serial)
 	}
 	res, err := execPrepared(ctx, tx, "otp_cards update", query, append(args, row.ExtID, loaded.Version)...)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
@@ -76,7 +77,8 @@ func (w cardWorld) newCard(t *testing.T, key appcredential.CardKey, extID string
 		policy = w.globex.ExtID
 	}
 	c, err := credential.NewOTPCard(credential.NewCard{ExtID: extID, ClientExtID: key.ClientExtID,
-		UserExtID: key.UserExtID, PolicyExtID: policy, Lifetime: 365 * 24 * time.Hour}, fakeGrid(t, seed), now)
+		UserExtID: key.UserExtID, PolicyExtID: policy, Serial: credentialtest.SerialOf(extID),
+		Lifetime: 365 * 24 * time.Hour}, fakeGrid(t, seed), now)
 	if err != nil {
 		t.Fatalf("new card %s: %v", extID, err)
 	}
@@ -119,7 +121,7 @@ func keyOf(c *credential.OTPCard) appcredential.CardKey {
 
 // snapshotFields are the fields of credential.Snapshot that assertSnapshot compares. A field added
 // to the snapshot fails TestSnapshotFieldsAreCompared until it is compared (and stored) too.
-var snapshotFields = []string{"ExtID", "ClientExtID", "UserExtID", "PolicyExtID", "State",
+var snapshotFields = []string{"ExtID", "ClientExtID", "UserExtID", "PolicyExtID", "Serial", "State",
 	"StateChangeReason", "StateChangeDetail", "ValidFrom", "ValidTo", "LastSuccessfulLogin",
 	"LastFailedLogin", "SuccessfulLoginCount", "FailedLoginCount", "ModificationComment", "Created",
 	"LastModified", "Version", "Grid", "Challenge", "LockedUntil", "ResumeState"}
@@ -143,6 +145,7 @@ func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 	strs := []struct{ field, got, want string }{
 		{"extId", got.ExtID, want.ExtID}, {"clientExtId", got.ClientExtID, want.ClientExtID},
 		{"userExtId", got.UserExtID, want.UserExtID}, {"policyExtId", got.PolicyExtID, want.PolicyExtID},
+		{"serialNumber", string(got.Serial), string(want.Serial)},
 		{"state", string(got.State), string(want.State)},
 		{"resumeState", string(got.ResumeState), string(want.ResumeState)},
 		{"stateChangeReason", got.StateChangeReason, want.StateChangeReason},

@@ -36,6 +36,7 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	layout := credential.Layout{Rows: 3, Cols: 4, CellLength: 6, Charset: credential.CharsetDigits, Coordinate: true}
 	full := card.Snapshot()
 	full.PolicyExtID = "digits"
+	full.Serial = "ZZZZ-1111-2222" // a new grid comes with a new serial (replace)
 	full.State = credential.StateTmpLocked
 	full.StateChangeReason, full.StateChangeDetail = credential.ReasonTemporarilyLocked, "2 failures in a row"
 	full.ValidFrom, full.ValidTo = base.Add(-time.Hour), base.Add(400*24*time.Hour+time.Nanosecond)

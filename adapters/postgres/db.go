@@ -99,6 +99,13 @@ func isCode(err error, code string) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == code
 }
 
+// isConstraint reports whether err is a PostgreSQL error with that SQLSTATE on that constraint
+// or index.
+func isConstraint(err error, code, name string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == code && pgErr.ConstraintName == name
+}
+
 // translate hides driver details: connection failures become fault.ErrUnavailable so that no SQL or
 // driver text travels further than a log line.
 func translate(err error) error {

@@ -64,7 +64,7 @@ func storedCard(extID, user string, state credential.State) credential.Snapshot 
 		Verifiers: make([][]byte, l.Cells())}
 	return credential.Snapshot{
 		ExtID: extID, ClientExtID: "client-a", UserExtID: user, PolicyExtID: "policy-a",
-		State: state, StateChangeReason: credential.ReasonActivated,
+		Serial: credentialtest.SerialOf(extID), State: state, StateChangeReason: credential.ReasonActivated,
 		ValidFrom: t0.Add(-48 * time.Hour), ValidTo: t0.Add(365 * 24 * time.Hour),
 		LastSuccessfulLogin: t0.Add(-2 * time.Hour), LastFailedLogin: t0.Add(-time.Hour),
 		SuccessfulLoginCount: 7, FailedLoginCount: 1, ModificationComment: "old comment",

@@ -19,6 +19,10 @@ type CardReader interface {
 	// List returns a page of the user's cards, oldest first, or a *fault.NotFoundError when
 	// the user is not in that client.
 	List(ctx context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error)
+	// FindBySerial returns the card with that serial number in the client, and of that user
+	// when userExtID is not empty; nil when there is none. It returns a *fault.NotFoundError when
+	// the client, or the user given, does not exist.
+	FindBySerial(ctx context.Context, clientExtID, userExtID string, serial credential.Serial) (*credential.OTPCard, error)
 }
 
 // readAccess is who may read a user's cards: CredentialView, or the user itself.

@@ -57,9 +57,12 @@ func TestReplaceOTPCard(t *testing.T) {
 			if got := issued.Card.Snapshot(); !reflect.DeepEqual(got, stored) {
 				t.Errorf("Issued.Card:\n got %+v\nwant the stored card %+v", got, stored)
 			}
+			if stored.Serial == before.Serial || stored.Serial == "" {
+				t.Errorf("stored serial: got %q, want a new one in place of %q", stored.Serial, before.Serial)
+			}
 			want := before
 			want.Grid, want.Challenge, want.ModificationComment = stored.Grid, credential.NoChallenge, tt.comment
-			want.LastModified, want.Version = now, 5
+			want.LastModified, want.Version, want.Serial = now, 5, stored.Serial
 			if !reflect.DeepEqual(stored, want) {
 				t.Errorf("stored card:\n got %+v\nwant %+v", stored, want)
 			}

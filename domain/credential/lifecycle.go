@@ -65,6 +65,7 @@ func (c *OTPCard) ChangeState(to State, comment string, now time.Time) error {
 // clock before it waited for the card's lock, or on an instance whose clock lags, still comes
 // after the change before it, so the card's events keep their order in time (API.md section 7).
 func (c *OTPCard) touch(now time.Time) {
+	c.seen = Later(now, c.seen)
 	c.s.LastModified = Later(now, c.s.LastModified)
 	c.s.Version++
 }

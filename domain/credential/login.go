@@ -68,6 +68,7 @@ func (l Lockout) locksAt(failures int) bool {
 // checkUsable applies an expired lock and returns ErrLocked or ErrNotUsable when the card cannot
 // be used at time now. Locks win over everything else.
 func (c *OTPCard) checkUsable(now time.Time) error {
+	c.seen = Later(now, c.seen)
 	c.expireLock(now)
 	switch c.s.State {
 	case StateTmpLocked:

@@ -24,9 +24,11 @@ const NoChallenge = -1
 // save and render a card and pass it to RestoreOTPCard; only the aggregate's methods change it.
 type Snapshot struct {
 	ExtID, ClientExtID, UserExtID, PolicyExtID string
-	State                                      State
-	StateChangeReason, StateChangeDetail       string
-	ValidFrom, ValidTo                         time.Time
+	// Serial is the number printed on the card (API.md section 10.1).
+	Serial                               Serial
+	State                                State
+	StateChangeReason, StateChangeDetail string
+	ValidFrom, ValidTo                   time.Time
 	// LastSuccessfulLogin and LastFailedLogin are zero when there was none.
 	LastSuccessfulLogin, LastFailedLogin   time.Time
 	SuccessfulLoginCount, FailedLoginCount int32
@@ -45,11 +47,16 @@ type Snapshot struct {
 // OTPCard is the OTP card credential aggregate.
 type OTPCard struct {
 	s Snapshot
+	// seen is the last moment a method that takes the time looked at the card (a read, a
+	// challenge, a login, a change): IsExpired tells the card's validity as of then.
+	seen time.Time
 }
 
 // NewCard carries what a new card is made of.
 type NewCard struct {
 	ExtID, ClientExtID, UserExtID, PolicyExtID string
+	// Serial is drawn when empty.
+	Serial Serial
 	// State is initial when empty; initial, active and disabled are allowed.
 	State    State
 	Lifetime time.Duration
@@ -73,9 +80,16 @@ func NewOTPCard(n NewCard, grid Grid, now time.Time) (*OTPCard, error) {
 	if n.Lifetime <= 0 {
 		return nil, fmt.Errorf("%w: credential lifetime must be positive", ErrPolicyViolation)
 	}
-	return &OTPCard{s: Snapshot{
+	if n.Serial == "" {
+		serial, err := NewSerial(nil)
+		if err != nil {
+			return nil, err
+		}
+		n.Serial = serial
+	}
+	return &OTPCard{seen: now, s: Snapshot{
 		ExtID: n.ExtID, ClientExtID: n.ClientExtID, UserExtID: n.UserExtID, PolicyExtID: n.PolicyExtID,
-		State: n.State, StateChangeReason: ReasonInitialized,
+		Serial: n.Serial, State: n.State, StateChangeReason: ReasonInitialized,
 		ValidFrom: now, ValidTo: now.Add(n.Lifetime),
 		Created: now, LastModified: now, Version: 1,
 		Grid: grid, Challenge: NoChallenge,
@@ -102,6 +116,9 @@ func (c *OTPCard) Version() int32 { return c.s.Version }
 // State is the card's state.
 func (c *OTPCard) State() State { return c.s.State }
 
+// Serial is the number printed on the card.
+func (c *OTPCard) Serial() Serial { return c.s.Serial }
+
 // PolicyExtID names the card's policy.
 func (c *OTPCard) PolicyExtID() string { return c.s.PolicyExtID }
 
@@ -111,8 +128,9 @@ func (c *OTPCard) CheckVersion(given *int32) error {
 	return fault.CheckVersion("credential", given, c.s.Version)
 }
 
-// Replace gives the card a freshly generated grid: every old cell stops verifying, an outstanding
-// challenge is dropped and the use counters start again. The extId, policy, state, validity and
+// Replace gives the card a freshly generated grid and a new serial number (so that the lost card
+// can be told apart): every old cell stops verifying, an outstanding challenge is dropped and the
+// use counters start again. The extId, policy, state, validity and
 // login statistics stay, except that a card whose validity has already ended gets a fresh one of
 // lifetime from now (a replacement that can never be used helps nobody, API.md section 4.1);
 // restarted tells whether it did.
@@ -129,6 +147,11 @@ func (c *OTPCard) Replace(grid Grid, comment string, lifetime time.Duration, now
 		}
 		c.s.ValidFrom, c.s.ValidTo, restarted = now, now.Add(lifetime), true
 	}
+	serial, err := NewSerial(nil)
+	if err != nil {
+		return false, err
+	}
+	c.s.Serial = serial
 	c.s.Grid = grid
 	c.s.Challenge = NoChallenge
 	c.s.ModificationComment = comment
@@ -138,6 +161,10 @@ func (c *OTPCard) Replace(grid Grid, comment string, lifetime time.Duration, now
 
 // Expired reports whether the card's validity has ended at time now.
 func (c *OTPCard) Expired(now time.Time) bool { return !now.Before(c.s.ValidTo) }
+
+// IsExpired reports whether the card's validity had ended when it was last looked at (its read,
+// challenge, login or change; API.md section 10.2: reads say so, the state is kept).
+func (c *OTPCard) IsExpired() bool { return !c.seen.IsZero() && c.Expired(c.seen) }
 
 // RemainingChallenges counts the cells never used successfully.
 func (c *OTPCard) RemainingChallenges() int { return c.s.Grid.Unused() }

@@ -29,9 +29,12 @@ func TestNewOTPCardDefaults(t *testing.T) {
 	if !uuidV4.MatchString(s.ExtID) {
 		t.Errorf("ExtID: got %q, want a v4 UUID", s.ExtID)
 	}
+	if _, err := credential.ParseSerial(s.Serial.String()); err != nil || card.Serial() != s.Serial {
+		t.Errorf("Serial: got %q, want a drawn serial number (%v)", s.Serial, err)
+	}
 	want := credential.Snapshot{
 		ExtID: s.ExtID, ClientExtID: "client-a", UserExtID: "user-a", PolicyExtID: "policy-a",
-		State: credential.StateInitial, StateChangeReason: credential.ReasonInitialized,
+		Serial: s.Serial, State: credential.StateInitial, StateChangeReason: credential.ReasonInitialized,
 		ValidFrom: t0, ValidTo: t0.Add(24 * time.Hour), Created: t0, LastModified: t0, Version: 1,
 		Grid: grid, Challenge: credential.NoChallenge,
 	}
@@ -152,7 +155,7 @@ func usedCard(t *testing.T, state credential.State) *credential.OTPCard {
 	uses[0], uses[5] = 1, 3
 	return credential.RestoreOTPCard(credential.Snapshot{
 		ExtID: "card-1", ClientExtID: "client-a", UserExtID: "user-a", PolicyExtID: "policy-a",
-		State: state, StateChangeReason: credential.ReasonTemporarilyLocked, StateChangeDetail: "detail",
+		Serial: "AAAA-BBBB-CCCC", State: state, StateChangeReason: credential.ReasonTemporarilyLocked, StateChangeDetail: "detail",
 		ValidFrom: t0.Add(-48 * time.Hour), ValidTo: t0.Add(48 * time.Hour),
 		LastSuccessfulLogin: t0.Add(-2 * time.Hour), LastFailedLogin: t0.Add(-time.Hour),
 		SuccessfulLoginCount: 7, FailedLoginCount: 2, ModificationComment: "old comment",
@@ -175,10 +178,14 @@ func TestReplaceKeepsEverythingButTheCard(t *testing.T) {
 				if err != nil || restarted {
 					t.Fatalf("got restarted %v, error %v; want false, nil", restarted, err)
 				}
+				got := card.Snapshot()
+				if got.Serial == before.Serial || got.Serial == "" {
+					t.Errorf("Serial: got %q, want a new one in place of %q", got.Serial, before.Serial)
+				}
 				want := before
 				want.Grid, want.Challenge, want.ModificationComment = grid, credential.NoChallenge, comment
-				want.LastModified, want.Version = now, 5
-				if got := card.Snapshot(); !reflect.DeepEqual(got, want) {
+				want.LastModified, want.Version, want.Serial = now, 5, got.Serial
+				if !reflect.DeepEqual(got, want) {
 					t.Errorf("Snapshot:\n got %+v\nwant %+v", got, want)
 				}
 				if got := card.RemainingChallenges(); got != 168 {

@@ -21,5 +21,9 @@ func (c *OTPCard) LockedUntil() time.Time {
 }
 
 // EndExpiredLock ends a temporary lock whose time is up, as the next challenge or login would;
-// reads use it to show a card as it stands now. It reports whether the lock ended.
-func (c *OTPCard) EndExpiredLock(now time.Time) bool { return c.expireLock(now) }
+// reads use it to show a card as it stands now (IsExpired included). It reports whether the lock
+// ended.
+func (c *OTPCard) EndExpiredLock(now time.Time) bool {
+	c.seen = Later(now, c.seen)
+	return c.expireLock(now)
+}

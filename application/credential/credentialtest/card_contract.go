@@ -210,6 +210,53 @@ var cardCases = []contractCase{
 			t.Errorf("bob without cards: got %d cards (%v), want none", len(res.Items), err)
 		}
 	}},
+	{Name: "CardReader/FindBySerial finds a card by its serial within its client, and its user when given", Run: func(t *testing.T, h Harness) {
+		acme := aliceAndBob(t, h)
+		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
+		addCard(t, h, newCard(t, "acme", "bob", "b1", acme.ExtID, at(1)))
+		for _, user := range []string{"", "alice"} {
+			got, err := h.Cards.FindBySerial(t.Context(), "acme", user, a1.Serial())
+			if err != nil || got == nil || !reflect.DeepEqual(got.Snapshot(), a1.Snapshot()) {
+				t.Errorf("FindBySerial(acme, %q, a1's serial): got %v (%v), want a1", user, got, err)
+			}
+		}
+		for _, tt := range []struct {
+			client, user string
+			serial       credential.Serial
+		}{
+			{"acme", "bob", a1.Serial()},      // another user's card
+			{"globex", "", a1.Serial()},       // another client's card
+			{"globex", "carol", a1.Serial()},  // another client's card, by a user of that client
+			{"acme", "", SerialOf("absent")},  // no such card
+			{"acme", "alice", SerialOf("b1")}, // bob's card asked of alice
+		} {
+			got, err := h.Cards.FindBySerial(t.Context(), tt.client, tt.user, tt.serial)
+			if err != nil || got != nil {
+				t.Errorf("FindBySerial(%s, %q, %s): got %v (%v), want none", tt.client, tt.user, tt.serial, got, err)
+			}
+		}
+	}},
+	{Name: "CardReader/FindBySerial of an unknown client or a user not in it is a NotFoundError naming it", Run: func(t *testing.T, h Harness) {
+		acme := aliceAndBob(t, h)
+		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
+		for _, user := range []string{"", "alice"} {
+			_, err := h.Cards.FindBySerial(t.Context(), "nowhere", user, a1.Serial())
+			storetest.WantNotFound(t, err, "client", "nowhere")
+		}
+		_, err := h.Cards.FindBySerial(t.Context(), "acme", "nobody", a1.Serial())
+		storetest.WantNotFound(t, err, "user", "nobody")
+	}},
+	{Name: "CardCreator/a serial number is never given to two cards", Run: func(t *testing.T, h Harness) {
+		acme := aliceAndBob(t, h)
+		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
+		s := newCard(t, "globex", "carol", "c1", "globex-default", at(1)).Snapshot()
+		s.Serial = a1.Serial()
+		err := h.Cards.Create(t.Context(), credential.RestoreOTPCard(s), nil, admitAll)
+		storetest.WantErr(t, err, fault.ErrDuplicate)
+		if got, _ := h.Cards.FindBySerial(t.Context(), "globex", "", a1.Serial()); got != nil {
+			t.Errorf("the refused card was stored: %v", got)
+		}
+	}},
 	{Name: "CardUpdater/Update saves fn's change with its events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))

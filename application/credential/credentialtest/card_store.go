@@ -87,6 +87,27 @@ func (s *CardStore) List(_ context.Context, clientExtID, userExtID string, page 
 	}), nil
 }
 
+// FindBySerial returns the card with that serial in the client (and of the user, when given), nil
+// when there is none; see app.CardReader.
+func (s *CardStore) FindBySerial(_ context.Context, clientExtID, userExtID string, serial credential.Serial) (*credential.OTPCard, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls["FindBySerial"]++
+	if userExtID != "" {
+		if _, err := s.checkUser(clientExtID, userExtID); err != nil {
+			return nil, err
+		}
+	} else if !s.clientExists(clientExtID) {
+		return nil, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
+	}
+	for _, snap := range s.cards {
+		if snap.Serial == serial && snap.ClientExtID == clientExtID && (userExtID == "" || snap.UserExtID == userExtID) {
+			return restored(snap), nil
+		}
+	}
+	return nil, nil
+}
+
 // Create saves a new card and its events when admit lets it in; see app.CardCreator.
 func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
 	s.mu.Lock()
@@ -112,6 +133,11 @@ func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events [
 	}
 	if _, taken := s.cards[snap.ExtID]; taken {
 		return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, snap.ExtID)
+	}
+	for _, c := range s.cards {
+		if c.Serial == snap.Serial {
+			return fmt.Errorf("%w: the serial number drawn for the new card is taken; try again", fault.ErrDuplicate)
+		}
 	}
 	s.cards[snap.ExtID] = storedSnapshot(snap)
 	s.record(events)

@@ -2,6 +2,7 @@ package credentialtest
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"reflect"
 	"testing"
@@ -75,6 +76,16 @@ func grid(t *testing.T, seed byte) credential.Grid {
 }
 
 // seedOf derives a grid's seed from a card's extId, so that each card has a secret of its own.
+// SerialOf is a serial number of its own for each extId, the same in every run.
+func SerialOf(extID string) credential.Serial {
+	sum := sha256.Sum256([]byte(extID))
+	s, err := credential.NewSerial(bytes.NewReader(sum[:]))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
 func seedOf(extID string) byte {
 	var b byte
 	for i := range len(extID) {
@@ -145,7 +156,7 @@ func addHolder(t *testing.T, h Harness, client, user string, state credential.Ho
 func newCard(t *testing.T, client, user, extID, policy string, created time.Time) *credential.OTPCard {
 	t.Helper()
 	c, err := credential.NewOTPCard(credential.NewCard{ExtID: extID, ClientExtID: client, UserExtID: user,
-		PolicyExtID: policy, State: credential.StateActive, Lifetime: 365 * 24 * time.Hour}, grid(t, seedOf(extID)), created)
+		PolicyExtID: policy, Serial: SerialOf(extID), State: credential.StateActive, Lifetime: 365 * 24 * time.Hour}, grid(t, seedOf(extID)), created)
 	if err != nil {
 		t.Fatalf("new card %s: %v", extID, err)
 	}
