@@ -14,7 +14,8 @@ import (
 
 // TestMigrateModuleTablesKeepsExistingCards: a database written before the modules kept to their
 // own tables (migrations up to 0004) has users with cards; 0005 gives every user its holder row,
-// so that its cards still answer challenges and a disabled user is still refused.
+// so that its cards still answer challenges and a disabled user is still refused; 0006 gives every
+// card a serial number of its own.
 func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 	db := openURL(t, pgtest.URL(t), false)
 	ctx := t.Context()
@@ -78,5 +79,19 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 		if err != nil || holder != want {
 			t.Errorf("%s after the migration: got holder %v, %v; want %v", user, holder, err, want)
 		}
+	}
+	serials := map[credential.Serial]string{}
+	for _, user := range []string{"alice", "bob"} {
+		card, err := cards.Get(ctx, appcredential.CardKey{ClientExtID: "acme", UserExtID: user, ExtID: user + "-card"})
+		if err != nil {
+			t.Fatalf("card of %s after the migration: %v", user, err)
+		}
+		if parsed, err := credential.ParseSerial(card.Serial().String()); err != nil || parsed != card.Serial() {
+			t.Errorf("serial of %s's card: got %q (%v), want a printed serial number", user, card.Serial(), err)
+		}
+		if other, taken := serials[card.Serial()]; taken {
+			t.Errorf("serial %s given to the cards of %s and %s", card.Serial(), other, user)
+		}
+		serials[card.Serial()] = user
 	}
 }
