@@ -127,7 +127,7 @@ func (s *HTTPServer) Addr() net.Addr { return s.ln.Addr() }
 func printCard(card *credential.OTPCard, clear []string) ([]byte, error) {
 	s := card.Snapshot()
 	return pdfcard.Render(pdfcard.Sheet{
-		ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, CredentialExtID: s.ExtID,
+		ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, CredentialExtID: s.ExtID, Serial: s.Serial.String(),
 		Layout: s.Grid.Layout(), Cells: clear,
 		ValidFrom: s.ValidFrom, ValidTo: s.ValidTo, IssuedAt: s.LastModified,
 	})

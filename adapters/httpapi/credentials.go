@@ -18,6 +18,7 @@ type credentialJSON struct {
 	ExtID                   string             `json:"extId"`
 	UserExtID               string             `json:"userExtId"`
 	PolicyExtID             string             `json:"policyExtId"`
+	SerialNumber            string             `json:"serialNumber,omitempty"`
 	StateName               string             `json:"stateName"`
 	StateChangeReason       string             `json:"stateChangeReason,omitempty"`
 	StateChangeDetail       string             `json:"stateChangeDetail,omitempty"`
@@ -31,6 +32,7 @@ type credentialJSON struct {
 	OTP                     string             `json:"otp"`
 	RemainingChallenges     int                `json:"remainingChallenges"`
 	LockedUntil             string             `json:"lockedUntil,omitempty"`
+	Expired                 bool               `json:"expired,omitempty"`
 }
 
 type credentialValidity struct {
@@ -43,13 +45,13 @@ func credentialWire(card *credential.OTPCard, clear []string) credentialJSON {
 	s := card.Snapshot()
 	out := credentialJSON{
 		Created: timeJSON(s.Created), LastModified: timeJSON(s.LastModified), Version: s.Version,
-		ExtID: s.ExtID, UserExtID: s.UserExtID, PolicyExtID: s.PolicyExtID,
+		ExtID: s.ExtID, UserExtID: s.UserExtID, PolicyExtID: s.PolicyExtID, SerialNumber: s.Serial.String(),
 		StateName: string(s.State), StateChangeReason: s.StateChangeReason, StateChangeDetail: s.StateChangeDetail,
 		LastSuccessfulLoginDate: optTimeJSON(s.LastSuccessfulLogin), SuccessfulLoginCount: s.SuccessfulLoginCount,
 		LastFailedLoginDate: optTimeJSON(s.LastFailedLogin), FailedLoginCount: s.FailedLoginCount,
 		ModificationComment: s.ModificationComment, Type: credential.Type,
 		Validity: credentialValidity{From: timeJSON(s.ValidFrom), To: timeJSON(s.ValidTo)},
-		OTP:      card.OTP(clear), RemainingChallenges: card.RemainingChallenges(),
+		OTP:      card.OTP(clear), RemainingChallenges: card.RemainingChallenges(), Expired: card.IsExpired(),
 	}
 	if s.State == credential.StateTmpLocked {
 		out.LockedUntil = optTimeJSON(s.LockedUntil)
@@ -115,7 +117,42 @@ func listCardsQuery(c *gin.Context) (appcredential.ListCardsQuery, error) {
 		return appcredential.ListCardsQuery{}, err
 	}
 	page, err := pageOf(c)
-	return appcredential.ListCardsQuery{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID, Page: page}, err
+	if err != nil {
+		return appcredential.ListCardsQuery{}, err
+	}
+	serial, _, err := serialFilter(c)
+	return appcredential.ListCardsQuery{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+		Serial: serial, Page: page}, err
+}
+
+// findCardQuery reads GET /clients/{clientExtId}/otp-credentials?serialNumber=, where the filter
+// is required: the help desk looks a card up by the serial printed on it.
+func findCardQuery(c *gin.Context) (appcredential.FindBySerialQuery, error) {
+	clientID, err := pathID(c, "clientExtId")
+	if err != nil {
+		return appcredential.FindBySerialQuery{}, err
+	}
+	if _, err := pageOf(c); err != nil {
+		return appcredential.FindBySerialQuery{}, err
+	}
+	serial, given, err := serialFilter(c)
+	if err == nil && !given {
+		err = fmt.Errorf("%w: the query serialNumber names the card to find", errInvalidData)
+	}
+	return appcredential.FindBySerialQuery{Caller: callerOf(c), ClientExtID: clientID, Serial: serial}, err
+}
+
+// serialFilter reads the query serialNumber: at most once, a serial number as users type it.
+func serialFilter(c *gin.Context) (credential.Serial, bool, error) {
+	values, ok := c.GetQueryArray("serialNumber")
+	if !ok {
+		return "", false, nil
+	}
+	if len(values) != 1 {
+		return "", true, fmt.Errorf("%w: serialNumber must be given once", errInvalidData)
+	}
+	serial, err := credential.ParseSerial(values[0])
+	return serial, true, err
 }
 
 func getCardQuery(c *gin.Context) (appcredential.GetCardQuery, error) {

@@ -1,12 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 
 	"github.com/gin-gonic/gin"
 
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/extid"
 )
 
 // authPath is the base path of nevisIDM's auth v1 API.
@@ -17,17 +22,68 @@ type challengeJSON struct {
 	Challenge           *string `json:"challenge"`
 	Status              string  `json:"status"`
 	CredentialExtID     string  `json:"credentialExtId"`
+	SerialNumber        string  `json:"serialNumber,omitempty"`
 	RemainingChallenges int     `json:"remainingChallenges"`
+}
+
+// challengeBody is the optional body of POST .../otp/challenge: it picks the card by extId or by
+// serial number (API.md section 6).
+type challengeBody struct {
+	CredentialExtID optional[string] `json:"credentialExtId"`
+	SerialNumber    optional[string] `json:"serialNumber"`
 }
 
 func challengeCommand(c *gin.Context) (appcredential.ChallengeCommand, error) {
 	clientID, userID, err := userPath(c)
-	return appcredential.ChallengeCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}, err
+	if err != nil {
+		return appcredential.ChallengeCommand{}, err
+	}
+	cmd := appcredential.ChallengeCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}
+	var body challengeBody
+	present, err := decodeOptionalBody(c, &body)
+	if err != nil || !present {
+		return cmd, err
+	}
+	if body.CredentialExtID.null || body.SerialNumber.null || (body.CredentialExtID.set && body.SerialNumber.set) {
+		return cmd, fmt.Errorf("%w: a challenge body names the card by credentialExtId or by serialNumber, one of them, as a string", errInvalidData)
+	}
+	switch {
+	case body.CredentialExtID.set:
+		if err := extid.Validate(body.CredentialExtID.value); err != nil {
+			return cmd, fmt.Errorf("%w: credentialExtId: %v", errInvalidData, err)
+		}
+		cmd.Card.ExtID = body.CredentialExtID.value
+	case body.SerialNumber.set:
+		cmd.Card.Serial, err = credential.ParseSerial(body.SerialNumber.value)
+	}
+	return cmd, err
+}
+
+// decodeOptionalBody reads a body that may be left out: no body, or one of white space alone
+// (with any content type), reports false; anything else is decoded as decodeBody does.
+func decodeOptionalBody(c *gin.Context, dst any) (bool, error) {
+	r := c.Request
+	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
+		return false, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return false, fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, maxBodyBytes)
+		}
+		return false, fmt.Errorf("%w: the body could not be read", errInvalidData)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return false, nil
+	}
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	return true, decodeBody(c, dst)
 }
 
 func challengeWire(out appcredential.ChallengeIssued) challengeJSON {
 	resp := challengeJSON{Status: string(out.Card.State()), CredentialExtID: out.Card.ExtID(),
-		RemainingChallenges: out.Card.RemainingChallenges()}
+		SerialNumber: out.Card.Serial().String(), RemainingChallenges: out.Card.RemainingChallenges()}
 	if out.Label != "" {
 		resp.Challenge = &out.Label
 	}
@@ -50,6 +106,7 @@ type loginJSON struct {
 	ClientExtID             string `json:"clientExtId"`
 	CredentialExtID         string `json:"credentialExtId"`
 	CredentialType          string `json:"credentialType"`
+	SerialNumber            string `json:"serialNumber,omitempty"`
 	StateName               string `json:"stateName"`
 	LastSuccessfulLoginDate string `json:"lastSuccessfulLoginDate,omitempty"`
 	SuccessfulLoginCount    int32  `json:"successfulLoginCount"`
@@ -93,7 +150,7 @@ func loginWire(out appcredential.LoginOutcome) loginJSON {
 	return loginJSON{
 		StatusCode: out.Result.StatusCode, Description: loginDescriptions[out.Result.StatusCode],
 		UserExtID: snap.UserExtID, ClientExtID: snap.ClientExtID, CredentialExtID: snap.ExtID,
-		CredentialType: credential.Type, StateName: string(snap.State),
+		CredentialType: credential.Type, SerialNumber: snap.Serial.String(), StateName: string(snap.State),
 		LastSuccessfulLoginDate: optTimeJSON(snap.LastSuccessfulLogin), SuccessfulLoginCount: snap.SuccessfulLoginCount,
 		LastFailedLoginDate: optTimeJSON(snap.LastFailedLogin), FailedLoginCount: snap.FailedLoginCount,
 		RemainingChallenges: out.Card.RemainingChallenges(), LockedUntil: optTimeJSON(out.Card.LockedUntil()),

@@ -66,6 +66,7 @@ func (s *server) routes(r *gin.Engine) {
 	core.PATCH("/:clientExtId/policies/:policyExtId", serve(w, cred.ModifyPolicy, modifyPolicyCommand, ok(policyWire)))
 	core.DELETE("/:clientExtId/policies/:policyExtId", serve(w, cred.DeletePolicy, deletePolicyCommand, noContent))
 
+	get(core, "/clients/:clientExtId/otp-credentials", noStore, serve(w, cred.FindOTPCard, findCardQuery, ok(cardsWire)))
 	cards := core.Group("/:clientExtId/users/:userExtId/otp-credentials", noStore)
 	cards.POST("", s.limitIssue(cred.CreateOTPCard.Access),
 		serve(w, cred.CreateOTPCard, createCardCommand, issued(w, s.PrintCard, http.StatusCreated, true)))

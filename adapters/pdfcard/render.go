@@ -20,11 +20,14 @@ import (
 // Sheet is what is printed.
 type Sheet struct {
 	ClientExtID, UserExtID, CredentialExtID string
-	UserDisplayName                         string // may be empty
-	Layout                                  credential.Layout
-	Cells                                   []string // Layout.Cells() cells in clear, row-major
-	ValidFrom, ValidTo                      time.Time
-	IssuedAt                                time.Time // also the PDF's creation date, so output is reproducible
+	// Serial is the card's serial number, printed so that the user and a help desk can tell the
+	// card from another one (API.md section 10.1).
+	Serial             string
+	UserDisplayName    string // may be empty
+	Layout             credential.Layout
+	Cells              []string // Layout.Cells() cells in clear, row-major
+	ValidFrom, ValidTo time.Time
+	IssuedAt           time.Time // also the PDF's creation date, so output is reproducible
 }
 
 // ErrInvalidSheet is returned for a sheet that does not describe a printable card. It is a
@@ -39,7 +42,7 @@ const (
 	infoFont        = 9.0 // pt
 	infoLine        = 4.2
 	infoKeyWidth    = 16.0
-	infoLines       = 5
+	infoLines       = 6
 	gap             = 3.0
 	headerHeight    = titleLine + infoLines*infoLine + gap
 	instructionFont = 8.0 // pt
@@ -124,6 +127,8 @@ func (s Sheet) check() error {
 	switch {
 	case s.CredentialExtID == "" || s.ClientExtID == "" || s.UserExtID == "":
 		return fmt.Errorf("%w: credential, client and user extIds are required", ErrInvalidSheet)
+	case s.Serial == "":
+		return fmt.Errorf("%w: the serial number is required", ErrInvalidSheet)
 	case s.ValidFrom.IsZero() || s.ValidTo.IsZero() || s.IssuedAt.IsZero():
 		return fmt.Errorf("%w: validFrom, validTo and issuedAt are required", ErrInvalidSheet)
 	}
@@ -151,6 +156,7 @@ func drawHeader(pdf *fpdf.Fpdf, g geometry, s Sheet) {
 		user = latin1(user)
 	}
 	info := [infoLines][2]string{
+		{"Serial", s.Serial},
 		{"Card", latin1(s.CredentialExtID)},
 		{"User", user},
 		{"Client", latin1(s.ClientExtID)},
@@ -176,7 +182,8 @@ func instructions(l credential.Layout) string {
 		how = "A cell is named by its column letter and row number, for example " + example + "."
 	}
 	return "Keep this card secret. When asked for a cell, type the characters shown in it. " + how +
-		" Report a lost card to your help desk; it will be replaced and this card stops working."
+		" Report a lost card to your help desk and name its serial number, printed above; it will be" +
+		" replaced and this card stops working."
 }
 
 func textWidth(landscape bool) float64 {

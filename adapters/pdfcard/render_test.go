@@ -26,7 +26,7 @@ func sheet(t *testing.T, l credential.Layout) pdfcard.Sheet {
 		t.Fatalf("generate cells: %v", err)
 	}
 	return pdfcard.Sheet{
-		ClientExtID: "acme", UserExtID: "jdoe", CredentialExtID: "c-7f3a9e",
+		ClientExtID: "acme", UserExtID: "jdoe", CredentialExtID: "c-7f3a9e", Serial: "7QX2-B9KM-03TD",
 		UserDisplayName: "Jane Doe",
 		Layout:          l, Cells: cells,
 		ValidFrom: issuedAt, ValidTo: issuedAt.AddDate(10, 0, 0), IssuedAt: issuedAt,
@@ -105,7 +105,7 @@ func TestRenderPrintsEveryCellOnOnePage(t *testing.T) {
 					t.Errorf("label %s is not shown", label)
 				}
 			}
-			for _, want := range []string{"OTP card", "c-7f3a9e", "acme", "Jane Doe (jdoe)",
+			for _, want := range []string{"OTP card", "c-7f3a9e", "7QX2-B9KM-03TD", "acme", "Jane Doe (jdoe)",
 				"2025-06-01T12:00:00Z to 2035-06-01T12:00:00Z", "Keep this card secret."} {
 				if !showsText(texts, want) {
 					t.Errorf("the page does not show %q", want)
@@ -189,6 +189,7 @@ func TestRenderRejectsBadSheets(t *testing.T) {
 		{"cols out of range", func(s *pdfcard.Sheet) { s.Layout.Cols = 27 }},
 		{"no issuedAt", func(s *pdfcard.Sheet) { s.IssuedAt = time.Time{} }},
 		{"no credential extId", func(s *pdfcard.Sheet) { s.CredentialExtID = "" }},
+		{"no serial number", func(s *pdfcard.Sheet) { s.Serial = "" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // IssueChallenge asks a user for one cell of their card (API.md section 6).
@@ -41,6 +42,29 @@ func (uc *IssueChallenge) Access(clientExtID, userExtID string) access.Request {
 type ChallengeCommand struct {
 	Caller                 caller.Caller
 	ClientExtID, UserExtID string
+	// Card picks the card to ask; the zero value leaves the choice to the service.
+	Card CardChoice
+}
+
+// CardChoice names one of a user's cards by extId or by serial number (API.md section 6); at most
+// one of them is set.
+type CardChoice struct {
+	ExtID  string
+	Serial credential.Serial
+}
+
+// chosen is the user's card the choice names, or a *fault.NotFoundError.
+func (ch CardChoice) chosen(cards []UserCard, userExtID string) (UserCard, error) {
+	for _, uc := range cards {
+		if (ch.ExtID != "" && uc.Card.ExtID() == ch.ExtID) || (ch.Serial != "" && uc.Card.Serial() == ch.Serial) {
+			return uc, nil
+		}
+	}
+	name := ch.ExtID
+	if name == "" {
+		name = ch.Serial.String()
+	}
+	return UserCard{}, &fault.NotFoundError{Entity: "OTP credential of user " + userExtID, ExtID: name}
 }
 
 // Do returns the outstanding challenge of the user's card, or issues a new one. Errors: access
@@ -60,7 +84,13 @@ func (uc *IssueChallenge) Do(ctx context.Context, cmd ChallengeCommand) (Challen
 		}
 		// The clock is read under the cards' locks, so that a card's changes keep their order in time.
 		now := uc.now()
-		picked, err := pickCard(u.Cards, userExtID, true, now)
+		var picked UserCard
+		var err error
+		if cmd.Card != (CardChoice{}) {
+			picked, err = cmd.Card.chosen(u.Cards, userExtID)
+		} else {
+			picked, err = pickCard(u.Cards, userExtID, true, now)
+		}
 		if err != nil {
 			return nil, nil, err
 		}

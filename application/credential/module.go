@@ -13,6 +13,7 @@ type UseCases struct {
 	CreateOTPCard      *CreateOTPCard
 	GetOTPCard         *GetOTPCard
 	ListOTPCards       *ListOTPCards
+	FindOTPCard        *FindOTPCardBySerial
 	ChangeOTPCardState *ChangeOTPCardState
 	ReplaceOTPCard     *ReplaceOTPCard
 	DeleteOTPCard      *DeleteOTPCard
@@ -54,6 +55,7 @@ func New(d Deps) UseCases {
 		CreateOTPCard:      NewCreateOTPCard(d.Cards, d.Cards, d.Hasher, d.Now, d.Tracer),
 		GetOTPCard:         NewGetOTPCard(d.Cards, d.Now, d.Tracer),
 		ListOTPCards:       NewListOTPCards(d.Cards, d.Now, d.Tracer),
+		FindOTPCard:        &FindOTPCardBySerial{cards: d.Cards, now: d.Now, tracer: d.Tracer},
 		ChangeOTPCardState: NewChangeOTPCardState(d.Cards, d.Now, d.Tracer),
 		ReplaceOTPCard:     NewReplaceOTPCard(d.Cards, d.Cards, d.Hasher, d.Now, d.Tracer, d.MaxAuthAge),
 		DeleteOTPCard:      NewDeleteOTPCard(d.Cards, d.Now, d.Tracer, d.MaxAuthAge),

@@ -81,7 +81,9 @@ func NewListOTPCards(cards CardReader, now Clock, tracer trace.Tracer) *ListOTPC
 type ListCardsQuery struct {
 	Caller                 caller.Caller
 	ClientExtID, UserExtID string
-	Page                   listing.Page
+	// Serial, when not empty, keeps only the card with that serial number (0 or 1 card).
+	Serial credential.Serial
+	Page   listing.Page
 }
 
 // Do returns a page of the user's cards, oldest first. Errors: access errors,
@@ -92,13 +94,63 @@ func (uc *ListOTPCards) Do(ctx context.Context, q ListCardsQuery) (listing.Resul
 	if err := q.Caller.Principal.Authorize(readAccess(q.ClientExtID, q.UserExtID), uc.now()); err != nil {
 		return listing.Result[*credential.OTPCard]{}, err
 	}
-	res, err := uc.cards.List(ctx, q.ClientExtID, q.UserExtID, q.Page)
+	var res listing.Result[*credential.OTPCard]
+	var err error
+	if q.Serial != "" {
+		res, err = bySerial(ctx, uc.cards, q.ClientExtID, q.UserExtID, q.Serial)
+	} else {
+		res, err = uc.cards.List(ctx, q.ClientExtID, q.UserExtID, q.Page)
+	}
 	if err != nil {
 		return res, fmt.Errorf("list otp cards of %s: %w", q.UserExtID, err)
 	}
 	now := uc.now()
 	for _, card := range res.Items {
 		card.EndExpiredLock(now)
+	}
+	return res, nil
+}
+
+// bySerial is the list of the one card with that serial number in the client (and of the user,
+// when given), or an empty list.
+func bySerial(ctx context.Context, cards CardReader, clientExtID, userExtID string, serial credential.Serial) (listing.Result[*credential.OTPCard], error) {
+	card, err := cards.FindBySerial(ctx, clientExtID, userExtID, serial)
+	if err != nil || card == nil {
+		return listing.Result[*credential.OTPCard]{}, err
+	}
+	return listing.Result[*credential.OTPCard]{Items: []*credential.OTPCard{card}}, nil
+}
+
+// FindOTPCardBySerial is the help desk's look-up: "the serial on my card is ..." (API.md section
+// 10.1), across the users of a client.
+type FindOTPCardBySerial struct {
+	cards  CardReader
+	now    Clock
+	tracer trace.Tracer
+}
+
+// FindBySerialQuery names the client and the serial number.
+type FindBySerialQuery struct {
+	Caller      caller.Caller
+	ClientExtID string
+	Serial      credential.Serial
+}
+
+// Do returns the list of the client's card with that serial number: one card or none. Errors:
+// access errors (CredentialView over the client), *fault.NotFoundError for an unknown client.
+func (uc *FindOTPCardBySerial) Do(ctx context.Context, q FindBySerialQuery) (listing.Result[*credential.OTPCard], error) {
+	ctx, span := uc.tracer.Start(ctx, "FindOTPCardBySerial")
+	defer span.End()
+	want := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.CredentialView}}
+	if err := q.Caller.Principal.Authorize(want, uc.now()); err != nil {
+		return listing.Result[*credential.OTPCard]{}, err
+	}
+	res, err := bySerial(ctx, uc.cards, q.ClientExtID, "", q.Serial)
+	if err != nil {
+		return res, fmt.Errorf("find otp card %s in %s: %w", q.Serial, q.ClientExtID, err)
+	}
+	for _, card := range res.Items {
+		card.EndExpiredLock(uc.now())
 	}
 	return res, nil
 }

@@ -47,18 +47,24 @@ type CellVerifier interface {
 	Verify(secret credential.Secret, index int, value string) (bool, error)
 }
 
-// pickCard chooses the card that challenge and login use: the newest card with an outstanding
-// challenge when want is true, else the newest usable card; when none is usable, the newest locked
+// pickCard chooses the card that challenge and login use: the card whose outstanding challenge
+// was asked last when wantChallenge is true, else the newest usable card; when none is usable, the newest locked
 // one (so the caller hears 423), else the newest card (403). No card at all is not found.
 func pickCard(cards []UserCard, userExtID string, wantChallenge bool, now time.Time) (UserCard, error) {
 	if len(cards) == 0 {
 		return UserCard{}, &fault.NotFoundError{Entity: "OTP credential of user", ExtID: userExtID}
 	}
 	if wantChallenge {
-		for _, uc := range cards {
-			if uc.Card.HasChallenge() {
-				return uc, nil
+		// The challenge asked last: a card chosen by the challenge body may be older than another
+		// card that still has a challenge outstanding from before.
+		var asked *UserCard
+		for i, uc := range cards {
+			if uc.Card.HasChallenge() && (asked == nil || uc.Card.Snapshot().LastModified.After(asked.Card.Snapshot().LastModified)) {
+				asked = &cards[i]
 			}
+		}
+		if asked != nil {
+			return *asked, nil
 		}
 	}
 	var locked *UserCard
