@@ -138,26 +138,27 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 
 // Update changes one card under its row lock; see appcredential.CardUpdater.
 func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
-	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		card, loaded, err := s.lockCard(ctx, tx, key)
-		if err != nil {
-			return err
-		}
-		events, err := fn(card)
-		if err != nil {
-			return err
-		}
-		if err := updateCard(ctx, tx, loaded, card); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, events)
-	})
+	return s.change(ctx, key, fn, updateCard)
 }
 
 // Delete removes one card under its row lock; see appcredential.CardDeleter.
 func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
+	return s.change(ctx, key, fn, func(ctx context.Context, tx bun.Tx, _ *cardRow, _ *credential.OTPCard) error {
+		_, err := tx.NewDelete().Model((*cardRow)(nil)).Where("ext_id = ?", key.ExtID).Exec(ctx)
+		return translate(err)
+	})
+}
+
+// change reads the card under key with its row lock, passes it to fn and writes fn's outcome with
+// write (given the row as loaded) and fn's events, in one transaction.
+func (s *CardStore) change(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange,
+	write func(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credential.OTPCard) error) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		card, _, err := s.lockCard(ctx, tx, key)
+		loaded, err := s.cardByKey(ctx, tx, s.lockByKey, key)
+		if err != nil {
+			return err
+		}
+		card, err := loaded.card()
 		if err != nil {
 			return err
 		}
@@ -165,22 +166,11 @@ func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn ap
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("ext_id = ?", key.ExtID).Exec(ctx); err != nil {
-			return translate(err)
+		if err := write(ctx, tx, loaded, card); err != nil {
+			return err
 		}
 		return insertEvents(ctx, tx, events)
 	})
-}
-
-// lockCard reads the card under key with its row lock; it returns the row as loaded, for
-// updateCard.
-func (s *CardStore) lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, *cardRow, error) {
-	row, err := s.cardByKey(ctx, tx, s.lockByKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	card, err := row.card()
-	return card, row, err
 }
 
 // updateCard saves card if it changed since it was loaded (every change moves the version), with

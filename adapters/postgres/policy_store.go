@@ -114,9 +114,6 @@ func insertPolicy(ctx context.Context, tx bun.Tx, p credential.Policy, events []
 // appcredential.PolicyWriter.
 func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn, demote appcredential.PolicyChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
-			return err
-		}
 		p, err := lockPolicy(ctx, tx, clientExtID, extID, "NO KEY UPDATE")
 		if err != nil {
 			return err
@@ -144,9 +141,6 @@ func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn,
 // Delete removes one policy no card uses; see appcredential.PolicyWriter.
 func (s *PolicyStore) Delete(ctx context.Context, clientExtID, extID string, fn appcredential.PolicyChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
-			return err
-		}
 		p, err := lockPolicy(ctx, tx, clientExtID, extID, "UPDATE")
 		if err != nil {
 			return err
@@ -247,8 +241,12 @@ func (s *PolicyStore) DeleteAll(ctx context.Context, clientExtID string, fn func
 	})
 }
 
-// lockPolicy loads the policy of that client with the row lock strength given.
+// lockPolicy takes the client's policy lock for a policy write, then loads the policy of that
+// client with the row lock strength given.
 func lockPolicy(ctx context.Context, tx bun.Tx, clientExtID, extID, strength string) (credential.Policy, error) {
+	if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
+		return credential.Policy{}, err
+	}
 	var row policyRow
 	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).
 		For(strength).Scan(ctx)
