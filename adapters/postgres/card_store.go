@@ -3,8 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -105,14 +103,10 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 	row := newCardRow(card)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var state string
-		err := tx.NewSelect().Table("holders").Column("state").
-			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
-			For("UPDATE").Scan(ctx, &state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return &fault.NotFoundError{Entity: "user", ExtID: row.UserExtID}
-		}
-		if err != nil {
-			return translate(err)
+		q := tx.NewSelect().Table("holders").Column("state").
+			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).For("UPDATE")
+		if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: row.UserExtID}, &state); err != nil {
+			return err
 		}
 		if err := sharePolicy(ctx, tx, row.ClientExtID, row.PolicyExtID); err != nil {
 			return err
@@ -204,16 +198,13 @@ func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey)
 		policyRow   `bun:",extend"`
 		HolderState string `bun:"holder_state"`
 	}
-	err := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("h.state AS holder_state").
+	q := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("h.state AS holder_state").
 		Join("JOIN otp_cards AS c ON c.policy_ext_id = policy_row.ext_id").
 		Join("JOIN holders AS h ON h.ext_id = c.user_ext_id").
 		Where("c.ext_id = ?", key.ExtID).Where("c.user_ext_id = ?", key.UserExtID).
-		Where("c.client_ext_id = ?", key.ClientExtID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, 0, cardNotFound(key)
-	}
-	if err != nil {
-		return credential.Policy{}, 0, translate(err)
+		Where("c.client_ext_id = ?", key.ClientExtID)
+	if err := selectOne(ctx, q, cardNotFound(key)); err != nil {
+		return credential.Policy{}, 0, err
 	}
 	p, err := row.policy()
 	return p, credential.HolderOf(row.HolderState), err
@@ -231,13 +222,9 @@ func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, p
 	} else {
 		q = q.Where("ext_id = ?", policyExtID)
 	}
-	err := q.Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, fmt.Errorf("%w: no OTP card policy %q in client %s",
-			credential.ErrUnknownPolicy, policyExtID, clientExtID)
-	}
-	if err != nil {
-		return credential.Policy{}, translate(err)
+	unknown := fmt.Errorf("%w: no OTP card policy %q in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	if err := selectOne(ctx, q, unknown); err != nil {
+		return credential.Policy{}, err
 	}
 	return row.policy()
 }

@@ -45,12 +45,9 @@ func policyNotFound(extID string) error {
 // Get returns the policy of that client.
 func (s *PolicyStore) Get(ctx context.Context, clientExtID, extID string) (credential.Policy, error) {
 	var row policyRow
-	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, policyNotFound(extID)
-	}
-	if err != nil {
-		return credential.Policy{}, translate(err)
+	q := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID)
+	if err := selectOne(ctx, q, policyNotFound(extID)); err != nil {
+		return credential.Policy{}, err
 	}
 	return row.policy()
 }
@@ -248,13 +245,9 @@ func lockPolicy(ctx context.Context, tx bun.Tx, clientExtID, extID, strength str
 		return credential.Policy{}, err
 	}
 	var row policyRow
-	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).
-		For(strength).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, policyNotFound(extID)
-	}
-	if err != nil {
-		return credential.Policy{}, translate(err)
+	q := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).For(strength)
+	if err := selectOne(ctx, q, policyNotFound(extID)); err != nil {
+		return credential.Policy{}, err
 	}
 	return row.policy()
 }
@@ -307,11 +300,8 @@ func savePolicy(ctx context.Context, tx bun.Tx, p credential.Policy, loaded int3
 // the policy.
 func sharePolicy(ctx context.Context, tx bun.Tx, clientExtID, policyExtID string) error {
 	var locked string
-	err := tx.NewSelect().Table("policies").Column("ext_id").
-		Where("ext_id = ?", policyExtID).Where("client_ext_id = ?", clientExtID).
-		For("KEY SHARE").Scan(ctx, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: policy %s no longer exists in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
-	}
-	return translate(err)
+	q := tx.NewSelect().Table("policies").Column("ext_id").
+		Where("ext_id = ?", policyExtID).Where("client_ext_id = ?", clientExtID).For("KEY SHARE")
+	gone := fmt.Errorf("%w: policy %s no longer exists in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	return selectOne(ctx, q, gone, &locked)
 }
