@@ -70,11 +70,7 @@ func auditFilter(c *gin.Context) (audit.Filter, error) {
 }
 
 func auditEventsQuery(c *gin.Context) (audit.ListAuditEventsQuery, error) {
-	f, err := auditFilter(c)
-	if err != nil {
-		return audit.ListAuditEventsQuery{}, err
-	}
-	page, err := pageOf(c)
+	f, page, err := withPage(c, auditFilter)
 	return audit.ListAuditEventsQuery{Caller: callerOf(c), Filter: f, Page: page}, err
 }
 

@@ -50,7 +50,7 @@ func createClientCommand(c *gin.Context) (appdirectory.CreateClientCommand, erro
 }
 
 func getClientQuery(c *gin.Context) (appdirectory.GetClientQuery, error) {
-	id, err := pathID(c, "clientExtId")
+	id, err := clientPath(c)
 	return appdirectory.GetClientQuery{Caller: callerOf(c), ExtID: id}, err
 }
 
@@ -70,12 +70,8 @@ type changeClientBody struct {
 }
 
 func changeClientCommand(c *gin.Context) (appdirectory.ChangeClientCommand, error) {
-	id, err := pathID(c, "clientExtId")
+	id, body, err := withBody[changeClientBody](c, clientPath)
 	if err != nil {
-		return appdirectory.ChangeClientCommand{}, err
-	}
-	var body changeClientBody
-	if err := decodeBody(c, &body); err != nil {
 		return appdirectory.ChangeClientCommand{}, err
 	}
 	return appdirectory.ChangeClientCommand{Caller: callerOf(c), ExtID: id, Version: body.Version.value,
@@ -84,6 +80,6 @@ func changeClientCommand(c *gin.Context) (appdirectory.ChangeClientCommand, erro
 }
 
 func deleteClientCommand(c *gin.Context) (appdirectory.DeleteClientCommand, error) {
-	id, err := pathID(c, "clientExtId")
+	id, err := clientPath(c)
 	return appdirectory.DeleteClientCommand{Caller: callerOf(c), ExtID: id}, err
 }

@@ -61,24 +61,17 @@ func credentialWire(card *credential.OTPCard, clear []string) credentialJSON {
 
 func maskedWire(card *credential.OTPCard) credentialJSON { return credentialWire(card, nil) }
 
-// userPath reads the client and user of a credential path.
-func userPath(c *gin.Context) (string, string, error) {
-	clientID, err := pathID(c, "clientExtId")
-	if err != nil {
-		return "", "", err
-	}
-	userID, err := pathID(c, "userExtId")
-	return clientID, userID, err
-}
+// userPath reads the client and user of a user's path, a credential's path included.
+func userPath(c *gin.Context) (pathKey, error) { return underClient(c, "userExtId") }
 
 // cardKey reads the full path of one credential.
 func cardKey(c *gin.Context) (appcredential.CardKey, error) {
-	clientID, userID, err := userPath(c)
+	u, err := userPath(c)
 	if err != nil {
 		return appcredential.CardKey{}, err
 	}
 	id, err := pathID(c, "extId")
-	return appcredential.CardKey{ClientExtID: clientID, UserExtID: userID, ExtID: id}, err
+	return appcredential.CardKey{ClientExtID: u.client, UserExtID: u.id, ExtID: id}, err
 }
 
 func cardsWire(res listing.Result[*credential.OTPCard]) listJSON[credentialJSON] {
@@ -98,41 +91,30 @@ type createCardBody struct {
 }
 
 func createCardCommand(c *gin.Context) (appcredential.CreateCommand, error) {
-	clientID, userID, err := userPath(c)
+	u, body, err := withBody[createCardBody](c, userPath)
 	if err != nil {
 		return appcredential.CreateCommand{}, err
 	}
-	var body createCardBody
-	if err := decodeBody(c, &body); err != nil {
-		return appcredential.CreateCommand{}, err
-	}
 	extID, err := requestedExtID(body.ExtID)
-	return appcredential.CreateCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+	return appcredential.CreateCommand{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id,
 		ExtID: extID, PolicyExtID: body.PolicyExtID, StateName: body.StateName}, err
 }
 
 func listCardsQuery(c *gin.Context) (appcredential.ListCardsQuery, error) {
-	clientID, userID, err := userPath(c)
-	if err != nil {
-		return appcredential.ListCardsQuery{}, err
-	}
-	page, err := pageOf(c)
+	u, page, err := withPage(c, userPath)
 	if err != nil {
 		return appcredential.ListCardsQuery{}, err
 	}
 	serial, _, err := serialFilter(c)
-	return appcredential.ListCardsQuery{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+	return appcredential.ListCardsQuery{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id,
 		Serial: serial, Page: page}, err
 }
 
 // findCardQuery reads GET /clients/{clientExtId}/otp-credentials?serialNumber=, where the filter
 // is required: the help desk looks a card up by the serial printed on it.
 func findCardQuery(c *gin.Context) (appcredential.FindBySerialQuery, error) {
-	clientID, err := pathID(c, "clientExtId")
+	clientID, _, err := withPage(c, clientPath)
 	if err != nil {
-		return appcredential.FindBySerialQuery{}, err
-	}
-	if _, err := pageOf(c); err != nil {
 		return appcredential.FindBySerialQuery{}, err
 	}
 	serial, given, err := serialFilter(c)
@@ -172,12 +154,8 @@ type replaceCardBody struct {
 }
 
 func replaceCardCommand(c *gin.Context) (appcredential.ReplaceCommand, error) {
-	key, err := cardKey(c)
+	key, body, err := withBody[replaceCardBody](c, cardKey)
 	if err != nil {
-		return appcredential.ReplaceCommand{}, err
-	}
-	var body replaceCardBody
-	if err := decodeBody(c, &body); err != nil {
 		return appcredential.ReplaceCommand{}, err
 	}
 	return appcredential.ReplaceCommand{Caller: callerOf(c), Key: key, Version: body.Version.value,
@@ -193,12 +171,8 @@ type patchCardBody struct {
 }
 
 func patchCardCommand(c *gin.Context) (appcredential.ChangeStateCommand, error) {
-	key, err := cardKey(c)
+	key, body, err := withBody[patchCardBody](c, cardKey)
 	if err != nil {
-		return appcredential.ChangeStateCommand{}, err
-	}
-	var body patchCardBody
-	if err := decodeBody(c, &body); err != nil {
 		return appcredential.ChangeStateCommand{}, err
 	}
 	cmd := appcredential.ChangeStateCommand{Caller: callerOf(c), Key: key, Version: body.Version.value}

@@ -155,3 +155,33 @@ func pathID(c *gin.Context, name string) (string, error) {
 	}
 	return id, nil
 }
+
+// clientPath reads the client of a path.
+func clientPath(c *gin.Context) (string, error) { return pathID(c, "clientExtId") }
+
+// pathKey is what the path of an entity under a client names: the client and the entity's extId.
+type pathKey struct {
+	client, id string
+}
+
+// underClient reads the path of an entity under a client: the client first, then the entity's
+// extId, the path parameter name.
+func underClient(c *gin.Context, name string) (pathKey, error) {
+	client, err := clientPath(c)
+	if err != nil {
+		return pathKey{}, err
+	}
+	id, err := pathID(c, name)
+	return pathKey{client: client, id: id}, err
+}
+
+// withBody reads a request that has a path and a JSON body: the path with path, then the body
+// into a B. The path comes first, so that a request wrong in both is answered for its path.
+func withBody[B, P any](c *gin.Context, path func(*gin.Context) (P, error)) (P, B, error) {
+	var body B
+	p, err := path(c)
+	if err != nil {
+		return p, body, err
+	}
+	return p, body, decodeBody(c, &body)
+}

@@ -34,11 +34,11 @@ type challengeBody struct {
 }
 
 func challengeCommand(c *gin.Context) (appcredential.ChallengeCommand, error) {
-	clientID, userID, err := userPath(c)
+	u, err := userPath(c)
 	if err != nil {
 		return appcredential.ChallengeCommand{}, err
 	}
-	cmd := appcredential.ChallengeCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}
+	cmd := appcredential.ChallengeCommand{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id}
 	var body challengeBody
 	present, err := decodeOptionalBody(c, &body)
 	if err != nil || !present {
@@ -124,12 +124,8 @@ type loginBody struct {
 }
 
 func loginCommand(c *gin.Context) (appcredential.LoginCommand, error) {
-	clientID, userID, err := userPath(c)
+	u, body, err := withBody[loginBody](c, userPath)
 	if err != nil {
-		return appcredential.LoginCommand{}, err
-	}
-	var body loginBody
-	if err := decodeBody(c, &body); err != nil {
 		return appcredential.LoginCommand{}, err
 	}
 	// A malformed login is the login server's bug, not the user's guess: it is refused before it
@@ -140,7 +136,7 @@ func loginCommand(c *gin.Context) (appcredential.LoginCommand, error) {
 	if body.UpdateLoginInfoOnSuccess.null {
 		return appcredential.LoginCommand{}, fmt.Errorf("%w: updateLoginInfoOnSuccess must be true or false", errInvalidData)
 	}
-	return appcredential.LoginCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+	return appcredential.LoginCommand{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id,
 		Challenge: body.Challenge.value, Password: body.Password.value,
 		UpdateLoginInfo: !body.UpdateLoginInfoOnSuccess.set || body.UpdateLoginInfoOnSuccess.value}, nil
 }

@@ -33,6 +33,17 @@ func pageOf(c *gin.Context) (listing.Page, error) {
 	return page, nil
 }
 
+// withPage reads a list request: what of it selects the items, with sel (the path, or the query's
+// filters), then the page.
+func withPage[S any](c *gin.Context, sel func(*gin.Context) (S, error)) (S, listing.Page, error) {
+	s, err := sel(c)
+	if err != nil {
+		return s, listing.Page{}, err
+	}
+	page, err := pageOf(c)
+	return s, page, err
+}
+
 type cursorJSON struct {
 	Created string `json:"c"`
 	ExtID   string `json:"e"`

@@ -29,14 +29,7 @@ func policyWire(p credential.Policy) policyJSON {
 }
 
 // policyPath reads the client and policy of a policy path.
-func policyPath(c *gin.Context) (string, string, error) {
-	clientID, err := pathID(c, "clientExtId")
-	if err != nil {
-		return "", "", err
-	}
-	policyID, err := pathID(c, "policyExtId")
-	return clientID, policyID, err
-}
+func policyPath(c *gin.Context) (pathKey, error) { return underClient(c, "policyExtId") }
 
 // optionalPtr turns a PATCH member into a pointer: nil when absent, the zero value for null.
 func optionalPtr[T any](o optional[T]) *T {
@@ -67,12 +60,8 @@ type createPolicyBody struct {
 }
 
 func createPolicyCommand(c *gin.Context) (appcredential.CreatePolicyCommand, error) {
-	clientID, err := pathID(c, "clientExtId")
+	clientID, body, err := withBody[createPolicyBody](c, clientPath)
 	if err != nil {
-		return appcredential.CreatePolicyCommand{}, err
-	}
-	var body createPolicyBody
-	if err := decodeBody(c, &body); err != nil {
 		return appcredential.CreatePolicyCommand{}, err
 	}
 	extID, err := requestedExtID(body.ExtID)
@@ -82,16 +71,12 @@ func createPolicyCommand(c *gin.Context) (appcredential.CreatePolicyCommand, err
 }
 
 func getPolicyQuery(c *gin.Context) (appcredential.GetPolicyQuery, error) {
-	clientID, policyID, err := policyPath(c)
-	return appcredential.GetPolicyQuery{Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID}, err
+	p, err := policyPath(c)
+	return appcredential.GetPolicyQuery{Caller: callerOf(c), ClientExtID: p.client, ExtID: p.id}, err
 }
 
 func listPoliciesQuery(c *gin.Context) (appcredential.ListPoliciesQuery, error) {
-	clientID, err := pathID(c, "clientExtId")
-	if err != nil {
-		return appcredential.ListPoliciesQuery{}, err
-	}
-	page, err := pageOf(c)
+	clientID, page, err := withPage(c, clientPath)
 	return appcredential.ListPoliciesQuery{Caller: callerOf(c), ClientExtID: clientID, Page: page}, err
 }
 
@@ -107,12 +92,8 @@ type modifyPolicyBody struct {
 }
 
 func modifyPolicyCommand(c *gin.Context) (appcredential.ModifyPolicyCommand, error) {
-	clientID, policyID, err := policyPath(c)
+	p, body, err := withBody[modifyPolicyBody](c, policyPath)
 	if err != nil {
-		return appcredential.ModifyPolicyCommand{}, err
-	}
-	var body modifyPolicyBody
-	if err := decodeBody(c, &body); err != nil {
 		return appcredential.ModifyPolicyCommand{}, err
 	}
 	var params map[string]string // nil: unchanged
@@ -121,12 +102,12 @@ func modifyPolicyCommand(c *gin.Context) (appcredential.ModifyPolicyCommand, err
 			params = map[string]string{}
 		}
 	}
-	return appcredential.ModifyPolicyCommand{Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID,
+	return appcredential.ModifyPolicyCommand{Caller: callerOf(c), ClientExtID: p.client, ExtID: p.id,
 		Name: optionalPtr(body.Name), Description: optionalPtr(body.Description),
 		Default: optionalPtr(body.DefaultPolicy), Parameters: params, Version: body.Version.value}, nil
 }
 
 func deletePolicyCommand(c *gin.Context) (appcredential.DeletePolicyCommand, error) {
-	clientID, policyID, err := policyPath(c)
-	return appcredential.DeletePolicyCommand{Caller: callerOf(c), ClientExtID: clientID, ExtID: policyID}, err
+	p, err := policyPath(c)
+	return appcredential.DeletePolicyCommand{Caller: callerOf(c), ClientExtID: p.client, ExtID: p.id}, err
 }

@@ -117,17 +117,17 @@ func (s *server) limitUser(c *gin.Context, l *limiter, scope string, may accessO
 		c.Next()
 		return
 	}
-	clientID, userID, err := userPath(c)
+	u, err := userPath(c)
 	if err != nil {
 		s.writeError(c, err)
 		return
 	}
-	if callerOf(c).Principal.Authorize(may(clientID, userID), s.limits.now()) != nil {
+	if callerOf(c).Principal.Authorize(may(u.client, u.id), s.limits.now()) != nil {
 		c.Next()
 		return
 	}
 	// '/' cannot occur in an extId, so the key is unambiguous.
-	if err := spend(l, clientID+"/"+userID, scope); err != nil {
+	if err := spend(l, u.client+"/"+u.id, scope); err != nil {
 		s.writeError(c, err)
 		return
 	}

@@ -174,12 +174,8 @@ type createUserBody struct {
 }
 
 func createUserCommand(c *gin.Context) (appdirectory.CreateUserCommand, error) {
-	clientID, err := pathID(c, "clientExtId")
+	clientID, body, err := withBody[createUserBody](c, clientPath)
 	if err != nil {
-		return appdirectory.CreateUserCommand{}, err
-	}
-	var body createUserBody
-	if err := decodeBody(c, &body); err != nil {
 		return appdirectory.CreateUserCommand{}, err
 	}
 	if body.userFields.ExtID, err = requestedExtID(body.ExtID); err != nil {
@@ -190,8 +186,8 @@ func createUserCommand(c *gin.Context) (appdirectory.CreateUserCommand, error) {
 }
 
 func getUserQuery(c *gin.Context) (appdirectory.GetUserQuery, error) {
-	clientID, userID, err := userPath(c)
-	return appdirectory.GetUserQuery{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}, err
+	u, err := userPath(c)
+	return appdirectory.GetUserQuery{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id}, err
 }
 
 // maxLoginIDFilter is the longest loginId filter: no user's loginId is longer (domain/directory).
@@ -201,11 +197,7 @@ const maxLoginIDFilter = 255
 // at most once, not empty, valid UTF-8 without NUL (PostgreSQL text cannot hold either), no longer
 // than a loginId can be.
 func listUsersQuery(c *gin.Context) (appdirectory.ListUsersQuery, error) {
-	clientID, err := pathID(c, "clientExtId")
-	if err != nil {
-		return appdirectory.ListUsersQuery{}, err
-	}
-	page, err := pageOf(c)
+	clientID, page, err := withPage(c, clientPath)
 	if err != nil {
 		return appdirectory.ListUsersQuery{}, err
 	}
@@ -274,20 +266,16 @@ func (b userPatchJSON) change() (directory.UserChange, error) {
 }
 
 func changeUserCommand(c *gin.Context) (appdirectory.ChangeUserCommand, error) {
-	clientID, userID, err := userPath(c)
+	u, body, err := withBody[userPatchJSON](c, userPath)
 	if err != nil {
 		return appdirectory.ChangeUserCommand{}, err
 	}
-	var body userPatchJSON
-	if err := decodeBody(c, &body); err != nil {
-		return appdirectory.ChangeUserCommand{}, err
-	}
 	ch, err := body.change()
-	return appdirectory.ChangeUserCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID,
+	return appdirectory.ChangeUserCommand{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id,
 		Version: body.Version.value, Change: ch}, err
 }
 
 func deleteUserCommand(c *gin.Context) (appdirectory.DeleteUserCommand, error) {
-	clientID, userID, err := userPath(c)
-	return appdirectory.DeleteUserCommand{Caller: callerOf(c), ClientExtID: clientID, UserExtID: userID}, err
+	u, err := userPath(c)
+	return appdirectory.DeleteUserCommand{Caller: callerOf(c), ClientExtID: u.client, UserExtID: u.id}, err
 }

@@ -81,7 +81,7 @@ func with(c jwt.MapClaims, kv ...any) jwt.MapClaims {
 }
 
 // sign signs claims with method and key, adding extra header parameters.
-func sign(t *testing.T, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
+func sign(t testing.TB, method jwt.SigningMethod, key any, header map[string]any, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(method, claims)
 	for k, v := range header {
@@ -99,15 +99,35 @@ func hsToken(t *testing.T, claims jwt.MapClaims) string {
 	return sign(t, jwt.SigningMethodHS256, testSecret(), nil, claims)
 }
 
-func newHSVerifier(t *testing.T, clock *fakeClock) *Verifier {
+// newVerifier builds the verifier of cfg with the tests' issuer and audience.
+func newVerifier(t testing.TB, cfg Config) *Verifier {
 	t.Helper()
-	v, err := New(context.Background(), Config{
-		Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret(), Now: clock.Now,
-	})
+	cfg.Issuer, cfg.Audience = testIssuer, testAudience
+	v, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return v
+}
+
+func newHSVerifier(t *testing.T, clock *fakeClock) *Verifier {
+	t.Helper()
+	return newVerifier(t, Config{HS256Secret: testSecret(), Now: clock.Now})
+}
+
+// checkErr checks the error of what: wantErr empty wants none, otherwise one containing wantErr.
+// It reports whether the error is the one wanted.
+func checkErr(t *testing.T, what string, err error, wantErr string) bool {
+	t.Helper()
+	switch {
+	case wantErr == "" && err != nil:
+		t.Errorf("%s: got error %v, want nil", what, err)
+		return false
+	case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
+		t.Errorf("%s: got error %v, want one containing %q", what, err, wantErr)
+		return false
+	}
+	return true
 }
 
 // testKeys are freshly generated asymmetric keys.
@@ -118,7 +138,7 @@ type testKeys struct {
 	ed   ed25519.PrivateKey
 }
 
-func newTestKeys(t *testing.T) testKeys {
+func newTestKeys(t testing.TB) testKeys {
 	t.Helper()
 	r1, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -128,15 +148,27 @@ func newTestKeys(t *testing.T) testKeys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	_, ed, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testKeys{rsa: r1, rsa2: r2, ec: ec, ed: ed}
+	return testKeys{rsa: r1, rsa2: r2, ec: newECKey(t), ed: ed}
+}
+
+// newECKey generates a P-256 key.
+func newECKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	return newCurveKey(t, elliptic.P256())
+}
+
+// newCurveKey generates an ECDSA key on curve.
+func newCurveKey(t testing.TB, curve elliptic.Curve) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(curve, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // testJWK describes one key of a JWKS written by the tests.
@@ -148,7 +180,7 @@ type testJWK struct {
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // jwksJSON writes a JWK set by hand.
-func jwksJSON(t *testing.T, keys ...testJWK) []byte {
+func jwksJSON(t testing.TB, keys ...testJWK) []byte {
 	t.Helper()
 	var out []map[string]string
 	for _, k := range keys {
@@ -188,7 +220,7 @@ func jwksJSON(t *testing.T, keys ...testJWK) []byte {
 	return data
 }
 
-func writeFile(t *testing.T, data []byte) string {
+func writeFile(t testing.TB, data []byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "jwks.json")
 	if err := os.WriteFile(path, data, 0o600); err != nil {

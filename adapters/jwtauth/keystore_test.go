@@ -3,8 +3,6 @@ package jwtauth
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,21 +47,7 @@ func (s *jwksServer) set(status int, body []byte) {
 
 func newURLVerifier(t *testing.T, s *jwksServer, clock *fakeClock) *Verifier {
 	t.Helper()
-	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
-		JWKSURL: s.URL + "/jwks.json", HTTPClient: s.Client(), Now: clock.Now})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return v
-}
-
-func newECKey(t *testing.T) *ecdsa.PrivateKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return newVerifier(t, Config{JWKSURL: s.URL + "/jwks.json", HTTPClient: s.Client(), Now: clock.Now})
 }
 
 // TestJWKSURLRotation walks a key rotation at the identity provider through the refetch rules:
@@ -204,12 +188,7 @@ func TestJWKSURLFailures(t *testing.T) {
 			srv.set(tt.status, tt.body)
 			_, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
 				JWKSURL: srv.URL, HTTPClient: srv.Client()})
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("New: got error %v, want nil", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("New: got error %v, want one containing %q", err, tt.wantErr)
-			}
+			checkErr(t, "New", err, tt.wantErr)
 		})
 	}
 }
@@ -252,10 +231,7 @@ func TestJWKSURLDefaultClient(t *testing.T) {
 	body := jwksJSON(t, testJWK{kid: "k1", pub: &k1.PublicKey})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(body) }))
 	defer srv.Close()
-	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience, JWKSURL: srv.URL})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	v := newVerifier(t, Config{JWKSURL: srv.URL})
 	tok := sign(t, jwt.SigningMethodES256, k1, map[string]any{"kid": "k1"}, claimsAt(time.Now()))
 	if _, err := v.Admin(context.Background(), tok); err != nil {
 		t.Errorf("Admin: got error %v, want nil", err)

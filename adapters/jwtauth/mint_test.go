@@ -69,10 +69,7 @@ func TestMintHS256RoundTrip(t *testing.T) {
 	// Now left zero: the token is issued at the real time, so the verifier uses the real clock.
 	tok := mustMint(t, MintOptions{Subject: "admin1", Roles: []string{"Root"}, TTL: time.Hour,
 		Issuer: testIssuer, Audience: testAudience})
-	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience, HS256Secret: testSecret()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, Config{HS256Secret: testSecret()})
 	p, err := v.Admin(context.Background(), tok)
 	if err != nil {
 		t.Fatalf("Admin: got error %v, want nil", err)

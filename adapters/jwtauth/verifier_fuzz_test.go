@@ -2,12 +2,8 @@ package jwtauth
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hmac"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -15,8 +11,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -41,41 +35,15 @@ type fuzzTokens struct {
 // token is valid for the whole run.
 func newFuzzTokens(f *testing.F) fuzzTokens {
 	f.Helper()
-	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		f.Fatal(err)
-	}
-	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
-	_, edKey, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		f.Fatal(err)
-	}
-	ecRaw, err := ecKey.PublicKey.Bytes()
-	if err != nil {
-		f.Fatal(err)
-	}
-	set, err := json.Marshal(map[string]any{"keys": []map[string]string{
-		{"kty": "RSA", "kid": "rsa-1", "n": b64(rsaKey.N.Bytes()), "e": b64(big.NewInt(int64(rsaKey.E)).Bytes())},
-		{"kty": "EC", "kid": "ec-1", "crv": "P-256", "x": b64(ecRaw[1:33]), "y": b64(ecRaw[33:])},
-		{"kty": "OKP", "kid": "ed-1", "crv": "Ed25519", "x": b64(edKey.Public().(ed25519.PublicKey))},
-	}})
-	if err != nil {
-		f.Fatal(err)
-	}
-	file := filepath.Join(f.TempDir(), "jwks.json")
-	if err := os.WriteFile(file, set, 0o600); err != nil {
-		f.Fatal(err)
-	}
+	keys := newTestKeys(f)
+	file := writeFile(f, jwksJSON(f,
+		testJWK{kid: "rsa-1", pub: &keys.rsa.PublicKey},
+		testJWK{kid: "ec-1", pub: &keys.ec.PublicKey},
+		testJWK{kid: "ed-1", pub: keys.ed.Public()},
+	))
 	now := t0().Add(time.Minute)
-	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
-		HS256Secret: testSecret(), JWKSFile: file, Now: func() time.Time { return now }})
-	if err != nil {
-		f.Fatal(err)
-	}
-	der, err := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	v := newVerifier(f, Config{HS256Secret: testSecret(), JWKSFile: file, Now: func() time.Time { return now }})
+	der, err := x509.MarshalPKIXPublicKey(&keys.rsa.PublicKey)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -88,19 +56,16 @@ func newFuzzTokens(f *testing.F) fuzzTokens {
 		kid string
 	}{
 		{jwt.SigningMethodHS256, testSecret(), ""},
-		{jwt.SigningMethodRS256, rsaKey, "rsa-1"},
-		{jwt.SigningMethodES256, ecKey, "ec-1"},
-		{jwt.SigningMethodEdDSA, edKey, "ed-1"},
+		{jwt.SigningMethodRS256, keys.rsa, "rsa-1"},
+		{jwt.SigningMethodES256, keys.ec, "ec-1"},
+		{jwt.SigningMethodEdDSA, keys.ed, "ed-1"},
 	} {
+		var header map[string]any
+		if k.kid != "" {
+			header = map[string]any{"kid": k.kid}
+		}
 		for _, c := range []jwt.MapClaims{admin, self} {
-			tok := jwt.NewWithClaims(k.m, c)
-			if k.kid != "" {
-				tok.Header["kid"] = k.kid
-			}
-			s, err := tok.SignedString(k.key)
-			if err != nil {
-				f.Fatal(err)
-			}
+			s := sign(f, k.m, k.key, header, c)
 			if _, err := v.Admin(context.Background(), s); err != nil {
 				f.Fatalf("%s token: %v, want it valid", k.m.Alg(), err)
 			}

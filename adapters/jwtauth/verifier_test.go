@@ -51,23 +51,9 @@ func TestAdminRights(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := MintHS256(testSecret(), MintOptions{
-				Subject: "admin1", Roles: tt.roles, Permissions: tt.permissions, TTL: time.Hour,
-				Issuer: testIssuer, Audience: testAudience, Now: clock.Now(),
-			})
-			if err != nil {
-				t.Fatalf("MintHS256: %v", err)
-			}
-			p, err := v.Admin(context.Background(), tok)
-			if err != nil {
-				t.Fatalf("Admin: got error %v, want nil", err)
-			}
-			if got := p.Mode(); got != access.ModeAdmin {
-				t.Errorf("Mode: got %v, want %v", got, access.ModeAdmin)
-			}
-			if got := p.Subject(); got != "admin1" {
-				t.Errorf("Subject: got %q, want %q", got, "admin1")
-			}
+			p := adminOf(t, v, MintOptions{Subject: "admin1", Roles: tt.roles, Permissions: tt.permissions,
+				TTL: time.Hour, Issuer: testIssuer, Audience: testAudience, Now: clock.Now()})
+			checkPrincipal(t, p, access.ModeAdmin, "admin1")
 			for _, r := range tt.have {
 				if !p.Has(r) {
 					t.Errorf("Has(%s): got false, want true", r)
@@ -102,17 +88,8 @@ func TestAdminDataRoom(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, err := MintHS256(testSecret(), MintOptions{
-				Subject: "admin1", Roles: []string{"Root"}, Clients: tt.clients, HasClients: tt.hasClients,
-				TTL: time.Hour, Issuer: testIssuer, Audience: testAudience, Now: clock.Now(),
-			})
-			if err != nil {
-				t.Fatalf("MintHS256: %v", err)
-			}
-			p, err := v.Admin(context.Background(), tok)
-			if err != nil {
-				t.Fatalf("Admin: got error %v, want nil", err)
-			}
+			p := adminOf(t, v, MintOptions{Subject: "admin1", Roles: []string{"Root"}, Clients: tt.clients,
+				HasClients: tt.hasClients, TTL: time.Hour, Issuer: testIssuer, Audience: testAudience, Now: clock.Now()})
 			room, limited := p.DataRoom()
 			if limited != tt.wantLimit || !slices.Equal(room, tt.wantRoom) {
 				t.Errorf("DataRoom: got %q, %v, want %q, %v", room, limited, tt.wantRoom, tt.wantLimit)
@@ -156,12 +133,7 @@ func TestSelfAdmin(t *testing.T) {
 			if err != nil {
 				t.Fatalf("SelfAdmin: got error %v, want nil", err)
 			}
-			if got := p.Mode(); got != access.ModeSelfAdmin {
-				t.Errorf("Mode: got %v, want %v", got, access.ModeSelfAdmin)
-			}
-			if got := p.Subject(); got != "user-7" {
-				t.Errorf("Subject: got %q, want %q", got, "user-7")
-			}
+			checkPrincipal(t, p, access.ModeSelfAdmin, "user-7")
 			if got := p.AuthTime(); !got.Equal(tt.wantAuth) {
 				t.Errorf("AuthTime: got %v, want %v", got, tt.wantAuth)
 			}
@@ -206,6 +178,27 @@ func mustMint(t *testing.T, o MintOptions) string {
 		t.Fatalf("MintHS256: %v", err)
 	}
 	return tok
+}
+
+// adminOf mints an HS256 token of o and returns the principal v makes of it as an admin's token.
+func adminOf(t *testing.T, v *Verifier, o MintOptions) access.Principal {
+	t.Helper()
+	p, err := v.Admin(context.Background(), mustMint(t, o))
+	if err != nil {
+		t.Fatalf("Admin: got error %v, want nil", err)
+	}
+	return p
+}
+
+// checkPrincipal checks the mode and subject of a principal.
+func checkPrincipal(t *testing.T, p access.Principal, mode access.Mode, subject string) {
+	t.Helper()
+	if got := p.Mode(); got != mode {
+		t.Errorf("Mode: got %v, want %v", got, mode)
+	}
+	if got := p.Subject(); got != subject {
+		t.Errorf("Subject: got %q, want %q", got, subject)
+	}
 }
 
 // tamper replaces the payload of tok, keeping header and signature.
@@ -319,12 +312,7 @@ func TestVerifyHS256Claims(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for mode, verify := range map[string]func(context.Context, string) (access.Principal, error){
-				"Admin": v.Admin, "SelfAdmin": v.SelfAdmin,
-			} {
-				_, err := verify(context.Background(), tt.token)
-				checkVerifyErr(t, mode, err, tt.reason)
-			}
+			checkBothModes(t, v, "", tt.token, tt.reason)
 		})
 	}
 }
@@ -385,6 +373,18 @@ func checkVerifyErr(t *testing.T, what string, err error, reason string) {
 	}
 }
 
+// checkBothModes verifies tok as an admin's and as a self-admin's token and checks each result
+// with checkVerifyErr; the messages start with what and the mode.
+func checkBothModes(t *testing.T, v *Verifier, what, tok, reason string) {
+	t.Helper()
+	for mode, verify := range map[string]func(context.Context, string) (access.Principal, error){
+		"Admin": v.Admin, "SelfAdmin": v.SelfAdmin,
+	} {
+		_, err := verify(context.Background(), tok)
+		checkVerifyErr(t, what+mode, err, reason)
+	}
+}
+
 func TestVerifyClockMoves(t *testing.T) {
 	clock := newClock()
 	v := newHSVerifier(t, clock)
@@ -438,21 +438,13 @@ func TestKeyConfusion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
-				HS256Secret: tt.secret, JWKSFile: jwksFile, Now: clock.Now})
-			if err != nil {
-				t.Fatalf("New: %v", err)
-			}
-			_, err = v.Admin(context.Background(), sign(t, jwt.SigningMethodHS256, tt.key, tt.header, claims))
+			v := newVerifier(t, Config{HS256Secret: tt.secret, JWKSFile: jwksFile, Now: clock.Now})
+			_, err := v.Admin(context.Background(), sign(t, jwt.SigningMethodHS256, tt.key, tt.header, claims))
 			checkVerifyErr(t, "Admin", err, tt.reason)
 		})
 	}
 	// An RS256 signature under a header that says HS256: the secret verifies it, and fails.
-	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
-		HS256Secret: testSecret(), JWKSFile: jwksFile, Now: clock.Now})
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	v := newVerifier(t, Config{HS256Secret: testSecret(), JWKSFile: jwksFile, Now: clock.Now})
 	rs := sign(t, jwt.SigningMethodRS256, keys.rsa, map[string]any{"kid": "rsa1"}, claims)
 	for header, reason := range map[string]string{`{"alg":"HS256","kid":"rsa1"}`: "HS256 token names a kid",
 		`{"alg":"HS256"}`: "signature is invalid"} {
@@ -482,24 +474,15 @@ func TestNewConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(context.Background(), tt.cfg)
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Errorf("New: got error %v, want nil", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Errorf("New: got error %v, want one containing %q", err, tt.wantErr)
-			}
+			checkErr(t, "New", err, tt.wantErr)
 		})
 	}
 }
 
 func TestCustomLeeway(t *testing.T) {
 	clock := newClock()
-	v, err := New(context.Background(), Config{Issuer: testIssuer, Audience: testAudience,
-		HS256Secret: testSecret(), Leeway: 5 * time.Second, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	v := newVerifier(t, Config{HS256Secret: testSecret(), Leeway: 5 * time.Second, Now: clock.Now})
 	tok := hsToken(t, with(claimsAt(t0()), "exp", t0().Add(-10*time.Second).Unix()))
-	_, err = v.Admin(context.Background(), tok)
+	_, err := v.Admin(context.Background(), tok)
 	checkVerifyErr(t, "Admin", err, "token is expired")
 }

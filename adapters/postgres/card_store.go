@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -126,14 +125,10 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 	row := newCardRow(card)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var state string
-		err := tx.NewSelect().Table("holders").Column("state").
-			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).
-			For("UPDATE").Scan(ctx, &state)
-		if errors.Is(err, sql.ErrNoRows) {
-			return &fault.NotFoundError{Entity: "user", ExtID: row.UserExtID}
-		}
-		if err != nil {
-			return translate(err)
+		q := tx.NewSelect().Table("holders").Column("state").
+			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).For("UPDATE")
+		if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: row.UserExtID}, &state); err != nil {
+			return err
 		}
 		if err := sharePolicy(ctx, tx, row.ClientExtID, row.PolicyExtID); err != nil {
 			return err
@@ -163,26 +158,27 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 
 // Update changes one card under its row lock; see appcredential.CardUpdater.
 func (s *CardStore) Update(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
-	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		card, loaded, err := s.lockCard(ctx, tx, key)
-		if err != nil {
-			return err
-		}
-		events, err := fn(card)
-		if err != nil {
-			return err
-		}
-		if err := updateCard(ctx, tx, loaded, card); err != nil {
-			return err
-		}
-		return insertEvents(ctx, tx, events)
-	})
+	return s.change(ctx, key, fn, updateCard)
 }
 
 // Delete removes one card under its row lock; see appcredential.CardDeleter.
 func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange) error {
+	return s.change(ctx, key, fn, func(ctx context.Context, tx bun.Tx, _ *cardRow, _ *credential.OTPCard) error {
+		_, err := tx.NewDelete().Model((*cardRow)(nil)).Where("ext_id = ?", key.ExtID).Exec(ctx)
+		return translate(err)
+	})
+}
+
+// change reads the card under key with its row lock, passes it to fn and writes fn's outcome with
+// write (given the row as loaded) and fn's events, in one transaction.
+func (s *CardStore) change(ctx context.Context, key appcredential.CardKey, fn appcredential.CardChange,
+	write func(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credential.OTPCard) error) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		card, _, err := s.lockCard(ctx, tx, key)
+		loaded, err := s.cardByKey(ctx, tx, s.lockByKey, key)
+		if err != nil {
+			return err
+		}
+		card, err := loaded.card()
 		if err != nil {
 			return err
 		}
@@ -190,22 +186,11 @@ func (s *CardStore) Delete(ctx context.Context, key appcredential.CardKey, fn ap
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Model((*cardRow)(nil)).Where("ext_id = ?", key.ExtID).Exec(ctx); err != nil {
-			return translate(err)
+		if err := write(ctx, tx, loaded, card); err != nil {
+			return err
 		}
 		return insertEvents(ctx, tx, events)
 	})
-}
-
-// lockCard reads the card under key with its row lock; it returns the row as loaded, for
-// updateCard.
-func (s *CardStore) lockCard(ctx context.Context, tx bun.Tx, key appcredential.CardKey) (*credential.OTPCard, *cardRow, error) {
-	row, err := s.cardByKey(ctx, tx, s.lockByKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	card, err := row.card()
-	return card, row, err
 }
 
 // updateCard saves card if it changed since it was loaded (every change moves the version), with
@@ -239,16 +224,13 @@ func (s *CardStore) PolicyOfCard(ctx context.Context, key appcredential.CardKey)
 		policyRow   `bun:",extend"`
 		HolderState string `bun:"holder_state"`
 	}
-	err := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("h.state AS holder_state").
+	q := s.db.NewSelect().Model(&row).ColumnExpr("policy_row.*").ColumnExpr("h.state AS holder_state").
 		Join("JOIN otp_cards AS c ON c.policy_ext_id = policy_row.ext_id").
 		Join("JOIN holders AS h ON h.ext_id = c.user_ext_id").
 		Where("c.ext_id = ?", key.ExtID).Where("c.user_ext_id = ?", key.UserExtID).
-		Where("c.client_ext_id = ?", key.ClientExtID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, 0, cardNotFound(key)
-	}
-	if err != nil {
-		return credential.Policy{}, 0, translate(err)
+		Where("c.client_ext_id = ?", key.ClientExtID)
+	if err := selectOne(ctx, q, cardNotFound(key)); err != nil {
+		return credential.Policy{}, 0, err
 	}
 	p, err := row.policy()
 	return p, credential.HolderOf(row.HolderState), err
@@ -266,13 +248,9 @@ func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, p
 	} else {
 		q = q.Where("ext_id = ?", policyExtID)
 	}
-	err := q.Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, fmt.Errorf("%w: no OTP card policy %q in client %s",
-			credential.ErrUnknownPolicy, policyExtID, clientExtID)
-	}
-	if err != nil {
-		return credential.Policy{}, translate(err)
+	unknown := fmt.Errorf("%w: no OTP card policy %q in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	if err := selectOne(ctx, q, unknown); err != nil {
+		return credential.Policy{}, err
 	}
 	return row.policy()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -211,53 +210,26 @@ func TestCardStoreCardLimit(t *testing.T) {
 			t.Errorf("create card %d: got %v, want %v", i, err, want)
 		}
 	}
-	if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'"); n != 3 {
-		t.Errorf("alice's cards: got %d, want 3 (one archived)", n)
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created' AND user_ext_id = 'alice'"); n != 2 {
-		t.Errorf("alice's otp-card.created events: got %d, want 2", n)
-	}
+	assertCounts(t, w.db, map[string]int{
+		"SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'":                            3, // one archived
+		"SELECT count(*) FROM events WHERE type = 'otp-card.created' AND user_ext_id = 'alice'": 2,
+	})
 }
 
 func TestCardStoreConcurrentCreatesRespectLimit(t *testing.T) {
 	w := newCardWorld(t)
-	const racers = 10
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, racers)
-	)
-	for i := range racers {
-		card := w.newCard(t, w.alice, fmt.Sprintf("card-%d", i), byte(i), base)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = w.cards.Create(t.Context(), card, []event.Event{cardEvent(credential.CardCreated, card)}, admitUpTo(2))
-		}()
+	cards := make([]*credential.OTPCard, 10)
+	for i := range cards {
+		cards[i] = w.newCard(t, w.alice, fmt.Sprintf("card-%d", i), byte(i), base)
 	}
-	close(start)
-	wg.Wait()
-	ok, tooMany := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case errors.Is(err, credential.ErrTooManyCards):
-			tooMany++
-		default:
-			t.Errorf("create %d: got %v, want nil or ErrTooManyCards", i, err)
-		}
-	}
-	if ok != 2 || tooMany != racers-2 {
-		t.Errorf("outcomes: got %d created and %d ErrTooManyCards, want 2 and %d", ok, tooMany, racers-2)
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'"); n != 2 {
-		t.Errorf("alice's cards: got %d, want 2", n)
-	}
-	if n := count(t, w.db, "SELECT count(*) FROM events WHERE type = 'otp-card.created'"); n != 2 {
-		t.Errorf("otp-card.created events: got %d, want 2", n)
-	}
+	errs := race(len(cards), func(i int) error {
+		return w.cards.Create(t.Context(), cards[i], []event.Event{cardEvent(credential.CardCreated, cards[i])}, admitUpTo(2))
+	})
+	assertOutcomes(t, errs, 2, "ErrTooManyCards", wrapping(credential.ErrTooManyCards))
+	assertCounts(t, w.db, map[string]int{
+		"SELECT count(*) FROM otp_cards WHERE user_ext_id = 'alice'":  2,
+		"SELECT count(*) FROM events WHERE type = 'otp-card.created'": 2,
+	})
 }
 
 // TestCardStoreListPages lists five cards of alice, two pairs sharing a creation time, two at a

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -82,49 +81,23 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 // serializes them, exactly one wins and the others see a version conflict, never another error.
 func TestCardStoreConcurrentUpdatesOneWins(t *testing.T) {
 	w, card := aliceCard(t)
-	const racers = 20
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, racers)
-	)
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
-				v1 := int32(1)
-				if err := c.CheckVersion(&v1); err != nil {
-					return nil, err
-				}
-				g, err := credential.NewGrid(smallLayout, fakeSecret(smallLayout, byte(100+i)))
-				if err != nil {
-					return nil, err
-				}
-				if _, err := c.Replace(g, "racer", time.Hour, base.Add(time.Minute)); err != nil {
-					return nil, err
-				}
-				return []event.Event{cardEvent(credential.CardReplaced, c)}, nil
-			})
-		}()
-	}
-	close(start)
-	wg.Wait()
-	won, conflicts := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case errors.Is(err, fault.ErrVersionConflict):
-			conflicts++
-		default:
-			t.Errorf("update %d: got %v, want nil or ErrVersionConflict", i, err)
-		}
-	}
-	if won != 1 || conflicts != racers-1 {
-		t.Errorf("outcomes: got %d won and %d conflicts, want 1 and %d", won, conflicts, racers-1)
-	}
+	errs := race(20, func(i int) error {
+		return w.cards.Update(t.Context(), keyOf(card), func(c *credential.OTPCard) ([]event.Event, error) {
+			v1 := int32(1)
+			if err := c.CheckVersion(&v1); err != nil {
+				return nil, err
+			}
+			g, err := credential.NewGrid(smallLayout, fakeSecret(smallLayout, byte(100+i)))
+			if err != nil {
+				return nil, err
+			}
+			if _, err := c.Replace(g, "racer", time.Hour, base.Add(time.Minute)); err != nil {
+				return nil, err
+			}
+			return []event.Event{cardEvent(credential.CardReplaced, c)}, nil
+		})
+	})
+	assertOutcomes(t, errs, 1, "ErrVersionConflict", wrapping(fault.ErrVersionConflict))
 	got, err := w.cards.Get(t.Context(), keyOf(card))
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -82,12 +80,6 @@ func deleteError(err error, extID string) error {
 
 func lockClient(ctx context.Context, tx bun.Tx, extID string) (clientRow, error) {
 	var row clientRow
-	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return row, &fault.NotFoundError{Entity: "client", ExtID: extID}
-	}
-	if err != nil {
-		return row, translate(err)
-	}
-	return row, nil
+	q := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).For("UPDATE")
+	return row, selectOne(ctx, q, &fault.NotFoundError{Entity: "client", ExtID: extID})
 }

@@ -163,6 +163,16 @@ func runInTx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bu
 	}))
 }
 
+// selectOne runs q, which reads one row (into q's model, or into dest): no row is notFound, any
+// other failure is translated.
+func selectOne(ctx context.Context, q *bun.SelectQuery, notFound error, dest ...any) error {
+	err := q.Scan(ctx, dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound
+	}
+	return translate(err)
+}
+
 // txKey carries the transaction of runInTx in a context.
 type txKey struct{}
 

@@ -21,19 +21,8 @@ import (
 // TestOpenUnreachableIsUnavailable: nothing listens on port 1, so Open fails fast with
 // fault.ErrUnavailable, the error the service maps to 503.
 func TestOpenUnreachableIsUnavailable(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
 	const url = "postgres://otpcard:secret-password@127.0.0.1:1/otpcard?sslmode=disable&connect_timeout=5"
-	began := time.Now()
-	db, err := postgres.Open(ctx, url, postgres.Options{})
-	elapsed := time.Since(began)
-	if err == nil {
-		_ = db.Close()
-		t.Fatal("open 127.0.0.1:1: got nil error, want fault.ErrUnavailable")
-	}
-	if !errors.Is(err, fault.ErrUnavailable) {
-		t.Errorf("open 127.0.0.1:1: got %v, want an error matching fault.ErrUnavailable", err)
-	}
+	elapsed, err := openUnavailable(t, "open 127.0.0.1:1", url)
 	if elapsed > 12*time.Second {
 		t.Errorf("open 127.0.0.1:1 took %v, want at most 12s", elapsed)
 	}
@@ -77,13 +66,7 @@ func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
 			t.Fatal(err)
 		}
 		u.User = url.UserPassword(role, "pw")
-		db, err := postgres.Open(t.Context(), u.String(), postgres.Options{})
-		if err == nil {
-			_ = db.Close()
-		}
-		if !errors.Is(err, fault.ErrUnavailable) {
-			t.Errorf("open with no connection slot (53300): got %v, want an error matching fault.ErrUnavailable", err)
-		}
+		openUnavailable(t, "open with no connection slot (53300)", u.String())
 	})
 }
 
@@ -91,38 +74,8 @@ func TestServerSideUnavailabilityIsUnavailable(t *testing.T) {
 // or behind a partition that drops packets) is unreachable too; Open gives up after
 // connect_timeout and must say fault.ErrUnavailable.
 func TestOpenSilentServerIsUnavailable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() { // accept and hold every connection, never answering
-		var held []net.Conn
-		defer func() {
-			for _, c := range held {
-				_ = c.Close()
-			}
-		}()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	began := time.Now()
-	db, err := postgres.Open(ctx, "postgres://otpcard@"+ln.Addr().String()+"/otpcard?sslmode=disable&connect_timeout=2", postgres.Options{})
-	elapsed := time.Since(began)
-	if err == nil {
-		_ = db.Close()
-		t.Fatal("open a silent server: got nil error, want fault.ErrUnavailable")
-	}
-	if !errors.Is(err, fault.ErrUnavailable) {
-		t.Errorf("open a silent server: got %v, want an error matching fault.ErrUnavailable", err)
-	}
+	url := "postgres://otpcard@" + silentServer(t) + "/otpcard?sslmode=disable&connect_timeout=2"
+	elapsed, _ := openUnavailable(t, "open a silent server", url)
 	if elapsed > 12*time.Second {
 		t.Errorf("open a silent server took %v, want at most 12s", elapsed)
 	}
@@ -145,23 +98,31 @@ func TestOutageOpenDefaultsConnectTimeout(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-			defer cancel()
-			began := time.Now()
-			db, err := postgres.Open(ctx, url, postgres.Options{})
-			elapsed := time.Since(began)
-			if err == nil {
-				_ = db.Close()
-				t.Fatal("open a silent server: got nil error, want fault.ErrUnavailable")
-			}
-			if !errors.Is(err, fault.ErrUnavailable) {
-				t.Errorf("open a silent server: got %v, want an error matching fault.ErrUnavailable", err)
-			}
+			elapsed, _ := openUnavailable(t, "open a silent server", url)
 			if elapsed < postgres.DefaultConnectTimeout-time.Second || elapsed > postgres.DefaultConnectTimeout+3*time.Second {
 				t.Errorf("open a silent server took %v, want about DefaultConnectTimeout (%v)", elapsed, postgres.DefaultConnectTimeout)
 			}
 		})
 	}
+}
+
+// openUnavailable opens url (what says so in the messages) and fails unless Open fails with an
+// error matching fault.ErrUnavailable; it returns how long Open took and its error.
+func openUnavailable(t *testing.T, what, url string) (time.Duration, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	began := time.Now()
+	db, err := postgres.Open(ctx, url, postgres.Options{})
+	elapsed := time.Since(began)
+	if err == nil {
+		_ = db.Close()
+		t.Fatalf("%s: got nil error, want fault.ErrUnavailable", what)
+	}
+	if !errors.Is(err, fault.ErrUnavailable) {
+		t.Errorf("%s: got %v, want an error matching fault.ErrUnavailable", what, err)
+	}
+	return elapsed, err
 }
 
 // silentServer accepts TCP connections and never answers; it returns its address.

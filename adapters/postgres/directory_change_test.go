@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,47 +79,6 @@ func TestClientStoreConcurrentUpdatesOneWins(t *testing.T) {
 	}
 }
 
-// race runs n calls at once and returns their errors.
-func race(n int, call func(i int) error) []error {
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-	)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = call(i)
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
-
-// assertOneWins fails unless exactly one call succeeded and every other one saw a
-// *fault.VersionConflictError.
-func assertOneWins(t *testing.T, errs []error) {
-	t.Helper()
-	won, stale := 0, 0
-	for i, err := range errs {
-		var vc *fault.VersionConflictError
-		switch {
-		case err == nil:
-			won++
-		case errors.As(err, &vc) && vc.Given == 1 && vc.Current == 2:
-			stale++
-		default:
-			t.Errorf("racer %d: got %v, want nil or a version conflict at version 2", i, err)
-		}
-	}
-	if won != 1 || stale != len(errs)-1 {
-		t.Errorf("outcomes: got %d won and %d stale, want 1 and %d", won, stale, len(errs)-1)
-	}
-}
-
 // deleteClient deletes a client the way the use case does: only without users, its policies
 // deleted by the seam in the same transaction.
 func deleteClient(t *testing.T, db *bun.DB, extID string) (appdirectory.ClientRemoval, error) {
@@ -151,11 +109,11 @@ func TestClientStoreDeleteWithUsersDeletesNothing(t *testing.T) {
 	if seen.Users != 2 {
 		t.Errorf("removal: got %d users, want 2", seen.Users)
 	}
-	for table, want := range map[string]int{"clients": 1, "policies": 1, "users": 2} {
-		if n := count(t, db, "SELECT count(*) FROM ?", bun.Ident(table)); n != want {
-			t.Errorf("%s rows: got %d, want %d", table, n, want)
-		}
-	}
+	assertCounts(t, db, map[string]int{
+		"SELECT count(*) FROM clients":  1,
+		"SELECT count(*) FROM policies": 1,
+		"SELECT count(*) FROM users":    2,
+	})
 	if n := eventsOf(t, db, directory.ClientDeleted) + eventsOf(t, db, credential.PolicyDeleted); n != 0 {
 		t.Errorf("deletion events: got %d, want 0", n)
 	}
@@ -182,17 +140,13 @@ func TestClientStoreDeleteRemovesPoliciesAndRecordsEvents(t *testing.T) {
 	if _, err := store.Get(t.Context(), "acme"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("get after delete: got %v, want ErrNotFound", err)
 	}
-	for q, want := range map[string]int{
+	assertCounts(t, db, map[string]int{
 		"SELECT count(*) FROM policies WHERE client_ext_id = 'acme'":                           0,
 		"SELECT count(*) FROM policies WHERE client_ext_id = 'globex'":                         1,
 		"SELECT count(*) FROM clients":                                                         1,
 		"SELECT count(*) FROM events WHERE type = 'client.deleted' AND client_ext_id = 'acme'": 1,
 		"SELECT count(*) FROM events WHERE type = 'policy.deleted' AND client_ext_id = 'acme'": 2,
-	} {
-		if n := count(t, db, q); n != want {
-			t.Errorf("%s: got %d, want %d", q, n, want)
-		}
-	}
+	})
 	if _, err := deleteClient(t, db, "acme"); !errors.Is(err, fault.ErrNotFound) {
 		t.Errorf("second delete: got %v, want ErrNotFound", err)
 	}

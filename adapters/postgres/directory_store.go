@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -45,12 +43,9 @@ func (s *ClientStore) Create(ctx context.Context, c directory.Client, events []e
 // Get returns one client.
 func (s *ClientStore) Get(ctx context.Context, extID string) (directory.Client, error) {
 	var row clientRow
-	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return directory.Client{}, &fault.NotFoundError{Entity: "client", ExtID: extID}
-	}
-	if err != nil {
-		return directory.Client{}, translate(err)
+	q := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID)
+	if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "client", ExtID: extID}); err != nil {
+		return directory.Client{}, err
 	}
 	return row.client(), nil
 }
@@ -113,12 +108,9 @@ func (s *UserStore) Create(ctx context.Context, u directory.User, events []event
 // Get returns the user of that client.
 func (s *UserStore) Get(ctx context.Context, clientExtID, userExtID string) (directory.User, error) {
 	var row userRow
-	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return directory.User{}, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
-	}
-	if err != nil {
-		return directory.User{}, translate(err)
+	q := s.db.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID)
+	if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: userExtID}); err != nil {
+		return directory.User{}, err
 	}
 	return row.user(), nil
 }
@@ -128,12 +120,9 @@ var _ appdirectory.UserStates = (*UserStore)(nil)
 // UserState returns the state of the user with that extId, in whichever client.
 func (s *UserStore) UserState(ctx context.Context, userExtID string) (directory.UserState, error) {
 	var state string
-	err := s.db.NewSelect().Table("users").Column("user_state").Where("ext_id = ?", userExtID).Scan(ctx, &state)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", &fault.NotFoundError{Entity: "user", ExtID: userExtID}
-	}
-	if err != nil {
-		return "", translate(err)
+	q := s.db.NewSelect().Table("users").Column("user_state").Where("ext_id = ?", userExtID)
+	if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: userExtID}, &state); err != nil {
+		return "", err
 	}
 	return directory.UserState(state), nil
 }

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,15 +164,11 @@ func TestClientStoreCreateDuplicateWritesNothing(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("create: got %v, want %v", err, tt.wantErr)
 			}
-			if n := count(t, db, "SELECT count(*) FROM clients"); n != 1 {
-				t.Errorf("clients: got %d, want 1", n)
-			}
-			if n := count(t, db, "SELECT count(*) FROM policies"); n != 1 {
-				t.Errorf("policies: got %d, want 1", n)
-			}
-			if n := count(t, db, "SELECT count(*) FROM events"); n != 2 {
-				t.Errorf("events: got %d, want 2 (those of the first client)", n)
-			}
+			assertCounts(t, db, map[string]int{
+				"SELECT count(*) FROM clients":  1,
+				"SELECT count(*) FROM policies": 1,
+				"SELECT count(*) FROM events":   2, // those of the first client
+			})
 			if tt.wantClientsFor != "" {
 				if _, err := store.Get(t.Context(), tt.wantClientsFor); !errors.Is(err, fault.ErrNotFound) {
 					t.Errorf("get %s: got %v, want ErrNotFound", tt.wantClientsFor, err)
@@ -248,45 +243,23 @@ func listAllClients(t *testing.T, store *postgres.ClientStore, only []string, li
 func TestClientStoreConcurrentSameName(t *testing.T) {
 	db := openDB(t)
 	store := postgres.NewClientStore(db)
-	const racers = 8
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, racers)
-	)
-	for i := range racers {
+	clients := make([]directory.Client, 8)
+	for i := range clients {
 		c, err := directory.NewClient(directory.Client{ExtID: fmt.Sprintf("racer-%d", i), Name: "Same"}, base)
 		if err != nil {
 			t.Fatal(err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = store.Create(t.Context(), c, clientEvents(c), func(ctx context.Context) error {
-				return seamOf(db).ClientCreated(ctx, c, meta)
-			})
-		}()
+		clients[i] = c
 	}
-	close(start)
-	wg.Wait()
-	won, dup := 0, 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case errors.Is(err, fault.ErrDuplicate):
-			dup++
-		default:
-			t.Errorf("create %d: got %v, want nil or ErrDuplicate", i, err)
-		}
-	}
-	if won != 1 || dup != racers-1 {
-		t.Errorf("outcomes: got %d created and %d ErrDuplicate, want 1 and %d", won, dup, racers-1)
-	}
-	for table, want := range map[string]int{"clients": 1, "policies": 1, "events": 2} {
-		if n := count(t, db, "SELECT count(*) FROM ?", bun.Ident(table)); n != want {
-			t.Errorf("%s rows: got %d, want %d", table, n, want)
-		}
-	}
+	errs := race(len(clients), func(i int) error {
+		return store.Create(t.Context(), clients[i], clientEvents(clients[i]), func(ctx context.Context) error {
+			return seamOf(db).ClientCreated(ctx, clients[i], meta)
+		})
+	})
+	assertOutcomes(t, errs, 1, "ErrDuplicate", wrapping(fault.ErrDuplicate))
+	assertCounts(t, db, map[string]int{
+		"SELECT count(*) FROM clients":  1,
+		"SELECT count(*) FROM policies": 1,
+		"SELECT count(*) FROM events":   2,
+	})
 }

@@ -59,6 +59,16 @@ func count(t *testing.T, db *bun.DB, query string, args ...any) int {
 	return n
 }
 
+// assertCounts fails unless each SELECT count(*) query of want counts its number.
+func assertCounts(t *testing.T, db *bun.DB, want map[string]int) {
+	t.Helper()
+	for query, n := range want {
+		if got := count(t, db, query); got != n {
+			t.Errorf("%s: got %d, want %d", query, got, n)
+		}
+	}
+}
+
 // assertTime fails unless got is want at microsecond precision and in UTC.
 func assertTime(t *testing.T, field string, got, want time.Time) {
 	t.Helper()

@@ -45,12 +45,9 @@ func policyNotFound(extID string) error {
 // Get returns the policy of that client.
 func (s *PolicyStore) Get(ctx context.Context, clientExtID, extID string) (credential.Policy, error) {
 	var row policyRow
-	err := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, policyNotFound(extID)
-	}
-	if err != nil {
-		return credential.Policy{}, translate(err)
+	q := s.db.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID)
+	if err := selectOne(ctx, q, policyNotFound(extID)); err != nil {
+		return credential.Policy{}, err
 	}
 	return row.policy()
 }
@@ -114,9 +111,6 @@ func insertPolicy(ctx context.Context, tx bun.Tx, p credential.Policy, events []
 // appcredential.PolicyWriter.
 func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn, demote appcredential.PolicyChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
-			return err
-		}
 		p, err := lockPolicy(ctx, tx, clientExtID, extID, "NO KEY UPDATE")
 		if err != nil {
 			return err
@@ -144,9 +138,6 @@ func (s *PolicyStore) Update(ctx context.Context, clientExtID, extID string, fn,
 // Delete removes one policy no card uses; see appcredential.PolicyWriter.
 func (s *PolicyStore) Delete(ctx context.Context, clientExtID, extID string, fn appcredential.PolicyChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
-			return err
-		}
 		p, err := lockPolicy(ctx, tx, clientExtID, extID, "UPDATE")
 		if err != nil {
 			return err
@@ -247,16 +238,16 @@ func (s *PolicyStore) DeleteAll(ctx context.Context, clientExtID string, fn func
 	})
 }
 
-// lockPolicy loads the policy of that client with the row lock strength given.
+// lockPolicy takes the client's policy lock for a policy write, then loads the policy of that
+// client with the row lock strength given.
 func lockPolicy(ctx context.Context, tx bun.Tx, clientExtID, extID, strength string) (credential.Policy, error) {
-	var row policyRow
-	err := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).
-		For(strength).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return credential.Policy{}, policyNotFound(extID)
+	if err := lockPolicyClient(ctx, tx, clientExtID); err != nil {
+		return credential.Policy{}, err
 	}
-	if err != nil {
-		return credential.Policy{}, translate(err)
+	var row policyRow
+	q := tx.NewSelect().Model(&row).Where("ext_id = ?", extID).Where("client_ext_id = ?", clientExtID).For(strength)
+	if err := selectOne(ctx, q, policyNotFound(extID)); err != nil {
+		return credential.Policy{}, err
 	}
 	return row.policy()
 }
@@ -309,11 +300,8 @@ func savePolicy(ctx context.Context, tx bun.Tx, p credential.Policy, loaded int3
 // the policy.
 func sharePolicy(ctx context.Context, tx bun.Tx, clientExtID, policyExtID string) error {
 	var locked string
-	err := tx.NewSelect().Table("policies").Column("ext_id").
-		Where("ext_id = ?", policyExtID).Where("client_ext_id = ?", clientExtID).
-		For("KEY SHARE").Scan(ctx, &locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: policy %s no longer exists in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
-	}
-	return translate(err)
+	q := tx.NewSelect().Table("policies").Column("ext_id").
+		Where("ext_id = ?", policyExtID).Where("client_ext_id = ?", clientExtID).For("KEY SHARE")
+	gone := fmt.Errorf("%w: policy %s no longer exists in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	return selectOne(ctx, q, gone, &locked)
 }

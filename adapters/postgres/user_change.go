@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -103,13 +101,7 @@ func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, f
 
 func lockUser(ctx context.Context, tx bun.Tx, clientExtID, userExtID string) (userRow, error) {
 	var row userRow
-	err := tx.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
-		For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return row, &fault.NotFoundError{Entity: "user", ExtID: userExtID}
-	}
-	if err != nil {
-		return row, translate(err)
-	}
-	return row, nil
+	q := tx.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
+		For("UPDATE")
+	return row, selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: userExtID})
 }

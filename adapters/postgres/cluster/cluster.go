@@ -191,31 +191,29 @@ func (c *Cluster) Stop(ctx context.Context) error {
 
 // Halt stops the server but keeps the Cluster usable: Resume starts it again on the same port.
 // It is meant for fault tests and is a no-op when already halted.
-func (c *Cluster) Halt(ctx context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.checkControl(); err != nil {
-		return err
-	}
-	if !c.running {
-		return nil
-	}
-	if err := c.srv.stop(ctx); err != nil {
-		return err
-	}
-	c.running = false
-	return nil
-}
+func (c *Cluster) Halt(ctx context.Context) error { return c.setRunning(ctx, false) }
 
 // Resume starts a halted server again on the same port and waits until it accepts connections.
 // It is a no-op when the server runs.
-func (c *Cluster) Resume(ctx context.Context) error {
+func (c *Cluster) Resume(ctx context.Context) error { return c.setRunning(ctx, true) }
+
+// setRunning starts (Resume) or stops (Halt) the server unless it already is in that state; only
+// the owner of a Cluster not stopped may.
+func (c *Cluster) setRunning(ctx context.Context, running bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err := c.checkControl(); err != nil {
-		return err
-	}
-	if c.running {
+	switch {
+	case !c.owned:
+		return ErrNotOwned
+	case c.stopped:
+		return ErrStopped
+	case c.running == running:
+		return nil
+	case !running:
+		if err := c.srv.stop(ctx); err != nil {
+			return err
+		}
+		c.running = false
 		return nil
 	}
 	if err := c.srv.start(ctx, c.port); err != nil {
@@ -223,15 +221,4 @@ func (c *Cluster) Resume(ctx context.Context) error {
 	}
 	c.running = true
 	return c.waitReady(ctx)
-}
-
-// checkControl reports whether Halt and Resume may act on the server.
-func (c *Cluster) checkControl() error {
-	switch {
-	case !c.owned:
-		return ErrNotOwned
-	case c.stopped:
-		return ErrStopped
-	}
-	return nil
 }

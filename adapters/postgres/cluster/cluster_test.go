@@ -67,14 +67,31 @@ func selectOne(t *testing.T, url string) {
 	}
 }
 
-// storedValue reads the row the lifecycle test stores.
-func storedValue(t *testing.T, url string) int {
+// assertKept fails unless c runs on port and still holds the row the lifecycle test stores;
+// after says after what.
+func assertKept(t *testing.T, c *Cluster, port int, after string) {
 	t.Helper()
-	var v int
-	if err := openDB(t, url).QueryRowContext(testCtx(t), "SELECT v FROM persisted").Scan(&v); err != nil {
-		t.Fatalf("read persisted row: %v", err)
+	if c.Port() != port {
+		t.Fatalf("port after %s %d, want %d", after, c.Port(), port)
 	}
-	return v
+	var v int
+	if err := openDB(t, c.URL("postgres")).QueryRowContext(testCtx(t), "SELECT v FROM persisted").Scan(&v); err != nil {
+		t.Fatalf("read persisted row after %s: %v", after, err)
+	}
+	if v != 42 {
+		t.Fatalf("value after %s %d, want 42", after, v)
+	}
+}
+
+// twice runs op twice and fails unless both succeed: the operations of a Cluster may be repeated.
+func twice(t *testing.T, name string, op func(context.Context) error) {
+	t.Helper()
+	if err := op(testCtx(t)); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := op(testCtx(t)); err != nil {
+		t.Fatalf("second %s: %v", name, err)
+	}
 }
 
 // assertOwnProcessGroup checks that the postmaster does not share our process group, so a
@@ -184,12 +201,7 @@ func TestClusterLifecycle(t *testing.T) {
 		t.Fatalf("password file: %v, %v", fi, err)
 	}
 	assertOwnProcessGroup(t, c1)
-	if err := c1.CreateDatabase(testCtx(t), "app"); err != nil {
-		t.Fatal(err)
-	}
-	if err := c1.CreateDatabase(testCtx(t), "app"); err != nil {
-		t.Fatalf("second CreateDatabase: %v", err)
-	}
+	twice(t, "CreateDatabase", func(ctx context.Context) error { return c1.CreateDatabase(ctx, "app") })
 	selectOne(t, c1.URL("app"))
 	db := openDB(t, c1.URL("postgres"))
 	if _, err := db.ExecContext(testCtx(t), "CREATE TABLE persisted (v int); INSERT INTO persisted VALUES (42)"); err != nil {
@@ -211,12 +223,7 @@ func TestClusterLifecycle(t *testing.T) {
 	selectOne(t, c1.URL("postgres"))
 
 	port := c1.Port()
-	if err := c1.Stop(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := c1.Stop(testCtx(t)); err != nil {
-		t.Fatalf("second Stop: %v", err)
-	}
+	twice(t, "Stop", c1.Stop)
 	if _, err := os.Stat(c1.srv.layout.pgData()); err != nil {
 		t.Fatalf("non-ephemeral Stop removed the data: %v", err)
 	}
@@ -225,20 +232,10 @@ func TestClusterLifecycle(t *testing.T) {
 	began := time.Now()
 	c3 := mustStart(t, Config{DataDir: dataDir, Ephemeral: true})
 	t.Logf("restart on existing data directory took %s", time.Since(began))
-	if c3.Port() != port {
-		t.Errorf("restart port %d, want remembered %d", c3.Port(), port)
-	}
-	if v := storedValue(t, c3.URL("postgres")); v != 42 {
-		t.Fatalf("persisted value %d, want 42", v)
-	}
+	assertKept(t, c3, port, "a restart")
 
 	// Halt and Resume keep the port.
-	if err := c3.Halt(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	if err := c3.Halt(testCtx(t)); err != nil {
-		t.Fatalf("second Halt: %v", err)
-	}
+	twice(t, "Halt", c3.Halt)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	if err := openDB(t, c3.URL("postgres")).PingContext(ctx); err == nil {
 		t.Fatal("halted server still accepts connections")
@@ -247,12 +244,7 @@ func TestClusterLifecycle(t *testing.T) {
 	if err := c3.Resume(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
-	if c3.Port() != port {
-		t.Fatalf("port after Resume %d, want %d", c3.Port(), port)
-	}
-	if v := storedValue(t, c3.URL("postgres")); v != 42 {
-		t.Fatalf("value after Resume %d, want 42", v)
-	}
+	assertKept(t, c3, port, "Resume")
 
 	// Stop of an ephemeral cluster removes its directory.
 	if err := c3.Stop(testCtx(t)); err != nil {
