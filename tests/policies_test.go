@@ -18,7 +18,9 @@ import (
 var defaultParameterMap = map[string]string{"rows": "12", "cols": "14", "cellLength": "4",
 	"cellCharset": "crockford32", "coordinateCardFormat": "false", "credentialLifetime": "315360000000",
 	"maxCredFailureCount": "3", "tmpLockingThreshold": "2", "tmpLockingDuration": "60000",
-	"tmpLockingMode": "strict", "lowOnChallengesThreshold": "20", "cellReuse": "false"}
+	"tmpLockingMode": "strict", "lowOnChallengesThreshold": "20", "cellReuse": "false",
+	"challengeSize": "1", "sortChallenge": "false", "fallbackAllowed": "true", "fallbackTransitionPeriod": "14",
+	"renewWhenLowOnChallenges": "true", "closeToExpirationThreshold": "10", "renewWhenCloseToExpiration": "false"}
 
 // withParams is the default parameter map with some replaced.
 func withParams(kv ...string) map[string]string {

@@ -31,7 +31,23 @@ type Parameters struct {
 	TmpLockingMode      LockingMode
 	LowOnChallenges     int
 	CellReuse           bool
+	// ChallengeSize is how many distinct cells one challenge asks (1-4, at most the card's
+	// cells); SortChallenge lists them in card order instead of at random (API.md section 6).
+	ChallengeSize int
+	SortChallenge bool
+	// FallbackAllowed keeps a renewed card usable until its successor's first login, or for
+	// FallbackPeriod after the renewal (API.md section 10.3).
+	FallbackAllowed bool
+	FallbackPeriod  time.Duration
+	// RenewWhenLow and RenewWhenCloseToExpiry let the lifecycle job renew a card at
+	// LowOnChallenges remaining cells, or once it is CloseToExpiry from validity.to (10.4).
+	RenewWhenLow           bool
+	CloseToExpiry          time.Duration
+	RenewWhenCloseToExpiry bool
 }
+
+// day is the unit of the day-valued parameters.
+const day = 24 * time.Hour
 
 // DefaultParameters returns the defaults of API.md section 5.2.
 func DefaultParameters() Parameters {
@@ -43,13 +59,20 @@ func DefaultParameters() Parameters {
 		TmpLockingDuration:  60 * time.Second,
 		TmpLockingMode:      LockingStrict,
 		LowOnChallenges:     20,
+		ChallengeSize:       1,
+		FallbackAllowed:     true,
+		FallbackPeriod:      14 * day,
+		RenewWhenLow:        true,
+		CloseToExpiry:       10 * day,
 	}
 }
 
 // parameterNames lists every parameter name in a stable order.
 var parameterNames = []string{"rows", "cols", "cellLength", "cellCharset", "coordinateCardFormat",
 	"credentialLifetime", "maxCredFailureCount", "tmpLockingThreshold", "tmpLockingDuration",
-	"tmpLockingMode", "lowOnChallengesThreshold", "cellReuse"}
+	"tmpLockingMode", "lowOnChallengesThreshold", "cellReuse", "challengeSize", "sortChallenge",
+	"fallbackAllowed", "fallbackTransitionPeriod", "renewWhenLowOnChallenges", "closeToExpirationThreshold",
+	"renewWhenCloseToExpiration"}
 
 // ParseParameters reads a policy's string map on top of the defaults and validates the result.
 // Errors wrap ErrPolicyViolation and name the parameter.
@@ -106,6 +129,24 @@ func (p *Parameters) set(name, value string) error {
 		p.LowOnChallenges, err = intParam(name, value, 0, 9999)
 	case "cellReuse":
 		p.CellReuse, err = boolParam(name, value)
+	case "challengeSize":
+		p.ChallengeSize, err = intParam(name, value, 1, MaxChallengeSize)
+	case "sortChallenge":
+		p.SortChallenge, err = boolParam(name, value)
+	case "fallbackAllowed":
+		p.FallbackAllowed, err = boolParam(name, value)
+	case "fallbackTransitionPeriod":
+		var days int
+		days, err = intParam(name, value, 0, 365)
+		p.FallbackPeriod = time.Duration(days) * day
+	case "renewWhenLowOnChallenges":
+		p.RenewWhenLow, err = boolParam(name, value)
+	case "closeToExpirationThreshold":
+		var days int
+		days, err = intParam(name, value, 0, 365)
+		p.CloseToExpiry = time.Duration(days) * day
+	case "renewWhenCloseToExpiration":
+		p.RenewWhenCloseToExpiry, err = boolParam(name, value)
 	default:
 		err = &PolicyViolationError{name, "unknown parameter"}
 	}
@@ -143,24 +184,38 @@ func (p Parameters) Validate() error {
 			"cells of %d %s characters carry %.1f bits, fewer than the %.1f required",
 			p.Layout.CellLength, p.Layout.Charset, bits, MinCellBits)}
 	}
+	if p.ChallengeSize < 1 || p.ChallengeSize > min(MaxChallengeSize, p.Layout.Cells()) {
+		return &PolicyViolationError{"challengeSize", fmt.Sprintf(
+			"must be from 1 to %d, and at most the card's %d cells", MaxChallengeSize, p.Layout.Cells())}
+	}
 	return nil
 }
+
+// MaxChallengeSize is the most cells one challenge asks.
+const MaxChallengeSize = 4
 
 // Map renders the parameters as the policy's string map, every parameter present.
 func (p Parameters) Map() map[string]string {
 	return map[string]string{
-		"rows":                     strconv.Itoa(p.Layout.Rows),
-		"cols":                     strconv.Itoa(p.Layout.Cols),
-		"cellLength":               strconv.Itoa(p.Layout.CellLength),
-		"cellCharset":              string(p.Layout.Charset),
-		"coordinateCardFormat":     strconv.FormatBool(p.Layout.Coordinate),
-		"credentialLifetime":       strconv.FormatInt(p.CredentialLifetime.Milliseconds(), 10),
-		"maxCredFailureCount":      strconv.Itoa(p.MaxCredFailureCount),
-		"tmpLockingThreshold":      strconv.Itoa(p.TmpLockingThreshold),
-		"tmpLockingDuration":       strconv.FormatInt(p.TmpLockingDuration.Milliseconds(), 10),
-		"tmpLockingMode":           string(p.TmpLockingMode),
-		"lowOnChallengesThreshold": strconv.Itoa(p.LowOnChallenges),
-		"cellReuse":                strconv.FormatBool(p.CellReuse),
+		"rows":                       strconv.Itoa(p.Layout.Rows),
+		"cols":                       strconv.Itoa(p.Layout.Cols),
+		"cellLength":                 strconv.Itoa(p.Layout.CellLength),
+		"cellCharset":                string(p.Layout.Charset),
+		"coordinateCardFormat":       strconv.FormatBool(p.Layout.Coordinate),
+		"credentialLifetime":         strconv.FormatInt(p.CredentialLifetime.Milliseconds(), 10),
+		"maxCredFailureCount":        strconv.Itoa(p.MaxCredFailureCount),
+		"tmpLockingThreshold":        strconv.Itoa(p.TmpLockingThreshold),
+		"tmpLockingDuration":         strconv.FormatInt(p.TmpLockingDuration.Milliseconds(), 10),
+		"tmpLockingMode":             string(p.TmpLockingMode),
+		"lowOnChallengesThreshold":   strconv.Itoa(p.LowOnChallenges),
+		"cellReuse":                  strconv.FormatBool(p.CellReuse),
+		"challengeSize":              strconv.Itoa(p.ChallengeSize),
+		"sortChallenge":              strconv.FormatBool(p.SortChallenge),
+		"fallbackAllowed":            strconv.FormatBool(p.FallbackAllowed),
+		"fallbackTransitionPeriod":   strconv.Itoa(int(p.FallbackPeriod / day)),
+		"renewWhenLowOnChallenges":   strconv.FormatBool(p.RenewWhenLow),
+		"closeToExpirationThreshold": strconv.Itoa(int(p.CloseToExpiry / day)),
+		"renewWhenCloseToExpiration": strconv.FormatBool(p.RenewWhenCloseToExpiry),
 	}
 }
 

@@ -21,6 +21,12 @@ func TestDefaultParameters(t *testing.T) {
 		TmpLockingMode:      credential.LockingStrict,
 		LowOnChallenges:     20,
 		CellReuse:           false,
+		ChallengeSize:       1,
+		SortChallenge:       false,
+		FallbackAllowed:     true,
+		FallbackPeriod:      14 * 24 * time.Hour,
+		RenewWhenLow:        true,
+		CloseToExpiry:       10 * 24 * time.Hour,
 	}
 	if got := credential.DefaultParameters(); got != want {
 		t.Errorf("DefaultParameters: got %+v, want %+v", got, want)
@@ -38,7 +44,9 @@ func TestDefaultParametersMap(t *testing.T) {
 		"rows": "12", "cols": "14", "cellLength": "4", "cellCharset": "crockford32",
 		"coordinateCardFormat": "false", "credentialLifetime": "315360000000", "maxCredFailureCount": "3",
 		"tmpLockingThreshold": "2", "tmpLockingDuration": "60000", "tmpLockingMode": "strict",
-		"lowOnChallengesThreshold": "20", "cellReuse": "false",
+		"lowOnChallengesThreshold": "20", "cellReuse": "false", "challengeSize": "1", "sortChallenge": "false",
+		"fallbackAllowed": "true", "fallbackTransitionPeriod": "14", "renewWhenLowOnChallenges": "true",
+		"closeToExpirationThreshold": "10", "renewWhenCloseToExpiration": "false",
 	}
 	if got := credential.DefaultParameters().Map(); !maps.Equal(got, want) {
 		t.Errorf("Map: got %v, want %v", got, want)
@@ -85,6 +93,16 @@ func TestParseParametersBounds(t *testing.T) {
 		{"lowOnChallengesThreshold", "0", true}, {"lowOnChallengesThreshold", "9999", true},
 		{"lowOnChallengesThreshold", "-1", false}, {"lowOnChallengesThreshold", "10000", false},
 		{"cellReuse", "true", true}, {"cellReuse", "false", true}, {"cellReuse", "yes", false},
+		{"challengeSize", "1", true}, {"challengeSize", "4", true}, {"challengeSize", "0", false},
+		{"challengeSize", "5", false}, {"challengeSize", "-1", false},
+		{"sortChallenge", "true", true}, {"sortChallenge", "false", true}, {"sortChallenge", "1", false},
+		{"fallbackAllowed", "false", true}, {"fallbackAllowed", "no", false},
+		{"fallbackTransitionPeriod", "0", true}, {"fallbackTransitionPeriod", "365", true},
+		{"fallbackTransitionPeriod", "366", false}, {"fallbackTransitionPeriod", "-1", false},
+		{"renewWhenLowOnChallenges", "false", true}, {"renewWhenLowOnChallenges", "", false},
+		{"closeToExpirationThreshold", "0", true}, {"closeToExpirationThreshold", "365", true},
+		{"closeToExpirationThreshold", "366", false}, {"closeToExpirationThreshold", "1.5", false},
+		{"renewWhenCloseToExpiration", "true", true}, {"renewWhenCloseToExpiration", "True", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -201,12 +219,15 @@ func TestParametersMapRoundTrip(t *testing.T) {
 			CredentialLifetime:  90 * 24 * time.Hour,
 			MaxCredFailureCount: 100, TmpLockingThreshold: -1, TmpLockingDuration: 86400000 * time.Millisecond,
 			TmpLockingMode: credential.LockingThreshold, LowOnChallenges: 0, CellReuse: true,
+			ChallengeSize: 4, SortChallenge: true, FallbackAllowed: false, FallbackPeriod: 0,
+			RenewWhenLow: false, CloseToExpiry: 365 * 24 * time.Hour, RenewWhenCloseToExpiry: true,
 		},
 		{
 			Layout:              credential.Layout{Rows: 99, Cols: 1, CellLength: 12, Charset: credential.CharsetCrockford32},
 			CredentialLifetime:  time.Millisecond,
 			MaxCredFailureCount: 1, TmpLockingThreshold: 99, TmpLockingDuration: time.Second,
 			TmpLockingMode: credential.LockingStrict, LowOnChallenges: 9999,
+			ChallengeSize: 1, FallbackAllowed: true, FallbackPeriod: 365 * 24 * time.Hour,
 		},
 	}
 	for i, want := range tests {
@@ -214,5 +235,19 @@ func TestParametersMapRoundTrip(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("case %d: got %+v, %v; want %+v, nil", i, got, err, want)
 		}
+	}
+}
+
+// TestChallengeSizeFitsTheCard: a challenge cannot ask more distinct cells than the card has.
+func TestChallengeSizeFitsTheCard(t *testing.T) {
+	_, err := credential.ParseParameters(map[string]string{"rows": "1", "cols": "3", "cellLength": "6",
+		"cellCharset": "digits", "challengeSize": "4"})
+	var pv *credential.PolicyViolationError
+	if !errors.As(err, &pv) || pv.Parameter != "challengeSize" {
+		t.Fatalf("challengeSize 4 on a card of 3 cells: got %v, want a violation of challengeSize", err)
+	}
+	if _, err := credential.ParseParameters(map[string]string{"rows": "1", "cols": "3", "cellLength": "6",
+		"cellCharset": "digits", "challengeSize": "3"}); err != nil {
+		t.Fatalf("challengeSize 3 on a card of 3 cells: got %v, want nil", err)
 	}
 }
