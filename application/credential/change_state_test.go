@@ -18,7 +18,7 @@ import (
 )
 
 func newChangeState(s *credentialtest.CardStore) *app.ChangeOTPCardState {
-	return app.NewChangeOTPCardState(s, clock(now), tracer)
+	return newModule(s, &fakeHasher{}).ChangeOTPCardState
 }
 
 // roleAdmin is alice with the roles and no data room.

@@ -22,7 +22,7 @@ const anyCount = -1
 var createRights = []access.Right{access.CredentialCreate, access.CredentialView, access.PolicyConfigurationView}
 
 func newCreate(s *credentialtest.CardStore, h *fakeHasher) *app.CreateOTPCard {
-	return app.NewCreateOTPCard(s, s, h, clock(now), tracer)
+	return newModule(s, h).CreateOTPCard
 }
 
 func TestCreateOTPCard(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 )
 
 func newDelete(s *credentialtest.CardStore) *app.DeleteOTPCard {
-	return app.NewDeleteOTPCard(s, clock(now), tracer, maxAuthAge)
+	return newModule(s, &fakeHasher{}).DeleteOTPCard
 }
 
 func TestDeleteOTPCard(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 )
 
 func newReplace(s *credentialtest.CardStore, h *fakeHasher) *app.ReplaceOTPCard {
-	return app.NewReplaceOTPCard(s, s, h, clock(now), tracer, maxAuthAge)
+	return newModule(s, h).ReplaceOTPCard
 }
 
 func v(n int32) *int32 { return &n }
