@@ -30,8 +30,8 @@ type Memory struct {
 // NewMemory returns an empty directory.
 func NewMemory() *Memory {
 	m := &Memory{clients: map[string]directory.Client{}, users: map[string]directory.User{}}
-	m.cs = &ClientStore{Memory: m, calls: map[string]int{}}
-	m.us = &UserStore{Memory: m, calls: map[string]int{}}
+	m.cs = &ClientStore{Memory: m, Counter: storetest.NewCounter(&m.mu)}
+	m.us = &UserStore{Memory: m, Counter: storetest.NewCounter(&m.mu)}
 	return m
 }
 
