@@ -1,6 +1,9 @@
 package directory_test
 
 import (
+	"reflect"
+	"slices"
+	"testing"
 	"time"
 
 	"go.opentelemetry.io/otel/trace/noop"
@@ -9,6 +12,7 @@ import (
 	"github.com/otpcard/otpcard/application/caller/callertest"
 	"github.com/otpcard/otpcard/application/directory/directorytest"
 	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/event"
 )
 
 var (
@@ -57,3 +61,22 @@ var admin, adminIn = callertest.Admin, callertest.AdminIn
 
 // self is a self-admin user who authenticated a minute ago.
 func self(user string) caller.Caller { return callertest.SelfAdmin(user, now.Add(-time.Minute)) }
+
+// alice is the actor of the events of admin callers.
+var alice = event.Actor{Subject: "alice", Mode: "admin"}
+
+// wantEvents fails unless the store recorded exactly the events want, in order.
+func wantEvents(t *testing.T, got []event.Event, want ...event.Event) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("events:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// wantTold fails unless the dependents were told exactly want, in order (why, when they were not).
+func wantTold(t *testing.T, d *directorytest.Dependents, why string, want ...string) {
+	t.Helper()
+	if told := d.Told(); !slices.Equal(told, want) {
+		t.Errorf("dependents: got %q, want %q (%s)", told, want, why)
+	}
+}

@@ -2,12 +2,13 @@ package directory_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"testing"
 
 	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -32,11 +33,8 @@ func TestCreateUser(t *testing.T) {
 		if stored := s.stored("client-a", "user-a"); !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		want := []event.Event{{Type: directory.UserCreated, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
-			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.Recorded(), want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
-		}
+		wantEvents(t, s.Recorded(), event.Event{Type: directory.UserCreated, Time: now, Actor: alice,
+			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"})
 	}
 }
 
@@ -62,9 +60,7 @@ func TestCreateUserRefusals(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.AddUser(directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"})
 			_, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: tt.caller, User: tt.in})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
+			callertest.Refused(t, err, tt.wantErr)
 			if s.UserCount() != 1 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d users and %d events, want 1 and 0", s.UserCount(), len(s.Recorded()))
 			}
@@ -105,17 +101,9 @@ func TestGetUser(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.AddUser(jane)
 			got, err := newUsers(s).GetUser.Do(context.Background(), app.GetUserQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
-			if called := s.Called("Get") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, jane) {
-				t.Fatalf("got %+v, %v; want %+v, nil", got, err, jane)
+			storetest.WantConsulted(t, s, "Get", tt.wantStore)
+			if !callertest.Refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, jane) {
+				t.Fatalf("got %+v, want %+v", got, jane)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"testing"
 
 	"github.com/otpcard/otpcard/application/listing"
 )
@@ -48,6 +49,15 @@ func (c Counter) Calls() int {
 		n += calls
 	}
 	return n
+}
+
+// WantConsulted fails unless the fake's port method was called (want) or never called: a use case
+// must refuse a caller before it consults a store.
+func WantConsulted(t *testing.T, fake interface{ Called(method string) int }, method string, want bool) {
+	t.Helper()
+	if got := fake.Called(method) > 0; got != want {
+		t.Errorf("store %s consulted: got %v, want %v", method, got, want)
+	}
 }
 
 // CompareCursors orders two items as every list does: by creation time, then by extId.
