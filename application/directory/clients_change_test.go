@@ -9,9 +9,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
-	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/directory"
-	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -81,8 +79,8 @@ func TestChangeClientRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acmeAt(3), directory.Client{ExtID: "taken", Name: "Taken", Version: 1})
 			_, err := newClients(s).ChangeClient.Do(context.Background(), app.ChangeClientCommand{Caller: tt.caller, ExtID: tt.extID, Version: tt.version, Change: tt.change})
-			callertest.Refused(t, err, tt.wantErr)
-			storetest.WantConsulted(t, s, "Update", tt.wantStore)
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Update", tt.wantStore)
 			if !reflect.DeepEqual(s.stored("acme"), acmeAt(3)) || len(s.Recorded()) != 0 {
 				t.Errorf("got %+v and %d events, want acme unchanged and no event", s.stored("acme"), len(s.Recorded()))
 			}
@@ -139,8 +137,8 @@ func TestDeleteClientRefusals(t *testing.T) {
 				s.AddUser(directory.User{ExtID: id, ClientExtID: "acme", LoginID: id, State: directory.UserActive, Version: 1})
 			}
 			_, err := newClients(s).DeleteClient.Do(context.Background(), app.DeleteClientCommand{Caller: tt.caller, ExtID: tt.extID})
-			callertest.Refused(t, err, tt.wantErr)
-			storetest.WantConsulted(t, s, "Delete", tt.wantStore)
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Delete", tt.wantStore)
 			if _, ok := s.Client("acme"); !ok || len(s.deps.Told()) != 0 || len(s.Recorded()) != 0 {
 				t.Errorf("got acme stored %v, dependents told %q, %d events; want true, nothing, 0", ok, s.deps.Told(), len(s.Recorded()))
 			}

@@ -9,10 +9,8 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
-	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
-	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -109,7 +107,7 @@ func TestCreateClientRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(directory.Client{ExtID: "taken", Name: "Taken"})
 			_, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: tt.caller, Client: tt.in})
-			callertest.Refused(t, err, tt.wantErr)
+			refused(t, err, tt.wantErr)
 			if s.ClientCount() != 1 || len(s.deps.Told()) != 0 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d clients, dependents told %q, %d events; want 1, nothing, 0", s.ClientCount(), s.deps.Told(), len(s.Recorded()))
 			}
@@ -138,8 +136,8 @@ func TestGetClient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acme)
 			got, err := newClients(s).GetClient.Do(context.Background(), app.GetClientQuery{Caller: tt.caller, ExtID: tt.extID})
-			storetest.WantConsulted(t, s, "Get", tt.wantStore)
-			if !callertest.Refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, acme) {
+			wantConsulted(t, s, "Get", tt.wantStore)
+			if !refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, acme) {
 				t.Fatalf("got %+v, want %+v", got, acme)
 			}
 		})
@@ -203,6 +201,6 @@ func TestListClientsRefusals(t *testing.T) {
 		if !errors.Is(err, access.ErrPermissionDenied) {
 			t.Errorf("%s: got %v, want an error wrapping ErrPermissionDenied", c.Principal.Mode(), err)
 		}
-		storetest.WantConsulted(t, s, "List", false)
+		wantConsulted(t, s, "List", false)
 	}
 }

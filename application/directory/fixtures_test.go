@@ -11,6 +11,7 @@ import (
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/application/caller/callertest"
 	"github.com/otpcard/otpcard/application/directory/directorytest"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -56,8 +57,12 @@ func (s userFixture) stored(client, user string) directory.User {
 	return u
 }
 
-// The callers of the cases (see callertest).
-var admin, adminIn = callertest.Admin, callertest.AdminIn
+// The callers of the cases, and the checks of their refusals (see callertest and storetest).
+var (
+	admin, adminIn = callertest.Admin, callertest.AdminIn
+	refused        = callertest.Refused
+	wantConsulted  = storetest.WantConsulted
+)
 
 // self is a self-admin user who authenticated a minute ago.
 func self(user string) caller.Caller { return callertest.SelfAdmin(user, now.Add(-time.Minute)) }

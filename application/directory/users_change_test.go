@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
-	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/application/storetest"
@@ -93,8 +92,8 @@ func TestChangeUserRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
 			_, err := newUsers(s).ChangeUser.Do(context.Background(), app.ChangeUserCommand{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user, Version: tt.version, Change: tt.change})
-			callertest.Refused(t, err, tt.wantErr)
-			storetest.WantConsulted(t, s, "Update", tt.wantStoreCalls)
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Update", tt.wantStoreCalls)
 			if got := s.stored("client-a", "user-a"); !reflect.DeepEqual(got, jdoeAt(2)) || len(s.Recorded()) != 0 {
 				t.Errorf("got %+v and %d events, want user-a unchanged and no event", got, len(s.Recorded()))
 			}
@@ -152,8 +151,8 @@ func TestDeleteUserRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
 			_, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
-			callertest.Refused(t, err, tt.wantErr)
-			storetest.WantConsulted(t, s, "Delete", tt.wantStore)
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Delete", tt.wantStore)
 			if s.UserCount() != 3 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d users, %d events; want 3, 0", s.UserCount(), len(s.Recorded()))
 			}
@@ -199,8 +198,8 @@ func TestListUsersRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
 			_, err := newUsers(s).ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: tt.caller, ClientExtID: tt.client, Filter: app.UserFilter{}, Page: listing.Page{Limit: 10}})
-			callertest.Refused(t, err, tt.wantErr)
-			storetest.WantConsulted(t, s, "List", tt.wantStore)
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "List", tt.wantStore)
 		})
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"testing"
 
 	"github.com/otpcard/otpcard/application/caller"
-	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/directory"
-	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -60,7 +58,7 @@ func TestCreateUserRefusals(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.AddUser(directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"})
 			_, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: tt.caller, User: tt.in})
-			callertest.Refused(t, err, tt.wantErr)
+			refused(t, err, tt.wantErr)
 			if s.UserCount() != 1 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d users and %d events, want 1 and 0", s.UserCount(), len(s.Recorded()))
 			}
@@ -101,8 +99,8 @@ func TestGetUser(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.AddUser(jane)
 			got, err := newUsers(s).GetUser.Do(context.Background(), app.GetUserQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
-			storetest.WantConsulted(t, s, "Get", tt.wantStore)
-			if !callertest.Refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, jane) {
+			wantConsulted(t, s, "Get", tt.wantStore)
+			if !refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, jane) {
 				t.Fatalf("got %+v, want %+v", got, jane)
 			}
 		})
