@@ -48,12 +48,7 @@ func (s *ClientStore) Create(ctx context.Context, c directory.Client, events []e
 			return fmt.Errorf("%w: a client with that extId or name exists", fault.ErrDuplicate)
 		}
 	}
-	if err := within(ctx); err != nil {
-		return err
-	}
-	s.clients[c.ExtID] = storedClient(c)
-	s.events = append(s.events, events...)
-	return nil
+	return s.createWithin(ctx, within, func() { s.clients[c.ExtID] = storedClient(c) }, events)
 }
 
 // Get returns the client; see app.ClientReader.
@@ -109,7 +104,7 @@ func (s *ClientStore) Update(_ context.Context, extID string, fn func(*directory
 		}
 	}
 	s.clients[extID] = storedClient(c)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }
 
@@ -134,6 +129,6 @@ func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(context.
 		return fmt.Errorf("%w: client %s is still referenced", directory.ErrHasDependents, extID)
 	}
 	delete(s.clients, extID)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }

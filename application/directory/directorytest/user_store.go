@@ -51,12 +51,7 @@ func (s *UserStore) Create(ctx context.Context, u directory.User, events []event
 			return fmt.Errorf("%w: a user with that extId, or with that loginId in this client, exists", fault.ErrDuplicate)
 		}
 	}
-	if err := within(ctx); err != nil {
-		return err
-	}
-	s.users[u.ExtID] = storedUser(u)
-	s.events = append(s.events, events...)
-	return nil
+	return s.createWithin(ctx, within, func() { s.users[u.ExtID] = storedUser(u) }, events)
 }
 
 // lookup returns the stored user of that client.
@@ -115,7 +110,7 @@ func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, f
 		}
 	}
 	s.users[userExtID] = storedUser(u)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }
 
@@ -131,7 +126,7 @@ func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, f
 		return err
 	}
 	delete(s.users, userExtID)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }
 
