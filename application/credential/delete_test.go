@@ -46,30 +46,26 @@ func TestDeleteOTPCard(t *testing.T) {
 }
 
 func TestDeleteOTPCardRefusals(t *testing.T) {
-	tests := []struct {
-		name    string
-		caller  caller.Caller
-		key     app.CardKey
-		wantErr error
-	}{
+	tests := []cardCase{
 		{"admin without CredentialDelete", admin(access.CredentialModify, access.CredentialView, access.CredentialChangeState),
-			card1, access.ErrPermissionDenied},
-		{"admin outside the data room", adminIn("client-b"), card1, access.ErrDataroomDenied},
-		{"admin with an empty data room", adminIn(), card1, access.ErrDataroomDenied},
-		{"owner, stale", self("user-a", maxAuthAge+time.Nanosecond), card1, errStale},
-		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied},
+			card1, access.ErrPermissionDenied, false},
+		{"admin outside the data room", adminIn("client-b"), card1, access.ErrDataroomDenied, false},
+		{"admin with an empty data room", adminIn(), card1, access.ErrDataroomDenied, false},
+		{"owner, stale", self("user-a", maxAuthAge+time.Nanosecond), card1, errStale, false},
+		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied, false},
 		{"another user naming itself in the path", self("user-b", 0),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, fault.ErrNotFound},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, fault.ErrNotFound, true},
 		{"unknown credential", admin(access.CredentialDelete),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, fault.ErrNotFound},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, fault.ErrNotFound, true},
 		{"credential under another client", admin(access.CredentialDelete),
-			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, fault.ErrNotFound},
+			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			_, err := useCases(s).DeleteOTPCard.Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: tt.key})
 			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Delete", tt.wantStore)
 			if _, ok := s.Card("card-1"); !ok {
 				t.Errorf("card-1: got it deleted, want it kept")
 			}

@@ -41,6 +41,16 @@ func newModule(s *credentialtest.CardStore, h *fakeHasher) app.UseCases {
 		Now: clock(now), Tracer: tracer, MaxAuthAge: maxAuthAge})
 }
 
+// cardCase is a caller acting on the card under key, and what it must be answered: the error
+// (none: the use case runs), and whether the store was consulted (a refused caller never is).
+type cardCase struct {
+	name      string
+	caller    caller.Caller
+	key       app.CardKey
+	wantErr   error
+	wantStore bool
+}
+
 // useCases is the module's use cases on the card store s, for cases that hash nothing they check.
 func useCases(s *credentialtest.CardStore) app.UseCases { return newModule(s, &fakeHasher{}) }
 

@@ -15,13 +15,7 @@ import (
 )
 
 func TestGetOTPCard(t *testing.T) {
-	tests := []struct {
-		name       string
-		caller     caller.Caller
-		key        app.CardKey
-		wantErr    error
-		wantCalled bool
-	}{
+	tests := []cardCase{
 		{"admin", admin(access.CredentialView), card1, nil, true},
 		{"admin inside the data room", adminIn("client-a"), card1, nil, true},
 		{"owner, old authentication is enough", self("user-a", 24*time.Hour), card1, nil, true},
@@ -37,7 +31,7 @@ func TestGetOTPCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			card, err := useCases(s).GetOTPCard.Do(context.Background(), app.GetCardQuery{Caller: tt.caller, Key: tt.key})
-			wantConsulted(t, s, "Get", tt.wantCalled)
+			wantConsulted(t, s, "Get", tt.wantStore)
 			if refused(t, err, tt.wantErr) {
 				if card != nil {
 					t.Fatalf("card: got %v, want nil", card)

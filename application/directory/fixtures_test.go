@@ -67,6 +67,16 @@ var (
 // self is a self-admin user who authenticated a minute ago.
 func self(user string) caller.Caller { return callertest.SelfAdmin(user, now.Add(-time.Minute)) }
 
+// userCase is a caller acting on a user of a client, and what it must be answered: the error (none:
+// the use case runs), and whether the store was consulted (a refused caller never is).
+type userCase struct {
+	name         string
+	caller       caller.Caller
+	client, user string
+	wantErr      error
+	wantStore    bool
+}
+
 // alice is the actor of the events of admin callers.
 var alice = event.Actor{Subject: "alice", Mode: "admin"}
 

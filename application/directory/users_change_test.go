@@ -133,13 +133,7 @@ func TestDeleteUserFailsWithItsDependents(t *testing.T) {
 }
 
 func TestDeleteUserRefusals(t *testing.T) {
-	tests := []struct {
-		name         string
-		caller       caller.Caller
-		client, user string
-		wantErr      error
-		wantStore    bool
-	}{
+	tests := []userCase{
 		{"without UserDelete", admin(access.UserView, access.UserModify, access.CredentialDelete), "client-a", "user-a", access.ErrPermissionDenied, false},
 		{"Auditor", caller.Caller{Principal: access.NewAdmin("a", []string{"Auditor"}, nil, nil)}, "client-a", "user-a", access.ErrPermissionDenied, false},
 		{"outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied, false},

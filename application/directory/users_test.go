@@ -76,13 +76,7 @@ func TestCreateUserSameLoginIDInAnotherClient(t *testing.T) {
 
 func TestGetUser(t *testing.T) {
 	jane := directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", State: directory.UserActive, Version: 2}
-	tests := []struct {
-		name         string
-		caller       caller.Caller
-		client, user string
-		wantErr      error
-		wantStore    bool
-	}{
+	tests := []userCase{
 		{"admin", admin(access.UserView), "client-a", "user-a", nil, true},
 		{"inside the data room", adminIn("client-a"), "client-a", "user-a", nil, true},
 		{"the user itself", self("user-a"), "client-a", "user-a", nil, true},
