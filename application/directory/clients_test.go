@@ -85,12 +85,7 @@ func TestCreateClientGeneratesExtID(t *testing.T) {
 }
 
 func TestCreateClientRefusals(t *testing.T) {
-	tests := []struct {
-		name    string
-		caller  caller.Caller
-		in      directory.Client
-		wantErr error
-	}{
+	tests := []createRefusal[directory.Client]{
 		{"without ClientCreate", admin(access.ClientView, access.ClientModify, access.ClientDelete),
 			directory.Client{Name: "New"}, access.ErrPermissionDenied},
 		{"ClientRoot", caller.Caller{Principal: access.NewAdmin("alice", []string{"ClientRoot"}, nil, nil)},

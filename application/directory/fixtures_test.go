@@ -67,6 +67,14 @@ var (
 // self is a self-admin user who authenticated a minute ago.
 func self(user string) caller.Caller { return callertest.SelfAdmin(user, now.Add(-time.Minute)) }
 
+// createRefusal is a caller creating in, a client or a user, and the error it must be answered.
+type createRefusal[T any] struct {
+	name    string
+	caller  caller.Caller
+	in      T
+	wantErr error
+}
+
 // userCase is a caller acting on a user of a client, and what it must be answered: the error (none:
 // the use case runs), and whether the store was consulted (a refused caller never is).
 type userCase struct {

@@ -37,12 +37,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestCreateUserRefusals(t *testing.T) {
-	tests := []struct {
-		name    string
-		caller  caller.Caller
-		in      directory.User
-		wantErr error
-	}{
+	tests := []createRefusal[directory.User]{
 		{"without UserCreate", admin(access.UserView, access.UserModify), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
 		{"self-admin", self("user-a"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
 		{"outside the data room", adminIn("client-b"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrDataroomDenied},
