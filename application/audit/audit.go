@@ -72,10 +72,9 @@ type UseCases struct {
 
 // ListAuditEvents answers audit queries: the audit module's use case.
 type ListAuditEvents struct {
-	store  Store
-	now    func() time.Time
-	tracer trace.Tracer
-	types  map[event.Type]bool
+	store Store
+	frame caller.Frame
+	types map[event.Type]bool
 }
 
 // NewListAuditEvents builds the query use case; types are the event types the modules record, the
@@ -85,7 +84,7 @@ func NewListAuditEvents(store Store, now func() time.Time, tracer trace.Tracer, 
 	for _, t := range types {
 		known[t] = true
 	}
-	return &ListAuditEvents{store: store, now: now, tracer: tracer, types: known}
+	return &ListAuditEvents{store: store, frame: caller.Frame{Now: now, Tracer: tracer}, types: known}
 }
 
 // ListAuditEventsQuery asks for one page of the audit trail, narrowed by Filter.
@@ -98,25 +97,19 @@ type ListAuditEventsQuery struct {
 // Do returns a page of the audit trail inside the caller's data room; it needs AuditView.
 // Errors: access errors, fault.ErrInvalid (a type no module records).
 func (uc *ListAuditEvents) Do(ctx context.Context, q ListAuditEventsQuery) (listing.Result[event.Stored], error) {
-	ctx, span := uc.tracer.Start(ctx, "ListAuditEvents")
-	defer span.End()
 	c, f, page := q.Caller, q.Filter, q.Page
-	err := c.Principal.Authorize(access.Request{Client: f.ClientExtID, Rights: []access.Right{access.AuditView}}, uc.now())
-	if err != nil {
-		return listing.Result[event.Stored]{}, err
-	}
-	if f.Type != "" && !uc.types[f.Type] {
-		return listing.Result[event.Stored]{}, fmt.Errorf("%w: type %.64q is not an event type", fault.ErrInvalid, f.Type)
-	}
-	f.Clients = nil
-	if room, restricted := c.Principal.DataRoom(); restricted {
-		f.Clients = append([]string{}, room...)
-	}
-	res, err := uc.store.List(ctx, f, page)
-	if err != nil {
-		return res, fmt.Errorf("list audit events: %w", err)
-	}
-	return res, nil
+	req := access.Request{Client: f.ClientExtID, Rights: []access.Right{access.AuditView}}
+	return caller.Run(ctx, uc.frame, "ListAuditEvents", c, req, func(ctx context.Context) (listing.Result[event.Stored], error) {
+		if f.Type != "" && !uc.types[f.Type] {
+			return listing.Result[event.Stored]{}, fmt.Errorf("%w: type %.64q is not an event type", fault.ErrInvalid, f.Type)
+		}
+		f.Clients = nil
+		if room, restricted := c.Principal.DataRoom(); restricted {
+			f.Clients = append([]string{}, room...)
+		}
+		res, err := uc.store.List(ctx, f, page)
+		return res, fault.Wrap(err, "list audit events")
+	})
 }
 
 // CursorOf places a recorded event in the listing order.

@@ -2,9 +2,6 @@ package credential
 
 import (
 	"context"
-	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
@@ -15,14 +12,8 @@ import (
 
 // IssueChallenge asks a user for one cell of their card (API.md section 6).
 type IssueChallenge struct {
-	cards  UserCardUpdater
-	now    Clock
-	tracer trace.Tracer
-}
-
-// NewIssueChallenge builds the use case.
-func NewIssueChallenge(cards UserCardUpdater, now Clock, tracer trace.Tracer) *IssueChallenge {
-	return &IssueChallenge{cards: cards, now: now, tracer: tracer}
+	cards UserCardUpdater
+	frame caller.Frame
 }
 
 // ChallengeIssued is the answer to a challenge request.
@@ -71,43 +62,27 @@ func (ch CardChoice) chosen(cards []UserCard, userExtID string) (UserCard, error
 // errors, access.ErrUserNotUsable (the user is disabled or archived), *fault.NotFoundError,
 // *credential.LockedError, credential.ErrNotUsable.
 func (uc *IssueChallenge) Do(ctx context.Context, cmd ChallengeCommand) (ChallengeIssued, error) {
-	ctx, span := uc.tracer.Start(ctx, "IssueChallenge")
-	defer span.End()
 	c, clientExtID, userExtID := cmd.Caller, cmd.ClientExtID, cmd.UserExtID
-	if err := c.Principal.Authorize(uc.Access(clientExtID, userExtID), uc.now()); err != nil {
-		return ChallengeIssued{}, err
-	}
-	var out ChallengeIssued
-	err := uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
-		if err := u.Holder.CanAuthenticate(); err != nil {
-			return nil, nil, err
-		}
-		// The clock is read under the cards' locks, so that a card's changes keep their order in time.
-		now := uc.now()
-		var picked UserCard
-		var err error
-		if cmd.Card != (CardChoice{}) {
-			picked, err = cmd.Card.chosen(u.Cards, userExtID)
-		} else {
-			picked, err = pickCard(u.Cards, userExtID, true, now)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		ch, err := picked.Card.IssueChallenge(now, picked.Policy.Parameters.CellReuse, drawIndex)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = ChallengeIssued{Label: ch.Label, Card: picked.Card}
-		if !ch.New {
-			return nil, nil, nil
-		}
-		ev := cardEvent(credential.CardChallengeIssued, picked.Card, c.Meta())
-		ev.Data["challenge"] = ch.Label
-		return picked.Card, []event.Event{ev}, nil
+	req := uc.Access(clientExtID, userExtID)
+	return caller.Run(ctx, uc.frame, "IssueChallenge", c, req, func(ctx context.Context) (ChallengeIssued, error) {
+		var out ChallengeIssued
+		err := uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
+			picked, now, err := pickUsable(u, userExtID, cmd.Card, uc.frame.Now)
+			if err != nil {
+				return nil, nil, err
+			}
+			ch, err := picked.Card.IssueChallenge(now, picked.Policy.Parameters.CellReuse, drawIndex)
+			if err != nil {
+				return nil, nil, err
+			}
+			out = ChallengeIssued{Label: ch.Label, Card: picked.Card}
+			if !ch.New {
+				return nil, nil, nil
+			}
+			ev := cardEvent(credential.CardChallengeIssued, picked.Card, c.Meta())
+			ev.Data["challenge"] = ch.Label
+			return picked.Card, []event.Event{ev}, nil
+		})
+		return out, fault.Wrap(err, "challenge user %s", userExtID)
 	})
-	if err != nil {
-		return ChallengeIssued{}, fmt.Errorf("challenge user %s: %w", userExtID, err)
-	}
-	return out, nil
 }

@@ -2,27 +2,19 @@ package credential
 
 import (
 	"context"
-	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // ChangeOTPCardState is the admin PATCH of an OTP credential (API.md section 4): a state change
 // from the transition table, or only a new modificationComment.
 type ChangeOTPCardState struct {
-	cards  CardUpdater
-	now    Clock
-	tracer trace.Tracer
-}
-
-// NewChangeOTPCardState builds the use case.
-func NewChangeOTPCardState(cards CardUpdater, now Clock, tracer trace.Tracer) *ChangeOTPCardState {
-	return &ChangeOTPCardState{cards: cards, now: now, tracer: tracer}
+	cards CardUpdater
+	frame caller.Frame
 }
 
 // ChangeStateCommand asks for a state change, a new comment, or both; members left nil stay.
@@ -44,54 +36,57 @@ type ChangeStateCommand struct {
 // long), credential.ErrUnknownState, *fault.NotFoundError, *fault.VersionConflictError,
 // credential.ErrArchived, credential.ErrForbiddenTransition.
 func (uc *ChangeOTPCardState) Do(ctx context.Context, cmd ChangeStateCommand) (*credential.OTPCard, error) {
-	ctx, span := uc.tracer.Start(ctx, "ChangeOTPCardState")
-	defer span.End()
-	err := cmd.Caller.Principal.Authorize(access.Request{
+	req := access.Request{
 		Client: cmd.Key.ClientExtID, User: cmd.Key.UserExtID,
 		Rights: []access.Right{access.CredentialModify, access.CredentialChangeState},
 		Self:   access.SelfNone,
-	}, uc.now())
-	if err != nil {
-		return nil, err
 	}
+	return caller.Run(ctx, uc.frame, "ChangeOTPCardState", cmd.Caller, req, func(ctx context.Context) (*credential.OTPCard, error) {
+		edit, err := cmd.edit()
+		if err != nil {
+			return nil, err
+		}
+		var changed *credential.OTPCard
+		err = uc.cards.Update(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
+			if err := card.CheckVersion(cmd.Version); err != nil {
+				return nil, err
+			}
+			from := card.State()
+			outcome, err := card.Edit(edit, uc.frame.Now())
+			if err != nil {
+				return nil, err
+			}
+			changed = card
+			switch outcome {
+			case credential.StateChanged:
+				return []event.Event{stateChanged(card, from, cmd.Caller)}, nil
+			case credential.CommentChanged:
+				ev := cardEvent(credential.CardChanged, card, cmd.Caller.Meta())
+				ev.Data["modificationComment"] = card.Snapshot().ModificationComment
+				return []event.Event{ev}, nil
+			}
+			return nil, nil
+		})
+		return changed, fault.Wrap(err, "change state of otp card %s", cmd.Key.ExtID)
+	})
+}
+
+// edit is the change the command asks for, once its comment and state name are valid.
+func (cmd ChangeStateCommand) edit() (credential.CardEdit, error) {
 	edit := credential.CardEdit{Comment: cmd.Comment}
 	if cmd.Comment != nil {
 		if err := credential.ValidateComment(*cmd.Comment); err != nil {
-			return nil, err
+			return edit, err
 		}
 	}
 	if cmd.StateName != nil {
 		to, err := credential.ParseState(*cmd.StateName)
 		if err != nil {
-			return nil, err
+			return edit, err
 		}
 		edit.State = &to
 	}
-	var changed *credential.OTPCard
-	err = uc.cards.Update(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
-		if err := card.CheckVersion(cmd.Version); err != nil {
-			return nil, err
-		}
-		from := card.State()
-		outcome, err := card.Edit(edit, uc.now())
-		if err != nil {
-			return nil, err
-		}
-		changed = card
-		switch outcome {
-		case credential.StateChanged:
-			return []event.Event{stateChanged(card, from, cmd.Caller)}, nil
-		case credential.CommentChanged:
-			ev := cardEvent(credential.CardChanged, card, cmd.Caller.Meta())
-			ev.Data["modificationComment"] = card.Snapshot().ModificationComment
-			return []event.Event{ev}, nil
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("change state of otp card %s: %w", cmd.Key.ExtID, err)
-	}
-	return changed, nil
+	return edit, nil
 }
 
 // stateChanged is the otp-card.state-changed event of a PATCH: from, to and the reason.

@@ -17,10 +17,6 @@ import (
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-func newChangeState(s *credentialtest.CardStore) *app.ChangeOTPCardState {
-	return app.NewChangeOTPCardState(s, clock(now), tracer)
-}
-
 // roleAdmin is alice with the roles and no data room.
 func roleAdmin(roles ...string) caller.Caller {
 	return caller.Caller{Principal: access.NewAdmin("alice", roles, nil, nil), RequestID: "req-1"}
@@ -72,7 +68,7 @@ func TestChangeOTPCardState(t *testing.T) {
 				stored.LockedUntil, stored.ResumeState = now.Add(time.Minute), credential.StateActive
 			}
 			s.AddCard(stored)
-			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
+			card, err := useCases(s).ChangeOTPCardState.Do(context.Background(), app.ChangeStateCommand{
 				Caller: tt.caller, Key: card1, StateName: optionalName(tt.stateName), Comment: tt.comment, Version: tt.version})
 			if err != nil {
 				t.Fatalf("got error %v, want nil", err)
@@ -92,18 +88,14 @@ func TestChangeOTPCardState(t *testing.T) {
 				t.Errorf("stored card:\n got %+v\nwant %+v", after, want)
 			}
 
-			events := s.Recorded()
-			if len(events) != 1 {
-				t.Fatalf("events: got %d, want 1", len(events))
-			}
 			wantType := credential.CardStateChanged
 			wantData := map[string]string{"from": string(tt.from), "to": string(tt.wantState), "reason": tt.wantReason}
 			if tt.wantReason == "" {
 				wantType = credential.CardChanged
 				wantData = map[string]string{"stateName": string(tt.from), "modificationComment": deref(tt.comment)}
 			}
-			checkEvent(t, events[0], event.Event{Type: wantType, Time: now,
-				Actor: event.Actor{Subject: "alice", Mode: "admin"}, ClientExtID: "client-a", UserExtID: "user-a",
+			events := checkEvents(t, s.Recorded(), event.Event{Type: wantType, Time: now,
+				Actor: alice, ClientExtID: "client-a", UserExtID: "user-a",
 				CredentialExt: "card-1", PolicyExtID: "policy-a", Version: 5, RequestID: "req-1"})
 			if got := events[0].Data; !reflect.DeepEqual(got, wantData) {
 				t.Errorf("event data: got %v, want %v", got, wantData)
@@ -164,20 +156,14 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 				tt.setup(s)
 			}
 			before, _ := s.Card("card-1")
-			card, err := newChangeState(s).Do(context.Background(), app.ChangeStateCommand{
+			card, err := useCases(s).ChangeOTPCardState.Do(context.Background(), app.ChangeStateCommand{
 				Caller: tt.caller, Key: tt.key, StateName: optionalName(tt.stateName), Comment: tt.comment, Version: tt.version})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
+			refused(t, err, tt.wantErr)
 			if card != nil {
 				t.Errorf("card: got %+v, want nil", card.Snapshot())
 			}
-			if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
-				t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
-			}
-			if got := s.Recorded(); len(got) != 0 {
-				t.Errorf("events: got %+v, want none", got)
-			}
+			checkCard(t, s, before)
+			checkEvents(t, s.Recorded())
 			if got := s.Called("Update"); got != tt.wantUpdate {
 				t.Errorf("Update: got %d calls, want %d", got, tt.wantUpdate)
 			}
@@ -186,7 +172,7 @@ func TestChangeOTPCardStateRefusals(t *testing.T) {
 }
 
 func TestChangeOTPCardStateVersionConflictMessage(t *testing.T) {
-	_, err := newChangeState(newStore(t)).Do(context.Background(), app.ChangeStateCommand{
+	_, err := useCases(newStore(t)).ChangeOTPCardState.Do(context.Background(), app.ChangeStateCommand{
 		Caller: admin(stateRights...), Key: card1, StateName: ptr("disabled"), Version: v(3)})
 	var vc *fault.VersionConflictError
 	if !errors.As(err, &vc) || vc.Given != 3 || vc.Current != 4 {
@@ -198,7 +184,7 @@ func TestChangeOTPCardStateVersionConflictMessage(t *testing.T) {
 // event's transition.
 func TestChangeOTPCardStateSequence(t *testing.T) {
 	s := newStore(t)
-	uc := newChangeState(s)
+	uc := useCases(s).ChangeOTPCardState
 	steps := []struct{ to, wantFrom string }{
 		{"disabled", "active"}, {"active", "disabled"}, {"archived", "active"},
 	}
@@ -244,19 +230,15 @@ func TestChangeOTPCardStateThatChangesNothing(t *testing.T) {
 				s.AddCard(storedCard("card-1", "user-a", state))
 				before, _ := s.Card("card-1")
 				cmd.Caller, cmd.Key = admin(stateRights...), card1
-				card, err := newChangeState(s).Do(context.Background(), cmd)
+				card, err := useCases(s).ChangeOTPCardState.Do(context.Background(), cmd)
 				if err != nil {
 					t.Fatalf("got error %v, want nil", err)
 				}
 				if got := card.Snapshot(); !reflect.DeepEqual(got, before) {
 					t.Errorf("returned card:\n got %+v\nwant %+v", got, before)
 				}
-				if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
-					t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
-				}
-				if got := s.Recorded(); len(got) != 0 {
-					t.Errorf("events: got %+v, want none", got)
-				}
+				checkCard(t, s, before)
+				checkEvents(t, s.Recorded())
 			})
 		}
 	}

@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/extid"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // MaxCardsPerUser is how many OTP cards that are not archived a user may hold.
@@ -40,14 +39,7 @@ type CreateOTPCard struct {
 	policies UserPolicies
 	cards    CardCreator
 	hasher   CellHasher
-	now      Clock
-	tracer   trace.Tracer
-}
-
-// NewCreateOTPCard builds the use case.
-func NewCreateOTPCard(policies UserPolicies, cards CardCreator, hasher CellHasher, now Clock,
-	tracer trace.Tracer) *CreateOTPCard {
-	return &CreateOTPCard{policies: policies, cards: cards, hasher: hasher, now: now, tracer: tracer}
+	frame    caller.Frame
 }
 
 // CreateCommand describes the new card.
@@ -69,16 +61,40 @@ func (uc *CreateOTPCard) Access(clientExtID, userExtID string) access.Request {
 // credential.ErrUnknownPolicy, credential.ErrUnknownState, credential.ErrForbiddenTransition,
 // fault.ErrDuplicate, credential.ErrTooManyCards, fault.ErrInvalid.
 func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, error) {
-	ctx, span := uc.tracer.Start(ctx, "CreateOTPCard")
-	defer span.End()
-	if err := cmd.Caller.Principal.Authorize(uc.Access(cmd.ClientExtID, cmd.UserExtID), uc.now()); err != nil {
-		return Issued{}, err
-	}
+	req := uc.Access(cmd.ClientExtID, cmd.UserExtID)
+	return caller.Run(ctx, uc.frame, "CreateOTPCard", cmd.Caller, req, func(ctx context.Context) (Issued, error) {
+		state, err := cmd.state()
+		if err != nil {
+			return Issued{}, err
+		}
+		policy, err := uc.policies.PolicyForUser(ctx, cmd.ClientExtID, cmd.UserExtID, cmd.PolicyExtID)
+		if err != nil {
+			return Issued{}, fault.Wrap(err, "create otp card")
+		}
+		grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
+		if err != nil {
+			return Issued{}, fault.Wrap(err, "create otp card")
+		}
+		card, err := credential.NewOTPCard(credential.NewCard{
+			ExtID: cmd.ExtID, ClientExtID: cmd.ClientExtID, UserExtID: cmd.UserExtID,
+			PolicyExtID: policy.ExtID, State: state, Lifetime: policy.Parameters.CredentialLifetime,
+		}, grid, uc.frame.Now())
+		if err != nil {
+			return Issued{}, err
+		}
+		ev := cardEvent(credential.CardCreated, card, cmd.Caller.Meta())
+		err = uc.cards.Create(ctx, card, []event.Event{ev}, cmd.admit)
+		return Issued{Card: card, Clear: clear}, fault.Wrap(err, "create otp card")
+	})
+}
+
+// state is the state the new card starts in, once the command's state name and extIds are valid.
+func (cmd CreateCommand) state() (credential.State, error) {
 	state := credential.StateInitial
 	if cmd.StateName != "" {
 		var err error
 		if state, err = credential.ParseState(cmd.StateName); err != nil {
-			return Issued{}, err
+			return state, err
 		}
 	}
 	for name, id := range map[string]string{"extId": cmd.ExtID, "policyExtId": cmd.PolicyExtID} {
@@ -86,37 +102,21 @@ func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, err
 			continue
 		}
 		if err := extid.Validate(id); err != nil {
-			return Issued{}, fmt.Errorf("%s: %w", name, err)
+			return state, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	policy, err := uc.policies.PolicyForUser(ctx, cmd.ClientExtID, cmd.UserExtID, cmd.PolicyExtID)
-	if err != nil {
-		return Issued{}, fmt.Errorf("create otp card: %w", err)
+	return state, nil
+}
+
+// admit lets a new card in, inside the store's transaction: the user may receive cards and holds
+// fewer than MaxCardsPerUser that are not archived.
+func (cmd CreateCommand) admit(holder credential.Holder, held int) error {
+	if err := holder.CanReceiveCards(); err != nil {
+		return err
 	}
-	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
-	if err != nil {
-		return Issued{}, fmt.Errorf("create otp card: %w", err)
+	if held >= MaxCardsPerUser {
+		return fmt.Errorf("%w: user %s already holds %d OTP cards that are not archived",
+			credential.ErrTooManyCards, cmd.UserExtID, held)
 	}
-	card, err := credential.NewOTPCard(credential.NewCard{
-		ExtID: cmd.ExtID, ClientExtID: cmd.ClientExtID, UserExtID: cmd.UserExtID,
-		PolicyExtID: policy.ExtID, State: state, Lifetime: policy.Parameters.CredentialLifetime,
-	}, grid, uc.now())
-	if err != nil {
-		return Issued{}, err
-	}
-	ev := cardEvent(credential.CardCreated, card, cmd.Caller.Meta())
-	admit := func(holder credential.Holder, held int) error {
-		if err := holder.CanReceiveCards(); err != nil {
-			return err
-		}
-		if held >= MaxCardsPerUser {
-			return fmt.Errorf("%w: user %s already holds %d OTP cards that are not archived",
-				credential.ErrTooManyCards, cmd.UserExtID, held)
-		}
-		return nil
-	}
-	if err := uc.cards.Create(ctx, card, []event.Event{ev}, admit); err != nil {
-		return Issued{}, fmt.Errorf("create otp card: %w", err)
-	}
-	return Issued{Card: card, Clear: clear}, nil
+	return nil
 }

@@ -22,7 +22,7 @@ const anyCount = -1
 var createRights = []access.Right{access.CredentialCreate, access.CredentialView, access.PolicyConfigurationView}
 
 func newCreate(s *credentialtest.CardStore, h *fakeHasher) *app.CreateOTPCard {
-	return app.NewCreateOTPCard(s, s, h, clock(now), tracer)
+	return newModule(s, h).CreateOTPCard
 }
 
 func TestCreateOTPCard(t *testing.T) {
@@ -73,12 +73,8 @@ func TestCreateOTPCard(t *testing.T) {
 			if app.MaxCardsPerUser != 2 {
 				t.Errorf("MaxCardsPerUser: got %d, want 2", app.MaxCardsPerUser)
 			}
-			events := s.Recorded()
-			if len(events) != 1 {
-				t.Fatalf("events: got %d, want 1", len(events))
-			}
-			checkEvent(t, events[0], event.Event{Type: credential.CardCreated, Time: now,
-				Actor: event.Actor{Subject: "alice", Mode: "admin"}, ClientExtID: "client-a", UserExtID: "user-b",
+			events := checkEvents(t, s.Recorded(), event.Event{Type: credential.CardCreated, Time: now,
+				Actor: alice, ClientExtID: "client-a", UserExtID: "user-b",
 				CredentialExt: "card-new", PolicyExtID: tt.wantPolicy, Version: 1, RequestID: "req-1"})
 			checkNoCells(t, events, issued.Clear)
 		})
@@ -141,15 +137,9 @@ func TestCreateOTPCardRefusals(t *testing.T) {
 				cmd.UserExtID = "user-b"
 			}
 			issued, err := newCreate(s, h).Do(context.Background(), cmd)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if issued.Card != nil || issued.Clear != nil {
-				t.Errorf("Issued: got %d clear cells and a card, want nothing", len(issued.Clear))
-			}
-			if got := s.Recorded(); len(got) != 0 {
-				t.Errorf("events: got %+v, want none", got)
-			}
+			refused(t, err, tt.wantErr)
+			checkNothingIssued(t, issued)
+			checkEvents(t, s.Recorded())
 			if calls, _ := h.counts(); tt.wantHashed != anyCount && calls != tt.wantHashed {
 				t.Errorf("hasher: got %d calls, want %d", calls, tt.wantHashed)
 			}

@@ -2,15 +2,13 @@ package credential
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CardDeleter removes cards.
@@ -23,15 +21,10 @@ type CardDeleter interface {
 
 // DeleteOTPCard removes a card for good.
 type DeleteOTPCard struct {
-	cards      CardDeleter
-	now        Clock
-	tracer     trace.Tracer
+	cards CardDeleter
+	frame caller.Frame
+	// maxAuthAge is the freshness a self-admin caller needs.
 	maxAuthAge time.Duration
-}
-
-// NewDeleteOTPCard builds the use case; maxAuthAge is the freshness a self-admin caller needs.
-func NewDeleteOTPCard(cards CardDeleter, now Clock, tracer trace.Tracer, maxAuthAge time.Duration) *DeleteOTPCard {
-	return &DeleteOTPCard{cards: cards, now: now, tracer: tracer, maxAuthAge: maxAuthAge}
 }
 
 // DeleteCardCommand names the card.
@@ -48,25 +41,19 @@ type Deleted struct {
 
 // Do deletes the card and records otp-card.deleted. Errors: access errors, *fault.NotFoundError.
 func (uc *DeleteOTPCard) Do(ctx context.Context, cmd DeleteCardCommand) (Deleted, error) {
-	ctx, span := uc.tracer.Start(ctx, "DeleteOTPCard")
-	defer span.End()
-	err := cmd.Caller.Principal.Authorize(access.Request{
+	req := access.Request{
 		Client: cmd.Key.ClientExtID, User: cmd.Key.UserExtID,
 		Rights: []access.Right{access.CredentialDelete},
 		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge,
-	}, uc.now())
-	if err != nil {
-		return Deleted{}, err
 	}
-	var deleted Deleted
-	err = uc.cards.Delete(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
-		ev := cardEvent(credential.CardDeleted, card, cmd.Caller.Meta())
-		ev.Time = credential.Later(uc.now(), ev.Time) // never before the card's last change
-		deleted = Deleted{ExtID: card.ExtID(), Version: card.Version()}
-		return []event.Event{ev}, nil
+	return caller.Run(ctx, uc.frame, "DeleteOTPCard", cmd.Caller, req, func(ctx context.Context) (Deleted, error) {
+		var deleted Deleted
+		err := uc.cards.Delete(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
+			ev := cardEvent(credential.CardDeleted, card, cmd.Caller.Meta())
+			ev.Time = credential.Later(uc.frame.Now(), ev.Time) // never before the card's last change
+			deleted = Deleted{ExtID: card.ExtID(), Version: card.Version()}
+			return []event.Event{ev}, nil
+		})
+		return deleted, fault.Wrap(err, "delete otp card %s", cmd.Key.ExtID)
 	})
-	if err != nil {
-		return Deleted{}, fmt.Errorf("delete otp card %s: %w", cmd.Key.ExtID, err)
-	}
-	return deleted, nil
 }

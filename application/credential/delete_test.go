@@ -2,22 +2,16 @@ package credential_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
-	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
-
-func newDelete(s *credentialtest.CardStore) *app.DeleteOTPCard {
-	return app.NewDeleteOTPCard(s, clock(now), tracer, maxAuthAge)
-}
 
 func TestDeleteOTPCard(t *testing.T) {
 	tests := []struct {
@@ -37,17 +31,13 @@ func TestDeleteOTPCard(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
 			s.AddCard(storedCard("card-1", "user-a", tt.state))
-			if _, err := newDelete(s).Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: card1}); err != nil {
+			if _, err := useCases(s).DeleteOTPCard.Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: card1}); err != nil {
 				t.Fatalf("got error %v, want nil", err)
 			}
 			if _, ok := s.Card("card-1"); ok {
 				t.Errorf("card-1: got it still stored, want it gone")
 			}
-			events := s.Recorded()
-			if len(events) != 1 {
-				t.Fatalf("events: got %d, want 1", len(events))
-			}
-			checkEvent(t, events[0], event.Event{Type: credential.CardDeleted, Time: now, Actor: tt.wantActor,
+			events := checkEvents(t, s.Recorded(), event.Event{Type: credential.CardDeleted, Time: now, Actor: tt.wantActor,
 				ClientExtID: "client-a", UserExtID: "user-a", CredentialExt: "card-1", PolicyExtID: "policy-a",
 				Version: 4, RequestID: tt.wantReq})
 			checkNoCells(t, events, nil)
@@ -56,44 +46,30 @@ func TestDeleteOTPCard(t *testing.T) {
 }
 
 func TestDeleteOTPCardRefusals(t *testing.T) {
-	tests := []struct {
-		name       string
-		caller     caller.Caller
-		key        app.CardKey
-		wantErr    error
-		wantReauth bool
-	}{
+	tests := []cardCase{
 		{"admin without CredentialDelete", admin(access.CredentialModify, access.CredentialView, access.CredentialChangeState),
 			card1, access.ErrPermissionDenied, false},
 		{"admin outside the data room", adminIn("client-b"), card1, access.ErrDataroomDenied, false},
 		{"admin with an empty data room", adminIn(), card1, access.ErrDataroomDenied, false},
-		{"owner, stale", self("user-a", maxAuthAge+time.Nanosecond), card1, nil, true},
+		{"owner, stale", self("user-a", maxAuthAge+time.Nanosecond), card1, errStale, false},
 		{"another user", self("user-b", 0), card1, access.ErrPermissionDenied, false},
 		{"another user naming itself in the path", self("user-b", 0),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, fault.ErrNotFound, false},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"}, fault.ErrNotFound, true},
 		{"unknown credential", admin(access.CredentialDelete),
-			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, fault.ErrNotFound, false},
+			app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"}, fault.ErrNotFound, true},
 		{"credential under another client", admin(access.CredentialDelete),
-			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, fault.ErrNotFound, false},
+			app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"}, fault.ErrNotFound, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			_, err := newDelete(s).Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: tt.key})
-			if tt.wantReauth {
-				var reauth *access.ReauthenticationRequiredError
-				if !errors.As(err, &reauth) || reauth.MaxAge != maxAuthAge {
-					t.Fatalf("got %v, want a *ReauthenticationRequiredError with MaxAge %v", err, maxAuthAge)
-				}
-			} else if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
+			_, err := useCases(s).DeleteOTPCard.Do(context.Background(), app.DeleteCardCommand{Caller: tt.caller, Key: tt.key})
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Delete", tt.wantStore)
 			if _, ok := s.Card("card-1"); !ok {
 				t.Errorf("card-1: got it deleted, want it kept")
 			}
-			if got := s.Recorded(); len(got) != 0 {
-				t.Errorf("events: got %+v, want none", got)
-			}
+			checkEvents(t, s.Recorded())
 		})
 	}
 }

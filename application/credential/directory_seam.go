@@ -2,12 +2,12 @@ package credential
 
 import (
 	"context"
-	"fmt"
 
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // This file is the credential module's side of the one seam between the directory and the
@@ -58,10 +58,8 @@ func (d *DirectorySeam) ClientCreated(ctx context.Context, client directory.Clie
 	p := credential.NewDefaultPolicy(client.ExtID, client.Created)
 	ev := event.Event{Type: credential.PolicyCreated, Time: p.Created, Actor: meta.Actor, ClientExtID: client.ExtID,
 		PolicyExtID: p.ExtID, Version: p.Version, RequestID: meta.RequestID}
-	if err := d.policies.CreateDefault(ctx, p, []event.Event{ev}); err != nil {
-		return fmt.Errorf("default policy of client %s: %w", client.ExtID, err)
-	}
-	return nil
+	err := d.policies.CreateDefault(ctx, p, []event.Event{ev})
+	return fault.Wrap(err, "default policy of client %s", client.ExtID)
 }
 
 // ClientDeleting deletes the client's policies, recording policy.deleted for each.
@@ -76,18 +74,13 @@ func (d *DirectorySeam) ClientDeleting(ctx context.Context, client directory.Cli
 		}
 		return events
 	})
-	if err != nil {
-		return fmt.Errorf("policies of client %s: %w", client.ExtID, err)
-	}
-	return nil
+	return fault.Wrap(err, "policies of client %s", client.ExtID)
 }
 
 // UserSaved records the user as a holder in its state.
 func (d *DirectorySeam) UserSaved(ctx context.Context, user directory.User) error {
-	if err := d.holders.SaveHolder(ctx, user.ClientExtID, user.ExtID, credential.HolderOf(string(user.State))); err != nil {
-		return fmt.Errorf("holder %s: %w", user.ExtID, err)
-	}
-	return nil
+	err := d.holders.SaveHolder(ctx, user.ClientExtID, user.ExtID, credential.HolderOf(string(user.State)))
+	return fault.Wrap(err, "holder %s", user.ExtID)
 }
 
 // UserDeleting deletes the user's cards, recording otp-card.deleted for each at its last version.
@@ -101,8 +94,5 @@ func (d *DirectorySeam) UserDeleting(ctx context.Context, user directory.User, m
 		}
 		return events
 	})
-	if err != nil {
-		return fmt.Errorf("cards of user %s: %w", user.ExtID, err)
-	}
-	return nil
+	return fault.Wrap(err, "cards of user %s", user.ExtID)
 }

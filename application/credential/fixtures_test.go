@@ -13,11 +13,16 @@ import (
 	"github.com/otpcard/otpcard/application/caller/callertest"
 	app "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/credential/credentialtest"
+	"github.com/otpcard/otpcard/application/storetest"
+	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 )
 
 const maxAuthAge = 15 * time.Minute
+
+// errStale is the refusal of a self-admin caller whose authentication is older than maxAuthAge.
+var errStale error = &access.ReauthenticationRequiredError{MaxAge: maxAuthAge}
 
 var (
 	// t0 is when the stored card last changed; now is the use cases' clock.
@@ -35,6 +40,19 @@ func newModule(s *credentialtest.CardStore, h *fakeHasher) app.UseCases {
 	return app.New(app.Deps{Cards: s, Policies: s.PolicyStore(), Hasher: h, Verifier: h,
 		Now: clock(now), Tracer: tracer, MaxAuthAge: maxAuthAge})
 }
+
+// cardCase is a caller acting on the card under key, and what it must be answered: the error
+// (none: the use case runs), and whether the store was consulted (a refused caller never is).
+type cardCase struct {
+	name      string
+	caller    caller.Caller
+	key       app.CardKey
+	wantErr   error
+	wantStore bool
+}
+
+// useCases is the module's use cases on the card store s, for cases that hash nothing they check.
+func useCases(s *credentialtest.CardStore) app.UseCases { return newModule(s, &fakeHasher{}) }
 
 // newStore holds client-a with user-a (owning card-1 at version 4) and user-b, and client-b with
 // user-c. client-a has the default policy-a and policy-digits.
@@ -73,8 +91,15 @@ func storedCard(extID, user string, state credential.State) credential.Snapshot 
 	}
 }
 
-// The callers of the cases (see callertest).
-var admin, adminIn = callertest.Admin, callertest.AdminIn
+// alice is the actor of the events of admin callers.
+var alice = event.Actor{Subject: "alice", Mode: "admin"}
+
+// The callers of the cases, and the checks of their refusals (see callertest and storetest).
+var (
+	admin, adminIn = callertest.Admin, callertest.AdminIn
+	refused        = callertest.Refused
+	wantConsulted  = storetest.WantConsulted
+)
 
 // self is a self-admin user who authenticated age ago.
 func self(user string, age time.Duration) caller.Caller {
@@ -114,6 +139,38 @@ func checkIssued(t *testing.T, h *fakeHasher, issued app.Issued, want credential
 	}
 	if got := issued.Card.RemainingChallenges(); got != want.Rows*want.Cols {
 		t.Errorf("RemainingChallenges: got %d, want %d", got, want.Rows*want.Cols)
+	}
+}
+
+// checkEvents compares the events recorded with want, one by one as checkEvent does, and returns
+// them; it stops the test when their numbers differ.
+func checkEvents(t *testing.T, got []event.Event, want ...event.Event) []event.Event {
+	t.Helper()
+	switch {
+	case len(want) == 0 && len(got) != 0:
+		t.Errorf("events: got %+v, want none", got)
+	case len(got) != len(want):
+		t.Fatalf("events: got %d, want %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		checkEvent(t, got[i], want[i])
+	}
+	return got
+}
+
+// checkCard fails unless the store keeps card-1 as want.
+func checkCard(t *testing.T, s *credentialtest.CardStore, want credential.Snapshot) {
+	t.Helper()
+	if got, _ := s.Card("card-1"); !reflect.DeepEqual(got, want) {
+		t.Errorf("stored card:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// checkNothingIssued fails unless a refused create or replace issued no card and no cells.
+func checkNothingIssued(t *testing.T, issued app.Issued) {
+	t.Helper()
+	if issued.Card != nil || issued.Clear != nil {
+		t.Errorf("Issued: got %d clear cells and a card, want nothing", len(issued.Clear))
 	}
 }
 

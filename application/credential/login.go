@@ -5,25 +5,18 @@ import (
 	"fmt"
 	"strconv"
 
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // Login checks a user's answer to the outstanding challenge (API.md section 6).
 type Login struct {
 	cards    UserCardUpdater
 	verifier CellVerifier
-	now      Clock
-	tracer   trace.Tracer
-}
-
-// NewLogin builds the use case.
-func NewLogin(cards UserCardUpdater, verifier CellVerifier, now Clock, tracer trace.Tracer) *Login {
-	return &Login{cards: cards, verifier: verifier, now: now, tracer: tracer}
+	frame    caller.Frame
 }
 
 // LoginCommand is one answer.
@@ -52,44 +45,34 @@ func (uc *Login) Access(clientExtID, userExtID string) access.Request {
 // access.ErrUserNotUsable (the user is disabled or archived), *fault.NotFoundError,
 // *credential.LockedError, credential.ErrNotUsable, credential.ErrNoChallenge.
 func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error) {
-	ctx, span := uc.tracer.Start(ctx, "Login")
-	defer span.End()
-	if err := cmd.Caller.Principal.Authorize(uc.Access(cmd.ClientExtID, cmd.UserExtID), uc.now()); err != nil {
-		return LoginOutcome{}, err
-	}
-	var out LoginOutcome
-	err := uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
-		if err := u.Holder.CanAuthenticate(); err != nil {
-			return nil, nil, err
-		}
-		// The clock is read under the cards' locks, so that a card's changes keep their order in time.
-		now := uc.now()
-		picked, err := pickCard(u.Cards, cmd.UserExtID, true, now)
-		if err != nil {
-			return nil, nil, err
-		}
-		card, params := picked.Card, picked.Policy.Parameters
-		remainingBefore := card.RemainingChallenges()
-		var verifyErr error
-		verify := func(i int, canonical string) bool {
-			ok, err := uc.verifier.Verify(card.Snapshot().Grid.Secret(), i, canonical)
-			verifyErr = err
-			return ok
-		}
-		res, err := card.Login(cmd.Challenge, cmd.Password, verify, params.Lockout(), cmd.UpdateLoginInfo, now)
-		if err != nil {
-			return nil, nil, err
-		}
-		if verifyErr != nil {
-			return nil, nil, fmt.Errorf("verify cell: %w", verifyErr)
-		}
-		out = LoginOutcome{Result: res, Card: card}
-		return card, loginEvents(card, res, remainingBefore, params.LowOnChallenges, cmd.Caller), nil
+	req := uc.Access(cmd.ClientExtID, cmd.UserExtID)
+	return caller.Run(ctx, uc.frame, "Login", cmd.Caller, req, func(ctx context.Context) (LoginOutcome, error) {
+		var out LoginOutcome
+		err := uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
+			picked, now, err := pickUsable(u, cmd.UserExtID, CardChoice{}, uc.frame.Now)
+			if err != nil {
+				return nil, nil, err
+			}
+			card, params := picked.Card, picked.Policy.Parameters
+			remainingBefore := card.RemainingChallenges()
+			var verifyErr error
+			verify := func(i int, canonical string) bool {
+				ok, err := uc.verifier.Verify(card.Snapshot().Grid.Secret(), i, canonical)
+				verifyErr = err
+				return ok
+			}
+			res, err := card.Login(cmd.Challenge, cmd.Password, verify, params.Lockout(), cmd.UpdateLoginInfo, now)
+			if err != nil {
+				return nil, nil, err
+			}
+			if verifyErr != nil {
+				return nil, nil, fmt.Errorf("verify cell: %w", verifyErr)
+			}
+			out = LoginOutcome{Result: res, Card: card}
+			return card, loginEvents(card, res, remainingBefore, params.LowOnChallenges, cmd.Caller), nil
+		})
+		return out, fault.Wrap(err, "login user %s", cmd.UserExtID)
 	})
-	if err != nil {
-		return LoginOutcome{}, fmt.Errorf("login user %s: %w", cmd.UserExtID, err)
-	}
-	return out, nil
 }
 
 // loginEvents records the attempt, a lock it caused, and the card running low on challenges.

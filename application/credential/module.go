@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
 )
 
 // UseCases are the credential module's use cases (OTP cards and their policies): the one value
@@ -51,20 +53,21 @@ type Deps struct {
 
 // New builds the credential module's use cases.
 func New(d Deps) UseCases {
+	f := caller.Frame{Now: d.Now, Tracer: d.Tracer}
 	return UseCases{
-		CreateOTPCard:      NewCreateOTPCard(d.Cards, d.Cards, d.Hasher, d.Now, d.Tracer),
-		GetOTPCard:         NewGetOTPCard(d.Cards, d.Now, d.Tracer),
-		ListOTPCards:       NewListOTPCards(d.Cards, d.Now, d.Tracer),
-		FindOTPCard:        &FindOTPCardBySerial{cards: d.Cards, now: d.Now, tracer: d.Tracer},
-		ChangeOTPCardState: NewChangeOTPCardState(d.Cards, d.Now, d.Tracer),
-		ReplaceOTPCard:     NewReplaceOTPCard(d.Cards, d.Cards, d.Hasher, d.Now, d.Tracer, d.MaxAuthAge),
-		DeleteOTPCard:      NewDeleteOTPCard(d.Cards, d.Now, d.Tracer, d.MaxAuthAge),
-		IssueChallenge:     NewIssueChallenge(d.Cards, d.Now, d.Tracer),
-		Login:              NewLogin(d.Cards, d.Verifier, d.Now, d.Tracer),
-		CreatePolicy:       &CreatePolicy{policies: d.Policies, now: d.Now, tracer: d.Tracer},
-		GetPolicy:          &GetPolicy{policies: d.Policies, now: d.Now, tracer: d.Tracer},
-		ListPolicies:       &ListPolicies{policies: d.Policies, now: d.Now, tracer: d.Tracer},
-		ModifyPolicy:       &ModifyPolicy{policies: d.Policies, now: d.Now, tracer: d.Tracer},
-		DeletePolicy:       &DeletePolicy{policies: d.Policies, now: d.Now, tracer: d.Tracer},
+		CreateOTPCard:      &CreateOTPCard{policies: d.Cards, cards: d.Cards, hasher: d.Hasher, frame: f},
+		GetOTPCard:         &GetOTPCard{cards: d.Cards, frame: f},
+		ListOTPCards:       &ListOTPCards{cards: d.Cards, frame: f},
+		FindOTPCard:        &FindOTPCardBySerial{cards: d.Cards, frame: f},
+		ChangeOTPCardState: &ChangeOTPCardState{cards: d.Cards, frame: f},
+		ReplaceOTPCard:     &ReplaceOTPCard{policies: d.Cards, cards: d.Cards, hasher: d.Hasher, frame: f, maxAuthAge: d.MaxAuthAge},
+		DeleteOTPCard:      &DeleteOTPCard{cards: d.Cards, frame: f, maxAuthAge: d.MaxAuthAge},
+		IssueChallenge:     &IssueChallenge{cards: d.Cards, frame: f},
+		Login:              &Login{cards: d.Cards, verifier: d.Verifier, frame: f},
+		CreatePolicy:       &CreatePolicy{policies: d.Policies, frame: f},
+		GetPolicy:          &GetPolicy{policies: d.Policies, frame: f},
+		ListPolicies:       &ListPolicies{policies: d.Policies, frame: f},
+		ModifyPolicy:       &ModifyPolicy{policies: d.Policies, frame: f},
+		DeletePolicy:       &DeletePolicy{policies: d.Policies, frame: f},
 	}
 }

@@ -2,17 +2,15 @@ package credential
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // PolicyChange decides, inside the store's transaction, a change of one stored policy and returns
@@ -65,8 +63,7 @@ func policyRight(clientExtID string, right access.Right) access.Request {
 // GetPolicy reads one policy of a client.
 type GetPolicy struct {
 	policies PolicyReader
-	now      Clock
-	tracer   trace.Tracer
+	frame    caller.Frame
 }
 
 // GetPolicyQuery names the policy.
@@ -77,23 +74,17 @@ type GetPolicyQuery struct {
 
 // Do returns the policy. Errors: access errors, *fault.NotFoundError.
 func (uc *GetPolicy) Do(ctx context.Context, q GetPolicyQuery) (credential.Policy, error) {
-	ctx, span := uc.tracer.Start(ctx, "GetPolicy")
-	defer span.End()
-	if err := q.Caller.Principal.Authorize(policyRight(q.ClientExtID, access.PolicyView), uc.now()); err != nil {
-		return credential.Policy{}, err
-	}
-	p, err := uc.policies.Get(ctx, q.ClientExtID, q.ExtID)
-	if err != nil {
-		return credential.Policy{}, fmt.Errorf("get policy %s: %w", q.ExtID, err)
-	}
-	return p, nil
+	req := policyRight(q.ClientExtID, access.PolicyView)
+	return caller.Run(ctx, uc.frame, "GetPolicy", q.Caller, req, func(ctx context.Context) (credential.Policy, error) {
+		p, err := uc.policies.Get(ctx, q.ClientExtID, q.ExtID)
+		return p, fault.Wrap(err, "get policy %s", q.ExtID)
+	})
 }
 
 // ListPolicies pages through a client's policies.
 type ListPolicies struct {
 	policies PolicyReader
-	now      Clock
-	tracer   trace.Tracer
+	frame    caller.Frame
 }
 
 // ListPoliciesQuery asks for one page of the client's policies.
@@ -106,16 +97,11 @@ type ListPoliciesQuery struct {
 // Do returns a page of the client's policies, oldest first. Errors: access errors,
 // *fault.NotFoundError.
 func (uc *ListPolicies) Do(ctx context.Context, q ListPoliciesQuery) (listing.Result[credential.Policy], error) {
-	ctx, span := uc.tracer.Start(ctx, "ListPolicies")
-	defer span.End()
-	if err := q.Caller.Principal.Authorize(policyRight(q.ClientExtID, access.PolicyConfigurationView), uc.now()); err != nil {
-		return listing.Result[credential.Policy]{}, err
-	}
-	res, err := uc.policies.List(ctx, q.ClientExtID, q.Page)
-	if err != nil {
-		return res, fmt.Errorf("list policies of %s: %w", q.ClientExtID, err)
-	}
-	return res, nil
+	req := policyRight(q.ClientExtID, access.PolicyConfigurationView)
+	return caller.Run(ctx, uc.frame, "ListPolicies", q.Caller, req, func(ctx context.Context) (listing.Result[credential.Policy], error) {
+		res, err := uc.policies.List(ctx, q.ClientExtID, q.Page)
+		return res, fault.Wrap(err, "list policies of %s", q.ClientExtID)
+	})
 }
 
 // policyEvent records a change of p, at p's new version.

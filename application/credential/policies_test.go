@@ -13,14 +13,13 @@ import (
 	app "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/extid"
 	"github.com/otpcard/otpcard/domain/fault"
 )
-
-var aliceActor = event.Actor{Subject: "alice", Mode: "admin"}
 
 // newPolicyWorld holds client-a with its default policy pa-default and pa-other (both at version
 // 2), and client-b with pb-default.
@@ -85,16 +84,7 @@ func TestPoliciesAuthorization(t *testing.T) {
 			t.Run(op.name+"/"+tt.name, func(t *testing.T) {
 				f, uc := newPolicyWorld(t)
 				err := op.run(uc, tt.caller)
-				if tt.wantErr == nil {
-					if err != nil {
-						t.Fatalf("got %v, want nil", err)
-					}
-					return
-				}
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("got %v, want %v", err, tt.wantErr)
-				}
-				if n := f.Calls(); n != 0 {
+				if n := f.Calls(); refused(t, err, tt.wantErr) && n != 0 {
 					t.Errorf("store calls: got %d, want 0 for a refused caller", n)
 				}
 			})
@@ -123,11 +113,7 @@ func TestCreatePolicy(t *testing.T) {
 		if stored, _ := f.Policy("pa-new"); stored != want {
 			t.Errorf("stored: got %+v, want %+v", stored, want)
 		}
-		evs := f.Recorded()
-		if len(evs) != 1 {
-			t.Fatalf("events: got %d, want 1", len(evs))
-		}
-		checkEvent(t, evs[0], event.Event{Type: credential.PolicyCreated, Time: now, Actor: aliceActor,
+		checkEvents(t, f.Recorded(), event.Event{Type: credential.PolicyCreated, Time: now, Actor: alice,
 			ClientExtID: "client-a", PolicyExtID: "pa-new", Version: 1, RequestID: "req-1"})
 		if got := f.Defaults("client-a"); !slices.Equal(got, []string{"pa-default"}) {
 			t.Errorf("defaults: got %v, want [pa-default]", got)
@@ -164,17 +150,14 @@ func TestCreatePolicy(t *testing.T) {
 		if old.Version != 3 || !old.LastModified.Equal(now) {
 			t.Errorf("old default: got version %d lastModified %v, want 3 and %v", old.Version, old.LastModified, now)
 		}
-		evs := f.Recorded()
-		if len(evs) != 2 {
-			t.Fatalf("events: got %d, want 2", len(evs))
-		}
-		checkEvent(t, evs[0], event.Event{Type: credential.PolicyChanged, Time: now, Actor: aliceActor,
-			ClientExtID: "client-a", PolicyExtID: "pa-default", Version: 3, RequestID: "req-1"})
+		evs := checkEvents(t, f.Recorded(),
+			event.Event{Type: credential.PolicyChanged, Time: now, Actor: alice,
+				ClientExtID: "client-a", PolicyExtID: "pa-default", Version: 3, RequestID: "req-1"},
+			event.Event{Type: credential.PolicyCreated, Time: now, Actor: alice,
+				ClientExtID: "client-a", PolicyExtID: "pa-new", Version: 1, RequestID: "req-1"})
 		if want := map[string]string{"changed": "defaultPolicy", "defaultPolicyNow": "pa-new"}; !maps.Equal(evs[0].Data, want) {
 			t.Errorf("demote event data: got %v, want %v", evs[0].Data, want)
 		}
-		checkEvent(t, evs[1], event.Event{Type: credential.PolicyCreated, Time: now, Actor: aliceActor,
-			ClientExtID: "client-a", PolicyExtID: "pa-new", Version: 1, RequestID: "req-1"})
 	})
 	for _, tt := range []struct {
 		name     string
@@ -200,15 +183,11 @@ func TestCreatePolicy(t *testing.T) {
 				cmd.ClientExtID = "client-a"
 			}
 			_, err := uc.CreatePolicy.Do(t.Context(), cmd)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want %v", err, tt.wantErr)
-			}
+			refused(t, err, tt.wantErr)
 			if !strings.Contains(err.Error(), tt.wantText) {
 				t.Errorf("message: got %q, want it to name %q", err, tt.wantText)
 			}
-			if evs := f.Recorded(); len(evs) != 0 {
-				t.Errorf("events: got %v, want none", evs)
-			}
+			checkEvents(t, f.Recorded())
 		})
 	}
 }
@@ -265,9 +244,7 @@ func TestModifyPolicy(t *testing.T) {
 		if err != nil || p.Version != 2 || !p.LastModified.Equal(t0.Add(time.Second)) {
 			t.Errorf("got %+v, %v; want version 2 and lastModified unchanged", p, err)
 		}
-		if evs := f.Recorded(); len(evs) != 0 {
-			t.Errorf("events: got %v, want none", evs)
-		}
+		checkEvents(t, f.Recorded())
 	})
 	t.Run("making it the default moves the flag", func(t *testing.T) {
 		f, uc := newPolicyWorld(t)
@@ -309,9 +286,7 @@ func TestModifyPolicy(t *testing.T) {
 			f, uc := newPolicyWorld(t)
 			before := f.Policies()
 			_, err := uc.ModifyPolicy.Do(t.Context(), tt.cmd)
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want %v", err, tt.wantErr)
-			}
+			refused(t, err, tt.wantErr)
 			if !maps.Equal(f.Policies(), before) || len(f.Recorded()) != 0 {
 				t.Errorf("store: got a change, want none")
 			}
@@ -337,11 +312,7 @@ func TestDeletePolicy(t *testing.T) {
 		if _, ok := f.Policy("pa-other"); ok {
 			t.Error("pa-other: got it stored, want it gone")
 		}
-		evs := f.Recorded()
-		if len(evs) != 1 {
-			t.Fatalf("events: got %d, want 1", len(evs))
-		}
-		checkEvent(t, evs[0], event.Event{Type: credential.PolicyDeleted, Time: now, Actor: aliceActor,
+		checkEvents(t, f.Recorded(), event.Event{Type: credential.PolicyDeleted, Time: now, Actor: alice,
 			ClientExtID: "client-a", PolicyExtID: "pa-other", Version: 2, RequestID: "req-1"})
 	})
 	for _, tt := range []struct {
@@ -390,21 +361,9 @@ func TestReadPolicies(t *testing.T) {
 		f.AddPolicy(credential.Policy{ExtID: fmt.Sprintf("pa-%d", i), ClientExtID: "client-a", Name: "n",
 			Parameters: credential.DefaultParameters(), Created: t0.Add(time.Minute), Version: 1})
 	}
-	var got []string
-	page := listing.Page{Limit: 3}
-	for range 10 {
-		res, err := uc.ListPolicies.Do(t.Context(), app.ListPoliciesQuery{Caller: viewer, ClientExtID: "client-a", Page: page})
-		if err != nil {
-			t.Fatalf("list: got %v, want nil", err)
-		}
-		for _, p := range res.Items {
-			got = append(got, p.ExtID)
-		}
-		if res.Next == nil {
-			break
-		}
-		page.After = res.Next
-	}
+	got := storetest.PageAll(t, 3, func(page listing.Page) (listing.Result[credential.Policy], error) {
+		return uc.ListPolicies.Do(t.Context(), app.ListPoliciesQuery{Caller: viewer, ClientExtID: "client-a", Page: page})
+	}, func(p credential.Policy) string { return p.ExtID })
 	want := []string{"pa-default", "pa-other", "pa-0", "pa-1", "pa-2", "pa-3", "pa-4"}
 	if !slices.Equal(got, want) {
 		t.Errorf("list pages: got %v, want %v", got, want)

@@ -2,14 +2,12 @@ package credential
 
 import (
 	"context"
-	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CreatePolicyCommand describes a new policy of a client.
@@ -29,8 +27,7 @@ type CreatePolicyCommand struct {
 // CreatePolicy creates a policy of a client.
 type CreatePolicy struct {
 	policies PolicyWriter
-	now      Clock
-	tracer   trace.Tracer
+	frame    caller.Frame
 }
 
 // Do creates the policy; made the default, the client's previous default loses the flag in the
@@ -38,31 +35,27 @@ type CreatePolicy struct {
 // other than OTPCardPolicy), credential.ErrPolicyViolation (parameters), fault.ErrInvalid and
 // extid.ErrInvalid (texts, extId), *fault.NotFoundError (client), fault.ErrDuplicate.
 func (uc *CreatePolicy) Do(ctx context.Context, cmd CreatePolicyCommand) (credential.Policy, error) {
-	ctx, span := uc.tracer.Start(ctx, "CreatePolicy")
-	defer span.End()
-	if err := cmd.Caller.Principal.Authorize(policyRight(cmd.ClientExtID, access.PolicyCreate), uc.now()); err != nil {
-		return credential.Policy{}, err
-	}
-	if cmd.PolicyType != nil {
-		if err := credential.CheckPolicyType(*cmd.PolicyType); err != nil {
+	req := policyRight(cmd.ClientExtID, access.PolicyCreate)
+	return caller.Run(ctx, uc.frame, "CreatePolicy", cmd.Caller, req, func(ctx context.Context) (credential.Policy, error) {
+		if cmd.PolicyType != nil {
+			if err := credential.CheckPolicyType(*cmd.PolicyType); err != nil {
+				return credential.Policy{}, err
+			}
+		}
+		params, err := credential.ParseParameters(cmd.Parameters)
+		if err != nil {
 			return credential.Policy{}, err
 		}
-	}
-	params, err := credential.ParseParameters(cmd.Parameters)
-	if err != nil {
-		return credential.Policy{}, err
-	}
-	now := uc.now()
-	p, err := credential.NewPolicy(credential.Policy{ExtID: cmd.ExtID, ClientExtID: cmd.ClientExtID,
-		Name: cmd.Name, Description: cmd.Description, Default: cmd.Default, Parameters: params}, now)
-	if err != nil {
-		return credential.Policy{}, err
-	}
-	events := []event.Event{policyEvent(credential.PolicyCreated, p, cmd.Caller, nil)}
-	if err := uc.policies.Create(ctx, p, events, demoteFor(cmd.Caller, p.ExtID, now)); err != nil {
-		return credential.Policy{}, fmt.Errorf("create policy %s: %w", p.ExtID, err)
-	}
-	return p, nil
+		now := uc.frame.Now()
+		p, err := credential.NewPolicy(credential.Policy{ExtID: cmd.ExtID, ClientExtID: cmd.ClientExtID,
+			Name: cmd.Name, Description: cmd.Description, Default: cmd.Default, Parameters: params}, now)
+		if err != nil {
+			return credential.Policy{}, err
+		}
+		events := []event.Event{policyEvent(credential.PolicyCreated, p, cmd.Caller, nil)}
+		err = uc.policies.Create(ctx, p, events, demoteFor(cmd.Caller, p.ExtID, now))
+		return p, fault.Wrap(err, "create policy %s", p.ExtID)
+	})
 }
 
 // ModifyPolicyCommand is a PATCH of a policy: nil members stay as they are.
@@ -81,8 +74,7 @@ type ModifyPolicyCommand struct {
 // ModifyPolicy changes a policy (a PATCH).
 type ModifyPolicy struct {
 	policies PolicyWriter
-	now      Clock
-	tracer   trace.Tracer
+	frame    caller.Frame
 }
 
 // Do changes the policy and returns it as stored. Making it the default moves the flag
@@ -91,46 +83,37 @@ type ModifyPolicy struct {
 // credential.ErrPolicyViolation, fault.ErrInvalid, credential.ErrDefaultRequired,
 // *fault.VersionConflictError, fault.ErrVersionConflict, *fault.NotFoundError.
 func (uc *ModifyPolicy) Do(ctx context.Context, cmd ModifyPolicyCommand) (credential.Policy, error) {
-	ctx, span := uc.tracer.Start(ctx, "ModifyPolicy")
-	defer span.End()
-	if err := cmd.Caller.Principal.Authorize(policyRight(cmd.ClientExtID, access.PolicyModify), uc.now()); err != nil {
-		return credential.Policy{}, err
-	}
-	edit := credential.PolicyEdit{Name: cmd.Name, Description: cmd.Description, Default: cmd.Default}
-	if cmd.Parameters != nil {
-		params, err := credential.ParseParameters(cmd.Parameters)
-		if err != nil {
-			return credential.Policy{}, err
+	req := policyRight(cmd.ClientExtID, access.PolicyModify)
+	return caller.Run(ctx, uc.frame, "ModifyPolicy", cmd.Caller, req, func(ctx context.Context) (credential.Policy, error) {
+		edit := credential.PolicyEdit{Name: cmd.Name, Description: cmd.Description, Default: cmd.Default}
+		if cmd.Parameters != nil {
+			params, err := credential.ParseParameters(cmd.Parameters)
+			if err != nil {
+				return credential.Policy{}, err
+			}
+			edit.Parameters = &params
 		}
-		edit.Parameters = &params
-	}
-	now := uc.now()
-	var result credential.Policy
-	err := uc.policies.Update(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
-		if err := p.CheckVersion(cmd.Version); err != nil {
-			return nil, err
-		}
-		changed, err := p.Modify(edit, now)
-		if err != nil {
-			return nil, err
-		}
-		result = *p
-		if len(changed) == 0 {
-			return nil, nil
-		}
-		return []event.Event{policyEvent(credential.PolicyChanged, *p, cmd.Caller, changedData(changed))}, nil
-	}, demoteFor(cmd.Caller, cmd.ExtID, now))
-	if err != nil {
-		return credential.Policy{}, fmt.Errorf("modify policy %s: %w", cmd.ExtID, err)
-	}
-	return result, nil
+		now := uc.frame.Now()
+		var result credential.Policy
+		err := uc.policies.Update(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
+			if err := p.CheckVersion(cmd.Version); err != nil {
+				return nil, err
+			}
+			changed, err := p.Modify(edit, now)
+			result = *p // what Do returns once Update succeeds
+			if err != nil || len(changed) == 0 {
+				return nil, err
+			}
+			return []event.Event{policyEvent(credential.PolicyChanged, *p, cmd.Caller, changedData(changed))}, nil
+		}, demoteFor(cmd.Caller, cmd.ExtID, now))
+		return result, fault.Wrap(err, "modify policy %s", cmd.ExtID)
+	})
 }
 
 // DeletePolicy deletes a policy no card uses.
 type DeletePolicy struct {
 	policies PolicyWriter
-	now      Clock
-	tracer   trace.Tracer
+	frame    caller.Frame
 }
 
 // DeletePolicyCommand names the policy.
@@ -143,24 +126,19 @@ type DeletePolicyCommand struct {
 // deleted (credential.ErrInUse, like a policy in use): a client always keeps one. Errors: access
 // errors, *fault.NotFoundError, credential.ErrInUse.
 func (uc *DeletePolicy) Do(ctx context.Context, cmd DeletePolicyCommand) (Deleted, error) {
-	ctx, span := uc.tracer.Start(ctx, "DeletePolicy")
-	defer span.End()
-	now := uc.now()
-	if err := cmd.Caller.Principal.Authorize(policyRight(cmd.ClientExtID, access.PolicyDelete), now); err != nil {
-		return Deleted{}, err
-	}
-	var deleted Deleted
-	err := uc.policies.Delete(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
-		if err := p.CheckDeletable(); err != nil {
-			return nil, err
-		}
-		ev := policyEvent(credential.PolicyDeleted, *p, cmd.Caller, nil)
-		ev.Time = credential.Later(now, p.LastModified)
-		deleted = Deleted{ExtID: p.ExtID, Version: p.Version}
-		return []event.Event{ev}, nil
+	req := policyRight(cmd.ClientExtID, access.PolicyDelete)
+	return caller.Run(ctx, uc.frame, "DeletePolicy", cmd.Caller, req, func(ctx context.Context) (Deleted, error) {
+		now := uc.frame.Now()
+		var deleted Deleted
+		err := uc.policies.Delete(ctx, cmd.ClientExtID, cmd.ExtID, func(p *credential.Policy) ([]event.Event, error) {
+			if err := p.CheckDeletable(); err != nil {
+				return nil, err
+			}
+			ev := policyEvent(credential.PolicyDeleted, *p, cmd.Caller, nil)
+			ev.Time = credential.Later(now, p.LastModified)
+			deleted = Deleted{ExtID: p.ExtID, Version: p.Version}
+			return []event.Event{ev}, nil
+		})
+		return deleted, fault.Wrap(err, "delete policy %s", cmd.ExtID)
 	})
-	if err != nil {
-		return Deleted{}, fmt.Errorf("delete policy %s: %w", cmd.ExtID, err)
-	}
-	return deleted, nil
 }

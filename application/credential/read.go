@@ -2,14 +2,12 @@ package credential
 
 import (
 	"context"
-	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CardReader reads cards.
@@ -33,14 +31,8 @@ func readAccess(clientExtID, userExtID string) access.Request {
 
 // GetOTPCard reads one card (its cells are never known again).
 type GetOTPCard struct {
-	cards  CardReader
-	now    Clock
-	tracer trace.Tracer
-}
-
-// NewGetOTPCard builds the use case.
-func NewGetOTPCard(cards CardReader, now Clock, tracer trace.Tracer) *GetOTPCard {
-	return &GetOTPCard{cards: cards, now: now, tracer: tracer}
+	cards CardReader
+	frame caller.Frame
 }
 
 // GetCardQuery names the card.
@@ -52,29 +44,21 @@ type GetCardQuery struct {
 // Do returns the card as it stands now (a temporary lock whose time is up shows as ended).
 // Errors: access errors, *fault.NotFoundError.
 func (uc *GetOTPCard) Do(ctx context.Context, q GetCardQuery) (*credential.OTPCard, error) {
-	ctx, span := uc.tracer.Start(ctx, "GetOTPCard")
-	defer span.End()
-	if err := q.Caller.Principal.Authorize(readAccess(q.Key.ClientExtID, q.Key.UserExtID), uc.now()); err != nil {
-		return nil, err
-	}
-	card, err := uc.cards.Get(ctx, q.Key)
-	if err != nil {
-		return nil, fmt.Errorf("get otp card %s: %w", q.Key.ExtID, err)
-	}
-	card.EndExpiredLock(uc.now())
-	return card, nil
+	req := readAccess(q.Key.ClientExtID, q.Key.UserExtID)
+	return caller.Run(ctx, uc.frame, "GetOTPCard", q.Caller, req, func(ctx context.Context) (*credential.OTPCard, error) {
+		card, err := uc.cards.Get(ctx, q.Key)
+		if err != nil {
+			return nil, fault.Wrap(err, "get otp card %s", q.Key.ExtID)
+		}
+		card.EndExpiredLock(uc.frame.Now())
+		return card, nil
+	})
 }
 
 // ListOTPCards pages through a user's cards.
 type ListOTPCards struct {
-	cards  CardReader
-	now    Clock
-	tracer trace.Tracer
-}
-
-// NewListOTPCards builds the use case.
-func NewListOTPCards(cards CardReader, now Clock, tracer trace.Tracer) *ListOTPCards {
-	return &ListOTPCards{cards: cards, now: now, tracer: tracer}
+	cards CardReader
+	frame caller.Frame
 }
 
 // ListCardsQuery asks for one page of the user's cards.
@@ -89,26 +73,24 @@ type ListCardsQuery struct {
 // Do returns a page of the user's cards, oldest first. Errors: access errors,
 // *fault.NotFoundError.
 func (uc *ListOTPCards) Do(ctx context.Context, q ListCardsQuery) (listing.Result[*credential.OTPCard], error) {
-	ctx, span := uc.tracer.Start(ctx, "ListOTPCards")
-	defer span.End()
-	if err := q.Caller.Principal.Authorize(readAccess(q.ClientExtID, q.UserExtID), uc.now()); err != nil {
-		return listing.Result[*credential.OTPCard]{}, err
-	}
-	var res listing.Result[*credential.OTPCard]
-	var err error
-	if q.Serial != "" {
-		res, err = bySerial(ctx, uc.cards, q.ClientExtID, q.UserExtID, q.Serial)
-	} else {
-		res, err = uc.cards.List(ctx, q.ClientExtID, q.UserExtID, q.Page)
-	}
-	if err != nil {
-		return res, fmt.Errorf("list otp cards of %s: %w", q.UserExtID, err)
-	}
-	now := uc.now()
-	for _, card := range res.Items {
-		card.EndExpiredLock(now)
-	}
-	return res, nil
+	req := readAccess(q.ClientExtID, q.UserExtID)
+	return caller.Run(ctx, uc.frame, "ListOTPCards", q.Caller, req, func(ctx context.Context) (listing.Result[*credential.OTPCard], error) {
+		var res listing.Result[*credential.OTPCard]
+		var err error
+		if q.Serial != "" {
+			res, err = bySerial(ctx, uc.cards, q.ClientExtID, q.UserExtID, q.Serial)
+		} else {
+			res, err = uc.cards.List(ctx, q.ClientExtID, q.UserExtID, q.Page)
+		}
+		if err != nil {
+			return res, fault.Wrap(err, "list otp cards of %s", q.UserExtID)
+		}
+		now := uc.frame.Now()
+		for _, card := range res.Items {
+			card.EndExpiredLock(now)
+		}
+		return res, nil
+	})
 }
 
 // bySerial is the list of the one card with that serial number in the client (and of the user,
@@ -124,9 +106,8 @@ func bySerial(ctx context.Context, cards CardReader, clientExtID, userExtID stri
 // FindOTPCardBySerial is the help desk's look-up: "the serial on my card is ..." (API.md section
 // 10.1), across the users of a client.
 type FindOTPCardBySerial struct {
-	cards  CardReader
-	now    Clock
-	tracer trace.Tracer
+	cards CardReader
+	frame caller.Frame
 }
 
 // FindBySerialQuery names the client and the serial number.
@@ -139,18 +120,16 @@ type FindBySerialQuery struct {
 // Do returns the list of the client's card with that serial number: one card or none. Errors:
 // access errors (CredentialView over the client), *fault.NotFoundError for an unknown client.
 func (uc *FindOTPCardBySerial) Do(ctx context.Context, q FindBySerialQuery) (listing.Result[*credential.OTPCard], error) {
-	ctx, span := uc.tracer.Start(ctx, "FindOTPCardBySerial")
-	defer span.End()
-	want := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.CredentialView}}
-	if err := q.Caller.Principal.Authorize(want, uc.now()); err != nil {
-		return listing.Result[*credential.OTPCard]{}, err
-	}
-	res, err := bySerial(ctx, uc.cards, q.ClientExtID, "", q.Serial)
-	if err != nil {
-		return res, fmt.Errorf("find otp card %s in %s: %w", q.Serial, q.ClientExtID, err)
-	}
-	for _, card := range res.Items {
-		card.EndExpiredLock(uc.now())
-	}
-	return res, nil
+	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.CredentialView}}
+	return caller.Run(ctx, uc.frame, "FindOTPCardBySerial", q.Caller, req, func(ctx context.Context) (listing.Result[*credential.OTPCard], error) {
+		res, err := bySerial(ctx, uc.cards, q.ClientExtID, "", q.Serial)
+		if err != nil {
+			return res, fault.Wrap(err, "find otp card %s in %s", q.Serial, q.ClientExtID)
+		}
+		now := uc.frame.Now()
+		for _, card := range res.Items {
+			card.EndExpiredLock(now)
+		}
+		return res, nil
+	})
 }

@@ -2,31 +2,20 @@ package credential_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/credential"
-	"github.com/otpcard/otpcard/application/credential/credentialtest"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
-// newRead is the module's use cases on s, for its reads.
-func newRead(s *credentialtest.CardStore) app.UseCases { return newModule(s, &fakeHasher{}) }
-
 func TestGetOTPCard(t *testing.T) {
-	tests := []struct {
-		name       string
-		caller     caller.Caller
-		key        app.CardKey
-		wantErr    error
-		wantCalled bool
-	}{
+	tests := []cardCase{
 		{"admin", admin(access.CredentialView), card1, nil, true},
 		{"admin inside the data room", adminIn("client-a"), card1, nil, true},
 		{"owner, old authentication is enough", self("user-a", 24*time.Hour), card1, nil, true},
@@ -41,18 +30,13 @@ func TestGetOTPCard(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newStore(t)
-			card, err := newRead(s).GetOTPCard.Do(context.Background(), app.GetCardQuery{Caller: tt.caller, Key: tt.key})
-			if got := s.Called("Get") > 0; got != tt.wantCalled {
-				t.Errorf("store consulted: got %v, want %v", got, tt.wantCalled)
-			}
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) || card != nil {
-					t.Fatalf("got %v, %v; want nil, an error wrapping %v", card, err, tt.wantErr)
+			card, err := useCases(s).GetOTPCard.Do(context.Background(), app.GetCardQuery{Caller: tt.caller, Key: tt.key})
+			wantConsulted(t, s, "Get", tt.wantStore)
+			if refused(t, err, tt.wantErr) {
+				if card != nil {
+					t.Fatalf("card: got %v, want nil", card)
 				}
 				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
 			}
 			if card.ExtID() != "card-1" || card.Version() != 4 {
 				t.Errorf("got %q v%d, want card-1 v4", card.ExtID(), card.Version())
@@ -70,7 +54,7 @@ func TestListOTPCards(t *testing.T) {
 	second.Created = t0.Add(-time.Hour)
 	s.AddCard(second)
 	s.AddCard(storedCard("card-b", "user-b", credential.StateActive))
-	uc := newRead(s)
+	uc := useCases(s)
 
 	res, err := uc.ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: self("user-a", time.Hour), ClientExtID: "client-a", UserExtID: "user-a", Page: listing.Page{Limit: 1}})
 	if err != nil {
@@ -103,9 +87,9 @@ func TestListOTPCardsRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := newRead(newStore(t)).ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user, Page: listing.Page{Limit: 10}})
-			if !errors.Is(err, tt.wantErr) || len(res.Items) != 0 {
-				t.Fatalf("got %d items, %v; want none, an error wrapping %v", len(res.Items), err, tt.wantErr)
+			res, err := useCases(newStore(t)).ListOTPCards.Do(context.Background(), app.ListCardsQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user, Page: listing.Page{Limit: 10}})
+			if refused(t, err, tt.wantErr) && len(res.Items) != 0 {
+				t.Fatalf("got %d items, want none", len(res.Items))
 			}
 		})
 	}

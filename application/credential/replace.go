@@ -2,15 +2,13 @@ package credential
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CardPolicies finds the policy a card is generated under.
@@ -22,19 +20,12 @@ type CardPolicies interface {
 
 // ReplaceOTPCard gives a credential a newly generated card (API.md section 4.1).
 type ReplaceOTPCard struct {
-	policies   CardPolicies
-	cards      CardUpdater
-	hasher     CellHasher
-	now        Clock
-	tracer     trace.Tracer
+	policies CardPolicies
+	cards    CardUpdater
+	hasher   CellHasher
+	frame    caller.Frame
+	// maxAuthAge is the freshness a self-admin caller needs.
 	maxAuthAge time.Duration
-}
-
-// NewReplaceOTPCard builds the use case; maxAuthAge is the freshness a self-admin caller needs.
-func NewReplaceOTPCard(policies CardPolicies, cards CardUpdater, hasher CellHasher, now Clock,
-	tracer trace.Tracer, maxAuthAge time.Duration) *ReplaceOTPCard {
-	return &ReplaceOTPCard{policies: policies, cards: cards, hasher: hasher, now: now, tracer: tracer,
-		maxAuthAge: maxAuthAge}
 }
 
 // ReplaceCommand asks for a new card.
@@ -59,33 +50,37 @@ func (uc *ReplaceOTPCard) Access(clientExtID, userExtID string) access.Request {
 // access.ErrUserNotUsable (the user is archived), *fault.NotFoundError,
 // *fault.VersionConflictError, credential.ErrArchived, fault.ErrInvalid.
 func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, error) {
-	ctx, span := uc.tracer.Start(ctx, "ReplaceOTPCard")
-	defer span.End()
-	if err := cmd.Caller.Principal.Authorize(uc.Access(cmd.Key.ClientExtID, cmd.Key.UserExtID), uc.now()); err != nil {
-		return Issued{}, err
-	}
-	if err := credential.ValidateComment(cmd.Comment); err != nil {
-		return Issued{}, err
-	}
+	req := uc.Access(cmd.Key.ClientExtID, cmd.Key.UserExtID)
+	return caller.Run(ctx, uc.frame, "ReplaceOTPCard", cmd.Caller, req, func(ctx context.Context) (Issued, error) {
+		if err := credential.ValidateComment(cmd.Comment); err != nil {
+			return Issued{}, err
+		}
+		issued, err := uc.replace(ctx, cmd)
+		return issued, fault.Wrap(err, "replace otp card %s", cmd.Key.ExtID)
+	})
+}
+
+// replace generates the new card under the card's policy, then saves it in the card's place.
+func (uc *ReplaceOTPCard) replace(ctx context.Context, cmd ReplaceCommand) (Issued, error) {
 	policy, holder, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
 	if err != nil {
-		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)
+		return Issued{}, err
 	}
 	// Read before the transaction, without a lock on the user: a replace that saw the user
 	// unarchived is one that happened before the archive, which changes no card.
 	if err := holder.CanReceiveCards(); err != nil {
-		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)
+		return Issued{}, err
 	}
 	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
 	if err != nil {
-		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)
+		return Issued{}, err
 	}
 	var issued Issued
 	err = uc.cards.Update(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
 		if err := card.CheckVersion(cmd.Version); err != nil {
 			return nil, err
 		}
-		restarted, err := card.Replace(grid, cmd.Comment, policy.Parameters.CredentialLifetime, uc.now())
+		restarted, err := card.Replace(grid, cmd.Comment, policy.Parameters.CredentialLifetime, uc.frame.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -99,8 +94,5 @@ func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, e
 		}
 		return []event.Event{ev}, nil
 	})
-	if err != nil {
-		return Issued{}, fmt.Errorf("replace otp card %s: %w", cmd.Key.ExtID, err)
-	}
-	return issued, nil
+	return issued, err
 }

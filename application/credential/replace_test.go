@@ -19,7 +19,7 @@ import (
 )
 
 func newReplace(s *credentialtest.CardStore, h *fakeHasher) *app.ReplaceOTPCard {
-	return app.NewReplaceOTPCard(s, s, h, clock(now), tracer, maxAuthAge)
+	return newModule(s, h).ReplaceOTPCard
 }
 
 func v(n int32) *int32 { return &n }
@@ -70,11 +70,7 @@ func TestReplaceOTPCard(t *testing.T) {
 				t.Errorf("stored secret: got the old one, want the new card's")
 			}
 
-			events := s.Recorded()
-			if len(events) != 1 {
-				t.Fatalf("events: got %d, want 1", len(events))
-			}
-			checkEvent(t, events[0], event.Event{Type: credential.CardReplaced, Time: now, Actor: tt.wantActor,
+			events := checkEvents(t, s.Recorded(), event.Event{Type: credential.CardReplaced, Time: now, Actor: tt.wantActor,
 				ClientExtID: "client-a", UserExtID: "user-a", CredentialExt: "card-1", PolicyExtID: "policy-a",
 				Version: 5, RequestID: tt.wantReq})
 			checkNoCells(t, events, issued.Clear)
@@ -96,34 +92,33 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 		comment    string
 		setup      func(s *credentialtest.CardStore)
 		wantErr    error
-		wantReauth bool
 		wantHashed int // hashing happens before the transaction, so only when authorized and found
 	}{
-		{"admin without CredentialView", admin(access.CredentialModify), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
-		{"admin without CredentialModify", admin(access.CredentialView), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
-		{"admin with neither", admin(access.CredentialCreate, access.CredentialDelete), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
-		{"admin outside the data room", adminIn("client-b"), card1, nil, "", nil, access.ErrDataroomDenied, false, 0},
-		{"admin with an empty data room", adminIn(), card1, nil, "", nil, access.ErrDataroomDenied, false, 0},
-		{"owner, stale", self("user-a", maxAuthAge+time.Second), card1, nil, "", nil, nil, true, 0},
-		{"another user, fresh", self("user-b", 0), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
-		{"another user, stale", self("user-b", time.Hour), card1, nil, "", nil, access.ErrPermissionDenied, false, 0},
+		{"admin without CredentialView", admin(access.CredentialModify), card1, nil, "", nil, access.ErrPermissionDenied, 0},
+		{"admin without CredentialModify", admin(access.CredentialView), card1, nil, "", nil, access.ErrPermissionDenied, 0},
+		{"admin with neither", admin(access.CredentialCreate, access.CredentialDelete), card1, nil, "", nil, access.ErrPermissionDenied, 0},
+		{"admin outside the data room", adminIn("client-b"), card1, nil, "", nil, access.ErrDataroomDenied, 0},
+		{"admin with an empty data room", adminIn(), card1, nil, "", nil, access.ErrDataroomDenied, 0},
+		{"owner, stale", self("user-a", maxAuthAge+time.Second), card1, nil, "", nil, errStale, 0},
+		{"another user, fresh", self("user-b", 0), card1, nil, "", nil, access.ErrPermissionDenied, 0},
+		{"another user, stale", self("user-b", time.Hour), card1, nil, "", nil, access.ErrPermissionDenied, 0},
 		{"unknown credential", admin(replaceRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-a", ExtID: "nope"},
-			nil, "", nil, fault.ErrNotFound, false, 0},
+			nil, "", nil, fault.ErrNotFound, 0},
 		{"credential of another user", admin(replaceRights...), app.CardKey{ClientExtID: "client-a", UserExtID: "user-b", ExtID: "card-1"},
-			nil, "", nil, fault.ErrNotFound, false, 0},
+			nil, "", nil, fault.ErrNotFound, 0},
 		{"credential under another client", admin(replaceRights...), app.CardKey{ClientExtID: "client-b", UserExtID: "user-a", ExtID: "card-1"},
-			nil, "", nil, fault.ErrNotFound, false, 0},
-		{"stale version", admin(replaceRights...), card1, v(3), "", nil, fault.ErrVersionConflict, false, 1},
-		{"version ahead", admin(replaceRights...), card1, v(5), "", nil, fault.ErrVersionConflict, false, 1},
+			nil, "", nil, fault.ErrNotFound, 0},
+		{"stale version", admin(replaceRights...), card1, v(3), "", nil, fault.ErrVersionConflict, 1},
+		{"version ahead", admin(replaceRights...), card1, v(5), "", nil, fault.ErrVersionConflict, 1},
 		{"stored version moved meanwhile", admin(replaceRights...), card1, v(4), "",
-			func(s *credentialtest.CardStore) { s.ConflictOnSave() }, fault.ErrVersionConflict, false, 1},
+			func(s *credentialtest.CardStore) { s.ConflictOnSave() }, fault.ErrVersionConflict, 1},
 		{"archived", admin(replaceRights...), card1, nil, "", func(s *credentialtest.CardStore) {
 			s.AddCard(storedCard("card-1", "user-a", credential.StateArchived))
-		}, credential.ErrArchived, false, 1},
+		}, credential.ErrArchived, 1},
 		{"owner, archived", self("user-a", 0), card1, v(4), "", func(s *credentialtest.CardStore) {
 			s.AddCard(storedCard("card-1", "user-a", credential.StateArchived))
-		}, credential.ErrArchived, false, 1},
-		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, fault.ErrInvalid, false, 0},
+		}, credential.ErrArchived, 1},
+		{"comment of 1025 characters", admin(replaceRights...), card1, nil, strings.Repeat("é", 1025), nil, fault.ErrInvalid, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,23 +130,10 @@ func TestReplaceOTPCardRefusals(t *testing.T) {
 			before, _ := s.Card("card-1")
 			issued, err := newReplace(s, h).Do(context.Background(), app.ReplaceCommand{
 				Caller: tt.caller, Key: tt.key, Version: tt.version, Comment: tt.comment})
-			if tt.wantReauth {
-				var reauth *access.ReauthenticationRequiredError
-				if !errors.As(err, &reauth) || reauth.MaxAge != maxAuthAge {
-					t.Fatalf("got %v, want a *ReauthenticationRequiredError with MaxAge %v", err, maxAuthAge)
-				}
-			} else if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if issued.Card != nil || issued.Clear != nil {
-				t.Errorf("Issued: got %d clear cells and a card, want nothing", len(issued.Clear))
-			}
-			if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
-				t.Errorf("stored card changed:\n got %+v\nwant %+v", after, before)
-			}
-			if got := s.Recorded(); len(got) != 0 {
-				t.Errorf("events: got %+v, want none", got)
-			}
+			refused(t, err, tt.wantErr)
+			checkNothingIssued(t, issued)
+			checkCard(t, s, before)
+			checkEvents(t, s.Recorded())
 			if calls, inside := h.counts(); calls != tt.wantHashed || inside != 0 {
 				t.Errorf("hasher: got %d calls (%d inside Update), want %d (0 inside)", calls, inside, tt.wantHashed)
 			}
@@ -202,9 +184,7 @@ func TestReplaceOTPCardHasherError(t *testing.T) {
 	if got := s.Called("Update"); got != 0 {
 		t.Errorf("Update: got %d calls, want 0", got)
 	}
-	if after, _ := s.Card("card-1"); !reflect.DeepEqual(after, before) {
-		t.Errorf("stored card changed after a hasher error")
-	}
+	checkCard(t, s, before)
 }
 
 // TestReplaceOTPCardConcurrentSameVersion: with the store serializing writes like a row lock,
@@ -267,10 +247,9 @@ func TestReplaceOTPCardRestartsAnExpiredValidity(t *testing.T) {
 			if !got.ValidFrom.Equal(wantFrom) || !got.ValidTo.Equal(wantTo) {
 				t.Errorf("validity: got %s - %s, want %s - %s", got.ValidFrom, got.ValidTo, wantFrom, wantTo)
 			}
-			events := s.Recorded()
-			if len(events) != 1 {
-				t.Fatalf("events: got %d, want 1", len(events))
-			}
+			events := checkEvents(t, s.Recorded(), event.Event{Type: credential.CardReplaced, Time: now, Actor: alice,
+				ClientExtID: "client-a", UserExtID: "user-a", CredentialExt: "card-1", PolicyExtID: "policy-a",
+				Version: 5, RequestID: "req-1"})
 			if restarted := events[0].Data["validityRestarted"]; (restarted == "true") != expired {
 				t.Errorf("event data: got %v, want validityRestarted only when the validity had ended", events[0].Data)
 			}

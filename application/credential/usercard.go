@@ -47,6 +47,23 @@ type CellVerifier interface {
 	Verify(secret credential.Secret, index int, value string) (bool, error)
 }
 
+// pickUsable is the first step of a challenge and of a login, inside the cards' locks: the user
+// must be able to authenticate, and the card is the one choice names, or pickCard's when choice is
+// the zero value. The clock is read here, under the locks, so that a card's changes keep their
+// order in time; pickUsable returns that time.
+func pickUsable(u UserCards, userExtID string, choice CardChoice, clock func() time.Time) (UserCard, time.Time, error) {
+	if err := u.Holder.CanAuthenticate(); err != nil {
+		return UserCard{}, time.Time{}, err
+	}
+	now := clock()
+	if choice != (CardChoice{}) {
+		picked, err := choice.chosen(u.Cards, userExtID)
+		return picked, now, err
+	}
+	picked, err := pickCard(u.Cards, userExtID, true, now)
+	return picked, now, err
+}
+
 // pickCard chooses the card that challenge and login use: the card whose outstanding challenge
 // was asked last when wantChallenge is true, else the newest usable card; when none is usable, the newest locked
 // one (so the caller hears 423), else the newest card (403). No card at all is not found.

@@ -2,15 +2,13 @@ package directory
 
 import (
 	"context"
-	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CreateClient creates a client, and with it what its dependents give it (its default OTP card
@@ -18,8 +16,7 @@ import (
 type CreateClient struct {
 	clients    ClientCreator
 	dependents Dependents
-	now        Clock
-	tracer     trace.Tracer
+	frame      caller.Frame
 }
 
 // CreateClientCommand describes the new client; an empty extId is generated.
@@ -32,36 +29,31 @@ type CreateClientCommand struct {
 // clients named in it (API.md section 2). Errors: access errors, fault.ErrInvalid,
 // fault.ErrDuplicate.
 func (uc *CreateClient) Do(ctx context.Context, cmd CreateClientCommand) (directory.Client, error) {
-	ctx, span := uc.tracer.Start(ctx, "CreateClient")
-	defer span.End()
-	now := uc.now()
-	if err := cmd.Caller.Principal.Authorize(access.Request{Rights: []access.Right{access.ClientCreate}}, now); err != nil {
-		return directory.Client{}, err
-	}
-	client, err := directory.NewClient(cmd.Client, now)
-	if err != nil {
-		return directory.Client{}, err
-	}
-	// The extId is known only now (it may have been generated): a data room admits named clients.
-	if err := cmd.Caller.Principal.Authorize(access.Request{Client: client.ExtID, Rights: []access.Right{access.ClientCreate}}, now); err != nil {
-		return directory.Client{}, err
-	}
-	meta := cmd.Caller.Meta()
-	events := []event.Event{entityEvent(directory.ClientCreated, now, meta, client.ExtID, "", client.Version)}
-	err = uc.clients.Create(ctx, client, events, func(ctx context.Context) error {
-		return uc.dependents.ClientCreated(ctx, client, meta)
+	req := access.Request{Rights: []access.Right{access.ClientCreate}}
+	return caller.Run(ctx, uc.frame, "CreateClient", cmd.Caller, req, func(ctx context.Context) (directory.Client, error) {
+		now := uc.frame.Now()
+		client, err := directory.NewClient(cmd.Client, now)
+		if err != nil {
+			return directory.Client{}, err
+		}
+		// The extId is known only now (it may have been generated): a data room admits named clients.
+		req.Client = client.ExtID
+		if err := cmd.Caller.Principal.Authorize(req, now); err != nil {
+			return directory.Client{}, err
+		}
+		meta := cmd.Caller.Meta()
+		events := []event.Event{entityEvent(directory.ClientCreated, now, meta, client.ExtID, "", client.Version)}
+		err = uc.clients.Create(ctx, client, events, func(ctx context.Context) error {
+			return uc.dependents.ClientCreated(ctx, client, meta)
+		})
+		return client, fault.Wrap(err, "create client %s", client.ExtID)
 	})
-	if err != nil {
-		return directory.Client{}, fmt.Errorf("create client %s: %w", client.ExtID, err)
-	}
-	return client, nil
 }
 
 // GetClient reads one client.
 type GetClient struct {
 	clients ClientReader
-	now     Clock
-	tracer  trace.Tracer
+	frame   caller.Frame
 }
 
 // GetClientQuery names the client.
@@ -72,24 +64,17 @@ type GetClientQuery struct {
 
 // Do returns the client. Errors: access errors, *fault.NotFoundError.
 func (uc *GetClient) Do(ctx context.Context, q GetClientQuery) (directory.Client, error) {
-	ctx, span := uc.tracer.Start(ctx, "GetClient")
-	defer span.End()
-	err := q.Caller.Principal.Authorize(access.Request{Client: q.ExtID, Rights: []access.Right{access.ClientView}}, uc.now())
-	if err != nil {
-		return directory.Client{}, err
-	}
-	client, err := uc.clients.Get(ctx, q.ExtID)
-	if err != nil {
-		return directory.Client{}, fmt.Errorf("get client: %w", err)
-	}
-	return client, nil
+	req := access.Request{Client: q.ExtID, Rights: []access.Right{access.ClientView}}
+	return caller.Run(ctx, uc.frame, "GetClient", q.Caller, req, func(ctx context.Context) (directory.Client, error) {
+		client, err := uc.clients.Get(ctx, q.ExtID)
+		return client, fault.Wrap(err, "get client")
+	})
 }
 
 // ListClients pages through the clients inside the caller's data room.
 type ListClients struct {
 	clients ClientReader
-	now     Clock
-	tracer  trace.Tracer
+	frame   caller.Frame
 }
 
 // ListClientsQuery asks for one page.
@@ -100,18 +85,13 @@ type ListClientsQuery struct {
 
 // Do returns a page of clients, oldest first. Errors: access errors.
 func (uc *ListClients) Do(ctx context.Context, q ListClientsQuery) (listing.Result[directory.Client], error) {
-	ctx, span := uc.tracer.Start(ctx, "ListClients")
-	defer span.End()
-	if err := q.Caller.Principal.Authorize(access.Request{Rights: []access.Right{access.ClientView}}, uc.now()); err != nil {
-		return listing.Result[directory.Client]{}, err
-	}
-	var only []string // nil: every client; empty: none
-	if room, restricted := q.Caller.Principal.DataRoom(); restricted {
-		only = append([]string{}, room...)
-	}
-	res, err := uc.clients.List(ctx, only, q.Page)
-	if err != nil {
-		return res, fmt.Errorf("list clients: %w", err)
-	}
-	return res, nil
+	req := access.Request{Rights: []access.Right{access.ClientView}}
+	return caller.Run(ctx, uc.frame, "ListClients", q.Caller, req, func(ctx context.Context) (listing.Result[directory.Client], error) {
+		var only []string // nil: every client; empty: none
+		if room, restricted := q.Caller.Principal.DataRoom(); restricted {
+			only = append([]string{}, room...)
+		}
+		res, err := uc.clients.List(ctx, only, q.Page)
+		return res, fault.Wrap(err, "list clients")
+	})
 }

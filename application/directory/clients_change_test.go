@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -46,11 +45,8 @@ func TestChangeClient(t *testing.T) {
 			if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.stored("acme"), want) {
 				t.Errorf("returned %+v, stored %+v; want both %+v", got, s.stored("acme"), want)
 			}
-			wantEvents := []event.Event{{Type: directory.ClientChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
-				ClientExtID: "acme", Version: 4, RequestID: "req-1", Data: map[string]string{"modificationComment": "renamed"}}}
-			if !reflect.DeepEqual(s.Recorded(), wantEvents) {
-				t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), wantEvents)
-			}
+			wantEvents(t, s.Recorded(), event.Event{Type: directory.ClientChanged, Time: now, Actor: alice,
+				ClientExtID: "acme", Version: 4, RequestID: "req-1", Data: map[string]string{"modificationComment": "renamed"}})
 		})
 	}
 }
@@ -83,12 +79,8 @@ func TestChangeClientRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acmeAt(3), directory.Client{ExtID: "taken", Name: "Taken", Version: 1})
 			_, err := newClients(s).ChangeClient.Do(context.Background(), app.ChangeClientCommand{Caller: tt.caller, ExtID: tt.extID, Version: tt.version, Change: tt.change})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if called := s.Called("Update") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Update", tt.wantStore)
 			if !reflect.DeepEqual(s.stored("acme"), acmeAt(3)) || len(s.Recorded()) != 0 {
 				t.Errorf("got %+v and %d events, want acme unchanged and no event", s.stored("acme"), len(s.Recorded()))
 			}
@@ -114,16 +106,9 @@ func TestDeleteClient(t *testing.T) {
 		if _, ok := s.Client("acme"); ok {
 			t.Errorf("acme: still stored, want it gone")
 		}
-		if told := s.deps.Told(); !slices.Equal(told, []string{"ClientDeleting acme by alice"}) {
-			t.Errorf("dependents: got %q, want ClientDeleting of acme (its policies go there)", told)
-		}
-		actor := event.Actor{Subject: "alice", Mode: "admin"}
-		want := []event.Event{
-			{Type: directory.ClientDeleted, Time: now, Actor: actor, ClientExtID: "acme", Version: 5, RequestID: "req-1"},
-		}
-		if !reflect.DeepEqual(s.Recorded(), want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
-		}
+		wantTold(t, s.deps, "its policies go there", "ClientDeleting acme by alice")
+		wantEvents(t, s.Recorded(),
+			event.Event{Type: directory.ClientDeleted, Time: now, Actor: alice, ClientExtID: "acme", Version: 5, RequestID: "req-1"})
 	}
 }
 
@@ -152,12 +137,8 @@ func TestDeleteClientRefusals(t *testing.T) {
 				s.AddUser(directory.User{ExtID: id, ClientExtID: "acme", LoginID: id, State: directory.UserActive, Version: 1})
 			}
 			_, err := newClients(s).DeleteClient.Do(context.Background(), app.DeleteClientCommand{Caller: tt.caller, ExtID: tt.extID})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if called := s.Called("Delete") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Delete", tt.wantStore)
 			if _, ok := s.Client("acme"); !ok || len(s.deps.Told()) != 0 || len(s.Recorded()) != 0 {
 				t.Errorf("got acme stored %v, dependents told %q, %d events; want true, nothing, 0", ok, s.deps.Told(), len(s.Recorded()))
 			}

@@ -35,16 +35,9 @@ func TestCreateClient(t *testing.T) {
 		if stored := s.stored("acme"); !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		if told := s.deps.Told(); !slices.Equal(told, []string{"ClientCreated acme by alice"}) {
-			t.Errorf("dependents: got %q, want ClientCreated of acme (its default policy comes from there)", told)
-		}
-		actor := event.Actor{Subject: "alice", Mode: "admin"}
-		want := []event.Event{
-			{Type: directory.ClientCreated, Time: now, Actor: actor, ClientExtID: "acme", Version: 1, RequestID: "req-1"},
-		}
-		if !reflect.DeepEqual(s.Recorded(), want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
-		}
+		wantTold(t, s.deps, "its default policy comes from there", "ClientCreated acme by alice")
+		wantEvents(t, s.Recorded(),
+			event.Event{Type: directory.ClientCreated, Time: now, Actor: alice, ClientExtID: "acme", Version: 1, RequestID: "req-1"})
 	}
 }
 
@@ -92,12 +85,7 @@ func TestCreateClientGeneratesExtID(t *testing.T) {
 }
 
 func TestCreateClientRefusals(t *testing.T) {
-	tests := []struct {
-		name    string
-		caller  caller.Caller
-		in      directory.Client
-		wantErr error
-	}{
+	tests := []createRefusal[directory.Client]{
 		{"without ClientCreate", admin(access.ClientView, access.ClientModify, access.ClientDelete),
 			directory.Client{Name: "New"}, access.ErrPermissionDenied},
 		{"ClientRoot", caller.Caller{Principal: access.NewAdmin("alice", []string{"ClientRoot"}, nil, nil)},
@@ -114,9 +102,7 @@ func TestCreateClientRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(directory.Client{ExtID: "taken", Name: "Taken"})
 			_, err := newClients(s).CreateClient.Do(context.Background(), app.CreateClientCommand{Caller: tt.caller, Client: tt.in})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
+			refused(t, err, tt.wantErr)
 			if s.ClientCount() != 1 || len(s.deps.Told()) != 0 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d clients, dependents told %q, %d events; want 1, nothing, 0", s.ClientCount(), s.deps.Told(), len(s.Recorded()))
 			}
@@ -145,17 +131,9 @@ func TestGetClient(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newClientStore(acme)
 			got, err := newClients(s).GetClient.Do(context.Background(), app.GetClientQuery{Caller: tt.caller, ExtID: tt.extID})
-			if called := s.Called("Get") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, acme) {
-				t.Fatalf("got %+v, %v; want %+v, nil", got, err, acme)
+			wantConsulted(t, s, "Get", tt.wantStore)
+			if !refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, acme) {
+				t.Fatalf("got %+v, want %+v", got, acme)
 			}
 		})
 	}
@@ -218,8 +196,6 @@ func TestListClientsRefusals(t *testing.T) {
 		if !errors.Is(err, access.ErrPermissionDenied) {
 			t.Errorf("%s: got %v, want an error wrapping ErrPermissionDenied", c.Principal.Mode(), err)
 		}
-		if s.Called("List") != 0 {
-			t.Errorf("%s: store List called %d times, want 0", c.Principal.Mode(), s.Called("List"))
-		}
+		wantConsulted(t, s, "List", false)
 	}
 }

@@ -29,38 +29,28 @@ type Dependents interface {
 // everyDependent tells each dependent in turn and stops at the first that refuses.
 type everyDependent []Dependents
 
-func (all everyDependent) ClientCreated(ctx context.Context, client directory.Client, meta event.Meta) error {
+// each makes the call tell to every dependent in turn and returns the first refusal.
+func (all everyDependent) each(tell func(d Dependents) error) error {
 	for _, d := range all {
-		if err := d.ClientCreated(ctx, client, meta); err != nil {
+		if err := tell(d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (all everyDependent) ClientCreated(ctx context.Context, client directory.Client, meta event.Meta) error {
+	return all.each(func(d Dependents) error { return d.ClientCreated(ctx, client, meta) })
 }
 
 func (all everyDependent) ClientDeleting(ctx context.Context, client directory.Client, meta event.Meta) error {
-	for _, d := range all {
-		if err := d.ClientDeleting(ctx, client, meta); err != nil {
-			return err
-		}
-	}
-	return nil
+	return all.each(func(d Dependents) error { return d.ClientDeleting(ctx, client, meta) })
 }
 
 func (all everyDependent) UserSaved(ctx context.Context, user directory.User) error {
-	for _, d := range all {
-		if err := d.UserSaved(ctx, user); err != nil {
-			return err
-		}
-	}
-	return nil
+	return all.each(func(d Dependents) error { return d.UserSaved(ctx, user) })
 }
 
 func (all everyDependent) UserDeleting(ctx context.Context, user directory.User, meta event.Meta) error {
-	for _, d := range all {
-		if err := d.UserDeleting(ctx, user, meta); err != nil {
-			return err
-		}
-	}
-	return nil
+	return all.each(func(d Dependents) error { return d.UserDeleting(ctx, user, meta) })
 }

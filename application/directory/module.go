@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/otpcard/otpcard/application/caller"
 )
 
 // UseCases are the directory's use cases: the one value of the module that bootstrap provides
@@ -41,17 +43,18 @@ type Clock func() time.Time
 // New builds the directory's use cases.
 func New(d Deps) UseCases {
 	deps := everyDependent(d.Dependents)
+	f := caller.Frame{Now: d.Now, Tracer: d.Tracer}
 	return UseCases{
-		CreateClient:   &CreateClient{clients: d.Clients, dependents: deps, now: d.Now, tracer: d.Tracer},
-		GetClient:      &GetClient{clients: d.Clients, now: d.Now, tracer: d.Tracer},
-		ListClients:    &ListClients{clients: d.Clients, now: d.Now, tracer: d.Tracer},
-		ChangeClient:   &ChangeClient{clients: d.Clients, now: d.Now, tracer: d.Tracer},
-		DeleteClient:   &DeleteClient{clients: d.Clients, dependents: deps, now: d.Now, tracer: d.Tracer},
-		CreateUser:     &CreateUser{users: d.Users, dependents: deps, now: d.Now, tracer: d.Tracer},
-		GetUser:        &GetUser{users: d.Users, now: d.Now, tracer: d.Tracer},
-		ListUsers:      &ListUsers{users: d.Users, now: d.Now, tracer: d.Tracer},
-		ChangeUser:     &ChangeUser{users: d.Users, dependents: deps, now: d.Now, tracer: d.Tracer},
-		DeleteUser:     &DeleteUser{users: d.Users, dependents: deps, now: d.Now, tracer: d.Tracer},
+		CreateClient:   &CreateClient{clients: d.Clients, dependents: deps, frame: f},
+		GetClient:      &GetClient{clients: d.Clients, frame: f},
+		ListClients:    &ListClients{clients: d.Clients, frame: f},
+		ChangeClient:   &ChangeClient{clients: d.Clients, frame: f},
+		DeleteClient:   &DeleteClient{clients: d.Clients, dependents: deps, frame: f},
+		CreateUser:     &CreateUser{users: d.Users, dependents: deps, frame: f},
+		GetUser:        &GetUser{users: d.Users, frame: f},
+		ListUsers:      &ListUsers{users: d.Users, frame: f},
+		ChangeUser:     &ChangeUser{users: d.Users, dependents: deps, frame: f},
+		DeleteUser:     &DeleteUser{users: d.Users, dependents: deps, frame: f},
 		AdmitSelfAdmin: &AdmitSelfAdmin{users: d.Users, tracer: d.Tracer},
 	}
 }

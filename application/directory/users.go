@@ -2,23 +2,20 @@ package directory
 
 import (
 	"context"
-	"fmt"
-
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 // CreateUser creates a user in a client.
 type CreateUser struct {
 	users      UserCreator
 	dependents Dependents
-	now        Clock
-	tracer     trace.Tracer
+	frame      caller.Frame
 }
 
 // CreateUserCommand describes the new user, its ClientExtID included; an empty extId is generated.
@@ -30,32 +27,25 @@ type CreateUserCommand struct {
 // Do creates the user, records user.created and tells the dependents. Errors: access errors,
 // fault.ErrInvalid, *fault.NotFoundError, fault.ErrDuplicate.
 func (uc *CreateUser) Do(ctx context.Context, cmd CreateUserCommand) (directory.User, error) {
-	ctx, span := uc.tracer.Start(ctx, "CreateUser")
-	defer span.End()
-	now := uc.now()
-	err := cmd.Caller.Principal.Authorize(access.Request{Client: cmd.User.ClientExtID, Rights: []access.Right{access.UserCreate}}, now)
-	if err != nil {
-		return directory.User{}, err
-	}
-	user, err := directory.NewUser(cmd.User, now)
-	if err != nil {
-		return directory.User{}, err
-	}
-	ev := entityEvent(directory.UserCreated, now, cmd.Caller.Meta(), user.ClientExtID, user.ExtID, user.Version)
-	err = uc.users.Create(ctx, user, []event.Event{ev}, func(ctx context.Context) error {
-		return uc.dependents.UserSaved(ctx, user)
+	req := access.Request{Client: cmd.User.ClientExtID, Rights: []access.Right{access.UserCreate}}
+	return caller.Run(ctx, uc.frame, "CreateUser", cmd.Caller, req, func(ctx context.Context) (directory.User, error) {
+		now := uc.frame.Now()
+		user, err := directory.NewUser(cmd.User, now)
+		if err != nil {
+			return directory.User{}, err
+		}
+		ev := entityEvent(directory.UserCreated, now, cmd.Caller.Meta(), user.ClientExtID, user.ExtID, user.Version)
+		err = uc.users.Create(ctx, user, []event.Event{ev}, func(ctx context.Context) error {
+			return uc.dependents.UserSaved(ctx, user)
+		})
+		return user, fault.Wrap(err, "create user %s", user.ExtID)
 	})
-	if err != nil {
-		return directory.User{}, fmt.Errorf("create user %s: %w", user.ExtID, err)
-	}
-	return user, nil
 }
 
 // GetUser reads one user; self-admin callers may read themselves.
 type GetUser struct {
-	users  UserReader
-	now    Clock
-	tracer trace.Tracer
+	users UserReader
+	frame caller.Frame
 }
 
 // GetUserQuery names the user.
@@ -66,25 +56,18 @@ type GetUserQuery struct {
 
 // Do returns the user. Errors: access errors, *fault.NotFoundError.
 func (uc *GetUser) Do(ctx context.Context, q GetUserQuery) (directory.User, error) {
-	ctx, span := uc.tracer.Start(ctx, "GetUser")
-	defer span.End()
-	err := q.Caller.Principal.Authorize(access.Request{Client: q.ClientExtID, User: q.UserExtID,
-		Rights: []access.Right{access.UserView}, Self: access.SelfRead}, uc.now())
-	if err != nil {
-		return directory.User{}, err
-	}
-	user, err := uc.users.Get(ctx, q.ClientExtID, q.UserExtID)
-	if err != nil {
-		return directory.User{}, fmt.Errorf("get user: %w", err)
-	}
-	return user, nil
+	req := access.Request{Client: q.ClientExtID, User: q.UserExtID, Rights: []access.Right{access.UserView},
+		Self: access.SelfRead}
+	return caller.Run(ctx, uc.frame, "GetUser", q.Caller, req, func(ctx context.Context) (directory.User, error) {
+		user, err := uc.users.Get(ctx, q.ClientExtID, q.UserExtID)
+		return user, fault.Wrap(err, "get user")
+	})
 }
 
 // ListUsers pages through a client's users.
 type ListUsers struct {
-	users  UserReader
-	now    Clock
-	tracer trace.Tracer
+	users UserReader
+	frame caller.Frame
 }
 
 // ListUsersQuery asks for one page of the client's users, narrowed by Filter.
@@ -97,15 +80,9 @@ type ListUsersQuery struct {
 
 // Do returns a page of users, oldest first. Errors: access errors, *fault.NotFoundError.
 func (uc *ListUsers) Do(ctx context.Context, q ListUsersQuery) (listing.Result[directory.User], error) {
-	ctx, span := uc.tracer.Start(ctx, "ListUsers")
-	defer span.End()
-	err := q.Caller.Principal.Authorize(access.Request{Client: q.ClientExtID, Rights: []access.Right{access.UserView}}, uc.now())
-	if err != nil {
-		return listing.Result[directory.User]{}, err
-	}
-	res, err := uc.users.List(ctx, q.ClientExtID, q.Filter, q.Page)
-	if err != nil {
-		return res, fmt.Errorf("list users of %s: %w", q.ClientExtID, err)
-	}
-	return res, nil
+	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.UserView}}
+	return caller.Run(ctx, uc.frame, "ListUsers", q.Caller, req, func(ctx context.Context) (listing.Result[directory.User], error) {
+		res, err := uc.users.List(ctx, q.ClientExtID, q.Filter, q.Page)
+		return res, fault.Wrap(err, "list users of %s", q.ClientExtID)
+	})
 }

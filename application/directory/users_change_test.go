@@ -11,6 +11,7 @@ import (
 	"github.com/otpcard/otpcard/application/caller"
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -48,11 +49,8 @@ func TestChangeUser(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(s.stored("client-a", "user-a"), want) {
 			t.Errorf("returned %+v, stored %+v; want both %+v", got, s.stored("client-a", "user-a"), want)
 		}
-		wantEvents := []event.Event{{Type: directory.UserChanged, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
-			ClientExtID: "client-a", UserExtID: "user-a", Version: 3, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.Recorded(), wantEvents) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), wantEvents)
-		}
+		wantEvents(t, s.Recorded(), event.Event{Type: directory.UserChanged, Time: now, Actor: alice,
+			ClientExtID: "client-a", UserExtID: "user-a", Version: 3, RequestID: "req-1"})
 	}
 }
 
@@ -94,12 +92,8 @@ func TestChangeUserRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
 			_, err := newUsers(s).ChangeUser.Do(context.Background(), app.ChangeUserCommand{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user, Version: tt.version, Change: tt.change})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if called := s.Called("Update") > 0; called != tt.wantStoreCalls {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStoreCalls)
-			}
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Update", tt.wantStoreCalls)
 			if got := s.stored("client-a", "user-a"); !reflect.DeepEqual(got, jdoeAt(2)) || len(s.Recorded()) != 0 {
 				t.Errorf("got %+v and %d events, want user-a unchanged and no event", got, len(s.Recorded()))
 			}
@@ -116,15 +110,9 @@ func TestDeleteUser(t *testing.T) {
 		if _, ok := s.User("client-a", "user-a"); ok || s.UserCount() != 2 {
 			t.Errorf("got user-a stored %v, %d users; want false, 2", ok, s.UserCount())
 		}
-		if told := s.deps.Told(); !slices.Equal(told, []string{"UserDeleting user-a by alice"}) {
-			t.Errorf("dependents: got %q, want UserDeleting of user-a (its cards go there, with their events)", told)
-		}
-		actor := event.Actor{Subject: "alice", Mode: "admin"}
-		want := []event.Event{
-			{Type: directory.UserDeleted, Time: now, Actor: actor, ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.Recorded(), want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
-		}
+		wantTold(t, s.deps, "its cards go there, with their events", "UserDeleting user-a by alice")
+		wantEvents(t, s.Recorded(), event.Event{Type: directory.UserDeleted, Time: now, Actor: alice,
+			ClientExtID: "client-a", UserExtID: "user-a", Version: 2, RequestID: "req-1"})
 	}
 }
 
@@ -145,13 +133,7 @@ func TestDeleteUserFailsWithItsDependents(t *testing.T) {
 }
 
 func TestDeleteUserRefusals(t *testing.T) {
-	tests := []struct {
-		name         string
-		caller       caller.Caller
-		client, user string
-		wantErr      error
-		wantStore    bool
-	}{
+	tests := []userCase{
 		{"without UserDelete", admin(access.UserView, access.UserModify, access.CredentialDelete), "client-a", "user-a", access.ErrPermissionDenied, false},
 		{"Auditor", caller.Caller{Principal: access.NewAdmin("a", []string{"Auditor"}, nil, nil)}, "client-a", "user-a", access.ErrPermissionDenied, false},
 		{"outside the data room", adminIn("client-b"), "client-a", "user-a", access.ErrDataroomDenied, false},
@@ -163,12 +145,8 @@ func TestDeleteUserRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
 			_, err := newUsers(s).DeleteUser.Do(context.Background(), app.DeleteUserCommand{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if called := s.Called("Delete") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "Delete", tt.wantStore)
 			if s.UserCount() != 3 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d users, %d events; want 3, 0", s.UserCount(), len(s.Recorded()))
 			}
@@ -184,21 +162,9 @@ func TestListUsers(t *testing.T) {
 	}
 	s.AddUser(directory.User{ExtID: "other", ClientExtID: "client-b", LoginID: "l-u1"})
 	uc := newUsers(s)
-	var got []string
-	page := listing.Page{Limit: 2}
-	for range 3 {
-		res, err := uc.ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: admin(access.UserView), ClientExtID: "client-a", Filter: app.UserFilter{}, Page: page})
-		if err != nil {
-			t.Fatalf("got error %v, want nil", err)
-		}
-		for _, u := range res.Items {
-			got = append(got, u.ExtID)
-		}
-		if res.Next == nil {
-			break
-		}
-		page.After = res.Next
-	}
+	got := storetest.PageAll(t, 2, func(page listing.Page) (listing.Result[directory.User], error) {
+		return uc.ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: admin(access.UserView), ClientExtID: "client-a", Filter: app.UserFilter{}, Page: page})
+	}, func(u directory.User) string { return u.ExtID })
 	if want := []string{"u3", "u1", "u2"}; !slices.Equal(got, want) {
 		t.Errorf("pages: got %v, want %v in creation order", got, want)
 	}
@@ -226,12 +192,8 @@ func TestListUsersRefusals(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := usersOf()
 			_, err := newUsers(s).ListUsers.Do(context.Background(), app.ListUsersQuery{Caller: tt.caller, ClientExtID: tt.client, Filter: app.UserFilter{}, Page: listing.Page{Limit: 10}})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
-			if called := s.Called("List") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
+			refused(t, err, tt.wantErr)
+			wantConsulted(t, s, "List", tt.wantStore)
 		})
 	}
 }
@@ -254,10 +216,7 @@ func TestUserChangesReachTheDependents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []string{"UserSaved new active", "UserSaved user-a disabled"}
-	if told := s.deps.Told(); !slices.Equal(told, want) {
-		t.Errorf("dependents: got %q, want %q", told, want)
-	}
+	wantTold(t, s.deps, "a change that changes nothing is not told", "UserSaved new active", "UserSaved user-a disabled")
 	refused := errors.New("holder store down")
 	s.deps.Refuse(refused)
 	_, err := uc.ChangeUser.Do(ctx, app.ChangeUserCommand{Caller: c, ClientExtID: "client-a", UserExtID: "user-a",

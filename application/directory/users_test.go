@@ -2,7 +2,6 @@ package directory_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"testing"
 
@@ -32,21 +31,13 @@ func TestCreateUser(t *testing.T) {
 		if stored := s.stored("client-a", "user-a"); !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		want := []event.Event{{Type: directory.UserCreated, Time: now, Actor: event.Actor{Subject: "alice", Mode: "admin"},
-			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"}}
-		if !reflect.DeepEqual(s.Recorded(), want) {
-			t.Errorf("events:\n got %+v\nwant %+v", s.Recorded(), want)
-		}
+		wantEvents(t, s.Recorded(), event.Event{Type: directory.UserCreated, Time: now, Actor: alice,
+			ClientExtID: "client-a", UserExtID: "user-a", Version: 1, RequestID: "req-1"})
 	}
 }
 
 func TestCreateUserRefusals(t *testing.T) {
-	tests := []struct {
-		name    string
-		caller  caller.Caller
-		in      directory.User
-		wantErr error
-	}{
+	tests := []createRefusal[directory.User]{
 		{"without UserCreate", admin(access.UserView, access.UserModify), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
 		{"self-admin", self("user-a"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrPermissionDenied},
 		{"outside the data room", adminIn("client-b"), directory.User{ClientExtID: "client-a", LoginID: "new"}, access.ErrDataroomDenied},
@@ -62,9 +53,7 @@ func TestCreateUserRefusals(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.AddUser(directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "taken"})
 			_, err := newUsers(s).CreateUser.Do(context.Background(), app.CreateUserCommand{Caller: tt.caller, User: tt.in})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-			}
+			refused(t, err, tt.wantErr)
 			if s.UserCount() != 1 || len(s.Recorded()) != 0 {
 				t.Errorf("got %d users and %d events, want 1 and 0", s.UserCount(), len(s.Recorded()))
 			}
@@ -82,13 +71,7 @@ func TestCreateUserSameLoginIDInAnotherClient(t *testing.T) {
 
 func TestGetUser(t *testing.T) {
 	jane := directory.User{ExtID: "user-a", ClientExtID: "client-a", LoginID: "jdoe", State: directory.UserActive, Version: 2}
-	tests := []struct {
-		name         string
-		caller       caller.Caller
-		client, user string
-		wantErr      error
-		wantStore    bool
-	}{
+	tests := []userCase{
 		{"admin", admin(access.UserView), "client-a", "user-a", nil, true},
 		{"inside the data room", adminIn("client-a"), "client-a", "user-a", nil, true},
 		{"the user itself", self("user-a"), "client-a", "user-a", nil, true},
@@ -105,17 +88,9 @@ func TestGetUser(t *testing.T) {
 			s := newUserStore("client-a", "client-b")
 			s.AddUser(jane)
 			got, err := newUsers(s).GetUser.Do(context.Background(), app.GetUserQuery{Caller: tt.caller, ClientExtID: tt.client, UserExtID: tt.user})
-			if called := s.Called("Get") > 0; called != tt.wantStore {
-				t.Errorf("store consulted: got %v, want %v", called, tt.wantStore)
-			}
-			if tt.wantErr != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("got %v, want an error wrapping %v", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, jane) {
-				t.Fatalf("got %+v, %v; want %+v, nil", got, err, jane)
+			wantConsulted(t, s, "Get", tt.wantStore)
+			if !refused(t, err, tt.wantErr) && !reflect.DeepEqual(got, jane) {
+				t.Fatalf("got %+v, want %+v", got, jane)
 			}
 		})
 	}

@@ -2,6 +2,8 @@ package directory
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
 	"time"
 	"unicode/utf8"
 )
@@ -24,6 +26,31 @@ func (o Optional[T]) applyTo(dst *T) {
 	if o.Set {
 		*dst = o.Value
 	}
+}
+
+// applyMapTo writes a copy of the map into dst when it is set; an empty map clears the member.
+func applyMapTo[K comparable, V any](o Optional[map[K]V], dst *map[K]V) {
+	if o.Set {
+		*dst = maps.Clone(o.Value)
+		if len(*dst) == 0 {
+			*dst = nil
+		}
+	}
+}
+
+// commit ends a change of an entity e: next replaces *e, moved to its next version by bump, unless
+// it repeats what is stored (then nothing changes, the version included) or is invalid (then the
+// error, and *e is left as it was). It reports whether anything changed.
+func commit[E any](e *E, next E, validate func(E) error, bump func(next *E)) (bool, error) {
+	if reflect.DeepEqual(next, *e) {
+		return false, nil
+	}
+	if err := validate(next); err != nil {
+		return false, err
+	}
+	bump(&next)
+	*e = next
+	return true, nil
 }
 
 // checkComment bounds a modification comment. The comment is not kept on the entity: it travels

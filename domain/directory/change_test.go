@@ -54,17 +54,59 @@ func TestCheckVersion(t *testing.T) {
 	}
 }
 
+// changeCase is one change C of a client or a user E: what it sets on the stored entity, or the
+// field it refuses.
+type changeCase[E, C any] struct {
+	name      string
+	change    C
+	want      func(e *E) // applied to the stored entity; version and time are checked apart
+	wantField string     // empty: valid
+}
+
+// runChanges applies each case's change at t1 to the entity as stored. A refused change must name
+// its field and leave the entity unchanged. A valid one must leave the entity as the case wants it,
+// moved on by next (its version and time), unless it repeats the stored values: then nothing
+// changes, the version included. check, when set, looks at every changed entity too.
+func runChanges[E, C any](t *testing.T, stored func() E, change func(*E, C, time.Time) (bool, error), next func(*E),
+	check func(t *testing.T, e E), cases []changeCase[E, C]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			e := stored()
+			changed, err := change(&e, tt.change, t1)
+			if tt.wantField != "" {
+				checkInvalidField(t, err, tt.wantField)
+				if !reflect.DeepEqual(e, stored()) {
+					t.Errorf("after a refused change: got %+v, want it unchanged %+v", e, stored())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("got error %v, want nil", err)
+			}
+			want := stored()
+			tt.want(&want)
+			wantChanged := !reflect.DeepEqual(want, stored())
+			if wantChanged {
+				next(&want)
+			}
+			if !reflect.DeepEqual(e, want) || changed != wantChanged {
+				t.Errorf("got\n %+v (changed %v)\nwant\n %+v (changed %v)", e, changed, want, wantChanged)
+			}
+			if check != nil {
+				check(t, e)
+			}
+		})
+	}
+}
+
 func TestClientChange(t *testing.T) {
 	stored := func() directory.Client {
 		return directory.Client{ExtID: "acme", Name: "Acme", DisplayName: map[string]string{"EN": "Acme Ltd", "DE": "Acme AG"},
 			Remarks: "old", Created: t0, LastModified: t0, Version: 3}
 	}
-	tests := []struct {
-		name      string
-		change    directory.ClientChange
-		want      func(c *directory.Client) // applied to the stored client; version and time are checked apart
-		wantField string                    // empty: valid
-	}{
+	next := func(c *directory.Client) { c.Version, c.LastModified = 4, t1 }
+	runChanges(t, stored, (*directory.Client).Change, next, nil, []changeCase[directory.Client, directory.ClientChange]{
 		{"nothing set keeps every member", directory.ClientChange{}, func(*directory.Client) {}, ""},
 		{"name", directory.ClientChange{Name: directory.To("Acme 2")}, func(c *directory.Client) { c.Name = "Acme 2" }, ""},
 		{"remarks", directory.ClientChange{Remarks: directory.To("new")}, func(c *directory.Client) { c.Remarks = "new" }, ""},
@@ -84,33 +126,7 @@ func TestClientChange(t *testing.T) {
 		{"displayName bad language", directory.ClientChange{DisplayName: directory.To(map[string]string{"english": "x"})}, nil, "displayName"},
 		{"remarks 4001 characters", directory.ClientChange{Remarks: directory.To(strings.Repeat("r", 4001))}, nil, "remarks"},
 		{"comment too long", directory.ClientChange{Comment: strings.Repeat("c", directory.MaxCommentLength+1)}, nil, "modificationComment"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := stored()
-			changed, err := c.Change(tt.change, t1)
-			if tt.wantField != "" {
-				checkInvalidField(t, err, tt.wantField)
-				if !reflect.DeepEqual(c, stored()) {
-					t.Errorf("after a refused change: got %+v, want it unchanged %+v", c, stored())
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			want := stored()
-			tt.want(&want)
-			// A change that repeats the stored values changes nothing, the version included.
-			wantChanged := !reflect.DeepEqual(want, stored())
-			if wantChanged {
-				want.Version, want.LastModified = 4, t1
-			}
-			if !reflect.DeepEqual(c, want) || changed != wantChanged {
-				t.Errorf("got %+v (changed %v), want %+v (changed %v)", c, changed, want, wantChanged)
-			}
-		})
-	}
+	})
 }
 
 func TestClientChangeCopiesTheDisplayName(t *testing.T) {
@@ -162,12 +178,14 @@ func TestUserChange(t *testing.T) {
 			Validity: directory.Validity{From: &from}, Properties: map[string]string{"k": "v"},
 			Created: t0, LastModified: t0, Version: 2}
 	}
-	tests := []struct {
-		name      string
-		change    directory.UserChange
-		want      func(u *directory.User)
-		wantField string
-	}{
+	identity := func(t *testing.T, u directory.User) {
+		t.Helper()
+		if u.ExtID != "jdoe" || u.ClientExtID != "acme" || !u.Created.Equal(t0) {
+			t.Errorf("identity: got %s of %s created %v, want jdoe of acme created %v", u.ExtID, u.ClientExtID, u.Created, t0)
+		}
+	}
+	next := func(u *directory.User) { u.Version, u.LastModified = 3, t1 }
+	runChanges(t, stored, (*directory.User).Change, next, identity, []changeCase[directory.User, directory.UserChange]{
 		{"nothing set keeps every member", directory.UserChange{}, func(*directory.User) {}, ""},
 		{"loginId", directory.UserChange{LoginID: directory.To("jane")}, func(u *directory.User) { u.LoginID = "jane" }, ""},
 		{"disabled", directory.UserChange{State: directory.To(directory.UserDisabled)}, func(u *directory.User) { u.State = directory.UserDisabled }, ""},
@@ -208,36 +226,7 @@ func TestUserChange(t *testing.T) {
 		{"properties with an empty name", directory.UserChange{Properties: directory.To(map[string]string{"": "v"})}, nil, "properties"},
 		{"firstName 256", directory.UserChange{Name: directory.To(directory.Name{FirstName: strings.Repeat("f", 256)})}, nil, "name.firstName"},
 		{"comment too long", directory.UserChange{Comment: strings.Repeat("c", 1025)}, nil, "modificationComment"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			u := stored()
-			changed, err := u.Change(tt.change, t1)
-			if tt.wantField != "" {
-				checkInvalidField(t, err, tt.wantField)
-				if !reflect.DeepEqual(u, stored()) {
-					t.Errorf("after a refused change: got %+v, want it unchanged %+v", u, stored())
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want nil", err)
-			}
-			want := stored()
-			tt.want(&want)
-			// A change that repeats the stored values changes nothing, the version included.
-			wantChanged := !reflect.DeepEqual(want, stored())
-			if wantChanged {
-				want.Version, want.LastModified = 3, t1
-			}
-			if !reflect.DeepEqual(u, want) || changed != wantChanged {
-				t.Errorf("got\n %+v (changed %v)\nwant\n %+v (changed %v)", u, changed, want, wantChanged)
-			}
-			if u.ExtID != "jdoe" || u.ClientExtID != "acme" || !u.Created.Equal(t0) {
-				t.Errorf("identity: got %s of %s created %v, want jdoe of acme created %v", u.ExtID, u.ClientExtID, u.Created, t0)
-			}
-		})
-	}
+	})
 }
 
 func TestUserChangeCopiesWhatItKeeps(t *testing.T) {

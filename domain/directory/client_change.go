@@ -2,8 +2,6 @@ package directory
 
 import (
 	"fmt"
-	"maps"
-	"reflect"
 	"time"
 
 	"github.com/otpcard/otpcard/domain/fault"
@@ -36,21 +34,10 @@ func (c *Client) Change(ch ClientChange, now time.Time) (bool, error) {
 	next := *c
 	ch.Name.applyTo(&next.Name)
 	ch.Remarks.applyTo(&next.Remarks)
-	if ch.DisplayName.Set {
-		next.DisplayName = maps.Clone(ch.DisplayName.Value)
-		if len(next.DisplayName) == 0 {
-			next.DisplayName = nil
-		}
-	}
-	if reflect.DeepEqual(next, *c) {
-		return false, nil
-	}
-	if err := next.validate(); err != nil {
-		return false, err
-	}
-	next.LastModified, next.Version = later(now, c.LastModified), c.Version+1
-	*c = next
-	return true, nil
+	applyMapTo(ch.DisplayName, &next.DisplayName)
+	return commit(c, next, Client.validate, func(next *Client) {
+		next.LastModified, next.Version = later(now, c.LastModified), c.Version+1
+	})
 }
 
 // CheckDeletable refuses to delete a client that still has users: their credentials and

@@ -1,8 +1,6 @@
 package directory
 
 import (
-	"maps"
-	"reflect"
 	"time"
 
 	"github.com/otpcard/otpcard/domain/fault"
@@ -60,19 +58,8 @@ func (u *User) Change(ch UserChange, now time.Time) (bool, error) {
 			next.IsTechnicalUser = &b
 		}
 	}
-	if ch.Properties.Set {
-		next.Properties = maps.Clone(ch.Properties.Value)
-		if len(next.Properties) == 0 {
-			next.Properties = nil
-		}
-	}
-	if reflect.DeepEqual(next, *u) {
-		return false, nil
-	}
-	if err := next.validate(); err != nil {
-		return false, err
-	}
-	next.LastModified, next.Version = later(now, u.LastModified), u.Version+1
-	*u = next
-	return true, nil
+	applyMapTo(ch.Properties, &next.Properties)
+	return commit(u, next, User.validate, func(next *User) {
+		next.LastModified, next.Version = later(now, u.LastModified), u.Version+1
+	})
 }

@@ -79,6 +79,15 @@ func Is(err error, kind Kind) bool {
 	return ok && f.kind == kind
 }
 
+// Wrap puts what was being done in front of err ("get client acme: " and err's text), so that the
+// error keeps its kind and tells where it happened; it returns nil when err is nil.
+func Wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
+}
+
 // Detailed is an error that says in one sentence, for the caller, what is wrong (which field,
 // which entity, which versions), unlike the text of a whole chain of wrapped errors.
 type Detailed interface {

@@ -1,13 +1,13 @@
 package credentialtest
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
 
 	app "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -19,21 +19,14 @@ var (
 )
 
 // CardStore keeps the cards and holders of a Memory, with the postgres store's rules (see the
-// ports in app.CardStore and app.Holders), and remembers how it was called.
+// ports in app.CardStore and app.Holders), and counts how it was called.
 type CardStore struct {
 	*Memory
-	calls map[string]int
+	storetest.Counter
 }
 
 // NewCardStore is the card store of a new, empty Memory.
 func NewCardStore() *CardStore { return NewMemory().CardStore() }
-
-// Called counts the calls of one port method ("Get", "Create", "Update", ...).
-func (s *CardStore) Called(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[method]
-}
 
 func cardNotFound(key app.CardKey) error {
 	return &fault.NotFoundError{Entity: "OTP credential", ExtID: key.ExtID}
@@ -56,11 +49,27 @@ func (s *CardStore) whileInside(callback func()) {
 	callback()
 }
 
+// change loads the card under key and calls fn with a copy of it inside the transaction; it
+// returns the card as loaded, the copy as fn left it, and fn's events.
+func (s *CardStore) change(key app.CardKey, fn app.CardChange) (credential.Snapshot, *credential.OTPCard, []event.Event, error) {
+	loaded, err := s.lookup(key)
+	if err != nil {
+		return loaded, nil, nil, err
+	}
+	card := restored(loaded)
+	var events []event.Event
+	s.whileInside(func() { events, err = fn(card) })
+	return loaded, card, events, err
+}
+
+// cardCursor places a card in the order of every list.
+func cardCursor(s credential.Snapshot) listing.Cursor {
+	return listing.Cursor{Created: s.Created, ExtID: s.ExtID}
+}
+
 // Get returns the card under key; see app.CardReader.
 func (s *CardStore) Get(_ context.Context, key app.CardKey) (*credential.OTPCard, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Get"]++
+	defer s.Enter("Get")()
 	snap, err := s.lookup(key)
 	if err != nil {
 		return nil, err
@@ -70,29 +79,21 @@ func (s *CardStore) Get(_ context.Context, key app.CardKey) (*credential.OTPCard
 
 // List returns a page of the user's cards, oldest first; see app.CardReader.
 func (s *CardStore) List(_ context.Context, clientExtID, userExtID string, page listing.Page) (listing.Result[*credential.OTPCard], error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["List"]++
+	defer s.Enter("List")()
 	if _, err := s.checkUser(clientExtID, userExtID); err != nil {
 		return listing.Result[*credential.OTPCard]{}, err
 	}
 	var cards []*credential.OTPCard
 	for _, snap := range s.userCards(clientExtID, userExtID) {
-		if page.After == nil || cmp.Or(snap.Created.Compare(page.After.Created), cmp.Compare(snap.ExtID, page.After.ExtID)) > 0 {
-			cards = append(cards, restored(snap))
-		}
+		cards = append(cards, restored(snap))
 	}
-	return listing.Trim(cards[:min(len(cards), page.Limit+1)], page.Limit, func(c *credential.OTPCard) listing.Cursor {
-		return listing.Cursor{Created: c.Snapshot().Created, ExtID: c.ExtID()}
-	}), nil
+	return storetest.Page(cards, page, func(c *credential.OTPCard) listing.Cursor { return cardCursor(c.Snapshot()) }), nil
 }
 
 // FindBySerial returns the card with that serial in the client (and of the user, when given), nil
 // when there is none; see app.CardReader.
 func (s *CardStore) FindBySerial(_ context.Context, clientExtID, userExtID string, serial credential.Serial) (*credential.OTPCard, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["FindBySerial"]++
+	defer s.Enter("FindBySerial")()
 	if userExtID != "" {
 		if _, err := s.checkUser(clientExtID, userExtID); err != nil {
 			return nil, err
@@ -110,9 +111,7 @@ func (s *CardStore) FindBySerial(_ context.Context, clientExtID, userExtID strin
 
 // Create saves a new card and its events when admit lets it in; see app.CardCreator.
 func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Create"]++
+	defer s.Enter("Create")()
 	snap := card.Snapshot()
 	h, ok := s.holders[snap.UserExtID]
 	if !ok || h.client != snap.ClientExtID {
@@ -147,16 +146,8 @@ func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events [
 // Update changes the card under key when fn succeeds; see app.CardUpdater. fn sees a copy, so a
 // failed change leaves the stored card as it was.
 func (s *CardStore) Update(_ context.Context, key app.CardKey, fn app.CardChange) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Update"]++
-	loaded, err := s.lookup(key)
-	if err != nil {
-		return err
-	}
-	card := restored(loaded)
-	var events []event.Event
-	s.whileInside(func() { events, err = fn(card) })
+	defer s.Enter("Update")()
+	loaded, card, events, err := s.change(key, fn)
 	if err != nil {
 		return err
 	}
@@ -177,16 +168,8 @@ func (s *CardStore) save(loaded credential.Snapshot, card *credential.OTPCard) {
 
 // Delete removes the card under key when fn succeeds; see app.CardDeleter.
 func (s *CardStore) Delete(_ context.Context, key app.CardKey, fn app.CardChange) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Delete"]++
-	loaded, err := s.lookup(key)
-	if err != nil {
-		return err
-	}
-	card := restored(loaded)
-	var events []event.Event
-	s.whileInside(func() { events, err = fn(card) })
+	defer s.Enter("Delete")()
+	_, _, events, err := s.change(key, fn)
 	if err != nil {
 		return err
 	}
@@ -197,9 +180,7 @@ func (s *CardStore) Delete(_ context.Context, key app.CardKey, fn app.CardChange
 
 // PolicyOfCard returns the card's current policy and its holder's state; see app.CardPolicies.
 func (s *CardStore) PolicyOfCard(_ context.Context, key app.CardKey) (credential.Policy, credential.Holder, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["PolicyOfCard"]++
+	defer s.Enter("PolicyOfCard")()
 	snap, err := s.lookup(key)
 	if err != nil {
 		return credential.Policy{}, 0, err
@@ -214,9 +195,7 @@ func (s *CardStore) PolicyOfCard(_ context.Context, key app.CardKey) (credential
 
 // PolicyForUser returns the client's policy for a new card of the user; see app.UserPolicies.
 func (s *CardStore) PolicyForUser(_ context.Context, clientExtID, userExtID, policyExtID string) (credential.Policy, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["PolicyForUser"]++
+	defer s.Enter("PolicyForUser")()
 	if _, err := s.checkUser(clientExtID, userExtID); err != nil {
 		return credential.Policy{}, err
 	}
@@ -231,9 +210,7 @@ func (s *CardStore) PolicyForUser(_ context.Context, clientExtID, userExtID, pol
 // UpdateUserCard hands fn the user's cards, newest first, with their policies and the user's
 // state, and saves the card fn returns; see app.UserCardUpdater.
 func (s *CardStore) UpdateUserCard(_ context.Context, clientExtID, userExtID string, fn app.UserCardChange) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["UpdateUserCard"]++
+	defer s.Enter("UpdateUserCard")()
 	state, err := s.checkUser(clientExtID, userExtID)
 	if err != nil {
 		return err
@@ -263,9 +240,7 @@ func (s *CardStore) UpdateUserCard(_ context.Context, clientExtID, userExtID str
 
 // SaveHolder records the user as a holder in the client, in that state; see app.Holders.
 func (s *CardStore) SaveHolder(_ context.Context, clientExtID, userExtID string, state credential.Holder) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["SaveHolder"]++
+	defer s.Enter("SaveHolder")()
 	h, ok := s.holders[userExtID]
 	if !ok {
 		h.client = clientExtID
@@ -277,9 +252,7 @@ func (s *CardStore) SaveHolder(_ context.Context, clientExtID, userExtID string,
 
 // DeleteHolder deletes the holder's cards and the holder with fn's events; see app.Holders.
 func (s *CardStore) DeleteHolder(_ context.Context, clientExtID, userExtID string, fn func([]*credential.OTPCard) []event.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["DeleteHolder"]++
+	defer s.Enter("DeleteHolder")()
 	var cards []*credential.OTPCard
 	for _, snap := range s.userCards(clientExtID, userExtID) {
 		cards = append(cards, restored(snap))

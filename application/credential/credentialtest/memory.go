@@ -6,7 +6,6 @@
 package credentialtest
 
 import (
-	"cmp"
 	"maps"
 	"slices"
 	"sync"
@@ -51,8 +50,8 @@ type holder struct {
 func NewMemory() *Memory {
 	m := &Memory{policies: map[string]credential.Policy{}, holders: map[string]holder{},
 		cards: map[string]credential.Snapshot{}}
-	m.cs = &CardStore{Memory: m, calls: map[string]int{}}
-	m.ps = &PolicyStore{Memory: m, calls: map[string]int{}}
+	m.cs = &CardStore{Memory: m, Counter: storetest.NewCounter(&m.mu)}
+	m.ps = &PolicyStore{Memory: m, Counter: storetest.NewCounter(&m.mu)}
 	return m
 }
 
@@ -192,7 +191,7 @@ func (m *Memory) userCards(clientExtID, userExtID string) []credential.Snapshot 
 		}
 	}
 	slices.SortFunc(out, func(a, b credential.Snapshot) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
+		return storetest.CompareCursors(cardCursor(a), cardCursor(b))
 	})
 	return out
 }

@@ -118,16 +118,7 @@ var policyCases = []contractCase{
 		if err := h.Policies.Create(t.Context(), p, []event.Event{created}, demoteAt(at(1), &demoted)); err != nil {
 			t.Fatalf("create: got %v, want nil", err)
 		}
-		if !slices.Equal(demoted, []string{acme.ExtID}) {
-			t.Errorf("demote: got %v, want acme's default", demoted)
-		}
-		old := acme
-		old.Demote(at(1))
-		wantPolicy(t, h, old)
-		wantPolicy(t, h, p)
-		wantPolicy(t, h, globex)
-		wantDefaults(t, h, "acme", "next")
-		storetest.WantEvents(t, h.Recorded(t), []event.Event{policyEvent(credential.PolicyChanged, old), created})
+		wantDefaultMoved(t, h, acme, globex, p, demoted, at(1), created)
 	}},
 	{Name: "PolicyWriter/Create refuses a taken extId with ErrDuplicate, even in another client, and keeps the default", Run: func(t *testing.T, h Harness) {
 		acme, globex := twoClients(t, h)
@@ -241,16 +232,7 @@ var policyCases = []contractCase{
 		if err != nil {
 			t.Fatalf("update: got %v, want nil", err)
 		}
-		if !slices.Equal(demoted, []string{acme.ExtID}) {
-			t.Errorf("demote: got %v, want acme's default", demoted)
-		}
-		old := acme
-		old.Demote(at(60))
-		wantPolicy(t, h, old)
-		wantPolicy(t, h, digits)
-		wantPolicy(t, h, globex)
-		wantDefaults(t, h, "acme", "digits")
-		storetest.WantEvents(t, h.Recorded(t), append([]event.Event{policyEvent(credential.PolicyChanged, old)}, events...))
+		wantDefaultMoved(t, h, acme, globex, digits, demoted, at(60), events...)
 	}},
 	{Name: "PolicyWriter/Update returns demote's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme, _ := twoClients(t, h)
@@ -422,4 +404,22 @@ var policyCases = []contractCase{
 		wantPolicy(t, h, digits)
 		storetest.WantEvents(t, h.Recorded(t), nil)
 	}},
+}
+
+// wantDefaultMoved fails unless the default flag of acme moved to next: demote was given acme's
+// default once and the store keeps it demoted at at, globex's default is as it was, and the store
+// recorded the demotion, then events.
+func wantDefaultMoved(t *testing.T, h Harness, acme, globex, next credential.Policy, demoted []string, at time.Time,
+	events ...event.Event) {
+	t.Helper()
+	if !slices.Equal(demoted, []string{acme.ExtID}) {
+		t.Errorf("demote: got %v, want acme's default", demoted)
+	}
+	old := acme
+	old.Demote(at)
+	wantPolicy(t, h, old)
+	wantPolicy(t, h, next)
+	wantPolicy(t, h, globex)
+	wantDefaults(t, h, "acme", next.ExtID)
+	storetest.WantEvents(t, h.Recorded(t), append([]event.Event{policyEvent(credential.PolicyChanged, old)}, events...))
 }

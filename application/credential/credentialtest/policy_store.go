@@ -1,13 +1,13 @@
 package credentialtest
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
 
 	app "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -19,11 +19,11 @@ var (
 )
 
 // PolicyStore keeps the policies of a Memory, with the postgres store's rules (see the ports in
-// app.PolicyStore and app.ClientPolicies), and remembers how it was called. Every write runs
-// whole under the Memory's mutex, so the default flag never rests on two policies or none.
+// app.PolicyStore and app.ClientPolicies), and counts how it was called. Every write runs whole
+// under the Memory's mutex, so the default flag never rests on two policies or none.
 type PolicyStore struct {
 	*Memory
-	calls map[string]int
+	storetest.Counter
 }
 
 // NewPolicyStore is the policy store of a new Memory holding policies; the clients are those
@@ -34,24 +34,6 @@ func NewPolicyStore(policies ...credential.Policy) *PolicyStore {
 		m.AddPolicy(p)
 	}
 	return m.PolicyStore()
-}
-
-// Called counts the calls of one port method ("Get", "List", "Create", ...).
-func (s *PolicyStore) Called(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[method]
-}
-
-// Calls counts the calls of every port method.
-func (s *PolicyStore) Calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		n += c
-	}
-	return n
 }
 
 func policyNotFound(extID string) error { return &fault.NotFoundError{Entity: "policy", ExtID: extID} }
@@ -71,23 +53,27 @@ func (s *PolicyStore) lookup(clientExtID, extID string) (credential.Policy, erro
 	return p, nil
 }
 
-// demoteDefault passes the client's default (other than newDefault) to demote and returns the
-// changed copy and demote's events, saving nothing: the caller saves both policies or neither.
-func (s *PolicyStore) demoteDefault(clientExtID, newDefault string, demote app.PolicyChange) (*credential.Policy, []event.Event, error) {
+// demoteDefault passes the client's default (other than newDefault) to demote and saves the
+// changed copy with demote's events; when demote fails it saves nothing and the caller saves
+// nothing either, so that both policies are saved or neither.
+func (s *PolicyStore) demoteDefault(clientExtID, newDefault string, demote app.PolicyChange) error {
 	for _, p := range s.policies {
 		if p.ClientExtID == clientExtID && p.Default && p.ExtID != newDefault {
 			events, err := demote(&p)
-			return &p, events, err
+			if err != nil {
+				return err
+			}
+			s.policies[p.ExtID] = storedPolicy(p)
+			s.record(events)
+			return nil
 		}
 	}
-	return nil, nil, nil
+	return nil
 }
 
 // Get returns the client's policy; see app.PolicyReader.
 func (s *PolicyStore) Get(_ context.Context, clientExtID, extID string) (credential.Policy, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Get"]++
+	defer s.Enter("Get")()
 	p, ok := s.policies[extID]
 	if !ok || p.ClientExtID != clientExtID {
 		return credential.Policy{}, policyNotFound(extID)
@@ -97,33 +83,17 @@ func (s *PolicyStore) Get(_ context.Context, clientExtID, extID string) (credent
 
 // List returns a page of the client's policies, oldest first; see app.PolicyReader.
 func (s *PolicyStore) List(_ context.Context, clientExtID string, page listing.Page) (listing.Result[credential.Policy], error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["List"]++
+	defer s.Enter("List")()
 	if !s.clientExists(clientExtID) {
 		return listing.Result[credential.Policy]{}, clientNotFound(clientExtID)
 	}
-	var ps []credential.Policy
-	for _, p := range s.policies {
-		if p.ClientExtID == clientExtID && (page.After == nil ||
-			cmp.Or(p.Created.Compare(page.After.Created), cmp.Compare(p.ExtID, page.After.ExtID)) > 0) {
-			ps = append(ps, p)
-		}
-	}
-	slices.SortFunc(ps, func(a, b credential.Policy) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
-	})
-	return listing.Trim(ps[:min(len(ps), page.Limit+1)], page.Limit, func(p credential.Policy) listing.Cursor {
-		return listing.Cursor{Created: p.Created, ExtID: p.ExtID}
-	}), nil
+	return storetest.Page(s.clientPolicies(clientExtID), page, policyCursor), nil
 }
 
 // Create saves a new policy and its events, moving the default flag to it when it is the
 // default; see app.PolicyWriter.
 func (s *PolicyStore) Create(_ context.Context, p credential.Policy, events []event.Event, demote app.PolicyChange) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Create"]++
+	defer s.Enter("Create")()
 	if !s.clientExists(p.ClientExtID) {
 		return clientNotFound(p.ClientExtID)
 	}
@@ -131,13 +101,8 @@ func (s *PolicyStore) Create(_ context.Context, p credential.Policy, events []ev
 		return fmt.Errorf("%w: a policy with extId %s exists", fault.ErrDuplicate, p.ExtID)
 	}
 	if p.Default {
-		old, evs, err := s.demoteDefault(p.ClientExtID, p.ExtID, demote)
-		if err != nil {
+		if err := s.demoteDefault(p.ClientExtID, p.ExtID, demote); err != nil {
 			return err
-		}
-		if old != nil {
-			s.policies[old.ExtID] = storedPolicy(*old)
-			s.record(evs)
 		}
 	}
 	s.policies[p.ExtID] = storedPolicy(p)
@@ -148,9 +113,7 @@ func (s *PolicyStore) Create(_ context.Context, p credential.Policy, events []ev
 // Update changes the policy when fn succeeds and moves its version, moving the default flag to it
 // when fn made it the default; see app.PolicyWriter.
 func (s *PolicyStore) Update(_ context.Context, clientExtID, extID string, fn, demote app.PolicyChange) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Update"]++
+	defer s.Enter("Update")()
 	loaded, err := s.lookup(clientExtID, extID)
 	if err != nil {
 		return err
@@ -161,13 +124,8 @@ func (s *PolicyStore) Update(_ context.Context, clientExtID, extID string, fn, d
 		return err
 	}
 	if p.Default && !loaded.Default {
-		old, evs, err := s.demoteDefault(clientExtID, extID, demote)
-		if err != nil {
+		if err := s.demoteDefault(clientExtID, extID, demote); err != nil {
 			return err
-		}
-		if old != nil {
-			s.policies[old.ExtID] = storedPolicy(*old)
-			s.record(evs)
 		}
 	}
 	s.policies[extID] = storedPolicy(p)
@@ -177,9 +135,7 @@ func (s *PolicyStore) Update(_ context.Context, clientExtID, extID string, fn, d
 
 // Delete removes the policy when fn succeeds and no card uses it; see app.PolicyWriter.
 func (s *PolicyStore) Delete(_ context.Context, clientExtID, extID string, fn app.PolicyChange) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Delete"]++
+	defer s.Enter("Delete")()
 	p, err := s.lookup(clientExtID, extID)
 	if err != nil {
 		return err
@@ -197,6 +153,23 @@ func (s *PolicyStore) Delete(_ context.Context, clientExtID, extID string, fn ap
 	return nil
 }
 
+// clientPolicies returns the client's policies in the order of every list.
+func (s *PolicyStore) clientPolicies(clientExtID string) []credential.Policy {
+	var ps []credential.Policy
+	for _, p := range s.policies {
+		if p.ClientExtID == clientExtID {
+			ps = append(ps, p)
+		}
+	}
+	slices.SortFunc(ps, func(a, b credential.Policy) int { return storetest.CompareCursors(policyCursor(a), policyCursor(b)) })
+	return ps
+}
+
+// policyCursor places a policy in the order of every list.
+func policyCursor(p credential.Policy) listing.Cursor {
+	return listing.Cursor{Created: p.Created, ExtID: p.ExtID}
+}
+
 // cardsUnder counts the cards under a policy, archived ones included.
 func (s *PolicyStore) cardsUnder(policyExtID string) int {
 	n := 0
@@ -210,9 +183,7 @@ func (s *PolicyStore) cardsUnder(policyExtID string) int {
 
 // CreateDefault saves the first policy of a new client; see app.ClientPolicies.
 func (s *PolicyStore) CreateDefault(_ context.Context, p credential.Policy, events []event.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["CreateDefault"]++
+	defer s.Enter("CreateDefault")()
 	if _, taken := s.policies[p.ExtID]; taken || s.clientExists(p.ClientExtID) {
 		return fmt.Errorf("%w: a policy with extId %s, or a default policy of client %s, exists",
 			fault.ErrDuplicate, p.ExtID, p.ClientExtID)
@@ -224,21 +195,13 @@ func (s *PolicyStore) CreateDefault(_ context.Context, p credential.Policy, even
 
 // DeleteAll deletes every policy of the client with fn's events; see app.ClientPolicies.
 func (s *PolicyStore) DeleteAll(_ context.Context, clientExtID string, fn func([]credential.Policy) []event.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["DeleteAll"]++
-	var ps []credential.Policy
-	for _, p := range s.policies {
-		if p.ClientExtID == clientExtID {
-			if s.cardsUnder(p.ExtID) > 0 {
-				return fmt.Errorf("%w: a policy of client %s is still used by an OTP card", credential.ErrInUse, clientExtID)
-			}
-			ps = append(ps, p)
+	defer s.Enter("DeleteAll")()
+	ps := s.clientPolicies(clientExtID)
+	for _, p := range ps {
+		if s.cardsUnder(p.ExtID) > 0 {
+			return fmt.Errorf("%w: a policy of client %s is still used by an OTP card", credential.ErrInUse, clientExtID)
 		}
 	}
-	slices.SortFunc(ps, func(a, b credential.Policy) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
-	})
 	for _, p := range ps {
 		delete(s.policies, p.ExtID)
 	}

@@ -1,14 +1,13 @@
 package directorytest
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
-	"time"
 
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -20,7 +19,7 @@ var _ app.ClientStore = (*ClientStore)(nil)
 // app.ClientStore), and remembers how it was called.
 type ClientStore struct {
 	*Memory
-	calls map[string]int
+	storetest.Counter
 	// lastOnly is the only argument of the last List call.
 	lastOnly []string
 }
@@ -34,13 +33,6 @@ func NewClientStore(clients ...directory.Client) *ClientStore {
 	return m.ClientStore()
 }
 
-// Called counts the calls of one port method ("Create", "Get", "List", "Update", "Delete").
-func (s *ClientStore) Called(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[method]
-}
-
 // LastOnly is the only argument of the last List call.
 func (s *ClientStore) LastOnly() []string {
 	s.mu.Lock()
@@ -50,50 +42,42 @@ func (s *ClientStore) LastOnly() []string {
 
 // Create saves the client and its events after within succeeds; see app.ClientCreator.
 func (s *ClientStore) Create(ctx context.Context, c directory.Client, events []event.Event, within app.Within) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Create"]++
+	defer s.Enter("Create")()
 	for _, old := range s.clients {
 		if old.ExtID == c.ExtID || old.Name == c.Name {
 			return fmt.Errorf("%w: a client with that extId or name exists", fault.ErrDuplicate)
 		}
 	}
-	if err := within(ctx); err != nil {
-		return err
-	}
-	s.clients[c.ExtID] = storedClient(c)
-	s.events = append(s.events, events...)
-	return nil
+	return s.createWithin(ctx, within, func() { s.clients[c.ExtID] = storedClient(c) }, events)
 }
 
 // Get returns the client; see app.ClientReader.
 func (s *ClientStore) Get(_ context.Context, extID string) (directory.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Get"]++
+	defer s.Enter("Get")()
+	c, err := s.lookup(extID)
+	return storedClient(c), err
+}
+
+// lookup returns the stored client.
+func (s *ClientStore) lookup(extID string) (directory.Client, error) {
 	c, ok := s.clients[extID]
 	if !ok {
 		return directory.Client{}, &fault.NotFoundError{Entity: "client", ExtID: extID}
 	}
-	return storedClient(c), nil
+	return c, nil
 }
 
 // List returns a page of clients, oldest first; see app.ClientReader.
 func (s *ClientStore) List(_ context.Context, only []string, page listing.Page) (listing.Result[directory.Client], error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["List"]++
+	defer s.Enter("List")()
 	s.lastOnly = slices.Clone(only)
 	var items []directory.Client
 	for _, c := range s.clients {
-		if (only == nil || slices.Contains(only, c.ExtID)) && after(page, c.Created, c.ExtID) {
+		if only == nil || slices.Contains(only, c.ExtID) {
 			items = append(items, storedClient(c))
 		}
 	}
-	slices.SortFunc(items, func(a, b directory.Client) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
-	})
-	return listing.Trim(items[:min(len(items), page.Limit+1)], page.Limit, func(c directory.Client) listing.Cursor {
+	return storetest.Page(items, page, func(c directory.Client) listing.Cursor {
 		return listing.Cursor{Created: c.Created, ExtID: c.ExtID}
 	}), nil
 }
@@ -101,12 +85,10 @@ func (s *ClientStore) List(_ context.Context, only []string, page listing.Page) 
 // Update changes the client when fn succeeds and moves its version; see app.ClientChanger. fn
 // sees a copy, so a failed change leaves the stored client as it was.
 func (s *ClientStore) Update(_ context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Update"]++
-	loaded, ok := s.clients[extID]
-	if !ok {
-		return &fault.NotFoundError{Entity: "client", ExtID: extID}
+	defer s.Enter("Update")()
+	loaded, err := s.lookup(extID)
+	if err != nil {
+		return err
 	}
 	c := storedClient(loaded)
 	events, err := fn(&c)
@@ -122,18 +104,16 @@ func (s *ClientStore) Update(_ context.Context, extID string, fn func(*directory
 		}
 	}
 	s.clients[extID] = storedClient(c)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }
 
 // Delete removes the client when fn succeeds and no user is left; see app.ClientChanger.
 func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(context.Context, app.ClientRemoval) ([]event.Event, error)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Delete"]++
-	c, ok := s.clients[extID]
-	if !ok {
-		return &fault.NotFoundError{Entity: "client", ExtID: extID}
+	defer s.Enter("Delete")()
+	c, err := s.lookup(extID)
+	if err != nil {
+		return err
 	}
 	users := 0
 	for _, u := range s.users {
@@ -149,12 +129,6 @@ func (s *ClientStore) Delete(ctx context.Context, extID string, fn func(context.
 		return fmt.Errorf("%w: client %s is still referenced", directory.ErrHasDependents, extID)
 	}
 	delete(s.clients, extID)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
-}
-
-// after reports whether an item created at created with extId extID comes after the page's
-// cursor in the order of every list: (created, extId).
-func after(page listing.Page, created time.Time, extID string) bool {
-	return page.After == nil || cmp.Or(created.Compare(page.After.Created), cmp.Compare(extID, page.After.ExtID)) > 0
 }

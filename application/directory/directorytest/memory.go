@@ -5,9 +5,11 @@
 package directorytest
 
 import (
+	"context"
 	"slices"
 	"sync"
 
+	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
@@ -30,8 +32,8 @@ type Memory struct {
 // NewMemory returns an empty directory.
 func NewMemory() *Memory {
 	m := &Memory{clients: map[string]directory.Client{}, users: map[string]directory.User{}}
-	m.cs = &ClientStore{Memory: m, calls: map[string]int{}}
-	m.us = &UserStore{Memory: m, calls: map[string]int{}}
+	m.cs = &ClientStore{Memory: m, Counter: storetest.NewCounter(&m.mu)}
+	m.us = &UserStore{Memory: m, Counter: storetest.NewCounter(&m.mu)}
 	return m
 }
 
@@ -94,6 +96,20 @@ func (m *Memory) Recorded() []event.Event {
 	defer m.mu.Unlock()
 	return slices.Clone(m.events)
 }
+
+// createWithin ends a Create: it runs within (the other modules' part in the transaction) and, when
+// within succeeds, saves the new entity and records its events.
+func (m *Memory) createWithin(ctx context.Context, within app.Within, save func(), events []event.Event) error {
+	if err := within(ctx); err != nil {
+		return err
+	}
+	save()
+	m.record(events)
+	return nil
+}
+
+// record appends events to the log.
+func (m *Memory) record(events []event.Event) { m.events = append(m.events, events...) }
 
 // storedClient is c as the database keeps it: times in UTC to the microsecond, an empty display
 // name as none, and no map shared with the caller.

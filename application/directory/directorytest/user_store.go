@@ -1,13 +1,12 @@
 package directorytest
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
+	"github.com/otpcard/otpcard/application/storetest"
 	"github.com/otpcard/otpcard/domain/directory"
 	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -19,7 +18,7 @@ var _ app.UserStore = (*UserStore)(nil)
 // app.UserStore), and remembers how it was called.
 type UserStore struct {
 	*Memory
-	calls map[string]int
+	storetest.Counter
 	// lastFilter is the filter of the last List call.
 	lastFilter app.UserFilter
 }
@@ -34,14 +33,6 @@ func NewUserStore(clientExtIDs ...string) *UserStore {
 	return m.UserStore()
 }
 
-// Called counts the calls of one port method ("Create", "Get", "List", "Update", "Delete",
-// "UserState").
-func (s *UserStore) Called(method string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[method]
-}
-
 // LastFilter is the filter of the last List call.
 func (s *UserStore) LastFilter() app.UserFilter {
 	s.mu.Lock()
@@ -51,9 +42,7 @@ func (s *UserStore) LastFilter() app.UserFilter {
 
 // Create saves the user and its events after within succeeds; see app.UserCreator.
 func (s *UserStore) Create(ctx context.Context, u directory.User, events []event.Event, within app.Within) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Create"]++
+	defer s.Enter("Create")()
 	if _, ok := s.clients[u.ClientExtID]; !ok {
 		return &fault.NotFoundError{Entity: "client", ExtID: u.ClientExtID}
 	}
@@ -62,12 +51,7 @@ func (s *UserStore) Create(ctx context.Context, u directory.User, events []event
 			return fmt.Errorf("%w: a user with that extId, or with that loginId in this client, exists", fault.ErrDuplicate)
 		}
 	}
-	if err := within(ctx); err != nil {
-		return err
-	}
-	s.users[u.ExtID] = storedUser(u)
-	s.events = append(s.events, events...)
-	return nil
+	return s.createWithin(ctx, within, func() { s.users[u.ExtID] = storedUser(u) }, events)
 }
 
 // lookup returns the stored user of that client.
@@ -81,33 +65,25 @@ func (s *UserStore) lookup(clientExtID, userExtID string) (directory.User, error
 
 // Get returns the user of that client; see app.UserReader.
 func (s *UserStore) Get(_ context.Context, clientExtID, userExtID string) (directory.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Get"]++
+	defer s.Enter("Get")()
 	u, err := s.lookup(clientExtID, userExtID)
 	return storedUser(u), err
 }
 
 // List returns a page of the client's users, oldest first; see app.UserReader.
 func (s *UserStore) List(_ context.Context, clientExtID string, filter app.UserFilter, page listing.Page) (listing.Result[directory.User], error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["List"]++
+	defer s.Enter("List")()
 	s.lastFilter = filter
 	if _, ok := s.clients[clientExtID]; !ok {
 		return listing.Result[directory.User]{}, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
 	}
 	var items []directory.User
 	for _, u := range s.users {
-		if u.ClientExtID == clientExtID && (filter.LoginID == "" || u.LoginID == filter.LoginID) &&
-			after(page, u.Created, u.ExtID) {
+		if u.ClientExtID == clientExtID && (filter.LoginID == "" || u.LoginID == filter.LoginID) {
 			items = append(items, storedUser(u))
 		}
 	}
-	slices.SortFunc(items, func(a, b directory.User) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ExtID, b.ExtID))
-	})
-	return listing.Trim(items[:min(len(items), page.Limit+1)], page.Limit, func(u directory.User) listing.Cursor {
+	return storetest.Page(items, page, func(u directory.User) listing.Cursor {
 		return listing.Cursor{Created: u.Created, ExtID: u.ExtID}
 	}), nil
 }
@@ -115,9 +91,7 @@ func (s *UserStore) List(_ context.Context, clientExtID string, filter app.UserF
 // Update changes the user when fn succeeds and moves its version; see app.UserChanger. fn sees a
 // copy, so a failed change leaves the stored user as it was.
 func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, *directory.User) ([]event.Event, error)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Update"]++
+	defer s.Enter("Update")()
 	loaded, err := s.lookup(clientExtID, userExtID)
 	if err != nil {
 		return err
@@ -136,15 +110,13 @@ func (s *UserStore) Update(ctx context.Context, clientExtID, userExtID string, f
 		}
 	}
 	s.users[userExtID] = storedUser(u)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }
 
 // Delete removes the user when fn succeeds; see app.UserChanger.
 func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, fn func(context.Context, directory.User) ([]event.Event, error)) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["Delete"]++
+	defer s.Enter("Delete")()
 	u, err := s.lookup(clientExtID, userExtID)
 	if err != nil {
 		return err
@@ -154,15 +126,13 @@ func (s *UserStore) Delete(ctx context.Context, clientExtID, userExtID string, f
 		return err
 	}
 	delete(s.users, userExtID)
-	s.events = append(s.events, events...)
+	s.record(events)
 	return nil
 }
 
 // UserState tells the state of a user of any client; see app.UserStates.
 func (s *UserStore) UserState(_ context.Context, userExtID string) (directory.UserState, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls["UserState"]++
+	defer s.Enter("UserState")()
 	u, ok := s.users[userExtID]
 	if !ok {
 		return "", &fault.NotFoundError{Entity: "user", ExtID: userExtID}
