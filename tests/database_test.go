@@ -36,3 +36,11 @@ func (s *service) eventCount(t *testing.T, q eventsOf) int {
 	}
 	return n
 }
+
+// wantEvents fails unless the recorded events q selects number want.
+func (s *service) wantEvents(t *testing.T, q eventsOf, want int) {
+	t.Helper()
+	if n := s.eventCount(t, q); n != want {
+		t.Errorf("%s events of %+v: got %d, want %d", q.typ, q, n, want)
+	}
+}

@@ -109,9 +109,7 @@ func TestLockoutOverHTTP(t *testing.T) {
 	api.Challenge(t, user).WantProblem(t, http.StatusLocked, "errors.credentialLocked")
 	api.Login(t, user, client.LoginRequest{Challenge: "001", Password: "0000"}).WantProblem(t, http.StatusLocked, "errors.credentialLocked")
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.locked", card: f.Card}); n != 1 {
-			t.Errorf("locked events: got %d, want 1", n)
-		}
+		s.wantEvents(t, eventsOf{typ: "otp-card.locked", card: f.Card}, 1)
 	})
 }
 
@@ -189,9 +187,7 @@ func TestConcurrentWrongAnswers(t *testing.T) {
 		t.Fatalf("failedLoginCount: got %d, want the %d counted failures", got, counted)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.login-failed", card: f.Card}); n != counted {
-			t.Errorf("login-failed events: got %d, want %d", n, counted)
-		}
+		s.wantEvents(t, eventsOf{typ: "otp-card.login-failed", card: f.Card}, counted)
 	})
 }
 

@@ -38,9 +38,7 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 		t.Errorf("version after the race: got %v, want %v", got, want)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.replaced", card: f.Card}); n != 1 {
-			t.Errorf("replaced events: got %d, want 1", n)
-		}
+		s.wantEvents(t, eventsOf{typ: "otp-card.replaced", card: f.Card}, 1)
 	})
 }
 
