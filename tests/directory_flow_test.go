@@ -83,9 +83,7 @@ func TestClientChangeFlow(t *testing.T) {
 // its policies, and events record both.
 func TestClientDeleteFlow(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "cd")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "cd")
 	api.DeleteClient(t, f.Client).WantProblem(t, 422, "errors.undeletedDependencies")
 	api.DeleteUser(t, f.UserKey()).Want(t, http.StatusNoContent)
 	r := s.api.As(token(t, jwtauth.MintOptions{Permissions: []string{"ClientDelete"}})).DeleteClient(t, f.Client)
@@ -186,9 +184,7 @@ func TestUserChangeFlow(t *testing.T) {
 // otp-card.deleted per card, and frees its loginId.
 func TestUserDeleteFlow(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "ud")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "ud")
 	api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("ud-card-2")}).Want(t, http.StatusCreated)
 	s.api.As(token(t, jwtauth.MintOptions{Permissions: []string{"UserDelete"}})).DeleteUser(t, f.UserKey()).Want(t, http.StatusNoContent)
 	api.GetUser(t, f.UserKey()).WantProblem(t, 404, "errors.noRecord")

@@ -285,9 +285,7 @@ func TestUsersMatrix(t *testing.T) {
 // client and on a user. Exactly one succeeds; the others get 409; never a 500.
 func TestDirectoryConcurrentPatches(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "cp")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "cp")
 	for name, patch := range map[string]struct {
 		send    func(t *testing.T, remarks string) client.Response
 		version func(t *testing.T) int32

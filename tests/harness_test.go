@@ -215,6 +215,14 @@ func (s *service) newFixture(t *testing.T, prefix string) fixture {
 	return f
 }
 
+// startWithFixture starts the service with one fixture named after prefix (see newFixture) and
+// returns them with the API as Root: where most tests begin.
+func startWithFixture(t *testing.T, prefix string) (*service, fixture, *client.API) {
+	t.Helper()
+	s := startService(t)
+	return s, s.newFixture(t, prefix), s.root(t)
+}
+
 // addUser creates another user of f's client with a card named after it.
 func (s *service) addUser(t *testing.T, f fixture, name string) fixture {
 	t.Helper()

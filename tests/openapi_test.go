@@ -331,9 +331,7 @@ func sortedKeys(m map[string]bool) []string {
 // pass the document as written and are rejected once the document is changed to disagree.
 func TestOpenAPIMismatchFails(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	api := s.root(t)
-	f := s.newFixture(t, "oa")
+	_, f, api := startWithFixture(t, "oa")
 	created := api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("oa-card-2")})
 	created.WantStatus(t, http.StatusCreated)
 	createReq := created.Request

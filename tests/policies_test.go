@@ -67,9 +67,7 @@ func (s *service) policyEventsOf(t *testing.T, policy string) []string {
 
 func TestPolicyLifecycle(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "pl")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "pl")
 	oldDefault := s.defaultPolicyOf(t, f.Client)
 	digits, third := client.PolicyKey{Client: f.Client, Policy: uid("pl-digits")}, client.PolicyKey{Client: f.Client, Policy: uid("pl-third")}
 
@@ -207,9 +205,7 @@ func TestPolicyLifecycle(t *testing.T) {
 // is now; the smallest and the largest grids work, with both label formats.
 func TestPolicyShapesTheNextCard(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "shape")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "shape")
 
 	api.PatchPolicy(t, s.defaultPolicyOf(t, f.Client), client.PolicyPatch{Parameters: map[string]string{
 		"rows": "3", "cols": "4", "cellLength": "6", "cellCharset": "digits", "coordinateCardFormat": "true"}}).Want(t, http.StatusOK)
@@ -288,9 +284,7 @@ func loginWith(t *testing.T, api *client.API, user client.UserKey, cells []strin
 // and exactly one default remains.
 func TestConcurrentDefaultMoves(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "cdm")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "cdm")
 	const n = 10
 	policy := func(i int) client.PolicyKey {
 		return client.PolicyKey{Client: f.Client, Policy: uid("cdm-" + strconv.Itoa(i))}

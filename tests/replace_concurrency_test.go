@@ -12,9 +12,7 @@ import (
 // exactly one wins, the rest get 409, none 500.
 func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "race")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "race")
 	const n = 20
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
@@ -46,9 +44,7 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 // the version grows by exactly their number.
 func TestConcurrentUnconditionalReplaces(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "serial")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "serial")
 	const n = 10
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
