@@ -100,10 +100,7 @@ func TestClientDeleteFlow(t *testing.T) {
 		Want(t, http.StatusNoContent)
 
 	t.Run("in the database", func(t *testing.T) {
-		var policies int
-		if err := s.sql(t).QueryRow("SELECT count(*) FROM policies WHERE client_ext_id = $1", f.Client).Scan(&policies); err != nil || policies != 0 {
-			t.Errorf("policies of the deleted client: got %d (%v), want 0", policies, err)
-		}
+		s.wantNoRows(t, "policies", "client_ext_id", f.Client)
 		s.wantEvents(t, eventsOf{typ: "client.deleted", client: f.Client}, 1)
 		s.wantEvents(t, eventsOf{typ: "policy.deleted", client: f.Client}, 1) // the default policy
 	})
@@ -193,10 +190,7 @@ func TestUserDeleteFlow(t *testing.T) {
 	api.CreateUser(t, f.Client, client.UserCreate{LoginID: f.login}).Want(t, http.StatusCreated)
 
 	t.Run("in the database", func(t *testing.T) {
-		var cards int
-		if err := s.sql(t).QueryRow("SELECT count(*) FROM otp_cards WHERE user_ext_id = $1", f.User).Scan(&cards); err != nil || cards != 0 {
-			t.Errorf("cards of the deleted user: got %d (%v), want 0", cards, err)
-		}
+		s.wantNoRows(t, "otp_cards", "user_ext_id", f.User)
 		s.wantEvents(t, eventsOf{typ: "otp-card.deleted", client: f.Client, user: f.User}, 2)
 		s.wantEvents(t, eventsOf{typ: "user.deleted", client: f.Client, user: f.User}, 1)
 	})
