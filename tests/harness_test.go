@@ -234,6 +234,22 @@ func (s *service) addUser(t *testing.T, f fixture, name string) fixture {
 	return g
 }
 
+// atOnce makes n calls concurrently, released together, and returns their results by index.
+func atOnce[R any](n int, call func(i int) R) []R {
+	results := make([]R, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i] = call(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return results
+}
+
 // cellsOf parses an otp string and returns its cells.
 func cellsOf(t *testing.T, otp string) []string {
 	t.Helper()

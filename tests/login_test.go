@@ -116,12 +116,9 @@ func TestConcurrentCorrectLogins(t *testing.T) {
 	label := challenge(t, api, f.UserKey())
 	cell := answer(t, f.cells, label)
 	const n = 50
-	results := make([]client.Reply[client.LoginResult], n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = api.Login(t, f.UserKey(), client.LoginRequest{Challenge: label, Password: cell}) })
-	}
-	wg.Wait()
+	results := atOnce(n, func(int) client.Reply[client.LoginResult] {
+		return api.Login(t, f.UserKey(), client.LoginRequest{Challenge: label, Password: cell})
+	})
 	ok := 0
 	for _, r := range results {
 		switch r.Status {

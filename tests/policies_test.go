@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
@@ -292,14 +291,9 @@ func TestConcurrentDefaultMoves(t *testing.T) {
 	for i := range n {
 		api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: policy(i).Policy, Name: "p" + strconv.Itoa(i)}).Want(t, http.StatusCreated)
 	}
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			statuses[i] = api.PatchPolicy(t, policy(i), client.PolicyPatch{DefaultPolicy: client.Ptr(true)}).Status
-		})
-	}
-	wg.Wait()
+	statuses := atOnce(n, func(i int) int {
+		return api.PatchPolicy(t, policy(i), client.PolicyPatch{DefaultPolicy: client.Ptr(true)}).Status
+	})
 	for i, st := range statuses {
 		if st != http.StatusOK {
 			t.Errorf("PATCH cdm-%d: got status %d, want 200", i, st)

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/otpcard/otpcard/tests/client"
@@ -14,17 +13,9 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 	t.Parallel()
 	s, f, api := startWithFixture(t, "race")
 	const n = 20
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			statuses[i] = api.ReplaceCard(t, f.CardKey, client.CredentialReplace{Version: f.version}).Status
-		})
-	}
-	close(start)
-	wg.Wait()
+	statuses := atOnce(n, func(int) int {
+		return api.ReplaceCard(t, f.CardKey, client.CredentialReplace{Version: f.version}).Status
+	})
 	counts := map[int]int{}
 	for _, st := range statuses {
 		counts[st]++
@@ -46,12 +37,7 @@ func TestConcurrentUnconditionalReplaces(t *testing.T) {
 	t.Parallel()
 	_, f, api := startWithFixture(t, "serial")
 	const n = 10
-	var wg sync.WaitGroup
-	statuses := make([]int, n)
-	for i := range n {
-		wg.Go(func() { statuses[i] = api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Status })
-	}
-	wg.Wait()
+	statuses := atOnce(n, func(int) int { return api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Status })
 	for i, st := range statuses {
 		if st != http.StatusOK {
 			t.Errorf("replace %d: got %d, want 200", i, st)
