@@ -259,9 +259,7 @@ func TestAbuseQueries(t *testing.T) {
 // TestAbuseBodies sends hostile JSON to the write endpoints: deep nesting, duplicate members,
 // invalid UTF-8. The answer is 400 or a safe acceptance, quickly, never a 5xx.
 func TestAbuseBodies(t *testing.T) {
-	s := startService(t)
-	f := s.newFixture(t, "body")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "body")
 	deep := func(member string, levels int, open, close string) string {
 		return `{"` + member + `":` + strings.Repeat(open, levels) + strings.Repeat(close, levels) + `}`
 	}

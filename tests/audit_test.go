@@ -166,9 +166,7 @@ func TestAuditMatrix(t *testing.T) {
 // section 7 is seen in the trail.
 func TestAuditCoversEveryEventType(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	api := s.root(t)
-	f := s.newFixture(t, "all")
+	s, f, api := startWithFixture(t, "all")
 	policy := api.ListPolicies(t, f.Client, client.Page{}).Want(t, http.StatusOK).Items[0].ExtID
 	api.PatchPolicy(t, client.PolicyKey{Client: f.Client, Policy: policy},
 		client.PolicyPatch{Parameters: map[string]string{"lowOnChallengesThreshold": "167"}}).Want(t, http.StatusOK)

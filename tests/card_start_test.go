@@ -43,10 +43,7 @@ func toArchived(t *testing.T, s *service, f fixture) []stateEvent {
 func toTmpLocked(t *testing.T, s *service, f fixture) []stateEvent {
 	t.Helper()
 	toActive(t, s, f)
-	s.loginWrong(t, f)
-	if got := s.loginWrong(t, f); got != credential.StatusTmpLocked {
-		t.Fatalf("second failure on %s: got statusCode %d, want 9 (tmp-locked)", f.Card, got)
-	}
+	s.failUntil(t, f, 2, credential.StatusTmpLocked)
 	return nil
 }
 
@@ -65,11 +62,7 @@ func toLapsedTmpLocked(t *testing.T, s *service, f fixture) []stateEvent {
 func toFailLocked(t *testing.T, s *service, f fixture) []stateEvent {
 	t.Helper()
 	s.setPolicy(t, f, map[string]string{"tmpLockingThreshold": "-1"})
-	s.loginWrong(t, f)
-	s.loginWrong(t, f)
-	if got := s.loginWrong(t, f); got != credential.StatusFailLocked {
-		t.Fatalf("third failure on %s: got statusCode %d, want 4 (fail-locked)", f.Card, got)
-	}
+	s.failUntil(t, f, 3, credential.StatusFailLocked)
 	return nil
 }
 
@@ -112,6 +105,18 @@ func (s *service) loginWrong(t *testing.T, f fixture) int {
 		wrong = "1111"
 	}
 	return logIn(t, api, f.UserKey(), label, wrong)
+}
+
+// failUntil answers wrongly n times: the last answer must give the statusCode want, the lock
+// those failures cause.
+func (s *service) failUntil(t *testing.T, f fixture, n, want int) {
+	t.Helper()
+	for range n - 1 {
+		s.loginWrong(t, f)
+	}
+	if got := s.loginWrong(t, f); got != want {
+		t.Fatalf("failure %d on %s: got statusCode %d, want %d", n, f.Card, got, want)
+	}
 }
 
 // setPolicy replaces the parameters of the policy of the fixture's card (its client's default)

@@ -71,9 +71,7 @@ func TestClientChangeFlow(t *testing.T) {
 	api.CreateClient(t, client.ClientCreate{Name: name}).Want(t, http.StatusCreated)
 
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "client.changed", client: flow}); n != 3 {
-			t.Errorf("client.changed events: got %d, want 3 (one per PATCH that changed something)", n)
-		}
+		s.wantEvents(t, eventsOf{typ: "client.changed", client: flow}, 3) // one per PATCH that changed something
 		var data string
 		if err := s.sql(t).QueryRow(`SELECT data->>'modificationComment' FROM events WHERE type = 'client.changed' AND version = 2 AND client_ext_id = $1`, flow).Scan(&data); err != nil || data != "renamed" {
 			t.Errorf("modificationComment in the event: got %q (%v), want renamed", data, err)
@@ -85,9 +83,7 @@ func TestClientChangeFlow(t *testing.T) {
 // its policies, and events record both.
 func TestClientDeleteFlow(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "cd")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "cd")
 	api.DeleteClient(t, f.Client).WantProblem(t, 422, "errors.undeletedDependencies")
 	api.DeleteUser(t, f.UserKey()).Want(t, http.StatusNoContent)
 	r := s.api.As(token(t, jwtauth.MintOptions{Permissions: []string{"ClientDelete"}})).DeleteClient(t, f.Client)
@@ -104,16 +100,9 @@ func TestClientDeleteFlow(t *testing.T) {
 		Want(t, http.StatusNoContent)
 
 	t.Run("in the database", func(t *testing.T) {
-		var policies int
-		if err := s.sql(t).QueryRow("SELECT count(*) FROM policies WHERE client_ext_id = $1", f.Client).Scan(&policies); err != nil || policies != 0 {
-			t.Errorf("policies of the deleted client: got %d (%v), want 0", policies, err)
-		}
-		if n := s.eventCount(t, eventsOf{typ: "client.deleted", client: f.Client}); n != 1 {
-			t.Errorf("client.deleted events: got %d, want 1", n)
-		}
-		if n := s.eventCount(t, eventsOf{typ: "policy.deleted", client: f.Client}); n != 1 {
-			t.Errorf("policy.deleted events: got %d, want 1 (the default policy)", n)
-		}
+		s.wantNoRows(t, "policies", "client_ext_id", f.Client)
+		s.wantEvents(t, eventsOf{typ: "client.deleted", client: f.Client}, 1)
+		s.wantEvents(t, eventsOf{typ: "policy.deleted", client: f.Client}, 1) // the default policy
 	})
 }
 
@@ -184,9 +173,7 @@ func TestUserChangeFlow(t *testing.T) {
 		t.Errorf("card version: got %v, want %v", card.Version, f.version)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "user.changed", client: f.Client, user: f.User}); n != 4 {
-			t.Errorf("user.changed events: got %d, want 4", n)
-		}
+		s.wantEvents(t, eventsOf{typ: "user.changed", client: f.Client, user: f.User}, 4)
 	})
 }
 
@@ -194,9 +181,7 @@ func TestUserChangeFlow(t *testing.T) {
 // otp-card.deleted per card, and frees its loginId.
 func TestUserDeleteFlow(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "ud")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "ud")
 	api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("ud-card-2")}).Want(t, http.StatusCreated)
 	s.api.As(token(t, jwtauth.MintOptions{Permissions: []string{"UserDelete"}})).DeleteUser(t, f.UserKey()).Want(t, http.StatusNoContent)
 	api.GetUser(t, f.UserKey()).WantProblem(t, 404, "errors.noRecord")
@@ -205,16 +190,9 @@ func TestUserDeleteFlow(t *testing.T) {
 	api.CreateUser(t, f.Client, client.UserCreate{LoginID: f.login}).Want(t, http.StatusCreated)
 
 	t.Run("in the database", func(t *testing.T) {
-		var cards int
-		if err := s.sql(t).QueryRow("SELECT count(*) FROM otp_cards WHERE user_ext_id = $1", f.User).Scan(&cards); err != nil || cards != 0 {
-			t.Errorf("cards of the deleted user: got %d (%v), want 0", cards, err)
-		}
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.deleted", client: f.Client, user: f.User}); n != 2 {
-			t.Errorf("otp-card.deleted events: got %d, want 2", n)
-		}
-		if n := s.eventCount(t, eventsOf{typ: "user.deleted", client: f.Client, user: f.User}); n != 1 {
-			t.Errorf("user.deleted events: got %d, want 1", n)
-		}
+		s.wantNoRows(t, "otp_cards", "user_ext_id", f.User)
+		s.wantEvents(t, eventsOf{typ: "otp-card.deleted", client: f.Client, user: f.User}, 2)
+		s.wantEvents(t, eventsOf{typ: "user.deleted", client: f.Client, user: f.User}, 1)
 	})
 }
 

@@ -192,9 +192,11 @@ func TestUsersMatrix(t *testing.T) {
 	}
 	// freshWith is a new user's body with one more member, as raw JSON.
 	freshWith := func(member string) string { return fmt.Sprintf(`{"loginId":%q,%s}`, fresh(), member) }
-	contacts := func(c client.UserContacts) client.UserCreate {
-		return client.UserCreate{LoginID: fresh(), Contacts: &c}
+	// freshDetails is a new user's body with optional members.
+	freshDetails := func(d client.UserDetails) client.UserCreate {
+		return client.UserCreate{LoginID: fresh(), UserDetails: d}
 	}
+	contacts := func(c client.UserContacts) client.UserCreate { return freshDetails(client.UserDetails{Contacts: &c}) }
 	get := func(path func(fixture) string) func(*testing.T, *client.API, fixture) client.Response {
 		return raw("GET", path, "")
 	}
@@ -240,11 +242,11 @@ func TestUsersMatrix(t *testing.T) {
 		{name: "POST: created in the body", send: post(freshWith(`"created":"2020-01-01T00:00:00Z"`)), status: 400, code: bad},
 		{name: "POST: unknown contact member", send: post(freshWith(`"contacts":{"fax":"+41441234567"}`)), status: 400, code: bad},
 		{name: "POST: userState bogus", send: create(client.UserCreate{LoginID: fresh(), UserState: "bogus"}), status: 400, code: bad},
-		{name: "POST: gender bogus", send: create(client.UserCreate{LoginID: fresh(), Gender: "x"}), status: 400, code: bad},
-		{name: "POST: birthDate not a date", send: create(client.UserCreate{LoginID: fresh(), BirthDate: "2020-13-01"}), status: 400, code: bad},
-		{name: "POST: validity.from not a time", send: create(client.UserCreate{LoginID: fresh(), Validity: &client.UserValidity{From: "yesterday"}}),
+		{name: "POST: gender bogus", send: create(freshDetails(client.UserDetails{Gender: "x"})), status: 400, code: bad},
+		{name: "POST: birthDate not a date", send: create(freshDetails(client.UserDetails{BirthDate: "2020-13-01"})), status: 400, code: bad},
+		{name: "POST: validity.from not a time", send: create(freshDetails(client.UserDetails{Validity: &client.UserValidity{From: "yesterday"}})),
 			status: 400, code: bad},
-		{name: "POST: languageCode english", send: create(client.UserCreate{LoginID: fresh(), LanguageCode: "english"}), status: 400, code: bad},
+		{name: "POST: languageCode english", send: create(freshDetails(client.UserDetails{LanguageCode: "english"})), status: 400, code: bad},
 		{name: "POST: properties not strings", send: post(freshWith(`"properties":{"a":1}`)), status: 400, code: bad},
 		{name: "POST: extId with a space", send: create(client.UserCreate{LoginID: fresh(), ExtID: "a b"}), status: 400, code: bad},
 		{name: "POST: loginId a number", send: post(`{"loginId":5}`), status: 400, code: bad},
@@ -252,7 +254,7 @@ func TestUsersMatrix(t *testing.T) {
 		{name: "POST: JSON array", send: post(`[{"loginId":"x"}]`), status: 400, code: bad},
 		{name: "POST: form body", send: post("loginId=x", "Content-Type", "application/x-www-form-urlencoded"), status: 415,
 			code: "errors.unsupportedMediaType"},
-		{name: "POST: 70 KiB", send: create(client.UserCreate{LoginID: fresh(), Remarks: strings.Repeat("r", 70*1024)}), status: 413,
+		{name: "POST: 70 KiB", send: create(freshDetails(client.UserDetails{Remarks: strings.Repeat("r", 70*1024)})), status: 413,
 			code: "errors.payloadTooLarge"},
 		{name: "POST: UserCreate only", as: withRights("UserCreate"), send: create(client.UserCreate{LoginID: fresh()}), status: 201},
 		{name: "POST: ClientRoot", as: withRoles("ClientRoot"), send: create(client.UserCreate{LoginID: fresh()}), status: 201},
@@ -283,9 +285,7 @@ func TestUsersMatrix(t *testing.T) {
 // client and on a user. Exactly one succeeds; the others get 409; never a 500.
 func TestDirectoryConcurrentPatches(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "cp")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "cp")
 	for name, patch := range map[string]struct {
 		send    func(t *testing.T, remarks string) client.Response
 		version func(t *testing.T) int32

@@ -64,9 +64,7 @@ func TestRateLimitSpentOnlyByRightfulCallers(t *testing.T) {
 // receives no card, even from an admin; nothing changes on the card meanwhile (API.md section 3).
 func TestDisabledAndArchivedUsers(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "unusable")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "unusable")
 	setState := func(t *testing.T, state string) {
 		t.Helper()
 		api.PatchUser(t, f.UserKey(), client.UserPatch{UserState: &state}).Want(t, http.StatusOK)
@@ -119,9 +117,7 @@ func TestDisabledAndArchivedUsers(t *testing.T) {
 // section 4.1).
 func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "expired")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "expired")
 	toExpired(t, s, f)
 	api.Challenge(t, f.UserKey()).WantProblem(t, http.StatusForbidden, "errors.credentialNotUsable")
 	s.setPolicy(t, f, map[string]string{"credentialLifetime": "86400000"})
@@ -152,9 +148,7 @@ func TestReplaceRestartsAnExpiredValidity(t *testing.T) {
 // of the lock the card shows; a fail-locked card's carries neither, as it has no end (API.md 1.1).
 func TestLockedSaysUntilWhen(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "locked")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "locked")
 	toTmpLocked(t, s, f)
 	card := s.cardSnapshot(t, f)
 	for name, r := range map[string]client.Response{
@@ -182,9 +176,7 @@ func TestLockedSaysUntilWhen(t *testing.T) {
 // (API.md section 6).
 func TestMalformedLoginCountsNothing(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "badlogin")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "badlogin")
 	label := challenge(t, api, f.UserKey())
 	before := s.cardSnapshot(t, f)
 	for _, body := range []string{`{}`, `{"challenge":null,"password":"0000"}`, `{"challenge":"` + label + `","password":null}`,
@@ -210,9 +202,7 @@ func TestMalformedLoginCountsNothing(t *testing.T) {
 // generated one; an empty policyType names no policy type (API.md sections 1 and 3).
 func TestInputThatWasRewritten(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	api := s.root(t)
-	f := s.newFixture(t, "input")
+	_, f, api := startWithFixture(t, "input")
 	post := func(t *testing.T, path, body string) client.Response {
 		return api.Do(t, client.Request{Method: "POST", Path: path, Body: []byte(body)})
 	}

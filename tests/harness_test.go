@@ -215,6 +215,14 @@ func (s *service) newFixture(t *testing.T, prefix string) fixture {
 	return f
 }
 
+// startWithFixture starts the service with one fixture named after prefix (see newFixture) and
+// returns them with the API as Root: where most tests begin.
+func startWithFixture(t *testing.T, prefix string) (*service, fixture, *client.API) {
+	t.Helper()
+	s := startService(t)
+	return s, s.newFixture(t, prefix), s.root(t)
+}
+
 // addUser creates another user of f's client with a card named after it.
 func (s *service) addUser(t *testing.T, f fixture, name string) fixture {
 	t.Helper()
@@ -224,6 +232,22 @@ func (s *service) addUser(t *testing.T, f fixture, name string) fixture {
 	card := api.CreateCard(t, g.UserKey(), client.CredentialCreate{ExtID: g.Card}).Want(t, http.StatusCreated)
 	g.cells, g.version = cellsOf(t, card.OTP), card.Version
 	return g
+}
+
+// atOnce makes n calls concurrently, released together, and returns their results by index.
+func atOnce[R any](n int, call func(i int) R) []R {
+	results := make([]R, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			results[i] = call(i)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return results
 }
 
 // cellsOf parses an otp string and returns its cells.

@@ -45,9 +45,7 @@ func logIn(t *testing.T, api *client.API, k client.UserKey, label, password stri
 // and a wrong one counts.
 func TestChallengeAndLogin(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "login")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "login")
 	user := f.UserKey()
 
 	label := challenge(t, api, user)
@@ -92,9 +90,7 @@ func TestChallengeAndLogin(t *testing.T) {
 // fail-lock; a locked card answers 423.
 func TestLockoutOverHTTP(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "lock")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "lock")
 	user := f.UserKey()
 	if got := logIn(t, api, user, challenge(t, api, user), "0000"); got != credential.StatusFailedLastTry {
 		t.Fatalf("first failure: got %d, want 3", got)
@@ -109,27 +105,20 @@ func TestLockoutOverHTTP(t *testing.T) {
 	api.Challenge(t, user).WantProblem(t, http.StatusLocked, "errors.credentialLocked")
 	api.Login(t, user, client.LoginRequest{Challenge: "001", Password: "0000"}).WantProblem(t, http.StatusLocked, "errors.credentialLocked")
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.locked", card: f.Card}); n != 1 {
-			t.Errorf("locked events: got %d, want 1", n)
-		}
+		s.wantEvents(t, eventsOf{typ: "otp-card.locked", card: f.Card}, 1)
 	})
 }
 
 // TestConcurrentCorrectLogins: fifty correct answers to one challenge give exactly one success.
 func TestConcurrentCorrectLogins(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "fifty")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "fifty")
 	label := challenge(t, api, f.UserKey())
 	cell := answer(t, f.cells, label)
 	const n = 50
-	results := make([]client.Reply[client.LoginResult], n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = api.Login(t, f.UserKey(), client.LoginRequest{Challenge: label, Password: cell}) })
-	}
-	wg.Wait()
+	results := atOnce(n, func(int) client.Reply[client.LoginResult] {
+		return api.Login(t, f.UserKey(), client.LoginRequest{Challenge: label, Password: cell})
+	})
 	ok := 0
 	for _, r := range results {
 		switch r.Status {
@@ -152,9 +141,7 @@ func TestConcurrentCorrectLogins(t *testing.T) {
 // none is lost, until the card locks.
 func TestConcurrentWrongAnswers(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "wrong")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "wrong")
 	// A policy that locks late, so that all K answers count.
 	s.setPolicy(t, f, map[string]string{"maxCredFailureCount": "100", "tmpLockingThreshold": "-1"})
 	const k = 16
@@ -189,9 +176,7 @@ func TestConcurrentWrongAnswers(t *testing.T) {
 		t.Fatalf("failedLoginCount: got %d, want the %d counted failures", got, counted)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.login-failed", card: f.Card}); n != counted {
-			t.Errorf("login-failed events: got %d, want %d", n, counted)
-		}
+		s.wantEvents(t, eventsOf{typ: "otp-card.login-failed", card: f.Card}, counted)
 	})
 }
 
@@ -199,9 +184,7 @@ func TestConcurrentWrongAnswers(t *testing.T) {
 // challenge is gone and no old cell opens the new card; the new card works.
 func TestReplaceRefusesEveryOldCell(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "old")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "old")
 	user := f.UserKey()
 	// A policy that never locks, so every old cell can be tried.
 	s.setPolicy(t, f, map[string]string{"maxCredFailureCount": "100", "tmpLockingThreshold": "-1"})

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/tests/client"
 )
@@ -54,6 +56,16 @@ func fixed(tok func(t *testing.T) string) func(*testing.T, fixture) string {
 // withRights is an admin holding exactly the rights.
 func withRights(rights ...string) caller {
 	return bearer(func(t *testing.T, _ fixture) string { return token(t, jwtauth.MintOptions{Permissions: rights}) })
+}
+
+// withUnprefixedRights is an admin whose permissions claim holds the rights without the
+// "AccessControl." prefix that withRights gives them: rights the service must ignore.
+func withUnprefixedRights(rights ...string) caller {
+	return bearer(fixed(func(t *testing.T) string {
+		c := claimsFor("tester")
+		c["permissions"] = rights
+		return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, c)
+	}))
 }
 
 // withRoles is an admin with the roles.

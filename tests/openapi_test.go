@@ -75,6 +75,26 @@ func loadOpenAPI() (*openapi3.T, error) {
 	return doc, nil
 }
 
+// openAPIDoc is loadOpenAPI for a test: an error fails it.
+func openAPIDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := loadOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// testContract is apiContract for a test: an error fails it.
+func testContract(t *testing.T) *contract {
+	t.Helper()
+	c, err := apiContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // newContract routes by path alone: the tests' service listens on a port of its own, not on the
 // document's server URL.
 func newContract(doc *openapi3.T) (*contract, error) {
@@ -254,9 +274,7 @@ func (c *contract) checkUnrouted(method string, routeErr error, status int, head
 // serves exactly the file in the repository, without a token.
 func TestOpenAPIServedAndValid(t *testing.T) {
 	t.Parallel()
-	if _, err := loadOpenAPI(); err != nil {
-		t.Fatal(err)
-	}
+	openAPIDoc(t) // fails unless it loads and validates
 	want, err := os.ReadFile(openAPIFile)
 	if err != nil {
 		t.Fatal(err)
@@ -276,10 +294,7 @@ func TestOpenAPIServedAndValid(t *testing.T) {
 // both ways.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
 	t.Parallel()
-	doc, err := loadOpenAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := openAPIDoc(t)
 	// Metrics is the one dependency that decides whether a route exists; the service always has it.
 	h := httpapi.NewHandler(httpapi.Deps{Metrics: http.NotFoundHandler()})
 	served := map[string]bool{}
@@ -331,9 +346,7 @@ func sortedKeys(m map[string]bool) []string {
 // pass the document as written and are rejected once the document is changed to disagree.
 func TestOpenAPIMismatchFails(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	api := s.root(t)
-	f := s.newFixture(t, "oa")
+	_, f, api := startWithFixture(t, "oa")
 	created := api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("oa-card-2")})
 	created.WantStatus(t, http.StatusCreated)
 	createReq := created.Request
@@ -366,10 +379,7 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			doc, err := loadOpenAPI()
-			if err != nil {
-				t.Fatal(err)
-			}
+			doc := openAPIDoc(t)
 			c, err := newContract(doc)
 			if err != nil {
 				t.Fatal(err)
@@ -386,10 +396,7 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 		})
 	}
 	t.Run("a success on a route the document lacks", func(t *testing.T) {
-		c, err := apiContract()
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := testContract(t)
 		if err := c.check(unknownReq, unknown.Status, unknown.Header, unknown.Body); err != nil {
 			t.Fatalf("404 problem of an unknown route: got %v, want it accepted", err)
 		}
@@ -409,10 +416,7 @@ func TestOpenAPIMismatchFails(t *testing.T) {
 // of their own.
 func TestOpenAPIOneProblemSchema(t *testing.T) {
 	t.Parallel()
-	doc, err := loadOpenAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := openAPIDoc(t)
 	const problem = "#/components/schemas/Problem"
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -445,10 +449,7 @@ func TestOpenAPIOneProblemSchema(t *testing.T) {
 // path has one.
 func TestOpenAPIHeadMirrorsGet(t *testing.T) {
 	t.Parallel()
-	doc, err := loadOpenAPI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := openAPIDoc(t)
 	for path, item := range doc.Paths.Map() {
 		if item.Get == nil {
 			if item.Head != nil {
@@ -489,10 +490,7 @@ func TestOpenAPIHeadMirrorsGet(t *testing.T) {
 // fails, and so does a HEAD answer to an undocumented path that carries a body.
 func TestOpenAPIValidatesHead(t *testing.T) {
 	t.Parallel()
-	c, err := apiContract()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testContract(t)
 	head := func(path string) *http.Request {
 		r, err := http.NewRequest(http.MethodHead, "http://otpcard.test"+path, nil)
 		if err != nil {
@@ -532,10 +530,7 @@ func TestOpenAPIValidatesHead(t *testing.T) {
 // status member that differs from the HTTP status, or lockedUntil outside a 423.
 func TestOpenAPIProblemCodes(t *testing.T) {
 	t.Parallel()
-	c, err := apiContract()
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := testContract(t)
 	login, err := http.NewRequest(http.MethodPost, "http://otpcard.test/nevisidm/api/auth/v1/bank/users/alice/otp/login", nil)
 	if err != nil {
 		t.Fatal(err)

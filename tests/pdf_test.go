@@ -46,9 +46,7 @@ func cellFromPDF(t *testing.T, texts []string, label string) string {
 // cell (proved by logging in with a cell read from it), while the service keeps only verifiers.
 func TestReplaceAsPDF(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "pdf")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "pdf")
 	r := api.ReplaceCardPDF(t, f.CardKey, client.CredentialReplace{})
 	pdf := r.Want(t, http.StatusOK)
 	if got := r.Header.Get("Content-Type"); got != "application/pdf" {

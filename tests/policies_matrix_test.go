@@ -239,9 +239,7 @@ func TestPoliciesMatrix(t *testing.T) {
 // first page: every policy that existed before is listed once, in creation order.
 func TestPoliciesPagination(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "pp")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "pp")
 	// The client's policies in creation order: its default, then six more.
 	want := []string{s.defaultPolicyOf(t, f.Client).Policy}
 	for i := range 6 {

@@ -93,9 +93,7 @@ var bitRules = []paramCase{
 
 func TestPolicyParameterRules(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "pr")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "pr")
 	target := client.PolicyKey{Client: f.Client, Policy: uid("pr-target")}
 	api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: target.Policy, Name: "Target"}).Want(t, http.StatusCreated)
 	before := api.GetPolicy(t, target).Want(t, http.StatusOK)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/otpcard/otpcard/domain/credential"
@@ -69,9 +68,7 @@ func (s *service) policyEventsOf(t *testing.T, policy string) []string {
 
 func TestPolicyLifecycle(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "pl")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "pl")
 	oldDefault := s.defaultPolicyOf(t, f.Client)
 	digits, third := client.PolicyKey{Client: f.Client, Policy: uid("pl-digits")}, client.PolicyKey{Client: f.Client, Policy: uid("pl-third")}
 
@@ -209,9 +206,7 @@ func TestPolicyLifecycle(t *testing.T) {
 // is now; the smallest and the largest grids work, with both label formats.
 func TestPolicyShapesTheNextCard(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "shape")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "shape")
 
 	api.PatchPolicy(t, s.defaultPolicyOf(t, f.Client), client.PolicyPatch{Parameters: map[string]string{
 		"rows": "3", "cols": "4", "cellLength": "6", "cellCharset": "digits", "coordinateCardFormat": "true"}}).Want(t, http.StatusOK)
@@ -290,9 +285,7 @@ func loginWith(t *testing.T, api *client.API, user client.UserKey, cells []strin
 // and exactly one default remains.
 func TestConcurrentDefaultMoves(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "cdm")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "cdm")
 	const n = 10
 	policy := func(i int) client.PolicyKey {
 		return client.PolicyKey{Client: f.Client, Policy: uid("cdm-" + strconv.Itoa(i))}
@@ -300,14 +293,9 @@ func TestConcurrentDefaultMoves(t *testing.T) {
 	for i := range n {
 		api.CreatePolicy(t, f.Client, client.PolicyCreate{ExtID: policy(i).Policy, Name: "p" + strconv.Itoa(i)}).Want(t, http.StatusCreated)
 	}
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			statuses[i] = api.PatchPolicy(t, policy(i), client.PolicyPatch{DefaultPolicy: client.Ptr(true)}).Status
-		})
-	}
-	wg.Wait()
+	statuses := atOnce(n, func(i int) int {
+		return api.PatchPolicy(t, policy(i), client.PolicyPatch{DefaultPolicy: client.Ptr(true)}).Status
+	})
 	for i, st := range statuses {
 		if st != http.StatusOK {
 			t.Errorf("PATCH cdm-%d: got status %d, want 200", i, st)

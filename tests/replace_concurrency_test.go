@@ -2,7 +2,6 @@ package tests
 
 import (
 	"net/http"
-	"sync"
 	"testing"
 
 	"github.com/otpcard/otpcard/tests/client"
@@ -12,21 +11,11 @@ import (
 // exactly one wins, the rest get 409, none 500.
 func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "race")
-	api := s.root(t)
+	s, f, api := startWithFixture(t, "race")
 	const n = 20
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			statuses[i] = api.ReplaceCard(t, f.CardKey, client.CredentialReplace{Version: f.version}).Status
-		})
-	}
-	close(start)
-	wg.Wait()
+	statuses := atOnce(n, func(int) int {
+		return api.ReplaceCard(t, f.CardKey, client.CredentialReplace{Version: f.version}).Status
+	})
 	counts := map[int]int{}
 	for _, st := range statuses {
 		counts[st]++
@@ -38,9 +27,7 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 		t.Errorf("version after the race: got %v, want %v", got, want)
 	}
 	t.Run("in the database", func(t *testing.T) {
-		if n := s.eventCount(t, eventsOf{typ: "otp-card.replaced", card: f.Card}); n != 1 {
-			t.Errorf("replaced events: got %d, want 1", n)
-		}
+		s.wantEvents(t, eventsOf{typ: "otp-card.replaced", card: f.Card}, 1)
 	})
 }
 
@@ -48,16 +35,9 @@ func TestConcurrentReplacesWithOneVersion(t *testing.T) {
 // the version grows by exactly their number.
 func TestConcurrentUnconditionalReplaces(t *testing.T) {
 	t.Parallel()
-	s := startService(t)
-	f := s.newFixture(t, "serial")
-	api := s.root(t)
+	_, f, api := startWithFixture(t, "serial")
 	const n = 10
-	var wg sync.WaitGroup
-	statuses := make([]int, n)
-	for i := range n {
-		wg.Go(func() { statuses[i] = api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Status })
-	}
-	wg.Wait()
+	statuses := atOnce(n, func(int) int { return api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Status })
 	for i, st := range statuses {
 		if st != http.StatusOK {
 			t.Errorf("replace %d: got %d, want 200", i, st)

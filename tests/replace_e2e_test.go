@@ -25,8 +25,8 @@ func TestReplaceEndToEnd(t *testing.T) {
 	if got, want := r.Header.Get("Location"), client.ClientPath(bank); got != want {
 		t.Errorf("client Location: got %q, want %q", got, want)
 	}
-	user := api.CreateUser(t, bank, client.UserCreate{ExtID: alice.User, LoginID: alice.User, Name: &client.UserName{FirstName: "Alice"},
-		Contacts: &client.UserContacts{Email: "alice@example.com", Mobile: "+41791234567"}}).Want(t, http.StatusCreated)
+	user := api.CreateUser(t, bank, client.UserCreate{ExtID: alice.User, LoginID: alice.User, UserDetails: client.UserDetails{
+		Name: &client.UserName{FirstName: "Alice"}, Contacts: &client.UserContacts{Email: "alice@example.com", Mobile: "+41791234567"}}}).Want(t, http.StatusCreated)
 	if user.ClientExtID != bank {
 		t.Errorf("user clientExtId: got %v, want %s", user.ClientExtID, bank)
 	}

@@ -63,11 +63,8 @@ func TestReplaceMatrix(t *testing.T) {
 		runMatrix(t, s, "rp", nil, []row{
 			{name: "CredentialModify only", as: withRights("CredentialModify"), send: plain, status: 403, code: deny},
 			{name: "CredentialView only", as: withRights("CredentialView"), send: plain, status: 403, code: deny},
-			{name: "unprefixed rights ignored", as: bearer(fixed(func(t *testing.T) string {
-				c := claimsFor("tester")
-				c["permissions"] = []string{"CredentialModify", "CredentialView"}
-				return craftToken(t, jwt.SigningMethodHS256, []byte(testSecret), nil, c)
-			})), send: plain, status: 403, code: deny},
+			{name: "unprefixed rights ignored", as: withUnprefixedRights("CredentialModify", "CredentialView"), send: plain, status: 403,
+				code: deny},
 			{name: "Auditor role", as: withRoles("Auditor"), send: plain, status: 403, code: deny},
 			{name: "unknown role", as: withRoles("Superuser"), send: plain, status: 403, code: deny},
 			{name: "Root token sent as X-Token", as: xToken(fixed(rootToken)), send: plain, status: 403, code: deny},
@@ -108,10 +105,7 @@ func TestReplaceMatrix(t *testing.T) {
 	t.Run("404 noRecord", func(t *testing.T) {
 		t.Parallel()
 		none := "errors.noRecord"
-		runMatrix(t, s, "rn", nil, []row{
-			{name: "unknown client", given: edit(func(f *fixture) { f.Client = "unknown-client" }), send: plain, status: 404, code: none},
-			{name: "unknown user", given: edit(func(f *fixture) { f.User = "unknown-user" }), send: plain, status: 404, code: none},
-			{name: "unknown credential", given: edit(func(f *fixture) { f.Card = "unknown-card" }), send: plain, status: 404, code: none},
+		runMatrix(t, s, "rn", nil, append(unknownCardRows(plain, "wu-"), []row{
 			{name: "card of another user of the client", given: func(t *testing.T, s *service, f fixture) fixture {
 				b := s.addUser(t, f, f.User+"-b")
 				f.Card = b.Card // user A's path, user B's card
@@ -126,12 +120,7 @@ func TestReplaceMatrix(t *testing.T) {
 				f.Client = s.newFixture(t, "wc-"+f.Client).Client
 				return f
 			}, send: plain, status: 404, code: none},
-			{name: "user under the wrong client", given: func(t *testing.T, s *service, f fixture) fixture {
-				g := s.newFixture(t, "wu-"+f.Client)
-				f.Client, f.Card = g.Client, g.Card
-				return f
-			}, send: plain, status: 404, code: none},
-		})
+		}...))
 	})
 
 	t.Run("409 stale version", func(t *testing.T) {
@@ -149,23 +138,15 @@ func TestReplaceMatrix(t *testing.T) {
 			}
 		}
 		lock := "errors.optimisticLockingFailure"
-		runMatrix(t, s, "rv", nil, []row{
-			{name: "number 0", send: conflict(0), status: 409, code: lock},
-			{name: "string 0", send: conflict("0"), status: 409, code: lock},
-			{name: "future version 2", send: conflict(2), status: 409, code: lock},
+		runMatrix(t, s, "rv", nil, append(staleVersionRows(conflict, replacedFirst, "a replace"), []row{
 			{name: "int32 max", send: conflict(2147483647), status: 409, code: lock},
-			{name: "negative", send: conflict(-1), status: 409, code: lock},
-			{name: "negative as a string", send: conflict("-1"), status: 400, code: "errors.invalidData"},
-			{name: "signed string", send: conflict("+1"), status: 400, code: "errors.invalidData"},
-			{name: "old version after a replace (number)", given: replacedFirst, send: conflict(1), status: 409, code: lock},
-			{name: "old version after a replace (string)", given: replacedFirst, send: conflict("1"), status: 409, code: lock},
 			{name: "stale version on an archived card", given: func(t *testing.T, s *service, f fixture) fixture {
 				toArchived(t, s, f)
 				return f
 			}, send: conflict(0), status: 409, code: lock},
 			{name: "current version as number", send: replace(client.CredentialReplace{Version: 1}), status: 200, check: ok},
 			{name: "current version as string", send: raw("POST", fixture.ReplacePath, `{"version":"1"}`), status: 200, check: ok},
-		})
+		}...))
 	})
 
 	t.Run("400 415 413 422 bodies", func(t *testing.T) {

@@ -120,6 +120,28 @@ func oneLine(t *testing.T, told []string) string {
 	return told[0]
 }
 
+// failsInOneLine is failedStart of a setting that no retry can mend: the one line told begins with
+// want, and nothing is logged.
+func failsInOneLine(t *testing.T, bin string, env []string, limit time.Duration, want string, secrets ...string) {
+	t.Helper()
+	told, logs := failedStart(t, bin, env, limit, secrets...)
+	if got := oneLine(t, told); !strings.HasPrefix(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if len(logs) != 0 {
+		t.Errorf("got log lines %q, want none", logs)
+	}
+}
+
+// failsAsInvalid is failedStart of a configuration that LoadConfig refuses: told is exactly want.
+func failsAsInvalid(t *testing.T, bin string, env []string, limit time.Duration, want []string, secrets ...string) {
+	t.Helper()
+	told, _ := failedStart(t, bin, env, limit, secrets...)
+	if strings.Join(told, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got %q, want %q", told, want)
+	}
+}
+
 // startupWaitsForLateDatabase starts otpcard before its database, as compose or Kubernetes
 // may: it retries, logging one line per attempt, and starts once the database answers.
 func startupWaitsForLateDatabase(t *testing.T, bin string) {
@@ -227,24 +249,14 @@ func startupFailsAtOnceOnPermanentDatabaseErrors(t *testing.T, bin string) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := startupEnv(t, tc.url, "OTPCARD_DATABASE_START_TIMEOUT=2m")
-			told, logs := failedStart(t, bin, env, 15*time.Second, wrong, passwordOf(t, real))
-			if last := oneLine(t, told); !strings.HasPrefix(last, tc.want) {
-				t.Errorf("got %q, want %q", last, tc.want)
-			}
-			if len(logs) != 0 {
-				t.Errorf("got log lines %q, want no retries", logs)
-			}
+			failsInOneLine(t, bin, env, 15*time.Second, tc.want, wrong, passwordOf(t, real))
 		})
 	}
 	t.Run("malformed URL", func(t *testing.T) {
 		env := startupEnv(t, "postgres://otpcard:"+wrong+"@localhost:port/otpcard", "OTPCARD_DATABASE_START_TIMEOUT=2m")
-		told, _ := failedStart(t, bin, env, 15*time.Second, wrong)
-		want := []string{"otpcard: invalid configuration:",
+		failsAsInvalid(t, bin, env, 15*time.Second, []string{"otpcard: invalid configuration:",
 			"OTPCARD_DATABASE_URL: is not a usable PostgreSQL URL such as postgres://user:password@host:5432/otpcard " +
-				"(the value is not shown: it may hold a password): invalid port"}
-		if strings.Join(told, "\n") != strings.Join(want, "\n") {
-			t.Errorf("got %q, want %q", told, want)
-		}
+				"(the value is not shown: it may hold a password): invalid port"}, wrong)
 	})
 }
 
@@ -269,13 +281,7 @@ func startupNamesBadJWKSFile(t *testing.T, bin string) {
 		{"no usable key", symmetric, "otpcard: OTPCARD_JWT_JWKS_FILE: jwks file " + symmetric + ": parse jwks: no usable RS256, ES256 or EdDSA key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			told, logs := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_JWT_JWKS_FILE="+tc.file), 30*time.Second)
-			if got := oneLine(t, told); !strings.HasPrefix(got, tc.want) {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-			if len(logs) != 0 {
-				t.Errorf("got log lines %q, want none", logs)
-			}
+			failsInOneLine(t, bin, startupEnv(t, dbURL, "OTPCARD_JWT_JWKS_FILE="+tc.file), 30*time.Second, tc.want)
 		})
 	}
 	t.Run("unreachable JWKS URL", func(t *testing.T) {
@@ -305,22 +311,12 @@ func startupNamesBadHTTPAddr(t *testing.T, bin string) {
 		{"port no number", "127.0.0.1:eighty", "otpcard: OTPCARD_HTTP_ADDR: cannot listen on 127.0.0.1:eighty: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			told, logs := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_HTTP_ADDR="+tc.addr), 30*time.Second)
-			if got := oneLine(t, told); !strings.HasPrefix(got, tc.want) {
-				t.Errorf("got %q, want %q", got, tc.want)
-			}
-			if len(logs) != 0 {
-				t.Errorf("got log lines %q, want none", logs)
-			}
+			failsInOneLine(t, bin, startupEnv(t, dbURL, "OTPCARD_HTTP_ADDR="+tc.addr), 30*time.Second, tc.want)
 		})
 	}
 	t.Run("not an address", func(t *testing.T) {
-		told, _ := failedStart(t, bin, startupEnv(t, dbURL, "OTPCARD_HTTP_ADDR=8080"), 30*time.Second)
-		want := []string{"otpcard: invalid configuration:",
-			`OTPCARD_HTTP_ADDR: "8080" is not a listen address such as :8080 or 127.0.0.1:8080`}
-		if strings.Join(told, "\n") != strings.Join(want, "\n") {
-			t.Errorf("got %q, want %q", told, want)
-		}
+		failsAsInvalid(t, bin, startupEnv(t, dbURL, "OTPCARD_HTTP_ADDR=8080"), 30*time.Second, []string{"otpcard: invalid configuration:",
+			`OTPCARD_HTTP_ADDR: "8080" is not a listen address such as :8080 or 127.0.0.1:8080`})
 	})
 }
 

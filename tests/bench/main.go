@@ -107,62 +107,66 @@ func smokeOptions() options {
 	return o
 }
 
-// intList is a flag.Value of comma-separated positive integers.
-type intList struct{ v *[]int }
+// listFlag is a flag.Value of comma-separated values, each read by parse and kept once; order, when
+// set, sorts them, else they stay in the order given.
+type listFlag[E comparable] struct {
+	v     *[]E
+	parse func(part string) (E, error)
+	order func(a, b E) int
+}
 
-func (l intList) String() string {
+func (l listFlag[E]) String() string {
 	if l.v == nil {
 		return ""
 	}
 	parts := make([]string, len(*l.v))
-	for i, n := range *l.v {
-		parts[i] = strconv.Itoa(n)
+	for i, e := range *l.v {
+		parts[i] = fmt.Sprint(e)
 	}
 	return strings.Join(parts, ",")
 }
 
-func (l intList) Set(s string) error {
-	var out []int
+func (l listFlag[E]) Set(s string) error {
+	var out []E
 	for _, part := range strings.Split(s, ",") {
+		e, err := l.parse(part)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	if l.order != nil {
+		slices.SortFunc(out, l.order)
+	}
+	*l.v = out
+	return nil
+}
+
+// concurrencyLevels is the flag.Value of comma-separated concurrency levels.
+func concurrencyLevels(v *[]int) listFlag[int] {
+	return listFlag[int]{v: v, parse: func(part string) (int, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 1 || n > 1024 {
-			return fmt.Errorf("%q is not a concurrency level (1-1024)", part)
+			return 0, fmt.Errorf("%q is not a concurrency level (1-1024)", part)
 		}
-		if !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	*l.v = out
-	return nil
+		return n, nil
+	}}
 }
 
-// nameList is a flag.Value of comma-separated scenario names.
-type nameList struct{ v *[]string }
-
-func (l nameList) String() string {
-	if l.v == nil {
-		return ""
-	}
-	return strings.Join(*l.v, ",")
-}
-
-func (l nameList) Set(s string) error {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
+// scenarioNames is the flag.Value of comma-separated scenario names, run in the canonical order
+// whatever order was given.
+func scenarioNames(v *[]string) listFlag[string] {
+	return listFlag[string]{v: v, parse: func(part string) (string, error) {
 		part = strings.TrimSpace(part)
 		if !slices.Contains(allScenarios, part) {
-			return fmt.Errorf("unknown scenario %q (have %s)", part, strings.Join(allScenarios, ","))
+			return "", fmt.Errorf("unknown scenario %q (have %s)", part, strings.Join(allScenarios, ","))
 		}
-		if !slices.Contains(out, part) {
-			out = append(out, part)
-		}
-	}
-	// Run in the canonical order whatever order was given.
-	slices.SortFunc(out, func(a, b string) int {
+		return part, nil
+	}, order: func(a, b string) int {
 		return slices.Index(allScenarios, a) - slices.Index(allScenarios, b)
-	})
-	*l.v = out
-	return nil
+	}}
 }
 
 // envList is a repeatable flag.Value of NAME=VALUE settings.
@@ -189,10 +193,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := defaultOptions()
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Var(intList{&o.concurrency}, "c", "comma-separated concurrency levels (workers, each one request at a time)")
+	fs.Var(concurrencyLevels(&o.concurrency), "c", "comma-separated concurrency levels (workers, each one request at a time)")
 	fs.DurationVar(&o.duration, "d", o.duration, "measured duration of each scenario at each concurrency level")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "unmeasured warm-up before each measured run")
-	fs.Var(nameList{&o.scenarios}, "scenarios", "comma-separated scenarios to run: "+strings.Join(allScenarios, ","))
+	fs.Var(scenarioNames(&o.scenarios), "scenarios", "comma-separated scenarios to run: "+strings.Join(allScenarios, ","))
 	fs.StringVar(&o.out, "o", o.out, "JSON results file")
 	fs.BoolVar(&o.smoke, "smoke", false, "short run for CI: concurrency 4, 1 s per scenario, 1 user per worker, pgbench scale 1")
 	fs.IntVar(&o.usersPerWorker, "users", o.usersPerWorker, "seeded users (one card each) per worker at the highest concurrency")

@@ -25,7 +25,7 @@ func commandLine(o options) string {
 	if o.smoke && slices.Equal(o.concurrency, smokeOptions().concurrency) && o.duration == time.Second {
 		return "go run ./tests/bench -smoke"
 	}
-	parts := []string{"go run ./tests/bench", "-c", intList{&o.concurrency}.String(), "-d", o.duration.String()}
+	parts := []string{"go run ./tests/bench", "-c", concurrencyLevels(&o.concurrency).String(), "-d", o.duration.String()}
 	if !slices.Equal(o.scenarios, allScenarios) {
 		parts = append(parts, "-scenarios", strings.Join(o.scenarios, ","))
 	}

@@ -75,12 +75,9 @@ type UserValidity struct {
 	To   string `json:"to,omitempty"`
 }
 
-// User is a person in a client.
-type User struct {
-	ExtID           string            `json:"extId"`
-	ClientExtID     string            `json:"clientExtId"`
-	LoginID         string            `json:"loginId"`
-	UserState       string            `json:"userState"`
+// UserDetails are the optional members of a user, the same in a create body and in the user
+// answered: a create sets them, a read shows them.
+type UserDetails struct {
 	Name            *UserName         `json:"name,omitempty"`
 	Contacts        *UserContacts     `json:"contacts,omitempty"`
 	LanguageCode    string            `json:"languageCode,omitempty"`
@@ -92,27 +89,26 @@ type User struct {
 	Address         *UserAddress      `json:"address,omitempty"`
 	Validity        *UserValidity     `json:"validity,omitempty"`
 	Properties      map[string]string `json:"properties,omitempty"`
-	Created         string            `json:"created"`
-	LastModified    string            `json:"lastModified"`
-	Version         int32             `json:"version"`
+}
+
+// User is a person in a client.
+type User struct {
+	ExtID       string `json:"extId"`
+	ClientExtID string `json:"clientExtId"`
+	LoginID     string `json:"loginId"`
+	UserState   string `json:"userState"`
+	UserDetails
+	Created      string `json:"created"`
+	LastModified string `json:"lastModified"`
+	Version      int32  `json:"version"`
 }
 
 // UserCreate is the body of POST /{clientExtId}/users.
 type UserCreate struct {
-	ExtID           string            `json:"extId,omitempty"`
-	LoginID         string            `json:"loginId"`
-	UserState       string            `json:"userState,omitempty"`
-	Name            *UserName         `json:"name,omitempty"`
-	Contacts        *UserContacts     `json:"contacts,omitempty"`
-	LanguageCode    string            `json:"languageCode,omitempty"`
-	Remarks         string            `json:"remarks,omitempty"`
-	IsTechnicalUser *bool             `json:"isTechnicalUser,omitempty"`
-	Sex             string            `json:"sex,omitempty"`
-	Gender          string            `json:"gender,omitempty"`
-	BirthDate       string            `json:"birthDate,omitempty"`
-	Address         *UserAddress      `json:"address,omitempty"`
-	Validity        *UserValidity     `json:"validity,omitempty"`
-	Properties      map[string]string `json:"properties,omitempty"`
+	ExtID     string `json:"extId,omitempty"`
+	LoginID   string `json:"loginId"`
+	UserState string `json:"userState,omitempty"`
+	UserDetails
 	// ModificationComment and Version are accepted on create as on every write (API.md section 3).
 	ModificationComment string `json:"modificationComment,omitempty"`
 	Version             any    `json:"version,omitempty"`
