@@ -113,7 +113,7 @@ func listCardsQuery(c *gin.Context) (appcredential.ListCardsQuery, error) {
 // findCardQuery reads GET /clients/{clientExtId}/otp-credentials?serialNumber=, where the filter
 // is required: the help desk looks a card up by the serial printed on it.
 func findCardQuery(c *gin.Context) (appcredential.FindBySerialQuery, error) {
-	clientID, _, err := withPage(c, clientPath)
+	clientID, page, err := withPage(c, clientPath)
 	if err != nil {
 		return appcredential.FindBySerialQuery{}, err
 	}
@@ -121,7 +121,7 @@ func findCardQuery(c *gin.Context) (appcredential.FindBySerialQuery, error) {
 	if err == nil && !given {
 		err = fmt.Errorf("%w: the query serialNumber names the card to find", errInvalidData)
 	}
-	return appcredential.FindBySerialQuery{Caller: callerOf(c), ClientExtID: clientID, Serial: serial}, err
+	return appcredential.FindBySerialQuery{Caller: callerOf(c), ClientExtID: clientID, Serial: serial, Page: page}, err
 }
 
 // serialFilter reads the query serialNumber: at most once, a serial number as users type it.

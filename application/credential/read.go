@@ -78,7 +78,7 @@ func (uc *ListOTPCards) Do(ctx context.Context, q ListCardsQuery) (listing.Resul
 		var res listing.Result[*credential.OTPCard]
 		var err error
 		if q.Serial != "" {
-			res, err = bySerial(ctx, uc.cards, q.ClientExtID, q.UserExtID, q.Serial)
+			res, err = bySerial(ctx, uc.cards, q.ClientExtID, q.UserExtID, q.Serial, q.Page)
 		} else {
 			res, err = uc.cards.List(ctx, q.ClientExtID, q.UserExtID, q.Page)
 		}
@@ -94,13 +94,15 @@ func (uc *ListOTPCards) Do(ctx context.Context, q ListCardsQuery) (listing.Resul
 }
 
 // bySerial is the list of the one card with that serial number in the client (and of the user,
-// when given), or an empty list.
-func bySerial(ctx context.Context, cards CardReader, clientExtID, userExtID string, serial credential.Serial) (listing.Result[*credential.OTPCard], error) {
+// when given), or an empty list: one page of the size asked for.
+func bySerial(ctx context.Context, cards CardReader, clientExtID, userExtID string, serial credential.Serial, page listing.Page) (listing.Result[*credential.OTPCard], error) {
+	res := listing.Result[*credential.OTPCard]{Limit: page.Limit}
 	card, err := cards.FindBySerial(ctx, clientExtID, userExtID, serial)
 	if err != nil || card == nil {
-		return listing.Result[*credential.OTPCard]{}, err
+		return res, err
 	}
-	return listing.Result[*credential.OTPCard]{Items: []*credential.OTPCard{card}}, nil
+	res.Items = []*credential.OTPCard{card}
+	return res, nil
 }
 
 // FindOTPCardBySerial is the help desk's look-up: "the serial on my card is ..." (API.md section
@@ -115,6 +117,7 @@ type FindBySerialQuery struct {
 	Caller      caller.Caller
 	ClientExtID string
 	Serial      credential.Serial
+	Page        listing.Page
 }
 
 // Do returns the list of the client's card with that serial number: one card or none. Errors:
@@ -122,7 +125,7 @@ type FindBySerialQuery struct {
 func (uc *FindOTPCardBySerial) Do(ctx context.Context, q FindBySerialQuery) (listing.Result[*credential.OTPCard], error) {
 	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.CredentialView}}
 	return caller.Run(ctx, uc.frame, "FindOTPCardBySerial", q.Caller, req, func(ctx context.Context) (listing.Result[*credential.OTPCard], error) {
-		res, err := bySerial(ctx, uc.cards, q.ClientExtID, "", q.Serial)
+		res, err := bySerial(ctx, uc.cards, q.ClientExtID, "", q.Serial, q.Page)
 		if err != nil {
 			return res, fault.Wrap(err, "find otp card %s in %s", q.Serial, q.ClientExtID)
 		}

@@ -25,6 +25,10 @@ func PoliciesPath(client string) string { return CorePath + "/" + client + "/pol
 // PolicyListPath is where a client's policies are listed: /clients/{clientExtId}/policies.
 func PolicyListPath(client string) string { return ClientPath(client) + "/policies" }
 
+// CardListPath is where a client's cards are found by serial number (ext):
+// /clients/{clientExtId}/otp-credentials.
+func CardListPath(client string) string { return ClientPath(client) + "/otp-credentials" }
+
 // UserKey names a user of a client.
 type UserKey struct{ Client, User string }
 

@@ -157,6 +157,18 @@ func (a *API) ListCards(t T, k UserKey, p Page, o ...Option) Reply[List[Credenti
 	return call[List[Credential]](t, a, http.MethodGet, withQuery(k.CardsPath(), p.values()), nil, o)
 }
 
+// ListCardsBySerial is GET .../otp-credentials?serialNumber= (ext): the user's card with that
+// serial number, or none.
+func (a *API) ListCardsBySerial(t T, k UserKey, serial string, o ...Option) Reply[List[Credential]] {
+	return call[List[Credential]](t, a, http.MethodGet, withQuery(k.CardsPath(), url.Values{"serialNumber": {serial}}), nil, o)
+}
+
+// FindCard is GET /clients/{clientExtId}/otp-credentials?serialNumber= (ext): the client's card
+// with that serial number, or none.
+func (a *API) FindCard(t T, client, serial string, o ...Option) Reply[List[Credential]] {
+	return call[List[Credential]](t, a, http.MethodGet, withQuery(CardListPath(client), url.Values{"serialNumber": {serial}}), nil, o)
+}
+
 // GetCard is GET .../otp-credentials/{extId}, the card masked.
 func (a *API) GetCard(t T, k CardKey, o ...Option) Reply[Credential] {
 	return call[Credential](t, a, http.MethodGet, k.Path(), nil, o)
@@ -185,6 +197,11 @@ func (a *API) ReplaceCardPDF(t T, k CardKey, body CredentialReplace, o ...Option
 // Challenge is POST .../otp/challenge without a body: the user's usable card is asked.
 func (a *API) Challenge(t T, k UserKey, o ...Option) Reply[Challenge] {
 	return call[Challenge](t, a, http.MethodPost, k.ChallengePath(), nil, o)
+}
+
+// ChallengeCard is POST .../otp/challenge with a body that picks the card (ext).
+func (a *API) ChallengeCard(t T, k UserKey, body ChallengeRequest, o ...Option) Reply[Challenge] {
+	return call[Challenge](t, a, http.MethodPost, k.ChallengePath(), body, o)
 }
 
 // Login is POST .../otp/login: a wrong password is a 200 too, with its statusCode.

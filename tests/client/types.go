@@ -184,6 +184,7 @@ type Credential struct {
 	ExtID                   string   `json:"extId"`
 	UserExtID               string   `json:"userExtId"`
 	PolicyExtID             string   `json:"policyExtId"`
+	SerialNumber            string   `json:"serialNumber,omitempty"`
 	StateName               string   `json:"stateName"`
 	StateChangeReason       string   `json:"stateChangeReason,omitempty"`
 	StateChangeDetail       string   `json:"stateChangeDetail,omitempty"`
@@ -197,6 +198,7 @@ type Credential struct {
 	OTP                     string   `json:"otp"`
 	RemainingChallenges     int      `json:"remainingChallenges"`
 	LockedUntil             string   `json:"lockedUntil,omitempty"`
+	Expired                 bool     `json:"expired,omitempty"`
 }
 
 // CredentialCreate is the body of POST .../otp-credentials.
@@ -231,7 +233,14 @@ type Challenge struct {
 	Challenge           *string `json:"challenge"`
 	Status              string  `json:"status"`
 	CredentialExtID     string  `json:"credentialExtId"`
+	SerialNumber        string  `json:"serialNumber,omitempty"`
 	RemainingChallenges int     `json:"remainingChallenges"`
+}
+
+// ChallengeRequest is the optional body of POST .../otp/challenge that picks the card (ext).
+type ChallengeRequest struct {
+	CredentialExtID string `json:"credentialExtId,omitempty"`
+	SerialNumber    string `json:"serialNumber,omitempty"`
 }
 
 // LoginRequest is the body of POST .../otp/login.
@@ -249,6 +258,7 @@ type LoginResult struct {
 	ClientExtID             string `json:"clientExtId"`
 	CredentialExtID         string `json:"credentialExtId"`
 	CredentialType          string `json:"credentialType"`
+	SerialNumber            string `json:"serialNumber,omitempty"`
 	StateName               string `json:"stateName"`
 	LastSuccessfulLoginDate string `json:"lastSuccessfulLoginDate,omitempty"`
 	SuccessfulLoginCount    int32  `json:"successfulLoginCount"`
