@@ -15,7 +15,7 @@ import (
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/adapters/telemetry"
-	"github.com/otpcard/otpcard/domain/credential"
+	appcredential "github.com/otpcard/otpcard/application/credential"
 )
 
 var httpModule = fx.Module("http",
@@ -124,11 +124,11 @@ func (s *HTTPServer) stop(ctx context.Context) error {
 func (s *HTTPServer) Addr() net.Addr { return s.ln.Addr() }
 
 // printCard renders a freshly issued card as a one-page PDF.
-func printCard(card *credential.OTPCard, clear []string) ([]byte, error) {
-	s := card.Snapshot()
+func printCard(is appcredential.Issued) ([]byte, error) {
+	s := is.Card.Snapshot()
 	return pdfcard.Render(pdfcard.Sheet{
 		ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, CredentialExtID: s.ExtID, Serial: s.Serial.String(),
-		Layout: s.Grid.Layout(), Cells: clear,
+		Layout: s.Grid.Layout(), Cells: is.Clear, ChallengeSize: is.ChallengeSize,
 		ValidFrom: s.ValidFrom, ValidTo: s.ValidTo, IssuedAt: s.LastModified,
 	})
 }

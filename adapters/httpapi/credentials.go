@@ -192,7 +192,7 @@ const (
 )
 
 // Printer renders a freshly issued card as a PDF, in memory.
-type Printer func(card *credential.OTPCard, clear []string) ([]byte, error)
+type Printer func(appcredential.Issued) ([]byte, error)
 
 // issued answers a freshly issued card with status: JSON with the cells in clear, or the
 // printable card as a PDF when the request prefers one (RFC 9110). Neither is ever stored; with
@@ -206,7 +206,7 @@ func issued(w writeErr, print Printer, status int, withLocation bool) func(*gin.
 			c.JSON(status, credentialWire(is.Card, is.Clear))
 			return
 		}
-		pdf, err := print(is.Card, is.Clear)
+		pdf, err := print(is)
 		if err != nil {
 			w(c, fmt.Errorf("print card: %w", err))
 			return

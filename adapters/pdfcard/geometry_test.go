@@ -1,6 +1,7 @@
 package pdfcard
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/go-pdf/fpdf"
@@ -21,7 +22,7 @@ func TestEveryLayoutFitsOnePage(t *testing.T) {
 				for length := 2; length <= 12; length++ {
 					l := credential.Layout{Rows: rows, Cols: cols, CellLength: length,
 						Charset: credential.CharsetDigits, Coordinate: coordinate}
-					g, text := planPage(pdf, l)
+					g, text := planPage(pdf, l, credential.MaxChallengeSize) // the longest instructions
 					footer := gap + float64(len(pdf.SplitText(text, textWidth(g.landscape))))*instructionLine
 					switch {
 					case g.font < minFont || (!coordinate && g.labelFont < minLabelFont):
@@ -56,9 +57,31 @@ func TestPlanPrefersPortrait(t *testing.T) {
 		{credential.Layout{Rows: 99, Cols: 26, CellLength: 12}, true},
 	}
 	for _, tt := range tests {
-		if g, _ := planPage(pdf, tt.layout); g.landscape != tt.landscape {
+		if g, _ := planPage(pdf, tt.layout, 1); g.landscape != tt.landscape {
 			t.Errorf("%dx%dx%d: landscape %v at %.2f pt, want %v", tt.layout.Rows, tt.layout.Cols,
 				tt.layout.CellLength, g.landscape, g.font, tt.landscape)
+		}
+	}
+}
+
+// TestInstructionsExplainMultiCellChallenges: a card whose policy asks several cells at once says
+// so, with an example of as many distinct labels of this card; a one-cell card does not.
+func TestInstructionsExplainMultiCellChallenges(t *testing.T) {
+	coordinate := credential.Layout{Rows: 12, Cols: 14, CellLength: 4, Charset: credential.CharsetCrockford32, Coordinate: true}
+	if text := instructions(coordinate, 1); strings.Contains(text, "at once") {
+		t.Errorf("one cell: %q explains multi-cell challenges", text)
+	}
+	for _, tt := range []struct {
+		layout credential.Layout
+		size   int
+		want   string
+	}{
+		{coordinate, 3, "You are asked for 3 cells at once, for example B2 E3 H4: type the characters of each, one after the other, in the order asked."},
+		{credential.Layout{Rows: 1, Cols: 2, CellLength: 6, Charset: credential.CharsetDigits}, 2, "for example 002 001:"},
+		{credential.Layout{Rows: 2, Cols: 2, CellLength: 6, Charset: credential.CharsetDigits}, 4, "for example 004 001 002 003:"},
+	} {
+		if text := instructions(tt.layout, tt.size); !strings.Contains(text, tt.want) {
+			t.Errorf("%d cells of %dx%d: got %q, want it to say %q", tt.size, tt.layout.Rows, tt.layout.Cols, text, tt.want)
 		}
 	}
 }

@@ -22,10 +22,12 @@ type Sheet struct {
 	ClientExtID, UserExtID, CredentialExtID string
 	// Serial is the card's serial number, printed so that the user and a help desk can tell the
 	// card from another one (API.md section 10.1).
-	Serial             string
-	UserDisplayName    string // may be empty
-	Layout             credential.Layout
-	Cells              []string // Layout.Cells() cells in clear, row-major
+	Serial          string
+	UserDisplayName string // may be empty
+	Layout          credential.Layout
+	Cells           []string // Layout.Cells() cells in clear, row-major
+	// ChallengeSize is how many cells a challenge asks (0 or 1: one), for the instructions.
+	ChallengeSize      int
 	ValidFrom, ValidTo time.Time
 	IssuedAt           time.Time // also the PDF's creation date, so output is reproducible
 }
@@ -69,7 +71,7 @@ func Render(s Sheet) ([]byte, error) {
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetCellMargin(0)
 
-	g, text := planPage(pdf, s.Layout)
+	g, text := planPage(pdf, s.Layout, s.ChallengeSize)
 	orientation := "P"
 	if g.landscape {
 		orientation = "L"
@@ -96,8 +98,8 @@ func Render(s Sheet) ([]byte, error) {
 
 // planPage chooses the page's geometry for a layout, reserving room above the grid for the header
 // and below it for the instructions as they wrap at either orientation; it returns them too.
-func planPage(pdf *fpdf.Fpdf, l credential.Layout) (geometry, string) {
-	text := instructions(l)
+func planPage(pdf *fpdf.Fpdf, l credential.Layout, challengeSize int) (geometry, string) {
+	text := instructions(l, challengeSize)
 	pdf.SetFont("Helvetica", "", instructionFont)
 	footerHeight := func(landscape bool) float64 {
 		return gap + float64(len(pdf.SplitText(text, textWidth(landscape))))*instructionLine
@@ -174,12 +176,27 @@ func drawHeader(pdf *fpdf.Fpdf, g geometry, s Sheet) {
 	}
 }
 
-// instructions is the short text under the grid, with an example label of this card.
-func instructions(l credential.Layout) string {
+// instructions is the short text under the grid, with an example label of this card, and for
+// multi-cell challenges an example of several labels.
+func instructions(l credential.Layout, challengeSize int) string {
 	example := l.Label(min(l.Cells()-1, l.Cols+1)) // B2 or 016 on a default card
 	how := "A cell is named by the small number printed in it, for example " + example + "."
 	if l.Coordinate {
 		how = "A cell is named by its column letter and row number, for example " + example + "."
+	}
+	if challengeSize > 1 && l.Cells() >= challengeSize {
+		var labels []string
+		seen := map[int]bool{}
+		for next := l.Cols + 1; len(labels) < challengeSize; next += l.Cols + 3 {
+			i := next % l.Cells()
+			for seen[i] {
+				i = (i + 1) % l.Cells()
+			}
+			seen[i] = true
+			labels = append(labels, l.Label(i))
+		}
+		how += fmt.Sprintf(" You are asked for %d cells at once, for example %s: type the characters of"+
+			" each, one after the other, in the order asked.", challengeSize, strings.Join(labels, " "))
 	}
 	return "Keep this card secret. When asked for a cell, type the characters shown in it. " + how +
 		" Report a lost card to your help desk and name its serial number, printed above; it will be" +

@@ -213,3 +213,4 @@ func TestRenderRejectsBadSheets(t *testing.T) {
 		})
 	}
 }
+

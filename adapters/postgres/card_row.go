@@ -37,7 +37,7 @@ type cardRow struct {
 	Salt                 []byte     `bun:"salt"`
 	Verifiers            []byte     `bun:"verifiers"`
 	Uses                 []byte     `bun:"uses"`
-	Challenge            *int32     `bun:"challenge"`
+	Challenge            []int16    `bun:"challenge,array"`
 	LockedUntil          *time.Time `bun:"locked_until"`
 	ResumeState          string     `bun:"resume_state"`
 	Created              time.Time  `bun:"created"`
@@ -72,10 +72,9 @@ func newCardRow(c *credential.OTPCard) cardRow {
 	for i, u := range s.Grid.Uses() {
 		uses[i] = byte(min(u, 255))
 	}
-	var challenge *int32
-	if s.Challenge != credential.NoChallenge {
-		v := int32(s.Challenge)
-		challenge = &v
+	var challenge []int16
+	for _, cell := range s.Challenge {
+		challenge = append(challenge, int16(cell))
 	}
 	return cardRow{
 		ExtID: s.ExtID, ClientExtID: s.ClientExtID, UserExtID: s.UserExtID, PolicyExtID: s.PolicyExtID,
@@ -110,9 +109,12 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 		verifiers[i] = all[i*width : (i+1)*width : (i+1)*width]
 		uses[i] = int(r.Uses[i])
 	}
-	challenge := credential.NoChallenge
-	if r.Challenge != nil {
-		challenge = int(*r.Challenge)
+	var challenge []int
+	for _, cell := range r.Challenge {
+		if int(cell) < 0 || int(cell) >= n {
+			return nil, fmt.Errorf("otp card %s: stored challenge is inconsistent", r.ExtID)
+		}
+		challenge = append(challenge, int(cell))
 	}
 	grid := credential.RestoreGrid(l, credential.Secret{Scheme: r.Scheme, Salt: bytes.Clone(r.Salt), Verifiers: verifiers}, uses)
 	return credential.RestoreOTPCard(credential.Snapshot{

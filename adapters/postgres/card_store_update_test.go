@@ -44,14 +44,14 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	full.ModificationComment = "ünïcødé, 'quotes' and \\ backslash"
 	full.LastModified, full.Version = later, 7
 	full.Grid = credential.RestoreGrid(layout, fakeSecret(layout, 0xFE), []int{0, 1, 2, 9, 0, 255, 0, 0, 1, 0, 3, 0})
-	full.Challenge = 11
+	full.Challenge = []int{11, 0, 5} // a multi-cell challenge, in the order asked
 	full.LockedUntil = later.Add(time.Minute)
 	full.ResumeState = credential.StateActive
 
 	cleared := full
 	cleared.State, cleared.StateChangeReason, cleared.StateChangeDetail = credential.StateActive, credential.ReasonUnlock, ""
 	cleared.LastSuccessfulLogin, cleared.LastFailedLogin, cleared.LockedUntil = time.Time{}, time.Time{}, time.Time{}
-	cleared.Challenge = credential.NoChallenge
+	cleared.Challenge = nil
 	cleared.ResumeState = ""
 	cleared.ModificationComment = ""
 	cleared.Version = 8

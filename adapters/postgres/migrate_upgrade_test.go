@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/otpcard/otpcard/adapters/postgres"
@@ -15,7 +16,7 @@ import (
 // TestMigrateModuleTablesKeepsExistingCards: a database written before the modules kept to their
 // own tables (migrations up to 0004) has users with cards; 0005 gives every user its holder row,
 // so that its cards still answer challenges and a disabled user is still refused; 0006 gives every
-// card a serial number of its own.
+// card a serial number of its own, and 0007 keeps an outstanding challenge as a list of its cell.
 func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 	db := openURL(t, pgtest.URL(t), false)
 	ctx := t.Context()
@@ -63,6 +64,11 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 		}
 	}
 
+	// Alice's card has a challenge outstanding, of one cell as challenges were.
+	if _, err := db.ExecContext(ctx, `UPDATE otp_cards SET challenge = 0 WHERE ext_id = 'alice-card'`); err != nil {
+		t.Fatal(err)
+	}
+
 	applied, err := postgres.Migrate(ctx, db)
 	if err != nil || len(applied) == 0 || applied[0] != "0005_module_tables.sql" {
 		t.Fatalf("migrate: got %v, %v; want 0005_module_tables.sql and what follows applied", applied, err)
@@ -93,5 +99,8 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 			t.Errorf("serial %s given to the cards of %s and %s", card.Serial(), other, user)
 		}
 		serials[card.Serial()] = user
+		if want := map[string][]int{"alice": {0}}[user]; !slices.Equal(card.Snapshot().Challenge, want) {
+			t.Errorf("outstanding challenge of %s's card after 0007: got %v, want %v", user, card.Snapshot().Challenge, want)
+		}
 	}
 }

@@ -163,7 +163,7 @@ func TestCardUpdatesLeaveTheVerifiersAlone(t *testing.T) {
 	}
 	err = w.cards.UpdateUserCard(t.Context(), "acme", "alice", func(u appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
 		c := u.Cards[0].Card
-		_, err := c.IssueChallenge(base.Add(time.Minute), false, func(int) (int, error) { return 0, nil })
+		_, err := c.IssueChallenge(base.Add(time.Minute), credential.ChallengeRules{Size: 1}, func(int) (int, error) { return 0, nil })
 		return c, nil, err
 	})
 	if err != nil {

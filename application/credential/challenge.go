@@ -71,7 +71,7 @@ func (uc *IssueChallenge) Do(ctx context.Context, cmd ChallengeCommand) (Challen
 			if err != nil {
 				return nil, nil, err
 			}
-			ch, err := picked.Card.IssueChallenge(now, picked.Policy.Parameters.CellReuse, drawIndex)
+			ch, err := picked.Card.IssueChallenge(now, picked.Policy.Parameters.ChallengeRules(), drawIndex)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -82,7 +82,7 @@ func TestChangeOTPCardState(t *testing.T) {
 			want.ModificationComment, want.LastModified, want.Version = deref(tt.comment), now, 5
 			if tt.wantReason != "" {
 				want.StateChangeReason, want.StateChangeDetail = tt.wantReason, ""
-				want.LockedUntil, want.ResumeState, want.Challenge = time.Time{}, "", credential.NoChallenge
+				want.LockedUntil, want.ResumeState, want.Challenge = time.Time{}, "", nil
 			}
 			if !reflect.DeepEqual(after, want) {
 				t.Errorf("stored card:\n got %+v\nwant %+v", after, want)

@@ -84,7 +84,7 @@ func (uc *CreateOTPCard) Do(ctx context.Context, cmd CreateCommand) (Issued, err
 		}
 		ev := cardEvent(credential.CardCreated, card, cmd.Caller.Meta())
 		err = uc.cards.Create(ctx, card, []event.Event{ev}, cmd.admit)
-		return Issued{Card: card, Clear: clear}, fault.Wrap(err, "create otp card")
+		return Issued{Card: card, Clear: clear, ChallengeSize: policy.Parameters.ChallengeSize}, fault.Wrap(err, "create otp card")
 	})
 }
 

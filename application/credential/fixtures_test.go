@@ -87,7 +87,7 @@ func storedCard(extID, user string, state credential.State) credential.Snapshot 
 		LastSuccessfulLogin: t0.Add(-2 * time.Hour), LastFailedLogin: t0.Add(-time.Hour),
 		SuccessfulLoginCount: 7, FailedLoginCount: 1, ModificationComment: "old comment",
 		Created: t0.Add(-48 * time.Hour), LastModified: t0, Version: 4,
-		Grid: credential.RestoreGrid(l, secret, uses), Challenge: 30,
+		Grid: credential.RestoreGrid(l, secret, uses), Challenge: []int{30},
 	}
 }
 

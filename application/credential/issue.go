@@ -13,6 +13,8 @@ import (
 type Issued struct {
 	Card  *credential.OTPCard
 	Clear []string
+	// ChallengeSize is how many cells a challenge of the card asks, for the printed instructions.
+	ChallengeSize int
 }
 
 // newGrid generates the cells of a card of that layout and hashes them. It runs outside any

@@ -55,10 +55,13 @@ func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error)
 			}
 			card, params := picked.Card, picked.Policy.Parameters
 			remainingBefore := card.RemainingChallenges()
-			var verifyErr error
+			secret := card.Snapshot().Grid.Secret()
+			var verifyErr error // the first error of the cells verified (a multi-cell challenge verifies several)
 			verify := func(i int, canonical string) bool {
-				ok, err := uc.verifier.Verify(card.Snapshot().Grid.Secret(), i, canonical)
-				verifyErr = err
+				ok, err := uc.verifier.Verify(secret, i, canonical)
+				if verifyErr == nil {
+					verifyErr = err
+				}
 				return ok
 			}
 			res, err := card.Login(cmd.Challenge, cmd.Password, verify, params.Lockout(), cmd.UpdateLoginInfo, now)

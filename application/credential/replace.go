@@ -84,7 +84,7 @@ func (uc *ReplaceOTPCard) replace(ctx context.Context, cmd ReplaceCommand) (Issu
 		if err != nil {
 			return nil, err
 		}
-		issued = Issued{Card: card, Clear: clear}
+		issued = Issued{Card: card, Clear: clear, ChallengeSize: policy.Parameters.ChallengeSize}
 		ev := cardEvent(credential.CardReplaced, card, cmd.Caller.Meta())
 		if restarted {
 			s := card.Snapshot()

@@ -61,7 +61,7 @@ func TestReplaceOTPCard(t *testing.T) {
 				t.Errorf("stored serial: got %q, want a new one in place of %q", stored.Serial, before.Serial)
 			}
 			want := before
-			want.Grid, want.Challenge, want.ModificationComment = stored.Grid, credential.NoChallenge, tt.comment
+			want.Grid, want.Challenge, want.ModificationComment = stored.Grid, nil, tt.comment
 			want.LastModified, want.Version, want.Serial = now, 5, stored.Serial
 			if !reflect.DeepEqual(stored, want) {
 				t.Errorf("stored card:\n got %+v\nwant %+v", stored, want)

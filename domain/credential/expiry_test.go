@@ -26,7 +26,7 @@ func TestExpiredCardsSayItAndKeepTheirState(t *testing.T) {
 	}
 	later := usedCard(t, credential.StateInitial)
 	version := later.Version()
-	if _, err := later.IssueChallenge(t0.Add(49*time.Hour), false, func(int) (int, error) { return 0, nil }); !errors.Is(err, credential.ErrNotUsable) {
+	if _, err := later.IssueChallenge(t0.Add(49*time.Hour), credential.ChallengeRules{Size: 1}, func(int) (int, error) { return 0, nil }); !errors.Is(err, credential.ErrNotUsable) {
 		t.Fatalf("challenge of an expired card: %v, want ErrNotUsable", err)
 	}
 	if !later.IsExpired() || later.Version() != version || later.State() != credential.StateInitial {

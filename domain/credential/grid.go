@@ -69,16 +69,12 @@ func (g Grid) Unused() int {
 	return n
 }
 
-// OTP renders the grid as an otp string. clear holds the cells in clear (only right after
-// generation); nil masks every cell.
-func (g Grid) OTP(clear []string, challenge int) OTPString {
+// OTP renders the grid as an otp string, without a challenge. clear holds the cells in clear (only
+// right after generation); nil masks every cell.
+func (g Grid) OTP(clear []string) OTPString {
 	cells := clear
 	if len(cells) != g.layout.Cells() {
 		cells = Masked(g.layout)
 	}
-	o := OTPString{Rows: g.layout.Rows, Cols: g.layout.Cols, Uses: g.Uses(), Cells: cells}
-	if challenge >= 0 && challenge < g.layout.Cells() {
-		o.Challenge = g.layout.Label(challenge)
-	}
-	return o
+	return OTPString{Rows: g.layout.Rows, Cols: g.layout.Cols, Uses: g.Uses(), Cells: cells}
 }

@@ -145,21 +145,17 @@ func TestGridOTP(t *testing.T) {
 	clear := []string{"AAAA", "BBBB", "CCCC", "DDDD", "EEEE", "FFFF"}
 	mask := strings.Repeat("****", 6)
 	tests := []struct {
-		name      string
-		clear     []string
-		challenge int
-		want      string
+		name  string
+		clear []string
+		want  string
 	}{
-		{"masked, no challenge", nil, credential.NoChallenge, "2|3|010900|" + mask},
-		{"clear, no challenge", clear, credential.NoChallenge, "2|3|010900|AAAABBBBCCCCDDDDEEEEFFFF"},
-		{"masked with challenge B2", nil, 4, "2|3|010900|" + mask + "|B2"},
-		{"challenge A1", nil, 0, "2|3|010900|" + mask + "|A1"},
-		{"challenge past the card is dropped", nil, 6, "2|3|010900|" + mask},
-		{"clear of the wrong length is masked", clear[:5], credential.NoChallenge, "2|3|010900|" + mask},
+		{"masked", nil, "2|3|010900|" + mask},
+		{"clear", clear, "2|3|010900|AAAABBBBCCCCDDDDEEEEFFFF"},
+		{"clear of the wrong length is masked", clear[:5], "2|3|010900|" + mask},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := g.OTP(tt.clear, tt.challenge).String(); got != tt.want {
+			if got := g.OTP(tt.clear).String(); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})

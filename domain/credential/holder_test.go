@@ -39,12 +39,12 @@ func TestLockedErrorSaysUntilWhen(t *testing.T) {
 	until := t0.Add(time.Minute)
 	tmp := usedCard(t, credential.StateTmpLocked).Snapshot()
 	tmp.LockedUntil = until
-	_, err := credential.RestoreOTPCard(tmp).IssueChallenge(t0, false, drawFirst)
+	_, err := credential.RestoreOTPCard(tmp).IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst)
 	locked, ok := errors.AsType[*credential.LockedError](err)
 	if !ok || !locked.Until.Equal(until) || !errors.Is(err, credential.ErrLocked) {
 		t.Fatalf("tmp-locked: got %v, want a *LockedError until %s wrapping ErrLocked", err, until)
 	}
-	_, err = usedCard(t, credential.StateFailLocked).IssueChallenge(t0, false, drawFirst)
+	_, err = usedCard(t, credential.StateFailLocked).IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst)
 	locked, ok = errors.AsType[*credential.LockedError](err)
 	if !ok || !locked.Until.IsZero() || !errors.Is(err, credential.ErrLocked) {
 		t.Fatalf("fail-locked: got %v, want a *LockedError without an end wrapping ErrLocked", err)

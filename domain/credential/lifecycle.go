@@ -55,7 +55,7 @@ func (c *OTPCard) ChangeState(to State, comment string, now time.Time) error {
 	}
 	c.s.State, c.s.StateChangeReason, c.s.StateChangeDetail = to, reason, ""
 	c.s.LockedUntil, c.s.ResumeState = time.Time{}, ""
-	c.s.Challenge = NoChallenge
+	c.s.Challenge = nil
 	c.s.ModificationComment = comment
 	c.touch(now)
 	return nil

@@ -81,7 +81,7 @@ func TestChangeStateAllPairs(t *testing.T) {
 				}
 				want := before
 				want.State, want.StateChangeReason, want.StateChangeDetail = to, reason, ""
-				want.LockedUntil, want.ResumeState, want.Challenge = time.Time{}, "", credential.NoChallenge
+				want.LockedUntil, want.ResumeState, want.Challenge = time.Time{}, "", nil
 				want.ModificationComment, want.LastModified, want.Version = "by the helpdesk", now, before.Version+1
 				if reason == credential.ReasonUnlock {
 					want.FailedLoginCount = 0
@@ -126,7 +126,7 @@ func TestChangeStateUnlockResetsFailures(t *testing.T) {
 				t.Errorf("LastFailedLogin: got %v, want it kept at %v", got.LastFailedLogin, snap.LastFailedLogin)
 			}
 			// After an unlock the card works again and strict mode starts counting from zero.
-			ch, err := card.IssueChallenge(tt.at, false, drawFirst)
+			ch, err := card.IssueChallenge(tt.at, credential.ChallengeRules{Size: 1}, drawFirst)
 			if err != nil || ch.Label == "" {
 				t.Fatalf("IssueChallenge after unlock: got %+v, %v; want a challenge", ch, err)
 			}
@@ -137,7 +137,7 @@ func TestChangeStateUnlockResetsFailures(t *testing.T) {
 func TestChangeStateLockedThenDisabledThenEnabled(t *testing.T) {
 	card := lockoutCard(credential.StateActive, nil)
 	for i, at := range []time.Duration{0, time.Second} {
-		ch, err := card.IssueChallenge(t0.Add(at), false, drawFirst)
+		ch, err := card.IssueChallenge(t0.Add(at), credential.ChallengeRules{Size: 1}, drawFirst)
 		if err != nil {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
@@ -152,7 +152,7 @@ func TestChangeStateLockedThenDisabledThenEnabled(t *testing.T) {
 	if got := card.Snapshot(); got.FailedLoginCount != 2 || !got.LockedUntil.IsZero() {
 		t.Errorf("disabled: got failures %d, lockedUntil %v; want 2 (kept), zero", got.FailedLoginCount, got.LockedUntil)
 	}
-	if _, err := card.IssueChallenge(now, false, drawFirst); !errors.Is(err, credential.ErrNotUsable) {
+	if _, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst); !errors.Is(err, credential.ErrNotUsable) {
 		t.Errorf("IssueChallenge on the disabled card: got %v, want ErrNotUsable", err)
 	}
 	if err := card.ChangeState(credential.StateActive, "", now); err != nil {
@@ -161,7 +161,7 @@ func TestChangeStateLockedThenDisabledThenEnabled(t *testing.T) {
 	if got := card.Snapshot(); got.State != credential.StateActive || got.StateChangeReason != credential.ReasonEnabledByAdmin {
 		t.Errorf("enabled: got %s, %q; want active, %q", got.State, got.StateChangeReason, credential.ReasonEnabledByAdmin)
 	}
-	if _, err := card.IssueChallenge(now, false, drawFirst); err != nil {
+	if _, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst); err != nil {
 		t.Errorf("IssueChallenge on the enabled card: got %v, want nil", err)
 	}
 }
@@ -332,7 +332,7 @@ func TestLifecycleArchivedRefusesEverything(t *testing.T) {
 	if _, err := card.Replace(newTestGrid(t, defaultLayout(), 2), "", time.Hour, t0); !errors.Is(err, credential.ErrArchived) {
 		t.Errorf("Replace: got %v, want an error wrapping ErrArchived", err)
 	}
-	if _, err := card.IssueChallenge(t0, false, drawFirst); !errors.Is(err, credential.ErrNotUsable) {
+	if _, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst); !errors.Is(err, credential.ErrNotUsable) {
 		t.Errorf("IssueChallenge: got %v, want an error wrapping ErrNotUsable", err)
 	}
 	if _, err := card.Login("A1", "0000", newVerify().verify, lockoutDefaults, true, t0); !errors.Is(err, credential.ErrNotUsable) {

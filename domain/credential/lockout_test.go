@@ -36,7 +36,7 @@ func lockoutSnapshot(state credential.State, uses []int) credential.Snapshot {
 		ModificationComment: "comment",
 		Created:             t0.Add(-24 * time.Hour), LastModified: t0.Add(-time.Hour), Version: 10,
 		Grid:      credential.RestoreGrid(lockoutLayout, testSecret(lockoutLayout.Cells(), 1), slices.Clone(uses)),
-		Challenge: credential.NoChallenge,
+		Challenge: nil,
 	}
 }
 
@@ -213,7 +213,7 @@ func TestLockoutScenarios(t *testing.T) {
 				now := t0.Add(a.at)
 				step := fmt.Sprintf("step %d at t0+%v", i, a.at)
 				before := card.Snapshot()
-				ch, err := card.IssueChallenge(now, false, drawFirst)
+				ch, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst)
 				if a.err != nil {
 					if !errors.Is(err, a.err) {
 						t.Fatalf("%s: IssueChallenge: got %v, want an error wrapping %v", step, err, a.err)
@@ -286,8 +286,8 @@ func checkLockState(t *testing.T, step string, got credential.Snapshot, state cr
 	if wantReason != "" && got.StateChangeReason != wantReason {
 		t.Errorf("%s: StateChangeReason: got %q, want %q", step, got.StateChangeReason, wantReason)
 	}
-	if got.Challenge != credential.NoChallenge {
-		t.Errorf("%s: Challenge: got %d, want it consumed", step, got.Challenge)
+	if got.Challenge != nil {
+		t.Errorf("%s: Challenge: got %v, want it consumed", step, got.Challenge)
 	}
 }
 
@@ -307,7 +307,7 @@ func TestLockoutStatusCodesMeanWhatTheySay(t *testing.T) {
 					if len(codes) > maxFailures {
 						t.Fatalf("%s: got %v and still no fail-lock, want it after %d failures", name, codes, maxFailures)
 					}
-					ch, err := card.IssueChallenge(now, false, drawFirst)
+					ch, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst)
 					if err != nil {
 						t.Fatalf("%s: IssueChallenge after %v: %v", name, codes, err)
 					}
@@ -354,7 +354,7 @@ func TestLockoutExpiryResumesThePreviousState(t *testing.T) {
 		t.Run(string(start), func(t *testing.T) {
 			card := lockoutCard(start, nil)
 			for _, at := range []time.Duration{0, time.Second} {
-				ch, err := card.IssueChallenge(t0.Add(at), false, drawFirst)
+				ch, err := card.IssueChallenge(t0.Add(at), credential.ChallengeRules{Size: 1}, drawFirst)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -367,7 +367,7 @@ func TestLockoutExpiryResumesThePreviousState(t *testing.T) {
 			}
 			version := card.Version()
 			end := t0.Add(61 * time.Second)
-			ch, err := card.IssueChallenge(end, false, drawFirst)
+			ch, err := card.IssueChallenge(end, credential.ChallengeRules{Size: 1}, drawFirst)
 			if err != nil || !ch.New {
 				t.Fatalf("IssueChallenge when the lock ends: got %+v, %v; want a new challenge", ch, err)
 			}
@@ -394,7 +394,7 @@ func TestLockoutLoginSuccess(t *testing.T) {
 				snap.FailedLoginCount = 2
 				snap.LastFailedLogin = t0.Add(-time.Minute)
 				card := credential.RestoreOTPCard(snap)
-				ch, err := card.IssueChallenge(t0, false, drawFirst) // A1
+				ch, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst) // A1
 				if err != nil || ch.Label != "A1" {
 					t.Fatalf("IssueChallenge: got %+v, %v; want A1", ch, err)
 				}
@@ -429,7 +429,7 @@ func TestLockoutLoginSuccess(t *testing.T) {
 
 func TestLockoutLoginFailureConsumesTheChallenge(t *testing.T) {
 	card := lockoutCard(credential.StateActive, nil)
-	if _, err := card.IssueChallenge(t0, false, drawFirst); err != nil {
+	if _, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst); err != nil {
 		t.Fatal(err)
 	}
 	before := card.Snapshot()
@@ -439,7 +439,7 @@ func TestLockoutLoginFailureConsumesTheChallenge(t *testing.T) {
 		t.Fatalf("Login: got %+v, %v; want status 3", res, err)
 	}
 	want := before
-	want.Challenge, want.FailedLoginCount, want.LastFailedLogin = credential.NoChallenge, 1, now
+	want.Challenge, want.FailedLoginCount, want.LastFailedLogin = nil, 1, now
 	want.Version, want.LastModified = before.Version+1, now
 	if got := card.Snapshot(); !reflect.DeepEqual(got, want) {
 		t.Errorf("after a failure:\n got %+v\nwant %+v", got, want)
@@ -464,7 +464,7 @@ func TestLockoutLabels(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			card := lockoutCard(credential.StateActive, nil)
-			if ch, err := card.IssueChallenge(t0, false, drawFirst); err != nil || ch.Label != "A1" {
+			if ch, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst); err != nil || ch.Label != "A1" {
 				t.Fatalf("IssueChallenge: got %+v, %v; want A1", ch, err)
 			}
 			v := newVerify()
@@ -519,7 +519,7 @@ func TestLockoutAnswerCharsets(t *testing.T) {
 			snap := lockoutSnapshot(credential.StateActive, nil)
 			snap.Grid = credential.RestoreGrid(tt.layout, testSecret(tt.layout.Cells(), 1), nil)
 			card := credential.RestoreOTPCard(snap)
-			ch, err := card.IssueChallenge(t0, false, drawFirst)
+			ch, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, drawFirst)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -537,7 +537,7 @@ func TestLockoutAnswerCharsets(t *testing.T) {
 
 func TestLockoutRefusals(t *testing.T) {
 	type setup func(s *credential.Snapshot)
-	withChallenge := func(s *credential.Snapshot) { s.Challenge = 2 }
+	withChallenge := func(s *credential.Snapshot) { s.Challenge = []int{2} }
 	lockedFor := func(d time.Duration) setup {
 		return func(s *credential.Snapshot) {
 			s.LockedUntil, s.ResumeState, s.FailedLoginCount = t0.Add(d), credential.StateActive, 2
@@ -578,7 +578,7 @@ func TestLockoutRefusals(t *testing.T) {
 				s(&snap)
 			}
 			card := credential.RestoreOTPCard(snap)
-			ch, err := card.IssueChallenge(tt.at, false, drawFirst)
+			ch, err := card.IssueChallenge(tt.at, credential.ChallengeRules{Size: 1}, drawFirst)
 			if tt.wantErr == nil {
 				if err != nil || ch.Label == "" {
 					t.Fatalf("IssueChallenge: got %+v, %v; want a challenge", ch, err)
@@ -625,20 +625,20 @@ func TestLockoutSameChallengeWhileOutstanding(t *testing.T) {
 	card := lockoutCard(credential.StateActive, nil)
 	draws := 0
 	draw := func(n int) (int, error) { draws++; return n - 1, nil } // the last candidate, C2
-	first, err := card.IssueChallenge(t0, false, draw)
+	first, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, draw)
 	if err != nil || first != (credential.Challenge{Label: "C2", New: true}) {
 		t.Fatalf("first IssueChallenge: got %+v, %v; want C2, new", first, err)
 	}
 	snap := card.Snapshot()
-	if snap.Version != 11 || !snap.LastModified.Equal(t0) || snap.Challenge != 5 {
-		t.Errorf("after a new challenge: got version %d, lastModified %v, challenge %d; want 11, %v, 5",
+	if snap.Version != 11 || !snap.LastModified.Equal(t0) || !slices.Equal(snap.Challenge, []int{5}) {
+		t.Errorf("after a new challenge: got version %d, lastModified %v, challenge %v; want 11, %v, [5]",
 			snap.Version, snap.LastModified, snap.Challenge, t0)
 	}
 	if got := card.OTP(nil); !strings.HasSuffix(got, "|C2") {
 		t.Errorf("OTP: got %q, want the latestChallenge C2 at the end", got)
 	}
 	for _, at := range []time.Duration{0, time.Second, time.Hour} {
-		again, err := card.IssueChallenge(t0.Add(at), false, draw)
+		again, err := card.IssueChallenge(t0.Add(at), credential.ChallengeRules{Size: 1}, draw)
 		if err != nil || again != (credential.Challenge{Label: "C2"}) {
 			t.Errorf("IssueChallenge again at t0+%v: got %+v, %v; want C2, not new", at, again, err)
 		}
@@ -649,7 +649,7 @@ func TestLockoutSameChallengeWhileOutstanding(t *testing.T) {
 	if _, err := card.Login("C2", "WXYZ", newVerify().verify, lockoutDefaults, true, t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	next, err := card.IssueChallenge(t0.Add(time.Hour), false, draw)
+	next, err := card.IssueChallenge(t0.Add(time.Hour), credential.ChallengeRules{Size: 1}, draw)
 	if err != nil || next != (credential.Challenge{Label: "B2", New: true}) {
 		t.Errorf("IssueChallenge after the login: got %+v, %v; want B2 (C2 is used), new", next, err)
 	}
@@ -679,7 +679,7 @@ func TestLockoutChallengeCandidates(t *testing.T) {
 				card := lockoutCard(credential.StateActive, tt.uses)
 				var gotN []int
 				draw := func(n int) (int, error) { gotN = append(gotN, n); return k, nil }
-				ch, err := card.IssueChallenge(t0, tt.reuse, draw)
+				ch, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1, Reuse: tt.reuse}, draw)
 				if err != nil {
 					t.Fatalf("got error %v, want nil", err)
 				}
@@ -717,7 +717,7 @@ func TestLockoutDrawErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			card := lockoutCard(credential.StateActive, nil)
 			before := card.Snapshot()
-			ch, err := card.IssueChallenge(t0, false, tt.draw)
+			ch, err := card.IssueChallenge(t0, credential.ChallengeRules{Size: 1}, tt.draw)
 			if err == nil || ch != (credential.Challenge{}) {
 				t.Fatalf("got %+v, %v; want an error", ch, err)
 			}
@@ -741,8 +741,14 @@ func TestLockoutVersionBumps(t *testing.T) {
 		do   func(now time.Time) error
 		want int32
 	}{
-		{"new challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 11},
-		{"same challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 11},
+		{"new challenge", func(now time.Time) error {
+			_, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst)
+			return err
+		}, 11},
+		{"same challenge", func(now time.Time) error {
+			_, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst)
+			return err
+		}, 11},
 		{"wrong answer", func(now time.Time) error {
 			_, err := card.Login("A1", "0000", v, lockoutDefaults, true, now)
 			return err
@@ -753,12 +759,18 @@ func TestLockoutVersionBumps(t *testing.T) {
 			}
 			return nil
 		}, 12},
-		{"new challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 13},
+		{"new challenge", func(now time.Time) error {
+			_, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst)
+			return err
+		}, 13},
 		{"right answer", func(now time.Time) error {
 			_, err := card.Login("A1", "01AB", v, lockoutDefaults, true, now)
 			return err
 		}, 14},
-		{"new challenge", func(now time.Time) error { _, err := card.IssueChallenge(now, false, drawFirst); return err }, 15},
+		{"new challenge", func(now time.Time) error {
+			_, err := card.IssueChallenge(now, credential.ChallengeRules{Size: 1}, drawFirst)
+			return err
+		}, 15},
 		{"right answer without login info", func(now time.Time) error {
 			_, err := card.Login("B1", "CDEF", v, lockoutDefaults, false, now)
 			return err

@@ -3,6 +3,7 @@ package credential
 import (
 	"crypto/subtle"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -85,39 +86,80 @@ func (c *OTPCard) checkUsable(now time.Time) error {
 	return nil
 }
 
-// Challenge is a cell the user is asked for.
+// Challenge is what the user is asked for: one cell, or several (API.md section 6).
 type Challenge struct {
-	// Label names the cell; empty when no cell is left to ask.
+	// Label names the cells asked, separated by one space; empty when no cells are left to ask.
 	Label string
 	// New tells whether this call issued it (and so changed the card).
 	New bool
 }
 
-// IssueChallenge returns the outstanding challenge, or draws a new one: a random cell never used
-// (cellReuse false) or a random cell among the least used (cellReuse true). draw(n) must return
-// a uniformly random integer in [0, n). A new challenge changes the card.
-func (c *OTPCard) IssueChallenge(now time.Time, cellReuse bool, draw func(n int) (int, error)) (Challenge, error) {
+// ChallengeRules are how a card's policy asks: Size distinct cells per challenge, in card order
+// when Sorted, and with Reuse the least used cells rather than only cells never used.
+type ChallengeRules struct {
+	Size   int
+	Sorted bool
+	Reuse  bool
+}
+
+// ChallengeRules returns how the parameters ask.
+func (p Parameters) ChallengeRules() ChallengeRules {
+	return ChallengeRules{Size: p.ChallengeSize, Sorted: p.SortChallenge, Reuse: p.CellReuse}
+}
+
+// IssueChallenge returns the outstanding challenge, or draws a new one of rules.Size distinct
+// cells: at random among the cells never used (Reuse false; with fewer left than Size, no
+// challenge), or among the least used ones (Reuse true), listed in card order when Sorted and
+// else in the order drawn. draw(n) must return a uniformly random integer in [0, n). A new
+// challenge changes the card.
+func (c *OTPCard) IssueChallenge(now time.Time, rules ChallengeRules, draw func(n int) (int, error)) (Challenge, error) {
 	if err := c.checkUsable(now); err != nil {
 		return Challenge{}, err
 	}
-	layout := c.s.Grid.Layout()
-	if c.s.Challenge != NoChallenge {
-		return Challenge{Label: layout.Label(c.s.Challenge)}, nil
+	if c.HasChallenge() {
+		return Challenge{Label: c.challengeLabel()}, nil
 	}
-	candidates := c.s.Grid.candidates(cellReuse)
-	if len(candidates) == 0 {
+	size := max(rules.Size, 1)
+	must, pool := c.s.Grid.candidates(rules.Reuse, size)
+	if len(must)+len(pool) < size {
 		return Challenge{}, nil
 	}
-	i, err := draw(len(candidates))
-	if err != nil {
-		return Challenge{}, fmt.Errorf("draw a challenge: %w", err)
+	// The cells that must be asked (used less than the rest), then a random few of the others,
+	// each list drawn from at random; the order drawn is the order asked unless Sorted.
+	asked := make([]int, 0, size)
+	for len(asked) < size {
+		from := &pool
+		if len(must) > 0 {
+			from = &must
+		}
+		i, err := draw(len(*from))
+		if err != nil {
+			return Challenge{}, fmt.Errorf("draw a challenge: %w", err)
+		}
+		if i < 0 || i >= len(*from) {
+			return Challenge{}, fmt.Errorf("draw a challenge: %d out of range", i)
+		}
+		asked = append(asked, (*from)[i])
+		*from = slices.Delete(*from, i, i+1)
 	}
-	if i < 0 || i >= len(candidates) {
-		return Challenge{}, fmt.Errorf("draw a challenge: %d out of range", i)
+	if rules.Sorted {
+		slices.Sort(asked)
+	} else if err := shuffle(asked, draw); err != nil {
+		return Challenge{}, err
 	}
-	c.s.Challenge = candidates[i]
+	c.s.Challenge = asked
 	c.touch(now)
-	return Challenge{Label: layout.Label(c.s.Challenge), New: true}, nil
+	return Challenge{Label: c.challengeLabel(), New: true}, nil
+}
+
+// challengeLabel names the outstanding challenge's cells, separated by one space.
+func (c *OTPCard) challengeLabel() string {
+	layout := c.s.Grid.Layout()
+	labels := make([]string, len(c.s.Challenge))
+	for i, cell := range c.s.Challenge {
+		labels[i] = layout.Label(cell)
+	}
+	return strings.Join(labels, " ")
 }
 
 // LoginResult is the outcome of one login attempt.
@@ -139,20 +181,37 @@ func (c *OTPCard) Login(label, answer string, verify func(i int, canonical strin
 	if err := c.checkUsable(now); err != nil {
 		return LoginResult{}, err
 	}
-	if c.s.Challenge == NoChallenge {
+	if !c.HasChallenge() {
 		return LoginResult{}, ErrNoChallenge
 	}
 	layout := c.s.Grid.Layout()
-	index := c.s.Challenge
-	c.s.Challenge = NoChallenge
-	canonical := layout.Charset.Normalize(answer)
-	// The cell is always verified, so a wrong label costs the same time as a wrong answer.
-	cellOK := verify(index, canonical)
-	labelOK := subtle.ConstantTimeCompare([]byte(strings.ToUpper(strings.TrimSpace(label))),
-		[]byte(strings.ToUpper(layout.Label(index)))) == 1
+	asked, want := c.s.Challenge, c.challengeLabel()
+	c.s.Challenge = nil
+	// Every asked cell is verified, whatever the label and the length of the answer, so that a
+	// wrong label or a short answer costs the same time as a wrong one.
+	// One cell is read as typed, surrounding space aside; the cells of a multi-cell challenge are
+	// typed one after the other, and spaces between them are ignored (API.md section 6).
+	if len(asked) > 1 {
+		answer = strings.Join(strings.Fields(answer), "")
+	}
+	values := splitAnswer(layout.Charset.Normalize(answer), len(asked), layout.CellLength)
+	cellsOK := values != nil
+	for k, index := range asked {
+		value := strings.Repeat("\x00", layout.CellLength)
+		if values != nil {
+			value = values[k]
+		}
+		if !verify(index, value) {
+			cellsOK = false
+		}
+	}
+	labelOK := subtle.ConstantTimeCompare([]byte(strings.ToUpper(strings.Join(strings.Fields(label), " "))),
+		[]byte(strings.ToUpper(want))) == 1
 	defer c.touch(now)
-	if cellOK && labelOK {
-		c.s.Grid.uses[index]++
+	if cellsOK && labelOK {
+		for _, index := range asked {
+			c.s.Grid.uses[index]++
+		}
 		c.s.FailedLoginCount = 0
 		if c.s.State == StateInitial {
 			c.s.State, c.s.StateChangeReason, c.s.StateChangeDetail = StateActive, ReasonActivated, ""
@@ -182,22 +241,51 @@ func (c *OTPCard) Login(label, answer string, verify func(i int, canonical strin
 	return LoginResult{StatusCode: StatusFailed}, nil
 }
 
-// candidates lists the cells a challenge may ask: never used ones, or with reuse the least used.
-func (g Grid) candidates(reuse bool) []int {
+// splitAnswer cuts an answer in canonical form into n cells of length characters each; nil when
+// it is not that long.
+func splitAnswer(answer string, n, length int) []string {
+	if len(answer) != n*length {
+		return nil
+	}
+	values := make([]string, n)
+	for k := range values {
+		values[k] = answer[k*length : (k+1)*length]
+	}
+	return values
+}
+
+// candidates lists the cells a challenge of size cells may ask: those never used (must is empty);
+// or with reuse the least used ones: must are the cells used less than the size-th least used
+// cell (fewer than size, all of them asked), pool the cells used exactly as often (the rest is
+// drawn from them).
+func (g Grid) candidates(reuse bool, size int) (must, pool []int) {
 	least := 0
 	if reuse {
-		least = -1
-		for _, u := range g.uses {
-			if least < 0 || u < least {
-				least = u
-			}
-		}
+		uses := slices.Sorted(slices.Values(g.uses))
+		least = uses[min(size, len(uses))-1]
 	}
-	var out []int
 	for i, u := range g.uses {
-		if u == least {
-			out = append(out, i)
+		switch {
+		case u < least:
+			must = append(must, i)
+		case u == least:
+			pool = append(pool, i)
 		}
 	}
-	return out
+	return must, pool
+}
+
+// shuffle puts cells in a uniformly random order (Fisher-Yates) with draw.
+func shuffle(cells []int, draw func(n int) (int, error)) error {
+	for i := len(cells) - 1; i > 0; i-- {
+		j, err := draw(i + 1)
+		if err != nil {
+			return fmt.Errorf("draw a challenge: %w", err)
+		}
+		if j < 0 || j > i {
+			return fmt.Errorf("draw a challenge: %d out of range", j)
+		}
+		cells[i], cells[j] = cells[j], cells[i]
+	}
+	return nil
 }

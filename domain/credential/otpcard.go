@@ -4,6 +4,7 @@ package credential
 
 import (
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -16,9 +17,6 @@ const Type = "OTP Card"
 
 // MaxCommentLength bounds modificationComment.
 const MaxCommentLength = 1024
-
-// NoChallenge marks a card without an outstanding challenge.
-const NoChallenge = -1
 
 // Snapshot is the full state of an OTP card, as stored and as presented. Adapters read it to
 // save and render a card and pass it to RestoreOTPCard; only the aggregate's methods change it.
@@ -36,8 +34,9 @@ type Snapshot struct {
 	Created, LastModified                  time.Time
 	Version                                int32
 	Grid                                   Grid
-	// Challenge is the cell index of the outstanding challenge, or NoChallenge.
-	Challenge int
+	// Challenge holds the cell indexes of the outstanding challenge in the order asked; nil when
+	// none is outstanding.
+	Challenge []int
 	// LockedUntil is when a temporary lock ends; zero unless tmp-locked.
 	LockedUntil time.Time
 	// ResumeState is the state a tmp-locked card returns to when its lock ends.
@@ -92,7 +91,7 @@ func NewOTPCard(n NewCard, grid Grid, now time.Time) (*OTPCard, error) {
 		Serial: n.Serial, State: n.State, StateChangeReason: ReasonInitialized,
 		ValidFrom: now, ValidTo: now.Add(n.Lifetime),
 		Created: now, LastModified: now, Version: 1,
-		Grid: grid, Challenge: NoChallenge,
+		Grid: grid,
 	}}, nil
 }
 
@@ -104,6 +103,7 @@ func RestoreOTPCard(s Snapshot) *OTPCard { return &OTPCard{s: s} }
 func (c *OTPCard) Snapshot() Snapshot {
 	s := c.s
 	s.Grid.uses = c.s.Grid.Uses()
+	s.Challenge = slices.Clone(c.s.Challenge)
 	return s
 }
 
@@ -153,7 +153,7 @@ func (c *OTPCard) Replace(grid Grid, comment string, lifetime time.Duration, now
 	}
 	c.s.Serial = serial
 	c.s.Grid = grid
-	c.s.Challenge = NoChallenge
+	c.s.Challenge = nil
 	c.s.ModificationComment = comment
 	c.touch(now)
 	return restarted, nil
@@ -171,7 +171,9 @@ func (c *OTPCard) RemainingChallenges() int { return c.s.Grid.Unused() }
 
 // OTP renders the otp member, with the cells in clear when clear is the card's fresh cells.
 func (c *OTPCard) OTP(clear []string) string {
-	return c.s.Grid.OTP(clear, c.s.Challenge).String()
+	o := c.s.Grid.OTP(clear)
+	o.Challenge = c.challengeLabel()
+	return o.String()
 }
 
 // ValidateComment checks a modificationComment: at most MaxCommentLength characters.

@@ -53,7 +53,7 @@ func TestNewOTPCardDefaults(t *testing.T) {
 		ExtID: s.ExtID, ClientExtID: "client-a", UserExtID: "user-a", PolicyExtID: "policy-a",
 		Serial: s.Serial, State: credential.StateInitial, StateChangeReason: credential.ReasonInitialized,
 		ValidFrom: t0, ValidTo: t0.Add(24 * time.Hour), Created: t0, LastModified: t0, Version: 1,
-		Grid: grid, Challenge: credential.NoChallenge,
+		Grid: grid, Challenge: nil,
 	}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("Snapshot:\n got %+v\nwant %+v", s, want)
@@ -171,7 +171,7 @@ func usedCard(t *testing.T, state credential.State) *credential.OTPCard {
 		LastSuccessfulLogin: t0.Add(-2 * time.Hour), LastFailedLogin: t0.Add(-time.Hour),
 		SuccessfulLoginCount: 7, FailedLoginCount: 2, ModificationComment: "old comment",
 		Created: t0.Add(-48 * time.Hour), LastModified: t0.Add(-time.Hour), Version: 4,
-		Grid: credential.RestoreGrid(l, testSecret(l.Cells(), 1), uses), Challenge: 30,
+		Grid: credential.RestoreGrid(l, testSecret(l.Cells(), 1), uses), Challenge: []int{30},
 		LockedUntil: t0.Add(2 * time.Hour), // still locked when Replace runs at t0+1h
 	})
 }
@@ -194,7 +194,7 @@ func TestReplaceKeepsEverythingButTheCard(t *testing.T) {
 					t.Errorf("Serial: got %q, want a new one in place of %q", got.Serial, before.Serial)
 				}
 				want := before
-				want.Grid, want.Challenge, want.ModificationComment = grid, credential.NoChallenge, comment
+				want.Grid, want.Challenge, want.ModificationComment = grid, nil, comment
 				want.LastModified, want.Version, want.Serial = now, 5, got.Serial
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("Snapshot:\n got %+v\nwant %+v", got, want)

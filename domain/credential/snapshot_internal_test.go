@@ -11,7 +11,7 @@ func TestSnapshotCopiesUses(t *testing.T) {
 	l := Layout{Rows: 1, Cols: 3, CellLength: 4, Charset: CharsetCrockford32}
 	secret := Secret{Scheme: "test", Salt: make([]byte, SaltLength), Verifiers: make([][]byte, 3)}
 	card := RestoreOTPCard(Snapshot{ExtID: "card-1", Version: 1, Grid: RestoreGrid(l, secret, []int{0, 1, 0}),
-		Challenge: NoChallenge})
+		Challenge: nil})
 
 	s := card.Snapshot()
 	s.Grid.uses[0] = 9

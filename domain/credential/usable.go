@@ -3,7 +3,7 @@ package credential
 import "time"
 
 // HasChallenge reports whether a challenge is outstanding.
-func (c *OTPCard) HasChallenge() bool { return c.s.Challenge != NoChallenge }
+func (c *OTPCard) HasChallenge() bool { return len(c.s.Challenge) > 0 }
 
 // Usable tells, without changing the card, whether it could answer a challenge at time now:
 // nil, or ErrLocked, or ErrNotUsable (a temporary lock whose time is up counts as ended).
