@@ -213,4 +213,3 @@ func TestRenderRejectsBadSheets(t *testing.T) {
 		})
 	}
 }
-
