@@ -17,7 +17,7 @@ func multiCellCard(t *testing.T, api *client.API, f fixture, params map[string]s
 	p := api.CreatePolicy(t, f.Client, client.PolicyCreate{Name: uid("multi"), PolicyType: "OTPCardPolicy", Parameters: params}).
 		Want(t, http.StatusCreated)
 	api.DeleteCard(t, f.CardKey).Want(t, http.StatusNoContent)
-	card := api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: uid("multi"), PolicyExtID: p.ExtID}).Want(t, http.StatusCreated)
+	card := api.CreateCard(t, f.UserKey(), client.CredentialCreate{ExtID: f.User + "-multi", PolicyExtID: p.ExtID}).Want(t, http.StatusCreated)
 	return f.UserKey().Card(card.ExtID), cellsOf(t, card.OTP)
 }
 

@@ -37,7 +37,7 @@ func foundExtIDs(l client.List[client.Credential]) []string {
 // within the client and within the user, and nowhere else (API.md sections 4, 6 and 10.1).
 func TestSerialNumbers(t *testing.T) {
 	t.Parallel()
-	s, f, api := startWithFixture(t, "serial")
+	s, f, api := startWithFixture(t, "serials")
 	card := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
 	serial := card.SerialNumber
 	if !printedSerial.MatchString(serial) {
@@ -252,7 +252,7 @@ func TestSerialMatrix(t *testing.T) {
 	outside := bearer(fixed(func(t *testing.T) string {
 		return token(t, jwtauth.MintOptions{Roles: []string{"Root"}, Clients: []string{"other"}, HasClients: true})
 	}))
-	runMatrix(t, s, "sn", nil, []row{
+	runMatrix(t, s, "fsm", nil, []row{
 		{name: "find: no token", as: anonymous, send: findOwn, status: 401, code: "errors.notAuthenticated"},
 		{name: "find: expired token", as: bearer(fixed(func(t *testing.T) string {
 			c := claimsFor("tester", "Root")
