@@ -33,6 +33,8 @@ type credentialJSON struct {
 	RemainingChallenges     int                `json:"remainingChallenges"`
 	LockedUntil             string             `json:"lockedUntil,omitempty"`
 	Expired                 bool               `json:"expired,omitempty"`
+	PredecessorExtID        string             `json:"predecessorExtId,omitempty"`
+	SuccessorExtID          string             `json:"successorExtId,omitempty"`
 }
 
 type credentialValidity struct {
@@ -52,6 +54,7 @@ func credentialWire(card *credential.OTPCard, clear []string) credentialJSON {
 		ModificationComment: s.ModificationComment, Type: credential.Type,
 		Validity: credentialValidity{From: timeJSON(s.ValidFrom), To: timeJSON(s.ValidTo)},
 		OTP:      card.OTP(clear), RemainingChallenges: card.RemainingChallenges(), Expired: card.IsExpired(),
+		PredecessorExtID: s.PredecessorExtID, SuccessorExtID: s.SuccessorExtID,
 	}
 	if s.State == credential.StateTmpLocked {
 		out.LockedUntil = optTimeJSON(s.LockedUntil)
@@ -151,6 +154,24 @@ func deleteCardCommand(c *gin.Context) (appcredential.DeleteCardCommand, error) 
 type replaceCardBody struct {
 	ModificationComment string  `json:"modificationComment"`
 	Version             version `json:"version"`
+}
+
+// renewCardBody is the body of POST .../renew (ext): the successor's extId and comment, and the
+// renewed card's version.
+type renewCardBody struct {
+	ExtID               *string `json:"extId"`
+	ModificationComment string  `json:"modificationComment"`
+	Version             version `json:"version"`
+}
+
+func renewCardCommand(c *gin.Context) (appcredential.RenewCommand, error) {
+	key, body, err := withBody[renewCardBody](c, cardKey)
+	if err != nil {
+		return appcredential.RenewCommand{}, err
+	}
+	extID, err := requestedExtID(body.ExtID)
+	return appcredential.RenewCommand{Caller: callerOf(c), Key: key, ExtID: extID, Version: body.Version.value,
+		Comment: body.ModificationComment}, err
 }
 
 func replaceCardCommand(c *gin.Context) (appcredential.ReplaceCommand, error) {

@@ -76,6 +76,8 @@ func (s *server) routes(r *gin.Engine) {
 	cards.DELETE("/:extId", serve(w, cred.DeleteOTPCard, deleteCardCommand, noContent))
 	cards.POST("/:extId/replace", s.limitIssue(cred.ReplaceOTPCard.Access),
 		serve(w, cred.ReplaceOTPCard, replaceCardCommand, issued(w, s.PrintCard, http.StatusOK, false)))
+	cards.POST("/:extId/renew", s.limitIssue(cred.RenewOTPCard.Access),
+		serve(w, cred.RenewOTPCard, renewCardCommand, issued(w, s.PrintCard, http.StatusCreated, true)))
 
 	otp := r.Group(authPath+"/:clientExtId/users/:userExtId/otp", s.authenticate, noStore, s.limitLogin(cred.Login.Access))
 	otp.POST("/challenge", serve(w, cred.IssueChallenge, challengeCommand, ok(challengeWire)))

@@ -43,6 +43,24 @@ type cardRow struct {
 	Created              time.Time  `bun:"created"`
 	LastModified         time.Time  `bun:"last_modified"`
 	Version              int32      `bun:"version"`
+	PredecessorExtID     *string    `bun:"predecessor_ext_id"`
+	SuccessorExtID       *string    `bun:"successor_ext_id"`
+	RenewedAt            *time.Time `bun:"renewed_at"`
+}
+
+// optionalText is a text column that holds NULL for the empty string (a reference to no card).
+func optionalText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func textOrEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func optionalTime(t time.Time) *time.Time {
@@ -88,6 +106,8 @@ func newCardRow(c *credential.OTPCard) cardRow {
 		Scheme: secret.Scheme, Salt: secret.Salt, Verifiers: verifiers, Uses: uses,
 		Challenge: challenge, LockedUntil: optionalTime(s.LockedUntil), ResumeState: string(s.ResumeState),
 		Created: s.Created.UTC(), LastModified: s.LastModified.UTC(), Version: s.Version,
+		PredecessorExtID: optionalText(s.PredecessorExtID), SuccessorExtID: optionalText(s.SuccessorExtID),
+		RenewedAt: optionalTime(s.RenewedAt),
 	}
 }
 
@@ -126,6 +146,8 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 		ModificationComment: r.ModificationComment,
 		Created:             r.Created.UTC(), LastModified: r.LastModified.UTC(), Version: r.Version,
 		Grid: grid, Challenge: challenge, LockedUntil: timeOrZero(r.LockedUntil),
-		ResumeState: credential.State(r.ResumeState),
+		ResumeState:      credential.State(r.ResumeState),
+		PredecessorExtID: textOrEmpty(r.PredecessorExtID), SuccessorExtID: textOrEmpty(r.SuccessorExtID),
+		RenewedAt: timeOrZero(r.RenewedAt),
 	}), nil
 }

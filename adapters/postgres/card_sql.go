@@ -10,7 +10,8 @@ const cardColumns = `c.ext_id, c.client_ext_id, c.user_ext_id, c.policy_ext_id, 
 	c.state_change_detail, c.valid_from, c.valid_to, c.last_successful_login, c.last_failed_login,
 	c.successful_login_count, c.failed_login_count, c.modification_comment, c.grid_rows, c.grid_cols,
 	c.cell_length, c.cell_charset, c.coordinate_format, c.verifier_scheme, c.salt, c.verifiers, c.uses,
-	c.challenge, c.locked_until, c.resume_state, c.created, c.last_modified, c.version`
+	c.challenge, c.locked_until, c.resume_state, c.created, c.last_modified, c.version,
+	c.predecessor_ext_id, c.successor_ext_id, c.renewed_at`
 
 // cardByKeySQL reads the card under its path: $1 extId, $2 user, $3 client.
 const cardByKeySQL = `SELECT ` + cardColumns + `
@@ -65,7 +66,7 @@ const holderSQL = `SELECT
 	(SELECT state FROM holders WHERE ext_id = $2 AND client_ext_id = $1) AS usr`
 
 // updateCardStateSQL saves a card whose grid stayed the same (challenge, login, PATCH), guarded
-// by the version it was loaded at: $18 extId, $19 that version. The grid's columns are left out
+// by the version it was loaded at: $20 extId, $21 that version. The grid's columns are left out
 // on purpose: a card's verifiers (2.7 KB at default settings) live out of line in TOAST storage,
 // and setting them, even to the same bytes, would write a new TOAST value and its index entries
 // on every challenge and login.
@@ -73,19 +74,21 @@ const updateCardStateSQL = `UPDATE otp_cards SET
 	state = $1, state_change_reason = $2, state_change_detail = $3, valid_from = $4, valid_to = $5,
 	last_successful_login = $6, last_failed_login = $7, successful_login_count = $8,
 	failed_login_count = $9, modification_comment = $10, uses = $11, challenge = $12,
-	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17
-	WHERE ext_id = $18 AND version = $19`
+	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17,
+	successor_ext_id = $18, renewed_at = $19
+	WHERE ext_id = $20 AND version = $21`
 
 // updateCardWithGridSQL saves a card with a new grid and serial number (replace), guarded like
-// updateCardStateSQL: $27 extId, $28 the version it was loaded at.
+// updateCardStateSQL: $29 extId, $30 the version it was loaded at.
 const updateCardWithGridSQL = `UPDATE otp_cards SET
 	state = $1, state_change_reason = $2, state_change_detail = $3, valid_from = $4, valid_to = $5,
 	last_successful_login = $6, last_failed_login = $7, successful_login_count = $8,
 	failed_login_count = $9, modification_comment = $10, uses = $11, challenge = $12,
 	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17,
-	grid_rows = $18, grid_cols = $19, cell_length = $20, cell_charset = $21, coordinate_format = $22,
-	verifier_scheme = $23, salt = $24, verifiers = $25, serial_number = $26
-	WHERE ext_id = $27 AND version = $28`
+	successor_ext_id = $18, renewed_at = $19,
+	grid_rows = $20, grid_cols = $21, cell_length = $22, cell_charset = $23, coordinate_format = $24,
+	verifier_scheme = $25, salt = $26, verifiers = $27, serial_number = $28
+	WHERE ext_id = $29 AND version = $30`
 
 // serialIndex is the unique index of the cards' serial numbers (migration 0006).
 const serialIndex = "otp_cards_serial"

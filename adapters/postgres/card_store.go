@@ -124,10 +124,8 @@ func (s *CardStore) FindBySerial(ctx context.Context, clientExtID, userExtID str
 func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events []event.Event, admit func(credential.Holder, int) error) error {
 	row := newCardRow(card)
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		var state string
-		q := tx.NewSelect().Table("holders").Column("state").
-			Where("ext_id = ?", row.UserExtID).Where("client_ext_id = ?", row.ClientExtID).For("UPDATE")
-		if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: row.UserExtID}, &state); err != nil {
+		holder, err := lockHolder(ctx, tx, row.ClientExtID, row.UserExtID)
+		if err != nil {
 			return err
 		}
 		if err := sharePolicy(ctx, tx, row.ClientExtID, row.PolicyExtID); err != nil {
@@ -139,21 +137,29 @@ func (s *CardStore) Create(ctx context.Context, card *credential.OTPCard, events
 		if err != nil {
 			return translate(err)
 		}
-		if err := admit(credential.HolderOf(state), int(held)); err != nil {
+		if err := admit(holder, int(held)); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
-			if isConstraint(err, uniqueViolation, serialIndex) {
-				// 60 random bits: about one create in 10^12 at a million cards.
-				return fmt.Errorf("%w: the serial number drawn for the new card is taken; try again", fault.ErrDuplicate)
-			}
-			if isCode(err, uniqueViolation) {
-				return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, row.ExtID)
-			}
-			return translate(err)
+		if err := insertCard(ctx, tx, &row); err != nil {
+			return err
 		}
 		return insertEvents(ctx, tx, events)
 	})
+}
+
+// insertCard inserts a new card; a taken extId or serial number is fault.ErrDuplicate.
+func insertCard(ctx context.Context, tx bun.Tx, row *cardRow) error {
+	_, err := tx.NewInsert().Model(row).Exec(ctx)
+	switch {
+	case err == nil:
+		return nil
+	case isConstraint(err, uniqueViolation, serialIndex):
+		// 60 random bits: about one create in 10^12 at a million cards.
+		return fmt.Errorf("%w: the serial number drawn for the new card is taken; try again", fault.ErrDuplicate)
+	case isCode(err, uniqueViolation):
+		return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, row.ExtID)
+	}
+	return translate(err)
 }
 
 // Update changes one card under its row lock; see appcredential.CardUpdater.
@@ -203,7 +209,7 @@ func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credentia
 	query, args := updateCardStateSQL, []any{row.State, row.StateChangeReason, row.StateChangeDetail,
 		row.ValidFrom, row.ValidTo, row.LastSuccessfulLogin, row.LastFailedLogin, row.SuccessfulLoginCount,
 		row.FailedLoginCount, row.ModificationComment, row.Uses, row.Challenge, row.LockedUntil, row.ResumeState,
-		row.LastModified, row.Version, row.PolicyExtID}
+		row.LastModified, row.Version, row.PolicyExtID, row.SuccessorExtID, row.RenewedAt}
 	if row.Scheme != loaded.Scheme || !bytes.Equal(row.Salt, loaded.Salt) || !bytes.Equal(row.Verifiers, loaded.Verifiers) {
 		query, args = updateCardWithGridSQL, append(args, row.Rows, row.Cols, row.CellLength, row.Charset,
 			row.Coordinate, row.Scheme, row.Salt, row.Verifiers, row.Serial)

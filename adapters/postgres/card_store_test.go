@@ -123,7 +123,8 @@ func keyOf(c *credential.OTPCard) appcredential.CardKey {
 var snapshotFields = []string{"ExtID", "ClientExtID", "UserExtID", "PolicyExtID", "Serial", "State",
 	"StateChangeReason", "StateChangeDetail", "ValidFrom", "ValidTo", "LastSuccessfulLogin",
 	"LastFailedLogin", "SuccessfulLoginCount", "FailedLoginCount", "ModificationComment", "Created",
-	"LastModified", "Version", "Grid", "Challenge", "LockedUntil", "ResumeState"}
+	"LastModified", "Version", "Grid", "Challenge", "LockedUntil", "ResumeState", "PredecessorExtID",
+	"SuccessorExtID", "RenewedAt"}
 
 func TestSnapshotFieldsAreCompared(t *testing.T) {
 	typ := reflect.TypeFor[credential.Snapshot]()
@@ -145,6 +146,8 @@ func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 		{"extId", got.ExtID, want.ExtID}, {"clientExtId", got.ClientExtID, want.ClientExtID},
 		{"userExtId", got.UserExtID, want.UserExtID}, {"policyExtId", got.PolicyExtID, want.PolicyExtID},
 		{"serialNumber", string(got.Serial), string(want.Serial)},
+		{"predecessorExtId", got.PredecessorExtID, want.PredecessorExtID},
+		{"successorExtId", got.SuccessorExtID, want.SuccessorExtID},
 		{"state", string(got.State), string(want.State)},
 		{"resumeState", string(got.ResumeState), string(want.ResumeState)},
 		{"stateChangeReason", got.StateChangeReason, want.StateChangeReason},
@@ -177,6 +180,7 @@ func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 	assertTime(t, "created", got.Created, want.Created)
 	assertTime(t, "lastModified", got.LastModified, want.LastModified)
 	assertTime(t, "lockedUntil", got.LockedUntil, want.LockedUntil)
+	assertTime(t, "renewedAt", got.RenewedAt, want.RenewedAt)
 	if g, w := got.Grid.Layout(), want.Grid.Layout(); g != w {
 		t.Errorf("layout: got %+v, want %+v", g, w)
 	}

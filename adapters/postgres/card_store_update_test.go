@@ -36,6 +36,9 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	full := card.Snapshot()
 	full.PolicyExtID = "digits"
 	full.Serial = "ZZZZ-1111-2222" // a new grid comes with a new serial (replace)
+	successor := w.newCard(t, w.alice, "card-2", 2, base)
+	w.create(t, successor)
+	full.SuccessorExtID, full.RenewedAt = successor.ExtID(), later.Add(-time.Second) // renewed
 	full.State = credential.StateTmpLocked
 	full.StateChangeReason, full.StateChangeDetail = credential.ReasonTemporarilyLocked, "2 failures in a row"
 	full.ValidFrom, full.ValidTo = base.Add(-time.Hour), base.Add(400*24*time.Hour+time.Nanosecond)
@@ -53,6 +56,7 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	cleared.LastSuccessfulLogin, cleared.LastFailedLogin, cleared.LockedUntil = time.Time{}, time.Time{}, time.Time{}
 	cleared.Challenge = nil
 	cleared.ResumeState = ""
+	cleared.SuccessorExtID, cleared.RenewedAt = "", time.Time{}
 	cleared.ModificationComment = ""
 	cleared.Version = 8
 

@@ -54,9 +54,9 @@ func TestFeedDeliversEachEntityInVersionOrder(t *testing.T) {
 						return change(c, g, i), nil
 					})
 				default: // all of the user's cards locked, the newer one changed, like a login
-					err = w.cards.UpdateUserCard(t.Context(), "acme", "alice", func(u appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
+					err = w.cards.UpdateUserCard(t.Context(), "acme", "alice", func(u appcredential.UserCards) (appcredential.CardsChange, error) {
 						c := u.Cards[0].Card
-						return c, change(c, g, i), nil
+						return appcredential.CardsChange{Changed: []*credential.OTPCard{c}, Events: change(c, g, i)}, nil
 					})
 				}
 				if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
-	"github.com/otpcard/otpcard/domain/event"
 )
 
 // TestMigrateModuleTablesKeepsExistingCards: a database written before the modules kept to their
@@ -75,12 +74,12 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 	}
 	for user, want := range map[string]credential.Holder{"alice": credential.HolderActive, "bob": credential.HolderDisabled} {
 		var holder credential.Holder = -1
-		err := cards.UpdateUserCard(ctx, "acme", user, func(u appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := cards.UpdateUserCard(ctx, "acme", user, func(u appcredential.UserCards) (appcredential.CardsChange, error) {
 			if len(u.Cards) != 1 {
 				t.Errorf("%s: got %d cards, want 1", user, len(u.Cards))
 			}
 			holder = u.Holder
-			return nil, nil, nil
+			return appcredential.CardsChange{}, nil
 		})
 		if err != nil || holder != want {
 			t.Errorf("%s after the migration: got holder %v, %v; want %v", user, holder, err, want)

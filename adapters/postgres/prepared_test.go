@@ -57,8 +57,8 @@ func TestHotReadsArePreparedOnceAndTraced(t *testing.T) {
 		if _, err := w.cards.List(ctx, "acme", u, listing.Page{Limit: 10}); err != nil {
 			t.Fatalf("list cards of %s: %v", u, err)
 		}
-		if err := w.cards.UpdateUserCard(ctx, "acme", u, func(appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
-			return nil, nil, nil
+		if err := w.cards.UpdateUserCard(ctx, "acme", u, func(appcredential.UserCards) (appcredential.CardsChange, error) {
+			return appcredential.CardsChange{}, nil
 		}); err != nil {
 			t.Fatalf("user cards of %s: %v", u, err)
 		}
@@ -161,10 +161,10 @@ func TestCardUpdatesLeaveTheVerifiersAlone(t *testing.T) {
 		}
 		return out
 	}
-	err = w.cards.UpdateUserCard(t.Context(), "acme", "alice", func(u appcredential.UserCards) (*credential.OTPCard, []event.Event, error) {
+	err = w.cards.UpdateUserCard(t.Context(), "acme", "alice", func(u appcredential.UserCards) (appcredential.CardsChange, error) {
 		c := u.Cards[0].Card
 		_, err := c.IssueChallenge(base.Add(time.Minute), credential.ChallengeRules{Size: 1}, func(int) (int, error) { return 0, nil })
-		return c, nil, err
+		return appcredential.CardsChange{Changed: []*credential.OTPCard{c}}, err
 	})
 	if err != nil {
 		t.Fatal(err)

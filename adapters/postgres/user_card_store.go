@@ -9,6 +9,7 @@ import (
 
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var _ appcredential.UserCardUpdater = (*CardStore)(nil)
@@ -20,16 +21,29 @@ type userCardRow struct {
 	HolderState string    `bun:"holder_state"`
 }
 
-// UpdateUserCard locks the user's cards and changes one; see appcredential.UserCardUpdater.
+// UpdateUserCard locks the user's cards and changes them; see appcredential.UserCardUpdater.
 // Concurrent challenges and logins of one user are serialized by these row locks.
 func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn appcredential.UserCardChange) error {
+	return s.changeUserCards(ctx, clientExtID, userExtID, false, fn)
+}
+
+// RenewUserCard is UpdateUserCard that also locks the holder's row, as Create does, so that the
+// two-card limit holds against concurrent creates and renewals, and inserts the change's new
+// card; see appcredential.UserCardUpdater.
+func (s *CardStore) RenewUserCard(ctx context.Context, clientExtID, userExtID string, fn appcredential.UserCardChange) error {
+	return s.changeUserCards(ctx, clientExtID, userExtID, true, fn)
+}
+
+// changeUserCards runs fn over the user's locked cards and saves its change in one transaction.
+func (s *CardStore) changeUserCards(ctx context.Context, clientExtID, userExtID string, renew bool, fn appcredential.UserCardChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		// Locked oldest first, the order every other transaction that locks a user's cards uses
 		// (user delete), so that the two can never deadlock; handed out newest first. Each card
 		// comes with its policy in the same statement; only the cards are locked, so the policy is the
 		// one committed when the statement started: a policy change that commits while this waits
 		// for a card's lock applies from the next challenge or login, as if it had committed a
-		// moment later.
+		// moment later. A renewal then locks the holder's row, after the cards as a user delete
+		// does.
 		var rows []userCardRow
 		err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID)
 		if err != nil {
@@ -37,11 +51,16 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 		}
 		slices.Reverse(rows)
 		var holder credential.Holder
-		if len(rows) == 0 {
+		switch {
+		case renew:
+			if holder, err = lockHolder(ctx, tx, clientExtID, userExtID); err != nil {
+				return err
+			}
+		case len(rows) == 0:
 			if holder, err = s.checkUser(ctx, tx, clientExtID, userExtID); err != nil {
 				return err
 			}
-		} else {
+		default:
 			holder = credential.HolderOf(rows[0].HolderState)
 		}
 		cards := make([]appcredential.UserCard, len(rows))
@@ -59,17 +78,41 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 			cards[i] = appcredential.UserCard{Card: card, Policy: policy}
 			loaded[card] = &r.cardRow
 		}
-		changed, events, err := fn(appcredential.UserCards{Holder: holder, Cards: cards})
-		if err != nil || changed == nil {
+		change, err := fn(appcredential.UserCards{Holder: holder, Cards: cards})
+		if err != nil || (len(change.Changed) == 0 && change.New == nil) {
 			return err
 		}
-		before, ok := loaded[changed]
-		if !ok {
-			return fmt.Errorf("update user card: the callback returned a card it was not given")
+		for _, card := range change.Changed {
+			if loaded[card] == nil {
+				return fmt.Errorf("update user card: the callback returned a card it was not given")
+			}
 		}
-		if err := updateCard(ctx, tx, before, changed); err != nil {
-			return err
+		if change.New != nil {
+			if !renew {
+				return fmt.Errorf("update user card: a new card is saved by RenewUserCard only")
+			}
+			row := newCardRow(change.New)
+			if err := insertCard(ctx, tx, &row); err != nil {
+				return err
+			}
 		}
-		return insertEvents(ctx, tx, events)
+		for _, card := range change.Changed {
+			if err := updateCard(ctx, tx, loaded[card], card); err != nil {
+				return err
+			}
+		}
+		return insertEvents(ctx, tx, change.Events)
 	})
+}
+
+// lockHolder locks the holder's row and returns its state, or a *fault.NotFoundError naming
+// the user.
+func lockHolder(ctx context.Context, tx bun.Tx, clientExtID, userExtID string) (credential.Holder, error) {
+	var state string
+	q := tx.NewSelect().Table("holders").Column("state").
+		Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).For("UPDATE")
+	if err := selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: userExtID}, &state); err != nil {
+		return 0, err
+	}
+	return credential.HolderOf(state), nil
 }

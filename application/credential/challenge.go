@@ -6,7 +6,6 @@ import (
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/credential"
-	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
@@ -66,22 +65,22 @@ func (uc *IssueChallenge) Do(ctx context.Context, cmd ChallengeCommand) (Challen
 	req := uc.Access(clientExtID, userExtID)
 	return caller.Run(ctx, uc.frame, "IssueChallenge", c, req, func(ctx context.Context) (ChallengeIssued, error) {
 		var out ChallengeIssued
-		err := uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(u UserCards) (CardsChange, error) {
 			picked, now, err := pickUsable(u, userExtID, cmd.Card, uc.frame.Now)
 			if err != nil {
-				return nil, nil, err
+				return CardsChange{}, err
 			}
 			ch, err := picked.Card.IssueChallenge(now, picked.Policy.Parameters.ChallengeRules(), drawIndex)
 			if err != nil {
-				return nil, nil, err
+				return CardsChange{}, err
 			}
 			out = ChallengeIssued{Label: ch.Label, Card: picked.Card}
 			if !ch.New {
-				return nil, nil, nil
+				return CardsChange{}, nil
 			}
 			ev := cardEvent(credential.CardChallengeIssued, picked.Card, c.Meta())
 			ev.Data["challenge"] = ch.Label
-			return picked.Card, []event.Event{ev}, nil
+			return changeOf(picked.Card, ev), nil
 		})
 		return out, fault.Wrap(err, "challenge user %s", userExtID)
 	})

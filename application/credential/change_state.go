@@ -89,7 +89,8 @@ func (cmd ChangeStateCommand) edit() (credential.CardEdit, error) {
 	return edit, nil
 }
 
-// stateChanged is the otp-card.state-changed event of a PATCH: from, to and the reason.
+// stateChanged is the otp-card.state-changed event of a PATCH or a retirement: from, to and the
+// reason.
 func stateChanged(card *credential.OTPCard, from credential.State, c caller.Caller) event.Event {
 	ev := cardEvent(credential.CardStateChanged, card, c.Meta())
 	ev.Data = map[string]string{"from": string(from), "to": string(card.State()),

@@ -48,10 +48,10 @@ func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error)
 	req := uc.Access(cmd.ClientExtID, cmd.UserExtID)
 	return caller.Run(ctx, uc.frame, "Login", cmd.Caller, req, func(ctx context.Context) (LoginOutcome, error) {
 		var out LoginOutcome
-		err := uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(u UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := uc.cards.UpdateUserCard(ctx, cmd.ClientExtID, cmd.UserExtID, func(u UserCards) (CardsChange, error) {
 			picked, now, err := pickUsable(u, cmd.UserExtID, CardChoice{}, uc.frame.Now)
 			if err != nil {
-				return nil, nil, err
+				return CardsChange{}, err
 			}
 			card, params := picked.Card, picked.Policy.Parameters
 			remainingBefore := card.RemainingChallenges()
@@ -66,13 +66,23 @@ func (uc *Login) Do(ctx context.Context, cmd LoginCommand) (LoginOutcome, error)
 			}
 			res, err := card.Login(cmd.Challenge, cmd.Password, verify, params.Lockout(), cmd.UpdateLoginInfo, now)
 			if err != nil {
-				return nil, nil, err
+				return CardsChange{}, err
 			}
 			if verifyErr != nil {
-				return nil, nil, fmt.Errorf("verify cell: %w", verifyErr)
+				return CardsChange{}, fmt.Errorf("verify cell: %w", verifyErr)
 			}
 			out = LoginOutcome{Result: res, Card: card}
-			return card, loginEvents(card, res, remainingBefore, params.LowOnChallenges, cmd.Caller), nil
+			change := changeOf(card, loginEvents(card, res, remainingBefore, params.LowOnChallenges, cmd.Caller)...)
+			if res.TakesOver {
+				// The successor's first successful login retires its predecessor (API.md 10.3).
+				for _, other := range u.Cards {
+					if from := other.Card.State(); other.Card.RetireFor(card, now) {
+						change.Changed = append(change.Changed, other.Card)
+						change.Events = append(change.Events, stateChanged(other.Card, from, cmd.Caller))
+					}
+				}
+			}
+			return change, nil
 		})
 		return out, fault.Wrap(err, "login user %s", cmd.UserExtID)
 	})

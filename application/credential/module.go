@@ -18,6 +18,7 @@ type UseCases struct {
 	FindOTPCard        *FindOTPCardBySerial
 	ChangeOTPCardState *ChangeOTPCardState
 	ReplaceOTPCard     *ReplaceOTPCard
+	RenewOTPCard       *RenewOTPCard
 	DeleteOTPCard      *DeleteOTPCard
 	IssueChallenge     *IssueChallenge
 	Login              *Login
@@ -61,6 +62,7 @@ func New(d Deps) UseCases {
 		FindOTPCard:        &FindOTPCardBySerial{cards: d.Cards, frame: f},
 		ChangeOTPCardState: &ChangeOTPCardState{cards: d.Cards, frame: f},
 		ReplaceOTPCard:     &ReplaceOTPCard{policies: d.Cards, cards: d.Cards, hasher: d.Hasher, frame: f, maxAuthAge: d.MaxAuthAge},
+		RenewOTPCard:       &RenewOTPCard{policies: d.Cards, cards: d.Cards, hasher: d.Hasher, frame: f, maxAuthAge: d.MaxAuthAge},
 		DeleteOTPCard:      &DeleteOTPCard{cards: d.Cards, frame: f, maxAuthAge: d.MaxAuthAge},
 		IssueChallenge:     &IssueChallenge{cards: d.Cards, frame: f},
 		Login:              &Login{cards: d.Cards, verifier: d.Verifier, frame: f},

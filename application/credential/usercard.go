@@ -3,7 +3,6 @@ package credential
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"math/big"
 	"time"
@@ -26,18 +25,37 @@ type UserCards struct {
 	Cards  []UserCard
 }
 
-// UserCardChange picks one of a user's cards and changes it; it returns the card to save (nil:
-// save nothing) and the events to record.
-type UserCardChange func(u UserCards) (*credential.OTPCard, []event.Event, error)
+// CardsChange is what a change of a user's cards saves: the cards it changed (each one of those
+// it was given, saved guarded by the version it was loaded at), a new card (a renewal's
+// successor; only RenewUserCard saves one) and the events to record.
+type CardsChange struct {
+	Changed []*credential.OTPCard
+	New     *credential.OTPCard
+	Events  []event.Event
+}
 
-// UserCardUpdater changes one card of a user in a transaction.
+// UserCardChange picks among a user's cards and changes them.
+type UserCardChange func(u UserCards) (CardsChange, error)
+
+// UserCardUpdater changes the cards of a user in a transaction.
 type UserCardUpdater interface {
 	// UpdateUserCard locks every card of the user and calls fn with them (newest first), their
-	// policies and the user's state; when fn returns a card (one of those it was given) it is
-	// saved guarded by its loaded version together with the events, all in one transaction;
-	// when fn returns none, nothing is saved or recorded. It returns a *fault.NotFoundError when
-	// the client or the user does not exist, and fn's error unchanged (nothing is saved then).
+	// policies and the user's state; the cards fn changed are saved, each guarded by its loaded
+	// version, together with the events, all in one transaction; a change with no card saves
+	// nothing and records nothing. It returns a *fault.NotFoundError when the client or the user
+	// does not exist, and fn's error unchanged (nothing is saved then).
 	UpdateUserCard(ctx context.Context, clientExtID, userExtID string, fn UserCardChange) error
+	// RenewUserCard is UpdateUserCard that also holds the user's row lock, as a create does, so
+	// that fn may judge the two-card limit, and saves the change's new card too.
+	RenewUserCard(ctx context.Context, clientExtID, userExtID string, fn UserCardChange) error
+}
+
+// changeOf is the change of one card with its events; no change when card is nil.
+func changeOf(card *credential.OTPCard, events ...event.Event) CardsChange {
+	if card == nil {
+		return CardsChange{}
+	}
+	return CardsChange{Changed: []*credential.OTPCard{card}, Events: events}
 }
 
 // CellVerifier checks an answer against a card's secret.
@@ -64,45 +82,19 @@ func pickUsable(u UserCards, userExtID string, choice CardChoice, clock func() t
 	return picked, now, err
 }
 
-// pickCard chooses the card that challenge and login use: the card whose outstanding challenge
-// was asked last when wantChallenge is true, else the newest usable card; when none is usable, the newest locked
-// one (so the caller hears 423), else the newest card (403). No card at all is not found.
+// pickCard is the card that challenge and login use (credential.PickCard), or a
+// *fault.NotFoundError when the user has none.
 func pickCard(cards []UserCard, userExtID string, wantChallenge bool, now time.Time) (UserCard, error) {
-	if len(cards) == 0 {
+	all := make([]*credential.OTPCard, len(cards))
+	rules := make([]credential.ChallengeRules, len(cards))
+	for i, uc := range cards {
+		all[i], rules[i] = uc.Card, uc.Policy.Parameters.ChallengeRules()
+	}
+	i := credential.PickCard(all, rules, wantChallenge, now)
+	if i < 0 {
 		return UserCard{}, &fault.NotFoundError{Entity: "OTP credential of user", ExtID: userExtID}
 	}
-	if wantChallenge {
-		// The challenge asked last: a card chosen by the challenge body may be older than another
-		// card that still has a challenge outstanding from before.
-		var asked *UserCard
-		for i, uc := range cards {
-			if uc.Card.HasChallenge() && (asked == nil || uc.Card.Snapshot().LastModified.After(asked.Card.Snapshot().LastModified)) {
-				asked = &cards[i]
-			}
-		}
-		if asked != nil {
-			return *asked, nil
-		}
-	}
-	var locked *UserCard
-	for i, uc := range cards {
-		err := uc.Card.Usable(now)
-		if err == nil {
-			return uc, nil
-		}
-		if errors.Is(err, credential.ErrLocked) && locked == nil {
-			locked = &cards[i]
-		}
-	}
-	if locked != nil {
-		return *locked, nil
-	}
-	for _, uc := range cards {
-		if uc.Card.State() != credential.StateArchived {
-			return uc, nil
-		}
-	}
-	return cards[0], nil
+	return cards[i], nil
 }
 
 // drawIndex returns a uniformly random integer in [0, n) from crypto/rand.

@@ -14,7 +14,9 @@ const (
 	CardLocked          event.Type = "otp-card.locked"
 	CardLowOnChallenges event.Type = "otp-card.low-on-challenges"
 	// CardChanged is a change of a card's modificationComment alone.
-	CardChanged   event.Type = "otp-card.changed"
+	CardChanged event.Type = "otp-card.changed"
+	// CardRenewed is recorded on the successor of a renewed card.
+	CardRenewed   event.Type = "otp-card.renewed"
 	PolicyCreated event.Type = "policy.created"
 	PolicyChanged event.Type = "policy.changed"
 	PolicyDeleted event.Type = "policy.deleted"
@@ -23,6 +25,6 @@ const (
 // EventTypes lists the event types the credential module records.
 func EventTypes() []event.Type {
 	return []event.Type{CardCreated, CardReplaced, CardStateChanged, CardDeleted, CardChallengeIssued,
-		CardLoginSucceeded, CardLoginFailed, CardLocked, CardLowOnChallenges, CardChanged,
+		CardLoginSucceeded, CardLoginFailed, CardLocked, CardLowOnChallenges, CardChanged, CardRenewed,
 		PolicyCreated, PolicyChanged, PolicyDeleted}
 }

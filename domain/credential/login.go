@@ -167,6 +167,9 @@ type LoginResult struct {
 	StatusCode int
 	// Locked tells whether this attempt locked the card (tmp-locked or fail-locked).
 	Locked bool
+	// TakesOver tells that this was the first successful login of a renewal successor: its
+	// predecessor retires (RetireFor).
+	TakesOver bool
 }
 
 // Succeeded reports a correct answer.
@@ -209,6 +212,7 @@ func (c *OTPCard) Login(label, answer string, verify func(i int, canonical strin
 		[]byte(strings.ToUpper(want))) == 1
 	defer c.touch(now)
 	if cellsOK && labelOK {
+		takesOver := c.s.PredecessorExtID != "" && c.NeverUsed()
 		for _, index := range asked {
 			c.s.Grid.uses[index]++
 		}
@@ -220,7 +224,7 @@ func (c *OTPCard) Login(label, answer string, verify func(i int, canonical strin
 			c.s.SuccessfulLoginCount++
 			c.s.LastSuccessfulLogin = now
 		}
-		return LoginResult{StatusCode: StatusLoginOK}, nil
+		return LoginResult{StatusCode: StatusLoginOK, TakesOver: takesOver}, nil
 	}
 	c.s.FailedLoginCount++
 	c.s.LastFailedLogin = now

@@ -41,6 +41,10 @@ type Snapshot struct {
 	LockedUntil time.Time
 	// ResumeState is the state a tmp-locked card returns to when its lock ends.
 	ResumeState State
+	// PredecessorExtID and SuccessorExtID link a renewed card and the card that renewed it (API.md
+	// section 10.3); RenewedAt is when the card got its successor. Empty and zero otherwise.
+	PredecessorExtID, SuccessorExtID string
+	RenewedAt                        time.Time
 }
 
 // OTPCard is the OTP card credential aggregate.

@@ -41,6 +41,8 @@ const (
 	ReasonArchivedByAdmin   = "archived"
 	ReasonEnabledByAdmin    = "enabled"
 	ReasonLockExpired       = "lock-expired"
+	// ReasonRenewal: the card retired because its successor took over (nevisIDM's reason).
+	ReasonRenewal = "renewal"
 )
 
 // creatableStates are the states a new card may start in.

@@ -65,6 +65,9 @@ func (k CardKey) Path() string { return k.UserKey().CardsPath() + "/" + k.Card }
 // ReplacePath is .../otp-credentials/{extId}/replace.
 func (k CardKey) ReplacePath() string { return k.Path() + "/replace" }
 
+// RenewPath is .../otp-credentials/{extId}/renew (ext).
+func (k CardKey) RenewPath() string { return k.Path() + "/renew" }
+
 // PolicyKey names a policy of a client.
 type PolicyKey struct{ Client, Policy string }
 

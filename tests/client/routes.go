@@ -199,6 +199,17 @@ func (a *API) Challenge(t T, k UserKey, o ...Option) Reply[Challenge] {
 	return call[Challenge](t, a, http.MethodPost, k.ChallengePath(), nil, o)
 }
 
+// RenewCard is POST .../otp-credentials/{extId}/renew (ext): 201 with Location and the successor
+// in clear.
+func (a *API) RenewCard(t T, k CardKey, body CredentialRenew, o ...Option) Reply[Credential] {
+	return call[Credential](t, a, http.MethodPost, k.RenewPath(), body, o)
+}
+
+// RenewCardPDF is RenewCard answered as the successor's printable card (Accept: application/pdf).
+func (a *API) RenewCardPDF(t T, k CardKey, body CredentialRenew, o ...Option) Reply[PDF] {
+	return call[PDF](t, a, http.MethodPost, k.RenewPath(), body, append([]Option{acceptPDF}, o...))
+}
+
 // ChallengeCard is POST .../otp/challenge with a body that picks the card (ext).
 func (a *API) ChallengeCard(t T, k UserKey, body ChallengeRequest, o ...Option) Reply[Challenge] {
 	return call[Challenge](t, a, http.MethodPost, k.ChallengePath(), body, o)

@@ -199,6 +199,15 @@ type Credential struct {
 	RemainingChallenges     int      `json:"remainingChallenges"`
 	LockedUntil             string   `json:"lockedUntil,omitempty"`
 	Expired                 bool     `json:"expired,omitempty"`
+	PredecessorExtID        string   `json:"predecessorExtId,omitempty"`
+	SuccessorExtID          string   `json:"successorExtId,omitempty"`
+}
+
+// CredentialRenew is the body of POST .../renew (ext).
+type CredentialRenew struct {
+	ExtID               string `json:"extId,omitempty"`
+	ModificationComment string `json:"modificationComment,omitempty"`
+	Version             any    `json:"version,omitempty"`
 }
 
 // CredentialCreate is the body of POST .../otp-credentials.

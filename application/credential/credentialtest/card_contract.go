@@ -435,7 +435,7 @@ var cardCases = []contractCase{
 		addCard(t, h, newCard(t, "acme", "bob", "b1", acme.ExtID, at(3)))
 		addHolder(t, h, "acme", "alice", credential.HolderDisabled)
 		calls := 0
-		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
 			calls++
 			if got, want := cardIDs(u.Cards), []string{"a-new", "a-mid", "a-old"}; !slices.Equal(got, want) {
 				t.Errorf("cards: got %v, want %v", got, want)
@@ -455,7 +455,7 @@ var cardCases = []contractCase{
 					t.Errorf("card %s: got %+v, want it as stored", c.Card.ExtID(), c.Card.Snapshot())
 				}
 			}
-			return nil, []event.Event{cardEvent(credential.CardChanged, cards["a-new"])}, nil
+			return app.CardsChange{Events: []event.Event{cardEvent(credential.CardChanged, cards["a-new"])}}, nil
 		})
 		if err != nil || calls != 1 {
 			t.Fatalf("update user card: got %v after %d calls, want nil after one", err, calls)
@@ -468,13 +468,13 @@ var cardCases = []contractCase{
 		addCard(t, h, newCard(t, "acme", "alice", "a-new", acme.ExtID, at(1)))
 		var want credential.Snapshot
 		var events []event.Event
-		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
 			c := u.Cards[1].Card
 			if err := c.ChangeState(credential.StateDisabled, "lost", at(60)); err != nil {
-				return nil, nil, err
+				return app.CardsChange{}, err
 			}
 			want, events = c.Snapshot(), []event.Event{cardEvent(credential.CardChanged, c)}
-			return c, events, nil
+			return app.CardsChange{Changed: []*credential.OTPCard{c}, Events: events}, nil
 		})
 		if err != nil {
 			t.Fatalf("update user card: got %v, want nil", err)
@@ -488,12 +488,12 @@ var cardCases = []contractCase{
 	{Name: "UserCardUpdater/returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
-		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
 			c := u.Cards[0].Card
 			if err := c.ChangeState(credential.StateDisabled, "lost", at(60)); err != nil {
 				t.Fatal(err)
 			}
-			return c, []event.Event{cardEvent(credential.CardChanged, c)}, errRefused
+			return app.CardsChange{Changed: []*credential.OTPCard{c}, Events: []event.Event{cardEvent(credential.CardChanged, c)}}, errRefused
 		})
 		storetest.WantErr(t, err, errRefused)
 		wantCard(t, h, a1.Snapshot())
@@ -502,12 +502,12 @@ var cardCases = []contractCase{
 	{Name: "UserCardUpdater/refuses to save a card fn was not given", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, base))
-		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
 			stranger := credential.RestoreOTPCard(u.Cards[0].Card.Snapshot())
 			if err := stranger.ChangeState(credential.StateDisabled, "lost", at(60)); err != nil {
 				t.Fatal(err)
 			}
-			return stranger, []event.Event{cardEvent(credential.CardChanged, stranger)}, nil
+			return app.CardsChange{Changed: []*credential.OTPCard{stranger}, Events: []event.Event{cardEvent(credential.CardChanged, stranger)}}, nil
 		})
 		if err == nil {
 			t.Error("a card fn was not given: got nil, want an error")
@@ -518,11 +518,11 @@ var cardCases = []contractCase{
 	{Name: "UserCardUpdater/hands a holder without cards none; an unknown client or user is a NotFoundError", Run: func(t *testing.T, h Harness) {
 		aliceAndBob(t, h)
 		addHolder(t, h, "acme", "bob", credential.HolderArchived)
-		err := h.Cards.UpdateUserCard(t.Context(), "acme", "bob", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
+		err := h.Cards.UpdateUserCard(t.Context(), "acme", "bob", func(u app.UserCards) (app.CardsChange, error) {
 			if len(u.Cards) != 0 || u.Holder != credential.HolderArchived {
 				t.Errorf("fn: got %d cards of a %s holder, want none of an archived one", len(u.Cards), u.Holder)
 			}
-			return nil, nil, nil
+			return app.CardsChange{}, nil
 		})
 		if err != nil {
 			t.Errorf("bob: got %v, want nil", err)
@@ -530,11 +530,75 @@ var cardCases = []contractCase{
 		for _, tt := range []struct{ client, user, entity, extID string }{
 			{"nowhere", "alice", "client", "nowhere"}, {"acme", "nobody", "user", "nobody"}, {"globex", "alice", "user", "alice"},
 		} {
-			err := h.Cards.UpdateUserCard(t.Context(), tt.client, tt.user, func(app.UserCards) (*credential.OTPCard, []event.Event, error) {
+			err := h.Cards.UpdateUserCard(t.Context(), tt.client, tt.user, func(app.UserCards) (app.CardsChange, error) {
 				t.Errorf("fn: called for %s/%s, want no call", tt.client, tt.user)
-				return nil, nil, nil
+				return app.CardsChange{}, nil
 			})
 			storetest.WantNotFound(t, err, tt.entity, tt.extID)
+		}
+	}},
+	{Name: "UserCardUpdater/RenewUserCard saves the new card, the cards fn changed and the events", Run: func(t *testing.T, h Harness) {
+		acme := aliceAndBob(t, h)
+		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
+		var successor *credential.OTPCard
+		var changed credential.Snapshot
+		var events []event.Event
+		err := h.Cards.RenewUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
+			c := u.Cards[0].Card
+			s, err := c.Renew(credential.NewCard{ExtID: "a2", Serial: SerialOf("a2"), Lifetime: 24 * time.Hour}, grid(t, 7), "renewed", true, at(60))
+			if err != nil {
+				return app.CardsChange{}, err
+			}
+			successor, changed = s, c.Snapshot()
+			events = []event.Event{cardEvent(credential.CardRenewed, s)}
+			return app.CardsChange{Changed: []*credential.OTPCard{c}, New: s, Events: events}, nil
+		})
+		if err != nil {
+			t.Fatalf("renew user card: got %v, want nil", err)
+		}
+		if changed.SuccessorExtID != "a2" || changed.Version != a1.Version()+1 {
+			t.Fatalf("renewed card: successor %q at version %d, want a2 at %d", changed.SuccessorExtID, changed.Version, a1.Version()+1)
+		}
+		wantCard(t, h, changed)
+		wantCard(t, h, successor.Snapshot())
+		storetest.WantEvents(t, h.Recorded(t), events)
+	}},
+	{Name: "UserCardUpdater/a new card whose extId or serial is taken saves nothing; UpdateUserCard saves no new card", Run: func(t *testing.T, h Harness) {
+		acme := aliceAndBob(t, h)
+		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
+		b1 := addCard(t, h, newCard(t, "acme", "bob", "b1", acme.ExtID, at(1)))
+		for _, tt := range []struct {
+			name   string
+			extID  string
+			serial credential.Serial
+			renew  bool
+		}{
+			{"extId taken", "b1", SerialOf("fresh"), true},
+			{"serial taken", "a2", b1.Serial(), true},
+			{"through UpdateUserCard", "a2", SerialOf("a2"), false},
+		} {
+			change := func(u app.UserCards) (app.CardsChange, error) {
+				c := u.Cards[0].Card
+				s, err := c.Renew(credential.NewCard{ExtID: tt.extID, Serial: tt.serial, Lifetime: time.Hour}, grid(t, 7), "", true, at(60))
+				if err != nil {
+					return app.CardsChange{}, err
+				}
+				return app.CardsChange{Changed: []*credential.OTPCard{c}, New: s, Events: []event.Event{cardEvent(credential.CardRenewed, s)}}, nil
+			}
+			update := h.Cards.RenewUserCard
+			if !tt.renew {
+				update = h.Cards.UpdateUserCard
+			}
+			err := update(t.Context(), "acme", "alice", change)
+			if err == nil {
+				t.Errorf("%s: got nil, want an error", tt.name)
+			}
+			if tt.renew {
+				storetest.WantErr(t, err, fault.ErrDuplicate)
+			}
+			wantCard(t, h, a1.Snapshot())
+			wantCard(t, h, b1.Snapshot())
+			storetest.WantEvents(t, h.Recorded(t), nil)
 		}
 	}},
 	{Name: "Holders/SaveHolder records a user of the client and then its state", Run: func(t *testing.T, h Harness) {
@@ -547,9 +611,9 @@ var cardCases = []contractCase{
 				t.Errorf("policy for alice: got %+v (%v), want acme's default", p, err)
 			}
 			var got credential.Holder = -1
-			err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (*credential.OTPCard, []event.Event, error) {
+			err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
 				got = u.Holder
-				return nil, nil, nil
+				return app.CardsChange{}, nil
 			})
 			if err != nil || got != state {
 				t.Errorf("holder: got %s (%v), want %s", got, err, state)

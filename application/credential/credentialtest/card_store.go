@@ -130,6 +130,16 @@ func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events [
 	if err := admit(h.state, held); err != nil {
 		return err
 	}
+	if err := s.insertable(snap); err != nil {
+		return err
+	}
+	s.cards[snap.ExtID] = storedSnapshot(snap)
+	s.record(events)
+	return nil
+}
+
+// insertable refuses a new card whose extId or serial number another card has.
+func (s *CardStore) insertable(snap credential.Snapshot) error {
 	if _, taken := s.cards[snap.ExtID]; taken {
 		return fmt.Errorf("%w: an OTP credential with extId %s exists", fault.ErrDuplicate, snap.ExtID)
 	}
@@ -138,8 +148,6 @@ func (s *CardStore) Create(_ context.Context, card *credential.OTPCard, events [
 			return fmt.Errorf("%w: the serial number drawn for the new card is taken; try again", fault.ErrDuplicate)
 		}
 	}
-	s.cards[snap.ExtID] = storedSnapshot(snap)
-	s.record(events)
 	return nil
 }
 
@@ -207,10 +215,23 @@ func (s *CardStore) PolicyForUser(_ context.Context, clientExtID, userExtID, pol
 	return credential.Policy{}, fmt.Errorf("%w: no OTP card policy %q in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
 }
 
-// UpdateUserCard hands fn the user's cards, newest first, with their policies and the user's
-// state, and saves the card fn returns; see app.UserCardUpdater.
+// UpdateUserCard changes the user's cards when fn succeeds; see app.UserCardUpdater.
 func (s *CardStore) UpdateUserCard(_ context.Context, clientExtID, userExtID string, fn app.UserCardChange) error {
 	defer s.Enter("UpdateUserCard")()
+	return s.changeUserCards(clientExtID, userExtID, false, fn)
+}
+
+// RenewUserCard is UpdateUserCard that saves the change's new card too; see
+// app.UserCardUpdater.
+func (s *CardStore) RenewUserCard(_ context.Context, clientExtID, userExtID string, fn app.UserCardChange) error {
+	defer s.Enter("RenewUserCard")()
+	return s.changeUserCards(clientExtID, userExtID, true, fn)
+}
+
+// changeUserCards runs fn over the user's cards, newest first, and saves what it changed: each
+// card guarded by the version it was loaded at, with renew the new card as Create would, and the
+// events; nothing when fn fails or any save would.
+func (s *CardStore) changeUserCards(clientExtID, userExtID string, renew bool, fn app.UserCardChange) error {
 	state, err := s.checkUser(clientExtID, userExtID)
 	if err != nil {
 		return err
@@ -223,18 +244,29 @@ func (s *CardStore) UpdateUserCard(_ context.Context, clientExtID, userExtID str
 		u.Cards = append(u.Cards, app.UserCard{Card: card, Policy: s.policies[snap.PolicyExtID]})
 	}
 	slices.Reverse(u.Cards)
-	var changed *credential.OTPCard
-	var events []event.Event
-	s.whileInside(func() { changed, events, err = fn(u) })
-	if err != nil || changed == nil {
+	var change app.CardsChange
+	s.whileInside(func() { change, err = fn(u) })
+	if err != nil || (len(change.Changed) == 0 && change.New == nil) {
 		return err
 	}
-	before, ok := loaded[changed]
-	if !ok {
-		return fmt.Errorf("update user card: the callback returned a card it was not given")
+	for _, card := range change.Changed {
+		if _, ok := loaded[card]; !ok {
+			return fmt.Errorf("update user card: the callback returned a card it was not given")
+		}
 	}
-	s.save(before, changed)
-	s.record(events)
+	if change.New != nil {
+		if !renew {
+			return fmt.Errorf("update user card: a new card is saved by RenewUserCard only")
+		}
+		if err := s.insertable(change.New.Snapshot()); err != nil {
+			return err
+		}
+		s.cards[change.New.ExtID()] = storedSnapshot(change.New.Snapshot())
+	}
+	for _, card := range change.Changed {
+		s.save(loaded[card], card)
+	}
+	s.record(change.Events)
 	return nil
 }
 

@@ -1,0 +1,117 @@
+package credential
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/otpcard/otpcard/application/caller"
+	"github.com/otpcard/otpcard/domain/access"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
+)
+
+// RenewOTPCard issues the successor of a card (API.md section 10.3).
+type RenewOTPCard struct {
+	policies CardPolicies
+	cards    UserCardUpdater
+	hasher   CellHasher
+	frame    caller.Frame
+	// maxAuthAge is the freshness a self-admin caller needs.
+	maxAuthAge time.Duration
+}
+
+// RenewCommand asks for the successor of the card under Key.
+type RenewCommand struct {
+	Caller caller.Caller
+	Key    CardKey
+	// ExtID names the successor; empty: generated.
+	ExtID string
+	// Version, when set, must equal the stored version of the card renewed.
+	Version *int32
+	// Comment is the successor's modificationComment.
+	Comment string
+}
+
+// Access is what a caller needs to renew a card of the user: as for replace, CredentialModify and
+// CredentialView, or being that user with a fresh self-admin token.
+func (uc *RenewOTPCard) Access(clientExtID, userExtID string) access.Request {
+	return access.Request{Client: clientExtID, User: userExtID,
+		Rights: []access.Right{access.CredentialModify, access.CredentialView},
+		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge}
+}
+
+// Do issues the successor and returns it with its cells in clear. The card renewed records the
+// link (a new version) and retires at once when its policy allows no fallback. Errors: access
+// errors, access.ErrUserNotUsable (the user is archived), *fault.NotFoundError,
+// *fault.VersionConflictError, credential.ErrArchived, credential.ErrForbiddenTransition (the card
+// is neither initial nor active, or has its successor), credential.ErrTooManyCards,
+// fault.ErrDuplicate (the successor's extId is taken), fault.ErrInvalid.
+func (uc *RenewOTPCard) Do(ctx context.Context, cmd RenewCommand) (Issued, error) {
+	req := uc.Access(cmd.Key.ClientExtID, cmd.Key.UserExtID)
+	return caller.Run(ctx, uc.frame, "RenewOTPCard", cmd.Caller, req, func(ctx context.Context) (Issued, error) {
+		if err := credential.ValidateComment(cmd.Comment); err != nil {
+			return Issued{}, err
+		}
+		issued, err := uc.renew(ctx, cmd)
+		return issued, fault.Wrap(err, "renew otp card %s", cmd.Key.ExtID)
+	})
+}
+
+// renew generates the successor's cells under the card's policy, outside any transaction, then
+// links the two cards in one.
+func (uc *RenewOTPCard) renew(ctx context.Context, cmd RenewCommand) (Issued, error) {
+	policy, holder, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
+	if err != nil {
+		return Issued{}, err
+	}
+	if err := holder.CanReceiveCards(); err != nil {
+		return Issued{}, err
+	}
+	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
+	if err != nil {
+		return Issued{}, err
+	}
+	var issued Issued
+	err = uc.cards.RenewUserCard(ctx, cmd.Key.ClientExtID, cmd.Key.UserExtID, func(u UserCards) (CardsChange, error) {
+		if err := u.Holder.CanReceiveCards(); err != nil {
+			return CardsChange{}, err
+		}
+		var card *credential.OTPCard
+		held := 0
+		for _, c := range u.Cards {
+			if c.Card.ExtID() == cmd.Key.ExtID {
+				card = c.Card
+			}
+			if c.Card.State() != credential.StateArchived {
+				held++
+			}
+		}
+		if card == nil {
+			return CardsChange{}, &fault.NotFoundError{Entity: "OTP credential", ExtID: cmd.Key.ExtID}
+		}
+		if err := card.CheckVersion(cmd.Version); err != nil {
+			return CardsChange{}, err
+		}
+		from := card.State()
+		successor, err := card.Renew(credential.NewCard{ExtID: cmd.ExtID, Lifetime: policy.Parameters.CredentialLifetime},
+			grid, cmd.Comment, policy.Parameters.FallbackAllowed, uc.frame.Now())
+		if err != nil {
+			return CardsChange{}, err
+		}
+		if held >= MaxCardsPerUser {
+			return CardsChange{}, fmt.Errorf("%w: the user holds %d cards that are not archived", credential.ErrTooManyCards, held)
+		}
+		meta := cmd.Caller.Meta()
+		renewed := cardEvent(credential.CardRenewed, successor, meta)
+		renewed.Data["predecessorExtId"] = card.ExtID()
+		events := []event.Event{renewed}
+		if card.State() != from {
+			events = append(events, stateChanged(card, from, cmd.Caller))
+		}
+		issued = Issued{Card: successor, Clear: clear, ChallengeSize: policy.Parameters.ChallengeSize}
+		return CardsChange{Changed: []*credential.OTPCard{card}, New: successor, Events: events}, nil
+	})
+	return issued, err
+}
