@@ -16,7 +16,7 @@ import (
 // and 10.3).
 func TestRenewal(t *testing.T) {
 	t.Parallel()
-	_, f, api := startWithFixture(t, "renew")
+	s, f, api := startWithFixture(t, "renew")
 	before := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
 	r := api.RenewCard(t, f.CardKey, client.CredentialRenew{ExtID: f.Card + "-next", ModificationComment: "runs low",
 		Version: before.Version})
@@ -37,7 +37,7 @@ func TestRenewal(t *testing.T) {
 		t.Errorf("renewed card: got successor %q at version %d in %s, want %s at %d in %s",
 			renewed.SuccessorExtID, renewed.Version, renewed.StateName, next.ExtID, before.Version+1, before.StateName)
 	}
-	if n := len(api.AuditEvents(t, client.AuditQuery{CredentialExtID: next.ExtID, Type: "otp-card.renewed"}).Want(t, http.StatusOK).Items); n != 1 {
+	if n := len(s.auditEvents(t, client.AuditQuery{CredentialExtID: next.ExtID, Type: "otp-card.renewed"}, 1)); n != 1 {
 		t.Errorf("otp-card.renewed events of the successor: got %d, want 1", n)
 	}
 
@@ -64,9 +64,8 @@ func TestRenewal(t *testing.T) {
 	if retired.StateName != "archived" || retired.StateChangeReason != "renewal" || retired.SuccessorExtID != next.ExtID {
 		t.Errorf("predecessor after the successor's first login: got %s (%s), want archived (renewal), still linked", retired.StateName, retired.StateChangeReason)
 	}
-	events := api.AuditEvents(t, client.AuditQuery{CredentialExtID: f.Card, Type: "otp-card.state-changed"}).Want(t, http.StatusOK)
-	if len(events.Items) != 1 {
-		t.Errorf("state-changed events of the retired card: got %d, want 1", len(events.Items))
+	if n := len(s.auditEvents(t, client.AuditQuery{CredentialExtID: f.Card, Type: "otp-card.state-changed"}, 1)); n != 1 {
+		t.Errorf("state-changed events of the retired card: got %d, want 1", n)
 	}
 	if ch := api.Challenge(t, f.UserKey()).Want(t, http.StatusOK); ch.CredentialExtID != next.ExtID {
 		t.Errorf("challenge after the retirement: got %s, want the successor", ch.CredentialExtID)
@@ -191,4 +190,52 @@ func TestRenewMatrix(t *testing.T) {
 		{name: "user holds two cards", given: secondCard, send: renew(`{}`), status: 422, code: "errors.tooManyOTPCards"},
 		{name: "archived user", given: archivedUser, send: renew(`{}`), status: 403, code: "errors.userNotUsable"},
 	})
+}
+
+// TestRenewalLinkDropped: a successor that is deleted or archived no longer holds its
+// predecessor back: the predecessor can be renewed again. A disabled successor drops the link too,
+// but still counts toward the two-card limit (API.md sections 4 and 10.3).
+func TestRenewalLinkDropped(t *testing.T) {
+	t.Parallel()
+	_, f, api := startWithFixture(t, "renew-drop")
+	next := api.RenewCard(t, f.CardKey, client.CredentialRenew{}).Want(t, http.StatusCreated)
+	api.DeleteCard(t, f.UserKey().Card(next.ExtID)).Want(t, http.StatusNoContent)
+	if got := api.GetCard(t, f.CardKey).Want(t, http.StatusOK); got.SuccessorExtID != "" {
+		t.Errorf("after the successor's delete: successorExtId %q, want none", got.SuccessorExtID)
+	}
+	next = api.RenewCard(t, f.CardKey, client.CredentialRenew{}).Want(t, http.StatusCreated)
+	api.PatchCard(t, f.UserKey().Card(next.ExtID), client.CredentialPatch{StateName: client.Ptr("archived")}).Want(t, http.StatusOK)
+	again := api.RenewCard(t, f.CardKey, client.CredentialRenew{}).Want(t, http.StatusCreated)
+	if got := api.GetCard(t, f.CardKey).Want(t, http.StatusOK); got.SuccessorExtID != again.ExtID {
+		t.Errorf("archived successor: the card renewed again names %q, want %s", got.SuccessorExtID, again.ExtID)
+	}
+	api.PatchCard(t, f.UserKey().Card(again.ExtID), client.CredentialPatch{StateName: client.Ptr("disabled")}).Want(t, http.StatusOK)
+	api.RenewCard(t, f.CardKey, client.CredentialRenew{}).WantProblem(t, http.StatusUnprocessableEntity, "errors.tooManyOTPCards")
+}
+
+// TestCreatesAndRenewalsKeepTheLimit: creates and renewals of one user's cards at once never
+// leave the user more than two cards that are not archived (the holder's row lock).
+func TestCreatesAndRenewalsKeepTheLimit(t *testing.T) {
+	t.Parallel()
+	_, f, api := startWithFixture(t, "renew-limit")
+	statuses := atOnce(12, func(i int) int {
+		if i%2 == 0 {
+			return api.Unchecked().CreateCard(t, f.UserKey(), client.CredentialCreate{}).Status
+		}
+		return api.Unchecked().RenewCard(t, f.CardKey, client.CredentialRenew{}).Status
+	})
+	for i, st := range statuses {
+		if st != http.StatusCreated && st != http.StatusUnprocessableEntity && st != http.StatusConflict {
+			t.Errorf("call %d: got status %d, want 201, 409 or 422", i, st)
+		}
+	}
+	held := 0
+	for _, c := range api.ListCards(t, f.UserKey(), client.Page{}).Want(t, http.StatusOK).Items {
+		if c.StateName != "archived" {
+			held++
+		}
+	}
+	if held != 2 {
+		t.Errorf("cards not archived: got %d, want exactly the limit of 2", held)
+	}
 }

@@ -27,9 +27,10 @@ func (s *CardStore) UpdateUserCard(ctx context.Context, clientExtID, userExtID s
 	return s.changeUserCards(ctx, clientExtID, userExtID, false, fn)
 }
 
-// RenewUserCard is UpdateUserCard that also locks the holder's row, as Create does, so that the
-// two-card limit holds against concurrent creates and renewals, and inserts the change's new
-// card; see appcredential.UserCardUpdater.
+// RenewUserCard is UpdateUserCard that first locks the holder's row, as Create and a user delete
+// do (holder, then cards: one order, so none of them deadlock), so that the user's cards it hands
+// fn are all there are while fn judges the two-card limit; it inserts the change's new card
+// too; see appcredential.UserCardUpdater.
 func (s *CardStore) RenewUserCard(ctx context.Context, clientExtID, userExtID string, fn appcredential.UserCardChange) error {
 	return s.changeUserCards(ctx, clientExtID, userExtID, true, fn)
 }
@@ -37,25 +38,27 @@ func (s *CardStore) RenewUserCard(ctx context.Context, clientExtID, userExtID st
 // changeUserCards runs fn over the user's locked cards and saves its change in one transaction.
 func (s *CardStore) changeUserCards(ctx context.Context, clientExtID, userExtID string, renew bool, fn appcredential.UserCardChange) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		// Locked oldest first, the order every other transaction that locks a user's cards uses
-		// (user delete), so that the two can never deadlock; handed out newest first. Each card
-		// comes with its policy in the same statement; only the cards are locked, so the policy is the
-		// one committed when the statement started: a policy change that commits while this waits
-		// for a card's lock applies from the next challenge or login, as if it had committed a
-		// moment later. A renewal then locks the holder's row, after the cards as a user delete
-		// does.
-		var rows []userCardRow
-		err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID)
-		if err != nil {
-			return err
-		}
-		slices.Reverse(rows)
+		// A renewal locks the holder's row first (see RenewUserCard). The cards are locked oldest
+		// first, the order every other transaction that locks a user's cards uses (user delete),
+		// so that the two can never deadlock; handed out newest first. Each card comes with its
+		// policy in the same statement; only the cards are locked, so the policy is the one
+		// committed when the statement started: a policy change that commits while this waits for
+		// a card's lock applies from the next challenge or login, as if it had committed a moment
+		// later.
 		var holder credential.Holder
-		switch {
-		case renew:
+		var err error
+		if renew {
 			if holder, err = lockHolder(ctx, tx, clientExtID, userExtID); err != nil {
 				return err
 			}
+		}
+		var rows []userCardRow
+		if err := s.lockUserCards.scan(ctx, s.db, tx, &rows, userExtID, clientExtID); err != nil {
+			return err
+		}
+		slices.Reverse(rows)
+		switch {
+		case renew:
 		case len(rows) == 0:
 			if holder, err = s.checkUser(ctx, tx, clientExtID, userExtID); err != nil {
 				return err

@@ -91,6 +91,9 @@ func (uc *RenewOTPCard) renew(ctx context.Context, cmd RenewCommand) (Issued, er
 		if card == nil {
 			return CardsChange{}, &fault.NotFoundError{Entity: "OTP credential", ExtID: cmd.Key.ExtID}
 		}
+		for _, c := range u.Cards { // a successor out of service no longer holds the card back
+			card.DropSuccessor(c.Card)
+		}
 		if err := card.CheckVersion(cmd.Version); err != nil {
 			return CardsChange{}, err
 		}

@@ -47,6 +47,21 @@ func (c *OTPCard) Renew(n NewCard, grid Grid, comment string, fallback bool, now
 	return successor, nil
 }
 
+// DropSuccessor forgets a successor that is out of service (archived or disabled: API.md
+// section 10.3, "a successor that was archived, disabled or deleted drops the link"), so that the
+// card can be renewed again; it reports whether it did. The change is saved with the renewal
+// that follows it.
+func (c *OTPCard) DropSuccessor(successor *OTPCard) bool {
+	if c.s.SuccessorExtID == "" || successor.s.ExtID != c.s.SuccessorExtID {
+		return false
+	}
+	if successor.s.State != StateArchived && successor.s.State != StateDisabled {
+		return false
+	}
+	c.s.SuccessorExtID, c.s.RenewedAt = "", time.Time{}
+	return true
+}
+
 // Successor names the card that renewed this one; empty when none did.
 func (c *OTPCard) Successor() string { return c.s.SuccessorExtID }
 

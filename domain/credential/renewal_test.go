@@ -135,3 +135,25 @@ func TestPickCardYieldsToThePredecessor(t *testing.T) {
 		t.Errorf("no cards: got %d, want -1", got)
 	}
 }
+
+// TestASuccessorOutOfServiceDropsTheLink: a successor that is archived or disabled no longer
+// holds its predecessor back from another renewal; an active one does.
+func TestASuccessorOutOfServiceDropsTheLink(t *testing.T) {
+	for state, dropped := range map[credential.State]bool{
+		credential.StateArchived: true, credential.StateDisabled: true,
+		credential.StateActive: false, credential.StateInitial: false, credential.StateTmpLocked: false,
+	} {
+		card := lockoutCard(credential.StateActive, nil)
+		next := renewOf(t, card, true)
+		s := next.Snapshot()
+		s.State = state
+		next = credential.RestoreOTPCard(s)
+		stranger := lockoutCard(credential.StateArchived, nil)
+		if card.DropSuccessor(stranger) {
+			t.Errorf("%s: dropped the link for a card that is not the successor", state)
+		}
+		if got := card.DropSuccessor(next); got != dropped || (card.Successor() == "") != dropped {
+			t.Errorf("%s successor: dropped %v, link %q; want dropped %v", state, got, card.Successor(), dropped)
+		}
+	}
+}

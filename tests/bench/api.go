@@ -66,16 +66,17 @@ type benchUser struct {
 }
 
 // seed is what the benchmark created: one client, a policy with cellReuse=true, and users per
-// worker, each with one card.
+// worker, each with cards cards (the newest one driven).
 type seed struct {
 	client  string
 	policy  string
+	cards   int
 	workers [][]*benchUser // workers[w] are worker w's users
 }
 
 // seedData creates the client, the policy and workers x perWorker users with one card each,
 // with parallel requests.
-func seedData(ctx context.Context, a *client.API, workers, perWorker int) (*seed, error) {
+func seedData(ctx context.Context, a *client.API, workers, perWorker, cards int) (*seed, error) {
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
 	rec := client.NewRecorder(ctx)
 	c := a.CreateClient(rec, client.ClientCreate{Name: "bench-" + tag}).Want(rec, http.StatusCreated)
@@ -89,7 +90,7 @@ func seedData(ctx context.Context, a *client.API, workers, perWorker int) (*seed
 	if err := rec.Err(); err != nil {
 		return nil, fmt.Errorf("seed policy: %w", err)
 	}
-	s := &seed{client: c.ExtID, policy: policy.ExtID, workers: make([][]*benchUser, workers)}
+	s := &seed{client: c.ExtID, policy: policy.ExtID, cards: cards, workers: make([][]*benchUser, workers)}
 	for w := range s.workers {
 		s.workers[w] = make([]*benchUser, perWorker)
 	}
@@ -145,8 +146,11 @@ func seedUser(ctx context.Context, a *client.API, s *seed, loginID string) (*ben
 	if err := rec.Err(); err != nil {
 		return nil, fmt.Errorf("seed user: %w", err)
 	}
-	cj := a.CreateCard(rec, client.UserKey{Client: s.client, User: u.ExtID},
-		client.CredentialCreate{PolicyExtID: s.policy, StateName: "active"}).Want(rec, http.StatusCreated)
+	var cj client.Credential
+	for range s.cards { // the older cards first: the newest usable card is the one a challenge asks
+		cj = a.CreateCard(rec, client.UserKey{Client: s.client, User: u.ExtID},
+			client.CredentialCreate{PolicyExtID: s.policy, StateName: "active"}).Want(rec, http.StatusCreated)
+	}
 	if err := rec.Err(); err != nil {
 		return nil, fmt.Errorf("seed card: %w", err)
 	}

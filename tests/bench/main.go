@@ -51,6 +51,7 @@ type options struct {
 	smoke          bool
 	usersPerWorker int
 	minUsers       int // seed at least this many users in all
+	cardsPerUser   int // cards each seeded user holds; the newest is the one driven
 	pgbenchScale   int
 	pgbench        bool
 	statements     bool     // load pg_stat_statements
@@ -70,6 +71,7 @@ func defaultOptions() options {
 		out:            "bench-results.json",
 		usersPerWorker: 2,
 		minUsers:       1000,
+		cardsPerUser:   1,
 		pgbenchScale:   10,
 		pgbench:        true,
 		statements:     true,
@@ -201,6 +203,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.smoke, "smoke", false, "short run for CI: concurrency 4, 1 s per scenario, 1 user per worker, pgbench scale 1")
 	fs.IntVar(&o.usersPerWorker, "users", o.usersPerWorker, "seeded users (one card each) per worker at the highest concurrency")
 	fs.IntVar(&o.minUsers, "min-users", o.minUsers, "seed at least this many users in all (a working set larger than any cache a connection keeps); the active workers of each run share them all")
+	fs.IntVar(&o.cardsPerUser, "cards", o.cardsPerUser, "cards each seeded user holds (1 or 2, the most a user may hold); challenge and login drive the newest, so 2 measures a user with two cards")
 	fs.IntVar(&o.pgbenchScale, "pgbench-scale", o.pgbenchScale, "pgbench -i scale factor")
 	fs.BoolVar(&o.pgbench, "pgbench", o.pgbench, "measure the pgbench baselines")
 	fs.BoolVar(&o.statements, "pgss", o.statements, "load pg_stat_statements to count the service's statements per operation")
@@ -236,6 +239,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-users: 1-100")
 	case o.minUsers < 0 || o.minUsers > 100000:
 		return o, errors.New("-min-users: 0-100000")
+	case o.cardsPerUser < 1 || o.cardsPerUser > 2:
+		return o, errors.New("-cards: 1 or 2")
 	case o.pgbenchScale < 1:
 		return o, errors.New("-pgbench-scale: at least 1")
 	}

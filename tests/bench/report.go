@@ -44,6 +44,7 @@ type settings struct {
 	Smoke           bool     `json:"smoke"`
 	UsersPerWorker  int      `json:"usersPerWorker"`
 	SeededUsers     int      `json:"seededUsers"`
+	CardsPerUser    int      `json:"cardsPerUser"`
 	PgbenchScale    int      `json:"pgbenchScale"`
 	Binary          string   `json:"binary"`
 }
@@ -282,8 +283,8 @@ func writeMarkdown(w io.Writer, r *Results) {
 	}
 	fmt.Fprintf(w, "- Load average: %s at start, %s at end\n", fmtLoad(m.LoadAvgStart), fmtLoad(m.LoadAvgEnd))
 	s := r.Settings
-	fmt.Fprintf(w, "- Settings: %s s per run after %s s warm-up; %d seeded users with one card each (policy cellReuse=true); pgbench scale %d\n",
-		f1(s.DurationSeconds), f1(s.WarmupSeconds), s.SeededUsers, s.PgbenchScale)
+	fmt.Fprintf(w, "- Settings: %s s per run after %s s warm-up; %d seeded users with %d card(s) each, the newest driven (policy cellReuse=true); pgbench scale %d\n",
+		f1(s.DurationSeconds), f1(s.WarmupSeconds), s.SeededUsers, max(s.CardsPerUser, 1), s.PgbenchScale)
 	fmt.Fprintf(w, "- Command: `%s`\n\n", r.Command)
 
 	fmt.Fprintln(w, "| scenario | c | ops/s | p50 ms | p95 ms | p99 ms | errors | svc CPU ms/op | svc cores | PG CPU ms/op | peak RSS MiB | host busy | vs pgbench |")

@@ -92,7 +92,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 		Command: commandLine(o),
 		Settings: settings{Concurrency: o.concurrency, DurationSeconds: o.duration.Seconds(),
 			WarmupSeconds: o.warmup.Seconds(), Scenarios: o.scenarios, Smoke: o.smoke,
-			UsersPerWorker: perWorker(o), SeededUsers: maxC * perWorker(o), PgbenchScale: o.pgbenchScale,
+			UsersPerWorker: perWorker(o), SeededUsers: maxC * perWorker(o), CardsPerUser: o.cardsPerUser, PgbenchScale: o.pgbenchScale,
 			Binary: "go build -trimpath (module root)"},
 		Machine: describeMachine(),
 	}
@@ -243,7 +243,7 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 
 	t0 = time.Now()
 	cpu0, _ := processCPU(svc.pid)
-	sd, err := seedData(ctx, a, maxC, perWorker(o))
+	sd, err := seedData(ctx, a, maxC, perWorker(o), o.cardsPerUser)
 	if err != nil {
 		return nil, err
 	}
