@@ -37,9 +37,7 @@ type RenewCommand struct {
 // Access is what a caller needs to renew a card of the user: as for replace, CredentialModify and
 // CredentialView, or being that user with a fresh self-admin token.
 func (uc *RenewOTPCard) Access(clientExtID, userExtID string) access.Request {
-	return access.Request{Client: clientExtID, User: userExtID,
-		Rights: []access.Right{access.CredentialModify, access.CredentialView},
-		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge}
+	return reissueAccess(clientExtID, userExtID, uc.maxAuthAge)
 }
 
 // Do issues the successor and returns it with its cells in clear. The card renewed records the

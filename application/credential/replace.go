@@ -40,9 +40,15 @@ type ReplaceCommand struct {
 // Access is what a caller needs to replace a card of the user: CredentialModify and
 // CredentialView, or being that user with a fresh self-admin token.
 func (uc *ReplaceOTPCard) Access(clientExtID, userExtID string) access.Request {
+	return reissueAccess(clientExtID, userExtID, uc.maxAuthAge)
+}
+
+// reissueAccess is who may give a user's card new cells, by replace or renewal: CredentialModify
+// and CredentialView, or the user with a self-admin token at most maxAuthAge old.
+func reissueAccess(clientExtID, userExtID string, maxAuthAge time.Duration) access.Request {
 	return access.Request{Client: clientExtID, User: userExtID,
 		Rights: []access.Right{access.CredentialModify, access.CredentialView},
-		Self:   access.SelfFresh, MaxAuthAge: uc.maxAuthAge}
+		Self:   access.SelfFresh, MaxAuthAge: maxAuthAge}
 }
 
 // Do replaces the card. A card whose validity has ended gets a fresh one under its policy's

@@ -136,15 +136,11 @@ func (p *Parameters) set(name, value string) error {
 	case "fallbackAllowed":
 		p.FallbackAllowed, err = boolParam(name, value)
 	case "fallbackTransitionPeriod":
-		var days int
-		days, err = intParam(name, value, 0, 365)
-		p.FallbackPeriod = time.Duration(days) * day
+		p.FallbackPeriod, err = daysParam(name, value)
 	case "renewWhenLowOnChallenges":
 		p.RenewWhenLow, err = boolParam(name, value)
 	case "closeToExpirationThreshold":
-		var days int
-		days, err = intParam(name, value, 0, 365)
-		p.CloseToExpiry = time.Duration(days) * day
+		p.CloseToExpiry, err = daysParam(name, value)
 	case "renewWhenCloseToExpiration":
 		p.RenewWhenCloseToExpiry, err = boolParam(name, value)
 	default:
@@ -162,6 +158,12 @@ func intParam(name, value string, lo, hi int) (int, error) {
 		return 0, &PolicyViolationError{name, fmt.Sprintf("must be an integer from %d to %d", lo, hi)}
 	}
 	return n, nil
+}
+
+// daysParam reads a number of days, 0-365.
+func daysParam(name, value string) (time.Duration, error) {
+	days, err := intParam(name, value, 0, 365)
+	return time.Duration(days) * day, err
 }
 
 func boolParam(name, value string) (bool, error) {
