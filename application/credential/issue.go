@@ -35,6 +35,23 @@ func newGrid(ctx context.Context, hasher CellHasher, l credential.Layout) (crede
 	return grid, cells, nil
 }
 
+// reissueGrid is the first step of a replace and of a renewal: the current policy of the card
+// under key, and new cells generated and hashed under it, outside any transaction. It is read
+// without a lock on the user: a change that saw the user unarchived is one that happened before
+// the archive, which changes no card; a user who may receive no cards is refused
+// (access.ErrUserNotUsable).
+func reissueGrid(ctx context.Context, policies CardPolicies, hasher CellHasher, key CardKey) (credential.Policy, credential.Grid, []string, error) {
+	policy, holder, err := policies.PolicyOfCard(ctx, key)
+	if err != nil {
+		return credential.Policy{}, credential.Grid{}, nil, err
+	}
+	if err := holder.CanReceiveCards(); err != nil {
+		return credential.Policy{}, credential.Grid{}, nil, err
+	}
+	grid, clear, err := newGrid(ctx, hasher, policy.Parameters.Layout)
+	return policy, grid, clear, err
+}
+
 // cardEvent records a change of a card.
 func cardEvent(t event.Type, card *credential.OTPCard, meta event.Meta) event.Event {
 	s := card.Snapshot()

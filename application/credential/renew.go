@@ -60,14 +60,7 @@ func (uc *RenewOTPCard) Do(ctx context.Context, cmd RenewCommand) (Issued, error
 // renew generates the successor's cells under the card's policy, outside any transaction, then
 // links the two cards in one.
 func (uc *RenewOTPCard) renew(ctx context.Context, cmd RenewCommand) (Issued, error) {
-	policy, holder, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
-	if err != nil {
-		return Issued{}, err
-	}
-	if err := holder.CanReceiveCards(); err != nil {
-		return Issued{}, err
-	}
-	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
+	policy, grid, clear, err := reissueGrid(ctx, uc.policies, uc.hasher, cmd.Key)
 	if err != nil {
 		return Issued{}, err
 	}

@@ -68,16 +68,7 @@ func (uc *ReplaceOTPCard) Do(ctx context.Context, cmd ReplaceCommand) (Issued, e
 
 // replace generates the new card under the card's policy, then saves it in the card's place.
 func (uc *ReplaceOTPCard) replace(ctx context.Context, cmd ReplaceCommand) (Issued, error) {
-	policy, holder, err := uc.policies.PolicyOfCard(ctx, cmd.Key)
-	if err != nil {
-		return Issued{}, err
-	}
-	// Read before the transaction, without a lock on the user: a replace that saw the user
-	// unarchived is one that happened before the archive, which changes no card.
-	if err := holder.CanReceiveCards(); err != nil {
-		return Issued{}, err
-	}
-	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
+	policy, grid, clear, err := reissueGrid(ctx, uc.policies, uc.hasher, cmd.Key)
 	if err != nil {
 		return Issued{}, err
 	}
