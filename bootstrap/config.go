@@ -48,6 +48,9 @@ type Config struct {
 	LogLevel  slog.Level
 	LogFormat string
 
+	// LifecycleInterval is how often the lifecycle job runs, across all instances (API.md 10.4).
+	LifecycleInterval time.Duration
+
 	// WebhookURL receives every domain event, signed with WebhookSecret; empty: no webhook.
 	WebhookURL    string
 	WebhookSecret []byte
@@ -202,6 +205,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		}
 		c.WebhookSecret = []byte(secret)
 	}
+	interval, err := time.ParseDuration(get("OTPCARD_LIFECYCLE_INTERVAL", "1h"))
+	if err != nil || interval < time.Second {
+		bad("OTPCARD_LIFECYCLE_INTERVAL", "must be a duration of at least 1s such as 1h or 15m, not %q",
+			get("OTPCARD_LIFECYCLE_INTERVAL", ""))
+	}
+	c.LifecycleInterval = interval
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("OTPCARD_LOG_FORMAT", "must be json or text")
 	}

@@ -67,6 +67,7 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"OTPCARD_RATE_LIMIT_ADDRESS_PER_MINUTE": "-5",
 		"OTPCARD_LOG_LEVEL":                     "loud",
 		"OTPCARD_LOG_FORMAT":                    "xml",
+		"OTPCARD_LIFECYCLE_INTERVAL":            "500ms",
 	}
 	_, err := LoadConfig(envOf(bad))
 	if err == nil {
@@ -80,6 +81,31 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		if !strings.Contains(err.Error(), name+":") {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
+	}
+}
+
+func TestLoadConfigLifecycleInterval(t *testing.T) {
+	cfg, err := LoadConfig(envOf(nil))
+	if err != nil || cfg.LifecycleInterval != time.Hour {
+		t.Errorf("default: got %s, %v; want 1h, nil", cfg.LifecycleInterval, err)
+	}
+	for v, want := range map[string]time.Duration{"1s": time.Second, "15m": 15 * time.Minute, "24h": 24 * time.Hour} {
+		cfg, err := LoadConfig(envOf(map[string]string{"OTPCARD_LIFECYCLE_INTERVAL": v}))
+		if err != nil || cfg.LifecycleInterval != want {
+			t.Errorf("%q: got %s, %v; want %s, nil", v, cfg.LifecycleInterval, err, want)
+		}
+	}
+	for _, v := range []string{"999ms", "0", "-1h", "60", "hourly"} {
+		_, err := LoadConfig(envOf(map[string]string{"OTPCARD_LIFECYCLE_INTERVAL": v}))
+		if err == nil || !strings.Contains(err.Error(), "OTPCARD_LIFECYCLE_INTERVAL:") {
+			t.Errorf("%q: got %v, want an error naming OTPCARD_LIFECYCLE_INTERVAL", v, err)
+		}
+	}
+	if tick := lifecycleTick(time.Hour); tick != time.Minute {
+		t.Errorf("tick of 1h: %s, want 1m", tick)
+	}
+	if tick := lifecycleTick(time.Second); tick != time.Second {
+		t.Errorf("tick of 1s: %s, want 1s", tick)
 	}
 }
 

@@ -35,6 +35,7 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		platformModule,
 		directoryModule,
 		credentialModule,
+		lifecycleModule,
 		auditModule,
 		eventsModule(cfg),
 		httpModule,

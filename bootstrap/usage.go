@@ -15,6 +15,7 @@ commands:
   token        mint an HS256 token with the configured secret (otpcard token -h)
   healthcheck  exit 0 when the local service is ready (for container health checks)
   events       events rewind SUBSCRIBER: hand a subscriber the history still in the outbox
+  lifecycle    lifecycle run: run the lifecycle job once, now
   version      print the version, the Go version and the source revision (also --version)
   help         print this text; otpcard help COMMAND (or otpcard COMMAND -h) describes one
 
@@ -71,6 +72,8 @@ func commandUsage(cmd string) (string, bool) {
 		return versionUsage, true
 	case "events":
 		return eventsUsage, true
+	case "lifecycle":
+		return lifecycleUsage, true
 	}
 	return "", false
 }

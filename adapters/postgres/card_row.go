@@ -46,6 +46,8 @@ type cardRow struct {
 	PredecessorExtID     *string    `bun:"predecessor_ext_id"`
 	SuccessorExtID       *string    `bun:"successor_ext_id"`
 	RenewedAt            *time.Time `bun:"renewed_at"`
+	CloseAnnounced       bool       `bun:"close_to_expiry_announced"`
+	ExpiryAnnounced      bool       `bun:"expiry_announced"`
 }
 
 // optionalText is a text column that holds NULL for the empty string (a reference to no card).
@@ -107,7 +109,7 @@ func newCardRow(c *credential.OTPCard) cardRow {
 		Challenge: challenge, LockedUntil: optionalTime(s.LockedUntil), ResumeState: string(s.ResumeState),
 		Created: s.Created.UTC(), LastModified: s.LastModified.UTC(), Version: s.Version,
 		PredecessorExtID: optionalText(s.PredecessorExtID), SuccessorExtID: optionalText(s.SuccessorExtID),
-		RenewedAt: optionalTime(s.RenewedAt),
+		RenewedAt: optionalTime(s.RenewedAt), CloseAnnounced: s.CloseToExpiryAnnounced, ExpiryAnnounced: s.ExpiryAnnounced,
 	}
 }
 
@@ -148,6 +150,6 @@ func (r cardRow) card() (*credential.OTPCard, error) {
 		Grid: grid, Challenge: challenge, LockedUntil: timeOrZero(r.LockedUntil),
 		ResumeState:      credential.State(r.ResumeState),
 		PredecessorExtID: textOrEmpty(r.PredecessorExtID), SuccessorExtID: textOrEmpty(r.SuccessorExtID),
-		RenewedAt: timeOrZero(r.RenewedAt),
+		RenewedAt: timeOrZero(r.RenewedAt), CloseToExpiryAnnounced: r.CloseAnnounced, ExpiryAnnounced: r.ExpiryAnnounced,
 	}), nil
 }

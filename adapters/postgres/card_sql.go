@@ -11,7 +11,7 @@ const cardColumns = `c.ext_id, c.client_ext_id, c.user_ext_id, c.policy_ext_id, 
 	c.successful_login_count, c.failed_login_count, c.modification_comment, c.grid_rows, c.grid_cols,
 	c.cell_length, c.cell_charset, c.coordinate_format, c.verifier_scheme, c.salt, c.verifiers, c.uses,
 	c.challenge, c.locked_until, c.resume_state, c.created, c.last_modified, c.version,
-	c.predecessor_ext_id, c.successor_ext_id, c.renewed_at`
+	c.predecessor_ext_id, c.successor_ext_id, c.renewed_at, c.close_to_expiry_announced, c.expiry_announced`
 
 // cardByKeySQL reads the card under its path: $1 extId, $2 user, $3 client.
 const cardByKeySQL = `SELECT ` + cardColumns + `
@@ -65,8 +65,9 @@ const holderSQL = `SELECT
 	EXISTS (SELECT 1 FROM policies WHERE client_ext_id = $1 AND default_policy) AS client,
 	(SELECT state FROM holders WHERE ext_id = $2 AND client_ext_id = $1) AS usr`
 
-// updateCardStateSQL saves a card whose grid stayed the same (challenge, login, PATCH), guarded
-// by the version it was loaded at: $20 extId, $21 that version. The grid's columns are left out
+// updateCardStateSQL saves a card whose grid stayed the same (challenge, login, PATCH, the
+// lifecycle job's announcements), guarded by the version it was loaded at: $22 extId, $23 that
+// version. The grid's columns are left out
 // on purpose: a card's verifiers (2.7 KB at default settings) live out of line in TOAST storage,
 // and setting them, even to the same bytes, would write a new TOAST value and its index entries
 // on every challenge and login.
@@ -75,20 +76,20 @@ const updateCardStateSQL = `UPDATE otp_cards SET
 	last_successful_login = $6, last_failed_login = $7, successful_login_count = $8,
 	failed_login_count = $9, modification_comment = $10, uses = $11, challenge = $12,
 	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17,
-	successor_ext_id = $18, renewed_at = $19
-	WHERE ext_id = $20 AND version = $21`
+	successor_ext_id = $18, renewed_at = $19, close_to_expiry_announced = $20, expiry_announced = $21
+	WHERE ext_id = $22 AND version = $23`
 
 // updateCardWithGridSQL saves a card with a new grid and serial number (replace), guarded like
-// updateCardStateSQL: $29 extId, $30 the version it was loaded at.
+// updateCardStateSQL: $31 extId, $32 the version it was loaded at.
 const updateCardWithGridSQL = `UPDATE otp_cards SET
 	state = $1, state_change_reason = $2, state_change_detail = $3, valid_from = $4, valid_to = $5,
 	last_successful_login = $6, last_failed_login = $7, successful_login_count = $8,
 	failed_login_count = $9, modification_comment = $10, uses = $11, challenge = $12,
 	locked_until = $13, resume_state = $14, last_modified = $15, version = $16, policy_ext_id = $17,
-	successor_ext_id = $18, renewed_at = $19,
-	grid_rows = $20, grid_cols = $21, cell_length = $22, cell_charset = $23, coordinate_format = $24,
-	verifier_scheme = $25, salt = $26, verifiers = $27, serial_number = $28
-	WHERE ext_id = $29 AND version = $30`
+	successor_ext_id = $18, renewed_at = $19, close_to_expiry_announced = $20, expiry_announced = $21,
+	grid_rows = $22, grid_cols = $23, cell_length = $24, cell_charset = $25, coordinate_format = $26,
+	verifier_scheme = $27, salt = $28, verifiers = $29, serial_number = $30
+	WHERE ext_id = $31 AND version = $32`
 
 // serialIndex is the unique index of the cards' serial numbers (migration 0006).
 const serialIndex = "otp_cards_serial"

@@ -199,17 +199,19 @@ func (s *CardStore) change(ctx context.Context, key appcredential.CardKey, fn ap
 	})
 }
 
-// updateCard saves card if it changed since it was loaded (every change moves the version), with
-// its grid only when the grid is new, guarded by the version it was loaded at.
+// updateCard saves card if it changed since it was loaded (every change moves the version, but
+// the lifecycle job's announcements do not), with its grid only when the grid is new, guarded by
+// the version it was loaded at.
 func updateCard(ctx context.Context, tx bun.Tx, loaded *cardRow, card *credential.OTPCard) error {
 	row := newCardRow(card)
-	if row.Version == loaded.Version {
+	if row.Version == loaded.Version && row.CloseAnnounced == loaded.CloseAnnounced && row.ExpiryAnnounced == loaded.ExpiryAnnounced {
 		return nil
 	}
 	query, args := updateCardStateSQL, []any{row.State, row.StateChangeReason, row.StateChangeDetail,
 		row.ValidFrom, row.ValidTo, row.LastSuccessfulLogin, row.LastFailedLogin, row.SuccessfulLoginCount,
 		row.FailedLoginCount, row.ModificationComment, row.Uses, row.Challenge, row.LockedUntil, row.ResumeState,
-		row.LastModified, row.Version, row.PolicyExtID, row.SuccessorExtID, row.RenewedAt}
+		row.LastModified, row.Version, row.PolicyExtID, row.SuccessorExtID, row.RenewedAt,
+		row.CloseAnnounced, row.ExpiryAnnounced}
 	if row.Scheme != loaded.Scheme || !bytes.Equal(row.Salt, loaded.Salt) || !bytes.Equal(row.Verifiers, loaded.Verifiers) {
 		query, args = updateCardWithGridSQL, append(args, row.Rows, row.Cols, row.CellLength, row.Charset,
 			row.Coordinate, row.Scheme, row.Salt, row.Verifiers, row.Serial)

@@ -124,7 +124,7 @@ var snapshotFields = []string{"ExtID", "ClientExtID", "UserExtID", "PolicyExtID"
 	"StateChangeReason", "StateChangeDetail", "ValidFrom", "ValidTo", "LastSuccessfulLogin",
 	"LastFailedLogin", "SuccessfulLoginCount", "FailedLoginCount", "ModificationComment", "Created",
 	"LastModified", "Version", "Grid", "Challenge", "LockedUntil", "ResumeState", "PredecessorExtID",
-	"SuccessorExtID", "RenewedAt"}
+	"SuccessorExtID", "RenewedAt", "CloseToExpiryAnnounced", "ExpiryAnnounced"}
 
 func TestSnapshotFieldsAreCompared(t *testing.T) {
 	typ := reflect.TypeFor[credential.Snapshot]()
@@ -196,6 +196,10 @@ func assertSnapshot(t *testing.T, got, want credential.Snapshot) {
 	}
 	if !slices.Equal(got.Challenge, want.Challenge) {
 		t.Errorf("challenge: got %v, want %v", got.Challenge, want.Challenge)
+	}
+	if got.CloseToExpiryAnnounced != want.CloseToExpiryAnnounced || got.ExpiryAnnounced != want.ExpiryAnnounced {
+		t.Errorf("announced: got %v %v, want %v %v", got.CloseToExpiryAnnounced, got.ExpiryAnnounced,
+			want.CloseToExpiryAnnounced, want.ExpiryAnnounced)
 	}
 }
 

@@ -50,6 +50,7 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	full.Challenge = []int{11, 0, 5} // a multi-cell challenge, in the order asked
 	full.LockedUntil = later.Add(time.Minute)
 	full.ResumeState = credential.StateActive
+	full.CloseToExpiryAnnounced, full.ExpiryAnnounced = true, true
 
 	cleared := full
 	cleared.State, cleared.StateChangeReason, cleared.StateChangeDetail = credential.StateActive, credential.ReasonUnlock, ""
@@ -58,6 +59,7 @@ func TestCardStoreUpdateRoundTripsEverySnapshotField(t *testing.T) {
 	cleared.ResumeState = ""
 	cleared.SuccessorExtID, cleared.RenewedAt = "", time.Time{}
 	cleared.ModificationComment = ""
+	cleared.CloseToExpiryAnnounced, cleared.ExpiryAnnounced = false, false
 	cleared.Version = 8
 
 	for _, tt := range []struct {

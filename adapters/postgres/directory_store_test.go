@@ -33,7 +33,7 @@ var meta = event.Meta{Actor: admin, RequestID: "req-1"}
 
 // createClient saves a client created at now with its event, and, through the seam, its
 // default policy, which it returns.
-func createClient(t *testing.T, db *bun.DB, extID, name string, now time.Time) (directory.Client, credential.Policy) {
+func createClient(t testing.TB, db *bun.DB, extID, name string, now time.Time) (directory.Client, credential.Policy) {
 	t.Helper()
 	c, err := directory.NewClient(directory.Client{ExtID: extID, Name: name}, now)
 	if err != nil {
@@ -68,7 +68,7 @@ func clientEvents(c directory.Client) []event.Event {
 func noWithin(context.Context) error { return nil }
 
 // createUser saves a user of that client with one event, and, through the seam, its holder.
-func createUser(t *testing.T, db *bun.DB, clientExtID, extID, loginID string) directory.User {
+func createUser(t testing.TB, db *bun.DB, clientExtID, extID, loginID string) directory.User {
 	t.Helper()
 	u, err := directory.NewUser(directory.User{ExtID: extID, ClientExtID: clientExtID, LoginID: loginID}, base)
 	if err != nil {

@@ -2,8 +2,12 @@ package postgres
 
 import (
 	"context"
+	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
 
 	"github.com/otpcard/otpcard/domain/event"
 )
@@ -20,4 +24,13 @@ func RecordedEvents(ctx context.Context, db *bun.DB) ([]event.Event, error) {
 		events[i] = r.event()
 	}
 	return events, nil
+}
+
+// ExplainDueHolders returns the plan of UpkeepStore.DueHolders for due (EXPLAIN, not run).
+func ExplainDueHolders(ctx context.Context, db *bun.DB, due appcredential.LifecycleDue) (string, error) {
+	ids, closeBefore, renewedBefore := dueArrays(due)
+	var lines []string
+	err := db.NewRaw("EXPLAIN "+dueHoldersSQL, pgdialect.Array(ids), pgdialect.Array(closeBefore), pgdialect.Array(renewedBefore),
+		due.Now.UTC(), "", 500).Scan(ctx, &lines)
+	return strings.Join(lines, "\n"), err
 }

@@ -26,13 +26,13 @@ var base = time.Date(2026, 11, 26, 22, 30, 0, 123_456_789, time.FixedZone("CET",
 func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // openDB opens a fresh, migrated database for this test.
-func openDB(t *testing.T) *bun.DB {
+func openDB(t testing.TB) *bun.DB {
 	t.Helper()
 	return openURL(t, pgtest.URL(t), true)
 }
 
 // openURL opens url and migrates it when migrate is set; the pool is closed when the test ends.
-func openURL(t *testing.T, url string, migrate bool) *bun.DB {
+func openURL(t testing.TB, url string, migrate bool) *bun.DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

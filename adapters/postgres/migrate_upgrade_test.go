@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/otpcard/otpcard/adapters/postgres"
@@ -15,7 +16,8 @@ import (
 // TestMigrateModuleTablesKeepsExistingCards: a database written before the modules kept to their
 // own tables (migrations up to 0004) has users with cards; 0005 gives every user its holder row,
 // so that its cards still answer challenges and a disabled user is still refused; 0006 gives every
-// card a serial number of its own, and 0007 keeps an outstanding challenge as a list of its cell.
+// card a serial number of its own, 0007 keeps an outstanding challenge as a list of its cell, and
+// 0009 marks the cards close to expiry or expired as announced.
 func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 	db := openURL(t, pgtest.URL(t), false)
 	ctx := t.Context()
@@ -50,16 +52,21 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 		}
 	}
 	cards := postgres.NewCardStore(db)
-	for _, user := range []string{"alice", "bob"} {
+	// Each user's card runs out tomorrow, within the default threshold of 10 days; alice also holds
+	// a card that expired yesterday, bob one that runs for a year.
+	for card, c := range map[string]struct{ user, validFor string }{
+		"alice-card": {"alice", "1 day"}, "bob-card": {"bob", "1 day"},
+		"alice-old": {"alice", "-1 day"}, "bob-new": {"bob", "1 year"},
+	} {
 		_, err := db.ExecContext(ctx, `INSERT INTO otp_cards (ext_id, client_ext_id, user_ext_id, policy_ext_id, state,
 			valid_from, valid_to, grid_rows, grid_cols, cell_length, cell_charset, coordinate_format, verifier_scheme,
 			salt, verifiers, uses, created, last_modified, version)
-			VALUES (?, 'acme', ?, 'p', 'initial', now(), now() + interval '1 day', 1, 1, 4, 'crockford32', false, 'x',
+			VALUES (?, 'acme', ?, 'p', 'initial', now() - interval '2 years', now() + ?::interval, 1, 1, 4, 'crockford32', false, 'x',
 			decode('00112233445566778899aabbccddeeff', 'hex'), decode('00112233445566778899aabbccddeeff', 'hex'),
 			decode('00', 'hex'), now(), now(), 1)`,
-			user+"-card", user)
+			card, c.user, c.validFor)
 		if err != nil {
-			t.Fatalf("card of %s in the old layout: %v", user, err)
+			t.Fatalf("card %s in the old layout: %v", card, err)
 		}
 	}
 
@@ -75,14 +82,27 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 	for user, want := range map[string]credential.Holder{"alice": credential.HolderActive, "bob": credential.HolderDisabled} {
 		var holder credential.Holder = -1
 		err := cards.UpdateUserCard(ctx, "acme", user, func(u appcredential.UserCards) (appcredential.CardsChange, error) {
-			if len(u.Cards) != 1 {
-				t.Errorf("%s: got %d cards, want 1", user, len(u.Cards))
+			if len(u.Cards) != 2 {
+				t.Errorf("%s: got %d cards, want 2", user, len(u.Cards))
 			}
 			holder = u.Holder
 			return appcredential.CardsChange{}, nil
 		})
 		if err != nil || holder != want {
 			t.Errorf("%s after the migration: got holder %v, %v; want %v", user, holder, err, want)
+		}
+	}
+	// 0009: the cards that were close to expiry or expired before the lifecycle job existed count
+	// as announced (API.md 10.2), so that its first run does not tell old news.
+	for card, want := range map[string][2]bool{"alice-card": {true, false}, "bob-card": {true, false},
+		"alice-old": {true, true}, "bob-new": {false, false}} {
+		user, _, _ := strings.Cut(card, "-")
+		c, err := cards.Get(ctx, appcredential.CardKey{ClientExtID: "acme", UserExtID: user, ExtID: card})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if closeToExpiry, expiry := c.Announced(); closeToExpiry != want[0] || expiry != want[1] {
+			t.Errorf("%s after 0009: announced close %v, expired %v; want %v, %v", card, closeToExpiry, expiry, want[0], want[1])
 		}
 	}
 	serials := map[credential.Serial]string{}

@@ -20,3 +20,7 @@ func (c Caller) Meta() event.Meta {
 		RequestID: c.RequestID,
 	}
 }
+
+// System is the service acting on its own (the lifecycle job): events record it as the actor
+// "system", and it holds no right.
+func System() Caller { return Caller{Principal: access.System()} }

@@ -80,10 +80,12 @@ func roleRights(role string) []Right {
 // Mode tells how a caller authenticated.
 type Mode int
 
-// The two authentication modes of API.md section 2.
+// The two authentication modes of API.md section 2, and the service itself.
 const (
 	ModeAdmin Mode = iota + 1
 	ModeSelfAdmin
+	// ModeSystem is the service acting on its own (the lifecycle job, API.md section 10.4).
+	ModeSystem
 )
 
 // String names the mode as it is recorded in events.
@@ -93,6 +95,8 @@ func (m Mode) String() string {
 		return "admin"
 	case ModeSelfAdmin:
 		return "self-admin"
+	case ModeSystem:
+		return "system"
 	}
 	return "unknown"
 }
@@ -143,6 +147,11 @@ func cutPrefix(p string) (string, bool) {
 func NewSelfAdmin(subject string, authTime time.Time) Principal {
 	return Principal{subject: subject, mode: ModeSelfAdmin, authTime: authTime}
 }
+
+// System is the service itself as the actor of what it does on its own, such as the lifecycle
+// job (API.md section 10.4): subject and mode "system", and no right, so that it can never pass
+// an authorization.
+func System() Principal { return Principal{subject: "system", mode: ModeSystem} }
 
 // Subject is the principal's name (the user's extId for self-admin callers).
 func (p Principal) Subject() string { return p.subject }

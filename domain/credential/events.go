@@ -16,15 +16,18 @@ const (
 	// CardChanged is a change of a card's modificationComment alone.
 	CardChanged event.Type = "otp-card.changed"
 	// CardRenewed is recorded on the successor of a renewed card.
-	CardRenewed   event.Type = "otp-card.renewed"
-	PolicyCreated event.Type = "policy.created"
-	PolicyChanged event.Type = "policy.changed"
-	PolicyDeleted event.Type = "policy.deleted"
+	CardRenewed event.Type = "otp-card.renewed"
+	// CardCloseToExpiration and CardExpired are recorded once each by the lifecycle job.
+	CardCloseToExpiration event.Type = "otp-card.close-to-expiration"
+	CardExpired           event.Type = "otp-card.expired"
+	PolicyCreated         event.Type = "policy.created"
+	PolicyChanged         event.Type = "policy.changed"
+	PolicyDeleted         event.Type = "policy.deleted"
 )
 
 // EventTypes lists the event types the credential module records.
 func EventTypes() []event.Type {
 	return []event.Type{CardCreated, CardReplaced, CardStateChanged, CardDeleted, CardChallengeIssued,
 		CardLoginSucceeded, CardLoginFailed, CardLocked, CardLowOnChallenges, CardChanged, CardRenewed,
-		PolicyCreated, PolicyChanged, PolicyDeleted}
+		CardCloseToExpiration, CardExpired, PolicyCreated, PolicyChanged, PolicyDeleted}
 }

@@ -45,6 +45,10 @@ type Snapshot struct {
 	// section 10.3); RenewedAt is when the card got its successor. Empty and zero otherwise.
 	PredecessorExtID, SuccessorExtID string
 	RenewedAt                        time.Time
+	// CloseToExpiryAnnounced and ExpiryAnnounced tell that the lifecycle job recorded the card's
+	// otp-card.close-to-expiration and otp-card.expired (API.md section 10.2); a replace that
+	// restarts the validity clears both.
+	CloseToExpiryAnnounced, ExpiryAnnounced bool
 }
 
 // OTPCard is the OTP card credential aggregate.
@@ -150,6 +154,7 @@ func (c *OTPCard) Replace(grid Grid, comment string, lifetime time.Duration, now
 			return false, fmt.Errorf("%w: credential lifetime must be positive", ErrPolicyViolation)
 		}
 		c.s.ValidFrom, c.s.ValidTo, restarted = now, now.Add(lifetime), true
+		c.s.CloseToExpiryAnnounced, c.s.ExpiryAnnounced = false, false
 	}
 	serial, err := NewSerial(nil)
 	if err != nil {
