@@ -128,7 +128,7 @@ func runLifecycleIfDue(ctx context.Context, interval time.Duration, job *appcred
 	case ctx.Err() != nil:
 	case err != nil:
 		m.record(ctx, report, true)
-		logger.Error("lifecycle job failed; the next run tries again", "error", err.Error())
+		logger.Error("lifecycle job failed; the next run tries again", append(lifecycleAttrs(report), "error", err.Error())...)
 	case ran:
 		m.record(ctx, report, false)
 		level := slog.LevelDebug // a run with nothing to do is not news
@@ -143,6 +143,6 @@ func runLifecycleIfDue(ctx context.Context, interval time.Duration, job *appcred
 func lifecycleAttrs(r appcredential.LifecycleReport) []any {
 	return []any{"users", r.Holders, "close_to_expiration", r.CloseToExpiration, "expired", r.Expired,
 		"retired", r.Retired, "renewals_due", r.RenewalsDue, "renewed", r.Renewed,
-		"renewal_skipped_two_cards", r.SkippedTwoCards, "renewal_no_print_batch", r.NoPrintBatch,
+		"renewal_skipped_two_cards", r.SkippedTwoCards, "renewal_no_print_batch", r.NoPrintBatch, "users_failed", r.Failed,
 		"duration", r.Finished.Sub(r.Started).String()}
 }

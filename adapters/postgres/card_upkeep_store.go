@@ -43,21 +43,31 @@ func (s *UpkeepStore) AllCardPolicies(ctx context.Context) ([]credential.Policy,
 // dueHoldersSQL finds the users with due cards after user $5, at most $6 of them: per policy
 // ($1 extIds, $2 closeBefore, $3 renewedBefore, as parallel arrays), cards whose closeness is to be
 // announced (index otp_cards_close_to_expiry_due) or whose fallback period is over
-// (otp_cards_fallback_due); and cards of any policy that expired by $4, expiry not announced
-// (otp_cards_expiry_due). Each arm reads an index range that holds only cards still to be
-// handled.
+// (otp_cards_fallback_due), each read by a lateral look-up of its own so that every policy is one
+// index range (a join of the list of policies against the cards would read the whole table once
+// there are a few policies); and cards of any policy that expired by $4, expiry not announced
+// (otp_cards_expiry_due). A renewed card whose successor is disabled or archived stays out of the
+// look-up: it stays as it is (credential.OTPCard.RetireAfterFallback decides; this only narrows).
 const dueHoldersSQL = `WITH due AS (
 		SELECT * FROM unnest(?::text[], ?::timestamptz[], ?::timestamptz[]) AS d (policy_ext_id, close_before, renewed_before)
 	)
 	SELECT h.client_ext_id, h.user_ext_id FROM (
-		SELECT c.client_ext_id, c.user_ext_id FROM due JOIN otp_cards AS c ON c.policy_ext_id = due.policy_ext_id
-		WHERE NOT c.close_to_expiry_announced AND c.state <> 'archived' AND c.valid_to <= due.close_before
+		SELECT c.client_ext_id, c.user_ext_id FROM due CROSS JOIN LATERAL (
+			SELECT c.client_ext_id, c.user_ext_id FROM otp_cards AS c
+			WHERE c.policy_ext_id = due.policy_ext_id AND NOT c.close_to_expiry_announced AND c.state <> 'archived'
+				AND c.valid_to <= due.close_before
+			OFFSET 0) AS c
 		UNION
 		SELECT c.client_ext_id, c.user_ext_id FROM otp_cards AS c
 		WHERE NOT c.expiry_announced AND c.state <> 'archived' AND c.valid_to <= ?
 		UNION
-		SELECT c.client_ext_id, c.user_ext_id FROM due JOIN otp_cards AS c ON c.policy_ext_id = due.policy_ext_id
-		WHERE c.successor_ext_id IS NOT NULL AND c.state <> 'archived' AND c.renewed_at <= due.renewed_before
+		SELECT c.client_ext_id, c.user_ext_id FROM due CROSS JOIN LATERAL (
+			SELECT c.client_ext_id, c.user_ext_id, c.successor_ext_id FROM otp_cards AS c
+			WHERE c.policy_ext_id = due.policy_ext_id AND c.successor_ext_id IS NOT NULL AND c.state <> 'archived'
+				AND c.renewed_at <= due.renewed_before
+			OFFSET 0) AS c
+		WHERE EXISTS (SELECT 1 FROM otp_cards AS s
+			WHERE s.ext_id = c.successor_ext_id AND s.state NOT IN ('archived', 'disabled'))
 	) AS h
 	WHERE h.user_ext_id > ?
 	ORDER BY h.user_ext_id

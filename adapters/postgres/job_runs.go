@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -42,7 +43,13 @@ func (r *JobRuns) Exclusive(ctx context.Context, name string, now time.Time, eve
 	if !locked {
 		return false, nil
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended(?, 0))", key) //nolint:errcheck // a broken connection releases the lock too
+	defer func() {
+		var unlocked bool
+		err := conn.QueryRowContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtextextended(?, 0))", key).Scan(&unlocked)
+		if err != nil || !unlocked { // a connection that may still hold the lock never goes back to the pool
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
 	if every > 0 {
 		var last time.Time
 		err := conn.QueryRowContext(ctx, "SELECT started_at FROM job_runs WHERE name = ?", name).Scan(&last)
@@ -50,8 +57,8 @@ func (r *JobRuns) Exclusive(ctx context.Context, name string, now time.Time, eve
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return false, fmt.Errorf("read job %s: %w", name, translate(err))
-		case now.Before(last.Add(every)):
-			return false, nil
+		case now.Before(last.Add(every)) && !last.After(now.Add(every)):
+			return false, nil // a start further ahead than an interval came from a clock that runs ahead: run
 		}
 	}
 	_, err = conn.ExecContext(ctx, `INSERT INTO job_runs (name, started_at) VALUES (?, ?)

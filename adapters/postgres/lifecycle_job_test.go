@@ -358,7 +358,23 @@ func TestJobInstancesNeverDoubleAnAction(t *testing.T) {
 			t.Errorf("locked instance: %v", err)
 		}
 	}
-	t.Logf("with the lock: %d of 4 instances found the job busy", busy)
+	if busy == 0 || busy == 4 {
+		t.Errorf("with the lock: %d of 4 instances found the job busy, want all but those that ran after it", busy)
+	}
+	// While one instance runs the job, another finds it busy, deterministically.
+	running, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_, _ = postgres.NewJobRuns(w.db).Exclusive(context.Background(), "lifecycle", w.clock.Now(), 0, func(context.Context) error {
+			close(running)
+			<-release
+			return nil
+		})
+	}()
+	<-running
+	if _, err := w.newJob(postgres.NewJobRuns(w.db)).Run(t.Context()); !errors.Is(err, appcredential.ErrJobBusy) {
+		t.Errorf("run while another instance holds the job: %v, want ErrJobBusy", err)
+	}
+	close(release)
 
 	w.clock.Set(lifecycleT0.Add(tenYears + day)) // every card has expired
 	var mu sync.Mutex
@@ -397,7 +413,8 @@ func TestJobInstancesNeverDoubleAnAction(t *testing.T) {
 }
 
 // TestLifecycleJobRunsOncePerInterval: RunDue runs when the last run, by any instance, started
-// an interval ago or more, and not before.
+// an interval ago or more, and not before; a start recorded by a clock that runs ahead does not
+// stop the job.
 func TestLifecycleJobRunsOncePerInterval(t *testing.T) {
 	w := newLifecycleWorld(t)
 	other := w.newJob(postgres.NewJobRuns(w.db))
@@ -408,6 +425,8 @@ func TestLifecycleJobRunsOncePerInterval(t *testing.T) {
 	}{
 		{0, w.job, true}, {30 * time.Minute, other, false}, {59 * time.Minute, w.job, false},
 		{time.Hour, other, true}, {time.Hour + time.Second, w.job, false}, {3 * time.Hour, w.job, true},
+		// An instance whose clock runs a year ahead runs it; the others are not stopped for a year.
+		{365 * 24 * time.Hour, other, true}, {3*time.Hour + time.Minute, w.job, true}, {3*time.Hour + 2*time.Minute, other, false},
 	} {
 		w.clock.Set(lifecycleT0.Add(step.at))
 		if _, ran, err := step.job.RunDue(t.Context(), time.Hour); err != nil || ran != step.ran {

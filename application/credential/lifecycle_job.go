@@ -48,7 +48,9 @@ type LifecycleStore interface {
 type JobRuns interface {
 	// Exclusive calls fn unless another instance is running the job called name, and reports
 	// whether it called fn. With every > 0 it also skips the run when the job's last run
-	// started less than every before now; each run records its start.
+	// started less than every before now (but runs when that start lies more than every ahead
+	// of now: an instance whose clock ran ahead must not stop the job); each run records its
+	// start.
 	Exclusive(ctx context.Context, name string, now time.Time, every time.Duration, fn func(context.Context) error) (bool, error)
 }
 
@@ -83,6 +85,9 @@ type LifecycleReport struct {
 	// Renewed were renewed, SkippedTwoCards belong to users who hold two cards already, and
 	// NoPrintBatch belong to clients without print recipients.
 	RenewalsDue, Renewed, SkippedTwoCards, NoPrintBatch int
+	// Failed counts the users whose cards could not be tended (the run goes on with the others
+	// and reports an error at its end).
+	Failed int
 }
 
 // Touched is how many cards the run changed or renewed.
@@ -167,6 +172,7 @@ func (j *LifecycleJob) tendAll(ctx context.Context, report *LifecycleReport) err
 		due.Policies[p.ExtID] = PolicyDue{CloseBefore: closeBefore, RenewedBefore: renewedBefore}
 	}
 	after := ""
+	var failed error // the first user that failed; the run goes on with the others
 	for {
 		holders, err := j.store.DueHolders(ctx, due, after, j.page)
 		if err != nil {
@@ -174,14 +180,24 @@ func (j *LifecycleJob) tendAll(ctx context.Context, report *LifecycleReport) err
 		}
 		for _, h := range holders {
 			if err := j.tend(ctx, h, report); err != nil {
-				return fmt.Errorf("user %s: %w", h.UserExtID, err)
+				if ctx.Err() != nil {
+					return err
+				}
+				report.Failed++
+				if failed == nil {
+					failed = fmt.Errorf("user %s: %w", h.UserExtID, err)
+				}
 			}
 			after = h.UserExtID
 		}
 		if len(holders) < j.page {
-			return nil
+			break
 		}
 	}
+	if failed != nil {
+		return fmt.Errorf("%d user(s) failed, and the next run tries them again; the first: %w", report.Failed, failed)
+	}
+	return nil
 }
 
 // tend applies the card rules to one user's cards in one transaction, then hands the cards due

@@ -17,8 +17,9 @@ FROM policies AS p
 WHERE p.ext_id = c.policy_ext_id
   AND c.valid_to <= now() + make_interval(days => coalesce((p.parameters ->> 'closeToExpirationThreshold')::int, 10));
 
--- What the job looks up on every run, each an index range over the few cards that are due (the
--- indexes hold only the cards still to announce or to retire):
+-- What the job looks up on every run: an index range per policy (or one for every policy) that
+-- reaches only the cards that are due, in indexes that leave out what is announced, archived or
+-- not renewed:
 --   cards of a policy whose validity ends before the policy's threshold, closeness not announced;
 CREATE INDEX otp_cards_close_to_expiry_due ON otp_cards (policy_ext_id, valid_to)
     WHERE NOT close_to_expiry_announced AND state <> 'archived';

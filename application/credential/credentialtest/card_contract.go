@@ -537,6 +537,27 @@ var cardCases = []contractCase{
 			storetest.WantNotFound(t, err, tt.entity, tt.extID)
 		}
 	}},
+	{Name: "UserCardUpdater/saves the lifecycle job's announcements, which leave the version", Run: func(t *testing.T, h Harness) {
+		acme := aliceAndBob(t, h)
+		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))
+		var announced credential.Snapshot
+		err := h.Cards.UpdateUserCard(t.Context(), "acme", "alice", func(u app.UserCards) (app.CardsChange, error) {
+			c := u.Cards[0].Card
+			if got := c.Announce(at(0).Add(400*24*time.Hour), 10*24*time.Hour); len(got) != 1 {
+				t.Fatalf("announce: got %v, want the expiry", got)
+			}
+			announced = c.Snapshot()
+			return app.CardsChange{Changed: []*credential.OTPCard{c}, Events: []event.Event{cardEvent(credential.CardExpired, c)}}, nil
+		})
+		if err != nil {
+			t.Fatalf("update user card: got %v, want nil", err)
+		}
+		if announced.Version != a1.Version() || !announced.ExpiryAnnounced || !announced.CloseToExpiryAnnounced {
+			t.Fatalf("announced card: version %d, announced %v %v; want %d, true, true", announced.Version,
+				announced.CloseToExpiryAnnounced, announced.ExpiryAnnounced, a1.Version())
+		}
+		wantCard(t, h, announced)
+	}},
 	{Name: "UserCardUpdater/RenewUserCard saves the new card, the cards fn changed and the events", Run: func(t *testing.T, h Harness) {
 		acme := aliceAndBob(t, h)
 		a1 := addCard(t, h, newCard(t, "acme", "alice", "a1", acme.ExtID, at(0)))

@@ -167,9 +167,11 @@ func (s *CardStore) Update(_ context.Context, key app.CardKey, fn app.CardChange
 	return nil
 }
 
-// save stores card when its version moved since it was loaded, as every change moves it.
+// save stores card when it changed since it was loaded: every change moves its version, and the
+// lifecycle job's announcements, which do not, are saved too.
 func (s *CardStore) save(loaded credential.Snapshot, card *credential.OTPCard) {
-	if card.Version() != loaded.Version {
+	closeToExpiry, expiry := card.Announced()
+	if card.Version() != loaded.Version || closeToExpiry != loaded.CloseToExpiryAnnounced || expiry != loaded.ExpiryAnnounced {
 		s.cards[loaded.ExtID] = storedSnapshot(card.Snapshot())
 	}
 }
