@@ -19,7 +19,9 @@ type dueUsers struct {
 	users    []app.HolderKey
 }
 
-func (d dueUsers) AllCardPolicies(context.Context) ([]credential.Policy, error) { return d.policies, nil }
+func (d dueUsers) AllCardPolicies(context.Context) ([]credential.Policy, error) {
+	return d.policies, nil
+}
 
 func (d dueUsers) DueHolders(_ context.Context, _ app.LifecycleDue, after string, limit int) ([]app.HolderKey, error) {
 	var page []app.HolderKey
