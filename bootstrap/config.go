@@ -8,14 +8,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/otpcard/otpcard/adapters/mail"
 )
 
 // Config is otpcard's configuration (API.md section 8), read once at start.
@@ -47,6 +51,10 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string
+
+	// SMTPURL, when set, is the mail server of the notify module's notices, sent from SMTPFrom;
+	// NotifyTemplates is a directory of templates that replace the built-in ones.
+	SMTPURL, SMTPFrom, NotifyTemplates string
 
 	// LifecycleInterval is how often the lifecycle job runs, across all instances (API.md 10.4).
 	LifecycleInterval time.Duration
@@ -204,6 +212,23 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			bad("OTPCARD_WEBHOOK_SECRET", "is required with OTPCARD_WEBHOOK_URL and must be at least 32 bytes long")
 		}
 		c.WebhookSecret = []byte(secret)
+	}
+	if v := get("OTPCARD_SMTP_URL", ""); v != "" {
+		if _, _, err := mail.ParseSMTPURL(v); err != nil {
+			bad("OTPCARD_SMTP_URL", "%v", err)
+		}
+		c.SMTPURL = v
+		from := get("OTPCARD_SMTP_FROM", "")
+		if a, err := netmail.ParseAddress(from); err != nil || a.Address == "" {
+			bad("OTPCARD_SMTP_FROM", "is required with OTPCARD_SMTP_URL: the sender's address, such as otpcard@bank.example or \"Example Bank <otpcard@bank.example>\"")
+		}
+		c.SMTPFrom = from
+	}
+	if v := get("OTPCARD_NOTIFY_TEMPLATES", ""); v != "" {
+		if st, err := os.Stat(v); err != nil || !st.IsDir() {
+			bad("OTPCARD_NOTIFY_TEMPLATES", "must be a directory of templates, not %q", v)
+		}
+		c.NotifyTemplates = v
 	}
 	interval, err := time.ParseDuration(get("OTPCARD_LIFECYCLE_INTERVAL", "1h"))
 	if err != nil || interval < time.Second {

@@ -68,6 +68,9 @@ func TestLoadConfigNamesEveryBadVariable(t *testing.T) {
 		"OTPCARD_LOG_LEVEL":                     "loud",
 		"OTPCARD_LOG_FORMAT":                    "xml",
 		"OTPCARD_LIFECYCLE_INTERVAL":            "500ms",
+		"OTPCARD_SMTP_URL":                      "http://mail.example.com",
+		"OTPCARD_SMTP_FROM":                     "not an address",
+		"OTPCARD_NOTIFY_TEMPLATES":              "/nonexistent/templates",
 	}
 	_, err := LoadConfig(envOf(bad))
 	if err == nil {
@@ -106,6 +109,21 @@ func TestLoadConfigLifecycleInterval(t *testing.T) {
 	}
 	if tick := lifecycleTick(time.Second); tick != time.Second {
 		t.Errorf("tick of 1s: %s, want 1s", tick)
+	}
+}
+
+func TestLoadConfigSMTP(t *testing.T) {
+	cfg, err := LoadConfig(envOf(map[string]string{"OTPCARD_SMTP_URL": "smtps://u:p@mail.example.com",
+		"OTPCARD_SMTP_FROM": "Example Bank <otpcard@bank.example>"}))
+	if err != nil || cfg.SMTPURL != "smtps://u:p@mail.example.com" || cfg.SMTPFrom != "Example Bank <otpcard@bank.example>" {
+		t.Errorf("got %q %q, %v", cfg.SMTPURL, cfg.SMTPFrom, err)
+	}
+	if cfg, err := LoadConfig(envOf(nil)); err != nil || cfg.SMTPURL != "" {
+		t.Errorf("default: got %q, %v; want notices off", cfg.SMTPURL, err)
+	}
+	_, err = LoadConfig(envOf(map[string]string{"OTPCARD_SMTP_URL": "smtp://mail.example.com"}))
+	if err == nil || !strings.Contains(err.Error(), "OTPCARD_SMTP_FROM:") {
+		t.Errorf("a URL without From: got %v, want an error naming OTPCARD_SMTP_FROM", err)
 	}
 }
 

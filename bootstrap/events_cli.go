@@ -18,7 +18,7 @@ const eventsUsage = `usage: otpcard events rewind SUBSCRIBER
 A subscriber that has never run starts at the newest event: a new webhook does not announce
 history. To hand a subscriber the history still in the outbox, rewind it; it then receives every
 event the outbox still holds, oldest first, from its next delivery on (a running service picks
-this up by itself). Subscribers: audit, webhook.
+this up by itself). Subscribers: audit, webhook, notify.
 `
 
 // eventsCommand runs `otpcard events ...`.
@@ -43,6 +43,9 @@ func eventsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	configured := []string{"audit"}
 	if cfg.WebhookURL != "" {
 		configured = append(configured, "webhook")
+	}
+	if cfg.SMTPURL != "" {
+		configured = append(configured, "notify")
 	}
 	if !slices.Contains(configured, subscriber) {
 		return fmt.Errorf("events rewind: %q is not a subscriber of this configuration (it has: %s)",

@@ -36,6 +36,7 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		directoryModule,
 		credentialModule,
 		lifecycleModule,
+		notifyModule(cfg),
 		auditModule,
 		eventsModule(cfg),
 		httpModule,

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +11,9 @@ import (
 	"github.com/otpcard/otpcard/adapters/postgres"
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	appcredential "github.com/otpcard/otpcard/application/credential"
+	appnotify "github.com/otpcard/otpcard/application/notify"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/directory"
 )
 
 // TestMigrateModuleTablesKeepsExistingCards: a database written before the modules kept to their
@@ -120,6 +123,57 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 		serials[card.Serial()] = user
 		if want := map[string][]int{"alice": {0}}[user]; !slices.Equal(card.Snapshot().Challenge, want) {
 			t.Errorf("outstanding challenge of %s's card after 0007: got %v, want %v", user, card.Snapshot().Challenge, want)
+		}
+	}
+}
+
+// TestMigrateNotifyCopiesTheUsers: 0010 gives the notify module a copy of every user's address,
+// language and name, as the directory stored them.
+func TestMigrateNotifyCopiesTheUsers(t *testing.T) {
+	db := openURL(t, pgtest.URL(t), false)
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range migrationNames(t) {
+		if name >= "0010" {
+			break
+		}
+		body, err := os.ReadFile(filepath.Join("migrations", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	createClient(t, db, "acme", "Acme", base)
+	u, err := directory.NewUser(directory.User{ExtID: "anna", ClientExtID: "acme", LoginID: "anna",
+		Name: directory.Name{FirstName: "Anna", FamilyName: "Muster"}, Contacts: directory.Contacts{Email: "anna@example.com"},
+		LanguageCode: "de"}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.NewUserStore(db).Create(ctx, u, userEvents(u), func(ctx context.Context) error {
+		return seamOf(db).UserSaved(ctx, u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	createUser(t, db, "acme", "ben", "ben")
+	if applied, err := postgres.Migrate(ctx, db); err != nil || len(applied) == 0 || applied[0] != "0010_notify.sql" {
+		t.Fatalf("migrate: got %v, %v; want 0010_notify.sql applied", applied, err)
+	}
+	store := postgres.NewNotifyStore(db)
+	for user, want := range map[string]appnotify.Recipient{
+		"anna": {ClientExtID: "acme", UserExtID: "anna", Email: "anna@example.com", LanguageCode: "de", FirstName: "Anna", FamilyName: "Muster"},
+		"ben":  {ClientExtID: "acme", UserExtID: "ben"},
+	} {
+		got, found, err := store.Recipient(ctx, "acme", user)
+		if err != nil || !found || got != want {
+			t.Errorf("%s after 0010: got %+v (found %v), %v; want %+v", user, got, found, err, want)
 		}
 	}
 }
