@@ -194,3 +194,20 @@ func newDatabase(lc fx.Lifecycle, cfg Config, tel *telemetry.Telemetry, logger *
 	lc.Append(fx.StopHook(d.Close))
 	return d, nil
 }
+
+// withDatabase is how a one-off command (otpcard events, otpcard lifecycle) reaches the database:
+// telemetry, then the configured or embedded database, migrated, handed to fn and closed after.
+func withDatabase(ctx context.Context, cfg Config, stderr io.Writer, fn func(d *Database, tel *telemetry.Telemetry) error) error {
+	logger := newLogger(cfg, stderr)
+	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "otpcard", ServiceVersion: version, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer tel.Shutdown(context.WithoutCancel(ctx))
+	d, err := openDatabase(ctx, cfg, tel, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close(context.WithoutCancel(ctx))
+	return fn(d, tel)
+}

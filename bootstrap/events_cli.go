@@ -51,18 +51,11 @@ func eventsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return fmt.Errorf("events rewind: %q is not a subscriber of this configuration (it has: %s)",
 			subscriber, strings.Join(configured, ", "))
 	}
-	logger := newLogger(cfg, stderr)
-	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "otpcard", ServiceVersion: version, Logger: logger})
-	if err != nil {
+	var ahead int
+	err = withDatabase(ctx, cfg, stderr, func(d *Database, _ *telemetry.Telemetry) error {
+		ahead, err = postgres.NewEventFeed(d.DB).Rewind(ctx, subscriber)
 		return err
-	}
-	defer tel.Shutdown(context.WithoutCancel(ctx))
-	d, err := openDatabase(ctx, cfg, tel, logger)
-	if err != nil {
-		return err
-	}
-	defer d.Close(context.WithoutCancel(ctx))
-	ahead, err := postgres.NewEventFeed(d.DB).Rewind(ctx, subscriber)
+	})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/otpcard/otpcard/adapters/telemetry"
+	appcredential "github.com/otpcard/otpcard/application/credential"
 )
 
 const lifecycleUsage = `usage: otpcard lifecycle run
@@ -35,19 +36,11 @@ func lifecycleCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg, stderr)
-	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "otpcard", ServiceVersion: version, Logger: logger})
-	if err != nil {
+	var r appcredential.LifecycleReport
+	err = withDatabase(ctx, cfg, stderr, func(d *Database, tel *telemetry.Telemetry) error {
+		r, err = newLifecycleJob(d, newTracer(tel)).Run(ctx)
 		return err
-	}
-	defer tel.Shutdown(context.WithoutCancel(ctx))
-	d, err := openDatabase(ctx, cfg, tel, logger)
-	if err != nil {
-		return err
-	}
-	defer d.Close(context.WithoutCancel(ctx))
-	job := newLifecycleJob(d, newTracer(tel))
-	r, err := job.Run(ctx)
+	})
 	if err != nil {
 		return err
 	}

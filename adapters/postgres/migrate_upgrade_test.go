@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uptrace/bun"
+
 	"github.com/otpcard/otpcard/adapters/postgres"
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	appcredential "github.com/otpcard/otpcard/application/credential"
@@ -22,26 +24,8 @@ import (
 // card a serial number of its own, 0007 keeps an outstanding challenge as a list of its cell, and
 // 0009 marks the cards close to expiry or expired as announced.
 func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
-	db := openURL(t, pgtest.URL(t), false)
+	db := migratedBefore(t, "0005")
 	ctx := t.Context()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range migrationNames(t) {
-		if name >= "0005" {
-			break
-		}
-		body, err := os.ReadFile(filepath.Join("migrations", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.ExecContext(ctx, string(body)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// The data of the old layout, written as the old stores did.
 	for _, q := range []string{
 		`INSERT INTO clients (ext_id, name, created, last_modified, version) VALUES ('acme', 'Acme', now(), now(), 1)`,
@@ -130,26 +114,8 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 // TestMigrateNotifyCopiesTheUsers: 0010 gives the notify module a copy of every user's address,
 // language and name, as the directory stored them.
 func TestMigrateNotifyCopiesTheUsers(t *testing.T) {
-	db := openURL(t, pgtest.URL(t), false)
+	db := migratedBefore(t, "0010")
 	ctx := t.Context()
-	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range migrationNames(t) {
-		if name >= "0010" {
-			break
-		}
-		body, err := os.ReadFile(filepath.Join("migrations", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.ExecContext(ctx, string(body)); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
-			t.Fatal(err)
-		}
-	}
 	createClient(t, db, "acme", "Acme", base)
 	u, err := directory.NewUser(directory.User{ExtID: "anna", ClientExtID: "acme", LoginID: "anna",
 		Name: directory.Name{FirstName: "Anna", FamilyName: "Muster"}, Contacts: directory.Contacts{Email: "anna@example.com"},
@@ -176,4 +142,31 @@ func TestMigrateNotifyCopiesTheUsers(t *testing.T) {
 			t.Errorf("%s after 0010: got %+v (found %v), %v; want %+v", user, got, found, err, want)
 		}
 	}
+}
+
+// migratedBefore opens a fresh database with the migrations before the one named first applied,
+// as the migrator would have applied them.
+func migratedBefore(t *testing.T, first string) *bun.DB {
+	t.Helper()
+	db := openURL(t, pgtest.URL(t), false)
+	ctx := t.Context()
+	if _, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range migrationNames(t) {
+		if name >= first {
+			break
+		}
+		body, err := os.ReadFile(filepath.Join("migrations", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(ctx, string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (name) VALUES (?)", name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
