@@ -216,6 +216,23 @@ func TestNotifications(t *testing.T) {
 	if all = mb.waitFor(t, 4); len(all) != 4 || all[3].subject != "Ihre OTP-Karte wurde ersetzt" {
 		t.Errorf("after the rewind: %d messages, the last %+v; want 4, the new replace last", len(all), all[len(all)-1])
 	}
+	// The lifecycle job's news reaches the user too: a card that expired at once (a lifetime of
+	// one millisecond), in French, with the day it expired.
+	short := api.CreatePolicy(t, bank, client.PolicyCreate{Name: uid("short"), PolicyType: "OTPCardPolicy",
+		Parameters: map[string]string{"credentialLifetime": "1"}}).Want(t, http.StatusCreated)
+	emma := user("emma", "emma@example.com", "fr")
+	expiring := api.CreateCard(t, emma, client.CredentialCreate{PolicyExtID: short.ExtID}).Want(t, http.StatusCreated)
+	time.Sleep(5 * time.Millisecond)
+	if code := bootstrap.Main(t.Context(), []string{"lifecycle", "run"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("otpcard lifecycle run: exit %d, %s", code, stderr.String())
+	}
+	all = mb.waitFor(t, 6)
+	expiredOn := expiring.Validity.To[:10]
+	if all[4].subject != "Votre nouvelle carte OTP" || all[5].subject != "Votre carte OTP a expiré" ||
+		!strings.Contains(all[5].text, "a expiré le "+expiredOn) {
+		t.Errorf("emma's notices: %q then %q (%q), want the new card, then its expiry on %s", all[4].subject, all[5].subject, all[5].text, expiredOn)
+	}
+
 	// A deleted user is forgotten by the notify module too.
 	api.DeleteUser(t, anna).Want(t, http.StatusNoContent)
 	var left int

@@ -36,8 +36,31 @@ var _ appnotify.Composer = (*Composer)(nil)
 
 // funcs are the helpers the templates may call.
 var funcs = map[string]any{
-	"date":     func(t time.Time) string { return t.UTC().Format("2006-01-02") },
-	"datetime": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+	"date":     func(t time.Time) (string, error) { return format(t, "2006-01-02") },
+	"datetime": func(t time.Time) (string, error) { return format(t, "2006-01-02 15:04 UTC") },
+}
+
+// format writes t in layout; a time the event did not carry is an error rather than year 1.
+func format(t time.Time, layout string) (string, error) {
+	if t.IsZero() {
+		return "", errors.New("the event carries no such time")
+	}
+	return t.UTC().Format(layout), nil
+}
+
+// sampleOf is a notice of the kind with the values its events carry, and no other: each template
+// is rendered with it at start, so that a template that names a value its notice does not have
+// fails the start, not a notice.
+func sampleOf(kind notify.Kind, lang string) appnotify.Notice {
+	n := appnotify.Notice{Kind: kind, Language: lang, FirstName: "Anna", FamilyName: "Muster",
+		Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), CredentialExtID: "card"}
+	switch kind {
+	case notify.CardCloseToExpiration, notify.CardExpired:
+		n.ValidTo = time.Date(2036, 1, 2, 3, 4, 5, 0, time.UTC)
+	case notify.CardLowOnChallenges:
+		n.RemainingChallenges = "20"
+	}
+	return n
 }
 
 // NewComposer parses the built-in templates and, when dir is not empty, the files of dir that
@@ -85,6 +108,9 @@ func NewComposer(dir string) (*Composer, error) {
 		for _, lang := range notify.Languages {
 			if _, ok := c.text[textName(kind, lang)]; !ok {
 				return nil, fmt.Errorf("template %s is missing", textName(kind, lang))
+			}
+			if _, err := c.Compose(sampleOf(kind, lang)); err != nil {
+				return nil, fmt.Errorf("template %s or its HTML: %w", textName(kind, lang), err)
 			}
 		}
 	}

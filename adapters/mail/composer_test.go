@@ -55,6 +55,17 @@ func TestEveryNoticeRendersInEveryLanguage(t *testing.T) {
 			}
 		}
 	}
+	renewed := notice(notify.CardRenewed, "en")
+	renewed.PredecessorRetired = true
+	if m, err := c.Compose(renewed); err != nil || !strings.Contains(m.Text, "Your current card no longer works") {
+		t.Errorf("a renewal without fallback: %q, %v; want it to say the current card no longer works", m.Text, err)
+	}
+	if m, _ := c.Compose(notice(notify.CardRenewed, "en")); !strings.Contains(m.Text, "Keep using the current card") {
+		t.Errorf("a renewal with fallback: %q, want it to say to keep using the current card", m.Text)
+	}
+	if _, err := c.Compose(appnotify.Notice{Kind: notify.CardExpired, Language: "en", Time: when}); err == nil {
+		t.Error("an expiry notice without the card's validity: got no error, want one (never the year 1)")
+	}
 	m, err := c.Compose(notice(notify.CardIssued, "rm"))
 	if err != nil || m.Subject != "Your new OTP card" {
 		t.Errorf("Romansh: %q, %v; want the English notice", m.Subject, err)
@@ -106,6 +117,8 @@ func TestTemplatesOverride(t *testing.T) {
 		"card-isued.en.txt":    `{{define "subject"}}x{{end}}{{define "text"}}x{{end}}`,
 		"card-expired.de.txt":  `{{define "subject"}}x{{end}}`,
 		"card-expired.fr.txt":  `{{define "subject"}}{{.Nope}`,
+		"card-expired.it.txt":  `{{define "subject"}}x{{end}}{{define "text"}}{{.Nope}}{{end}}`,
+		"card-issued.de.txt":   `{{define "subject"}}x{{end}}{{define "text"}}{{date .ValidTo}}{{end}}`,
 		"layout.html":          `<p>no html block</p>`,
 		"card-renewed.it.html": `{{define "html"}}{{end`,
 	} {

@@ -31,8 +31,8 @@ var _ appnotify.Mailer = (*Sender)(nil)
 // ParseSMTPURL checks an SMTP URL as OTPCARD_SMTP_URL takes it and returns the client options:
 // smtps://[user:password@]host[:port] speaks TLS from the first byte (port 465 by default);
 // smtp://[user:password@]host[:port] requires STARTTLS (port 587 by default), except to a
-// loopback host (a relay on the same machine), where it uses STARTTLS when offered. A user and
-// password authenticate with the best mechanism the server offers.
+// loopback host (a relay on the same machine), which it speaks to without TLS. A user and
+// password (percent-encoded in the URL) authenticate with the best mechanism the server offers.
 func ParseSMTPURL(raw string) (host string, opts []gomail.Option, err error) {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
@@ -46,7 +46,9 @@ func ParseSMTPURL(raw string) (host string, opts []gomail.Option, err error) {
 		port = 465
 		opts = append(opts, gomail.WithSSL())
 	case isLoopback(host):
-		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+		// A relay on this machine: nothing crosses a network, and such relays often present a
+		// certificate for another name, which STARTTLS would refuse.
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
@@ -115,10 +117,27 @@ func (s *Sender) Send(ctx context.Context, m appnotify.Message) error {
 	if err != nil {
 		return err
 	}
-	err = client.DialAndSendWithContext(ctx, msg)
-	var refused *gomail.SendError
-	if errors.As(err, &refused) && refused.ErrorCode() >= 500 && refused.ErrorCode() < 600 {
-		return fmt.Errorf("%w: %v", appnotify.ErrRejected, err)
+	return classify(client.DialAndSendWithContext(ctx, msg))
+}
+
+// classify tells a refusal of this one message from a server that refuses every message for now.
+// A 5xx to the recipient or to the message's content is appnotify.ErrRejected, a 4xx to the
+// recipient (a mailbox full, say) appnotify.ErrDeferred; any other failure (the server unreachable,
+// MAIL FROM refused: a setup that refuses every message) is worth retrying as it is. The error
+// names the server's reply code, never the recipient or the message.
+func classify(err error) error {
+	var failed *gomail.SendError
+	if err == nil || !errors.As(err, &failed) {
+		return err
 	}
-	return err
+	code := failed.ErrorCode()
+	what := fmt.Sprintf("the mail server answered %d %s while %s", code, failed.EnhancedStatusCode(), failed.Reason)
+	perMessage := failed.Reason == gomail.ErrSMTPRcptTo || failed.Reason == gomail.ErrSMTPData || failed.Reason == gomail.ErrSMTPDataClose
+	switch {
+	case perMessage && code >= 500 && code < 600:
+		return fmt.Errorf("%w: %s", appnotify.ErrRejected, what)
+	case failed.Reason == gomail.ErrSMTPRcptTo && code >= 400 && code < 500:
+		return fmt.Errorf("%w: %s", appnotify.ErrDeferred, what)
+	}
+	return errors.New(what)
 }

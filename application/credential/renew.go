@@ -102,6 +102,8 @@ func (uc *RenewOTPCard) renew(ctx context.Context, cmd RenewCommand) (Issued, er
 		renewed.Data["predecessorExtId"] = card.ExtID()
 		events := []event.Event{renewed}
 		if card.State() != from {
+			renewed.Data["predecessorRetired"] = "true" // no fallback: the old card stopped working now
+			events[0] = renewed
 			events = append(events, stateChanged(card, from, cmd.Caller))
 		}
 		issued = Issued{Card: successor, Clear: clear, ChallengeSize: policy.Parameters.ChallengeSize}

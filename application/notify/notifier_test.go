@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,10 +14,13 @@ import (
 
 var now = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
 
-// plain composes the notice's kind as its subject.
+// plain composes the notice's kind as its subject, and fails for the card "broken".
 type plain struct{}
 
 func (plain) Compose(n appnotify.Notice) (appnotify.Message, error) {
+	if n.CredentialExtID == "broken-card" {
+		return appnotify.Message{}, errors.New("template: no such field")
+	}
 	return appnotify.Message{Subject: string(n.Kind) + " " + n.Language, Text: n.FirstName}, nil
 }
 
@@ -111,5 +115,31 @@ func TestNotifierRetriesOnlyWhatMayPassLater(t *testing.T) {
 	}
 	if got := m.Outcome(5); got != appnotify.Rejected {
 		t.Errorf("event 5 ended %q, want rejected", got)
+	}
+}
+
+// TestNotifierEndsWhatCannotPassLater: a notice whose template fails ends as failed at once, and a
+// message refused for now ends as given up at its MaxDeferrals-th refusal; neither holds back
+// the notices after it.
+func TestNotifierEndsWhatCannotPassLater(t *testing.T) {
+	n, m, o := setUp()
+	broken := stored(8, "otp-card.created", "anna", "initial")
+	broken.CredentialExt = "broken-card"
+	if err := n.Handle(t.Context(), broken); err != nil || m.Outcome(8) != appnotify.Failed {
+		t.Errorf("a notice that cannot be composed: got %v, ended %q; want nil, failed", err, m.Outcome(8))
+	}
+	o.err = fmt.Errorf("%w: 452 mailbox full", appnotify.ErrDeferred)
+	for i := 1; i <= appnotify.MaxDeferrals; i++ {
+		err := n.Handle(t.Context(), stored(9, "otp-card.replaced", "anna", "active"))
+		if last := i == appnotify.MaxDeferrals; (err == nil) != last {
+			t.Fatalf("refusal %d for now: got %v", i, err)
+		}
+	}
+	if m.Outcome(9) != appnotify.GivenUp {
+		t.Errorf("event 9 ended %q, want given-up", m.Outcome(9))
+	}
+	o.err = nil
+	if err := n.Handle(t.Context(), stored(10, "otp-card.replaced", "anna", "active")); err != nil || len(o.sent) != 1 {
+		t.Errorf("the next notice: got %v, %d sent; want it sent", err, len(o.sent))
 	}
 }

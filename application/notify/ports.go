@@ -40,7 +40,15 @@ const (
 	Rejected Outcome = "rejected"
 	// NoAddress: the user has no e-mail address, or no longer exists.
 	NoAddress Outcome = "no-address"
+	// GivenUp: the server refused the message for now, again and again (MaxDeferrals times).
+	GivenUp Outcome = "given-up"
+	// Failed: the notice could not be composed (a template that fails on this event).
+	Failed Outcome = "failed"
 )
+
+// MaxDeferrals is how often a message refused for now (ErrDeferred) is tried before it is given
+// up, so that one full mailbox does not hold back everyone's notices.
+const MaxDeferrals = 3
 
 // Deliveries remembers the events whose notice has ended, so that an event delivered again (the
 // outbox delivers at least once; a subscriber can be rewound) sends no second mail.
@@ -65,6 +73,9 @@ type Notice struct {
 	// cells left when the event says it (low on challenges).
 	ValidTo             time.Time
 	RemainingChallenges string
+	// PredecessorRetired tells, of a renewal, that the renewed card stopped working at once
+	// (its policy allows no fallback).
+	PredecessorRetired bool
 }
 
 // Message is one e-mail to send.
@@ -82,13 +93,21 @@ type Composer interface {
 
 // Mailer sends messages.
 type Mailer interface {
-	// Send delivers m to the mail server. ErrRejected means the server refused it for good; any
-	// other error is worth another try later.
+	// Send delivers m to the mail server. ErrRejected means the server refused it for good,
+	// ErrDeferred that it refused this message for now; any other error is worth another try
+	// later. No error names the recipient or the message's text.
 	Send(ctx context.Context, m Message) error
 }
 
-// ErrRejected is a message the mail server refused for good (a permanent SMTP reply).
-var ErrRejected = errors.New("the mail server refused the message for good")
+// The failures of one message, as a Mailer tells them apart from a server that refuses every
+// message for now (any other error).
+var (
+	// ErrRejected is a message the mail server refused for good (a 5xx to its recipient or content).
+	ErrRejected = errors.New("the mail server refused the message for good")
+	// ErrDeferred is a message the mail server refused for now (a 4xx to its recipient: a mailbox
+	// full, say).
+	ErrDeferred = errors.New("the mail server refused the message for now")
+)
 
 // Clock tells the time.
 type Clock func() time.Time
