@@ -247,3 +247,39 @@ func TestNotifications(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationsFollowTheUser: the notices of a card's use (low on cells, locked for good) go
+// to the address the user has at that moment.
+func TestNotificationsFollowTheUser(t *testing.T) {
+	t.Parallel()
+	mb := newMailbox(t)
+	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_SMTP_URL": "smtp://" + mb.addr, "OTPCARD_SMTP_FROM": "otpcard@bank.example"})
+	api := s.root(t)
+	bank := uid("notify-follow")
+	api.CreateClient(t, client.ClientCreate{ExtID: bank, Name: bank}).Want(t, http.StatusCreated)
+	// One success leaves 167 cells, the threshold; one failure locks the card for good.
+	p := api.CreatePolicy(t, bank, client.PolicyCreate{Name: uid("strict"), PolicyType: "OTPCardPolicy", Parameters: map[string]string{
+		"lowOnChallengesThreshold": "167", "maxCredFailureCount": "1", "tmpLockingThreshold": "-1"}}).Want(t, http.StatusCreated)
+	fred := client.UserKey{Client: bank, User: uid("fred")}
+	api.CreateUser(t, bank, client.UserCreate{ExtID: fred.User, LoginID: "fred", UserDetails: client.UserDetails{
+		Contacts: &client.UserContacts{Email: "fred@example.com"}}}).Want(t, http.StatusCreated)
+	card := api.CreateCard(t, fred, client.CredentialCreate{PolicyExtID: p.ExtID}).Want(t, http.StatusCreated)
+	cells := cellsOf(t, card.OTP)
+	label := challenge(t, api, fred)
+	if got := logIn(t, api, fred, label, answer(t, cells, label)); got != 5 {
+		t.Fatalf("login: status %d, want 5", got)
+	}
+	low := mb.waitFor(t, 2)[1]
+	if low.to != "fred@example.com" || low.subject != "Your OTP card is running out of codes" || !strings.Contains(low.text, "has 167 unused codes") {
+		t.Errorf("low on challenges: %+v", low)
+	}
+	api.PatchUser(t, fred, client.UserPatch{Contacts: &client.UserContacts{Email: "fred@new.example"}}).Want(t, http.StatusOK)
+	label = challenge(t, api, fred)
+	if got := logIn(t, api, fred, label, "0000"); got != 4 {
+		t.Fatalf("wrong answer: status %d, want 4 (fail-locked)", got)
+	}
+	locked := mb.waitFor(t, 3)[2]
+	if locked.to != "fred@new.example" || locked.subject != "Your OTP card was locked" {
+		t.Errorf("fail-locked: %+v, want it at the new address", locked)
+	}
+}
