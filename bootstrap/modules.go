@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 
+	"github.com/otpcard/otpcard/adapters/agecrypt"
 	"github.com/otpcard/otpcard/adapters/cellhash"
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/postgres"
@@ -64,7 +65,7 @@ type directoryDeps struct {
 
 func newDirectory(d directoryDeps) appdirectory.UseCases {
 	return appdirectory.New(appdirectory.Deps{Clients: postgres.NewClientStore(d.DB.DB), Users: postgres.NewUserStore(d.DB.DB),
-		Dependents: d.Dependents, Now: clock, Tracer: d.Tracer})
+		Dependents: d.Dependents, Recipients: agecrypt.Recipients{}, Now: clock, Tracer: d.Tracer})
 }
 
 // asDependent adds a constructor's result to the modules that take part in the directory's

@@ -83,6 +83,11 @@ func (s *server) routes(r *gin.Engine) {
 	otp.POST("/challenge", serve(w, cred.IssueChallenge, challengeCommand, ok(challengeWire)))
 	otp.POST("/login", serve(w, cred.Login, loginCommand, ok(loginWire)))
 
+	// A client's print settings (ext): the directory's, since they are part of the client.
+	printSettings := r.Group(auditPath+"/:clientExtId/print-settings", s.authenticate)
+	get(printSettings, "", serve(w, dir.GetPrintSettings, getPrintSettingsQuery, ok(printSettingsWire)))
+	printSettings.PUT("", serve(w, dir.SetPrintSettings, setPrintSettingsCommand, ok(printSettingsWire)))
+
 	// The audit trail.
 	aud := moduleOf[audit.UseCases](s.Modules)
 	get(r, auditPath+"/audit-events", s.authenticate, serve(w, aud.ListAuditEvents, auditEventsQuery, ok(auditEventsWire)))

@@ -30,7 +30,7 @@ func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directo
 			return nil // fn changed nothing
 		}
 		next := newClientRow(client)
-		res, err := tx.NewUpdate().Model(&next).Column("name", "display_name", "remarks", "last_modified", "version").
+		res, err := tx.NewUpdate().Model(&next).Column("name", "display_name", "remarks", "print_settings", "last_modified", "version").
 			WherePK().Where("version = ?", row.Version).Exec(ctx)
 		if err != nil {
 			if isCode(err, uniqueViolation) {

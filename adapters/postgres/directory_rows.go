@@ -15,6 +15,7 @@ type clientRow struct {
 	Name         string            `bun:"name"`
 	DisplayName  map[string]string `bun:"display_name,type:jsonb"`
 	Remarks      string            `bun:"remarks"`
+	Print        printSettingsJSON `bun:"print_settings,type:jsonb"`
 	Created      time.Time         `bun:"created"`
 	LastModified time.Time         `bun:"last_modified"`
 	Version      int32             `bun:"version"`
@@ -26,7 +27,15 @@ func newClientRow(c directory.Client) clientRow {
 		dn = map[string]string{}
 	}
 	return clientRow{ExtID: c.ExtID, Name: c.Name, DisplayName: dn, Remarks: c.Remarks,
+		Print:   printSettingsJSON{Recipients: c.Print.Recipients, HelpdeskContact: c.Print.HelpdeskContact, InPersonHandover: c.Print.InPersonHandover},
 		Created: c.Created.UTC(), LastModified: c.LastModified.UTC(), Version: c.Version}
+}
+
+// printSettingsJSON is how the column print_settings holds a client's print settings.
+type printSettingsJSON struct {
+	Recipients       []string          `json:"recipients,omitempty"`
+	HelpdeskContact  map[string]string `json:"helpdeskContact,omitempty"`
+	InPersonHandover bool              `json:"inPersonHandover,omitempty"`
 }
 
 func (r clientRow) client() directory.Client {
@@ -34,7 +43,14 @@ func (r clientRow) client() directory.Client {
 	if len(dn) == 0 {
 		dn = nil
 	}
-	return directory.Client{ExtID: r.ExtID, Name: r.Name, DisplayName: dn, Remarks: r.Remarks,
+	p := directory.PrintSettings{Recipients: r.Print.Recipients, HelpdeskContact: r.Print.HelpdeskContact, InPersonHandover: r.Print.InPersonHandover}
+	if len(p.Recipients) == 0 {
+		p.Recipients = nil
+	}
+	if len(p.HelpdeskContact) == 0 {
+		p.HelpdeskContact = nil
+	}
+	return directory.Client{ExtID: r.ExtID, Name: r.Name, DisplayName: dn, Remarks: r.Remarks, Print: p,
 		Created: r.Created.UTC(), LastModified: r.LastModified.UTC(), Version: r.Version}
 }
 

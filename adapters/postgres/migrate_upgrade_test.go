@@ -116,7 +116,11 @@ func TestMigrateModuleTablesKeepsExistingCards(t *testing.T) {
 func TestMigrateNotifyCopiesTheUsers(t *testing.T) {
 	db := migratedBefore(t, "0010")
 	ctx := t.Context()
-	createClient(t, db, "acme", "Acme", base)
+	// The client as the schema of that time holds it; the users through the store, which writes
+	// their profiles.
+	if _, err := db.ExecContext(ctx, `INSERT INTO clients (ext_id, name, created, last_modified, version) VALUES ('acme', 'Acme', now(), now(), 1)`); err != nil {
+		t.Fatal(err)
+	}
 	u, err := directory.NewUser(directory.User{ExtID: "anna", ClientExtID: "acme", LoginID: "anna",
 		Name: directory.Name{FirstName: "Anna", FamilyName: "Muster"}, Contacts: directory.Contacts{Email: "anna@example.com"},
 		LanguageCode: "de"}, base)

@@ -21,6 +21,9 @@ type UseCases struct {
 	ListUsers    *ListUsers
 	ChangeUser   *ChangeUser
 	DeleteUser   *DeleteUser
+	// GetPrintSettings and SetPrintSettings read and replace a client's print settings (ext).
+	GetPrintSettings *GetPrintSettings
+	SetPrintSettings *SetPrintSettings
 	// AdmitSelfAdmin refuses the self-admin tokens of users who may not authenticate.
 	AdmitSelfAdmin *AdmitSelfAdmin
 }
@@ -33,6 +36,8 @@ type Deps struct {
 	// Dependents are the modules whose data hangs on clients and users; each is told of every
 	// change inside the directory's transaction, and any one refusing fails the change.
 	Dependents []Dependents
+	// Recipients checks the print recipients a client sets.
+	Recipients RecipientChecker
 	Now        Clock
 	Tracer     trace.Tracer
 }
@@ -45,16 +50,18 @@ func New(d Deps) UseCases {
 	deps := everyDependent(d.Dependents)
 	f := caller.Frame{Now: d.Now, Tracer: d.Tracer}
 	return UseCases{
-		CreateClient:   &CreateClient{clients: d.Clients, dependents: deps, frame: f},
-		GetClient:      &GetClient{clients: d.Clients, frame: f},
-		ListClients:    &ListClients{clients: d.Clients, frame: f},
-		ChangeClient:   &ChangeClient{clients: d.Clients, frame: f},
-		DeleteClient:   &DeleteClient{clients: d.Clients, dependents: deps, frame: f},
-		CreateUser:     &CreateUser{users: d.Users, dependents: deps, frame: f},
-		GetUser:        &GetUser{users: d.Users, frame: f},
-		ListUsers:      &ListUsers{users: d.Users, frame: f},
-		ChangeUser:     &ChangeUser{users: d.Users, dependents: deps, frame: f},
-		DeleteUser:     &DeleteUser{users: d.Users, dependents: deps, frame: f},
-		AdmitSelfAdmin: &AdmitSelfAdmin{users: d.Users, tracer: d.Tracer},
+		CreateClient:     &CreateClient{clients: d.Clients, dependents: deps, frame: f},
+		GetClient:        &GetClient{clients: d.Clients, frame: f},
+		ListClients:      &ListClients{clients: d.Clients, frame: f},
+		ChangeClient:     &ChangeClient{clients: d.Clients, frame: f},
+		DeleteClient:     &DeleteClient{clients: d.Clients, dependents: deps, frame: f},
+		CreateUser:       &CreateUser{users: d.Users, dependents: deps, frame: f},
+		GetUser:          &GetUser{users: d.Users, frame: f},
+		ListUsers:        &ListUsers{users: d.Users, frame: f},
+		ChangeUser:       &ChangeUser{users: d.Users, dependents: deps, frame: f},
+		DeleteUser:       &DeleteUser{users: d.Users, dependents: deps, frame: f},
+		AdmitSelfAdmin:   &AdmitSelfAdmin{users: d.Users, tracer: d.Tracer},
+		GetPrintSettings: &GetPrintSettings{clients: d.Clients, frame: f},
+		SetPrintSettings: &SetPrintSettings{clients: d.Clients, recipients: d.Recipients, frame: f},
 	}
 }

@@ -12,10 +12,12 @@ import (
 
 // Client is a tenant.
 type Client struct {
-	ExtID        string
-	Name         string
-	DisplayName  map[string]string
-	Remarks      string
+	ExtID       string
+	Name        string
+	DisplayName map[string]string
+	Remarks     string
+	// Print are the settings of the client's print batches (ext, API.md section 11.2).
+	Print        PrintSettings
 	Created      time.Time
 	LastModified time.Time
 	Version      int32

@@ -237,3 +237,16 @@ func (a *API) AuditEvents(t T, q AuditQuery, o ...Option) Reply[List[AuditEvent]
 	}
 	return call[List[AuditEvent]](t, a, http.MethodGet, withQuery(AuditPath, v), nil, o)
 }
+
+// PrintSettingsPath is the path of a client's print settings (ext).
+func PrintSettingsPath(client string) string { return "/otpcard/api/v1/" + client + "/print-settings" }
+
+// GetPrintSettings is GET /otpcard/api/v1/{clientExtId}/print-settings (ext).
+func (a *API) GetPrintSettings(t T, client string, o ...Option) Reply[PrintSettings] {
+	return call[PrintSettings](t, a, http.MethodGet, PrintSettingsPath(client), nil, o)
+}
+
+// SetPrintSettings is PUT /otpcard/api/v1/{clientExtId}/print-settings (ext).
+func (a *API) SetPrintSettings(t T, client string, body PrintSettingsPut, o ...Option) Reply[PrintSettings] {
+	return call[PrintSettings](t, a, http.MethodPut, PrintSettingsPath(client), body, o)
+}

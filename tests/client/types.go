@@ -338,3 +338,17 @@ func (p Problem) Code() string {
 	}
 	return p.Errors[0].Code
 }
+
+// PrintSettings are a client's print settings (ext, API.md 11.2).
+type PrintSettings struct {
+	Recipients       []string          `json:"recipients"`
+	HelpdeskContact  map[string]string `json:"helpdeskContact,omitempty"`
+	InPersonHandover bool              `json:"inPersonHandover"`
+}
+
+// PrintSettingsPut is the body of PUT .../print-settings.
+type PrintSettingsPut struct {
+	Recipients       []string          `json:"recipients"`
+	HelpdeskContact  map[string]string `json:"helpdeskContact,omitempty"`
+	InPersonHandover bool              `json:"inPersonHandover,omitempty"`
+}

@@ -174,6 +174,31 @@ var clientCases = []contractCase{
 		wantClient(t, h, want)
 		storetest.WantEvents(t, h.Recorded(t), []event.Event{ev})
 	}},
+	{Name: "ClientChanger/Update saves the print settings, and clearing them", Run: func(t *testing.T, h Harness) {
+		createClient(t, h, "acme", "Acme", base)
+		var want directory.Client
+		set := func(p directory.PrintSettings, when time.Time) {
+			t.Helper()
+			err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+				_, err := c.SetPrintSettings(p, func(string) error { return nil }, when)
+				want = *c
+				return nil, err
+			})
+			if err != nil {
+				t.Fatalf("update: got %v, want nil", err)
+			}
+			wantClient(t, h, want)
+		}
+		set(directory.PrintSettings{Recipients: []string{"age1a", "age1b"}, HelpdeskContact: map[string]string{"EN": "+41 44 000 00 00"},
+			InPersonHandover: true}, at(60))
+		if len(want.Print.Recipients) != 2 || want.Version != 2 {
+			t.Fatalf("set: got %+v", want)
+		}
+		set(directory.PrintSettings{}, at(120))
+		if want.Print.Recipients != nil || want.Print.HelpdeskContact != nil || want.Version != 3 {
+			t.Fatalf("cleared: got %+v", want)
+		}
+	}},
 	{Name: "ClientChanger/Update saves nothing when fn leaves the version", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
