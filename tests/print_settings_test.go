@@ -62,7 +62,7 @@ func TestPrintSettings(t *testing.T) {
 	if len(events) != 1 || events[0].Data["printSettings"] != "changed" || events[0].Version != version+1 {
 		t.Errorf("client.changed events: %+v, want one for the print settings at version %d", events, version+1)
 	}
-	cleared := api.SetPrintSettings(t, f.Client, client.PrintSettingsPut{Recipients: []string{}}).Want(t, http.StatusOK)
+	cleared := api.SetPrintSettings(t, f.Client, client.PrintSettingsPut{Recipients: []string{}, Version: version + 1}).Want(t, http.StatusOK)
 	if len(cleared.Recipients) != 0 || cleared.HelpdeskContact != nil || cleared.InPersonHandover {
 		t.Errorf("cleared: %+v, want nothing set", cleared)
 	}
@@ -83,6 +83,11 @@ func TestPrintSettingsMatrix(t *testing.T) {
 		return api.GetPrintSettings(t, f.Client).Response
 	}
 	valid := `{"recipients": ["` + good + `"]}`
+	secret, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretKey := secret.String()
 	expired := bearer(fixed(func(t *testing.T) string {
 		c := claimsFor("tester", "Root")
 		c["iat"], c["nbf"], c["exp"] = time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-2*time.Hour).Unix(), time.Now().Add(-time.Hour).Unix()
@@ -116,6 +121,17 @@ func TestPrintSettingsMatrix(t *testing.T) {
 		{name: "PUT: not an age recipient", send: put(`{"recipients": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHk"]}`), status: 400, code: bad, check: unchanged},
 		{name: "PUT: an age identity, not its recipient", send: put(`{"recipients": ["AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ"]}`), status: 400, code: bad, check: unchanged},
 		{name: "PUT: a recipient with a bad checksum", send: put(`{"recipients": ["` + flipLast(good) + `"]}`), status: 400, code: bad, check: unchanged},
+		{name: "PUT: a secret key, never repeated", send: put(`{"recipients": ["` + secretKey + `"]}`), status: 400, code: bad,
+			check: func(t *testing.T, r client.Response, f fixture) {
+				if strings.Contains(string(r.Body), secretKey[15:40]) {
+					t.Errorf("the answer repeats the secret key: %s", r.Body)
+				}
+				unchanged(t, r, f)
+			}},
+		{name: "PUT: a language twice", send: put(`{"recipients": [], "helpdeskContact": {"en": "a", "EN": "b"}}`), status: 400, code: bad, check: unchanged},
+		{name: "PUT: a contact with a control character", send: put(`{"recipients": [], "helpdeskContact": {"EN": "call\u0007 us"}}`), status: 400, code: bad, check: unchanged},
+		{name: "PUT: a stale version", send: put(`{"recipients": [], "version": 0}`), status: 409, code: "errors.optimisticLockingFailure", check: unchanged},
+		{name: "PUT: a version that is not a number", send: put(`{"recipients": [], "version": "one"}`), status: 400, code: bad, check: unchanged},
 		{name: "PUT: an unknown language", send: put(`{"recipients": [], "helpdeskContact": {"ES": "ayuda"}}`), status: 400, code: bad, check: unchanged},
 		{name: "PUT: recipients missing", send: put(`{"inPersonHandover": true}`), status: 400, code: bad, check: unchanged},
 		{name: "PUT: recipients null", send: put(`{"recipients": null}`), status: 400, code: bad, check: unchanged},

@@ -30,6 +30,8 @@ type printSettingsBody struct {
 	Recipients       *[]string         `json:"recipients"`
 	HelpdeskContact  map[string]string `json:"helpdeskContact"`
 	InPersonHandover *bool             `json:"inPersonHandover"`
+	// Version, when given, must be the client's (section 1): the settings are part of it.
+	Version version `json:"version"`
 }
 
 func getPrintSettingsQuery(c *gin.Context) (appdirectory.GetPrintSettingsQuery, error) {
@@ -49,5 +51,5 @@ func setPrintSettingsCommand(c *gin.Context) (appdirectory.SetPrintSettingsComma
 	if body.InPersonHandover != nil {
 		p.InPersonHandover = *body.InPersonHandover
 	}
-	return appdirectory.SetPrintSettingsCommand{Caller: callerOf(c), ClientExtID: id, Settings: p}, nil
+	return appdirectory.SetPrintSettingsCommand{Caller: callerOf(c), ClientExtID: id, Settings: p, Version: body.Version.value}, nil
 }

@@ -61,7 +61,7 @@ func drawGrid(pdf *fpdf.Fpdf, g geometry, l credential.Layout, cells []string) {
 		lem := courierAdvance * g.labelFont * mmPerPt
 		lineH := labelSpacing * g.labelFont * mmPerPt
 		pdf.SetFont("Courier", "", g.labelFont)
-		pdf.SetTextColor(90, 90, 90)
+		pdf.SetTextColor(60, 60, 60) // dark enough at the small sizes of a wallet-size card
 		for i := range cells {
 			left, top := x0+float64(i%l.Cols)*g.cellW, y0+float64(i/l.Cols)*g.cellH
 			pdf.Text(left+cellPad/2*lem, top+(lineH+courierCap*g.labelFont*mmPerPt)/2, l.Label(i))
@@ -74,7 +74,7 @@ func drawGrid(pdf *fpdf.Fpdf, g geometry, l credential.Layout, cells []string) {
 	case labelBeside:
 		lem := courierAdvance * g.labelFont * mmPerPt
 		pdf.SetFont("Courier", "", g.labelFont)
-		pdf.SetTextColor(90, 90, 90)
+		pdf.SetTextColor(60, 60, 60) // dark enough at the small sizes of a wallet-size card
 		for i := range cells {
 			left, top := x0+float64(i%l.Cols)*g.cellW, y0+float64(i/l.Cols)*g.cellH
 			pdf.Text(left+cellPad/2*em, valueBaseline(top), l.Label(i))

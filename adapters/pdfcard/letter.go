@@ -6,8 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-pdf/fpdf"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/otpcard/otpcard/domain/credential"
 )
@@ -44,11 +47,13 @@ const (
 	cardFont       = 6.0  // pt, the strips
 	cropMark       = 5.0  // length of a crop mark
 	cropGap        = 2.0  // between a crop mark and the card's edge
-	minWalletFont  = 4.0  // pt: a grid that prints smaller on the card is refused
+	minWalletFont  = 4.0  // pt: a grid whose values print smaller on the card is refused
+	minWalletLabel = 3.0  // pt: likewise its labels
 	letterFont     = 10.0 // pt
 	letterLine     = 5.0
-	windowX        = 20.0 // the address window of a C5/6 or DL envelope (DIN 5008 B)
-	windowY        = 45.0
+	windowX        = 20.0 // the address zone of a window envelope (DIN 5008 form B)
+	windowY        = 62.7
+	addressLines   = 6 // the name and five lines of address: what the zone holds
 	windowW        = 85.0
 	letterTextTop  = 100.0
 	controlFont    = 6.0 // pt
@@ -60,6 +65,9 @@ const (
 // A letter whose card cannot be printed legibly at wallet size (a layout too large for it) or
 // that is incomplete is ErrInvalidSheet, naming the letter by its control number, never a cell.
 func RenderLetters(letters []Letter, created time.Time) ([]byte, error) {
+	if len(letters) == 0 {
+		return nil, fmt.Errorf("render letters: %w: no letter", ErrInvalidSheet)
+	}
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCompression(false)
 	pdf.SetCatalogSort(true)
@@ -74,6 +82,9 @@ func RenderLetters(letters []Letter, created time.Time) ([]byte, error) {
 	for _, l := range letters {
 		g, err := l.plan()
 		if err != nil {
+			return nil, fmt.Errorf("render letter %d: %w", l.ControlNumber, err)
+		}
+		if l, err = l.printable(); err != nil {
 			return nil, fmt.Errorf("render letter %d: %w", l.ControlNumber, err)
 		}
 		pdf.AddPage()
@@ -104,7 +115,7 @@ func (l Letter) plan() (geometry, error) {
 		return geometry{}, fmt.Errorf("%w: the user's name is required", ErrInvalidSheet)
 	}
 	g := planBox(l.Layout, cardX()+cardPad, cardY()+cardPad+cardTopStrip, cardW-2*cardPad, cardH-2*cardPad-cardTopStrip-cardFootStrip)
-	if g.font < minWalletFont {
+	if g.font < minWalletFont || (!l.Layout.Coordinate && g.labelFont < minWalletLabel) {
 		return geometry{}, fmt.Errorf("%w: a %dx%d card of %d characters a cell prints at %.1f pt on a wallet-size card, below %.0f pt",
 			ErrInvalidSheet, l.Layout.Rows, l.Layout.Cols, l.Layout.CellLength, g.font, minWalletFont)
 	}
@@ -144,7 +155,8 @@ func drawLetter(pdf *fpdf.Fpdf, latin1 func(string) string, l Letter) float64 {
 
 	pdf.SetFont("Helvetica", "", letterFont)
 	y := windowY
-	for _, line := range append([]string{l.Name}, l.AddressLines...) {
+	lines := append([]string{l.Name}, l.AddressLines...)
+	for _, line := range lines[:min(len(lines), addressLines)] {
 		if line = printable(line); line == "" {
 			continue
 		}
@@ -160,8 +172,12 @@ func drawLetter(pdf *fpdf.Fpdf, latin1 func(string) string, l Letter) float64 {
 	pdf.CellFormat(width, letterLine+1, latin1(t.subject), "", 0, "L", false, 0, "")
 	y += 2 * letterLine
 	pdf.SetFont("Helvetica", "", letterFont)
-	for _, p := range l.paragraphs(t) {
-		for _, line := range wrap(pdf, latin1(p), width) {
+	for i, p := range l.paragraphs(t) {
+		lines := wrap(pdf, latin1(p), width)
+		if i == 0 { // the greeting: one line, a long name shortened
+			lines = []string{fitWidth(pdf, latin1(p), width)}
+		}
+		for _, line := range lines {
 			pdf.SetXY(letterTextSide, y)
 			pdf.CellFormat(width, letterLine, line, "", 0, "L", false, 0, "")
 			y += letterLine
@@ -200,20 +216,22 @@ func drawCard(pdf *fpdf.Fpdf, latin1 func(string) string, l Letter, g geometry) 
 	t := letterTexts(l.Language)
 	inner := cardW - 2*cardPad
 	pdf.SetTextColor(0, 0, 0)
-	pdf.SetFont("Helvetica", "B", cardFont)
-	pdf.SetXY(x+cardPad, y+cardPad)
-	serial := t.serial + " " + l.Serial
-	pdf.CellFormat(inner-pdf.GetStringWidth(serial)-2, cardTopStrip-1, fitWidth(pdf, latin1(printable(l.ClientDisplayName)), inner-pdf.GetStringWidth(serial)-2), "", 0, "L", false, 0, "")
+	serial := latin1(t.serial + " " + l.Serial)
 	pdf.SetFont("Courier", "B", cardFont)
+	serialW := pdf.GetStringWidth(serial)
 	pdf.SetXY(x+cardPad, y+cardPad)
 	pdf.CellFormat(inner, cardTopStrip-1, serial, "", 0, "R", false, 0, "")
+	pdf.SetFont("Helvetica", "B", cardFont)
+	room := inner - serialW - 2
+	pdf.SetXY(x+cardPad, y+cardPad)
+	pdf.CellFormat(room, cardTopStrip-1, fitWidth(pdf, latin1(printable(l.ClientDisplayName)), room), "", 0, "L", false, 0, "")
 
 	drawGrid(pdf, g, l.Layout, l.Cells)
 
 	pdf.SetFont("Helvetica", "", cardFont)
 	pdf.SetTextColor(0, 0, 0)
 	pdf.SetXY(x+cardPad, y+cardH-cardPad-cardFootStrip+0.5)
-	pdf.CellFormat(inner, cardFootStrip, latin1(t.validUntil+" "+l.ValidTo.UTC().Format("01/2006")), "", 0, "L", false, 0, "")
+	pdf.CellFormat(inner, cardFootStrip, latin1(t.validUntil+" "+lastFullMonth(l.ValidTo)), "", 0, "L", false, 0, "")
 }
 
 // paragraphs are the letter's text: greeting, what is enclosed, how to use it, what to do if it
@@ -224,8 +242,8 @@ func (l Letter) paragraphs(t letterText) []string {
 	if l.Layout.Coordinate {
 		how = fmt.Sprintf(t.howCoordinate, example)
 	}
-	if l.ChallengeSize > 1 {
-		how += " " + fmt.Sprintf(t.howSeveral, l.ChallengeSize)
+	if l.ChallengeSize > 1 && l.Layout.Cells() >= l.ChallengeSize {
+		how += " " + fmt.Sprintf(t.howSeveral, l.ChallengeSize, strings.Join(exampleLabels(l.Layout, l.ChallengeSize), " "))
 	}
 	lost := t.lost
 	if c := printable(l.HelpdeskContact); c != "" {
@@ -233,7 +251,7 @@ func (l Letter) paragraphs(t letterText) []string {
 	}
 	return []string{
 		fmt.Sprintf(t.greeting, printable(l.Name)),
-		fmt.Sprintf(t.enclosed, l.Serial, l.ValidTo.UTC().Format("01/2006")),
+		fmt.Sprintf(t.enclosed, l.Serial, lastFullMonth(l.ValidTo)),
 		how,
 		t.secret,
 		lost,
@@ -256,54 +274,54 @@ var letterLanguages = map[string]letterText{
 	"en": {
 		subject:       "Your OTP card",
 		greeting:      "Dear %s,",
-		enclosed:      "Below is your OTP card, serial number %s, valid until %s. Cut it out along the marks and keep it apart from anything that names your login.",
+		enclosed:      "Below is your OTP card, serial number %s, valid until the end of %s. Cut it out along the marks and keep it separate from your user name and password.",
 		howNumbered:   "When you log in, you are asked for a cell by the small number printed in it, for example %s: type the characters of that cell.",
 		howCoordinate: "When you log in, you are asked for a cell by its column letter and row number, for example %s: type the characters of that cell.",
-		howSeveral:    "You are asked for %d cells at once: type the characters of each, one after the other, in the order asked.",
+		howSeveral:    "You may be asked for %d cells at once, for example %s: type the characters of each, one after the other, in the order asked.",
 		secret:        "Never tell anyone the codes on the card, not even your help desk.",
-		lost:          "If you lose the card, report it to your help desk at once and name its serial number: it is replaced, and this card stops working.",
+		lost:          "If you lose the card, report it to your help desk at once and give its serial number: you get a new card, and this one stops working.",
 		contact:       "Help desk:",
-		serial:        "Serial",
+		serial:        "Serial No.",
 		validUntil:    "Valid until",
 	},
 	"de": {
 		subject:       "Ihre OTP-Karte",
 		greeting:      "Guten Tag %s,",
-		enclosed:      "Unten finden Sie Ihre OTP-Karte mit der Seriennummer %s, gültig bis %s. Schneiden Sie sie entlang der Marken aus und bewahren Sie sie getrennt von allem auf, was Ihr Login nennt.",
+		enclosed:      "Unten finden Sie Ihre OTP-Karte mit der Seriennummer %s, gültig bis Ende %s. Schneiden Sie sie entlang der Schnittmarken aus und bewahren Sie sie getrennt von Ihren Zugangsdaten auf.",
 		howNumbered:   "Bei der Anmeldung werden Sie nach einem Feld gefragt, benannt mit der kleinen Zahl darin, zum Beispiel %s: Geben Sie die Zeichen dieses Feldes ein.",
 		howCoordinate: "Bei der Anmeldung werden Sie nach einem Feld gefragt, benannt mit Spaltenbuchstabe und Zeilennummer, zum Beispiel %s: Geben Sie die Zeichen dieses Feldes ein.",
-		howSeveral:    "Sie werden nach %d Feldern zugleich gefragt: Geben Sie die Zeichen jedes Feldes nacheinander ein, in der gefragten Reihenfolge.",
+		howSeveral:    "Sie werden unter Umständen nach %d Feldern zugleich gefragt, zum Beispiel %s: Geben Sie die Zeichen jedes Feldes nacheinander ein, in der gefragten Reihenfolge.",
 		secret:        "Geben Sie die Codes der Karte niemandem bekannt, auch nicht Ihrem Helpdesk.",
-		lost:          "Verlieren Sie die Karte, melden Sie es sofort Ihrem Helpdesk und nennen Sie die Seriennummer: Sie wird ersetzt, und diese Karte gilt nicht mehr.",
+		lost:          "Verlieren Sie die Karte, melden Sie es sofort Ihrem Helpdesk und nennen Sie die Seriennummer: Sie erhalten eine neue Karte, und diese gilt nicht mehr.",
 		contact:       "Helpdesk:",
-		serial:        "Serie",
-		validUntil:    "Gültig bis",
+		serial:        "Seriennr.",
+		validUntil:    "Gültig bis Ende",
 	},
 	"fr": {
 		subject:       "Votre carte OTP",
 		greeting:      "Bonjour %s,",
-		enclosed:      "Vous trouverez ci-dessous votre carte OTP, numéro de série %s, valable jusqu'en %s. Découpez-la le long des repères et conservez-la à l'écart de tout ce qui mentionne votre identifiant.",
-		howNumbered:   "Lors de la connexion, une case vous est demandée par le petit numéro qui y est imprimé, par exemple %s : saisissez les caractères de cette case.",
-		howCoordinate: "Lors de la connexion, une case vous est demandée par sa lettre de colonne et son numéro de ligne, par exemple %s : saisissez les caractères de cette case.",
-		howSeveral:    "%d cases vous sont demandées à la fois : saisissez les caractères de chacune, l'une après l'autre, dans l'ordre demandé.",
+		enclosed:      "Vous trouverez ci-dessous votre carte OTP, numéro de série %s, valable jusqu'à fin %s. Découpez-la le long des repères et conservez-la séparément de votre identifiant et de votre mot de passe.",
+		howNumbered:   "Lors de la connexion, une case vous est demandée par le petit numéro qui y est imprimé, par exemple %s\u00a0: saisissez les caractères de cette case.",
+		howCoordinate: "Lors de la connexion, une case vous est demandée par sa lettre de colonne et son numéro de ligne, par exemple %s\u00a0: saisissez les caractères de cette case.",
+		howSeveral:    "%d cases peuvent vous être demandées à la fois, par exemple %s\u00a0: saisissez les caractères de chacune, l'une après l'autre, dans l'ordre demandé.",
 		secret:        "Ne communiquez jamais les codes de la carte à personne, pas même à votre service d'assistance.",
-		lost:          "Si vous perdez la carte, signalez-le immédiatement à votre service d'assistance en indiquant son numéro de série : elle sera remplacée et cette carte ne fonctionnera plus.",
-		contact:       "Service d'assistance :",
-		serial:        "Série",
-		validUntil:    "Valable jusqu'en",
+		lost:          "Si vous perdez la carte, signalez-le immédiatement à votre service d'assistance en indiquant son numéro de série\u00a0: vous recevrez une nouvelle carte, et celle-ci ne fonctionnera plus.",
+		contact:       "Service d'assistance\u00a0:",
+		serial:        "N° de série",
+		validUntil:    "Valable jusqu'à fin",
 	},
 	"it": {
 		subject:       "La sua carta OTP",
 		greeting:      "Buongiorno %s,",
-		enclosed:      "Qui sotto trova la sua carta OTP, numero di serie %s, valida fino a %s. La ritagli lungo i segni e la conservi separata da tutto ciò che indica il suo login.",
+		enclosed:      "Qui sotto trova la sua carta OTP, numero di serie %s, valida fino alla fine di %s. La ritagli lungo i segni e la conservi separata dal suo nome utente e dalla sua password.",
 		howNumbered:   "All'accesso le viene chiesta una casella tramite il piccolo numero stampato al suo interno, per esempio %s: digiti i caratteri di quella casella.",
 		howCoordinate: "All'accesso le viene chiesta una casella tramite la lettera di colonna e il numero di riga, per esempio %s: digiti i caratteri di quella casella.",
-		howSeveral:    "Le vengono chieste %d caselle alla volta: digiti i caratteri di ciascuna, una dopo l'altra, nell'ordine richiesto.",
+		howSeveral:    "Le possono essere chieste %d caselle alla volta, per esempio %s: digiti i caratteri di ciascuna, una dopo l'altra, nell'ordine richiesto.",
 		secret:        "Non comunichi mai a nessuno i codici della carta, nemmeno al suo servizio di assistenza.",
-		lost:          "Se perde la carta, lo segnali subito al suo servizio di assistenza indicando il numero di serie: verrà sostituita e questa carta non funzionerà più.",
+		lost:          "Se perde la carta, lo segnali subito al suo servizio di assistenza indicando il numero di serie: riceverà una nuova carta e questa non funzionerà più.",
 		contact:       "Servizio di assistenza:",
-		serial:        "Serie",
-		validUntil:    "Valida fino a",
+		serial:        "N. di serie",
+		validUntil:    "Valida fino alla fine di",
 	},
 }
 
@@ -339,4 +357,71 @@ func wrap(pdf *fpdf.Fpdf, text string, width float64) []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// lastFullMonth is the last month the card is valid through, as month and year: the month before
+// the one its validity ends in (a card valid until 1 December works through November).
+func lastFullMonth(validTo time.Time) string {
+	t := validTo.UTC()
+	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("01/2006")
+}
+
+// printable returns the letter with its sender, name, address and contact in what the letter's
+// fonts print (Windows-1252): a letter with marks the code page lacks is printed without them
+// (Ł as L, ő as o), and a name or address that still holds a character the fonts cannot print
+// (東京) is refused rather than printed with dots where letters were, which no post office
+// would deliver.
+func (l Letter) printable() (Letter, error) {
+	for _, field := range []*string{&l.ClientDisplayName, &l.Name, &l.HelpdeskContact} {
+		s, ok := inCodePage(*field)
+		if !ok {
+			return l, fmt.Errorf("%w: a name, address or contact holds characters the letter cannot print", ErrInvalidSheet)
+		}
+		*field = s
+	}
+	lines := make([]string, len(l.AddressLines))
+	for i, line := range l.AddressLines {
+		s, ok := inCodePage(line)
+		if !ok {
+			return l, fmt.Errorf("%w: a name, address or contact holds characters the letter cannot print", ErrInvalidSheet)
+		}
+		lines[i] = s
+	}
+	l.AddressLines = lines
+	return l, nil
+}
+
+// strokes are the letters whose mark is part of the letter in Unicode (no decomposition).
+var strokes = map[rune]string{'Ł': "L", 'ł': "l", 'Đ': "D", 'đ': "d", 'Ħ': "H", 'ħ': "h", 'ı': "i", 'Ŀ': "L", 'ŀ': "l",
+	'Ŧ': "T", 'ŧ': "t", 'Ɨ': "I", 'ɨ': "i", 'ĸ': "k"}
+
+// inCodePage writes s in characters of Windows-1252 and reports whether it could.
+func inCodePage(s string) (string, bool) {
+	var b strings.Builder
+	for _, r := range s {
+		if _, ok := charmap.Windows1252.EncodeRune(r); ok {
+			b.WriteRune(r)
+			continue
+		}
+		if t, ok := strokes[r]; ok {
+			b.WriteString(t)
+			continue
+		}
+		base := strings.Map(func(c rune) rune {
+			if unicode.Is(unicode.Mn, c) {
+				return -1
+			}
+			return c
+		}, norm.NFD.String(string(r)))
+		for _, c := range base {
+			if _, ok := charmap.Windows1252.EncodeRune(c); !ok {
+				return "", false
+			}
+		}
+		if base == "" {
+			return "", false
+		}
+		b.WriteString(base)
+	}
+	return b.String(), true
 }

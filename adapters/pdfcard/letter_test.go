@@ -76,7 +76,7 @@ func TestLettersPrintTheCardAtWalletSize(t *testing.T) {
 			t.Errorf("%s: the subject %q is not shown", lang, subject)
 		}
 	}
-	for _, want := range []string{"(Anna M\xfcller)", "(8001 Z\xfcrich)", "Valid until 12/2036", "(Serial 7QX2-B9KM-03TD)", "+41 44 000 00 00"} {
+	for _, want := range []string{"(Anna M\xfcller)", "(8001 Z\xfcrich)", "Valid until 11/2036", "(Serial No. 7QX2-B9KM-03TD)", "+41 44 000 00 00"} {
 		if !bytes.Contains(pdf, []byte(want)) {
 			t.Errorf("the letters do not show %q", want)
 		}
@@ -136,13 +136,40 @@ func shownText(pdf []byte) map[string]int {
 	return counts
 }
 
-// TestLettersTakeAnyName: names and addresses outside Windows-1252 (Łukasz, 東京) print as '?'
-// rather than breaking the letter, and the longest contact a client can store fits.
-func TestLettersTakeAnyName(t *testing.T) {
+// TestLettersTakeAnyLatinName: names and addresses with marks the letter's code page lacks print
+// without them (Łukasz Żółć as Lukasz Zólc); one in a script the fonts cannot print is refused,
+// not printed with dots; the longest contact a client can store fits.
+func TestLettersTakeAnyLatinName(t *testing.T) {
 	l := letterOf(t, credential.Layout{Rows: 12, Cols: 14, CellLength: 4, Charset: credential.CharsetCrockford32}, "fr", 3)
-	l.Name, l.AddressLines = "Łukasz Żółć", []string{"東京都千代田区", "€ 5"}
+	l.Name, l.AddressLines = "Łukasz Żółć", []string{"ul. Świętokrzyska 5", "00-001 Warszawa"}
 	l.HelpdeskContact = strings.Repeat("x", 250) + " " + strings.Repeat("y", 249)
-	if _, err := RenderLetters([]Letter{l}, letterTime); err != nil {
+	pdf, err := RenderLetters([]Letter{l}, letterTime)
+	if err != nil {
 		t.Fatalf("got %v, want the letter", err)
+	}
+	for _, want := range []string{"(Lukasz Z\xf3lc)", "(ul. Swietokrzyska 5)", "(N\xb0 de s\xe9rie 7QX2-B9KM-03TD)"} {
+		if !bytes.Contains(pdf, []byte(want)) {
+			t.Errorf("the letter does not show %q", want)
+		}
+	}
+	l.AddressLines = []string{"東京都千代田区"}
+	if _, err := RenderLetters([]Letter{l}, letterTime); !errors.Is(err, ErrInvalidSheet) {
+		t.Errorf("an address in a script the fonts lack: got %v, want ErrInvalidSheet", err)
+	}
+	if _, err := RenderLetters(nil, letterTime); !errors.Is(err, ErrInvalidSheet) {
+		t.Errorf("no letters: got %v, want ErrInvalidSheet", err)
+	}
+}
+
+// TestLettersPrintTheLastFullMonth: a card valid until 1 December works through November.
+func TestLettersPrintTheLastFullMonth(t *testing.T) {
+	for validTo, want := range map[time.Time]string{
+		time.Date(2036, 12, 1, 9, 0, 0, 0, time.UTC):   "11/2036",
+		time.Date(2036, 12, 31, 23, 0, 0, 0, time.UTC): "11/2036",
+		time.Date(2037, 1, 1, 0, 0, 0, 0, time.UTC):    "12/2036",
+	} {
+		if got := lastFullMonth(validTo); got != want {
+			t.Errorf("valid to %v: printed %s, want %s", validTo, got, want)
+		}
 	}
 }

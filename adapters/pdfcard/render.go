@@ -185,18 +185,8 @@ func instructions(l credential.Layout, challengeSize int) string {
 		how = "A cell is named by its column letter and row number, for example " + example + "."
 	}
 	if challengeSize > 1 && l.Cells() >= challengeSize {
-		var labels []string
-		seen := map[int]bool{}
-		for next := l.Cols + 1; len(labels) < challengeSize; next += l.Cols + 3 {
-			i := next % l.Cells()
-			for seen[i] {
-				i = (i + 1) % l.Cells()
-			}
-			seen[i] = true
-			labels = append(labels, l.Label(i))
-		}
 		how += fmt.Sprintf(" You are asked for %d cells at once, for example %s: type the characters of"+
-			" each, one after the other, in the order asked.", challengeSize, strings.Join(labels, " "))
+			" each, one after the other, in the order asked.", challengeSize, strings.Join(exampleLabels(l, challengeSize), " "))
 	}
 	return "Keep this card secret. When asked for a cell, type the characters shown in it. " + how +
 		" Report a lost card to your help desk and name its serial number, printed above; it will be" +
@@ -233,4 +223,20 @@ func fitWidth(pdf *fpdf.Fpdf, s string, w float64) string {
 		s = s[:len(s)-1]
 	}
 	return s + ellipsis
+}
+
+// exampleLabels are n distinct labels of the card spread over it, for an example of a multi-cell
+// challenge; n must not exceed the card's cells.
+func exampleLabels(l credential.Layout, n int) []string {
+	var labels []string
+	seen := map[int]bool{}
+	for next := l.Cols + 1; len(labels) < n; next += l.Cols + 3 {
+		i := next % l.Cells()
+		for seen[i] {
+			i = (i + 1) % l.Cells()
+		}
+		seen[i] = true
+		labels = append(labels, l.Label(i))
+	}
+	return labels
 }

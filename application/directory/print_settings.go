@@ -50,17 +50,23 @@ type SetPrintSettingsCommand struct {
 	Caller      caller.Caller
 	ClientExtID string
 	Settings    directory.PrintSettings
+	// Version, when set, must equal the client's stored version.
+	Version *int32
 }
 
 // Do replaces the settings and records client.changed (whoever sets the recipients can read the
 // next batch: the audit trail shows who did); settings that repeat the stored ones change
 // nothing and record nothing. Errors: access errors (right ClientModify), *fault.NotFoundError,
-// fault.ErrInvalid (a recipient that is not age X25519, an unknown language, too many recipients).
+// *fault.VersionConflictError (a stale client version), fault.ErrInvalid (a recipient that is not age X25519, an unknown language, too many recipients).
 func (uc *SetPrintSettings) Do(ctx context.Context, cmd SetPrintSettingsCommand) (directory.PrintSettings, error) {
 	req := access.Request{Client: cmd.ClientExtID, Rights: []access.Right{access.ClientModify}}
 	return caller.Run(ctx, uc.frame, "SetPrintSettings", cmd.Caller, req, func(ctx context.Context) (directory.PrintSettings, error) {
 		var settings directory.PrintSettings
 		err := uc.clients.Update(ctx, cmd.ClientExtID, func(client *directory.Client) ([]event.Event, error) {
+			settings = client.Print
+			if err := client.CheckVersion(cmd.Version); err != nil {
+				return nil, err
+			}
 			did, err := client.SetPrintSettings(cmd.Settings, uc.recipients.CheckRecipient, uc.frame.Now())
 			settings = client.Print
 			if err != nil || !did {

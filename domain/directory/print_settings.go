@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -19,7 +20,7 @@ type PrintSettings struct {
 }
 
 // PrintLanguages are the languages of the letters, as the keys of HelpdeskContact.
-var PrintLanguages = []string{"EN", "DE", "FR", "IT"}
+func PrintLanguages() []string { return []string{"EN", "DE", "FR", "IT"} }
 
 // MaxPrintRecipients bounds the recipients of a client's batches.
 const MaxPrintRecipients = 20
@@ -32,9 +33,13 @@ const MaxPrintRecipients = 20
 func (c *Client) SetPrintSettings(p PrintSettings, check func(recipient string) error, now time.Time) (bool, error) {
 	next := *c
 	next.Print = PrintSettings{InPersonHandover: p.InPersonHandover}
-	for _, r := range p.Recipients {
+	for i, r := range p.Recipients {
 		if err := check(r); err != nil {
-			return false, &InvalidFieldError{"recipients", fmt.Sprintf("%q is not an age X25519 recipient (age1...): %v", shorten(r), err)}
+			hint := "not an age X25519 recipient (age1...)"
+			if strings.HasPrefix(strings.ToUpper(r), "AGE-SECRET-KEY-") {
+				hint = "a secret key: set its public recipient instead (age-keygen -y), and keep the key with the print shop"
+			}
+			return false, &InvalidFieldError{fmt.Sprintf("recipients[%d]", i), "is " + hint} // never echo the value: it may be a key
 		}
 		if !slices.Contains(next.Print.Recipients, r) {
 			next.Print.Recipients = append(next.Print.Recipients, r)
@@ -45,16 +50,22 @@ func (c *Client) SetPrintSettings(p PrintSettings, check func(recipient string) 
 	}
 	for lang, contact := range p.HelpdeskContact {
 		key := strings.ToUpper(lang)
-		if !slices.Contains(PrintLanguages, key) {
+		switch {
+		case !slices.Contains(PrintLanguages(), key):
 			return false, &InvalidFieldError{"helpdeskContact", fmt.Sprintf("%q is not a language of the letters (EN, DE, FR, IT)", shorten(lang))}
-		}
-		if utf8.RuneCountInString(contact) > 500 {
+		case next.Print.HelpdeskContact[key] != "":
+			return false, &InvalidFieldError{"helpdeskContact", fmt.Sprintf("gives %s twice", key)}
+		case utf8.RuneCountInString(contact) > 500:
 			return false, &InvalidFieldError{"helpdeskContact." + key, "is longer than 500 characters"}
+		case strings.IndexFunc(contact, unprintable) >= 0:
+			return false, &InvalidFieldError{"helpdeskContact." + key, "holds a control or text-direction character"}
+		case strings.TrimSpace(contact) == "":
+			continue // an empty contact is no contact
 		}
 		if next.Print.HelpdeskContact == nil {
 			next.Print.HelpdeskContact = map[string]string{}
 		}
-		next.Print.HelpdeskContact[key] = contact
+		next.Print.HelpdeskContact[key] = strings.TrimSpace(contact)
 	}
 	return commit(c, next, Client.validate, func(next *Client) {
 		next.LastModified, next.Version = later(now, c.LastModified), c.Version+1
@@ -67,4 +78,10 @@ func shorten(s string) string {
 		return s
 	}
 	return string([]rune(s)[:77]) + "..."
+}
+
+// unprintable tells a character that has no place in a printed line: controls (a newline, a bell)
+// and the marks that reverse the direction of text.
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }

@@ -351,4 +351,6 @@ type PrintSettingsPut struct {
 	Recipients       []string          `json:"recipients"`
 	HelpdeskContact  map[string]string `json:"helpdeskContact,omitempty"`
 	InPersonHandover bool              `json:"inPersonHandover,omitempty"`
+	// Version, when set, must be the client's (optimistic locking).
+	Version any `json:"version,omitempty"`
 }
