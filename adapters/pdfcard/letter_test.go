@@ -126,7 +126,8 @@ func TestWalletSizeLimits(t *testing.T) {
 	t.Logf("%d of 400 layouts up to 20x20 of 4 characters fit; the default 12x14x4 prints at %.2f pt (labels %.2f pt)", fits, g.font, g.labelFont)
 }
 
-// shownText counts the strings of the text-show operators, as the tests of Render do.
+// shownText counts the strings of the content streams' text-show operators, "(...) Tj" (fpdf's
+// CellFormat writes no space before Tj), with the escapes of PDF literal strings undone.
 func shownText(pdf []byte) map[string]int {
 	unescape := regexp.MustCompile(`\\(.)`)
 	counts := map[string]int{}

@@ -33,16 +33,8 @@ func sheet(t *testing.T, l credential.Layout) pdfcard.Sheet {
 	}
 }
 
-// shown counts the strings of the content streams' text-show operators, "(...) Tj" (fpdf's
-// CellFormat writes no space before Tj), with the escapes of PDF literal strings undone.
-func shown(pdf []byte) map[string]int {
-	unescape := regexp.MustCompile(`\\(.)`)
-	counts := map[string]int{}
-	for _, m := range regexp.MustCompile(`\(((?:[^()\\]|\\.)*)\)\s*Tj`).FindAllSubmatch(pdf, -1) {
-		counts[string(unescape.ReplaceAll(m[1], []byte("$1")))]++
-	}
-	return counts
-}
+// shown counts the strings of the content streams' text-show operators (see shownText).
+var shown = pdfcard.ShownText
 
 // showsText reports whether some text-show operator prints want.
 func showsText(texts map[string]int, want string) bool {
