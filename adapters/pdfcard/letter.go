@@ -6,11 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/go-pdf/fpdf"
-	"golang.org/x/text/encoding/charmap"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/otpcard/otpcard/domain/credential"
 )
@@ -258,73 +255,6 @@ func (l Letter) paragraphs(t letterText) []string {
 	}
 }
 
-// letterText is the letter in one language.
-type letterText struct {
-	subject, greeting, enclosed, howNumbered, howCoordinate, howSeveral, secret, lost, contact, serial, validUntil string
-}
-
-func letterTexts(language string) letterText {
-	if t, ok := letterLanguages[strings.ToLower(language)]; ok {
-		return t
-	}
-	return letterLanguages["en"]
-}
-
-var letterLanguages = map[string]letterText{
-	"en": {
-		subject:       "Your OTP card",
-		greeting:      "Dear %s,",
-		enclosed:      "Below is your OTP card, serial number %s, valid until the end of %s. Cut it out along the marks and keep it separate from your user name and password.",
-		howNumbered:   "When you log in, you are asked for a cell by the small number printed in it, for example %s: type the characters of that cell.",
-		howCoordinate: "When you log in, you are asked for a cell by its column letter and row number, for example %s: type the characters of that cell.",
-		howSeveral:    "You may be asked for %d cells at once, for example %s: type the characters of each, one after the other, in the order asked.",
-		secret:        "Never tell anyone the codes on the card, not even your help desk.",
-		lost:          "If you lose the card, report it to your help desk at once and give its serial number: you get a new card, and this one stops working.",
-		contact:       "Help desk:",
-		serial:        "Serial No.",
-		validUntil:    "Valid until",
-	},
-	"de": {
-		subject:       "Ihre OTP-Karte",
-		greeting:      "Guten Tag %s,",
-		enclosed:      "Unten finden Sie Ihre OTP-Karte mit der Seriennummer %s, gültig bis Ende %s. Schneiden Sie sie entlang der Schnittmarken aus und bewahren Sie sie getrennt von Ihren Zugangsdaten auf.",
-		howNumbered:   "Bei der Anmeldung werden Sie nach einem Feld gefragt, benannt mit der kleinen Zahl darin, zum Beispiel %s: Geben Sie die Zeichen dieses Feldes ein.",
-		howCoordinate: "Bei der Anmeldung werden Sie nach einem Feld gefragt, benannt mit Spaltenbuchstabe und Zeilennummer, zum Beispiel %s: Geben Sie die Zeichen dieses Feldes ein.",
-		howSeveral:    "Sie werden unter Umständen nach %d Feldern zugleich gefragt, zum Beispiel %s: Geben Sie die Zeichen jedes Feldes nacheinander ein, in der gefragten Reihenfolge.",
-		secret:        "Geben Sie die Codes der Karte niemandem bekannt, auch nicht Ihrem Helpdesk.",
-		lost:          "Verlieren Sie die Karte, melden Sie es sofort Ihrem Helpdesk und nennen Sie die Seriennummer: Sie erhalten eine neue Karte, und diese gilt nicht mehr.",
-		contact:       "Helpdesk:",
-		serial:        "Seriennr.",
-		validUntil:    "Gültig bis Ende",
-	},
-	"fr": {
-		subject:       "Votre carte OTP",
-		greeting:      "Bonjour %s,",
-		enclosed:      "Vous trouverez ci-dessous votre carte OTP, numéro de série %s, valable jusqu'à fin %s. Découpez-la le long des repères et conservez-la séparément de votre identifiant et de votre mot de passe.",
-		howNumbered:   "Lors de la connexion, une case vous est demandée par le petit numéro qui y est imprimé, par exemple %s\u00a0: saisissez les caractères de cette case.",
-		howCoordinate: "Lors de la connexion, une case vous est demandée par sa lettre de colonne et son numéro de ligne, par exemple %s\u00a0: saisissez les caractères de cette case.",
-		howSeveral:    "%d cases peuvent vous être demandées à la fois, par exemple %s\u00a0: saisissez les caractères de chacune, l'une après l'autre, dans l'ordre demandé.",
-		secret:        "Ne communiquez jamais les codes de la carte à personne, pas même à votre service d'assistance.",
-		lost:          "Si vous perdez la carte, signalez-le immédiatement à votre service d'assistance en indiquant son numéro de série\u00a0: vous recevrez une nouvelle carte, et celle-ci ne fonctionnera plus.",
-		contact:       "Service d'assistance\u00a0:",
-		serial:        "N° de série",
-		validUntil:    "Valable jusqu'à fin",
-	},
-	"it": {
-		subject:       "La sua carta OTP",
-		greeting:      "Buongiorno %s,",
-		enclosed:      "Qui sotto trova la sua carta OTP, numero di serie %s, valida fino alla fine di %s. La ritagli lungo i segni e la conservi separata dal suo nome utente e dalla sua password.",
-		howNumbered:   "All'accesso le viene chiesta una casella tramite il piccolo numero stampato al suo interno, per esempio %s: digiti i caratteri di quella casella.",
-		howCoordinate: "All'accesso le viene chiesta una casella tramite la lettera di colonna e il numero di riga, per esempio %s: digiti i caratteri di quella casella.",
-		howSeveral:    "Le possono essere chieste %d caselle alla volta, per esempio %s: digiti i caratteri di ciascuna, una dopo l'altra, nell'ordine richiesto.",
-		secret:        "Non comunichi mai a nessuno i codici della carta, nemmeno al suo servizio di assistenza.",
-		lost:          "Se perde la carta, lo segnali subito al suo servizio di assistenza indicando il numero di serie: riceverà una nuova carta e questa non funzionerà più.",
-		contact:       "Servizio di assistenza:",
-		serial:        "N. di serie",
-		validUntil:    "Valida fino alla fine di",
-	},
-}
-
 // wrap breaks a Windows-1252 text into lines no wider than width at the current font, at spaces
 // (fpdf's SplitText wants UTF-8 and measures runes, which a translated text is not); a word wider
 // than a line is cut.
@@ -364,64 +294,4 @@ func wrap(pdf *fpdf.Fpdf, text string, width float64) []string {
 func lastFullMonth(validTo time.Time) string {
 	t := validTo.UTC()
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("01/2006")
-}
-
-// printable returns the letter with its sender, name, address and contact in what the letter's
-// fonts print (Windows-1252): a letter with marks the code page lacks is printed without them
-// (Ł as L, ő as o), and a name or address that still holds a character the fonts cannot print
-// (東京) is refused rather than printed with dots where letters were, which no post office
-// would deliver.
-func (l Letter) printable() (Letter, error) {
-	for _, field := range []*string{&l.ClientDisplayName, &l.Name, &l.HelpdeskContact} {
-		s, ok := inCodePage(*field)
-		if !ok {
-			return l, fmt.Errorf("%w: a name, address or contact holds characters the letter cannot print", ErrInvalidSheet)
-		}
-		*field = s
-	}
-	lines := make([]string, len(l.AddressLines))
-	for i, line := range l.AddressLines {
-		s, ok := inCodePage(line)
-		if !ok {
-			return l, fmt.Errorf("%w: a name, address or contact holds characters the letter cannot print", ErrInvalidSheet)
-		}
-		lines[i] = s
-	}
-	l.AddressLines = lines
-	return l, nil
-}
-
-// strokes are the letters whose mark is part of the letter in Unicode (no decomposition).
-var strokes = map[rune]string{'Ł': "L", 'ł': "l", 'Đ': "D", 'đ': "d", 'Ħ': "H", 'ħ': "h", 'ı': "i", 'Ŀ': "L", 'ŀ': "l",
-	'Ŧ': "T", 'ŧ': "t", 'Ɨ': "I", 'ɨ': "i", 'ĸ': "k"}
-
-// inCodePage writes s in characters of Windows-1252 and reports whether it could.
-func inCodePage(s string) (string, bool) {
-	var b strings.Builder
-	for _, r := range s {
-		if _, ok := charmap.Windows1252.EncodeRune(r); ok {
-			b.WriteRune(r)
-			continue
-		}
-		if t, ok := strokes[r]; ok {
-			b.WriteString(t)
-			continue
-		}
-		base := strings.Map(func(c rune) rune {
-			if unicode.Is(unicode.Mn, c) {
-				return -1
-			}
-			return c
-		}, norm.NFD.String(string(r)))
-		for _, c := range base {
-			if _, ok := charmap.Windows1252.EncodeRune(c); !ok {
-				return "", false
-			}
-		}
-		if base == "" {
-			return "", false
-		}
-		b.WriteString(base)
-	}
-	return b.String(), true
 }
