@@ -240,18 +240,18 @@ func (j *LifecycleJob) tend(ctx context.Context, h HolderKey, report *LifecycleR
 		return err
 	}
 	tended.Holders = 1
+	report.add(tended) // committed: counted even if a renewal below fails
 	for _, key := range renew {
 		switch renewed, err := j.renewals.Renew(ctx, key); {
 		case errors.Is(err, credential.ErrForbiddenTransition) || errors.As(err, &missing):
 		case err != nil:
 			return err
 		case renewed:
-			tended.Renewed++
+			report.Renewed++
 		default:
-			tended.NoPrintBatch++
+			report.NoPrintBatch++
 		}
 	}
-	report.add(tended)
 	return nil
 }
 
