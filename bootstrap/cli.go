@@ -204,7 +204,7 @@ func tokenFlagSet(out io.Writer) (*flag.FlagSet, *tokenOptions) {
 	fs.StringVar(&o.sub, "sub", "admin", "principal name (sub claim)")
 	fs.StringVar(&o.self, "self", "", "mint a self-admin token (for X-Token) for this user extId")
 	fs.DurationVar(&o.ttl, "ttl", time.Hour, "lifetime of the token")
-	fs.Var(&o.roles, "role", "role: Root, ClientRoot, UserAdmin, Helpdesk, Auditor (repeatable)")
+	fs.Var(&o.roles, "role", "role: Root, ClientRoot, UserAdmin, Helpdesk, Auditor, RolloutOperator (repeatable)")
 	fs.Var(&o.perms, "permission", "right such as CredentialView or AccessControl.CredentialView (repeatable)")
 	fs.Var(&o.clients, "client", "restrict the token's data room to this clientExtId (repeatable)")
 	fs.Usage = func() {

@@ -35,6 +35,10 @@ const (
 	CredentialDelete        Right = "CredentialDelete"
 	CredentialChangeState   Right = "CredentialChangeState"
 	AuditView               Right = "AuditView"
+	// The rights of rollout jobs and print batches (ext, API.md section 11).
+	RolloutCreate      Right = "RolloutCreate"
+	RolloutView        Right = "RolloutView"
+	PrintBatchDownload Right = "PrintBatchDownload"
 )
 
 // RightPrefix is the prefix every right carries inside a token.
@@ -46,7 +50,7 @@ var allRights = []Right{
 	UserCreate, UserView, UserModify, UserDelete,
 	PolicyCreate, PolicyView, PolicyModify, PolicyDelete, PolicyConfigurationView,
 	CredentialCreate, CredentialView, CredentialModify, CredentialDelete, CredentialChangeState,
-	AuditView,
+	AuditView, RolloutCreate, RolloutView, PrintBatchDownload,
 }
 
 // AllRights returns every right in a stable order.
@@ -73,6 +77,8 @@ func roleRights(role string) []Right {
 		return []Right{UserView, CredentialView, CredentialModify, CredentialChangeState, PolicyConfigurationView}
 	case "Auditor":
 		return []Right{AuditView, ClientView, UserView, CredentialView}
+	case "RolloutOperator":
+		return []Right{RolloutCreate, RolloutView, PrintBatchDownload, CredentialCreate, CredentialView, UserView}
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func TestAllRights(t *testing.T) {
 	want := []access.Right{"ClientCreate", "ClientView", "ClientModify", "ClientDelete", "UserCreate", "UserView",
 		"UserModify", "UserDelete", "PolicyCreate", "PolicyView", "PolicyModify", "PolicyDelete",
 		"PolicyConfigurationView", "CredentialCreate", "CredentialView", "CredentialModify", "CredentialDelete",
-		"CredentialChangeState", "AuditView"}
+		"CredentialChangeState", "AuditView", "RolloutCreate", "RolloutView", "PrintBatchDownload"}
 	got := access.AllRights()
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -64,6 +64,8 @@ func TestRoleRights(t *testing.T) {
 		{[]string{"Helpdesk", "Auditor"}, inOrder(access.UserView, access.CredentialView, access.CredentialModify,
 			access.CredentialChangeState, access.PolicyConfigurationView, access.AuditView, access.ClientView)},
 		{[]string{"Root", "Auditor"}, access.AllRights()},
+		{[]string{"RolloutOperator"}, inOrder(access.RolloutCreate, access.RolloutView, access.PrintBatchDownload,
+			access.CredentialCreate, access.CredentialView, access.UserView)},
 		{[]string{"root"}, nil},
 		{[]string{"Admin"}, nil},
 		{[]string{""}, nil},
