@@ -466,3 +466,55 @@ func TestLifecycleJobHandsRenewalsToTheSeam(t *testing.T) {
 		t.Errorf("without print batches: %+v, %v; want 1 without print batch, none renewed", r, err)
 	}
 }
+
+// renewing is an AutomaticRenewals that really renews, through the renew use case, as a print
+// batch will: the stand-in for the seam's future implementation.
+type renewing struct{ w *lifecycleWorld }
+
+func (r renewing) Renew(ctx context.Context, key appcredential.CardKey) (bool, error) {
+	_, err := r.w.cards.RenewOTPCard.Do(ctx, appcredential.RenewCommand{Caller: r.w.root, Key: key})
+	return err == nil, err
+}
+
+// TestJobInstancesNeverRenewACardTwice: four instances run at once without the job's lock, each
+// handing the cards due for renewal to a seam that renews them; every card ends with exactly one
+// successor, because a card that has one refuses another renewal under its row lock.
+func TestJobInstancesNeverRenewACardTwice(t *testing.T) {
+	w := newLifecycleWorld(t)
+	_, err := w.cards.ModifyPolicy.Do(t.Context(), appcredential.ModifyPolicyCommand{Caller: w.root, ClientExtID: "acme",
+		ExtID: w.policy.ExtID, Parameters: map[string]string{"renewWhenCloseToExpiration": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const users = 8
+	for i := range users {
+		w.issue(t, fmt.Sprintf("u%02d", i))
+	}
+	w.clock.Set(lifecycleT0.Add(tenYears - 5*day))
+	var mu sync.Mutex
+	renewed := 0
+	errs := race(4, func(int) error {
+		job := appcredential.NewLifecycleJob(appcredential.LifecycleDeps{Store: postgres.NewUpkeepStore(w.db),
+			Cards: postgres.NewCardStore(w.db), Runs: unlocked{}, Renewals: renewing{w},
+			Frame: caller.Frame{Now: w.clock.Now, Tracer: noop.NewTracerProvider().Tracer("test")}})
+		r, err := job.Run(context.Background())
+		mu.Lock()
+		renewed += r.Renewed
+		mu.Unlock()
+		return err
+	})
+	for _, err := range errs {
+		if err != nil {
+			t.Errorf("instance: %v", err)
+		}
+	}
+	if renewed != users {
+		t.Errorf("the instances renewed %d cards between them, want %d", renewed, users)
+	}
+	for i := range users {
+		u := fmt.Sprintf("u%02d", i)
+		if n := count(t, w.db, "SELECT count(*) FROM otp_cards WHERE predecessor_ext_id = ?", u+"-1"); n != 1 {
+			t.Errorf("%s-1 has %d successors, want 1", u, n)
+		}
+	}
+}
