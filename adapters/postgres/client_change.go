@@ -15,14 +15,14 @@ import (
 var _ appdirectory.ClientChanger = (*ClientStore)(nil)
 
 // Update changes one client under its row lock; see appdirectory.ClientChanger.
-func (s *ClientStore) Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error {
+func (s *ClientStore) Update(ctx context.Context, extID string, fn func(context.Context, *directory.Client) ([]event.Event, error)) error {
 	return runInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		row, err := lockClient(ctx, tx, extID)
 		if err != nil {
 			return err
 		}
 		client := row.client()
-		events, err := fn(&client)
+		events, err := fn(ctx, &client)
 		if err != nil {
 			return err
 		}

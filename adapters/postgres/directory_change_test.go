@@ -27,8 +27,8 @@ func changeEvent(typ event.Type, client, user string, version int32) event.Event
 }
 
 // clientChange is an update callback that checks version (when given) and applies ch.
-func clientChange(version *int32, ch directory.ClientChange, at time.Time) func(*directory.Client) ([]event.Event, error) {
-	return func(c *directory.Client) ([]event.Event, error) {
+func clientChange(version *int32, ch directory.ClientChange, at time.Time) func(context.Context, *directory.Client) ([]event.Event, error) {
+	return func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 		if err := c.CheckVersion(version); err != nil {
 			return nil, err
 		}

@@ -62,6 +62,9 @@ func (d *DirectorySeam) ClientCreated(ctx context.Context, client directory.Clie
 	return fault.Wrap(err, "default policy of client %s", client.ExtID)
 }
 
+// ClientSaved needs nothing: the module keeps nothing of a client's names or print settings.
+func (*DirectorySeam) ClientSaved(context.Context, directory.Client) error { return nil }
+
 // ClientDeleting deletes the client's policies, recording policy.deleted for each.
 func (d *DirectorySeam) ClientDeleting(ctx context.Context, client directory.Client, meta event.Meta) error {
 	now := d.now()

@@ -44,7 +44,10 @@ func (uc *CreateClient) Do(ctx context.Context, cmd CreateClientCommand) (direct
 		meta := cmd.Caller.Meta()
 		events := []event.Event{entityEvent(directory.ClientCreated, now, meta, client.ExtID, "", client.Version)}
 		err = uc.clients.Create(ctx, client, events, func(ctx context.Context) error {
-			return uc.dependents.ClientCreated(ctx, client, meta)
+			if err := uc.dependents.ClientCreated(ctx, client, meta); err != nil {
+				return err
+			}
+			return uc.dependents.ClientSaved(ctx, client)
 		})
 		return client, fault.Wrap(err, "create client %s", client.ExtID)
 	})

@@ -12,8 +12,9 @@ import (
 
 // ChangeClient applies a partial change to a client (a PATCH).
 type ChangeClient struct {
-	clients ClientChanger
-	frame   caller.Frame
+	clients    ClientChanger
+	dependents Dependents
+	frame      caller.Frame
 }
 
 // ChangeClientCommand is the change; with Version set, only while the client is at that version.
@@ -32,7 +33,7 @@ func (uc *ChangeClient) Do(ctx context.Context, cmd ChangeClientCommand) (direct
 	req := access.Request{Client: cmd.ExtID, Rights: []access.Right{access.ClientModify}}
 	return caller.Run(ctx, uc.frame, "ChangeClient", cmd.Caller, req, func(ctx context.Context) (directory.Client, error) {
 		var changed directory.Client
-		err := uc.clients.Update(ctx, cmd.ExtID, func(client *directory.Client) ([]event.Event, error) {
+		err := uc.clients.Update(ctx, cmd.ExtID, func(ctx context.Context, client *directory.Client) ([]event.Event, error) {
 			did, err := patch(client, cmd.Version, cmd.Change, uc.frame.Now())
 			changed = *client // what Do returns once Update succeeds
 			if err != nil || !did {
@@ -40,7 +41,7 @@ func (uc *ChangeClient) Do(ctx context.Context, cmd ChangeClientCommand) (direct
 			}
 			ev := entityEvent(directory.ClientChanged, client.LastModified, cmd.Caller.Meta(), client.ExtID, "", client.Version)
 			ev.Data = commentData(cmd.Change.Comment)
-			return []event.Event{ev}, nil
+			return []event.Event{ev}, uc.dependents.ClientSaved(ctx, *client)
 		})
 		return changed, fault.Wrap(err, "change client %s", cmd.ExtID)
 	})

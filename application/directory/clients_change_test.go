@@ -47,6 +47,7 @@ func TestChangeClient(t *testing.T) {
 			}
 			wantEvents(t, s.Recorded(), event.Event{Type: directory.ClientChanged, Time: now, Actor: alice,
 				ClientExtID: "acme", Version: 4, RequestID: "req-1", Data: map[string]string{"modificationComment": "renamed"}})
+			wantTold(t, s.deps, "the printing module keeps the client's names", "ClientSaved acme v4")
 		})
 	}
 }

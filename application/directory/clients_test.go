@@ -35,7 +35,7 @@ func TestCreateClient(t *testing.T) {
 		if stored := s.stored("acme"); !reflect.DeepEqual(stored, got) {
 			t.Errorf("stored: got %+v, want %+v", stored, got)
 		}
-		wantTold(t, s.deps, "its default policy comes from there", "ClientCreated acme by alice")
+		wantTold(t, s.deps, "its default policy comes from there; then the copies of what is printed", "ClientCreated acme by alice", "ClientSaved acme v1")
 		wantEvents(t, s.Recorded(),
 			event.Event{Type: directory.ClientCreated, Time: now, Actor: alice, ClientExtID: "acme", Version: 1, RequestID: "req-1"})
 	}
@@ -79,7 +79,7 @@ func TestCreateClientGeneratesExtID(t *testing.T) {
 	if err != nil {
 		t.Fatalf("got error %v, want nil", err)
 	}
-	if told := s.deps.Told(); len(got.ExtID) != 36 || !slices.Equal(told, []string{"ClientCreated " + got.ExtID + " by alice"}) {
+	if told := s.deps.Told(); len(got.ExtID) != 36 || !slices.Equal(told, []string{"ClientCreated " + got.ExtID + " by alice", "ClientSaved " + got.ExtID + " v1"}) {
 		t.Errorf("got extId %q and dependents told %q, want a generated UUID, and the dependents told of it", got.ExtID, told)
 	}
 }

@@ -16,6 +16,9 @@ import (
 type Dependents interface {
 	// ClientCreated gives a new client what it needs from the start (its default policy).
 	ClientCreated(ctx context.Context, client directory.Client, meta event.Meta) error
+	// ClientSaved follows a client created or changed (its names, its print settings): the
+	// modules that keep a copy of what they print or send. It runs after ClientCreated.
+	ClientSaved(ctx context.Context, client directory.Client) error
 	// ClientDeleting removes what hangs on a client about to be deleted (its policies); the
 	// client has no users left.
 	ClientDeleting(ctx context.Context, client directory.Client, meta event.Meta) error
@@ -41,6 +44,10 @@ func (all everyDependent) each(tell func(d Dependents) error) error {
 
 func (all everyDependent) ClientCreated(ctx context.Context, client directory.Client, meta event.Meta) error {
 	return all.each(func(d Dependents) error { return d.ClientCreated(ctx, client, meta) })
+}
+
+func (all everyDependent) ClientSaved(ctx context.Context, client directory.Client) error {
+	return all.each(func(d Dependents) error { return d.ClientSaved(ctx, client) })
 }
 
 func (all everyDependent) ClientDeleting(ctx context.Context, client directory.Client, meta event.Meta) error {

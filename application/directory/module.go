@@ -53,7 +53,7 @@ func New(d Deps) UseCases {
 		CreateClient:     &CreateClient{clients: d.Clients, dependents: deps, frame: f},
 		GetClient:        &GetClient{clients: d.Clients, frame: f},
 		ListClients:      &ListClients{clients: d.Clients, frame: f},
-		ChangeClient:     &ChangeClient{clients: d.Clients, frame: f},
+		ChangeClient:     &ChangeClient{clients: d.Clients, dependents: deps, frame: f},
 		DeleteClient:     &DeleteClient{clients: d.Clients, dependents: deps, frame: f},
 		CreateUser:       &CreateUser{users: d.Users, dependents: deps, frame: f},
 		GetUser:          &GetUser{users: d.Users, frame: f},
@@ -62,6 +62,6 @@ func New(d Deps) UseCases {
 		DeleteUser:       &DeleteUser{users: d.Users, dependents: deps, frame: f},
 		AdmitSelfAdmin:   &AdmitSelfAdmin{users: d.Users, tracer: d.Tracer},
 		GetPrintSettings: &GetPrintSettings{clients: d.Clients, frame: f},
-		SetPrintSettings: &SetPrintSettings{clients: d.Clients, recipients: d.Recipients, frame: f},
+		SetPrintSettings: &SetPrintSettings{clients: d.Clients, recipients: d.Recipients, dependents: deps, frame: f},
 	}
 }

@@ -35,7 +35,7 @@ type ClientChanger interface {
 	// client's version saves the client guarded by the version it loaded and records fn's
 	// events. It returns a *fault.NotFoundError, fn's error unchanged, fault.ErrDuplicate when
 	// the new name is taken, or fault.ErrVersionConflict when the stored version moved.
-	Update(ctx context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error
+	Update(ctx context.Context, extID string, fn func(context.Context, *directory.Client) ([]event.Event, error)) error
 	// Delete loads the client with a row lock and counts its users, calls fn (with ctx carrying
 	// the transaction), and when fn returns nil deletes the client and records fn's events. It
 	// returns a *fault.NotFoundError, fn's error unchanged, or directory.ErrHasDependents when

@@ -42,6 +42,7 @@ func (uc *GetPrintSettings) Do(ctx context.Context, q GetPrintSettingsQuery) (di
 type SetPrintSettings struct {
 	clients    ClientChanger
 	recipients RecipientChecker
+	dependents Dependents
 	frame      caller.Frame
 }
 
@@ -62,7 +63,7 @@ func (uc *SetPrintSettings) Do(ctx context.Context, cmd SetPrintSettingsCommand)
 	req := access.Request{Client: cmd.ClientExtID, Rights: []access.Right{access.ClientModify}}
 	return caller.Run(ctx, uc.frame, "SetPrintSettings", cmd.Caller, req, func(ctx context.Context) (directory.PrintSettings, error) {
 		var settings directory.PrintSettings
-		err := uc.clients.Update(ctx, cmd.ClientExtID, func(client *directory.Client) ([]event.Event, error) {
+		err := uc.clients.Update(ctx, cmd.ClientExtID, func(ctx context.Context, client *directory.Client) ([]event.Event, error) {
 			settings = client.Print
 			if err := client.CheckVersion(cmd.Version); err != nil {
 				return nil, err
@@ -74,7 +75,7 @@ func (uc *SetPrintSettings) Do(ctx context.Context, cmd SetPrintSettingsCommand)
 			}
 			ev := entityEvent(directory.ClientChanged, client.LastModified, cmd.Caller.Meta(), client.ExtID, "", client.Version)
 			ev.Data = map[string]string{"printSettings": "changed"}
-			return []event.Event{ev}, nil
+			return []event.Event{ev}, uc.dependents.ClientSaved(ctx, *client)
 		})
 		return settings, fault.Wrap(err, "set print settings of client %s", cmd.ClientExtID)
 	})

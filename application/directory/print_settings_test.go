@@ -63,6 +63,7 @@ func TestSetPrintSettings(t *testing.T) {
 	if len(events) != 1 || events[0].Type != directory.ClientChanged || events[0].Version != 4 || events[0].Data["printSettings"] != "changed" {
 		t.Errorf("events %+v, want client.changed at version 4", events)
 	}
+	wantTold(t, s.deps, "the printing module keeps the recipients", "ClientSaved acme v4")
 	if _, err := uc.GetPrintSettings.Do(context.Background(), app.GetPrintSettingsQuery{Caller: admin(access.ClientModify), ClientExtID: "acme"}); !errors.Is(err, access.ErrPermissionDenied) {
 		t.Errorf("read without ClientView: got %v, want ErrPermissionDenied", err)
 	}

@@ -26,6 +26,9 @@ func NewDirectorySeam(r Recipients) *DirectorySeam { return &DirectorySeam{recip
 // ClientCreated needs nothing of a new client.
 func (*DirectorySeam) ClientCreated(context.Context, directory.Client, event.Meta) error { return nil }
 
+// ClientSaved needs nothing: the module keeps nothing of a client's names or print settings.
+func (*DirectorySeam) ClientSaved(context.Context, directory.Client) error { return nil }
+
 // ClientDeleting needs nothing: a client is deleted once it has no users.
 func (*DirectorySeam) ClientDeleting(context.Context, directory.Client, event.Meta) error { return nil }
 

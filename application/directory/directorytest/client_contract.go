@@ -154,7 +154,7 @@ var clientCases = []contractCase{
 		acme := createClient(t, h, "acme", "Acme", base)
 		want := acme
 		ev := entityEvent(directory.ClientChanged, "acme", "", 2)
-		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+		err := h.Clients.Update(t.Context(), "acme", func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 			if !reflect.DeepEqual(*c, acme) {
 				t.Errorf("fn: got %+v, want the stored %+v", *c, acme)
 			}
@@ -179,7 +179,7 @@ var clientCases = []contractCase{
 		var want directory.Client
 		set := func(p directory.PrintSettings, when time.Time) {
 			t.Helper()
-			err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+			err := h.Clients.Update(t.Context(), "acme", func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 				_, err := c.SetPrintSettings(p, func(string) error { return nil }, when)
 				want = *c
 				return nil, err
@@ -201,7 +201,7 @@ var clientCases = []contractCase{
 	}},
 	{Name: "ClientChanger/Update saves nothing when fn leaves the version", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
-		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+		err := h.Clients.Update(t.Context(), "acme", func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 			c.Remarks = "not saved: the version stays"
 			return []event.Event{entityEvent(directory.ClientChanged, "acme", "", 1)}, nil
 		})
@@ -213,13 +213,13 @@ var clientCases = []contractCase{
 	}},
 	{Name: "ClientChanger/Update returns fn's error unchanged and saves nothing", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
-		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+		err := h.Clients.Update(t.Context(), "acme", func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 			c.Name, c.Version = "Mutated", c.Version+1
 			return []event.Event{entityEvent(directory.ClientChanged, "acme", "", 2)}, errRefused
 		})
 		storetest.WantErr(t, err, errRefused)
 		stale := int32(7)
-		err = h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+		err = h.Clients.Update(t.Context(), "acme", func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 			return nil, c.CheckVersion(&stale)
 		})
 		var vc *fault.VersionConflictError
@@ -231,7 +231,7 @@ var clientCases = []contractCase{
 	}},
 	{Name: "ClientChanger/Update of an unknown client is a NotFoundError; fn is not called", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
-		err := h.Clients.Update(t.Context(), "nobody", func(*directory.Client) ([]event.Event, error) {
+		err := h.Clients.Update(t.Context(), "nobody", func(context.Context, *directory.Client) ([]event.Event, error) {
 			t.Error("fn: called for an unknown client, want not called")
 			return nil, nil
 		})
@@ -240,7 +240,7 @@ var clientCases = []contractCase{
 	{Name: "ClientChanger/Update refuses the name of another client with ErrDuplicate", Run: func(t *testing.T, h Harness) {
 		acme := createClient(t, h, "acme", "Acme", base)
 		createClient(t, h, "globex", "Globex", base)
-		err := h.Clients.Update(t.Context(), "acme", func(c *directory.Client) ([]event.Event, error) {
+		err := h.Clients.Update(t.Context(), "acme", func(_ context.Context, c *directory.Client) ([]event.Event, error) {
 			_, err := c.Change(directory.ClientChange{Name: directory.To("Globex")}, at(60))
 			return []event.Event{entityEvent(directory.ClientChanged, "acme", "", 2)}, err
 		})

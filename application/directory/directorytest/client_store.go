@@ -84,14 +84,14 @@ func (s *ClientStore) List(_ context.Context, only []string, page listing.Page) 
 
 // Update changes the client when fn succeeds and moves its version; see app.ClientChanger. fn
 // sees a copy, so a failed change leaves the stored client as it was.
-func (s *ClientStore) Update(_ context.Context, extID string, fn func(*directory.Client) ([]event.Event, error)) error {
+func (s *ClientStore) Update(ctx context.Context, extID string, fn func(context.Context, *directory.Client) ([]event.Event, error)) error {
 	defer s.Enter("Update")()
 	loaded, err := s.lookup(extID)
 	if err != nil {
 		return err
 	}
 	c := storedClient(loaded)
-	events, err := fn(&c)
+	events, err := fn(ctx, &c)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package directorytest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -45,6 +46,11 @@ func (d *Dependents) record(what string) error {
 // ClientCreated records "ClientCreated <client> by <actor>".
 func (d *Dependents) ClientCreated(_ context.Context, c directory.Client, meta event.Meta) error {
 	return d.record("ClientCreated " + c.ExtID + " by " + meta.Actor.Subject)
+}
+
+// ClientSaved records "ClientSaved <client> v<version>".
+func (d *Dependents) ClientSaved(_ context.Context, c directory.Client) error {
+	return d.record(fmt.Sprintf("ClientSaved %s v%d", c.ExtID, c.Version))
 }
 
 // ClientDeleting records "ClientDeleting <client> by <actor>".
