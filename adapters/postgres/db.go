@@ -195,3 +195,35 @@ func unavailableCode(code string) bool {
 	}
 	return strings.HasPrefix(code, "08")
 }
+
+// Transactor groups the writes of several stores in one transaction, and parts of it under
+// savepoints (appcredential.Transactor): the stores join the transaction ctx carries.
+type Transactor struct{ db *bun.DB }
+
+// NewTransactor builds the transactor of db.
+func NewTransactor(db *bun.DB) *Transactor { return &Transactor{db: db} }
+
+// InTransaction runs fn in one transaction, or in the one ctx carries already.
+func (t *Transactor) InTransaction(ctx context.Context, fn func(ctx context.Context) error) error {
+	return runInTx(ctx, t.db, func(ctx context.Context, _ bun.Tx) error { return fn(ctx) })
+}
+
+// Savepoint runs fn under a savepoint of the transaction ctx carries: fn's error rolls back what
+// fn wrote and leaves the transaction usable.
+func (t *Transactor) Savepoint(ctx context.Context, fn func(ctx context.Context) error) error {
+	tx, ok := ctx.Value(txKey{}).(bun.Tx)
+	if !ok {
+		return errors.New("savepoint outside a transaction")
+	}
+	sp, err := tx.BeginTx(ctx, nil) // bun names a savepoint; its Commit releases it
+	if err != nil {
+		return translate(err)
+	}
+	if err := fn(context.WithValue(ctx, txKey{}, sp)); err != nil {
+		if rbErr := sp.Rollback(); rbErr != nil {
+			return translate(rbErr)
+		}
+		return err
+	}
+	return translate(sp.Commit())
+}

@@ -65,6 +65,8 @@ func (r *recordedRenewals) Renew(_ context.Context, key appcredential.CardKey) (
 	return false, nil
 }
 
+func (r *recordedRenewals) Finish(context.Context) (int, error) { return 0, nil }
+
 // t0 of the lifecycle tests: the cards are created then, valid for the default ten years.
 var lifecycleT0 = time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
 
@@ -467,13 +469,48 @@ func TestLifecycleJobHandsRenewalsToTheSeam(t *testing.T) {
 	}
 }
 
-// renewing is an AutomaticRenewals that really renews, through the renew use case, as a print
-// batch will: the stand-in for the seam's future implementation.
-type renewing struct{ w *lifecycleWorld }
+// renewing is an AutomaticRenewals that really renews, through the bulk use case the printing
+// module's seam uses (IssueForPrint: hashing first, then every card under a savepoint of one
+// transaction), without printing anything.
+type renewing struct {
+	w     *lifecycleWorld
+	issue *appcredential.IssueForPrint
+	keys  []appcredential.CardKey
+}
 
-func (r renewing) Renew(ctx context.Context, key appcredential.CardKey) (bool, error) {
-	_, err := r.w.cards.RenewOTPCard.Do(ctx, appcredential.RenewCommand{Caller: r.w.root, Key: key})
-	return err == nil, err
+func newRenewing(w *lifecycleWorld) *renewing {
+	hasher, err := cellhash.New(bytes.Repeat([]byte("p"), 32), cellhash.DefaultParams(), 0)
+	if err != nil {
+		panic(err)
+	}
+	issue := appcredential.NewIssueForPrint(appcredential.Deps{Cards: postgres.NewCardStore(w.db), Hasher: hasher, Now: w.clock.Now},
+		postgres.NewTransactor(w.db))
+	return &renewing{w: w, issue: issue}
+}
+
+func (r *renewing) Renew(_ context.Context, key appcredential.CardKey) (bool, error) {
+	r.keys = append(r.keys, key)
+	return true, nil
+}
+
+func (r *renewing) Finish(ctx context.Context) (int, error) {
+	orders := make([]appcredential.CardOrder, len(r.keys))
+	for i, k := range r.keys {
+		orders[i] = appcredential.CardOrder{ClientExtID: k.ClientExtID, UserExtID: k.UserExtID, RenewExtID: k.ExtID}
+	}
+	renewed := 0
+	err := r.issue.Do(ctx, appcredential.PrintRun{Meta: caller.System().Meta()}, orders, func(_ context.Context, outcomes []appcredential.PrintOutcome) error {
+		for _, o := range outcomes {
+			switch {
+			case o.Err == nil:
+				renewed++
+			case !errors.Is(o.Err, credential.ErrForbiddenTransition):
+				return o.Err
+			}
+		}
+		return nil
+	})
+	return renewed, err
 }
 
 // TestJobInstancesNeverRenewACardTwice: four instances run at once without the job's lock, each
@@ -495,7 +532,7 @@ func TestJobInstancesNeverRenewACardTwice(t *testing.T) {
 	renewed := 0
 	errs := race(4, func(int) error {
 		job := appcredential.NewLifecycleJob(appcredential.LifecycleDeps{Store: postgres.NewUpkeepStore(w.db),
-			Cards: postgres.NewCardStore(w.db), Runs: unlocked{}, Renewals: renewing{w},
+			Cards: postgres.NewCardStore(w.db), Runs: unlocked{}, Renewals: newRenewing(w),
 			Frame: caller.Frame{Now: w.clock.Now, Tracer: noop.NewTracerProvider().Tracer("test")}})
 		r, err := job.Run(context.Background())
 		mu.Lock()

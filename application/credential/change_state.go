@@ -92,7 +92,12 @@ func (cmd ChangeStateCommand) edit() (credential.CardEdit, error) {
 // stateChanged is the otp-card.state-changed event of a PATCH or a retirement: from, to and the
 // reason.
 func stateChanged(card *credential.OTPCard, from credential.State, c caller.Caller) event.Event {
-	ev := cardEvent(credential.CardStateChanged, card, c.Meta())
+	return stateChangedBy(card, from, c.Meta())
+}
+
+// stateChangedBy records a change of state by the actor of meta.
+func stateChangedBy(card *credential.OTPCard, from credential.State, meta event.Meta) event.Event {
+	ev := cardEvent(credential.CardStateChanged, card, meta)
 	ev.Data = map[string]string{"from": string(from), "to": string(card.State()),
 		"reason": card.Snapshot().StateChangeReason}
 	return ev

@@ -56,22 +56,28 @@ type JobRuns interface {
 
 // AutomaticRenewals is the seam through which the lifecycle job renews cards by itself (API.md
 // section 10.4). A renewal that no caller asked for has nobody to hand its cells to: its
-// successor goes to a print batch of the card's client (section 11.2), which the print module
-// provides. Until that module exists, NoPrintBatches declines every card, and the job only
-// records the events.
+// successor goes to a print batch of the card's client (section 11.2), which the printing module
+// provides. NoPrintBatches declines every card, and the job then only records the events. One run
+// of the job at a time uses the seam (JobRuns).
 type AutomaticRenewals interface {
-	// Renew renews the card under key and prints its successor, each in its own transaction; it
-	// reports false, nil when the card's client has no print recipients. A card renewed in the
-	// meantime (by a caller, or by another instance of the job) gives credential.ErrForbiddenTransition.
-	Renew(ctx context.Context, key CardKey) (renewed bool, err error)
+	// Renew takes the card under key for renewal in this run; it reports false, nil when the
+	// card's client has no print recipients (the card is not renewed).
+	Renew(ctx context.Context, key CardKey) (taken bool, err error)
+	// Finish renews the cards taken in this run and prints their successors, a chunk of cards
+	// and their encrypted letters in one transaction, one batch per client, and returns how many
+	// it renewed. A card renewed in the meantime (by a caller, or by another instance) is left out.
+	Finish(ctx context.Context) (renewed int, err error)
 }
 
 // NoPrintBatches is AutomaticRenewals for a service without print batches: no client has
 // print recipients, so no card is renewed automatically.
 type NoPrintBatches struct{}
 
-// Renew renews nothing.
+// Renew takes nothing.
 func (NoPrintBatches) Renew(context.Context, CardKey) (bool, error) { return false, nil }
+
+// Finish renews nothing.
+func (NoPrintBatches) Finish(context.Context) (int, error) { return 0, nil }
 
 // LifecycleReport tells what one run of the lifecycle job did.
 type LifecycleReport struct {
@@ -154,8 +160,10 @@ func (j *LifecycleJob) run(ctx context.Context, every time.Duration) (LifecycleR
 	ran, err := j.runs.Exclusive(ctx, LifecycleJobName, j.frame.Now(), every, func(ctx context.Context) error {
 		report.Started = j.frame.Now()
 		err := j.tendAll(ctx, &report)
+		renewed, finishErr := j.renewals.Finish(ctx) // also after a failed user: what was taken is renewed
+		report.Renewed += renewed
 		report.Finished = j.frame.Now()
-		return err
+		return errors.Join(err, finishErr)
 	})
 	return report, ran, fault.Wrap(err, "lifecycle job")
 }
@@ -242,13 +250,10 @@ func (j *LifecycleJob) tend(ctx context.Context, h HolderKey, report *LifecycleR
 	tended.Holders = 1
 	report.add(tended) // committed: counted even if a renewal below fails
 	for _, key := range renew {
-		switch renewed, err := j.renewals.Renew(ctx, key); {
-		case errors.Is(err, credential.ErrForbiddenTransition) || errors.As(err, &missing):
+		switch taken, err := j.renewals.Renew(ctx, key); {
 		case err != nil:
 			return err
-		case renewed:
-			report.Renewed++
-		default:
+		case !taken:
 			report.NoPrintBatch++
 		}
 	}

@@ -3,6 +3,7 @@ package credential
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
@@ -66,48 +67,70 @@ func (uc *RenewOTPCard) renew(ctx context.Context, cmd RenewCommand) (Issued, er
 	}
 	var issued Issued
 	err = uc.cards.RenewUserCard(ctx, cmd.Key.ClientExtID, cmd.Key.UserExtID, func(u UserCards) (CardsChange, error) {
-		if err := u.Holder.CanReceiveCards(); err != nil {
-			return CardsChange{}, err
-		}
-		var card *credential.OTPCard
-		held := 0
-		for _, c := range u.Cards {
-			if c.Card.ExtID() == cmd.Key.ExtID {
-				card = c.Card
-			}
-			if c.Card.State() != credential.StateArchived {
-				held++
-			}
-		}
-		if card == nil {
-			return CardsChange{}, &fault.NotFoundError{Entity: "OTP credential", ExtID: cmd.Key.ExtID}
-		}
-		for _, c := range u.Cards { // a successor out of service no longer holds the card back
-			card.DropSuccessor(c.Card)
-		}
-		if err := card.CheckVersion(cmd.Version); err != nil {
-			return CardsChange{}, err
-		}
-		from := card.State()
-		successor, err := card.Renew(credential.NewCard{ExtID: cmd.ExtID, Lifetime: policy.Parameters.CredentialLifetime},
-			grid, cmd.Comment, policy.Parameters.FallbackAllowed, uc.frame.Now())
-		if err != nil {
-			return CardsChange{}, err
-		}
-		if held >= MaxCardsPerUser {
-			return CardsChange{}, fmt.Errorf("%w: the user holds %d cards that are not archived", credential.ErrTooManyCards, held)
-		}
-		meta := cmd.Caller.Meta()
-		renewed := cardEvent(credential.CardRenewed, successor, meta)
-		renewed.Data["predecessorExtId"] = card.ExtID()
-		events := []event.Event{renewed}
-		if card.State() != from {
-			renewed.Data["predecessorRetired"] = "true" // no fallback: the old card stopped working now
-			events[0] = renewed
-			events = append(events, stateChanged(card, from, cmd.Caller))
-		}
+		change, successor, err := renewal{key: cmd.Key, policy: policy, grid: grid, extID: cmd.ExtID, version: cmd.Version,
+			comment: cmd.Comment, meta: cmd.Caller.Meta()}.apply(u, uc.frame.Now())
 		issued = Issued{Card: successor, Clear: clear, ChallengeSize: policy.Parameters.ChallengeSize}
-		return CardsChange{Changed: []*credential.OTPCard{card}, New: successor, Events: events}, nil
+		return change, err
 	})
 	return issued, err
+}
+
+// renewal is one renewal decided inside the user's locks: the card under key gets its successor,
+// generated under policy with grid.
+type renewal struct {
+	key     CardKey
+	policy  credential.Policy
+	grid    credential.Grid
+	extID   string
+	version *int32
+	comment string
+	meta    event.Meta
+	// data goes into the renewal's events besides their own (a job's jobId).
+	data map[string]string
+}
+
+// apply renews the card among the user's cards and returns the change to save with the successor.
+func (r renewal) apply(u UserCards, now time.Time) (CardsChange, *credential.OTPCard, error) {
+	if err := u.Holder.CanReceiveCards(); err != nil {
+		return CardsChange{}, nil, err
+	}
+	var card *credential.OTPCard
+	held := 0
+	for _, c := range u.Cards {
+		if c.Card.ExtID() == r.key.ExtID {
+			card = c.Card
+		}
+		if c.Card.State() != credential.StateArchived {
+			held++
+		}
+	}
+	if card == nil {
+		return CardsChange{}, nil, &fault.NotFoundError{Entity: "OTP credential", ExtID: r.key.ExtID}
+	}
+	for _, c := range u.Cards { // a successor out of service no longer holds the card back
+		card.DropSuccessor(c.Card)
+	}
+	if err := card.CheckVersion(r.version); err != nil {
+		return CardsChange{}, nil, err
+	}
+	from := card.State()
+	successor, err := card.Renew(credential.NewCard{ExtID: r.extID, Lifetime: r.policy.Parameters.CredentialLifetime},
+		r.grid, r.comment, r.policy.Parameters.FallbackAllowed, now)
+	if err != nil {
+		return CardsChange{}, nil, err
+	}
+	if held >= MaxCardsPerUser {
+		return CardsChange{}, nil, fmt.Errorf("%w: the user holds %d cards that are not archived", credential.ErrTooManyCards, held)
+	}
+	renewed := cardEvent(credential.CardRenewed, successor, r.meta)
+	renewed.Data["predecessorExtId"] = card.ExtID()
+	events := []event.Event{renewed}
+	if card.State() != from {
+		renewed.Data["predecessorRetired"] = "true" // no fallback: the old card stopped working now
+		events = append(events, stateChangedBy(card, from, r.meta))
+	}
+	for i := range events {
+		maps.Copy(events[i].Data, r.data)
+	}
+	return CardsChange{Changed: []*credential.OTPCard{card}, New: successor, Events: events}, successor, nil
 }

@@ -1,0 +1,173 @@
+package credential
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
+)
+
+// Transactor groups the writes of several stores in one transaction.
+type Transactor interface {
+	// InTransaction runs fn in one transaction that ctx carries to every store it calls, and
+	// commits when fn returns nil; fn's error rolls everything back and is returned unchanged.
+	InTransaction(ctx context.Context, fn func(ctx context.Context) error) error
+	// Savepoint runs fn inside the transaction ctx carries, under a savepoint: fn's error rolls
+	// back only what fn wrote, and is returned unchanged.
+	Savepoint(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// CardOrder asks for a card that no caller receives: its cells go to a print batch (API.md
+// sections 10.4 and 11). With RenewExtID set it renews that card of the user; otherwise it issues
+// the user a new card under PolicyExtID (empty: the client's default policy).
+type CardOrder struct {
+	ClientExtID, UserExtID string
+	PolicyExtID            string
+	RenewExtID             string
+	// FirstCardOnly issues only to a user who holds no card that is not archived; a user who
+	// holds one gets ErrHoldsCard.
+	FirstCardOnly bool
+}
+
+// ErrHoldsCard: an issue that gives only first cards met a user who holds one; the item is
+// skipped, not failed.
+var ErrHoldsCard = fault.New(fault.Refused, "errors.duplicateValue", "the user already holds an OTP card")
+
+// PrintOutcome is what became of one order: the card with its cells in clear, or the error that
+// refused it (nothing of that order was saved then).
+type PrintOutcome struct {
+	Order  CardOrder
+	Issued Issued
+	Err    error
+}
+
+// IssueForPrint issues and renews cards in bulk for print (a rollout job's chunk, the lifecycle
+// job's automatic renewals): no caller, no authorization (the job was authorized when it was
+// created), events recorded with the actor and data given.
+type IssueForPrint struct {
+	userPolicies UserPolicies
+	cardPolicies CardPolicies
+	creator      CardCreator
+	cards        UserCardUpdater
+	hasher       CellHasher
+	tx           Transactor
+	now          Clock
+}
+
+// NewIssueForPrint builds the bulk use case from the module's stores.
+func NewIssueForPrint(d Deps, tx Transactor) *IssueForPrint {
+	return &IssueForPrint{userPolicies: d.Cards, cardPolicies: d.Cards, creator: d.Cards, cards: d.Cards,
+		hasher: d.Hasher, tx: tx, now: d.Now}
+}
+
+// PrintRun is who and what a bulk issue records in its events.
+type PrintRun struct {
+	Meta event.Meta
+	// Data goes into every event of the run (data.jobId).
+	Data map[string]string
+}
+
+// Do generates and hashes the cards of every order first, outside any transaction (hashing costs
+// milliseconds of CPU a card that must hold no lock). Then, in one transaction, it saves each
+// order under a savepoint of its own, so that an order that fails (an unknown user, a user with
+// two cards, a card renewed in the meantime) fails alone, and calls within with every outcome
+// while the transaction is open: what within writes (the encrypted letters, the job's items)
+// commits with the cards or not at all. An order refused before the transaction is an outcome
+// with its error too. Do returns within's error, or the transaction's.
+func (uc *IssueForPrint) Do(ctx context.Context, run PrintRun, orders []CardOrder, within func(ctx context.Context, outcomes []PrintOutcome) error) error {
+	outcomes := make([]PrintOutcome, len(orders))
+	prepared := make([]preparedOrder, len(orders))
+	for i, o := range orders {
+		outcomes[i].Order = o
+		prepared[i], outcomes[i].Err = uc.prepare(ctx, o)
+		if errors.Is(outcomes[i].Err, context.Canceled) || errors.Is(outcomes[i].Err, context.DeadlineExceeded) {
+			return outcomes[i].Err
+		}
+	}
+	defer func() { // the clear cells live until the chunk is encrypted, not longer
+		for _, p := range prepared {
+			clear(p.clear)
+		}
+	}()
+	return uc.tx.InTransaction(ctx, func(ctx context.Context) error {
+		for i := range outcomes {
+			if outcomes[i].Err != nil {
+				continue
+			}
+			var issued Issued
+			err := uc.tx.Savepoint(ctx, func(ctx context.Context) error {
+				var err error
+				issued, err = uc.save(ctx, run, outcomes[i].Order, prepared[i])
+				return err
+			})
+			if fault.Is(err, fault.Unavailable) || errors.Is(err, context.Canceled) {
+				return err // the database is gone: no order can be judged
+			}
+			outcomes[i].Issued, outcomes[i].Err = issued, err
+		}
+		return within(ctx, outcomes)
+	})
+}
+
+// preparedOrder is an order's card, generated and hashed.
+type preparedOrder struct {
+	policy credential.Policy
+	grid   credential.Grid
+	clear  []string
+}
+
+func (uc *IssueForPrint) prepare(ctx context.Context, o CardOrder) (preparedOrder, error) {
+	var policy credential.Policy
+	var err error
+	if o.RenewExtID != "" {
+		var holder credential.Holder
+		policy, holder, err = uc.cardPolicies.PolicyOfCard(ctx, CardKey{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID, ExtID: o.RenewExtID})
+		if err == nil {
+			err = holder.CanReceiveCards()
+		}
+	} else {
+		policy, err = uc.userPolicies.PolicyForUser(ctx, o.ClientExtID, o.UserExtID, o.PolicyExtID)
+	}
+	if err != nil {
+		return preparedOrder{}, err
+	}
+	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
+	return preparedOrder{policy: policy, grid: grid, clear: clear}, err
+}
+
+// save issues or renews the order's card in the transaction ctx carries.
+func (uc *IssueForPrint) save(ctx context.Context, run PrintRun, o CardOrder, p preparedOrder) (Issued, error) {
+	issued := Issued{Clear: p.clear, ChallengeSize: p.policy.Parameters.ChallengeSize}
+	if o.RenewExtID != "" {
+		key := CardKey{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID, ExtID: o.RenewExtID}
+		err := uc.cards.RenewUserCard(ctx, o.ClientExtID, o.UserExtID, func(u UserCards) (CardsChange, error) {
+			change, successor, err := renewal{key: key, policy: p.policy, grid: p.grid, meta: run.Meta, data: run.Data}.apply(u, uc.now())
+			issued.Card = successor
+			return change, err
+		})
+		return issued, err
+	}
+	card, err := credential.NewOTPCard(credential.NewCard{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID,
+		PolicyExtID: p.policy.ExtID, State: credential.StateInitial, Lifetime: p.policy.Parameters.CredentialLifetime}, p.grid, uc.now())
+	if err != nil {
+		return Issued{}, err
+	}
+	ev := cardEvent(credential.CardCreated, card, run.Meta)
+	maps.Copy(ev.Data, run.Data)
+	issued.Card = card
+	return issued, uc.creator.Create(ctx, card, []event.Event{ev}, func(holder credential.Holder, held int) error {
+		switch err := holder.CanReceiveCards(); {
+		case err != nil:
+			return err
+		case o.FirstCardOnly && held > 0:
+			return ErrHoldsCard
+		case held >= MaxCardsPerUser:
+			return fmt.Errorf("%w: user %s already holds %d OTP cards that are not archived", credential.ErrTooManyCards, o.UserExtID, held)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,133 @@
+package printing
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/otpcard/otpcard/domain/extid"
+
+	"github.com/otpcard/otpcard/domain/event"
+	"github.com/otpcard/otpcard/domain/fault"
+	"github.com/otpcard/otpcard/domain/printing"
+)
+
+// Printer makes print batches: it opens a batch for a client, adds chunks of letters inside the
+// transaction that saves their cards, and seals it. The cells it is given live in memory only
+// until the chunk is encrypted; nothing of them is written in clear.
+type Printer struct {
+	batches    Batches
+	senders    Senders
+	addressees Addressees
+	renderer   Renderer
+	encrypter  Encrypter
+	now        Clock
+	retention  time.Duration
+}
+
+// PrinterDeps are what the printer needs; Retention is how long a batch is kept.
+type PrinterDeps struct {
+	Batches    Batches
+	Senders    Senders
+	Addressees Addressees
+	Renderer   Renderer
+	Encrypter  Encrypter
+	Now        Clock
+	Retention  time.Duration
+}
+
+// NewPrinter builds the printer.
+func NewPrinter(d PrinterDeps) *Printer {
+	return &Printer{batches: d.Batches, senders: d.Senders, addressees: d.Addressees, renderer: d.Renderer,
+		encrypter: d.Encrypter, now: d.Now, retention: d.Retention}
+}
+
+// OpenBatch starts an empty batch of the client's, for job jobID (empty: the lifecycle job), to
+// the client's print recipients now, and records print-batch.created. Errors:
+// *fault.NotFoundError (no such client), printing.ErrNoRecipients.
+func (p *Printer) OpenBatch(ctx context.Context, clientExtID, jobID string, meta event.Meta) (printing.Batch, error) {
+	sender, err := p.senders.Sender(ctx, clientExtID)
+	if err != nil {
+		return printing.Batch{}, err
+	}
+	now := p.now()
+	b, err := printing.OpenBatch(extid.New(), clientExtID, jobID, sender.Recipients, now, p.retention)
+	if err != nil {
+		return printing.Batch{}, err
+	}
+	return b, p.batches.CreateBatch(ctx, b, []event.Event{printing.BatchEvent(printing.BatchCreated, b, meta, now)})
+}
+
+// PrintChunk adds the letters of cards to the batch as its next chunk: rendered, encrypted to the
+// batch's recipients and stored, in the transaction ctx carries, so that the chunk commits with
+// its cards or not at all. A card whose user is gone is an error: its card cannot be gone too in
+// the same transaction. Errors: printing.ErrSealed, *fault.NotFoundError, the renderer's.
+func (p *Printer) PrintChunk(ctx context.Context, batchID string, cards []printing.Card) error {
+	if len(cards) == 0 {
+		return nil
+	}
+	return p.batches.UpdateBatch(ctx, batchID, func(ctx context.Context, b *printing.Batch) ([]event.Event, error) {
+		n, first, err := b.AddChunk(len(cards))
+		if err != nil {
+			return nil, err
+		}
+		letters, err := p.compose(ctx, *b, cards, first)
+		if err != nil {
+			return nil, err
+		}
+		pdf, err := p.renderer.RenderLetters(letters, p.now())
+		if err != nil {
+			return nil, fmt.Errorf("print batch %s chunk %d: %w", b.ID, n, err)
+		}
+		sealedPDF, err := p.encrypter.Encrypt(b.Recipients, pdf)
+		clear(pdf) // the letters in clear are not kept a moment longer than needed
+		if err != nil {
+			return nil, fmt.Errorf("print batch %s chunk %d: %w", b.ID, n, err)
+		}
+		manifest, err := p.encrypter.Encrypt(b.Recipients, printing.Manifest(letters))
+		if err != nil {
+			return nil, fmt.Errorf("print batch %s chunk %d: %w", b.ID, n, err)
+		}
+		return nil, p.batches.SaveChunk(ctx, b.ID, n, sealedPDF, manifest)
+	})
+}
+
+// compose writes the chunk's letters from the client's sender and the users' addressees.
+func (p *Printer) compose(ctx context.Context, b printing.Batch, cards []printing.Card, first int) ([]printing.Letter, error) {
+	sender, err := p.senders.Sender(ctx, b.ClientExtID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(cards))
+	for i, c := range cards {
+		ids[i] = c.UserExtID
+	}
+	to, err := p.addressees.Addressees(ctx, b.ClientExtID, ids)
+	if err != nil {
+		return nil, err
+	}
+	letters := make([]printing.Letter, len(cards))
+	for i, c := range cards {
+		a, ok := to[c.UserExtID]
+		if !ok {
+			return nil, &fault.NotFoundError{Entity: "user", ExtID: c.UserExtID}
+		}
+		letters[i] = printing.Compose(sender, a, c, first+i)
+	}
+	return letters, nil
+}
+
+// SealBatch seals the batch, so that it can be downloaded, and records print-batch.sealed; a
+// batch sealed already is left as it is.
+func (p *Printer) SealBatch(ctx context.Context, batchID string, meta event.Meta) (printing.Batch, error) {
+	var sealed printing.Batch
+	err := p.batches.UpdateBatch(ctx, batchID, func(_ context.Context, b *printing.Batch) ([]event.Event, error) {
+		did := b.Seal()
+		sealed = *b
+		if !did {
+			return nil, nil
+		}
+		return []event.Event{printing.BatchEvent(printing.BatchSealed, *b, meta, p.now())}, nil
+	})
+	return sealed, err
+}
