@@ -58,6 +58,8 @@ type Config struct {
 
 	// LifecycleInterval is how often the lifecycle job runs, across all instances (API.md 10.4).
 	LifecycleInterval time.Duration
+	// PrintBatchRetention is how long a print batch is kept before it is deleted (API.md 11.2).
+	PrintBatchRetention time.Duration
 
 	// WebhookURL receives every domain event, signed with WebhookSecret; empty: no webhook.
 	WebhookURL    string
@@ -236,6 +238,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			get("OTPCARD_LIFECYCLE_INTERVAL", ""))
 	}
 	c.LifecycleInterval = interval
+	retention, err := parseRetention(get("OTPCARD_PRINT_BATCH_RETENTION", "7d"))
+	if err != nil || retention < time.Minute {
+		bad("OTPCARD_PRINT_BATCH_RETENTION", "must be a duration of at least 1m, such as 7d or 36h, not %q",
+			get("OTPCARD_PRINT_BATCH_RETENTION", ""))
+	}
+	c.PrintBatchRetention = retention
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("OTPCARD_LOG_FORMAT", "must be json or text")
 	}
@@ -266,4 +274,17 @@ func databaseURLProblem(raw string) string {
 		}
 	}
 	return problem + ": " + reason
+}
+
+// parseRetention reads a retention period: a Go duration (36h) or whole days with a d suffix
+// (7d), as API.md section 13 writes them.
+func parseRetention(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100000 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }

@@ -23,12 +23,11 @@ var lifecycleModule = fx.Module("lifecycle",
 	fx.Invoke(scheduleLifecycle),
 )
 
-// newLifecycleJob builds the job. Automatic renewals go through appcredential.NoPrintBatches
-// until a module provides print batches.
-func newLifecycleJob(db *Database, tracer trace.Tracer) *appcredential.LifecycleJob {
+// newLifecycleJob builds the job; its automatic renewals go to the printing module's batches.
+func newLifecycleJob(db *Database, tracer trace.Tracer, renewals appcredential.AutomaticRenewals) *appcredential.LifecycleJob {
 	return appcredential.NewLifecycleJob(appcredential.LifecycleDeps{
 		Store: postgres.NewUpkeepStore(db.DB), Cards: postgres.NewCardStore(db.DB), Runs: postgres.NewJobRuns(db.DB),
-		Renewals: appcredential.NoPrintBatches{}, Frame: caller.Frame{Now: clock, Tracer: tracer},
+		Renewals: renewals, Frame: caller.Frame{Now: clock, Tracer: tracer},
 	})
 }
 
@@ -90,19 +89,27 @@ func lifecycleTick(interval time.Duration) time.Duration {
 // scheduleLifecycle asks at every tick, from the start on, whether the job is due, and runs it
 // when no instance has started it for an interval; it stops with the service.
 func scheduleLifecycle(lc fx.Lifecycle, cfg Config, job *appcredential.LifecycleJob, m *lifecycleMetrics, logger *slog.Logger) {
+	every(lc, lifecycleTick(cfg.LifecycleInterval), func(ctx context.Context) {
+		runLifecycleIfDue(ctx, cfg.LifecycleInterval, job, m, logger)
+	})
+}
+
+// every calls fn at the start and then at every tick, in one goroutine, until the service stops;
+// the stop waits for a call in progress (until the stop's own deadline).
+func every(lc fx.Lifecycle, tick time.Duration, fn func(ctx context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			wg.Go(func() {
-				tick := time.NewTicker(lifecycleTick(cfg.LifecycleInterval))
-				defer tick.Stop()
+				ticker := time.NewTicker(tick)
+				defer ticker.Stop()
 				for {
-					runLifecycleIfDue(ctx, cfg.LifecycleInterval, job, m, logger)
+					fn(ctx)
 					select {
 					case <-ctx.Done():
 						return
-					case <-tick.C:
+					case <-ticker.C:
 					}
 				}
 			})

@@ -38,7 +38,11 @@ func lifecycleCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	var r appcredential.LifecycleReport
 	err = withDatabase(ctx, cfg, stderr, func(d *Database, tel *telemetry.Telemetry) error {
-		r, err = newLifecycleJob(d, newTracer(tel)).Run(ctx)
+		hasher, err := newCellHasher(cfg)
+		if err != nil {
+			return err
+		}
+		r, err = newLifecycleJob(d, newTracer(tel), newAutomaticRenewals(cfg, d, hasher)).Run(ctx)
 		return err
 	})
 	if err != nil {

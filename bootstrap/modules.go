@@ -36,6 +36,7 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		platformModule,
 		directoryModule,
 		credentialModule,
+		printingModule,
 		lifecycleModule,
 		notifyModule(cfg),
 		auditModule,

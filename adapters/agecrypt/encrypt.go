@@ -36,3 +36,8 @@ func Encrypt(recipients []string, plaintext []byte) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// Encrypt is Encrypt for the printing module's port.
+func (Recipients) Encrypt(recipients []string, plaintext []byte) ([]byte, error) {
+	return Encrypt(recipients, plaintext)
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/otpcard/otpcard/application/audit"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	appprinting "github.com/otpcard/otpcard/application/printing"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
@@ -87,6 +88,14 @@ func (s *server) routes(r *gin.Engine) {
 	printSettings := r.Group(auditPath+"/:clientExtId/print-settings", s.authenticate)
 	get(printSettings, "", serve(w, dir.GetPrintSettings, getPrintSettingsQuery, ok(printSettingsWire)))
 	printSettings.PUT("", serve(w, dir.SetPrintSettings, setPrintSettingsCommand, ok(printSettingsWire)))
+
+	// The printing module: print batches (ext).
+	prn := moduleOf[appprinting.UseCases](s.Modules)
+	batches := r.Group(auditPath+"/:clientExtId/print-batches", s.authenticate, noStore)
+	get(batches, "", serve(w, prn.ListPrintBatches, listPrintBatchesQuery, ok(printBatchesWire)))
+	get(batches, "/:batchId", serve(w, prn.GetPrintBatch, printBatchQuery, ok(printBatchWire)))
+	get(batches, "/:batchId/content", serve(w, prn.DownloadPrintBatch, printBatchQuery, streamBatch(w)))
+	batches.DELETE("/:batchId", serve(w, prn.DeletePrintBatch, printBatchQuery, noContent))
 
 	// The audit trail.
 	aud := moduleOf[audit.UseCases](s.Modules)

@@ -50,6 +50,9 @@ type GetPrintBatch struct {
 func (uc *GetPrintBatch) Do(ctx context.Context, q BatchQuery) (printing.Batch, error) {
 	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.RolloutView}}
 	return caller.Run(ctx, uc.frame, "GetPrintBatch", q.Caller, req, func(ctx context.Context) (printing.Batch, error) {
+		if err := printing.ValidateBatchID(q.ID); err != nil {
+			return printing.Batch{}, err
+		}
 		b, err := uc.batches.Batch(ctx, q.ClientExtID, q.ID)
 		return b, fault.Wrap(err, "get print batch")
 	})
@@ -74,6 +77,9 @@ type DownloadPrintBatch struct {
 func (uc *DownloadPrintBatch) Do(ctx context.Context, q BatchQuery) (Content, error) {
 	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.PrintBatchDownload}}
 	return caller.Run(ctx, uc.frame, "DownloadPrintBatch", q.Caller, req, func(ctx context.Context) (Content, error) {
+		if err := printing.ValidateBatchID(q.ID); err != nil {
+			return Content{}, err
+		}
 		var got printing.Batch
 		err := uc.batches.UpdateBatch(ctx, q.ID, func(_ context.Context, b *printing.Batch) ([]event.Event, error) {
 			if b.ClientExtID != q.ClientExtID {
@@ -106,6 +112,9 @@ type DeletePrintBatch struct {
 func (uc *DeletePrintBatch) Do(ctx context.Context, q BatchQuery) (printing.Batch, error) {
 	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.PrintBatchDownload}}
 	return caller.Run(ctx, uc.frame, "DeletePrintBatch", q.Caller, req, func(ctx context.Context) (printing.Batch, error) {
+		if err := printing.ValidateBatchID(q.ID); err != nil {
+			return printing.Batch{}, err
+		}
 		b, err := uc.batches.Batch(ctx, q.ClientExtID, q.ID)
 		if err == nil {
 			err = b.Downloadable()

@@ -5,6 +5,7 @@ package printing
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/otpcard/otpcard/domain/fault"
@@ -90,4 +91,19 @@ func ChunkName(part string, chunk int) string {
 		return fmt.Sprintf("manifest-%04d.csv.age", chunk)
 	}
 	return fmt.Sprintf("letters-%04d.pdf.age", chunk)
+}
+
+// ValidateBatchID refuses an id that is not a batch id (a UUID in its canonical form) with
+// fault.ErrInvalid, before any look-up.
+func ValidateBatchID(id string) error {
+	if len(id) != 36 {
+		return fmt.Errorf("%w: a print batch id is a UUID", fault.ErrInvalid)
+	}
+	for i, c := range id {
+		hyphen := i == 8 || i == 13 || i == 18 || i == 23
+		if hyphen != (c == '-') || (!hyphen && !strings.ContainsRune("0123456789abcdef", c)) {
+			return fmt.Errorf("%w: a print batch id is a UUID in lower case", fault.ErrInvalid)
+		}
+	}
+	return nil
 }

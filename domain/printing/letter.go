@@ -36,8 +36,9 @@ type Card struct {
 	UserExtID, CredentialExtID string
 	Serial                     string
 	ValidTo                    time.Time
-	// Rows, Cols, CellLength and Coordinate are the card's layout.
+	// Rows, Cols, CellLength, Charset and Coordinate are the card's layout.
 	Rows, Cols, CellLength int
+	Charset                string
 	Coordinate             bool
 	Cells                  []string
 	ChallengeSize          int

@@ -1,0 +1,149 @@
+package printing
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/otpcard/otpcard/application/caller"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
+	"github.com/otpcard/otpcard/domain/printing"
+)
+
+// This file is the printing module's side of its seam with the credential module: it gives the
+// lifecycle job's automatic renewals (appcredential.AutomaticRenewals) their print batches, and it
+// turns the credential module's new cards into the cards of letters. It is the only file of the
+// module that knows the credential module.
+
+// AutomaticRenewals renews the cards the lifecycle job takes, a chunk at a time, each chunk's
+// successors and their encrypted letters in one transaction, into one batch per client and run.
+type AutomaticRenewals struct {
+	issue   *appcredential.IssueForPrint
+	printer *Printer
+	senders Senders
+
+	mu    sync.Mutex
+	taken map[string][]appcredential.CardKey // by client, in the order taken
+	order []string                           // clients in the order first taken
+}
+
+var _ appcredential.AutomaticRenewals = (*AutomaticRenewals)(nil)
+
+// NewAutomaticRenewals builds the seam.
+func NewAutomaticRenewals(issue *appcredential.IssueForPrint, printer *Printer, senders Senders) *AutomaticRenewals {
+	return &AutomaticRenewals{issue: issue, printer: printer, senders: senders, taken: map[string][]appcredential.CardKey{}}
+}
+
+// Renew takes the card when its client has print recipients.
+func (a *AutomaticRenewals) Renew(ctx context.Context, key appcredential.CardKey) (bool, error) {
+	sender, err := a.senders.Sender(ctx, key.ClientExtID)
+	if fault.Is(err, fault.NotFound) || (err == nil && len(sender.Recipients) == 0) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, seen := a.taken[key.ClientExtID]; !seen {
+		a.order = append(a.order, key.ClientExtID)
+	}
+	a.taken[key.ClientExtID] = append(a.taken[key.ClientExtID], key)
+	return true, nil
+}
+
+// Finish renews what was taken, client by client, in chunks of printing.MaxChunkLetters. A
+// client's batch is opened with its first chunk that renewed a card and sealed with its last
+// chunk, in those chunks' transactions, so that no batch is left open by a crash.
+func (a *AutomaticRenewals) Finish(ctx context.Context) (int, error) {
+	a.mu.Lock()
+	taken, order := a.taken, a.order
+	a.taken, a.order = map[string][]appcredential.CardKey{}, nil
+	a.mu.Unlock()
+	renewed := 0
+	var errs []error
+	for _, client := range order {
+		n, err := a.renewClient(ctx, client, taken[client])
+		renewed += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return renewed, errors.Join(errs...)
+}
+
+func (a *AutomaticRenewals) renewClient(ctx context.Context, client string, keys []appcredential.CardKey) (int, error) {
+	meta := caller.System().Meta()
+	batch := ""
+	renewed := 0
+	for start := 0; start < len(keys); start += printing.MaxChunkLetters {
+		chunk := keys[start:min(start+printing.MaxChunkLetters, len(keys))]
+		last := start+len(chunk) == len(keys)
+		orders := make([]appcredential.CardOrder, len(chunk))
+		for i, k := range chunk {
+			orders[i] = appcredential.CardOrder{ClientExtID: k.ClientExtID, UserExtID: k.UserExtID, RenewExtID: k.ExtID}
+		}
+		opened, n := batch, 0
+		err := a.issue.Do(ctx, appcredential.PrintRun{Meta: meta}, orders, func(ctx context.Context, outcomes []appcredential.PrintOutcome) error {
+			cards, err := printedCards(outcomes, skipRaced)
+			if err != nil {
+				return err
+			}
+			if opened == "" && len(cards) > 0 {
+				b, err := a.printer.OpenBatch(ctx, client, "", meta)
+				if err != nil {
+					return err
+				}
+				opened = b.ID
+			}
+			if err := a.printer.PrintChunk(ctx, opened, cards); err != nil {
+				return err
+			}
+			if last && opened != "" {
+				if _, err := a.printer.SealBatch(ctx, opened, meta); err != nil {
+					return err
+				}
+			}
+			n = len(cards)
+			return nil
+		})
+		if err != nil {
+			return renewed, err
+		}
+		batch, renewed = opened, renewed+n
+	}
+	return renewed, nil
+}
+
+// skipRaced leaves out a card that was renewed, retired or deleted since the job took it, or whose
+// user may no longer receive cards: the lifecycle job's next run judges them again.
+func skipRaced(err error) bool {
+	return errors.Is(err, credential.ErrForbiddenTransition) || errors.Is(err, credential.ErrArchived) ||
+		errors.Is(err, credential.ErrTooManyCards) || fault.Is(err, fault.NotFound) || fault.Is(err, fault.Forbidden)
+}
+
+// printedCards are the cards of the outcomes that issued one, as their letters print them; an
+// outcome that failed for a reason skip does not accept fails the chunk.
+func printedCards(outcomes []appcredential.PrintOutcome, skip func(error) bool) ([]printing.Card, error) {
+	var cards []printing.Card
+	for _, o := range outcomes {
+		if o.Err != nil {
+			if skip(o.Err) {
+				continue
+			}
+			return nil, o.Err
+		}
+		cards = append(cards, PrintedCard(o.Issued))
+	}
+	return cards, nil
+}
+
+// PrintedCard is the card of a letter: a new card with its cells in clear.
+func PrintedCard(i appcredential.Issued) printing.Card {
+	s := i.Card.Snapshot()
+	l := s.Grid.Layout()
+	return printing.Card{UserExtID: s.UserExtID, CredentialExtID: s.ExtID, Serial: string(s.Serial), ValidTo: s.ValidTo,
+		Rows: l.Rows, Cols: l.Cols, CellLength: l.CellLength, Charset: string(l.Charset), Coordinate: l.Coordinate, Cells: i.Clear, ChallengeSize: i.ChallengeSize}
+}
