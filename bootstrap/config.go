@@ -58,6 +58,9 @@ type Config struct {
 
 	// LifecycleInterval is how often the lifecycle job runs, across all instances (API.md 10.4).
 	LifecycleInterval time.Duration
+	// RolloutLease is how long an instance holds a rollout job without committing a chunk before
+	// another instance may take it over (API.md 11.1).
+	RolloutLease time.Duration
 	// PrintBatchRetention is how long a print batch is kept before it is deleted (API.md 11.2).
 	PrintBatchRetention time.Duration
 
@@ -244,6 +247,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 			get("OTPCARD_PRINT_BATCH_RETENTION", ""))
 	}
 	c.PrintBatchRetention = retention
+	lease, err := time.ParseDuration(get("OTPCARD_ROLLOUT_LEASE", "30s"))
+	if err != nil || lease < time.Second {
+		bad("OTPCARD_ROLLOUT_LEASE", "must be a duration of at least 1s such as 30s, not %q", get("OTPCARD_ROLLOUT_LEASE", ""))
+	}
+	c.RolloutLease = lease
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("OTPCARD_LOG_FORMAT", "must be json or text")
 	}

@@ -37,6 +37,7 @@ func Modules(cfg Config, logOut io.Writer) fx.Option {
 		directoryModule,
 		credentialModule,
 		printingModule,
+		rolloutModule,
 		lifecycleModule,
 		notifyModule(cfg),
 		auditModule,

@@ -46,6 +46,7 @@ func apiContract() (*contract, error) {
 		// Media types whose bodies the document describes beyond JSON: the printable card is
 		// opaque bytes, problems are JSON, metrics are text.
 		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/octet-stream", openapi3filter.FileBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/problem+json", openapi3filter.JSONBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
 		doc, err := loadOpenAPI()

@@ -22,10 +22,13 @@ const maxBodyBytes = 64 << 10
 
 // decodeBody reads a JSON object into dst: the content type must be application/json, the body
 // present, at most 64 KiB, one JSON object without unknown members.
-func decodeBody(c *gin.Context, dst any) error {
+func decodeBody(c *gin.Context, dst any) error { return decodeBodyUpTo(c, dst, maxBodyBytes) }
+
+// decodeBodyUpTo is decodeBody for a route that accepts bodies up to limit bytes.
+func decodeBodyUpTo(c *gin.Context, dst any, limit int64) error {
 	r := c.Request
-	if r.ContentLength > maxBodyBytes {
-		return fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, maxBodyBytes)
+	if r.ContentLength > limit {
+		return fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, limit)
 	}
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
 		return fmt.Errorf("%w: a JSON body is required", errInvalidData)
@@ -34,11 +37,11 @@ func decodeBody(c *gin.Context, dst any) error {
 	if err != nil || mediaType != "application/json" {
 		return fmt.Errorf("%w: send the body as application/json", errMediaType)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, maxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, r.Body, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, maxBodyBytes)
+			return fmt.Errorf("%w: the body exceeds %d bytes", errTooLarge, limit)
 		}
 		return fmt.Errorf("%w: the body could not be read", errInvalidData)
 	}

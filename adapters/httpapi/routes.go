@@ -11,6 +11,7 @@ import (
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 	appprinting "github.com/otpcard/otpcard/application/printing"
+	approllout "github.com/otpcard/otpcard/application/rollout"
 	"github.com/otpcard/otpcard/domain/fault"
 )
 
@@ -96,6 +97,15 @@ func (s *server) routes(r *gin.Engine) {
 	get(batches, "/:batchId", serve(w, prn.GetPrintBatch, printBatchQuery, ok(printBatchWire)))
 	get(batches, "/:batchId/content", serve(w, prn.DownloadPrintBatch, printBatchQuery, streamBatch(w)))
 	batches.DELETE("/:batchId", serve(w, prn.DeletePrintBatch, printBatchQuery, noContent))
+
+	// The rollout module: rollout jobs (ext).
+	rol := moduleOf[approllout.UseCases](s.Modules)
+	jobs := r.Group(auditPath+"/:clientExtId/rollout-jobs", s.authenticate)
+	jobs.POST("", serve(w, rol.CreateJob, createRolloutJobCommand, accepted))
+	get(jobs, "", serve(w, rol.ListJobs, listRolloutJobsQuery, ok(rolloutJobsWire)))
+	get(jobs, "/:jobId", serve(w, rol.GetJob, rolloutJobQuery, ok(rolloutJobWire)))
+	get(jobs, "/:jobId/items", serve(w, rol.ListItems, listRolloutItemsQuery, ok(rolloutItemsWire)))
+	jobs.POST("/:jobId/cancel", serve(w, rol.CancelJob, rolloutJobQuery, ok(rolloutJobWire)))
 
 	// The audit trail.
 	aud := moduleOf[audit.UseCases](s.Modules)

@@ -28,6 +28,9 @@ type CardOrder struct {
 	ClientExtID, UserExtID string
 	PolicyExtID            string
 	RenewExtID             string
+	// RenewCurrent renews the card a challenge of the user would ask (RenewExtID is set to it
+	// when the order is prepared).
+	RenewCurrent bool
 	// FirstCardOnly issues only to a user who holds no card that is not archived; a user who
 	// holds one gets ErrHoldsCard.
 	FirstCardOnly bool
@@ -69,6 +72,8 @@ type PrintRun struct {
 	Meta event.Meta
 	// Data goes into every event of the run (data.jobId).
 	Data map[string]string
+	// Comment is the modificationComment of the cards renewed.
+	Comment string
 }
 
 // Do generates and hashes the cards of every order first, outside any transaction (hashing costs
@@ -82,8 +87,8 @@ func (uc *IssueForPrint) Do(ctx context.Context, run PrintRun, orders []CardOrde
 	outcomes := make([]PrintOutcome, len(orders))
 	prepared := make([]preparedOrder, len(orders))
 	for i, o := range orders {
+		prepared[i], outcomes[i].Err = uc.prepare(ctx, &o)
 		outcomes[i].Order = o
-		prepared[i], outcomes[i].Err = uc.prepare(ctx, o)
 		if errors.Is(outcomes[i].Err, context.Canceled) || errors.Is(outcomes[i].Err, context.DeadlineExceeded) {
 			return outcomes[i].Err
 		}
@@ -120,9 +125,14 @@ type preparedOrder struct {
 	clear  []string
 }
 
-func (uc *IssueForPrint) prepare(ctx context.Context, o CardOrder) (preparedOrder, error) {
+func (uc *IssueForPrint) prepare(ctx context.Context, o *CardOrder) (preparedOrder, error) {
 	var policy credential.Policy
 	var err error
+	if o.RenewCurrent && o.RenewExtID == "" {
+		if o.RenewExtID, err = uc.currentCard(ctx, o.ClientExtID, o.UserExtID); err != nil {
+			return preparedOrder{}, err
+		}
+	}
 	if o.RenewExtID != "" {
 		var holder credential.Holder
 		policy, holder, err = uc.cardPolicies.PolicyOfCard(ctx, CardKey{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID, ExtID: o.RenewExtID})
@@ -139,13 +149,27 @@ func (uc *IssueForPrint) prepare(ctx context.Context, o CardOrder) (preparedOrde
 	return preparedOrder{policy: policy, grid: grid, clear: clear}, err
 }
 
+// currentCard is the card a challenge of the user would ask now, read under the cards' locks in a
+// transaction that changes nothing.
+func (uc *IssueForPrint) currentCard(ctx context.Context, clientExtID, userExtID string) (string, error) {
+	var picked string
+	err := uc.cards.UpdateUserCard(ctx, clientExtID, userExtID, func(u UserCards) (CardsChange, error) {
+		c, err := pickCard(u.Cards, userExtID, true, uc.now())
+		if err == nil {
+			picked = c.Card.ExtID()
+		}
+		return CardsChange{}, err
+	})
+	return picked, err
+}
+
 // save issues or renews the order's card in the transaction ctx carries.
 func (uc *IssueForPrint) save(ctx context.Context, run PrintRun, o CardOrder, p preparedOrder) (Issued, error) {
 	issued := Issued{Clear: p.clear, ChallengeSize: p.policy.Parameters.ChallengeSize}
 	if o.RenewExtID != "" {
 		key := CardKey{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID, ExtID: o.RenewExtID}
 		err := uc.cards.RenewUserCard(ctx, o.ClientExtID, o.UserExtID, func(u UserCards) (CardsChange, error) {
-			change, successor, err := renewal{key: key, policy: p.policy, grid: p.grid, meta: run.Meta, data: run.Data}.apply(u, uc.now())
+			change, successor, err := renewal{key: key, policy: p.policy, grid: p.grid, comment: run.Comment, meta: run.Meta, data: run.Data}.apply(u, uc.now())
 			issued.Card = successor
 			return change, err
 		})

@@ -8,6 +8,7 @@ import (
 	"github.com/otpcard/otpcard/application/caller"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/event"
 	"github.com/otpcard/otpcard/domain/fault"
 	"github.com/otpcard/otpcard/domain/printing"
 )
@@ -146,4 +147,80 @@ func PrintedCard(i appcredential.Issued) printing.Card {
 	l := s.Grid.Layout()
 	return printing.Card{UserExtID: s.UserExtID, CredentialExtID: s.ExtID, Serial: string(s.Serial), ValidTo: s.ValidTo,
 		Rows: l.Rows, Cols: l.Cols, CellLength: l.CellLength, Charset: string(l.Charset), Coordinate: l.Coordinate, Cells: i.Clear, ChallengeSize: i.ChallengeSize}
+}
+
+// Order asks for a card whose cells go to a print batch: a new card for the user (under
+// PolicyExtID; with FirstCardOnly only when the user holds none), or the successor of card
+// RenewExtID, or of the card a challenge would ask (RenewCurrent).
+type Order struct {
+	ClientExtID, UserExtID  string
+	PolicyExtID, RenewExtID string
+	RenewCurrent            bool
+	FirstCardOnly           bool
+}
+
+// OrderOutcome is what became of an order, without its cells: the card's extId and serial, or
+// the error that refused it. Fatal marks an error no other order of the run can escape (the
+// policy is gone). Held marks a first card refused because the user holds one.
+type OrderOutcome struct {
+	Order
+	CredentialExtID, Serial string
+	Err                     error
+	Fatal, Held             bool
+}
+
+// PrintRun names who issues and what the events carry.
+type PrintRun struct {
+	Meta    event.Meta
+	Data    map[string]string
+	Comment string
+}
+
+// CardPrinting issues and renews cards into print batches, through the credential module's bulk
+// use case: a chunk's cards, what the caller records about them, and their encrypted letters
+// commit in one transaction.
+type CardPrinting struct {
+	issue   *appcredential.IssueForPrint
+	printer *Printer
+}
+
+// NewCardPrinting builds it.
+func NewCardPrinting(issue *appcredential.IssueForPrint, printer *Printer) *CardPrinting {
+	return &CardPrinting{issue: issue, printer: printer}
+}
+
+// IssueAndPrint issues the orders (hashing first, then each under a savepoint of one
+// transaction), calls within with their outcomes inside that transaction, then prints the cards
+// issued as the batch's next chunk; nothing commits when within or the printing fails.
+func (p *CardPrinting) IssueAndPrint(ctx context.Context, batchID string, run PrintRun, orders []Order,
+	within func(ctx context.Context, outcomes []OrderOutcome) error) error {
+	cardOrders := make([]appcredential.CardOrder, len(orders))
+	for i, o := range orders {
+		cardOrders[i] = appcredential.CardOrder{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID, PolicyExtID: o.PolicyExtID,
+			RenewExtID: o.RenewExtID, RenewCurrent: o.RenewCurrent, FirstCardOnly: o.FirstCardOnly}
+	}
+	printRun := appcredential.PrintRun{Meta: run.Meta, Data: run.Data, Comment: run.Comment}
+	return p.issue.Do(ctx, printRun, cardOrders, func(ctx context.Context, outs []appcredential.PrintOutcome) error {
+		outcomes := make([]OrderOutcome, len(outs))
+		var cards []printing.Card
+		for i, o := range outs {
+			oc := OrderOutcome{Order: orders[i], Err: o.Err}
+			oc.RenewExtID = o.Order.RenewExtID
+			switch {
+			case o.Err == nil:
+				s := o.Issued.Card.Snapshot()
+				oc.CredentialExtID, oc.Serial = s.ExtID, string(s.Serial)
+				cards = append(cards, PrintedCard(o.Issued))
+			case errors.Is(o.Err, credential.ErrUnknownPolicy):
+				oc.Fatal = true
+			case errors.Is(o.Err, appcredential.ErrHoldsCard):
+				oc.Held = true
+			}
+			outcomes[i] = oc
+		}
+		if err := within(ctx, outcomes); err != nil {
+			return err
+		}
+		return p.printer.PrintChunk(ctx, batchID, cards)
+	})
 }

@@ -72,12 +72,25 @@ func (c *OTPCard) InService(now time.Time) bool {
 // validity.to (or past it) when p.RenewWhenCloseToExpiry. Whether its holder may receive a card
 // and holds fewer than two is the job's to check.
 func (c *OTPCard) DueForRenewal(p Parameters, now time.Time) bool {
-	if (c.s.State != StateInitial && c.s.State != StateActive) || c.s.SuccessorExtID != "" {
+	if !c.Renewable() {
 		return false
 	}
-	low := p.RenewWhenLow && c.RemainingChallenges() <= p.LowOnChallenges
-	closeToExpiry := p.RenewWhenCloseToExpiry && !now.Before(c.s.ValidTo.Add(-p.CloseToExpiry))
-	return low || closeToExpiry
+	return (p.RenewWhenLow && c.LowOnChallenges(p)) || (p.RenewWhenCloseToExpiry && c.CloseToExpiry(p, now))
+}
+
+// Renewable reports whether the card may get a successor: it is initial or active and has none.
+func (c *OTPCard) Renewable() bool {
+	return (c.s.State == StateInitial || c.s.State == StateActive) && c.s.SuccessorExtID == ""
+}
+
+// LowOnChallenges reports whether the card has at most its policy's lowOnChallengesThreshold
+// cells left.
+func (c *OTPCard) LowOnChallenges(p Parameters) bool { return c.RemainingChallenges() <= p.LowOnChallenges }
+
+// CloseToExpiry reports whether the card is within its policy's closeToExpirationThreshold of
+// validity.to at now, or past it.
+func (c *OTPCard) CloseToExpiry(p Parameters, now time.Time) bool {
+	return !now.Before(c.s.ValidTo.Add(-p.CloseToExpiry))
 }
 
 // UpkeepDue bounds the cards of a policy with parameters p that the lifecycle job may have

@@ -250,3 +250,55 @@ func (a *API) GetPrintSettings(t T, client string, o ...Option) Reply[PrintSetti
 func (a *API) SetPrintSettings(t T, client string, body PrintSettingsPut, o ...Option) Reply[PrintSettings] {
 	return call[PrintSettings](t, a, http.MethodPut, PrintSettingsPath(client), body, o)
 }
+
+// RolloutJobsPath is the path of a client's rollout jobs (ext).
+func RolloutJobsPath(client string) string { return "/otpcard/api/v1/" + client + "/rollout-jobs" }
+
+// CreateRolloutJob is POST .../rollout-jobs with a JSON body (ext).
+func (a *API) CreateRolloutJob(t T, client string, body RolloutJobCreate, o ...Option) Reply[RolloutJob] {
+	return call[RolloutJob](t, a, http.MethodPost, RolloutJobsPath(client), body, o)
+}
+
+// ListRolloutJobs is GET .../rollout-jobs (ext).
+func (a *API) ListRolloutJobs(t T, client string, p Page, o ...Option) Reply[List[RolloutJob]] {
+	return call[List[RolloutJob]](t, a, http.MethodGet, withQuery(RolloutJobsPath(client), p.values()), nil, o)
+}
+
+// GetRolloutJob is GET .../rollout-jobs/{id} (ext).
+func (a *API) GetRolloutJob(t T, client, id string, o ...Option) Reply[RolloutJob] {
+	return call[RolloutJob](t, a, http.MethodGet, RolloutJobsPath(client)+"/"+id, nil, o)
+}
+
+// RolloutItems is GET .../rollout-jobs/{id}/items, with query (such as "?result=failed") as it
+// goes on the wire (ext).
+func (a *API) RolloutItems(t T, client, id, query string, o ...Option) Reply[List[RolloutItem]] {
+	return call[List[RolloutItem]](t, a, http.MethodGet, RolloutJobsPath(client)+"/"+id+"/items"+query, nil, o)
+}
+
+// CancelRolloutJob is POST .../rollout-jobs/{id}/cancel (ext).
+func (a *API) CancelRolloutJob(t T, client, id string, o ...Option) Reply[RolloutJob] {
+	return call[RolloutJob](t, a, http.MethodPost, RolloutJobsPath(client)+"/"+id+"/cancel", nil, o)
+}
+
+// PrintBatchesPath is the path of a client's print batches (ext).
+func PrintBatchesPath(client string) string { return "/otpcard/api/v1/" + client + "/print-batches" }
+
+// ListPrintBatches is GET .../print-batches (ext).
+func (a *API) ListPrintBatches(t T, client string, p Page, o ...Option) Reply[List[PrintBatch]] {
+	return call[List[PrintBatch]](t, a, http.MethodGet, withQuery(PrintBatchesPath(client), p.values()), nil, o)
+}
+
+// GetPrintBatch is GET .../print-batches/{id} (ext).
+func (a *API) GetPrintBatch(t T, client, id string, o ...Option) Reply[PrintBatch] {
+	return call[PrintBatch](t, a, http.MethodGet, PrintBatchesPath(client)+"/"+id, nil, o)
+}
+
+// PrintBatchContent is GET .../print-batches/{id}/content: the tar of age chunks (ext).
+func (a *API) PrintBatchContent(t T, client, id string, o ...Option) Reply[Archive] {
+	return call[Archive](t, a, http.MethodGet, PrintBatchesPath(client)+"/"+id+"/content", nil, o)
+}
+
+// DeletePrintBatch is DELETE .../print-batches/{id} (ext).
+func (a *API) DeletePrintBatch(t T, client, id string, o ...Option) Reply[NoContent] {
+	return call[NoContent](t, a, http.MethodDelete, PrintBatchesPath(client)+"/"+id, nil, o)
+}

@@ -184,6 +184,8 @@ func Decode[R any](t T, r Response) R {
 	case *NoContent:
 	case *PDF:
 		*p = r.Body
+	case *Archive:
+		*p = r.Body
 	case *[]byte:
 		*p = r.Body
 	default:

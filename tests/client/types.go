@@ -354,3 +354,54 @@ type PrintSettingsPut struct {
 	// Version, when set, must be the client's (optimistic locking).
 	Version any `json:"version,omitempty"`
 }
+
+// RolloutJobCreate is the JSON body of POST /otpcard/api/v1/{clientExtId}/rollout-jobs (ext).
+type RolloutJobCreate struct {
+	Kind                string   `json:"kind"`
+	Users               []string `json:"users,omitempty"`
+	Selection           string   `json:"selection,omitempty"`
+	PolicyExtID         string   `json:"policyExtId,omitempty"`
+	ModificationComment string   `json:"modificationComment,omitempty"`
+}
+
+// RolloutJob is a rollout job (ext).
+type RolloutJob struct {
+	ID           string `json:"id"`
+	Kind         string `json:"kind"`
+	Status       string `json:"status"`
+	Total        int    `json:"total"`
+	Done         int    `json:"done"`
+	Failed       int    `json:"failed"`
+	PrintBatchID string `json:"printBatchId"`
+	PolicyExtID  string `json:"policyExtId"`
+	CreatedBy    string `json:"createdBy"`
+	Created      string `json:"created"`
+	Started      string `json:"started"`
+	Finished     string `json:"finished"`
+}
+
+// RolloutItem is one item of a rollout job (ext).
+type RolloutItem struct {
+	N               int    `json:"n"`
+	UserExtID       string `json:"userExtId"`
+	CredentialExtID string `json:"credentialExtId"`
+	SerialNumber    string `json:"serialNumber"`
+	Result          string `json:"result"`
+	ErrorCode       string `json:"errorCode"`
+	Row             int    `json:"row"`
+	Column          int    `json:"column"`
+}
+
+// PrintBatch is a print batch (ext).
+type PrintBatch struct {
+	ID      string `json:"id"`
+	JobID   string `json:"jobId"`
+	Created string `json:"created"`
+	Letters int    `json:"letters"`
+	Chunks  int    `json:"chunks"`
+	Sealed  bool   `json:"sealed"`
+	Expires string `json:"expires"`
+}
+
+// Archive is a binary answer (a print batch's tar).
+type Archive []byte

@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	"github.com/otpcard/otpcard/domain/credential"
+)
+
+var _ appcredential.RenewalCandidates = (*CardStore)(nil)
+
+// UsersWithoutCard returns the client's holders who may receive cards and hold no card that is
+// not archived; see appcredential.RenewalCandidates.
+func (s *CardStore) UsersWithoutCard(ctx context.Context, clientExtID string) ([]string, error) {
+	var rows []struct {
+		ExtID string `bun:"ext_id"`
+		State string `bun:"state"`
+	}
+	err := s.db.NewRaw(`SELECT h.ext_id, h.state FROM holders AS h
+		WHERE h.client_ext_id = ? AND NOT EXISTS (
+			SELECT 1 FROM otp_cards AS c WHERE c.user_ext_id = h.ext_id AND c.client_ext_id = h.client_ext_id AND c.state <> 'archived')
+		ORDER BY h.ext_id`, clientExtID).Scan(ctx, &rows)
+	if err != nil {
+		return nil, fmt.Errorf("users without card: %w", translate(err))
+	}
+	users := make([]string, 0, len(rows))
+	for _, r := range rows {
+		if credential.HolderOf(r.State).CanReceiveCards() == nil {
+			users = append(users, r.ExtID)
+		}
+	}
+	return users, nil
+}
+
+// candidatesPage is how many cards one look-up of CandidatesForRenewal reads.
+const candidatesPage = 1000
+
+// candidatesSQL reads a page of the client's initial or active cards without a successor, each
+// with its policy and its holder's state, in the order of (user, card) after the given pair;
+// ? 3 narrows to a policy when not empty.
+const candidatesSQL = `SELECT ` + cardColumns + `,
+	p.ext_id AS policy__ext_id, p.client_ext_id AS policy__client_ext_id, p.name AS policy__name,
+	p.description AS policy__description, p.policy_type AS policy__policy_type,
+	p.default_policy AS policy__default_policy, p.parameters AS policy__parameters,
+	p.created AS policy__created, p.last_modified AS policy__last_modified, p.version AS policy__version,
+	h.state AS holder_state
+	FROM otp_cards AS c
+	JOIN policies AS p ON p.ext_id = c.policy_ext_id
+	JOIN holders AS h ON h.ext_id = c.user_ext_id
+	WHERE c.client_ext_id = ? AND c.state IN ('initial', 'active') AND c.successor_ext_id IS NULL
+	  AND (? = '' OR c.policy_ext_id = ?) AND (c.user_ext_id, c.ext_id) > (?, ?)
+	ORDER BY c.user_ext_id, c.ext_id
+	LIMIT ?`
+
+// CandidatesForRenewal streams the cards a renewal selection judges, a page at a time; see
+// appcredential.RenewalCandidates.
+func (s *CardStore) CandidatesForRenewal(ctx context.Context, clientExtID, policyExtID string, fn func(appcredential.UserCard) error) error {
+	afterUser, afterCard := "", ""
+	for {
+		var rows []userCardRow
+		err := s.db.NewRaw(candidatesSQL, clientExtID, policyExtID, policyExtID, afterUser, afterCard, candidatesPage).Scan(ctx, &rows)
+		if err != nil {
+			return fmt.Errorf("renewal candidates: %w", translate(err))
+		}
+		for _, r := range rows {
+			afterUser, afterCard = r.UserExtID, r.ExtID
+			if credential.HolderOf(r.HolderState).CanAuthenticate() != nil {
+				continue
+			}
+			policy, err := r.Policy.policy()
+			if err != nil {
+				return err
+			}
+			card, err := r.card()
+			if err != nil {
+				return err
+			}
+			if err := fn(appcredential.UserCard{Card: card, Policy: policy}); err != nil {
+				return err
+			}
+		}
+		if len(rows) < candidatesPage {
+			return nil
+		}
+	}
+}
