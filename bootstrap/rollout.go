@@ -21,7 +21,7 @@ import (
 // rolloutModule is the rollout module (API.md 11.1): the job routes, and the runner that works
 // through the jobs in the background on every instance.
 var rolloutModule = fx.Module("rollout",
-	fx.Provide(newRolloutWake, newRollout, newRolloutPrinting),
+	fx.Provide(newRolloutWake, newRollout, newRolloutPrinting, newRolloutImporter),
 	servedOverHTTP[approllout.UseCases](),
 	recordsEvents(rollout.EventTypes),
 	fx.Invoke(runRollouts),
@@ -44,10 +44,14 @@ func newRolloutPrinting(cfg Config, db *Database, hasher *cellhash.Hasher) appro
 	return appprinting.NewRolloutPrinting(appprinting.NewCardPrinting(newIssueForPrint(db, hasher), printer), printer)
 }
 
-func newRollout(db *Database, tracer trace.Tracer, printing approllout.Printing, wake rolloutWake) approllout.UseCases {
+func newRolloutImporter(db *Database, hasher *cellhash.Hasher) approllout.Importer {
+	return appcredential.NewRolloutImporter(newIssueForPrint(db, hasher), postgres.NewCardStore(db.DB), hasher, clock)
+}
+
+func newRollout(db *Database, tracer trace.Tracer, printing approllout.Printing, importer approllout.Importer, wake rolloutWake) approllout.UseCases {
 	return approllout.New(approllout.Deps{Jobs: postgres.NewRolloutStore(db.DB),
 		Targets:  appcredential.NewRolloutTargets(postgres.NewCardStore(db.DB)),
-		Printing: printing, Wake: wake.wake, Now: clock, Tracer: tracer})
+		Printing: printing, Importer: importer, Tx: postgres.NewTransactor(db.DB), Wake: wake.wake, Now: clock, Tracer: tracer})
 }
 
 // rolloutPoll is how often a runner looks for jobs stored by other instances, or left by one
@@ -55,10 +59,11 @@ func newRollout(db *Database, tracer trace.Tracer, printing approllout.Printing,
 const rolloutPoll = 2 * time.Second
 
 // runRollouts runs the jobs: at the start, when this instance stores a job, and every poll.
-func runRollouts(lc fx.Lifecycle, cfg Config, db *Database, printing approllout.Printing, wake rolloutWake, logger *slog.Logger) {
+func runRollouts(lc fx.Lifecycle, cfg Config, db *Database, printing approllout.Printing, importer approllout.Importer,
+	wake rolloutWake, logger *slog.Logger) {
 	host, _ := os.Hostname()
 	store := postgres.NewRolloutStore(db.DB)
-	runner := approllout.NewRunner(approllout.RunnerDeps{Jobs: store, Leases: store, Printing: printing, Now: clock,
+	runner := approllout.NewRunner(approllout.RunnerDeps{Jobs: store, Leases: store, Printing: printing, Importer: importer, Now: clock,
 		Owner: host + "/" + extid.New(), Lease: cfg.RolloutLease, Chunk: rolloutChunk})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

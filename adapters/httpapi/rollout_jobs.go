@@ -93,7 +93,7 @@ func rolloutJobQuery(c *gin.Context) (approllout.JobQuery, error) {
 // rolloutItemJSON is one item of a job; never a cell.
 type rolloutItemJSON struct {
 	N               int    `json:"n"`
-	UserExtID       string `json:"userExtId"`
+	UserExtID       string `json:"userExtId,omitempty"`
 	CredentialExtID string `json:"credentialExtId,omitempty"`
 	SerialNumber    string `json:"serialNumber,omitempty"`
 	Result          string `json:"result"`

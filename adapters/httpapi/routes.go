@@ -101,7 +101,7 @@ func (s *server) routes(r *gin.Engine) {
 	// The rollout module: rollout jobs (ext).
 	rol := moduleOf[approllout.UseCases](s.Modules)
 	jobs := r.Group(auditPath+"/:clientExtId/rollout-jobs", s.authenticate)
-	jobs.POST("", serve(w, rol.CreateJob, createRolloutJobCommand, accepted))
+	jobs.POST("", createRolloutJob(w, rol))
 	get(jobs, "", serve(w, rol.ListJobs, listRolloutJobsQuery, ok(rolloutJobsWire)))
 	get(jobs, "/:jobId", serve(w, rol.GetJob, rolloutJobQuery, ok(rolloutJobWire)))
 	get(jobs, "/:jobId/items", serve(w, rol.ListItems, listRolloutItemsQuery, ok(rolloutItemsWire)))

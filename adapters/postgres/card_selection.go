@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	"github.com/otpcard/otpcard/domain/credential"
+	"github.com/otpcard/otpcard/domain/fault"
 )
 
 var _ appcredential.RenewalCandidates = (*CardStore)(nil)
@@ -84,4 +86,32 @@ func (s *CardStore) CandidatesForRenewal(ctx context.Context, clientExtID, polic
 			return nil
 		}
 	}
+}
+
+var _ appcredential.ImportPolicies = (*CardStore)(nil)
+
+// PolicyOfClient returns the client's policy, or its default; see appcredential.ImportPolicies.
+// Every client has a default policy, so a client without policies is no client.
+func (s *CardStore) PolicyOfClient(ctx context.Context, clientExtID, policyExtID string) (credential.Policy, error) {
+	var row policyRow
+	q := s.db.NewSelect().Model(&row).Where("client_ext_id = ?", clientExtID)
+	if policyExtID == "" {
+		q = q.Where("default_policy")
+	} else {
+		q = q.Where("ext_id = ?", policyExtID)
+	}
+	unknown := fmt.Errorf("%w: no OTP card policy %q in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
+	if err := selectOne(ctx, q, unknown); err != nil {
+		if errors.Is(err, credential.ErrUnknownPolicy) {
+			exists, existsErr := s.db.NewSelect().Model((*policyRow)(nil)).Where("client_ext_id = ?", clientExtID).Exists(ctx)
+			if existsErr != nil {
+				return credential.Policy{}, translate(existsErr)
+			}
+			if !exists {
+				return credential.Policy{}, &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
+			}
+		}
+		return credential.Policy{}, err
+	}
+	return row.policy()
 }

@@ -109,19 +109,70 @@ func (s *RolloutStore) CreateJob(ctx context.Context, job rollout.Job, items []r
 		if _, err := tx.NewInsert().Model(&r).Exec(ctx); err != nil {
 			return fmt.Errorf("create rollout job: %w", translate(err))
 		}
-		for start := 0; start < len(items); start += itemInsertBatch {
-			part := items[start:min(start+itemInsertBatch, len(items))]
-			rows := make([]itemRow, len(part))
-			for i, it := range part {
-				it.JobID = job.ID
-				rows[i] = newItemRow(it)
-			}
-			if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
-				return fmt.Errorf("create rollout job items: %w", translate(err))
-			}
+		if err := s.AddItems(ctx, job.ID, items, nil); err != nil {
+			return err
 		}
 		return insertEvents(ctx, tx, events)
 	})
+}
+
+type stagedRow struct {
+	bun.BaseModel `bun:"table:rollout_import_rows"`
+
+	JobID  string `bun:"job_id,pk"`
+	N      int    `bun:"n,pk"`
+	Staged []byte `bun:"staged"`
+}
+
+// AddItems inserts items and staged rows, a batch at a time; see approllout.Jobs.
+func (s *RolloutStore) AddItems(ctx context.Context, jobID string, items []rollout.Item, staged map[int][]byte) error {
+	db := connOf(ctx, s.db)
+	for start := 0; start < len(items); start += itemInsertBatch {
+		part := items[start:min(start+itemInsertBatch, len(items))]
+		rows := make([]itemRow, len(part))
+		var stagedRows []stagedRow
+		for i, it := range part {
+			it.JobID = jobID
+			rows[i] = newItemRow(it)
+			if blob, ok := staged[it.N]; ok {
+				stagedRows = append(stagedRows, stagedRow{JobID: jobID, N: it.N, Staged: blob})
+			}
+		}
+		if _, err := db.NewInsert().Model(&rows).Exec(ctx); err != nil {
+			return fmt.Errorf("add rollout job items: %w", translate(err))
+		}
+		if len(stagedRows) > 0 {
+			if _, err := db.NewInsert().Model(&stagedRows).Exec(ctx); err != nil {
+				return fmt.Errorf("stage import rows: %w", translate(err))
+			}
+		}
+	}
+	return nil
+}
+
+// Staged returns the staged rows of items ns; see approllout.Jobs.
+func (s *RolloutStore) Staged(ctx context.Context, jobID string, ns []int) (map[int][]byte, error) {
+	var rows []stagedRow
+	if len(ns) > 0 {
+		err := connOf(ctx, s.db).NewSelect().Model(&rows).Where("job_id = ?", jobID).Where("n IN (?)", bun.List(ns)).Scan(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read staged import rows: %w", translate(err))
+		}
+	}
+	out := make(map[int][]byte, len(rows))
+	for _, r := range rows {
+		out[r.N] = r.Staged
+	}
+	return out, nil
+}
+
+// DropStaged deletes the staged rows of items ns; see approllout.Jobs.
+func (s *RolloutStore) DropStaged(ctx context.Context, jobID string, ns []int) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	_, err := connOf(ctx, s.db).NewDelete().Model((*stagedRow)(nil)).Where("job_id = ?", jobID).Where("n IN (?)", bun.List(ns)).Exec(ctx)
+	return translate(err)
 }
 
 // Job returns one job of the client; see approllout.Jobs.
@@ -182,7 +233,7 @@ func (s *RolloutStore) UpdateJob(ctx context.Context, id string, fn func(context
 			return err
 		}
 		next := newJobRow(j)
-		if _, err := tx.NewUpdate().Model(&next).Column("status", "done", "failed", "print_batch_id", "started", "finished").
+		if _, err := tx.NewUpdate().Model(&next).Column("status", "total", "done", "failed", "print_batch_id", "started", "finished").
 			WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("save rollout job: %w", translate(err))
 		}
@@ -211,10 +262,16 @@ func (s *RolloutStore) SaveItems(ctx context.Context, items []rollout.Item) erro
 	return nil
 }
 
-// SkipPending skips the items not tried; see approllout.Jobs.
+// SkipPending skips the items not tried and drops what was staged for them; see
+// approllout.Jobs.
 func (s *RolloutStore) SkipPending(ctx context.Context, jobID, code string) error {
-	_, err := connOf(ctx, s.db).NewUpdate().Model((*itemRow)(nil)).Set("result = 'skipped'").Set("error_code = ?", code).
+	db := connOf(ctx, s.db)
+	_, err := db.NewUpdate().Model((*itemRow)(nil)).Set("result = 'skipped'").Set("error_code = ?", code).
 		Where("job_id = ?", jobID).Where("result = 'pending'").Exec(ctx)
+	if err != nil {
+		return translate(err)
+	}
+	_, err = db.NewDelete().Model((*stagedRow)(nil)).Where("job_id = ?", jobID).Exec(ctx)
 	return translate(err)
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/event"
@@ -34,6 +35,19 @@ type CardOrder struct {
 	// FirstCardOnly issues only to a user who holds no card that is not archived; a user who
 	// holds one gets ErrHoldsCard.
 	FirstCardOnly bool
+	// Preset is a card printed elsewhere, hashed already (an import): it is issued as it is,
+	// with no cells in clear.
+	Preset *PresetCard
+}
+
+// PresetCard is an imported card: its grid of verifiers, and what its row said.
+type PresetCard struct {
+	Grid   credential.Grid
+	ExtID  string
+	Serial credential.Serial
+	State  credential.State
+	// ValidTo is when it expires; zero: after its policy's credentialLifetime.
+	ValidTo time.Time
 }
 
 // ErrHoldsCard: an issue that gives only first cards met a user who holds one; the item is
@@ -145,6 +159,9 @@ func (uc *IssueForPrint) prepare(ctx context.Context, o *CardOrder) (preparedOrd
 	if err != nil {
 		return preparedOrder{}, err
 	}
+	if o.Preset != nil {
+		return preparedOrder{policy: policy, grid: o.Preset.Grid}, nil
+	}
 	grid, clear, err := newGrid(ctx, uc.hasher, policy.Parameters.Layout)
 	return preparedOrder{policy: policy, grid: grid, clear: clear}, err
 }
@@ -175,13 +192,27 @@ func (uc *IssueForPrint) save(ctx context.Context, run PrintRun, o CardOrder, p 
 		})
 		return issued, err
 	}
-	card, err := credential.NewOTPCard(credential.NewCard{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID,
-		PolicyExtID: p.policy.ExtID, State: credential.StateInitial, Lifetime: p.policy.Parameters.CredentialLifetime}, p.grid, uc.now())
+	now := uc.now()
+	n := credential.NewCard{ClientExtID: o.ClientExtID, UserExtID: o.UserExtID,
+		PolicyExtID: p.policy.ExtID, State: credential.StateInitial, Lifetime: p.policy.Parameters.CredentialLifetime}
+	if pre := o.Preset; pre != nil {
+		n.ExtID, n.Serial, n.State = pre.ExtID, pre.Serial, pre.State
+		if !pre.ValidTo.IsZero() {
+			if !pre.ValidTo.After(now) {
+				return Issued{}, fmt.Errorf("%w: validTo has passed", fault.ErrInvalid)
+			}
+			n.Lifetime = pre.ValidTo.Sub(now)
+		}
+	}
+	card, err := credential.NewOTPCard(n, p.grid, now)
 	if err != nil {
 		return Issued{}, err
 	}
 	ev := cardEvent(credential.CardCreated, card, run.Meta)
 	maps.Copy(ev.Data, run.Data)
+	if o.Preset != nil {
+		ev.Data["imported"] = "true"
+	}
 	issued.Card = card
 	return issued, uc.creator.Create(ctx, card, []event.Event{ev}, func(holder credential.Holder, held int) error {
 		switch err := holder.CanReceiveCards(); {

@@ -9,6 +9,7 @@ import (
 // UseCases are the rollout module's use cases served over HTTP (API.md section 11.1).
 type UseCases struct {
 	CreateJob *CreateJob
+	ImportJob *ImportJob
 	GetJob    *GetJob
 	ListJobs  *ListJobs
 	ListItems *ListItems
@@ -20,6 +21,8 @@ type Deps struct {
 	Jobs     Jobs
 	Targets  Targets
 	Printing Printing
+	Importer Importer
+	Tx       Transactor
 	Wake     func()
 	Now      Clock
 	Tracer   trace.Tracer
@@ -34,6 +37,7 @@ func New(d Deps) UseCases {
 	}
 	return UseCases{
 		CreateJob: &CreateJob{jobs: d.Jobs, targets: d.Targets, printing: d.Printing, wake: wake, frame: f},
+		ImportJob: &ImportJob{jobs: d.Jobs, importer: d.Importer, tx: d.Tx, wake: wake, frame: f},
 		GetJob:    &GetJob{jobs: d.Jobs, frame: f},
 		ListJobs:  &ListJobs{jobs: d.Jobs, frame: f},
 		ListItems: &ListItems{jobs: d.Jobs, frame: f},

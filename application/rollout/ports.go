@@ -33,8 +33,64 @@ type Jobs interface {
 	UpdateJob(ctx context.Context, id string, fn func(ctx context.Context, j *rollout.Job) ([]event.Event, error)) error
 	// SaveItems records the results of tried items.
 	SaveItems(ctx context.Context, items []rollout.Item) error
-	// SkipPending gives every item of the job still pending the result skipped with that code.
+	// SkipPending gives every item of the job still pending the result skipped with that code,
+	// and drops what was staged for them.
 	SkipPending(ctx context.Context, jobID, code string) error
+	// AddItems adds items to a job being stored, with what was staged for some of them (by item
+	// number): an import's verifiers.
+	AddItems(ctx context.Context, jobID string, items []rollout.Item, staged map[int][]byte) error
+	// Staged returns what was staged for the job's items ns, by item number.
+	Staged(ctx context.Context, jobID string, ns []int) (map[int][]byte, error)
+	// DropStaged forgets what was staged for the job's items ns.
+	DropStaged(ctx context.Context, jobID string, ns []int) error
+}
+
+// Transactor runs a unit of work in one transaction that ctx carries to every store.
+type Transactor interface {
+	// InTransaction runs fn in one transaction and commits when fn returns nil; fn's error rolls
+	// everything back and is returned unchanged.
+	InTransaction(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// ImportRow is one row of an import file as read (API.md section 11.1); Row is its number in
+// the file, the header being row 1.
+type ImportRow struct {
+	Row                            int
+	UserExtID, ExtID, SerialNumber string
+	StateName, ValidTo, Cells      string
+}
+
+// Import file columns, from 1, as RowProblem names them.
+const (
+	ColumnUserExtID = iota + 1
+	ColumnExtID
+	ColumnSerialNumber
+	ColumnStateName
+	ColumnValidTo
+	ColumnCells
+)
+
+// RowProblem is why a row cannot be imported: the column and the errors.* code; never a value.
+type RowProblem struct {
+	Column int
+	Code   string
+}
+
+// StageRow checks one row and stages its card as verifiers only; a row that breaks a rule is a
+// *RowProblem, an error is a failure of the service.
+type StageRow func(ctx context.Context, row ImportRow) (staged []byte, problem *RowProblem, err error)
+
+// Importer stages and imports cards printed by another system: the credential module's seam.
+type Importer interface {
+	// Stager resolves the policy the cards are imported under (empty: the client's default) and
+	// returns the function that stages each row. Errors: *fault.NotFoundError (no such client),
+	// the credential module's unknown policy (422 errors.missingReferenceData).
+	Stager(ctx context.Context, clientExtID, policyExtID string) (StageRow, error)
+	// ImportChunk creates the staged cards of items (staged by item number), each under a
+	// savepoint of one transaction, then calls within with the items, their results set
+	// (imported, or failed with a code), inside it. Nothing commits when within fails.
+	ImportChunk(ctx context.Context, run ChunkRun, items []rollout.Item, staged map[int][]byte,
+		within func(ctx context.Context, tried []rollout.Item, fatal bool) error) error
 }
 
 // Leases let one instance at a time run a job, and another take it over when that one is gone.

@@ -141,7 +141,7 @@ func (uc *CancelJob) Do(ctx context.Context, q JobQuery) (rollout.Job, error) {
 			if err := uc.jobs.SkipPending(ctx, j.ID, CodeCancelled); err != nil {
 				return nil, err
 			}
-			if err := uc.printing.SealBatch(ctx, j.PrintBatchID, q.Caller.Meta()); err != nil {
+			if err := sealBatch(ctx, uc.printing, *j, q.Caller.Meta()); err != nil {
 				return nil, err
 			}
 			cancelled = *j

@@ -19,6 +19,7 @@ type Runner struct {
 	jobs     Jobs
 	leases   Leases
 	printing Printing
+	importer Importer
 	now      Clock
 	owner    string
 	// Lease is how long a claim holds without a chunk committing; Chunk how many items a chunk
@@ -32,6 +33,7 @@ type RunnerDeps struct {
 	Jobs     Jobs
 	Leases   Leases
 	Printing Printing
+	Importer Importer
 	Now      Clock
 	// Owner names this instance in the leases.
 	Owner string
@@ -41,7 +43,7 @@ type RunnerDeps struct {
 
 // NewRunner builds a runner.
 func NewRunner(d RunnerDeps) *Runner {
-	return &Runner{jobs: d.Jobs, leases: d.Leases, printing: d.Printing, now: d.Now, owner: d.Owner,
+	return &Runner{jobs: d.Jobs, leases: d.Leases, printing: d.Printing, importer: d.Importer, now: d.Now, owner: d.Owner,
 		lease: d.Lease, chunk: min(max(d.Chunk, 1), 500)}
 }
 
@@ -77,7 +79,7 @@ func (r *Runner) RunOne(ctx context.Context) (bool, error) {
 			return true, r.end(ctx, job, false)
 		}
 		fatal := false
-		err = r.printing.IssueChunk(ctx, job.PrintBatchID, ChunkRun{Job: job}, items, func(ctx context.Context, tried []rollout.Item, isFatal bool) error {
+		err = r.work(ctx, job, items, func(ctx context.Context, tried []rollout.Item, isFatal bool) error {
 			fatal = isFatal
 			return r.commit(ctx, &job, tried)
 		})
@@ -90,6 +92,28 @@ func (r *Runner) RunOne(ctx context.Context) (bool, error) {
 			return true, r.end(ctx, job, true)
 		}
 	}
+}
+
+// work tries a chunk of items: issues or renews their cards into the job's print batch, or
+// imports their staged cards (dropping what was staged in the same transaction).
+func (r *Runner) work(ctx context.Context, job rollout.Job, items []rollout.Item, within func(context.Context, []rollout.Item, bool) error) error {
+	if job.Kind != rollout.KindImport {
+		return r.printing.IssueChunk(ctx, job.PrintBatchID, ChunkRun{Job: job}, items, within)
+	}
+	ns := make([]int, len(items))
+	for i, it := range items {
+		ns[i] = it.N
+	}
+	staged, err := r.jobs.Staged(ctx, job.ID, ns)
+	if err != nil {
+		return err
+	}
+	return r.importer.ImportChunk(ctx, ChunkRun{Job: job}, items, staged, func(ctx context.Context, tried []rollout.Item, fatal bool) error {
+		if err := within(ctx, tried, fatal); err != nil {
+			return err
+		}
+		return r.jobs.DropStaged(ctx, job.ID, ns)
+	})
 }
 
 // commit records a chunk's tried items and the job's progress, inside the chunk's transaction,
@@ -137,7 +161,7 @@ func (r *Runner) end(ctx context.Context, job rollout.Job, failed bool) error {
 		} else {
 			j.Finish(now)
 		}
-		if err := r.printing.SealBatch(ctx, j.PrintBatchID, j.Meta()); err != nil {
+		if err := sealBatch(ctx, r.printing, *j, j.Meta()); err != nil {
 			return nil, err
 		}
 		return []event.Event{rollout.JobEvent(rollout.JobFinished, *j, j.Meta(), now)}, nil
@@ -150,3 +174,11 @@ func (r *Runner) end(ctx context.Context, job rollout.Job, failed bool) error {
 
 // CodeJobFailed is the errorCode of the items a failed job skipped.
 const CodeJobFailed = "errors.jobFailed"
+
+// sealBatch seals the job's print batch; an import has none (its cards were printed elsewhere).
+func sealBatch(ctx context.Context, p Printing, j rollout.Job, meta event.Meta) error {
+	if j.PrintBatchID == "" {
+		return nil
+	}
+	return p.SealBatch(ctx, j.PrintBatchID, meta)
+}

@@ -302,3 +302,14 @@ func (a *API) PrintBatchContent(t T, client, id string, o ...Option) Reply[Archi
 func (a *API) DeletePrintBatch(t T, client, id string, o ...Option) Reply[NoContent] {
 	return call[NoContent](t, a, http.MethodDelete, PrintBatchesPath(client)+"/"+id, nil, o)
 }
+
+// ImportCards is POST .../rollout-jobs with a text/csv body (an import, ext); query is the query
+// string as it goes on the wire ("" or "?policyExtId=p1").
+func (a *API) ImportCards(t T, client, query string, csv []byte, o ...Option) Reply[RolloutJob] {
+	r := Request{Method: http.MethodPost, Path: RolloutJobsPath(client) + query, Body: csv,
+		Header: http.Header{"Content-Type": {"text/csv"}}}
+	for _, opt := range o {
+		opt(&r)
+	}
+	return Reply[RolloutJob]{a.Do(t, r)}
+}

@@ -39,3 +39,12 @@ CREATE TABLE rollout_items (
     PRIMARY KEY (job_id, n)
 );
 CREATE INDEX rollout_items_pending ON rollout_items (job_id, n) WHERE result = 'pending';
+
+-- An import's rows, staged while the file streamed: each card as verifiers only (salt, scheme,
+-- verifiers and what the row said of the card), never a cell; dropped when the item is tried.
+CREATE TABLE rollout_import_rows (
+    job_id uuid NOT NULL REFERENCES rollout_jobs (id) ON DELETE CASCADE,
+    n      integer NOT NULL,
+    staged bytea NOT NULL,
+    PRIMARY KEY (job_id, n)
+);
