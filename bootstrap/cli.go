@@ -52,7 +52,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if cmd != "token" && cmd != "events" && cmd != "lifecycle" && !noArguments(cmd, args, stderr) { // they take arguments of their own
+	if cmd != "token" && cmd != "events" && cmd != "lifecycle" && cmd != "rollout" && !noArguments(cmd, args, stderr) { // they take arguments of their own
 		return exitUsage
 	}
 	var err error
@@ -71,6 +71,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = eventsCommand(ctx, args, stdout, stderr)
 	case "lifecycle":
 		err = lifecycleCommand(ctx, args, stdout, stderr)
+	case "rollout":
+		err = rolloutCommand(ctx, args, stdout, stderr)
 	}
 	var misuse *usageError
 	switch {

@@ -16,6 +16,7 @@ commands:
   healthcheck  exit 0 when the local service is ready (for container health checks)
   events       events rewind SUBSCRIBER: hand a subscriber the history still in the outbox
   lifecycle    lifecycle run: run the lifecycle job once, now
+  rollout      rollout watch JOB: follow a rollout job's progress until it ends
   version      print the version, the Go version and the source revision (also --version)
   help         print this text; otpcard help COMMAND (or otpcard COMMAND -h) describes one
 
@@ -74,6 +75,8 @@ func commandUsage(cmd string) (string, bool) {
 		return eventsUsage, true
 	case "lifecycle":
 		return lifecycleUsage, true
+	case "rollout":
+		return rolloutUsage, true
 	}
 	return "", false
 }

@@ -306,3 +306,11 @@ func (s *RolloutStore) Holds(ctx context.Context, jobID, owner string, until tim
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// JobByID returns a job of any client, for the command line (otpcard rollout watch), or a
+// *fault.NotFoundError.
+func (s *RolloutStore) JobByID(ctx context.Context, id string) (rollout.Job, error) {
+	var r jobRow
+	err := selectOne(ctx, s.db.NewSelect().Model(&r).Where("id = ?", id), &fault.NotFoundError{Entity: "rollout job", ExtID: id})
+	return r.job(), err
+}

@@ -149,8 +149,12 @@ func (r *Runner) end(ctx context.Context, job rollout.Job, failed bool) error {
 		if j.Status.Ended() {
 			return nil, errStopped
 		}
-		if holds, err := r.leases.Holds(ctx, j.ID, r.owner, r.now()); err != nil || !holds {
-			return nil, errors.Join(err, errLeaseLost)
+		holds, err := r.leases.Holds(ctx, j.ID, r.owner, r.now())
+		if err != nil {
+			return nil, err
+		}
+		if !holds {
+			return nil, errLeaseLost
 		}
 		now := r.now()
 		if failed {

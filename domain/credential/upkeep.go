@@ -85,7 +85,9 @@ func (c *OTPCard) Renewable() bool {
 
 // LowOnChallenges reports whether the card has at most its policy's lowOnChallengesThreshold
 // cells left.
-func (c *OTPCard) LowOnChallenges(p Parameters) bool { return c.RemainingChallenges() <= p.LowOnChallenges }
+func (c *OTPCard) LowOnChallenges(p Parameters) bool {
+	return c.RemainingChallenges() <= p.LowOnChallenges
+}
 
 // CloseToExpiry reports whether the card is within its policy's closeToExpirationThreshold of
 // validity.to at now, or past it.

@@ -81,7 +81,7 @@ func Compose(s Sender, a Addressee, card Card, control int) Letter {
 		ClientDisplayName: s.displayName(lang),
 		Name:              a.name(),
 		AddressLines:      a.addressLines(),
-		HelpdeskContact:   s.HelpdeskContact[strings.ToUpper(lang)],
+		HelpdeskContact:   s.helpdeskContact(lang),
 		ControlNumber:     control,
 		Card:              card,
 	}
@@ -97,6 +97,15 @@ func (s Sender) displayName(lang string) string {
 		}
 	}
 	return s.Name
+}
+
+// helpdeskContact is the help desk's contact in lang, else in English (API.md 11.2: letters fall
+// back to en), else none.
+func (s Sender) helpdeskContact(lang string) string {
+	if c := s.HelpdeskContact[strings.ToUpper(lang)]; c != "" {
+		return c
+	}
+	return s.HelpdeskContact["EN"]
 }
 
 // name is the user's name as the envelope shows it; a user without one is addressed by extId.
@@ -124,4 +133,6 @@ func (a Addressee) addressLines() []string {
 	return kept
 }
 
-func join(a, b string) string { return strings.TrimSpace(strings.TrimSpace(a) + " " + strings.TrimSpace(b)) }
+func join(a, b string) string {
+	return strings.TrimSpace(strings.TrimSpace(a) + " " + strings.TrimSpace(b))
+}

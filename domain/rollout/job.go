@@ -53,7 +53,7 @@ type Job struct {
 	// Comment is the modificationComment of the cards the job issues or renews.
 	Comment string
 	// CreatedBy is the actor of every event of the job's items.
-	CreatedBy                 event.Actor
+	CreatedBy                  event.Actor
 	Created, Started, Finished time.Time
 }
 
@@ -91,7 +91,9 @@ func (j *Job) end(s Status, now time.Time) {
 }
 
 // Meta is the event meta of the job's items: its creator, and the job as the request.
-func (j Job) Meta() event.Meta { return event.Meta{Actor: j.CreatedBy, RequestID: "rollout-job:" + j.ID} }
+func (j Job) Meta() event.Meta {
+	return event.Meta{Actor: j.CreatedBy, RequestID: "rollout-job:" + j.ID}
+}
 
 // ValidateJobID refuses an id that is not a job id (a UUID in its canonical lower-case form)
 // with fault.ErrInvalid, before any look-up.

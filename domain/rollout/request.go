@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/otpcard/otpcard/domain/extid"
 	"github.com/otpcard/otpcard/domain/fault"
@@ -55,8 +54,8 @@ func (r Request) Validate() error {
 	}
 	seen := make(map[string]bool, len(r.Users))
 	for i, u := range r.Users {
-		if err := extid.Validate(u); err != nil {
-			return invalid("users[%d]: %v", i, strings.TrimPrefix(err.Error(), fault.ErrInvalid.Error()+": "))
+		if extid.Validate(u) != nil {
+			return invalid("users[%d] is not an extId (1-64 characters of A-Z a-z 0-9 . _ ~ : -)", i)
 		}
 		if seen[u] {
 			return invalid("users[%d] repeats a user", i)
@@ -72,8 +71,8 @@ func (r Request) Validate() error {
 		}
 	}
 	if r.PolicyExtID != "" {
-		if err := extid.Validate(r.PolicyExtID); err != nil {
-			return invalid("policyExtId: %v", err)
+		if extid.Validate(r.PolicyExtID) != nil {
+			return invalid("policyExtId is not an extId")
 		}
 		if r.Kind == KindRenew {
 			if r.Users != nil {
