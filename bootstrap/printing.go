@@ -34,7 +34,8 @@ func newPrintingDirectorySeam(db *Database) *appprinting.DirectorySeam {
 }
 
 func newPrinting(db *Database, tracer trace.Tracer) appprinting.UseCases {
-	return appprinting.New(postgres.NewPrintStore(db.DB), clock, tracer)
+	store := postgres.NewPrintStore(db.DB)
+	return appprinting.New(store, store, clock, tracer)
 }
 
 // newPrinter builds the printer that the automatic renewals and the rollout jobs write to.

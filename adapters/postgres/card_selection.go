@@ -115,3 +115,16 @@ func (s *CardStore) PolicyOfClient(ctx context.Context, clientExtID, policyExtID
 	}
 	return row.policy()
 }
+
+// ClientExists answers from the client's policies: every client has its default policy; see
+// appcredential.RenewalCandidates.
+func (s *CardStore) ClientExists(ctx context.Context, clientExtID string) error {
+	exists, err := s.db.NewSelect().Model((*policyRow)(nil)).Where("client_ext_id = ?", clientExtID).Exists(ctx)
+	switch {
+	case err != nil:
+		return translate(err)
+	case !exists:
+		return &fault.NotFoundError{Entity: "client", ExtID: clientExtID}
+	}
+	return nil
+}

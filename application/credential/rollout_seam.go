@@ -21,6 +21,9 @@ import (
 
 // RenewalCandidates finds what selections select.
 type RenewalCandidates interface {
+	// ClientExists returns a *fault.NotFoundError unless the client exists.
+	ClientExists(ctx context.Context, clientExtID string) error
+	ImportPolicies
 	// UsersWithoutCard returns the client's holders who may receive cards and hold no card that
 	// is not archived, in the order of their extIds.
 	UsersWithoutCard(ctx context.Context, clientExtID string) ([]string, error)
@@ -39,6 +42,15 @@ var _ approllout.Targets = (*RolloutTargets)(nil)
 
 // NewRolloutTargets builds the seam.
 func NewRolloutTargets(store RenewalCandidates) *RolloutTargets { return &RolloutTargets{store: store} }
+
+// CheckClient tells whether the client exists, and has the policy when one is named.
+func (t *RolloutTargets) CheckClient(ctx context.Context, clientExtID, policyExtID string) error {
+	if policyExtID != "" {
+		_, err := t.store.PolicyOfClient(ctx, clientExtID, policyExtID)
+		return err
+	}
+	return t.store.ClientExists(ctx, clientExtID)
+}
 
 // Targets returns the users (usersWithoutCard) or the cards (cardsLowOnChallenges,
 // cardsCloseToExpiration, by each card's policy's threshold) a selection selects at q.Now.

@@ -28,13 +28,18 @@ type ListBatchesQuery struct {
 // ListPrintBatches pages through a client's print batches (right RolloutView).
 type ListPrintBatches struct {
 	batches Batches
+	senders Senders
 	frame   caller.Frame
 }
 
-// Do returns one page, oldest first. Errors: access errors.
+// Do returns one page, oldest first. Errors: access errors, *fault.NotFoundError (no such
+// client).
 func (uc *ListPrintBatches) Do(ctx context.Context, q ListBatchesQuery) (listing.Result[printing.Batch], error) {
 	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.RolloutView}}
 	return caller.Run(ctx, uc.frame, "ListPrintBatches", q.Caller, req, func(ctx context.Context) (listing.Result[printing.Batch], error) {
+		if _, err := uc.senders.Sender(ctx, q.ClientExtID); err != nil {
+			return listing.Result[printing.Batch]{}, fault.Wrap(err, "list print batches")
+		}
 		r, err := uc.batches.ListBatches(ctx, q.ClientExtID, q.Page)
 		return r, fault.Wrap(err, "list print batches")
 	})

@@ -16,10 +16,10 @@ type UseCases struct {
 }
 
 // New builds the batch use cases.
-func New(batches Batches, now Clock, tracer trace.Tracer) UseCases {
+func New(batches Batches, senders Senders, now Clock, tracer trace.Tracer) UseCases {
 	f := caller.Frame{Now: now, Tracer: tracer}
 	return UseCases{
-		ListPrintBatches:   &ListPrintBatches{batches: batches, frame: f},
+		ListPrintBatches:   &ListPrintBatches{batches: batches, senders: senders, frame: f},
 		GetPrintBatch:      &GetPrintBatch{batches: batches, frame: f},
 		DownloadPrintBatch: &DownloadPrintBatch{batches: batches, frame: f},
 		DeletePrintBatch:   &DeletePrintBatch{batches: batches, frame: f},

@@ -44,6 +44,11 @@ func (uc *CreateJob) Do(ctx context.Context, cmd CreateCommand) (rollout.Job, er
 		if err := r.Validate(); err != nil {
 			return rollout.Job{}, err
 		}
+		if r.PolicyExtID != "" {
+			if err := uc.targets.CheckClient(ctx, cmd.ClientExtID, r.PolicyExtID); err != nil {
+				return rollout.Job{}, fault.Wrap(err, "create rollout job")
+			}
+		}
 		now := uc.frame.Now()
 		items, err := uc.items(ctx, cmd.ClientExtID, r, now)
 		if err != nil {

@@ -360,12 +360,16 @@ func (p *printer) SealBatch(_ context.Context, batchID string, meta event.Meta) 
 
 // targets is the fake of approllout.Targets: it answers every selection with found, or fails.
 type targets struct {
-	found   []approllout.Target
-	err     error
-	queries []approllout.TargetQuery
+	found     []approllout.Target
+	err       error
+	clientErr error
+	queries   []approllout.TargetQuery
 }
 
 var _ approllout.Targets = (*targets)(nil)
+
+// CheckClient finds every client and policy, unless clientErr is set.
+func (t *targets) CheckClient(context.Context, string, string) error { return t.clientErr }
 
 func (t *targets) Targets(_ context.Context, q approllout.TargetQuery) ([]approllout.Target, error) {
 	t.queries = append(t.queries, q)

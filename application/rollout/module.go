@@ -39,7 +39,7 @@ func New(d Deps) UseCases {
 		CreateJob: &CreateJob{jobs: d.Jobs, targets: d.Targets, printing: d.Printing, wake: wake, frame: f},
 		ImportJob: &ImportJob{jobs: d.Jobs, importer: d.Importer, tx: d.Tx, wake: wake, frame: f},
 		GetJob:    &GetJob{jobs: d.Jobs, frame: f},
-		ListJobs:  &ListJobs{jobs: d.Jobs, frame: f},
+		ListJobs:  &ListJobs{jobs: d.Jobs, targets: d.Targets, frame: f},
 		ListItems: &ListItems{jobs: d.Jobs, frame: f},
 		CancelJob: &CancelJob{jobs: d.Jobs, printing: d.Printing, frame: f},
 	}

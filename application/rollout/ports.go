@@ -121,6 +121,10 @@ type Target struct {
 type Targets interface {
 	// Targets returns what the selection selects now, in the order of the users' extIds.
 	Targets(ctx context.Context, q TargetQuery) ([]Target, error)
+	// CheckClient returns a *fault.NotFoundError unless the client exists and, with
+	// policyExtID set, the credential module's unknown policy error (422
+	// errors.missingReferenceData) unless the client has that policy.
+	CheckClient(ctx context.Context, clientExtID, policyExtID string) error
 }
 
 // ChunkRun is what a chunk's cards record: the job's creator and the job.

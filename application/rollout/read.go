@@ -47,14 +47,19 @@ type ListJobsQuery struct {
 
 // ListJobs pages through a client's jobs (right RolloutView).
 type ListJobs struct {
-	jobs  Jobs
-	frame caller.Frame
+	jobs    Jobs
+	targets Targets
+	frame   caller.Frame
 }
 
-// Do returns one page, oldest first. Errors: access errors.
+// Do returns one page, oldest first. Errors: access errors, *fault.NotFoundError (no such
+// client).
 func (uc *ListJobs) Do(ctx context.Context, q ListJobsQuery) (listing.Result[rollout.Job], error) {
 	req := access.Request{Client: q.ClientExtID, Rights: []access.Right{access.RolloutView}}
 	return caller.Run(ctx, uc.frame, "ListRolloutJobs", q.Caller, req, func(ctx context.Context) (listing.Result[rollout.Job], error) {
+		if err := uc.targets.CheckClient(ctx, q.ClientExtID, ""); err != nil {
+			return listing.Result[rollout.Job]{}, fault.Wrap(err, "list rollout jobs")
+		}
 		r, err := uc.jobs.ListJobs(ctx, q.ClientExtID, q.Page)
 		return r, fault.Wrap(err, "list rollout jobs")
 	})
