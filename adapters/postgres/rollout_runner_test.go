@@ -153,7 +153,7 @@ func (rw *rolloutWorld) cardsByUser(t *testing.T) map[string][]storedCard {
 type printedLetter struct{ serial, user string }
 
 // batchOf checks that the job's batch is sealed and decrypts it: its letters by serial (each
-// serial must appear once, in the letters and in the manifests alike).
+// serial must appear once, in the letters and in the manifests alike, control numbers 1, 2, ...).
 func (rw *rolloutWorld) batchOf(t *testing.T, job rollout.Job) (printing.Batch, map[string]printedLetter) {
 	t.Helper()
 	b, err := rw.prints.Batch(context.Background(), "acme", job.PrintBatchID)
@@ -169,11 +169,15 @@ func (rw *rolloutWorld) batchOf(t *testing.T, job rollout.Job) (printing.Batch, 
 		lines, manifest = decryptChunks(t, rw.prints, b.ID, rw.id)
 	}
 	letters := map[string]printedLetter{}
-	for _, line := range lines {
+	for i, line := range lines {
 		f := strings.Fields(line)
 		if len(f) < 3 {
 			t.Errorf("letter line %q", line)
 			continue
+		}
+		// Control numbers run through the batch without a gap: a chunk that rolled back took none.
+		if f[0] != fmt.Sprint(i+1) {
+			t.Errorf("letter %d has control number %s, want %d", i+1, f[0], i+1)
 		}
 		if _, twice := letters[f[1]]; twice {
 			t.Errorf("serial %s printed twice", f[1])
@@ -421,6 +425,9 @@ func TestRolloutRunnersNeverDoubleAnItem(t *testing.T) {
 	f := newFleet(rw, job.ID, 2)
 	f.run(ctx, t, 5)
 	committed, leaseLost, _ := f.report(t)
+	if found, err := rw.runner("instance-late", rw.jobs, rw.printing).RunOne(ctx); found || err != nil {
+		t.Errorf("a runner after the job ended: %v, %v; want no job", found, err)
+	}
 
 	if issued := rw.checkIssueJob(t, job.ID, users, rollout.StatusSucceeded); issued != len(users) {
 		t.Errorf("%d items issued, want %d", issued, len(users))
@@ -467,7 +474,6 @@ func (p *pausing) IssueChunk(ctx context.Context, batchID string, run approllout
 // entering is a printing seam that hands the test the items of each chunk as it starts it.
 type entering struct {
 	approllout.Printing
-	ctx   context.Context
 	items chan []rollout.Item
 }
 
@@ -543,7 +549,7 @@ func TestRolloutLeaseTakeover(t *testing.T) {
 
 	// Chunk 2: A's lease runs out again, and B takes the job while A's transaction is open.
 	rw.leaseClock.Set(rw.leaseClock.Now().Add(2 * rolloutLease))
-	b := &entering{Printing: rw.printing, ctx: ctx, items: make(chan []rollout.Item, 1)}
+	b := &entering{Printing: rw.printing, items: make(chan []rollout.Item, 1)}
 	runnerB := rw.runner("instance-b", rw.jobs, b)
 	bDone := make(chan runOutcome, 1)
 	go func() {
@@ -575,6 +581,9 @@ func TestRolloutLeaseTakeover(t *testing.T) {
 	var oa runOutcome
 	select {
 	case oa = <-aDone:
+	case next := <-a.at:
+		t.Fatalf("runner A's late commit of items %d..%d was accepted: it went on to items %d..%d",
+			second[0].N, second[len(second)-1].N, next[0].N, next[len(next)-1].N)
 	case <-ctx.Done():
 		t.Fatal("runner A did not return after its lease was lost:", ctx.Err())
 	}
@@ -677,6 +686,10 @@ func TestRolloutCancelRacesRunner(t *testing.T) {
 			f.run(ctx, t, 5)
 			<-done
 			f.report(t)
+			rw.leaseClock.Set(rw.leaseClock.Now().Add(2 * rolloutLease))
+			if found, err := rw.runner("instance-late", rw.jobs, rw.printing).RunOne(ctx); found || err != nil {
+				t.Errorf("a runner after the cancel: %v, %v; want no job", found, err)
+			}
 			if n := len(cancels); n != 3 {
 				t.Fatalf("%d cancels ran, want 3", n)
 			}
@@ -729,8 +742,12 @@ func TestRolloutRenewsSelectedCardsOnce(t *testing.T) {
 			t.Errorf("item %d: %+v, want %s's card %s-1, pending", i+1, it, old[i], old[i])
 		}
 	}
-	// A card that comes close to expiration after the job was stored is not the job's.
-	rw.clock.Set(lifecycleT0.Add(5*365*day + tenYears - 5*day))
+	// A card close to expiration that was not there when the job was stored is not the job's.
+	rw.clock.Set(lifecycleT0)
+	rw.issue(t, "late")
+	addressee(t, rw.prints, "late")
+	rw.clock.Set(lifecycleT0.Add(tenYears - 5*day))
+	fresh = append(fresh, "late")
 
 	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Second)
 	defer cancel()
@@ -792,6 +809,7 @@ func TestRolloutRenewsSelectedCardsOnce(t *testing.T) {
 			}
 		case rollout.ResultFailed:
 			failed++
+			t.Logf("item %d of %s (renewed by hand first) failed with %s", it.N, u, it.ErrorCode)
 			if hand < 0 || handErrs[hand] != nil || s.ExtID != u+"-2" || it.ErrorCode == "" {
 				t.Errorf("item %d of %s failed (%s); renewed by hand: %v, successor %s", it.N, u, it.ErrorCode, hand >= 0 && handErrs[hand] == nil, s.ExtID)
 			}
@@ -802,7 +820,7 @@ func TestRolloutRenewsSelectedCardsOnce(t *testing.T) {
 			t.Errorf("item %d of %s: %s %q, want renewed, or failed when renewed by hand", i+1, u, it.Result, it.ErrorCode)
 		}
 	}
-	t.Logf("renewed by the job: %d, by hand first: %d", renewed, failed)
+	t.Logf("renewed by the job: %d, by hand first: %d; the hand's renewals: %v", renewed, failed, handErrs)
 	if job.Status != rollout.StatusSucceeded || job.Done != len(old) || job.Failed != failed {
 		t.Errorf("job %+v: want succeeded, %d done, %d failed", job, len(old), failed)
 	}
