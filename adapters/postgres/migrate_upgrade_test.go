@@ -16,6 +16,7 @@ import (
 	appnotify "github.com/otpcard/otpcard/application/notify"
 	"github.com/otpcard/otpcard/domain/credential"
 	"github.com/otpcard/otpcard/domain/directory"
+	"github.com/otpcard/otpcard/domain/printing"
 )
 
 // TestMigrateModuleTablesKeepsExistingCards: a database written before the modules kept to their
@@ -173,4 +174,48 @@ func migratedBefore(t *testing.T, first string) *bun.DB {
 		}
 	}
 	return db
+}
+
+// TestMigratePrintingCopiesClientsAndUsers: 0012 gives the printing module a copy of every
+// client's names and print settings and every user's name, postal address and language, as the
+// directory stored them.
+func TestMigratePrintingCopiesClientsAndUsers(t *testing.T) {
+	db := migratedBefore(t, "0012")
+	ctx := t.Context()
+	_, err := db.ExecContext(ctx, `INSERT INTO clients (ext_id, name, display_name, print_settings, created, last_modified, version)
+		VALUES ('acme', 'Acme', '{"DE": "Akme"}', '{"recipients": ["age1shop"], "helpdeskContact": {"EN": "+41 1"}, "inPersonHandover": true}', now(), now(), 1),
+		       ('bare', 'Bare', '{}', '{}', now(), now(), 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := directory.NewUser(directory.User{ExtID: "anna", ClientExtID: "acme", LoginID: "anna", LanguageCode: "de",
+		Name:    directory.Name{Title: "Dr.", FirstName: "Anna", FamilyName: "Muster"},
+		Address: directory.Address{Street: "Bahnhofstrasse", HouseNumber: "1", PostalCode: "8001", City: "Zürich", CountryCode: "CH", PostOfficeBoxText: "Postfach", PostOfficeBoxNumber: "12"}}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := postgres.NewUserStore(db).Create(ctx, u, userEvents(u), func(ctx context.Context) error {
+		return seamOf(db).UserSaved(ctx, u)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if applied, err := postgres.Migrate(ctx, db); err != nil || len(applied) == 0 || applied[0] != "0012_printing.sql" {
+		t.Fatalf("migrate: got %v, %v; want 0012_printing.sql applied", applied, err)
+	}
+	store := postgres.NewPrintStore(db)
+	acme, err := store.Sender(ctx, "acme")
+	if err != nil || acme.Name != "Acme" || acme.DisplayName["DE"] != "Akme" || len(acme.Recipients) != 1 || acme.Recipients[0] != "age1shop" ||
+		acme.HelpdeskContact["EN"] != "+41 1" || !acme.InPersonHandover {
+		t.Errorf("acme after 0012: %+v, %v", acme, err)
+	}
+	if bare, err := store.Sender(ctx, "bare"); err != nil || len(bare.Recipients) != 0 || bare.InPersonHandover {
+		t.Errorf("bare after 0012: %+v, %v", bare, err)
+	}
+	got, err := store.Addressees(ctx, "acme", []string{"anna"})
+	want := printing.Addressee{ClientExtID: "acme", UserExtID: "anna", LanguageCode: "de", Title: "Dr.", FirstName: "Anna",
+		FamilyName: "Muster", Street: "Bahnhofstrasse", HouseNumber: "1", PostOfficeBox: "Postfach 12", PostalCode: "8001",
+		City: "Zürich", CountryCode: "CH"}
+	if err != nil || got["anna"] != want {
+		t.Errorf("anna after 0012: %+v, %v; want %+v", got["anna"], err, want)
+	}
 }
