@@ -62,14 +62,20 @@ type letterRenderer struct{}
 func (letterRenderer) RenderLetters(letters []printing.Letter, created time.Time) ([]byte, error) {
 	out := make([]pdfcard.Letter, len(letters))
 	for i, l := range letters {
-		c := l.Card
-		out[i] = pdfcard.Letter{Language: l.Language, ClientDisplayName: l.ClientDisplayName, Name: l.Name,
-			AddressLines: l.AddressLines, Serial: c.Serial, ValidTo: c.ValidTo,
-			Layout: credential.Layout{Rows: c.Rows, Cols: c.Cols, CellLength: c.CellLength,
-				Charset: credential.Charset(c.Charset), Coordinate: c.Coordinate},
-			Cells: c.Cells, ChallengeSize: c.ChallengeSize, HelpdeskContact: l.HelpdeskContact, ControlNumber: l.ControlNumber}
+		out[i] = pdfLetter(l)
 	}
 	return pdfcard.RenderLetters(out, created)
+}
+
+func (letterRenderer) CheckLetter(l printing.Letter) error { return pdfcard.CheckLetter(pdfLetter(l)) }
+
+func pdfLetter(l printing.Letter) pdfcard.Letter {
+	c := l.Card
+	return pdfcard.Letter{Language: l.Language, ClientDisplayName: l.ClientDisplayName, Name: l.Name,
+		AddressLines: l.AddressLines, Serial: c.Serial, ValidTo: c.ValidTo,
+		Layout: credential.Layout{Rows: c.Rows, Cols: c.Cols, CellLength: c.CellLength,
+			Charset: credential.Charset(c.Charset), Coordinate: c.Coordinate},
+		Cells: c.Cells, ChallengeSize: c.ChallengeSize, HelpdeskContact: l.HelpdeskContact, ControlNumber: l.ControlNumber}
 }
 
 // schedulePrintRetention deletes expired batches once per lifecycle interval, on one instance

@@ -77,7 +77,7 @@ func runRollouts(lc fx.Lifecycle, cfg Config, db *Database, printing approllout.
 					for ctx.Err() == nil {
 						found, err := runner.RunOne(ctx)
 						if err != nil && ctx.Err() == nil {
-							logger.Error("rollout job stopped; it resumes when its lease runs out", "error", err.Error())
+							logger.Error("rollout job stopped (a job that can go on resumes when its lease runs out)", "error", err.Error())
 						}
 						if !found || err != nil {
 							break

@@ -199,3 +199,28 @@ func TestRolloutIssueJob(t *testing.T) {
 		t.Errorf("ann's letter (de) does not name the client's German display name")
 	}
 }
+
+// TestRolloutUnprintableLetters: a user whose name the letter cannot print fails alone
+// (errors.invalidData, no card), the others get their cards and letters.
+func TestRolloutUnprintableLetters(t *testing.T) {
+	t.Parallel()
+	s := startService(t)
+	api := s.root(t)
+	c, _ := rolloutClient(t, api, "ro-unprint")
+	addressedUser(t, api, c, "ann", "en")
+	api.CreateUser(t, c, client.UserCreate{ExtID: "yamada", LoginID: "yamada", UserDetails: client.UserDetails{
+		Name: &client.UserName{FirstName: "太郎", FamilyName: "山田"}}}).Want(t, http.StatusCreated)
+	job := api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: []string{"ann", "yamada"}}).Want(t, http.StatusAccepted)
+	job = waitJob(t, api, c, job.ID)
+	items := api.RolloutItems(t, c, job.ID, "").Want(t, http.StatusOK).Items
+	if job.Status != "succeeded" || len(items) != 2 || items[0].Result != "issued" || items[1].Result != "failed" ||
+		items[1].ErrorCode != "errors.invalidData" {
+		t.Fatalf("job %+v, items %+v; want ann issued and yamada failed with errors.invalidData", job, items)
+	}
+	if n := len(api.ListCards(t, client.UserKey{Client: c, User: "yamada"}, client.Page{}).Want(t, http.StatusOK).Items); n != 0 {
+		t.Errorf("yamada holds %d cards, want none: no card without its letter", n)
+	}
+	if b := api.GetPrintBatch(t, c, job.PrintBatchID).Want(t, http.StatusOK); b.Letters != 1 {
+		t.Errorf("batch %+v, want ann's letter alone", b)
+	}
+}

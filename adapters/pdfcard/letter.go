@@ -97,6 +97,17 @@ func RenderLetters(letters []Letter, created time.Time) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// CheckLetter tells, without rendering it, whether a letter can be printed: complete, its card
+// legible at wallet size, its name and address in scripts the letter font prints (transliterated
+// where a reader still recognises them). The error names no cell.
+func CheckLetter(l Letter) error {
+	if _, err := l.plan(); err != nil {
+		return err
+	}
+	_, err := l.printable()
+	return err
+}
+
 // cardX and cardY place the card in the lower half of the page, centred.
 func cardX() float64 { return (a4Short - cardW) / 2 }
 func cardY() float64 { return a4Long - margin - cropMark - cropGap - cardH }

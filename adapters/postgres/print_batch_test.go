@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -32,6 +33,17 @@ func (textLetters) RenderLetters(letters []printing.Letter, _ time.Time) ([]byte
 		fmt.Fprintf(&b, "%d %s %s %s|%s\n", l.ControlNumber, l.Card.Serial, l.Card.UserExtID, l.Name, strings.Join(l.Card.Cells, " "))
 	}
 	return b.Bytes(), nil
+}
+
+// CheckLetter refuses a letter to a name with a character outside Latin-1, as the PDF renderer
+// refuses what it cannot print.
+func (textLetters) CheckLetter(l printing.Letter) error {
+	for _, r := range l.Name {
+		if r > 0xff {
+			return errors.New("unprintable name")
+		}
+	}
+	return nil
 }
 
 // printWorld is a lifecycle world whose automatic renewals go to print batches encrypted to id.

@@ -98,6 +98,13 @@ type PrintRun struct {
 // commits with the cards or not at all. An order refused before the transaction is an outcome
 // with its error too. Do returns within's error, or the transaction's.
 func (uc *IssueForPrint) Do(ctx context.Context, run PrintRun, orders []CardOrder, within func(ctx context.Context, outcomes []PrintOutcome) error) error {
+	return uc.DoChecked(ctx, run, orders, nil, within)
+}
+
+// DoChecked is Do with a check of each new card inside its order's savepoint: a card that check
+// refuses (its letter cannot be printed, say) is rolled back and its outcome has check's error.
+func (uc *IssueForPrint) DoChecked(ctx context.Context, run PrintRun, orders []CardOrder, check func(ctx context.Context, issued Issued) error,
+	within func(ctx context.Context, outcomes []PrintOutcome) error) error {
 	outcomes := make([]PrintOutcome, len(orders))
 	prepared := make([]preparedOrder, len(orders))
 	for i, o := range orders {
@@ -120,7 +127,9 @@ func (uc *IssueForPrint) Do(ctx context.Context, run PrintRun, orders []CardOrde
 			var issued Issued
 			err := uc.tx.Savepoint(ctx, func(ctx context.Context) error {
 				var err error
-				issued, err = uc.save(ctx, run, outcomes[i].Order, prepared[i])
+				if issued, err = uc.save(ctx, run, outcomes[i].Order, prepared[i]); err == nil && check != nil {
+					err = check(ctx, issued)
+				}
 				return err
 			})
 			if fault.Is(err, fault.Unavailable) || errors.Is(err, context.Canceled) {

@@ -79,6 +79,11 @@ func (a *AutomaticRenewals) renewClient(ctx context.Context, client string, keys
 	meta := caller.System().Meta()
 	batch := ""
 	renewed := 0
+	checkCard, err := a.printer.Checker(ctx, client)
+	if err != nil {
+		return 0, err
+	}
+	check := func(ctx context.Context, i appcredential.Issued) error { return checkCard(ctx, PrintedCard(i)) }
 	for start := 0; start < len(keys); start += printing.MaxChunkLetters {
 		chunk := keys[start:min(start+printing.MaxChunkLetters, len(keys))]
 		last := start+len(chunk) == len(keys)
@@ -87,7 +92,7 @@ func (a *AutomaticRenewals) renewClient(ctx context.Context, client string, keys
 			orders[i] = appcredential.CardOrder{ClientExtID: k.ClientExtID, UserExtID: k.UserExtID, RenewExtID: k.ExtID}
 		}
 		opened, n := batch, 0
-		err := a.issue.Do(ctx, appcredential.PrintRun{Meta: meta}, orders, func(ctx context.Context, outcomes []appcredential.PrintOutcome) error {
+		err := a.issue.DoChecked(ctx, appcredential.PrintRun{Meta: meta}, orders, check, func(ctx context.Context, outcomes []appcredential.PrintOutcome) error {
 			cards, err := printedCards(outcomes, skipRaced)
 			if err != nil {
 				return err
@@ -118,11 +123,13 @@ func (a *AutomaticRenewals) renewClient(ctx context.Context, client string, keys
 	return renewed, nil
 }
 
-// skipRaced leaves out a card that was renewed, retired or deleted since the job took it, or whose
-// user may no longer receive cards: the lifecycle job's next run judges them again.
+// skipRaced leaves out a card that was renewed, retired or deleted since the job took it, whose
+// user may no longer receive cards, or whose letter cannot be printed (the user's address): the
+// lifecycle job's next run judges them again.
 func skipRaced(err error) bool {
 	return errors.Is(err, credential.ErrForbiddenTransition) || errors.Is(err, credential.ErrArchived) ||
-		errors.Is(err, credential.ErrTooManyCards) || fault.Is(err, fault.NotFound) || fault.Is(err, fault.Forbidden)
+		errors.Is(err, credential.ErrTooManyCards) || fault.Is(err, fault.NotFound) || fault.Is(err, fault.Forbidden) ||
+		fault.Is(err, fault.Invalid)
 }
 
 // printedCards are the cards of the outcomes that issued one, as their letters print them; an
@@ -189,6 +196,18 @@ func NewCardPrinting(issue *appcredential.IssueForPrint, printer *Printer) *Card
 	return &CardPrinting{issue: issue, printer: printer}
 }
 
+// checker checks each new card's letter (Printer.Checker) for the client of the orders.
+func (p *CardPrinting) checker(ctx context.Context, orders []Order) (func(context.Context, appcredential.Issued) error, error) {
+	if len(orders) == 0 {
+		return nil, nil
+	}
+	check, err := p.printer.Checker(ctx, orders[0].ClientExtID)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, i appcredential.Issued) error { return check(ctx, PrintedCard(i)) }, nil
+}
+
 // IssueAndPrint issues the orders (hashing first, then each under a savepoint of one
 // transaction), calls within with their outcomes inside that transaction, then prints the cards
 // issued as the batch's next chunk; nothing commits when within or the printing fails.
@@ -200,7 +219,11 @@ func (p *CardPrinting) IssueAndPrint(ctx context.Context, batchID string, run Pr
 			RenewExtID: o.RenewExtID, RenewCurrent: o.RenewCurrent, FirstCardOnly: o.FirstCardOnly}
 	}
 	printRun := appcredential.PrintRun{Meta: run.Meta, Data: run.Data, Comment: run.Comment}
-	return p.issue.Do(ctx, printRun, cardOrders, func(ctx context.Context, outs []appcredential.PrintOutcome) error {
+	check, err := p.checker(ctx, orders)
+	if err != nil {
+		return err
+	}
+	return p.issue.DoChecked(ctx, printRun, cardOrders, check, func(ctx context.Context, outs []appcredential.PrintOutcome) error {
 		outcomes := make([]OrderOutcome, len(outs))
 		var cards []printing.Card
 		for i, o := range outs {

@@ -61,6 +61,9 @@ type Renderer interface {
 	// RenderLetters returns the PDF; a letter that cannot be printed legibly is an error that
 	// names its control number, never a cell.
 	RenderLetters(letters []printing.Letter, created time.Time) ([]byte, error)
+	// CheckLetter tells, without rendering it, whether the letter can be printed; the error
+	// names no cell.
+	CheckLetter(l printing.Letter) error
 }
 
 // Encrypter encrypts a chunk's parts to the batch's recipients.

@@ -76,8 +76,8 @@ func (p *Printer) PrintChunk(ctx context.Context, batchID string, cards []printi
 			return nil, err
 		}
 		pdf, err := p.renderer.RenderLetters(letters, p.now())
-		if err != nil {
-			return nil, fmt.Errorf("print batch %s chunk %d: %w", b.ID, n, err)
+		if err != nil { // the same letters fail the same way next time
+			return nil, fmt.Errorf("%w: print batch %s chunk %d: %v", fault.ErrInvalid, b.ID, n, err)
 		}
 		sealedPDF, err := p.encrypter.Encrypt(b.Recipients, pdf)
 		clear(pdf) // the letters in clear are not kept a moment longer than needed
@@ -115,6 +115,31 @@ func (p *Printer) compose(ctx context.Context, b printing.Batch, cards []printin
 		letters[i] = printing.Compose(sender, a, c, first+i)
 	}
 	return letters, nil
+}
+
+// Checker returns the check of one card's letter for the client's batches: composed from the
+// sender and the card's addressee as PrintChunk would, and refused when it cannot be printed
+// (an unknown addressee is *fault.NotFoundError, an unprintable one fault.ErrInvalid), so that
+// the card is not issued without a letter. The sender is read once.
+func (p *Printer) Checker(ctx context.Context, clientExtID string) (func(ctx context.Context, c printing.Card) error, error) {
+	sender, err := p.senders.Sender(ctx, clientExtID)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, c printing.Card) error {
+		to, err := p.addressees.Addressees(ctx, clientExtID, []string{c.UserExtID})
+		if err != nil {
+			return err
+		}
+		a, ok := to[c.UserExtID]
+		if !ok {
+			return &fault.NotFoundError{Entity: "user", ExtID: c.UserExtID}
+		}
+		if err := p.renderer.CheckLetter(printing.Compose(sender, a, c, 1)); err != nil {
+			return fmt.Errorf("%w: the letter cannot be printed: %v", fault.ErrInvalid, err)
+		}
+		return nil
+	}, nil
 }
 
 // SealBatch seals the batch, so that it can be downloaded, and records print-batch.sealed; a

@@ -3,11 +3,13 @@ package rollout_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	approllout "github.com/otpcard/otpcard/application/rollout"
+	"github.com/otpcard/otpcard/domain/fault"
 	"github.com/otpcard/otpcard/domain/printing"
 	"github.com/otpcard/otpcard/domain/rollout"
 )
@@ -115,6 +117,24 @@ func TestRunOneFailsTheJobOnAFatalOutcome(t *testing.T) {
 	if ev := w.lastEvent(t); ev.Data["status"] != "failed" {
 		t.Errorf("rollout-job.finished: got status %q, want failed", ev.Data["status"])
 	}
+}
+
+// TestRunOneFailsTheJobWhenAChunkCannotSucceed: a chunk refused for a reason no retry changes (its
+// letters cannot be printed: an invalid fault) ends the job failed, its untried items skipped,
+// its batch sealed with what committed before; the error is reported.
+func TestRunOneFailsTheJobWhenAChunkCannotSucceed(t *testing.T) {
+	w := newWorld()
+	unprintable := fmt.Errorf("%w: the letters run into the card", fault.ErrInvalid)
+	w.printer.chunkErr = map[int]error{2: unprintable}
+	j := w.issueTo(t, 5)
+	found, err := w.runner(2).RunOne(context.Background())
+	if !found || !errors.Is(err, fault.ErrInvalid) {
+		t.Fatalf("RunOne: got %v, %v; want true and the chunk's error", found, err)
+	}
+	wantJob(t, w.job(t, j.ID), rollout.StatusFailed, 2, 0)
+	w.wantResults(t, j.ID, "user-1:issued", "user-2:issued", "user-3:skipped:"+approllout.CodeJobFailed,
+		"user-4:skipped:"+approllout.CodeJobFailed, "user-5:skipped:"+approllout.CodeJobFailed)
+	wantBatch(t, w.batch(t, j.PrintBatchID), 2, 1, true)
 }
 
 // TestRunOneStopsWhenTheLeaseIsLost: once another instance holds the job, this runner stops

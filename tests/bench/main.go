@@ -41,6 +41,10 @@ const (
 
 var allScenarios = []string{scReplace, scCreate, scGet, scList, scLogin, scMixed}
 
+// knownScenarios are allScenarios and those that run only when asked for: rollout, a job of
+// 10,000 cards, takes minutes.
+func knownScenarios() []string { return append(slices.Clone(allScenarios), scRollout) }
+
 // options are the command's settings after flag parsing.
 type options struct {
 	concurrency    []int
@@ -59,6 +63,7 @@ type options struct {
 	serviceEnv     []string // extra NAME=VALUE settings for the service (-env)
 	trimpath       bool
 	quiet          bool // no progress lines on stderr
+	rolloutCards   int  // cards of the rollout scenario's job
 }
 
 // defaultOptions are the full run's settings.
@@ -76,6 +81,7 @@ func defaultOptions() options {
 		pgbench:        true,
 		statements:     true,
 		trimpath:       true,
+		rolloutCards:   10000,
 	}
 }
 
@@ -162,12 +168,12 @@ func concurrencyLevels(v *[]int) listFlag[int] {
 func scenarioNames(v *[]string) listFlag[string] {
 	return listFlag[string]{v: v, parse: func(part string) (string, error) {
 		part = strings.TrimSpace(part)
-		if !slices.Contains(allScenarios, part) {
-			return "", fmt.Errorf("unknown scenario %q (have %s)", part, strings.Join(allScenarios, ","))
+		if !slices.Contains(knownScenarios(), part) {
+			return "", fmt.Errorf("unknown scenario %q (have %s)", part, strings.Join(knownScenarios(), ","))
 		}
 		return part, nil
 	}, order: func(a, b string) int {
-		return slices.Index(allScenarios, a) - slices.Index(allScenarios, b)
+		return slices.Index(knownScenarios(), a) - slices.Index(knownScenarios(), b)
 	}}
 }
 
@@ -198,7 +204,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(concurrencyLevels(&o.concurrency), "c", "comma-separated concurrency levels (workers, each one request at a time)")
 	fs.DurationVar(&o.duration, "d", o.duration, "measured duration of each scenario at each concurrency level")
 	fs.DurationVar(&o.warmup, "warmup", o.warmup, "unmeasured warm-up before each measured run")
-	fs.Var(scenarioNames(&o.scenarios), "scenarios", "comma-separated scenarios to run: "+strings.Join(allScenarios, ","))
+	fs.Var(scenarioNames(&o.scenarios), "scenarios", "comma-separated scenarios to run: "+strings.Join(knownScenarios(), ",")+
+		" (the default: all but rollout)")
+	fs.IntVar(&o.rolloutCards, "rollout-cards", o.rolloutCards, "cards of the rollout scenario's issue job")
 	fs.StringVar(&o.out, "o", o.out, "JSON results file")
 	fs.BoolVar(&o.smoke, "smoke", false, "short run for CI: concurrency 4, 1 s per scenario, 1 user per worker, pgbench scale 1")
 	fs.IntVar(&o.usersPerWorker, "users", o.usersPerWorker, "seeded users (one card each) per worker at the highest concurrency")

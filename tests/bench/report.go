@@ -33,7 +33,9 @@ type Results struct {
 	// HashCardMs is one core's time to compute a default card's verifiers (the replace target).
 	HashCardMs float64  `json:"hashCardMs,omitempty"`
 	Targets    []target `json:"targets,omitempty"`
-	Notes      []string `json:"notes"`
+	// Rollout is the rollout scenario's job, when it ran.
+	Rollout *rolloutResult `json:"rollout,omitempty"`
+	Notes   []string       `json:"notes"`
 }
 
 type settings struct {
@@ -328,6 +330,7 @@ func writeMarkdown(w io.Writer, r *Results) {
 		}
 	}
 	writeTargets(w, r.Targets)
+	writeRolloutMarkdown(w, r.Rollout)
 	fmt.Fprintf(w, "\nService peak RSS over the whole run: %s MiB. ", f1(r.Service.PeakRSSMiB))
 	fmt.Fprintf(w, "One op: login = challenge + login; create = create (timed) + delete (untimed); mixed = 90%% login, 9%% get, 1%% replace.\n")
 	for _, n := range r.Notes {

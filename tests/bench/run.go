@@ -29,6 +29,9 @@ func commandLine(o options) string {
 	if !slices.Equal(o.scenarios, allScenarios) {
 		parts = append(parts, "-scenarios", strings.Join(o.scenarios, ","))
 	}
+	if slices.Contains(o.scenarios, scRollout) && o.rolloutCards != defaultOptions().rolloutCards {
+		parts = append(parts, "-rollout-cards", strconv.Itoa(o.rolloutCards))
+	}
 	if o.binary != "" {
 		parts = append(parts, "-binary", o.binary)
 	}
@@ -314,6 +317,9 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 			w.users, w.next = sharedUsers(sd.workers, i, conc), 0
 		}
 		for _, sc := range o.scenarios {
+			if sc == scRollout {
+				continue // after the closed loops, below
+			}
 			r, err := runScenario(ctx, sc, workers[:conc], o.warmup, o.duration, pr)
 			if err != nil {
 				return nil, err
@@ -329,6 +335,16 @@ func run(ctx context.Context, o options, stdout, progress io.Writer) (_ *Results
 			if !svc.running() {
 				return nil, fmt.Errorf("otpcard exited during %s at c=%d (%v); its output:\n%s", sc, conc, svc.waitErr, svc.logs)
 			}
+		}
+	}
+
+	if slices.Contains(o.scenarios, scRollout) {
+		login := workers[:min(2, len(workers))]
+		for i, w := range login {
+			w.users, w.next = sharedUsers(sd.workers, i, len(login)), 0
+		}
+		if res.Rollout, err = runRollout(ctx, a, sd.client, o.rolloutCards, svc.pid, pr.postmaster, login, logf); err != nil {
+			return nil, fmt.Errorf("rollout: %w", err)
 		}
 	}
 
