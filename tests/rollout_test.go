@@ -169,7 +169,16 @@ func TestRolloutIssueJob(t *testing.T) {
 	if !batch.Sealed || batch.Letters != 3 || batch.Chunks != 1 || batch.JobID != job.ID {
 		t.Fatalf("batch %+v, want sealed with 3 letters in 1 chunk of the job", batch)
 	}
+	if h := api.Head(t, client.PrintBatchesPath(c)+"/"+batch.ID+"/content"); h.Status != http.StatusOK || len(h.Body) != 0 {
+		t.Errorf("HEAD of the content: %d with %d bytes, want 200 without a body (and no download recorded)", h.Status, len(h.Body))
+	}
 	parts := decryptBatch(t, api, c, batch.ID, id)
+	if !s.external {
+		var downloads int
+		if err := s.sql(t).QueryRow(`SELECT count(*) FROM events WHERE type = 'print-batch.downloaded' AND client_ext_id = $1`, c).Scan(&downloads); err != nil || downloads != 1 {
+			t.Errorf("print-batch.downloaded recorded %d times (%v), want once: the HEAD downloads nothing", downloads, err)
+		}
+	}
 	if len(parts) != 2 || parts[0].name != "letters-0001.pdf.age" || parts[1].name != "manifest-0001.csv.age" {
 		t.Fatalf("archive %v, want letters-0001.pdf.age and manifest-0001.csv.age", parts)
 	}
@@ -197,6 +206,27 @@ func TestRolloutIssueJob(t *testing.T) {
 	}
 	if !strings.Contains(string(parts[0].data), "Demobank") {
 		t.Errorf("ann's letter (de) does not name the client's German display name")
+	}
+	// The audit trail records the job, the batch and its download, each by the caller, and the
+	// cards with the job's id.
+	for _, typ := range []string{"rollout-job.created", "rollout-job.finished", "print-batch.created", "print-batch.sealed", "print-batch.downloaded"} {
+		events := s.auditEvents(t, client.AuditQuery{ClientExtID: c, Type: typ}, 1)
+		if len(events) != 1 || events[0].Actor.Subject != "tester" || events[0].Data["jobId"] != job.ID {
+			t.Errorf("%s in the audit trail: %+v, want one by tester naming the job", typ, events)
+		}
+	}
+	if created := s.auditEvents(t, client.AuditQuery{ClientExtID: c, Type: "otp-card.created"}, 4); len(created) != 4 {
+		t.Errorf("otp-card.created: %d events, want 4 (3 by the job, 1 before)", len(created))
+	} else {
+		byJob := 0
+		for _, e := range created {
+			if e.Data["jobId"] == job.ID && e.Actor.Subject == "tester" {
+				byJob++
+			}
+		}
+		if byJob != 3 {
+			t.Errorf("%d otp-card.created events name the job, want 3", byJob)
+		}
 	}
 }
 

@@ -40,7 +40,8 @@ func listPrintBatchesQuery(c *gin.Context) (appprinting.ListBatchesQuery, error)
 
 func printBatchQuery(c *gin.Context) (appprinting.BatchQuery, error) {
 	client, err := clientPath(c)
-	return appprinting.BatchQuery{Caller: callerOf(c), ClientExtID: client, ID: c.Param("batchId")}, err
+	return appprinting.BatchQuery{Caller: callerOf(c), ClientExtID: client, ID: c.Param("batchId"),
+		HeadOnly: c.Request.Method == http.MethodHead}, err
 }
 
 // streamBatch writes a sealed batch as a tar of its encrypted chunks, letters-0001.pdf.age and

@@ -16,6 +16,9 @@ type BatchQuery struct {
 	Caller      caller.Caller
 	ClientExtID string
 	ID          string
+	// HeadOnly asks whether the content could be downloaded (HEAD), without downloading it: no
+	// print-batch.downloaded is recorded.
+	HeadOnly bool
 }
 
 // ListBatchesQuery asks for a page of a client's batches.
@@ -84,6 +87,13 @@ func (uc *DownloadPrintBatch) Do(ctx context.Context, q BatchQuery) (Content, er
 	return caller.Run(ctx, uc.frame, "DownloadPrintBatch", q.Caller, req, func(ctx context.Context) (Content, error) {
 		if err := printing.ValidateBatchID(q.ID); err != nil {
 			return Content{}, err
+		}
+		if q.HeadOnly {
+			b, err := uc.batches.Batch(ctx, q.ClientExtID, q.ID)
+			if err == nil {
+				err = b.Downloadable()
+			}
+			return Content{Batch: b}, fault.Wrap(err, "download print batch")
 		}
 		var got printing.Batch
 		err := uc.batches.UpdateBatch(ctx, q.ID, func(_ context.Context, b *printing.Batch) ([]event.Event, error) {
