@@ -51,7 +51,7 @@ func newRolloutImporter(db *Database, hasher *cellhash.Hasher) approllout.Import
 func newRollout(db *Database, tracer trace.Tracer, printing approllout.Printing, importer approllout.Importer, wake rolloutWake) approllout.UseCases {
 	return approllout.New(approllout.Deps{Jobs: postgres.NewRolloutStore(db.DB),
 		Targets:  appcredential.NewRolloutTargets(postgres.NewCardStore(db.DB)),
-		Printing: printing, Importer: importer, Tx: postgres.NewTransactor(db.DB), Wake: wake.wake, Now: clock, Tracer: tracer})
+		Printing: printing, Importer: importer, Wake: wake.wake, Now: clock, Tracer: tracer})
 }
 
 // rolloutPoll is how often a runner looks for jobs stored by other instances, or left by one
@@ -74,6 +74,11 @@ func runRollouts(lc fx.Lifecycle, cfg Config, db *Database, printing approllout.
 				ticker := time.NewTicker(rolloutPoll)
 				defer ticker.Stop()
 				for {
+					if n, err := store.SweepStaging(ctx, clock().Add(-staleStaging)); err != nil && ctx.Err() == nil {
+						logger.Warn("sweeping import uploads that were cut off", "error", err.Error())
+					} else if n > 0 {
+						logger.Info("swept import uploads that were cut off", "jobs", n)
+					}
 					for ctx.Err() == nil {
 						found, err := runner.RunOne(ctx)
 						if err != nil && ctx.Err() == nil {
@@ -104,6 +109,9 @@ func runRollouts(lc fx.Lifecycle, cfg Config, db *Database, printing approllout.
 		},
 	})
 }
+
+// staleStaging is when an import still staging was cut off (by a crash): longer than any upload.
+const staleStaging = approllout.MaxImportDuration + time.Hour
 
 // rolloutChunk is how many items one chunk (one transaction, one encrypted part of the batch)
 // holds: at most 500 (API.md 11.2); fewer bounds the cells in memory and the locks held.

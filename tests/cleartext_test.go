@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -26,19 +27,7 @@ func TestNoCellValueInDatabase(t *testing.T) {
 			returned = append(returned, cellsOf(t, api.ReplaceCard(t, f.CardKey, client.CredentialReplace{}).Want(t, http.StatusOK).OTP)...)
 		}
 	}
-	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
+	tables := publicTables(t, db)
 	if len(tables) < 5 {
 		t.Fatalf("got tables %v, want the schema's tables", tables)
 	}
@@ -122,4 +111,23 @@ func addTextTokens(tokens map[string]bool, v any) {
 			tokens[tok] = true
 		}
 	}
+}
+
+// publicTables lists the tables of the service's schema.
+func publicTables(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	return tables
 }

@@ -143,21 +143,8 @@ func findPair(b []byte, pairs map[string]bool) string {
 func databaseText(t *testing.T, s *service) []byte {
 	t.Helper()
 	db := s.sql(t)
-	rows, err := db.Query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	rows.Close()
 	var out bytes.Buffer
-	for _, table := range tables {
+	for _, table := range publicTables(t, db) {
 		rows, err := db.Query(`SELECT to_jsonb(t)::text FROM "` + table + `" t`)
 		if err != nil {
 			t.Fatalf("dump %s: %v", table, err)

@@ -172,6 +172,14 @@ func TestRolloutImportRefusesBrokenFiles(t *testing.T) {
 	if jobs := api.ListRolloutJobs(t, c, client.Page{}).Want(t, http.StatusOK).Items; len(jobs) != 0 {
 		t.Errorf("jobs %+v, want none", jobs)
 	}
+	if !s.external { // not even a staging job, nor a staged row, stays behind
+		var jobs, staged int
+		err := s.sql(t).QueryRow(`SELECT (SELECT count(*) FROM rollout_jobs WHERE client_ext_id = $1),
+			(SELECT count(*) FROM rollout_import_rows r JOIN rollout_jobs j ON j.id = r.job_id WHERE j.client_ext_id = $1)`, c).Scan(&jobs, &staged)
+		if err != nil || jobs != 0 || staged != 0 {
+			t.Errorf("%d jobs and %d staged rows left (%v), want none", jobs, staged, err)
+		}
+	}
 	if n := len(api.ListCards(t, client.UserKey{Client: c, User: "ann"}, client.Page{}).Want(t, http.StatusOK).Items); n != 0 {
 		t.Errorf("ann holds %d cards, want none", n)
 	}

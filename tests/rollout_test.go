@@ -209,7 +209,7 @@ func TestRolloutIssueJob(t *testing.T) {
 	}
 	// The audit trail records the job, the batch and its download, each by the caller, and the
 	// cards with the job's id.
-	for _, typ := range []string{"rollout-job.created", "rollout-job.finished", "print-batch.created", "print-batch.sealed", "print-batch.downloaded"} {
+	for _, typ := range []string{"rollout-job.created", "rollout-job.finished", "print-batch.created", "print-batch.downloaded"} {
 		events := s.auditEvents(t, client.AuditQuery{ClientExtID: c, Type: typ}, 1)
 		if len(events) != 1 || events[0].Actor.Subject != "tester" || events[0].Data["jobId"] != job.ID {
 			t.Errorf("%s in the audit trail: %+v, want one by tester naming the job", typ, events)

@@ -31,11 +31,16 @@ func createRolloutJob(w writeErr, uc approllout.UseCases) gin.HandlerFunc {
 	imp := serve(w, uc.ImportJob, importCommand, accepted)
 	return func(c *gin.Context) {
 		mediaType, _, _ := mime.ParseMediaType(c.Request.Header.Get("Content-Type"))
-		if mediaType == "text/csv" {
+		switch mediaType {
+		case "text/csv":
 			imp(c)
-			return
+		case "application/json":
+			create(c)
+		case "":
+			create(c) // no body, or a body of no type: what JSON decoding answers (400 or 415)
+		default: // before the size: a body of another type is refused for its type, however long
+			w(c, fmt.Errorf("%w: send a job as application/json, or an import as text/csv", errMediaType))
 		}
-		create(c) // decodeBody answers 415 for anything but JSON
 	}
 }
 

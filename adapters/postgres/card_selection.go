@@ -41,12 +41,7 @@ const candidatesPage = 1000
 // candidatesSQL reads a page of the client's initial or active cards without a successor, each
 // with its policy and its holder's state, in the order of (user, card) after the given pair;
 // ? 3 narrows to a policy when not empty.
-const candidatesSQL = `SELECT ` + cardColumns + `,
-	p.ext_id AS policy__ext_id, p.client_ext_id AS policy__client_ext_id, p.name AS policy__name,
-	p.description AS policy__description, p.policy_type AS policy__policy_type,
-	p.default_policy AS policy__default_policy, p.parameters AS policy__parameters,
-	p.created AS policy__created, p.last_modified AS policy__last_modified, p.version AS policy__version,
-	h.state AS holder_state
+const candidatesSQL = `SELECT ` + userCardColumns + `
 	FROM otp_cards AS c
 	JOIN policies AS p ON p.ext_id = c.policy_ext_id
 	JOIN holders AS h ON h.ext_id = c.user_ext_id
@@ -93,15 +88,8 @@ var _ appcredential.ImportPolicies = (*CardStore)(nil)
 // PolicyOfClient returns the client's policy, or its default; see appcredential.ImportPolicies.
 // Every client has a default policy, so a client without policies is no client.
 func (s *CardStore) PolicyOfClient(ctx context.Context, clientExtID, policyExtID string) (credential.Policy, error) {
-	var row policyRow
-	q := s.db.NewSelect().Model(&row).Where("client_ext_id = ?", clientExtID)
-	if policyExtID == "" {
-		q = q.Where("default_policy")
-	} else {
-		q = q.Where("ext_id = ?", policyExtID)
-	}
-	unknown := fmt.Errorf("%w: no OTP card policy %q in client %s", credential.ErrUnknownPolicy, policyExtID, clientExtID)
-	if err := selectOne(ctx, q, unknown); err != nil {
+	p, err := s.clientPolicy(ctx, clientExtID, policyExtID)
+	if err != nil {
 		if errors.Is(err, credential.ErrUnknownPolicy) {
 			exists, existsErr := s.db.NewSelect().Model((*policyRow)(nil)).Where("client_ext_id = ?", clientExtID).Exists(ctx)
 			if existsErr != nil {
@@ -113,7 +101,7 @@ func (s *CardStore) PolicyOfClient(ctx context.Context, clientExtID, policyExtID
 		}
 		return credential.Policy{}, err
 	}
-	return row.policy()
+	return p, nil
 }
 
 // ClientExists answers from the client's policies: every client has its default policy; see

@@ -22,16 +22,20 @@ const cardByKeySQL = `SELECT ` + cardColumns + `
 const lockCardByKeySQL = cardByKeySQL + `
 	FOR UPDATE`
 
-// lockUserCardsSQL reads and locks the cards of user $1 in client $2, oldest first (the order
-// every transaction that locks several of a user's cards keeps, so that none deadlock), each with
-// its policy (policyRow's columns as policy__*, only the cards are locked) and the state of
-// their holder.
-const lockUserCardsSQL = `SELECT ` + cardColumns + `,
+// userCardColumns are userCardRow's columns: a card's (c), its policy's (p, as policy__*) and its
+// holder's state (h).
+const userCardColumns = cardColumns + `,
 	p.ext_id AS policy__ext_id, p.client_ext_id AS policy__client_ext_id, p.name AS policy__name,
 	p.description AS policy__description, p.policy_type AS policy__policy_type,
 	p.default_policy AS policy__default_policy, p.parameters AS policy__parameters,
 	p.created AS policy__created, p.last_modified AS policy__last_modified, p.version AS policy__version,
-	h.state AS holder_state
+	h.state AS holder_state`
+
+// lockUserCardsSQL reads and locks the cards of user $1 in client $2, oldest first (the order
+// every transaction that locks several of a user's cards keeps, so that none deadlock), each with
+// its policy (policyRow's columns as policy__*, only the cards are locked) and the state of
+// their holder.
+const lockUserCardsSQL = `SELECT ` + userCardColumns + `
 	FROM otp_cards AS c
 	JOIN policies AS p ON p.ext_id = c.policy_ext_id
 	JOIN holders AS h ON h.ext_id = c.user_ext_id

@@ -249,6 +249,12 @@ func (s *CardStore) PolicyForUser(ctx context.Context, clientExtID, userExtID, p
 	if _, err := s.checkUser(ctx, s.db, clientExtID, userExtID); err != nil {
 		return credential.Policy{}, err
 	}
+	return s.clientPolicy(ctx, clientExtID, policyExtID)
+}
+
+// clientPolicy returns the client's policy with that extId, or its default policy when
+// policyExtID is empty, or an error wrapping credential.ErrUnknownPolicy.
+func (s *CardStore) clientPolicy(ctx context.Context, clientExtID, policyExtID string) (credential.Policy, error) {
 	var row policyRow
 	q := s.db.NewSelect().Model(&row).Where("client_ext_id = ?", clientExtID)
 	if policyExtID == "" {

@@ -221,7 +221,7 @@ func (t *Transactor) Savepoint(ctx context.Context, fn func(ctx context.Context)
 	}
 	if err := fn(context.WithValue(ctx, txKey{}, sp)); err != nil {
 		if rbErr := sp.Rollback(); rbErr != nil {
-			return translate(rbErr)
+			return errors.Join(err, translate(rbErr))
 		}
 		return err
 	}

@@ -89,9 +89,9 @@ func addressee(t *testing.T, store *postgres.PrintStore, user string) {
 }
 
 // decryptChunks reads every chunk of the batch with id: the letters' lines and the manifests' rows.
-func decryptChunks(t *testing.T, store *postgres.PrintStore, batchID string, id age.Identity) (lines []string, manifest [][]string) {
+func decryptChunks(t *testing.T, store *postgres.PrintStore, b printing.Batch, id age.Identity) (lines []string, manifest [][]string) {
 	t.Helper()
-	err := store.Chunks(t.Context(), batchID, func(n int, letters, man []byte) error {
+	err := store.Chunks(t.Context(), b.ID, b.Chunks, func(n int, letters, man []byte) error {
 		for _, part := range []struct {
 			data []byte
 			into func([]byte)
@@ -145,7 +145,7 @@ func TestAutomaticRenewalsGoToAPrintBatch(t *testing.T) {
 	if !b.Sealed || b.Letters != 3 || b.Chunks != 1 || b.JobID != "" {
 		t.Errorf("batch %+v, want sealed with 3 letters in 1 chunk", b)
 	}
-	lines, manifest := decryptChunks(t, store, b.ID, id)
+	lines, manifest := decryptChunks(t, store, b, id)
 	if len(lines) != 3 || len(manifest) != 3 {
 		t.Fatalf("letters %q, manifest %q; want 3 of each", lines, manifest)
 	}

@@ -17,8 +17,9 @@ import (
 )
 
 // PrintStore keeps the printing module's tables: its copies of senders and addressees (written
-// inside the directory's transactions), and the print batches with their encrypted chunks. Every
-// method joins the transaction ctx carries.
+// inside the directory's transactions), and the print batches with their encrypted chunks. The
+// methods that write, and those the printer reads inside a chunk's transaction, join the
+// transaction ctx carries; ListBatches, Chunks and ExpiredBatches read on their own.
 type PrintStore struct {
 	db *bun.DB
 }
@@ -253,12 +254,12 @@ func (s *PrintStore) ListBatches(ctx context.Context, clientExtID string, page l
 }
 
 // Chunks streams a batch's chunks in order, one row at a time; see appprinting.Batches.
-func (s *PrintStore) Chunks(ctx context.Context, batchID string, fn func(n int, letters, manifest []byte) error) error {
-	for n := 1; ; n++ {
+func (s *PrintStore) Chunks(ctx context.Context, batchID string, chunks int, fn func(n int, letters, manifest []byte) error) error {
+	for n := 1; n <= chunks; n++ {
 		var r chunkRow
 		err := s.db.NewSelect().Model(&r).Where("batch_id = ?", batchID).Where("n = ?", n).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil
+			return fmt.Errorf("print batch %s lost chunk %d while it was read (deleted meanwhile?)", batchID, n)
 		}
 		if err != nil {
 			return translate(err)
@@ -267,6 +268,7 @@ func (s *PrintStore) Chunks(ctx context.Context, batchID string, fn func(n int, 
 			return err
 		}
 	}
+	return nil
 }
 
 // DeleteBatch deletes a batch and its chunks; see appprinting.Batches.
@@ -283,10 +285,17 @@ func (s *PrintStore) DeleteBatch(ctx context.Context, clientExtID, id string, ev
 	})
 }
 
-// ExpiredBatches returns batches past their retention; see appprinting.Batches.
+// OpenLifecycleBatches lists the lifecycle job's batches left open; see appprinting.Batches.
+func (s *PrintStore) OpenLifecycleBatches(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.db.NewSelect().Model((*batchRow)(nil)).Column("id").Where("job_id = ''").Where("NOT sealed").Scan(ctx, &ids)
+	return ids, translate(err)
+}
+
+// ExpiredBatches returns sealed batches past their retention; see appprinting.Batches.
 func (s *PrintStore) ExpiredBatches(ctx context.Context, now time.Time, limit int) ([]printing.Batch, error) {
 	var rows []batchRow
-	if err := s.db.NewSelect().Model(&rows).Where("expires <= ?", now.UTC()).OrderExpr("expires").Limit(int64(limit)).Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&rows).Where("sealed").Where("expires <= ?", now.UTC()).OrderExpr("expires").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, translate(err)
 	}
 	out := make([]printing.Batch, len(rows))

@@ -14,8 +14,8 @@ import (
 	"github.com/otpcard/otpcard/domain/rollout"
 )
 
-// RolloutStore keeps rollout jobs, their items and their leases. Every method joins the
-// transaction ctx carries.
+// RolloutStore keeps rollout jobs, their items and their leases. The methods that change them
+// join the transaction ctx carries; Claim, ListJobs and JobByID read on their own.
 type RolloutStore struct {
 	db *bun.DB
 }
@@ -175,10 +175,11 @@ func (s *RolloutStore) DropStaged(ctx context.Context, jobID string, ns []int) e
 	return translate(err)
 }
 
-// Job returns one job of the client; see approllout.Jobs.
+// Job returns one job of the client, not one still staging; see approllout.Jobs.
 func (s *RolloutStore) Job(ctx context.Context, clientExtID, id string) (rollout.Job, error) {
 	var r jobRow
-	err := selectOne(ctx, connOf(ctx, s.db).NewSelect().Model(&r).Where("id = ?", id).Where("client_ext_id = ?", clientExtID),
+	err := selectOne(ctx, connOf(ctx, s.db).NewSelect().Model(&r).Where("id = ?", id).Where("client_ext_id = ?", clientExtID).
+		Where("status <> 'staging'"),
 		&fault.NotFoundError{Entity: "rollout job", ExtID: id})
 	return r.job(), err
 }
@@ -186,7 +187,8 @@ func (s *RolloutStore) Job(ctx context.Context, clientExtID, id string) (rollout
 // ListJobs pages through a client's jobs; see approllout.Jobs.
 func (s *RolloutStore) ListJobs(ctx context.Context, clientExtID string, page listing.Page) (listing.Result[rollout.Job], error) {
 	var rows []jobRow
-	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).OrderExpr("created, id").Limit(int64(page.Limit) + 1)
+	q := s.db.NewSelect().Model(&rows).Where("client_ext_id = ?", clientExtID).Where("status <> 'staging'").
+		OrderExpr("created, id").Limit(int64(page.Limit) + 1)
 	if page.After != nil {
 		q = q.Where("(created, id::text) > (?, ?)", page.After.Created, page.After.ExtID)
 	}
@@ -284,9 +286,9 @@ func (s *RolloutStore) Claim(ctx context.Context, owner string, now, until time.
 	var rows []jobRow
 	err := s.db.NewRaw(`UPDATE rollout_jobs SET claimed_by = ?, lease_until = ?
 		WHERE id = (SELECT id FROM rollout_jobs
-			WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < ?)
+			WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < ? OR claimed_by = ?)
 			ORDER BY created LIMIT 1 FOR UPDATE SKIP LOCKED)
-		RETURNING `+jobColumns, owner, until.UTC(), now.UTC()).Scan(ctx, &rows)
+		RETURNING `+jobColumns, owner, until.UTC(), now.UTC(), owner).Scan(ctx, &rows)
 	if err != nil {
 		return rollout.Job{}, false, fmt.Errorf("claim rollout job: %w", translate(err))
 	}
@@ -311,6 +313,22 @@ func (s *RolloutStore) Holds(ctx context.Context, jobID, owner string, until tim
 // *fault.NotFoundError.
 func (s *RolloutStore) JobByID(ctx context.Context, id string) (rollout.Job, error) {
 	var r jobRow
-	err := selectOne(ctx, s.db.NewSelect().Model(&r).Where("id = ?", id), &fault.NotFoundError{Entity: "rollout job", ExtID: id})
+	err := selectOne(ctx, s.db.NewSelect().Model(&r).Where("id = ?", id).Where("status <> 'staging'"), &fault.NotFoundError{Entity: "rollout job", ExtID: id})
 	return r.job(), err
+}
+
+// DeleteStaging deletes a job still staging; see approllout.Jobs.
+func (s *RolloutStore) DeleteStaging(ctx context.Context, jobID string) error {
+	_, err := connOf(ctx, s.db).NewDelete().Model((*jobRow)(nil)).Where("id = ?", jobID).Where("status = 'staging'").Exec(ctx)
+	return translate(err)
+}
+
+// SweepStaging deletes the jobs left staging; see approllout.Jobs.
+func (s *RolloutStore) SweepStaging(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.db.NewDelete().Model((*jobRow)(nil)).Where("status = 'staging'").Where("created < ?", before.UTC()).Exec(ctx)
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }

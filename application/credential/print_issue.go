@@ -1,10 +1,11 @@
 package credential
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/otpcard/otpcard/domain/credential"
@@ -110,8 +111,8 @@ func (uc *IssueForPrint) DoChecked(ctx context.Context, run PrintRun, orders []C
 	for i, o := range orders {
 		prepared[i], outcomes[i].Err = uc.prepare(ctx, &o)
 		outcomes[i].Order = o
-		if errors.Is(outcomes[i].Err, context.Canceled) || errors.Is(outcomes[i].Err, context.DeadlineExceeded) {
-			return outcomes[i].Err
+		if err := outcomes[i].Err; err != nil && !refusal(err) {
+			return err // the database or the context failed: no order can be judged now
 		}
 	}
 	defer func() { // the clear cells live until the chunk is encrypted, not longer
@@ -119,8 +120,17 @@ func (uc *IssueForPrint) DoChecked(ctx context.Context, run PrintRun, orders []C
 			clear(p.clear)
 		}
 	}()
+	// Users are locked in the order of their extIds, whatever the order of the orders, so that
+	// two chunks (two jobs, two instances) that share users never wait for each other in a circle.
+	byUser := make([]int, len(orders))
+	for i := range byUser {
+		byUser[i] = i
+	}
+	slices.SortStableFunc(byUser, func(a, b int) int {
+		return cmp.Or(cmp.Compare(orders[a].ClientExtID, orders[b].ClientExtID), cmp.Compare(orders[a].UserExtID, orders[b].UserExtID))
+	})
 	return uc.tx.InTransaction(ctx, func(ctx context.Context) error {
-		for i := range outcomes {
+		for _, i := range byUser {
 			if outcomes[i].Err != nil {
 				continue
 			}
@@ -132,13 +142,21 @@ func (uc *IssueForPrint) DoChecked(ctx context.Context, run PrintRun, orders []C
 				}
 				return err
 			})
-			if fault.Is(err, fault.Unavailable) || errors.Is(err, context.Canceled) {
-				return err // the database is gone: no order can be judged
+			if err != nil && !refusal(err) {
+				return err // a deadlock, a lost connection: the chunk is tried again whole, not its order failed
 			}
 			outcomes[i].Issued, outcomes[i].Err = issued, err
 		}
 		return within(ctx, outcomes)
 	})
+}
+
+// refusal tells an order's own failure (a rule of the domain refused it: an unknown user, two
+// cards, a taken serial) from a failure of the service (the database, the context), which says
+// nothing about the order.
+func refusal(err error) bool {
+	f, ok := fault.Of(err)
+	return ok && f.Kind() != fault.Unavailable
 }
 
 // preparedOrder is an order's card, generated and hashed.
@@ -217,11 +235,12 @@ func (uc *IssueForPrint) save(ctx context.Context, run PrintRun, o CardOrder, p 
 	if err != nil {
 		return Issued{}, err
 	}
-	ev := cardEvent(credential.CardCreated, card, run.Meta)
-	maps.Copy(ev.Data, run.Data)
+	typ := credential.CardCreated
 	if o.Preset != nil {
-		ev.Data["imported"] = "true"
+		typ = credential.CardImported
 	}
+	ev := cardEvent(typ, card, run.Meta)
+	maps.Copy(ev.Data, run.Data)
 	issued.Card = card
 	return issued, uc.creator.Create(ctx, card, []event.Event{ev}, func(holder credential.Holder, held int) error {
 		switch err := holder.CanReceiveCards(); {

@@ -121,10 +121,10 @@ type stagedCard struct {
 }
 
 // Stager resolves the import's policy and returns the row stager.
-func (im *RolloutImporter) Stager(ctx context.Context, clientExtID, policyExtID string) (approllout.StageRow, error) {
+func (im *RolloutImporter) Stager(ctx context.Context, clientExtID, policyExtID string) (approllout.StageRow, string, error) {
 	policy, err := im.client.PolicyOfClient(ctx, clientExtID, policyExtID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	layout := policy.Parameters.Layout
 	return func(ctx context.Context, row approllout.ImportRow) ([]byte, *approllout.RowProblem, error) {
@@ -175,7 +175,7 @@ func (im *RolloutImporter) Stager(ctx context.Context, clientExtID, policyExtID 
 		s.Scheme, s.Salt, s.Verifiers = secret.Scheme, secret.Salt, secret.Verifiers
 		blob, err := json.Marshal(s)
 		return blob, nil, err
-	}, nil
+	}, policy.ExtID, nil
 }
 
 // ImportChunk creates the items' staged cards.

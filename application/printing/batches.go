@@ -110,7 +110,7 @@ func (uc *DownloadPrintBatch) Do(ctx context.Context, q BatchQuery) (Content, er
 			return Content{}, fault.Wrap(err, "download print batch")
 		}
 		return Content{Batch: got, Each: func(ctx context.Context, fn func(int, []byte, []byte) error) error {
-			return uc.batches.Chunks(ctx, got.ID, fn)
+			return uc.batches.Chunks(ctx, got.ID, got.Chunks, fn)
 		}}, nil
 	})
 }
@@ -142,9 +142,9 @@ func (uc *DeletePrintBatch) Do(ctx context.Context, q BatchQuery) (printing.Batc
 	})
 }
 
-// PruneBatches deletes the batches whose retention has passed, as the actor system, recording
-// print-batch.deleted with data.reason "retention" for each; it returns how many it deleted.
-// Sealed or not: a batch whose job never ended is kept no longer than any other.
+// PruneBatches deletes the sealed batches whose retention has passed, as the actor system,
+// recording print-batch.deleted with data.reason "retention" for each; it returns how many it
+// deleted. A batch still growing is never pruned: its job writes to it.
 type PruneBatches struct {
 	batches Batches
 	now     Clock

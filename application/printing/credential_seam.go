@@ -55,9 +55,14 @@ func (a *AutomaticRenewals) Renew(ctx context.Context, key appcredential.CardKey
 	return true, nil
 }
 
-// Finish renews what was taken, client by client, in chunks of printing.MaxChunkLetters. A
+// renewalChunk is how many renewals one chunk holds: their users' logins wait for the chunk's
+// commit, letters rendered and encrypted, so chunks stay small (at most printing.MaxChunkLetters).
+const renewalChunk = 100
+
+// Finish renews what was taken, client by client, in chunks of renewalChunk. A
 // client's batch is opened with its first chunk that renewed a card and sealed with its last
-// chunk, in those chunks' transactions, so that no batch is left open by a crash.
+// chunk, in those chunks' transactions; a failed chunk seals what the ones before it committed,
+// and a batch left open by a crash between two chunks is sealed by the next run, first.
 func (a *AutomaticRenewals) Finish(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	taken, order := a.taken, a.order
@@ -65,6 +70,9 @@ func (a *AutomaticRenewals) Finish(ctx context.Context) (int, error) {
 	a.mu.Unlock()
 	renewed := 0
 	var errs []error
+	if err := a.printer.SealLeftovers(ctx, caller.System().Meta()); err != nil {
+		errs = append(errs, err)
+	}
 	for _, client := range order {
 		n, err := a.renewClient(ctx, client, taken[client])
 		renewed += n
@@ -84,8 +92,8 @@ func (a *AutomaticRenewals) renewClient(ctx context.Context, client string, keys
 		return 0, err
 	}
 	check := func(ctx context.Context, i appcredential.Issued) error { return checkCard(ctx, PrintedCard(i)) }
-	for start := 0; start < len(keys); start += printing.MaxChunkLetters {
-		chunk := keys[start:min(start+printing.MaxChunkLetters, len(keys))]
+	for start := 0; start < len(keys); start += renewalChunk {
+		chunk := keys[start:min(start+renewalChunk, len(keys))]
 		last := start+len(chunk) == len(keys)
 		orders := make([]appcredential.CardOrder, len(chunk))
 		for i, k := range chunk {
@@ -116,6 +124,10 @@ func (a *AutomaticRenewals) renewClient(ctx context.Context, client string, keys
 			return nil
 		})
 		if err != nil {
+			if batch != "" { // the chunks before committed their cards: their letters must go out
+				_, sealErr := a.printer.SealBatch(ctx, batch, meta)
+				err = errors.Join(err, sealErr)
+			}
 			return renewed, err
 		}
 		batch, renewed = opened, renewed+n

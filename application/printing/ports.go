@@ -29,13 +29,16 @@ type Batches interface {
 	Batch(ctx context.Context, clientExtID, id string) (printing.Batch, error)
 	// ListBatches pages through a client's batches, oldest first.
 	ListBatches(ctx context.Context, clientExtID string, page listing.Page) (listing.Result[printing.Batch], error)
-	// Chunks calls fn with each chunk of the batch in order; it stops at fn's first error.
-	Chunks(ctx context.Context, batchID string, fn func(n int, letters, manifest []byte) error) error
+	// Chunks calls fn with chunks 1 to chunks of the batch in order; it stops at fn's first error,
+	// and fails when a chunk is missing (the batch was deleted meanwhile).
+	Chunks(ctx context.Context, batchID string, chunks int, fn func(n int, letters, manifest []byte) error) error
 	// DeleteBatch deletes the batch with its chunks and records the events; a *fault.NotFoundError
 	// when it is gone.
 	DeleteBatch(ctx context.Context, clientExtID, id string, events []event.Event) error
-	// ExpiredBatches returns up to limit batches that expired at or before now.
+	// ExpiredBatches returns up to limit sealed batches that expired at or before now.
 	ExpiredBatches(ctx context.Context, now time.Time, limit int) ([]printing.Batch, error)
+	// OpenLifecycleBatches returns the ids of the batches without a job that are not sealed.
+	OpenLifecycleBatches(ctx context.Context) ([]string, error)
 }
 
 // Senders and Addressees are the module's copies of what letters print about clients and

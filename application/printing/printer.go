@@ -142,17 +142,29 @@ func (p *Printer) Checker(ctx context.Context, clientExtID string) (func(ctx con
 	}, nil
 }
 
-// SealBatch seals the batch, so that it can be downloaded, and records print-batch.sealed; a
-// batch sealed already is left as it is.
+// SealBatch seals the batch, so that it can be downloaded, and keeps it for retention from now;
+// a batch sealed already is left as it is. The job that sealed it records that (rollout-job.finished).
 func (p *Printer) SealBatch(ctx context.Context, batchID string, meta event.Meta) (printing.Batch, error) {
 	var sealed printing.Batch
 	err := p.batches.UpdateBatch(ctx, batchID, func(_ context.Context, b *printing.Batch) ([]event.Event, error) {
-		did := b.Seal()
+		b.Seal(p.now(), p.retention)
 		sealed = *b
-		if !did {
-			return nil, nil
-		}
-		return []event.Event{printing.BatchEvent(printing.BatchSealed, *b, meta, p.now())}, nil
+		return nil, nil
 	})
 	return sealed, err
+}
+
+// SealLeftovers seals the lifecycle job's batches that a run left open (it stopped between two
+// chunks of a client): their cards are renewed, so their letters must reach the print shop.
+func (p *Printer) SealLeftovers(ctx context.Context, meta event.Meta) error {
+	open, err := p.batches.OpenLifecycleBatches(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range open {
+		if _, err := p.SealBatch(ctx, id, meta); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package rollout_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/otpcard/otpcard/application/caller"
@@ -47,9 +46,9 @@ func TestCancelJob(t *testing.T) {
 			}
 			w.wantResults(t, j.ID, wantFirst, "user-2:skipped:"+approllout.CodeCancelled, "user-3:skipped:"+approllout.CodeCancelled)
 			wantBatch(t, w.batch(t, j.PrintBatchID), 0, 0, true)
-			w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, printing.BatchSealed, rollout.JobCancelled)
+			w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, rollout.JobFinished)
 			if ev := w.lastEvent(t); ev.Actor != alice || ev.Data["status"] != "cancelled" || ev.Data["jobId"] != j.ID {
-				t.Errorf("rollout-job.cancelled: got %+v, want alice's naming the job as cancelled", ev)
+				t.Errorf("rollout-job.finished: got %+v, want alice's naming the job as cancelled", ev)
 			}
 		})
 	}
@@ -123,17 +122,17 @@ func TestCancelJobRefusals(t *testing.T) {
 	}
 }
 
-// TestCancelJobRollsBackWhenTheBatchCannotBeSealed: the cancel is one transaction.
-func TestCancelJobRollsBackWhenTheBatchCannotBeSealed(t *testing.T) {
+// TestCancelJobWhoseBatchIsGone: a job whose batch is gone (deleted meanwhile) can still be
+// cancelled: there is nothing to seal, and the job must not run on for want of it.
+func TestCancelJobWhoseBatchIsGone(t *testing.T) {
 	w := newWorld()
 	j := w.issueTo(t, 2)
 	delete(w.db.batches, j.PrintBatchID)
-	_, err := w.cancel(operator, "client-a", j.ID)
-	if !errors.Is(err, fault.ErrNotFound) {
-		t.Fatalf("got %v, want the batch's not found", err)
+	if _, err := w.cancel(operator, "client-a", j.ID); err != nil {
+		t.Fatalf("got %v, want the job cancelled", err)
 	}
-	if got := w.job(t, j.ID); got.Status != rollout.StatusQueued {
-		t.Errorf("job: got %s, want it still queued", got.Status)
+	if got := w.job(t, j.ID); got.Status != rollout.StatusCancelled {
+		t.Errorf("job: got %s, want cancelled", got.Status)
 	}
-	w.wantResults(t, j.ID, "user-1:pending", "user-2:pending")
+	w.wantResults(t, j.ID, "user-1:skipped:"+approllout.CodeCancelled, "user-2:skipped:"+approllout.CodeCancelled)
 }

@@ -215,6 +215,28 @@ func (s store) DropStaged(_ context.Context, jobID string, ns []int) error {
 	return nil
 }
 
+func (s store) DeleteStaging(_ context.Context, jobID string) error {
+	s.calls["DeleteStaging"]++
+	if s.db.jobs[jobID].Status == rollout.StatusStaging {
+		delete(s.db.jobs, jobID)
+		delete(s.db.items, jobID)
+		delete(s.db.staged, jobID)
+	}
+	return nil
+}
+
+func (s store) SweepStaging(_ context.Context, before time.Time) (int, error) {
+	s.calls["SweepStaging"]++
+	n := 0
+	for id, j := range s.db.jobs {
+		if j.Status == rollout.StatusStaging && j.Created.Before(before) {
+			delete(s.db.jobs, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (s store) Claim(_ context.Context, owner string, now, until time.Time) (rollout.Job, bool, error) {
 	s.calls["Claim"]++
 	for _, id := range s.db.order {
@@ -351,9 +373,8 @@ func (p *printer) SealBatch(_ context.Context, batchID string, meta event.Meta) 
 	if !ok {
 		return &fault.NotFoundError{Entity: "print batch", ExtID: batchID}
 	}
-	if b.Seal() {
+	if b.Seal(clock(), 7*24*time.Hour) {
 		p.db.batches[batchID] = b
-		p.db.events = append(p.db.events, printing.BatchEvent(printing.BatchSealed, b, meta, clock()))
 	}
 	return nil
 }

@@ -2,8 +2,10 @@ package rollout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
+	"time"
 
 	"github.com/otpcard/otpcard/application/caller"
 	"github.com/otpcard/otpcard/domain/access"
@@ -22,7 +24,6 @@ const stageBatch = 500
 type ImportJob struct {
 	jobs     Jobs
 	importer Importer
-	tx       Transactor
 	wake     func()
 	frame    caller.Frame
 }
@@ -41,9 +42,9 @@ func (uc *ImportJob) Access(clientExtID string) access.Request {
 	return access.Request{Client: clientExtID, Rights: []access.Right{access.RolloutCreate, access.CredentialCreate}}
 }
 
-// Do authorizes the caller before a byte of the file is read, then stages every row and stores
-// the job with its items in one transaction; a row that breaks a rule is an item failed with its
-// code, row and column. Errors: access errors, *fault.NotFoundError (no such client), the unknown
+// Do authorizes the caller before a byte of the file is read, then stages every row, a batch at
+// a time, under a job that is staging, and queues the job after the last row; a row that breaks
+// a rule is an item failed with its code, row and column. Errors: access errors, *fault.NotFoundError (no such client), the unknown
 // policy, Rows' error, fault.ErrInvalid (a file without rows).
 func (uc *ImportJob) Do(ctx context.Context, cmd ImportCommand) (rollout.Job, error) {
 	return caller.Run(ctx, uc.frame, "ImportRolloutJob", cmd.Caller, uc.Access(cmd.ClientExtID), func(ctx context.Context) (rollout.Job, error) {
@@ -52,35 +53,44 @@ func (uc *ImportJob) Do(ctx context.Context, cmd ImportCommand) (rollout.Job, er
 				return rollout.Job{}, fmt.Errorf("policyExtId: %w", err)
 			}
 		}
-		stage, err := uc.importer.Stager(ctx, cmd.ClientExtID, cmd.PolicyExtID)
+		stage, policyExtID, err := uc.importer.Stager(ctx, cmd.ClientExtID, cmd.PolicyExtID)
 		if err != nil {
 			return rollout.Job{}, fault.Wrap(err, "import")
 		}
 		meta := cmd.Caller.Meta()
-		job := rollout.Job{ID: extid.New(), ClientExtID: cmd.ClientExtID, Kind: rollout.KindImport, Status: rollout.StatusQueued,
-			PolicyExtID: cmd.PolicyExtID, CreatedBy: meta.Actor, Created: uc.frame.Now()}
-		err = uc.tx.InTransaction(ctx, func(ctx context.Context) error {
-			if err := uc.jobs.CreateJob(ctx, job, nil, func(context.Context, *rollout.Job) ([]event.Event, error) { return nil, nil }); err != nil {
-				return err
-			}
-			total, failed, err := uc.stageAll(ctx, job.ID, stage, cmd.Rows)
-			if err != nil {
-				return err
-			}
-			return uc.jobs.UpdateJob(ctx, job.ID, func(_ context.Context, j *rollout.Job) ([]event.Event, error) {
-				j.Total = total
+		job := rollout.Job{ID: extid.New(), ClientExtID: cmd.ClientExtID, Kind: rollout.KindImport, Status: rollout.StatusStaging,
+			PolicyExtID: policyExtID, CreatedBy: meta.Actor, Created: uc.frame.Now()}
+		// The job is staging while the file streams: each batch of rows commits on its own (an
+		// upload holds no transaction open), and nobody sees the job or runs it until the last row.
+		ctx, cancel := context.WithTimeout(ctx, MaxImportDuration)
+		defer cancel()
+		if err := uc.jobs.CreateJob(ctx, job, nil, func(context.Context, *rollout.Job) ([]event.Event, error) { return nil, nil }); err != nil {
+			return rollout.Job{}, fault.Wrap(err, "import")
+		}
+		total, failed, err := uc.stageAll(ctx, job.ID, stage, cmd.Rows)
+		if err == nil {
+			err = uc.jobs.UpdateJob(ctx, job.ID, func(_ context.Context, j *rollout.Job) ([]event.Event, error) {
+				j.Status, j.Total = rollout.StatusQueued, total
 				j.Record(failed, failed) // rows refused while staging are tried already: failed
 				job = *j
 				return []event.Event{rollout.JobEvent(rollout.JobCreated, *j, meta, j.Created)}, nil
 			})
-		})
+		}
 		if err != nil {
+			// Nothing of a broken upload stays; what a crash leaves is swept (SweepStaging).
+			if dropErr := uc.jobs.DeleteStaging(context.WithoutCancel(ctx), job.ID); dropErr != nil {
+				err = errors.Join(err, dropErr)
+			}
 			return rollout.Job{}, fault.Wrap(err, "import")
 		}
 		uc.wake()
 		return job, nil
 	})
 }
+
+// MaxImportDuration bounds an upload: a file of 50 MiB is hashed in minutes; one that trickles
+// in for longer is cut off.
+const MaxImportDuration = 2 * time.Hour
 
 // stageAll stages the rows as they stream and adds them to the job as items, a batch at a time.
 func (uc *ImportJob) stageAll(ctx context.Context, jobID string, stage StageRow, rows iter.Seq2[ImportRow, error]) (total, failed int, err error) {

@@ -22,7 +22,6 @@ type Deps struct {
 	Targets  Targets
 	Printing Printing
 	Importer Importer
-	Tx       Transactor
 	Wake     func()
 	Now      Clock
 	Tracer   trace.Tracer
@@ -37,7 +36,7 @@ func New(d Deps) UseCases {
 	}
 	return UseCases{
 		CreateJob: &CreateJob{jobs: d.Jobs, targets: d.Targets, printing: d.Printing, wake: wake, frame: f},
-		ImportJob: &ImportJob{jobs: d.Jobs, importer: d.Importer, tx: d.Tx, wake: wake, frame: f},
+		ImportJob: &ImportJob{jobs: d.Jobs, importer: d.Importer, wake: wake, frame: f},
 		GetJob:    &GetJob{jobs: d.Jobs, frame: f},
 		ListJobs:  &ListJobs{jobs: d.Jobs, targets: d.Targets, frame: f},
 		ListItems: &ListItems{jobs: d.Jobs, frame: f},

@@ -43,13 +43,11 @@ type Jobs interface {
 	Staged(ctx context.Context, jobID string, ns []int) (map[int][]byte, error)
 	// DropStaged forgets what was staged for the job's items ns.
 	DropStaged(ctx context.Context, jobID string, ns []int) error
-}
-
-// Transactor runs a unit of work in one transaction that ctx carries to every store.
-type Transactor interface {
-	// InTransaction runs fn in one transaction and commits when fn returns nil; fn's error rolls
-	// everything back and is returned unchanged.
-	InTransaction(ctx context.Context, fn func(ctx context.Context) error) error
+	// DeleteStaging deletes a job that is staging, with its items and what was staged.
+	DeleteStaging(ctx context.Context, jobID string) error
+	// SweepStaging deletes the jobs still staging that were created before before (an upload a
+	// crash cut off), and reports how many.
+	SweepStaging(ctx context.Context, before time.Time) (int, error)
 }
 
 // ImportRow is one row of an import file as read (API.md section 11.1); Row is its number in
@@ -83,9 +81,10 @@ type StageRow func(ctx context.Context, row ImportRow) (staged []byte, problem *
 // Importer stages and imports cards printed by another system: the credential module's seam.
 type Importer interface {
 	// Stager resolves the policy the cards are imported under (empty: the client's default) and
-	// returns the function that stages each row. Errors: *fault.NotFoundError (no such client),
-	// the credential module's unknown policy (422 errors.missingReferenceData).
-	Stager(ctx context.Context, clientExtID, policyExtID string) (StageRow, error)
+	// returns the function that stages each row, and the policy's extId (the cards get that
+	// policy, even if the default changes meanwhile). Errors: *fault.NotFoundError (no such
+	// client), the credential module's unknown policy (422 errors.missingReferenceData).
+	Stager(ctx context.Context, clientExtID, policyExtID string) (StageRow, string, error)
 	// ImportChunk creates the staged cards of items (staged by item number), each under a
 	// savepoint of one transaction, then calls within with the items, their results set
 	// (imported, or failed with a code), inside it. Nothing commits when within fails.
@@ -95,8 +94,10 @@ type Importer interface {
 
 // Leases let one instance at a time run a job, and another take it over when that one is gone.
 type Leases interface {
-	// Claim takes one job that is queued, or running under a lease that ran out, for owner until
-	// until; false when there is none. It never waits for a job another instance is claiming.
+	// Claim takes one job that is queued, or running under a lease that ran out or that owner
+	// holds already (a runner that stopped on an error takes its job up again at once), for owner
+	// until until; false when there is none. It never waits for a job another instance is
+	// claiming.
 	Claim(ctx context.Context, owner string, now, until time.Time) (rollout.Job, bool, error)
 	// Holds reports whether owner holds the job's lease, inside the transaction ctx carries, and
 	// extends it to until.

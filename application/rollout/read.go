@@ -146,11 +146,11 @@ func (uc *CancelJob) Do(ctx context.Context, q JobQuery) (rollout.Job, error) {
 			if err := uc.jobs.SkipPending(ctx, j.ID, CodeCancelled); err != nil {
 				return nil, err
 			}
-			if err := sealBatch(ctx, uc.printing, *j, q.Caller.Meta()); err != nil {
-				return nil, err
+			if err := sealBatch(ctx, uc.printing, *j, q.Caller.Meta()); err != nil && !fault.Is(err, fault.NotFound) {
+				return nil, err // a batch that is gone has nothing to seal
 			}
 			cancelled = *j
-			return []event.Event{rollout.JobEvent(rollout.JobCancelled, *j, q.Caller.Meta(), now)}, nil
+			return []event.Event{rollout.JobEvent(rollout.JobFinished, *j, q.Caller.Meta(), now)}, nil
 		})
 		return cancelled, fault.Wrap(err, "cancel rollout job")
 	})

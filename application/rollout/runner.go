@@ -86,9 +86,9 @@ func (r *Runner) RunOne(ctx context.Context) (bool, error) {
 		switch {
 		case errors.Is(err, errStopped) || errors.Is(err, errLeaseLost):
 			return true, nil
-		case err != nil && ctx.Err() == nil && (fault.Is(err, fault.Invalid) || fault.Is(err, fault.Refused)):
+		case err != nil && ctx.Err() == nil && (fault.Is(err, fault.Invalid) || fault.Is(err, fault.Refused) || fault.Is(err, fault.NotFound)):
 			// The chunk cannot succeed however often it is tried (its letters cannot be
-			// printed, its batch is gone): the job cannot go on.
+			// printed, its client or its batch is gone): the job cannot go on.
 			return true, errors.Join(fmt.Errorf("rollout job %s failed: %w", job.ID, err), r.end(ctx, job, true))
 		case err != nil:
 			return true, fmt.Errorf("rollout job %s: %w", job.ID, err)

@@ -70,7 +70,7 @@ func TestRunOneFinishesAJobInChunks(t *testing.T) {
 				}
 			}
 			wantBatch(t, w.batch(t, j.PrintBatchID), 5, 3, true)
-			w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, printing.BatchSealed, rollout.JobFinished)
+			w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, rollout.JobFinished)
 			ev := w.lastEvent(t)
 			if ev.Actor != alice || ev.RequestID != "rollout-job:"+j.ID || ev.Data["status"] != "succeeded" || ev.Data["done"] != "5" {
 				t.Errorf("rollout-job.finished: got %+v, want alice's (rollout-job:%s) with status succeeded, 5 done", ev, j.ID)
@@ -113,7 +113,7 @@ func TestRunOneFailsTheJobOnAFatalOutcome(t *testing.T) {
 	w.wantResults(t, j.ID, "user-1:issued", "user-2:issued", "user-3:failed:errors.missingReferenceData", "user-4:issued",
 		"user-5:skipped:"+approllout.CodeJobFailed)
 	wantBatch(t, w.batch(t, j.PrintBatchID), 3, 2, true)
-	w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, printing.BatchSealed, rollout.JobFinished)
+	w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, rollout.JobFinished)
 	if ev := w.lastEvent(t); ev.Data["status"] != "failed" {
 		t.Errorf("rollout-job.finished: got status %q, want failed", ev.Data["status"])
 	}
@@ -213,7 +213,7 @@ func TestRunOneStopsACancelledJob(t *testing.T) {
 			wantJob(t, w.job(t, j.ID), rollout.StatusCancelled, 2, 0)
 			w.wantResults(t, j.ID, "user-1:issued", "user-2:issued", "user-3:"+skipped, "user-4:"+skipped, "user-5:"+skipped)
 			wantBatch(t, w.batch(t, j.PrintBatchID), 2, 1, true)
-			w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, printing.BatchSealed, rollout.JobCancelled)
+			w.wantEventTypes(t, printing.BatchCreated, rollout.JobCreated, rollout.JobFinished)
 		})
 	}
 }

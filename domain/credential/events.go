@@ -20,14 +20,16 @@ const (
 	// CardCloseToExpiration and CardExpired are recorded once each by the lifecycle job.
 	CardCloseToExpiration event.Type = "otp-card.close-to-expiration"
 	CardExpired           event.Type = "otp-card.expired"
-	PolicyCreated         event.Type = "policy.created"
-	PolicyChanged         event.Type = "policy.changed"
-	PolicyDeleted         event.Type = "policy.deleted"
+	// CardImported is a card printed by another system that an import job created.
+	CardImported  event.Type = "otp-card.imported"
+	PolicyCreated event.Type = "policy.created"
+	PolicyChanged event.Type = "policy.changed"
+	PolicyDeleted event.Type = "policy.deleted"
 )
 
 // EventTypes lists the event types the credential module records.
 func EventTypes() []event.Type {
 	return []event.Type{CardCreated, CardReplaced, CardStateChanged, CardDeleted, CardChallengeIssued,
 		CardLoginSucceeded, CardLoginFailed, CardLocked, CardLowOnChallenges, CardChanged, CardRenewed,
-		CardCloseToExpiration, CardExpired, PolicyCreated, PolicyChanged, PolicyDeleted}
+		CardCloseToExpiration, CardExpired, CardImported, PolicyCreated, PolicyChanged, PolicyDeleted}
 }

@@ -38,7 +38,8 @@ type Batch struct {
 	// Letters and Chunks count what the batch holds.
 	Letters, Chunks int
 	Sealed          bool
-	// Expires is when retention deletes the batch.
+	// Expires is when retention deletes the batch: its retention after it was sealed (while it
+	// grows, its retention after it was opened, which sealing moves on).
 	Expires time.Time
 }
 
@@ -66,13 +67,13 @@ func (b *Batch) AddChunk(letters int) (chunk, firstControl int, err error) {
 	return b.Chunks, firstControl, nil
 }
 
-// Seal closes the batch: no chunk is added after, and it may be downloaded. It reports whether
-// the batch was open.
-func (b *Batch) Seal() bool {
+// Seal closes the batch at now: no chunk is added after, it may be downloaded, and it is kept for
+// retention from now. It reports whether the batch was open.
+func (b *Batch) Seal(now time.Time, retention time.Duration) bool {
 	if b.Sealed {
 		return false
 	}
-	b.Sealed = true
+	b.Sealed, b.Expires = true, now.Add(retention)
 	return true
 }
 

@@ -100,13 +100,16 @@ func TestAddChunkBounds(t *testing.T) {
 	}
 }
 
+// week is the retention of the tests' batches.
+const week = 7 * 24 * time.Hour
+
 // TestSealedBatchRefusesChunks: once sealed, a batch takes no chunk (not even a malformed one),
 // and stays as it was.
 func TestSealedBatchRefusesChunks(t *testing.T) {
 	for _, n := range []int{1, 0} {
 		b := openBatch(t)
 		addChunk(t, &b, 2, 1, 1)
-		b.Seal()
+		b.Seal(now, week)
 		_, _, err := b.AddChunk(n)
 		if !errors.Is(err, printing.ErrSealed) {
 			t.Fatalf("AddChunk(%d) to a sealed batch: got %v, want an error wrapping printing.ErrSealed", n, err)
@@ -120,15 +123,17 @@ func TestSealedBatchRefusesChunks(t *testing.T) {
 	}
 }
 
-// TestSealIsIdempotent: the first Seal seals and says so, the next ones change nothing.
+// TestSealIsIdempotent: the first Seal seals, keeps the batch for retention from then, and says
+// so; the next ones change nothing.
 func TestSealIsIdempotent(t *testing.T) {
 	b := openBatch(t)
+	sealedAt := now.Add(time.Hour)
 	for i, want := range []bool{true, false, false} {
-		if got := b.Seal(); got != want {
+		if got := b.Seal(sealedAt.Add(time.Duration(i)*time.Hour), week); got != want {
 			t.Errorf("Seal #%d: got %v, want %v", i+1, got, want)
 		}
-		if !b.Sealed {
-			t.Errorf("Seal #%d: got Sealed false, want true", i+1)
+		if !b.Sealed || !b.Expires.Equal(sealedAt.Add(week)) {
+			t.Errorf("Seal #%d: got sealed %v, expires %v; want sealed, expiring %v", i+1, b.Sealed, b.Expires, sealedAt.Add(week))
 		}
 	}
 }
@@ -145,7 +150,7 @@ func TestDownloadable(t *testing.T) {
 	if !errors.As(err, &nf) || nf.ExtID != "batch-1" {
 		t.Errorf("open batch: got %v, want a *fault.NotFoundError naming batch-1", err)
 	}
-	b.Seal()
+	b.Seal(now, week)
 	if err := b.Downloadable(); err != nil {
 		t.Errorf("sealed batch: got error %v, want nil", err)
 	}
@@ -210,7 +215,7 @@ func TestBatchEvent(t *testing.T) {
 		{"", map[string]string{"printBatchId": "batch-1", "letters": "7", "chunks": "1"}},
 	} {
 		b.JobID = tt.jobID
-		ev := printing.BatchEvent(printing.BatchSealed, b, meta, now)
+		ev := printing.BatchEvent(printing.BatchDownloaded, b, meta, now)
 		if len(ev.Data) != len(tt.want) {
 			t.Errorf("job %q: Data got %v, want %v", tt.jobID, ev.Data, tt.want)
 		}
@@ -219,9 +224,9 @@ func TestBatchEvent(t *testing.T) {
 				t.Errorf("job %q: Data[%s] got %q, want %q", tt.jobID, k, ev.Data[k], v)
 			}
 		}
-		if ev.Type != printing.BatchSealed || ev.ClientExtID != "client-a" || ev.Actor != meta.Actor || !ev.Time.Equal(now) {
+		if ev.Type != printing.BatchDownloaded || ev.ClientExtID != "client-a" || ev.Actor != meta.Actor || !ev.Time.Equal(now) {
 			t.Errorf("got %s in %s by %+v at %v, want %s in client-a by %+v at %v",
-				ev.Type, ev.ClientExtID, ev.Actor, ev.Time, printing.BatchSealed, meta.Actor, now)
+				ev.Type, ev.ClientExtID, ev.Actor, ev.Time, printing.BatchDownloaded, meta.Actor, now)
 		}
 	}
 }

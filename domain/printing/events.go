@@ -7,19 +7,18 @@ import (
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-// The events of print batches: created when a job or a lifecycle run opens one, sealed when it
-// ends, downloaded and deleted (by a caller, or by retention as the actor system). Each names the
+// The events of print batches (API.md section 7): created when a job or a lifecycle run opens
+// one, downloaded and deleted (by a caller, or by retention as the actor system). Each names the
 // batch in data.printBatchId.
 const (
 	BatchCreated    event.Type = "print-batch.created"
-	BatchSealed     event.Type = "print-batch.sealed"
 	BatchDownloaded event.Type = "print-batch.downloaded"
 	BatchDeleted    event.Type = "print-batch.deleted"
 )
 
 // EventTypes lists the event types the printing module records.
 func EventTypes() []event.Type {
-	return []event.Type{BatchCreated, BatchSealed, BatchDownloaded, BatchDeleted}
+	return []event.Type{BatchCreated, BatchDownloaded, BatchDeleted}
 }
 
 // BatchEvent records a change of batch b at time at: data names the batch, its job and how many

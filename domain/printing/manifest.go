@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"strconv"
+	"strings"
 )
 
 // Manifest is the CSV that goes with a chunk's letters (API.md section 11.2): one row per letter,
@@ -14,8 +15,17 @@ func Manifest(letters []Letter) []byte {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"controlNumber", "serialNumber", "userExtId", "page"})
 	for i, l := range letters {
-		_ = w.Write([]string{strconv.Itoa(l.ControlNumber), l.Card.Serial, l.Card.UserExtID, strconv.Itoa(i + 1)})
+		_ = w.Write([]string{strconv.Itoa(l.ControlNumber), l.Card.Serial, inert(l.Card.UserExtID), strconv.Itoa(i + 1)})
 	}
 	w.Flush()
 	return b.Bytes()
+}
+
+// inert keeps a spreadsheet from reading a value as a formula: one that starts with = + - or @ gets
+// a leading apostrophe (an extId may start with a hyphen).
+func inert(v string) string {
+	if v != "" && strings.ContainsRune("=+-@", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }

@@ -7,15 +7,15 @@ import (
 	"github.com/otpcard/otpcard/domain/event"
 )
 
-// The events of rollout jobs; their items' cards record their own events (with data.jobId).
+// The events of rollout jobs (API.md section 7): created, and finished with data.status
+// succeeded, failed or cancelled; their items' cards record their own events (with data.jobId).
 const (
-	JobCreated   event.Type = "rollout-job.created"
-	JobFinished  event.Type = "rollout-job.finished"
-	JobCancelled event.Type = "rollout-job.cancelled"
+	JobCreated  event.Type = "rollout-job.created"
+	JobFinished event.Type = "rollout-job.finished"
 )
 
 // EventTypes lists the event types the rollout module records.
-func EventTypes() []event.Type { return []event.Type{JobCreated, JobFinished, JobCancelled} }
+func EventTypes() []event.Type { return []event.Type{JobCreated, JobFinished} }
 
 // JobEvent records a change of job j at time at by the actor of meta.
 func JobEvent(t event.Type, j Job, meta event.Meta, at time.Time) event.Event {

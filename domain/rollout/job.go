@@ -24,7 +24,10 @@ const (
 type Status string
 
 // The statuses of a job: queued until an instance takes it, running, then one of the three ends.
+// An import is staging while its file streams: no caller sees it and no runner takes it until
+// the last row is staged.
 const (
+	StatusStaging   Status = "staging"
 	StatusQueued    Status = "queued"
 	StatusRunning   Status = "running"
 	StatusSucceeded Status = "succeeded"

@@ -24,6 +24,8 @@ CREATE TABLE rollout_jobs (
 );
 CREATE INDEX rollout_jobs_client ON rollout_jobs (client_ext_id, created, id);
 CREATE INDEX rollout_jobs_open ON rollout_jobs (created) WHERE status IN ('queued', 'running');
+-- An import is staging while its file streams; one a crash cut off is swept.
+CREATE INDEX rollout_jobs_staging ON rollout_jobs (created) WHERE status = 'staging';
 
 CREATE TABLE rollout_items (
     job_id           uuid NOT NULL REFERENCES rollout_jobs (id) ON DELETE CASCADE,
