@@ -40,28 +40,32 @@ func TestRolloutImport(t *testing.T) {
 	api := s.root(t)
 	c := uid("ro-imp")
 	api.CreateClient(t, client.ClientCreate{ExtID: c, Name: c}).Want(t, http.StatusCreated)
-	for _, u := range []string{"ann", "ben", "cy", "dee", "two", "old"} {
-		addressedUser(t, api, c, u, "en")
+	// extIds and serials are unique across the service: each named after the test's client, the
+	// serial drawn (target mode runs the suite twice against one service).
+	u := func(name string) string { return c + "-" + name }
+	for _, name := range []string{"ann", "ben", "cy", "dee", "two", "old"} {
+		addressedUser(t, api, c, u(name), "en")
 	}
 	for range 2 {
-		api.CreateCard(t, client.UserKey{Client: c, User: "two"}, client.CredentialCreate{}).Want(t, http.StatusCreated)
+		api.CreateCard(t, client.UserKey{Client: c, User: u("two")}, client.CredentialCreate{}).Want(t, http.StatusCreated)
 	}
+	serial := randomSerial(t)
 	annCells, benCells, other := printedCells(t), printedCells(t), printedCells(t)
 	lower := strings.ToLower(strings.Join(benCells, " "))
 	validTo := time.Now().Add(400 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	rows := []string{
 		"userExtId,extId,serialNumber,stateName,validTo,cells",
-		"ann,ann-imported,7QX2-B9KM-03TD,active," + validTo + "," + strings.Join(annCells, " "), // row 2: imported
-		"ben,,,,," + lower,                         // row 3: imported, generated extId and serial, cells in lower case
-		"cy,,,,," + strings.Join(other[:100], " "), // row 4: wrong geometry
-		"cy,,,,," + strings.Replace(strings.Join(other, " "), other[5], "U!!U", 1), // row 5: bad charset
-		"dee,,7QX2-B9KM-03TD,,," + strings.Join(other, " "),                        // row 6: serial taken (by row 2)
-		"dee,,,,2020-01-01T00:00:00Z," + strings.Join(other, " "),                  // row 7: validTo passed
-		"dee,,,archived,," + strings.Join(other, " "),                              // row 8: archived
-		"two,,,,," + strings.Join(other, " "),                                      // row 9: holds two cards
-		"ghost,,,,," + strings.Join(other, " "),                                    // row 10: unknown user
-		"bad user!,,,,," + strings.Join(other, " "),                                // row 11: malformed userExtId
-		"old,,,,not-a-time," + strings.Join(other, " "),                            // row 12: bad validTo
+		u("ann") + "," + u("ann-imported") + "," + serial + ",active," + validTo + "," + strings.Join(annCells, " "), // row 2: imported
+		u("ben") + ",,,,," + lower,                                                         // row 3: imported, generated extId and serial, cells in lower case
+		u("cy") + ",,,,," + strings.Join(other[:100], " "),                                 // row 4: wrong geometry
+		u("cy") + ",,,,," + strings.Replace(strings.Join(other, " "), other[5], "U!!U", 1), // row 5: bad charset
+		u("dee") + ",," + serial + ",,," + strings.Join(other, " "),                        // row 6: serial taken (by row 2)
+		u("dee") + ",,,,2020-01-01T00:00:00Z," + strings.Join(other, " "),                  // row 7: validTo passed
+		u("dee") + ",,,archived,," + strings.Join(other, " "),                              // row 8: archived
+		u("two") + ",,,,," + strings.Join(other, " "),                                      // row 9: holds two cards
+		u("ghost") + ",,,,," + strings.Join(other, " "),                                    // row 10: unknown user
+		"bad user!,,,,," + strings.Join(other, " "),                                        // row 11: malformed userExtId
+		u("old") + ",,,,not-a-time," + strings.Join(other, " "),                            // row 12: bad validTo
 	}
 	r := api.ImportCards(t, c, "", []byte(strings.Join(rows, "\r\n")+"\r\n"))
 	job := r.Want(t, http.StatusAccepted)
@@ -100,7 +104,7 @@ func TestRolloutImport(t *testing.T) {
 				i+1, it.Result, it.ErrorCode, it.Row, it.Column, w.result, w.code, w.row, w.column)
 		}
 	}
-	if items[0].CredentialExtID != "ann-imported" || items[0].SerialNumber != "7QX2-B9KM-03TD" || items[1].SerialNumber == "" {
+	if items[0].CredentialExtID != u("ann-imported") || items[0].SerialNumber != serial || items[1].SerialNumber == "" {
 		t.Errorf("imported items %+v %+v, want ann's extId and serial kept and ben's serial generated", items[0], items[1])
 	}
 	for _, cell := range append(append(annCells, benCells...), other...) {
@@ -108,11 +112,11 @@ func TestRolloutImport(t *testing.T) {
 			t.Fatalf("the items repeat a cell")
 		}
 	}
-	card := api.GetCard(t, client.CardKey{Client: c, User: "ann", Card: "ann-imported"}).Want(t, http.StatusOK)
+	card := api.GetCard(t, client.CardKey{Client: c, User: u("ann"), Card: u("ann-imported")}).Want(t, http.StatusOK)
 	if card.StateName != "active" || !strings.HasPrefix(card.Validity.To, validTo[:10]) {
 		t.Errorf("ann's card %+v, want active until %s", card, validTo)
 	}
-	for user, cells := range map[string][]string{"ann": annCells, "ben": benCells} {
+	for user, cells := range map[string][]string{u("ann"): annCells, u("ben"): benCells} {
 		k := client.UserKey{Client: c, User: user}
 		label := challenge(t, api, k)
 		if got := logIn(t, api, k, label, answer(t, cells, label)); got != 5 {
@@ -130,7 +134,8 @@ func TestRolloutImportRefusesBrokenFiles(t *testing.T) {
 	api := s.root(t)
 	c := uid("ro-impbad")
 	api.CreateClient(t, client.ClientCreate{ExtID: c, Name: c}).Want(t, http.StatusCreated)
-	addressedUser(t, api, c, "ann", "en")
+	ann := c + "-ann"
+	addressedUser(t, api, c, ann, "en")
 	cells := strings.Join(printedCells(t), " ")
 	header := "userExtId,extId,serialNumber,stateName,validTo,cells\n"
 	for _, tt := range []struct {
@@ -140,13 +145,13 @@ func TestRolloutImportRefusesBrokenFiles(t *testing.T) {
 	}{
 		{"empty", "", "", "text/csv", http.StatusBadRequest, "errors.invalidData"},
 		{"header only", "", header, "text/csv", http.StatusBadRequest, "errors.invalidData"},
-		{"no header", "", "ann,,,,," + cells + "\n", "text/csv", http.StatusBadRequest, "errors.invalidData"},
+		{"no header", "", ann + ",,,,," + cells + "\n", "text/csv", http.StatusBadRequest, "errors.invalidData"},
 		{"wrong header", "", "user,extId,serialNumber,stateName,validTo,cells\nann,,,,," + cells + "\n", "text/csv", http.StatusBadRequest, "errors.invalidData"},
-		{"truncated quote", "", header + `ann,,,,,"` + cells[:40], "text/csv", http.StatusBadRequest, "errors.invalidData"},
-		{"truncated row", "", header + "ann,,,,," + cells + "\nann,,", "text/csv", http.StatusBadRequest, "errors.invalidData"},
-		{"unknown policy", "?policyExtId=nope", header + "ann,,,,," + cells + "\n", "text/csv", http.StatusUnprocessableEntity, "errors.missingReferenceData"},
-		{"malformed policy", "?policyExtId=%20", header + "ann,,,,," + cells + "\n", "text/csv", http.StatusBadRequest, "errors.invalidData"},
-		{"text/plain", "", header + "ann,,,,," + cells + "\n", "text/plain", http.StatusUnsupportedMediaType, "errors.unsupportedMediaType"},
+		{"truncated quote", "", header + ann + `,,,,,"` + cells[:40], "text/csv", http.StatusBadRequest, "errors.invalidData"},
+		{"truncated row", "", header + ann + ",,,,," + cells + "\n" + ann + ",,", "text/csv", http.StatusBadRequest, "errors.invalidData"},
+		{"unknown policy", "?policyExtId=nope", header + ann + ",,,,," + cells + "\n", "text/csv", http.StatusUnprocessableEntity, "errors.missingReferenceData"},
+		{"malformed policy", "?policyExtId=%20", header + ann + ",,,,," + cells + "\n", "text/csv", http.StatusBadRequest, "errors.invalidData"},
+		{"text/plain", "", header + ann + ",,,,," + cells + "\n", "text/plain", http.StatusUnsupportedMediaType, "errors.unsupportedMediaType"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := api.Do(t, client.Request{Method: http.MethodPost, Path: client.RolloutJobsPath(c) + tt.query,
@@ -155,7 +160,7 @@ func TestRolloutImportRefusesBrokenFiles(t *testing.T) {
 		})
 	}
 	t.Run("60 MiB announced", func(t *testing.T) {
-		row := "ann,,,,," + cells + "\n"
+		row := ann + ",,,,," + cells + "\n"
 		body := bytes.Repeat([]byte(row), 60<<20/len(row)+1)
 		r := api.Do(t, client.Request{Method: http.MethodPost, Path: client.RolloutJobsPath(c), Body: append([]byte(header), body...),
 			Header: http.Header{"Content-Type": {"text/csv"}}})
@@ -163,7 +168,7 @@ func TestRolloutImportRefusesBrokenFiles(t *testing.T) {
 	})
 	t.Run("60 MiB streamed", func(t *testing.T) {
 		// Rows refused before hashing, so that the test is quick: the limit holds all the same.
-		row := "ann,,,,," + strings.Repeat("x", 900) + "\n"
+		row := ann + ",,,,," + strings.Repeat("x", 900) + "\n"
 		big := io.MultiReader(strings.NewReader(header), &repeatReader{s: row, n: 60<<20/len(row) + 1})
 		r := api.Do(t, client.Request{Method: http.MethodPost, Path: client.RolloutJobsPath(c), Stream: big,
 			Header: http.Header{"Content-Type": {"text/csv"}}})
@@ -180,9 +185,23 @@ func TestRolloutImportRefusesBrokenFiles(t *testing.T) {
 			t.Errorf("%d jobs and %d staged rows left (%v), want none", jobs, staged, err)
 		}
 	}
-	if n := len(api.ListCards(t, client.UserKey{Client: c, User: "ann"}, client.Page{}).Want(t, http.StatusOK).Items); n != 0 {
+	if n := len(api.ListCards(t, client.UserKey{Client: c, User: ann}, client.Page{}).Want(t, http.StatusOK).Items); n != 0 {
 		t.Errorf("ann holds %d cards, want none", n)
 	}
+}
+
+// randomSerial draws a serial number in its printed form.
+func randomSerial(t *testing.T) string {
+	t.Helper()
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	raw := make([]byte, 12)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range raw {
+		raw[i] = alphabet[int(b)%32]
+	}
+	return string(raw[:4]) + "-" + string(raw[4:8]) + "-" + string(raw[8:])
 }
 
 // repeatReader reads s n times.

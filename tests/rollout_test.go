@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -125,14 +126,16 @@ func TestRolloutIssueJob(t *testing.T) {
 	s := startService(t)
 	api := s.root(t)
 	c, id := rolloutClient(t, api, "ro-issue")
-	users := []string{"ann", "ben", "cleo"}
+	// extIds are unique across the service: each named after the test's client (target mode).
+	has, ghost := c+"-has", c+"-ghost"
+	users := []string{c + "-ann", c + "-ben", c + "-cleo"}
 	for i, u := range users {
 		addressedUser(t, api, c, u, []string{"de", "fr", "en"}[i])
 	}
-	addressedUser(t, api, c, "has", "it")
-	api.CreateCard(t, client.UserKey{Client: c, User: "has"}, client.CredentialCreate{}).Want(t, http.StatusCreated)
+	addressedUser(t, api, c, has, "it")
+	api.CreateCard(t, client.UserKey{Client: c, User: has}, client.CredentialCreate{}).Want(t, http.StatusCreated)
 
-	r := api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: append(users, "has", "ghost")})
+	r := api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: append(slices.Clone(users), has, ghost)})
 	job := r.Want(t, http.StatusAccepted)
 	if loc := r.Header.Get("Location"); loc != client.RolloutJobsPath(c)+"/"+job.ID {
 		t.Errorf("Location %q, want the job's path", loc)
@@ -161,7 +164,7 @@ func TestRolloutIssueJob(t *testing.T) {
 	if it := items[4]; it.Result != "failed" || it.ErrorCode != "errors.noRecord" {
 		t.Errorf("item %+v, want the unknown user failed with errors.noRecord", it)
 	}
-	if failed := api.RolloutItems(t, c, job.ID, "?result=failed").Want(t, http.StatusOK).Items; len(failed) != 1 || failed[0].UserExtID != "ghost" {
+	if failed := api.RolloutItems(t, c, job.ID, "?result=failed").Want(t, http.StatusOK).Items; len(failed) != 1 || failed[0].UserExtID != ghost {
 		t.Errorf("failed items %+v, want ghost", failed)
 	}
 
@@ -237,17 +240,18 @@ func TestRolloutUnprintableLetters(t *testing.T) {
 	s := startService(t)
 	api := s.root(t)
 	c, _ := rolloutClient(t, api, "ro-unprint")
-	addressedUser(t, api, c, "ann", "en")
-	api.CreateUser(t, c, client.UserCreate{ExtID: "yamada", LoginID: "yamada", UserDetails: client.UserDetails{
+	ann, yamada := c+"-ann", c+"-yamada"
+	addressedUser(t, api, c, ann, "en")
+	api.CreateUser(t, c, client.UserCreate{ExtID: yamada, LoginID: "yamada", UserDetails: client.UserDetails{
 		Name: &client.UserName{FirstName: "太郎", FamilyName: "山田"}}}).Want(t, http.StatusCreated)
-	job := api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: []string{"ann", "yamada"}}).Want(t, http.StatusAccepted)
+	job := api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: []string{ann, yamada}}).Want(t, http.StatusAccepted)
 	job = waitJob(t, api, c, job.ID)
 	items := api.RolloutItems(t, c, job.ID, "").Want(t, http.StatusOK).Items
 	if job.Status != "succeeded" || len(items) != 2 || items[0].Result != "issued" || items[1].Result != "failed" ||
 		items[1].ErrorCode != "errors.invalidData" {
 		t.Fatalf("job %+v, items %+v; want ann issued and yamada failed with errors.invalidData", job, items)
 	}
-	if n := len(api.ListCards(t, client.UserKey{Client: c, User: "yamada"}, client.Page{}).Want(t, http.StatusOK).Items); n != 0 {
+	if n := len(api.ListCards(t, client.UserKey{Client: c, User: yamada}, client.Page{}).Want(t, http.StatusOK).Items); n != 0 {
 		t.Errorf("yamada holds %d cards, want none: no card without its letter", n)
 	}
 	if b := api.GetPrintBatch(t, c, job.PrintBatchID).Want(t, http.StatusOK); b.Letters != 1 {
