@@ -52,7 +52,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	if cmd != "token" && cmd != "events" && cmd != "lifecycle" && cmd != "rollout" && !noArguments(cmd, args, stderr) { // they take arguments of their own
+	if cmd != "token" && cmd != "events" && cmd != "lifecycle" && cmd != "rollout" && cmd != "console" && !noArguments(cmd, args, stderr) { // they take arguments of their own
 		return exitUsage
 	}
 	var err error
@@ -73,6 +73,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = lifecycleCommand(ctx, args, stdout, stderr)
 	case "rollout":
 		err = rolloutCommand(ctx, args, stdout, stderr)
+	case "console":
+		err = consoleCommand(ctx, args, stdout, stderr)
 	}
 	var misuse *usageError
 	switch {

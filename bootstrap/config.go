@@ -61,6 +61,8 @@ type Config struct {
 	// RolloutLease is how long an instance holds a rollout job without committing a chunk before
 	// another instance may take it over (API.md 11.1).
 	RolloutLease time.Duration
+	// ConsoleURL is the help-desk console's public base URL (API.md 12).
+	ConsoleURL string
 	// PrintBatchRetention is how long a print batch is kept before it is deleted (API.md 11.2).
 	PrintBatchRetention time.Duration
 
@@ -252,6 +254,11 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		bad("OTPCARD_ROLLOUT_LEASE", "must be a duration of at least 1s such as 30s, not %q", get("OTPCARD_ROLLOUT_LEASE", ""))
 	}
 	c.RolloutLease = lease
+	c.ConsoleURL = get("OTPCARD_CONSOLE_URL", "http://127.0.0.1:8080/console/")
+	if u, err := url.Parse(c.ConsoleURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		!strings.HasPrefix(u.Path, "/console") {
+		bad("OTPCARD_CONSOLE_URL", "must be the console's http(s) URL ending in /console/, not %q", c.ConsoleURL)
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		bad("OTPCARD_LOG_FORMAT", "must be json or text")
 	}

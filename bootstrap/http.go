@@ -34,7 +34,20 @@ type handlerDeps struct {
 	Config  Config
 }
 
-func newHandler(d handlerDeps) http.Handler {
+// newHandler serves the JSON API, and the help-desk console under /console/.
+func newHandler(d handlerDeps) (http.Handler, error) {
+	api := newAPIHandler(d)
+	console, err := newConsoleHandler(d.DB, d.Logger)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/console/", console)
+	mux.Handle("/", api)
+	return mux, nil
+}
+
+func newAPIHandler(d handlerDeps) http.Handler {
 	return httpapi.NewHandler(httpapi.Deps{
 		Auth: d.Verifier, Modules: d.Modules,
 		RateLimits: rateLimitsOf(d.Config),

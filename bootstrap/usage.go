@@ -17,6 +17,7 @@ commands:
   events       events rewind SUBSCRIBER: hand a subscriber the history still in the outbox
   lifecycle    lifecycle run: run the lifecycle job once, now
   rollout      rollout watch JOB: follow a rollout job's progress until it ends
+  console      print a one-time sign-in link to the help-desk console (otpcard console -h)
   version      print the version, the Go version and the source revision (also --version)
   help         print this text; otpcard help COMMAND (or otpcard COMMAND -h) describes one
 
@@ -77,6 +78,8 @@ func commandUsage(cmd string) (string, bool) {
 		return lifecycleUsage, true
 	case "rollout":
 		return rolloutUsage, true
+	case "console":
+		return consoleUsage, true
 	}
 	return "", false
 }

@@ -1,0 +1,41 @@
+package console
+
+import "strings"
+
+// texts are the console's words in English and German (API.md section 12), by key.
+var texts = map[string]map[string]string{
+	"en": {
+		"title": "Help desk", "signOut": "Sign out", "signInTitle": "Sign in",
+		"signInLink": "Open the one-time sign-in link that this command prints on the machine otpcard runs on; it is valid for 5 minutes and once:",
+		"welcome":    "Signed in", "roles": "Roles", "dataRoom": "Clients", "allClients": "all clients", "sessionEnds": "Session ends",
+		"back": "Back to the console", "linkRefused": "This sign-in link cannot be used",
+		"linkRefusedText": "It was used already, it expired after 5 minutes, or it was opened from another machine. Ask for a new one with otpcard console.",
+		"forbidden":       "Refused", "crossSite": "The request did not come from the console's own page. Reload the page and try again.",
+		"notFound": "No such page", "notFoundText": "The console has no page at this address.",
+		"failed": "Something went wrong", "failedText": "The console could not answer. Try again in a moment.",
+	},
+	"de": {
+		"title": "Helpdesk", "signOut": "Abmelden", "signInTitle": "Anmelden",
+		"signInLink": "Öffnen Sie den einmaligen Anmeldelink, den dieser Befehl auf dem Rechner von otpcard ausgibt; er gilt 5 Minuten und einmal:",
+		"welcome":    "Angemeldet", "roles": "Rollen", "dataRoom": "Mandanten", "allClients": "alle Mandanten", "sessionEnds": "Sitzung endet",
+		"back": "Zurück zur Konsole", "linkRefused": "Dieser Anmeldelink ist nicht gültig",
+		"linkRefusedText": "Er wurde schon benutzt, ist nach 5 Minuten abgelaufen oder wurde auf einem anderen Rechner geöffnet. Holen Sie mit otpcard console einen neuen.",
+		"forbidden":       "Abgelehnt", "crossSite": "Die Anfrage kam nicht von der Seite der Konsole. Laden Sie die Seite neu und versuchen Sie es noch einmal.",
+		"notFound": "Diese Seite gibt es nicht", "notFoundText": "Unter dieser Adresse hat die Konsole keine Seite.",
+		"failed": "Etwas ist schiefgegangen", "failedText": "Die Konsole konnte nicht antworten. Versuchen Sie es gleich noch einmal.",
+	},
+}
+
+// language picks English or German from an Accept-Language header: the first of them it names.
+func language(acceptLanguage string) string {
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case tag == "de" || strings.HasPrefix(tag, "de-"):
+			return "de"
+		case tag == "en" || strings.HasPrefix(tag, "en-"):
+			return "en"
+		}
+	}
+	return "en"
+}

@@ -1,0 +1,156 @@
+package tests
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
+	"github.com/otpcard/otpcard/bootstrap"
+)
+
+// consoleLink runs `otpcard console` against the service's database and returns the link it
+// printed.
+func consoleLink(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if code := bootstrap.Main(t.Context(), append([]string{"console"}, args...), &stdout, &stderr); code != 0 {
+		t.Fatalf("otpcard console: exit %d, stderr %s", code, stderr.String())
+	}
+	link := strings.TrimSpace(stdout.String())
+	if strings.Count(stdout.String(), "\n") != 1 || !strings.Contains(link, "/console/sign-in?link=") {
+		t.Fatalf("otpcard console printed %q, want one line with the link", stdout.String())
+	}
+	return link
+}
+
+// browser is an HTTP client that keeps no cookies and follows no redirects: the test reads every
+// answer as a browser would get it.
+var browser = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func consoleGet(t *testing.T, u, cookie string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	return consoleDo(t, req)
+}
+
+func consoleDo(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9_-]+)"`)
+
+// TestConsoleSignInAndOut: `otpcard console` prints a one-time link; opening it sets a __Host-
+// session cookie (Secure, HttpOnly, SameSite=Lax, Path /) and redirects to a URL without the
+// secret; the link works once; the page names the operator and the data room under a strict CSP;
+// sign-out refuses a form without its CSRF token and one from another site, and ends the session.
+func TestConsoleSignInAndOut(t *testing.T) {
+	needOwnInstance(t, "the command line writes the service's database")
+	url0, pepper := pgtest.URL(t), make([]byte, 32)
+	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
+	base := s.api.BaseURL()
+	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
+		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
+		"OTPCARD_CONSOLE_URL": base + "/console/"} {
+		t.Setenv(k, v)
+	}
+
+	resp, page := consoleGet(t, base+"/console/", "")
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "otpcard console") ||
+		!strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") ||
+		strings.Contains(page, "<script") || strings.Contains(page, "style=") {
+		t.Fatalf("sign-in page: %d, CSP %q, body %.200s", resp.StatusCode, csp, page)
+	}
+
+	link := consoleLink(t, "--role", "Helpdesk", "--client", "bank-a", "--sub", "hanna")
+	resp, _ = consoleGet(t, link, "")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
+		t.Fatalf("opening the link: %d to %q, want 303 to /console/", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-otpcard-console" {
+			session = c
+		}
+	}
+	raw := resp.Header.Get("Set-Cookie")
+	if session == nil || session.Value == "" || !session.Secure || !session.HttpOnly || session.SameSite != http.SameSiteLaxMode ||
+		session.Path != "/" || session.Domain != "" || strings.Contains(raw, strings.SplitN(link, "link=", 2)[1]) {
+		t.Fatalf("session cookie %q, want __Host-otpcard-console, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, not the link", raw)
+	}
+	cookie := session.Name + "=" + session.Value
+	if again, body := consoleGet(t, link, ""); again.StatusCode != http.StatusForbidden || !strings.Contains(body, "cannot be used") {
+		t.Errorf("the link a second time: %d, want a 403 page", again.StatusCode)
+	}
+
+	resp, page = consoleGet(t, base+"/console/", cookie)
+	m := csrfField.FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "hanna") || !strings.Contains(page, "bank-a") ||
+		!strings.Contains(page, "Helpdesk") || m == nil || strings.Contains(page, session.Value) {
+		t.Fatalf("home page: %d %.400s; want hanna, Helpdesk, bank-a and a CSRF token, never the session's secret", resp.StatusCode, page)
+	}
+	if _, de := consoleGetLang(t, base+"/console/", cookie, "de-CH,de;q=0.9"); !strings.Contains(de, "Abmelden") {
+		t.Errorf("German page: want Abmelden in %.200s", de)
+	}
+
+	signOut := func(form url.Values, origin string) int {
+		req, err := http.NewRequest(http.MethodPost, base+"/console/sign-out", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", cookie)
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		r, _ := consoleDo(t, req)
+		return r.StatusCode
+	}
+	if got := signOut(url.Values{}, base); got != http.StatusForbidden {
+		t.Errorf("sign-out without the CSRF token: %d, want 403", got)
+	}
+	if got := signOut(url.Values{"csrf": {m[1]}}, "https://evil.example"); got != http.StatusForbidden {
+		t.Errorf("sign-out from another site: %d, want 403", got)
+	}
+	if resp, page := consoleGet(t, base+"/console/", cookie); resp.StatusCode != http.StatusOK || !strings.Contains(page, "hanna") {
+		t.Fatalf("the refused sign-outs ended the session")
+	}
+	if got := signOut(url.Values{"csrf": {m[1]}}, base); got != http.StatusSeeOther {
+		t.Errorf("sign-out: %d, want 303", got)
+	}
+	if _, page := consoleGet(t, base+"/console/", cookie); strings.Contains(page, "hanna") || !strings.Contains(page, "otpcard console --role") {
+		t.Errorf("after sign-out the old cookie still signs in: %.200s", page)
+	}
+	if resp, _ := consoleGet(t, base+"/console/nope", ""); resp.StatusCode != http.StatusNotFound || resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("unknown console page: %d, want a 404 page with the CSP", resp.StatusCode)
+	}
+}
+
+func consoleGetLang(t *testing.T, u, cookie, lang string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", cookie)
+	req.Header.Set("Accept-Language", lang)
+	return consoleDo(t, req)
+}
