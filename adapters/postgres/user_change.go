@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -32,6 +33,17 @@ func (s *UserStore) List(ctx context.Context, clientExtID string, filter appdire
 		OrderExpr("created, ext_id").Limit(int64(page.Limit) + 1)
 	if filter.LoginID != "" {
 		q = q.Where("login_id = ?", filter.LoginID)
+	}
+	if filter.Search != "" {
+		// Each prefix is served by an index of migration 0015 (lower(...) text_pattern_ops).
+		prefix := likePrefix(strings.ToLower(filter.Search))
+		q = q.WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			return q.Where("ext_id = ?", filter.Search).
+				WhereOr("lower(login_id) LIKE ?", prefix).
+				WhereOr("lower(profile -> 'name' ->> 'FirstName') LIKE ?", prefix).
+				WhereOr("lower(profile -> 'name' ->> 'FamilyName') LIKE ?", prefix).
+				WhereOr("lower(profile -> 'contacts' ->> 'Email') LIKE ?", prefix)
+		})
 	}
 	if page.After != nil {
 		q = q.Where("(created, ext_id) > (?, ?)", page.After.Created, page.After.ExtID)
@@ -104,4 +116,9 @@ func lockUser(ctx context.Context, tx bun.Tx, clientExtID, userExtID string) (us
 	q := tx.NewSelect().Model(&row).Where("ext_id = ?", userExtID).Where("client_ext_id = ?", clientExtID).
 		For("UPDATE")
 	return row, selectOne(ctx, q, &fault.NotFoundError{Entity: "user", ExtID: userExtID})
+}
+
+// likePrefix is a LIKE pattern that matches what starts with s, its own % _ and \ taken literally.
+func likePrefix(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s) + "%"
 }

@@ -79,6 +79,9 @@ type UserReader interface {
 type UserFilter struct {
 	// LoginID keeps the user with exactly this loginId.
 	LoginID string
+	// Search keeps the users whose extId is Search, or whose loginId, first name, family name or
+	// e-mail address starts with it, in any case (the console's search, API.md 12).
+	Search string
 }
 
 // UserChanger changes and deletes users, each in one transaction.

@@ -200,6 +200,43 @@ var userCases = []contractCase{
 			}
 		}
 	}},
+	{Name: "UserReader/List searches extId exactly and a prefix of loginId, names and e-mail in any case", Run: func(t *testing.T, h Harness) {
+		createClient(t, h, "acme", "Acme", base)
+		createClient(t, h, "globex", "Globex", base)
+		for i, u := range []directory.User{
+			{ExtID: "u1", LoginID: "Alice.M", Name: directory.Name{FirstName: "Alice", FamilyName: "Meier"}, Contacts: directory.Contacts{Email: "am@bank.ch"}},
+			{ExtID: "u2", LoginID: "bob", Name: directory.Name{FirstName: "Bob", FamilyName: "Müller"}, Contacts: directory.Contacts{Email: "Bob@Bank.ch"}},
+			{ExtID: "mei", LoginID: "carol", Name: directory.Name{FirstName: "Carol", FamilyName: "Stein"}},
+			{ExtID: "u4", LoginID: "dan_x", Name: directory.Name{FirstName: "Dan"}},
+		} {
+			nu := newUser(t, "acme", u.ExtID, u.LoginID, at(i))
+			nu.Name, nu.Contacts = u.Name, u.Contacts
+			if err := h.Users.Create(t.Context(), nu, nil, noWithin); err != nil {
+				t.Fatal(err)
+			}
+		}
+		createUser(t, h, "globex", "g1", "alice", at(5))
+		for _, tt := range []struct {
+			search string
+			want   []string
+		}{
+			{"alice", []string{"u1"}},      // loginId and first name, once
+			{"mei", []string{"u1", "mei"}}, // family name, and an extId that is exactly it
+			{"MEI", []string{"u1"}},        // extIds are matched in their own case
+			{"m", []string{"u1", "u2"}},    // family names Meier and Müller
+			{"müller", []string{"u2"}},     // a prefix in any case, beyond ASCII
+			{"bob@bank", []string{"u2"}},   // e-mail
+			{"dan_", []string{"u4"}},       // _ is a character, not a wildcard
+			{"d%", nil},                    // % too
+			{"u", nil},                     // an extId is matched exactly, not by prefix
+			{"stein", []string{"mei"}},     // family name
+			{"zz", nil},
+		} {
+			if got := listUserIDs(t, h, "acme", app.UserFilter{Search: tt.search}, 10); !slices.Equal(got, tt.want) {
+				t.Errorf("search %q: got %v, want %v", tt.search, got, tt.want)
+			}
+		}
+	}},
 	{Name: "UserReader/List of an unknown client is a NotFoundError naming the client", Run: func(t *testing.T, h Harness) {
 		createClient(t, h, "acme", "Acme", base)
 		_, err := h.Users.List(t.Context(), "nowhere", app.UserFilter{}, listing.Page{Limit: 10})

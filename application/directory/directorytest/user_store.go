@@ -3,6 +3,7 @@ package directorytest
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	app "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/application/listing"
@@ -79,7 +80,7 @@ func (s *UserStore) List(_ context.Context, clientExtID string, filter app.UserF
 	}
 	var items []directory.User
 	for _, u := range s.users {
-		if u.ClientExtID == clientExtID && (filter.LoginID == "" || u.LoginID == filter.LoginID) {
+		if u.ClientExtID == clientExtID && (filter.LoginID == "" || u.LoginID == filter.LoginID) && searched(u, filter.Search) {
 			items = append(items, storedUser(u))
 		}
 	}
@@ -138,4 +139,19 @@ func (s *UserStore) UserState(_ context.Context, userExtID string) (directory.Us
 		return "", &fault.NotFoundError{Entity: "user", ExtID: userExtID}
 	}
 	return u.State, nil
+}
+
+// searched reports whether the user matches a search (app.UserFilter.Search): extId exactly, or
+// a case-insensitive prefix of loginId, first name, family name or e-mail.
+func searched(u directory.User, search string) bool {
+	if search == "" || u.ExtID == search {
+		return true
+	}
+	prefix := strings.ToLower(search)
+	for _, v := range []string{u.LoginID, u.Name.FirstName, u.Name.FamilyName, u.Contacts.Email} {
+		if strings.HasPrefix(strings.ToLower(v), prefix) {
+			return true
+		}
+	}
+	return false
 }
