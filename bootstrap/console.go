@@ -7,6 +7,8 @@ import (
 	"github.com/otpcard/otpcard/adapters/console"
 	"github.com/otpcard/otpcard/adapters/postgres"
 	appconsole "github.com/otpcard/otpcard/application/console"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
 )
 
 // newSignIn is the console's sign-in (API.md 12): links and sessions in the database.
@@ -17,6 +19,6 @@ func newSignIn(db *Database) *appconsole.SignIn {
 
 // newConsoleHandler builds the help-desk console's pages. It is built after the JSON API's
 // handler, which sets gin's release mode for the process.
-func newConsoleHandler(db *Database, logger *slog.Logger) (http.Handler, error) {
-	return console.NewHandler(console.Deps{SignIn: newSignIn(db), Logger: logger})
+func newConsoleHandler(db *Database, dir appdirectory.UseCases, cred appcredential.UseCases, logger *slog.Logger) (http.Handler, error) {
+	return console.NewHandler(console.Deps{SignIn: newSignIn(db), Directory: dir, Credential: cred, Now: clock, Logger: logger})
 }

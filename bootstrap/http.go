@@ -16,6 +16,7 @@ import (
 	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/adapters/telemetry"
 	appcredential "github.com/otpcard/otpcard/application/credential"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
 )
 
 var httpModule = fx.Module("http",
@@ -32,12 +33,15 @@ type handlerDeps struct {
 	Tel     *telemetry.Telemetry
 	Logger  *slog.Logger
 	Config  Config
+	// Directory and Credential are what the console's pages show.
+	Directory  appdirectory.UseCases
+	Credential appcredential.UseCases
 }
 
 // newHandler serves the JSON API, and the help-desk console under /console/.
 func newHandler(d handlerDeps) (http.Handler, error) {
 	api := newAPIHandler(d)
-	console, err := newConsoleHandler(d.DB, d.Logger)
+	console, err := newConsoleHandler(d.DB, d.Directory, d.Credential, d.Logger)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	"github.com/otpcard/otpcard/bootstrap"
+	"github.com/otpcard/otpcard/tests/client"
 )
 
 // consoleLink runs `otpcard console` against the service's database and returns the link it
@@ -153,4 +154,71 @@ func consoleGetLang(t *testing.T, u, cookie, lang string) (*http.Response, strin
 	req.Header.Set("Cookie", cookie)
 	req.Header.Set("Accept-Language", lang)
 	return consoleDo(t, req)
+}
+
+// TestConsoleSearchAndUserPage: an operator signed in for one client finds its users by a prefix
+// of their name, loginId or e-mail and by a card's serial (straight to the holder's page), sees a
+// user's profile and cards (serial, state, cells left; never a cell), and is refused another
+// client's users.
+func TestConsoleSearchAndUserPage(t *testing.T) {
+	needOwnInstance(t, "the command line writes the service's database")
+	url0, pepper := pgtest.URL(t), make([]byte, 32)
+	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
+	base := s.api.BaseURL()
+	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
+		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
+		"OTPCARD_CONSOLE_URL": base + "/console/"} {
+		t.Setenv(k, v)
+	}
+	f := s.newFixture(t, "console")
+	other := s.newFixture(t, "console-other")
+	api := s.root(t)
+	api.PatchUser(t, f.UserKey(), client.UserPatch{Name: &client.UserName{FirstName: "Zoë", FamilyName: "Keller"},
+		Contacts: &client.UserContacts{Email: "zoe.keller@bank.example"}}).Want(t, http.StatusOK)
+	card := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
+
+	resp, _ := consoleGet(t, consoleLink(t, "--client", f.Client, "--sub", "hanna"), "")
+	var cookie string
+	for _, c := range resp.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	if resp, page := consoleGet(t, base+"/console/", cookie); resp.StatusCode != http.StatusOK || !strings.Contains(page, `value="`+f.Client+`"`) {
+		t.Fatalf("home: %d; want the search form with the operator's client", resp.StatusCode)
+	}
+	for _, q := range []string{"kel", "ZOË", "zoe.k", f.login[:5], f.User} {
+		resp, page := consoleGet(t, base+"/console/search?client="+url.QueryEscape(f.Client)+"&q="+url.QueryEscape(q), cookie)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, "/console/clients/"+f.Client+"/users/"+f.User) {
+			t.Errorf("search %q: %d, want a link to %s in %.300s", q, resp.StatusCode, f.User, page)
+		}
+	}
+	if _, page := consoleGet(t, base+"/console/search?client="+url.QueryEscape(f.Client)+"&q=nobody-like-this", cookie); !strings.Contains(page, "No user matches") {
+		t.Errorf("a search that finds nobody says so")
+	}
+	resp, _ = consoleGet(t, base+"/console/search?client="+url.QueryEscape(f.Client)+"&q="+url.QueryEscape(strings.ToLower(card.SerialNumber)), cookie)
+	userPage := "/console/clients/" + f.Client + "/users/" + f.User
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != userPage {
+		t.Fatalf("search by serial: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), userPage)
+	}
+	resp, page := consoleGet(t, base+userPage, cookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Zoë Keller") || !strings.Contains(page, card.SerialNumber) ||
+		!strings.Contains(page, "zoe.keller@bank.example") || !strings.Contains(page, ">168<") {
+		t.Errorf("user page: %d %.600s; want the name, the e-mail, the card's serial and its 168 cells left", resp.StatusCode, page)
+	}
+	for _, cell := range f.cells {
+		if strings.Contains(page, ">"+cell+"<") {
+			t.Fatalf("the user page shows a cell")
+		}
+	}
+	if resp, _ := consoleGet(t, base+"/console/clients/"+other.Client+"/users/"+other.User, cookie); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another client's user: %d, want a 403 page", resp.StatusCode)
+	}
+	if resp, _ := consoleGet(t, base+"/console/search?client="+url.QueryEscape(other.Client)+"&q=a", cookie); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a search in another client: %d, want a 403 page", resp.StatusCode)
+	}
+	if resp, _ := consoleGet(t, base+"/console/clients/"+f.Client+"/users/nobody", cookie); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown user: %d, want a 404 page", resp.StatusCode)
+	}
+	if resp, _ := consoleGet(t, base+userPage, ""); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
+		t.Errorf("the user page without a session: %d to %q, want 303 to the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
+	}
 }

@@ -245,9 +245,10 @@ func seamMayImport(imp, other string) bool {
 }
 
 // composesModules are the adapter files whose job is to put the modules side by side: the one
-// list of routes and the HTTP adapter's dependencies.
+// list of routes and the HTTP adapter's dependencies, and the console's routes and pages, which
+// show a user's profile beside the user's cards.
 func composesModules(path string) bool {
-	return path == "adapters/httpapi/routes.go" || path == "adapters/httpapi/server.go"
+	return path == "adapters/httpapi/routes.go" || path == "adapters/httpapi/server.go" || path == "adapters/console/console.go"
 }
 
 // tableRef finds the tables a postgres store's SQL names: in FROM, JOIN, INTO, UPDATE and TABLE

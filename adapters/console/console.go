@@ -16,11 +16,15 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/otpcard/otpcard/application/caller"
 	appconsole "github.com/otpcard/otpcard/application/console"
+	appcredential "github.com/otpcard/otpcard/application/credential"
+	appdirectory "github.com/otpcard/otpcard/application/directory"
 	"github.com/otpcard/otpcard/domain/console"
 	"github.com/otpcard/otpcard/domain/fault"
 )
@@ -45,23 +49,34 @@ var securityHeaders = map[string]string{
 	"X-Frame-Options":        "DENY",
 }
 
-// Deps are what the console needs.
+// Deps are what the console needs: its sign-in, and the use cases of the modules its pages show
+// (the same the JSON API calls, with the operator as the caller).
 type Deps struct {
-	SignIn *appconsole.SignIn
-	Logger *slog.Logger
+	SignIn     *appconsole.SignIn
+	Directory  appdirectory.UseCases
+	Credential appcredential.UseCases
+	Now        func() time.Time
+	Logger     *slog.Logger
 }
 
 type handler struct {
-	signIn *appconsole.SignIn
-	logger *slog.Logger
-	pages  map[string]*template.Template
+	signIn     *appconsole.SignIn
+	directory  appdirectory.UseCases
+	credential appcredential.UseCases
+	now        func() time.Time
+	logger     *slog.Logger
+	pages      map[string]*template.Template
 }
 
 // NewHandler builds the console's handler, for the paths under /console/.
 func NewHandler(d Deps) (http.Handler, error) {
-	h := &handler{signIn: d.SignIn, logger: d.Logger, pages: map[string]*template.Template{}}
-	for _, page := range []string{"signin", "home", "problem"} {
-		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html")
+	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, now: d.Now, logger: d.Logger,
+		pages: map[string]*template.Template{}}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	for _, page := range []string{"signin", "home", "problem", "search", "user"} {
+		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/search.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
 		}
@@ -80,6 +95,8 @@ func NewHandler(d Deps) (http.Handler, error) {
 	})
 	r.GET("/console/", h.home)
 	r.GET("/console/sign-in", h.redeem)
+	r.GET("/console/search", h.signedIn(h.search))
+	r.GET("/console/clients/:client/users/:user", h.signedIn(h.user))
 	r.POST("/console/sign-out", h.sameSite, h.signOut)
 	r.StaticFS("/console/static", http.FS(static))
 	r.NoRoute(func(c *gin.Context) {
@@ -99,6 +116,12 @@ type view struct {
 	Expires  string
 	Heading  string
 	Message  string
+	// The search form and its results; the user's page.
+	Client, Query  string
+	Searched, More bool
+	Users          []userLine
+	User           userLine
+	Cards          []cardLine
 }
 
 func (h *handler) view(c *gin.Context) view {
@@ -143,9 +166,103 @@ func (h *handler) home(c *gin.Context) {
 		h.render(c, http.StatusOK, "signin", v)
 		return
 	}
-	v.Operator, v.CSRF, v.Roles, v.Clients = session.Subject, string(session.CSRF), session.Roles, session.Clients
+	v = h.signedInView(c, *session)
 	v.Expires = session.Expires.UTC().Format(time.RFC3339)
 	h.render(c, http.StatusOK, "home", v)
+}
+
+// signedInView is the view of a page for the session's operator; the search form starts with
+// the operator's client when the data room holds exactly one.
+func (h *handler) signedInView(c *gin.Context, session console.Session) view {
+	v := h.view(c)
+	v.Operator, v.CSRF, v.Roles, v.Clients = session.Subject, string(session.CSRF), session.Roles, session.Clients
+	if len(session.Clients) == 1 {
+		v.Client = session.Clients[0]
+	}
+	return v
+}
+
+// page is a page for a signed-in operator.
+type page func(c *gin.Context, session console.Session, as caller.Caller)
+
+// signedIn runs p for the request's session; without one it redirects to the sign-in page.
+func (h *handler) signedIn(p page) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		cookie, _ := c.Cookie(CookieName)
+		session, as, err := h.signIn.Current(c.Request.Context(), console.Secret(cookie))
+		switch {
+		case errors.Is(err, console.ErrNoSession):
+			clearCookie(c)
+			c.Redirect(http.StatusSeeOther, "/console/")
+		case err != nil:
+			h.failed(c, err)
+		default:
+			p(c, session, as)
+		}
+	}
+}
+
+// refused answers what a use case refused: a page for each kind, never the error's text.
+func (h *handler) refused(c *gin.Context, err error) {
+	switch {
+	case fault.Is(err, fault.Forbidden) || fault.Is(err, fault.Unauthenticated):
+		h.problem(c, http.StatusForbidden, "refused", "refusedText")
+	case fault.Is(err, fault.NotFound):
+		h.problem(c, http.StatusNotFound, "notFound", "notFoundText")
+	case fault.Is(err, fault.Invalid):
+		h.problem(c, http.StatusBadRequest, "badRequest", "badRequestText")
+	default:
+		h.failed(c, err)
+	}
+}
+
+// search finds users of a client: by card serial first (the holder), else by extId, loginId,
+// names or e-mail.
+func (h *handler) search(c *gin.Context, session console.Session, as caller.Caller) {
+	v := h.signedInView(c, session)
+	if client := c.Query("client"); client != "" {
+		v.Client = client
+	}
+	v.Query = strings.TrimSpace(c.Query("q"))
+	if v.Client == "" || v.Query == "" {
+		h.render(c, http.StatusOK, "search", v)
+		return
+	}
+	if len(v.Query) > 200 {
+		h.problem(c, http.StatusBadRequest, "badRequest", "badRequestText")
+		return
+	}
+	ctx := c.Request.Context()
+	holder, err := holderOfSerial(ctx, h.credential.FindOTPCard, as, v.Client, v.Query)
+	if err == nil && holder != "" {
+		c.Redirect(http.StatusSeeOther, "/console/clients/"+url.PathEscape(v.Client)+"/users/"+url.PathEscape(holder))
+		return
+	}
+	if err == nil {
+		v.Users, v.More, err = searchUsers(ctx, h.directory.ListUsers, as, v.Client, v.Query)
+	}
+	if err != nil {
+		h.refused(c, err)
+		return
+	}
+	v.Searched = true
+	h.render(c, http.StatusOK, "search", v)
+}
+
+// user shows a user's profile and cards.
+func (h *handler) user(c *gin.Context, session console.Session, as caller.Caller) {
+	v := h.signedInView(c, session)
+	v.Client = c.Param("client")
+	ctx := c.Request.Context()
+	var err error
+	if v.User, err = userOf(ctx, h.directory.GetUser, as, v.Client, c.Param("user")); err == nil {
+		v.Cards, err = cardsOf(ctx, h.credential.ListOTPCards, as, v.Client, c.Param("user"), h.now())
+	}
+	if err != nil {
+		h.refused(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "user", v)
 }
 
 // session is the request's live session, nil when it has none (its cookie is cleared then); false
