@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,4 +222,94 @@ func TestConsoleSearchAndUserPage(t *testing.T) {
 	if resp, _ := consoleGet(t, base+userPage, ""); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/console/" {
 		t.Errorf("the user page without a session: %d to %q, want 303 to the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
 	}
+}
+
+// TestConsoleCardActions: on a user's page an operator disables and enables a card with the
+// version the page showed; a form with an older version (the card changed meanwhile) gets the 409
+// page that says so and changes nothing; the actions record events with the operator as actor;
+// deleting needs CredentialDelete, which a Helpdesk operator has not.
+func TestConsoleCardActions(t *testing.T) {
+	needOwnInstance(t, "the command line writes the service's database")
+	url0, pepper := pgtest.URL(t), make([]byte, 32)
+	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
+	base := s.api.BaseURL()
+	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
+		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
+		"OTPCARD_CONSOLE_URL": base + "/console/"} {
+		t.Setenv(k, v)
+	}
+	f := s.newFixture(t, "console-act")
+	api := s.root(t)
+	resp, _ := consoleGet(t, consoleLink(t, "--client", f.Client, "--sub", "hanna"), "")
+	var cookie string
+	for _, c := range resp.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	userPage := base + "/console/clients/" + f.Client + "/users/" + f.User
+	cardPath := "/console/clients/" + f.Client + "/users/" + f.User + "/cards/" + f.Card
+	_, page := consoleGet(t, userPage, cookie)
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, `name="action" value="disable"`) {
+		t.Fatalf("user page %.500s: want the CSRF token and a disable button", page)
+	}
+	post := func(path string, form url.Values) (*http.Response, string) {
+		form.Set("csrf", m[1])
+		req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("Origin", base)
+		return consoleDo(t, req)
+	}
+	version := api.GetCard(t, f.CardKey).Want(t, http.StatusOK).Version
+	v := func(n int32) string { return strconv.Itoa(int(n)) }
+	if r, _ := post(cardPath+"/state", url.Values{"action": {"disable"}, "version": {v(version)}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d, want 303 back to the user's page", r.StatusCode)
+	}
+	card := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
+	if card.StateName != "disabled" || card.Version != version+1 {
+		t.Fatalf("after disable: %s at version %d, want disabled at %d", card.StateName, card.Version, version+1)
+	}
+	r, body := post(cardPath+"/state", url.Values{"action": {"enable"}, "version": {v(version)}}) // the page's old version
+	if r.StatusCode != http.StatusConflict || !strings.Contains(body, "changed since you opened it") {
+		t.Errorf("enable at a stale version: %d, want the 409 page that says the card changed", r.StatusCode)
+	}
+	if got := api.GetCard(t, f.CardKey).Want(t, http.StatusOK); got.StateName != "disabled" || got.Version != version+1 {
+		t.Errorf("the stale enable changed the card: %s at %d", got.StateName, got.Version)
+	}
+	if r, _ := post(cardPath+"/state", url.Values{"action": {"enable"}, "version": {v(version + 1)}}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("enable: %d, want 303", r.StatusCode)
+	}
+	if _, page := consoleGet(t, userPage+"?done=1", cookie); !strings.Contains(page, "Done.") {
+		t.Errorf("the page after an action does not confirm it")
+	}
+	if r, _ := post(cardPath+"/state", url.Values{"action": {"explode"}, "version": {v(version + 2)}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("an unknown action: %d, want 400", r.StatusCode)
+	}
+	if r, _ := post(cardPath+"/delete", url.Values{"version": {v(version + 2)}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("delete by a Helpdesk operator: %d, want the 403 page", r.StatusCode)
+	}
+	events := s.auditEvents(t, client.AuditQuery{CredentialExtID: f.Card, Type: "otp-card.state-changed"}, 2)
+	if len(events) != 2 || events[0].Actor.Subject != "hanna" || events[1].Actor.Subject != "hanna" {
+		t.Errorf("state changes in the audit trail: %+v, want two by hanna", events)
+	}
+
+	// An operator who may delete cards deletes the card at the version the page showed.
+	resp, _ = consoleGet(t, consoleLink(t, "--role", "Root", "--sub", "root-op"), "")
+	for _, c := range resp.Cookies() {
+		cookie = c.Name + "=" + c.Value
+	}
+	_, page = consoleGet(t, userPage, cookie)
+	if m = csrfField.FindStringSubmatch(page); m == nil {
+		t.Fatal("no CSRF token on the root operator's page")
+	}
+	if r, _ := post(cardPath+"/delete", url.Values{"version": {v(version + 1)}}); r.StatusCode != http.StatusConflict {
+		t.Errorf("delete at a stale version: %d, want 409", r.StatusCode)
+	}
+	if r, _ := post(cardPath+"/delete", url.Values{"version": {v(version + 2)}}); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("delete: %d, want 303", r.StatusCode)
+	}
+	api.GetCard(t, f.CardKey).Want(t, http.StatusNotFound)
 }

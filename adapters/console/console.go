@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,6 +99,8 @@ func NewHandler(d Deps) (http.Handler, error) {
 	r.GET("/console/sign-in", h.redeem)
 	r.GET("/console/search", h.signedIn(h.search))
 	r.GET("/console/clients/:client/users/:user", h.signedIn(h.user))
+	r.POST("/console/clients/:client/users/:user/cards/:card/state", h.sameSite, h.signedIn(h.withCSRF(h.cardState)))
+	r.POST("/console/clients/:client/users/:user/cards/:card/delete", h.sameSite, h.signedIn(h.withCSRF(h.cardDelete)))
 	r.POST("/console/sign-out", h.sameSite, h.signOut)
 	r.StaticFS("/console/static", http.FS(static))
 	r.NoRoute(func(c *gin.Context) {
@@ -122,6 +126,8 @@ type view struct {
 	Users          []userLine
 	User           userLine
 	Cards          []cardLine
+	// Done confirms the action that led back to the page.
+	Done bool
 }
 
 func (h *handler) view(c *gin.Context) view {
@@ -262,7 +268,61 @@ func (h *handler) user(c *gin.Context, session console.Session, as caller.Caller
 		h.refused(c, err)
 		return
 	}
+	v.Done = c.Query("done") == "1"
 	h.render(c, http.StatusOK, "user", v)
+}
+
+// withCSRF runs p only when the form carries the session's CSRF token.
+func (h *handler) withCSRF(p page) page {
+	return func(c *gin.Context, session console.Session, as caller.Caller) {
+		if err := appconsole.CheckCSRF(session, c.PostForm("csrf")); err != nil {
+			h.problem(c, http.StatusForbidden, "forbidden", "crossSite")
+			return
+		}
+		p(c, session, as)
+	}
+}
+
+// cardKey is the card a form acts on, and the version the operator saw.
+func cardKey(c *gin.Context) (appcredential.CardKey, int32, error) {
+	v, err := strconv.ParseInt(c.PostForm("version"), 10, 32)
+	if err != nil {
+		return appcredential.CardKey{}, 0, fmt.Errorf("%w: version", fault.ErrInvalid)
+	}
+	return appcredential.CardKey{ClientExtID: c.Param("client"), UserExtID: c.Param("user"), ExtID: c.Param("card")}, int32(v), nil
+}
+
+// acted answers an action: back to the user's page, confirmed; a card that changed since the
+// operator opened the page is a 409 page that says so.
+func (h *handler) acted(c *gin.Context, key appcredential.CardKey, err error) {
+	switch {
+	case err == nil:
+		c.Redirect(http.StatusSeeOther, "/console/clients/"+url.PathEscape(key.ClientExtID)+"/users/"+url.PathEscape(key.UserExtID)+"?done=1")
+	case fault.Is(err, fault.Conflict):
+		h.problem(c, http.StatusConflict, "changed", "changedText")
+	case fault.Is(err, fault.Refused):
+		h.problem(c, http.StatusUnprocessableEntity, "notPossible", "notPossibleText")
+	default:
+		h.refused(c, err)
+	}
+}
+
+// cardState unlocks, disables, enables or archives a card.
+func (h *handler) cardState(c *gin.Context, _ console.Session, as caller.Caller) {
+	key, version, err := cardKey(c)
+	if err == nil {
+		err = changeCardState(c.Request.Context(), h.credential.ChangeOTPCardState, as, key, c.PostForm("action"), version)
+	}
+	h.acted(c, key, err)
+}
+
+// cardDelete deletes a card.
+func (h *handler) cardDelete(c *gin.Context, _ console.Session, as caller.Caller) {
+	key, version, err := cardKey(c)
+	if err == nil {
+		err = deleteCard(c.Request.Context(), h.credential.DeleteOTPCard, as, key, version)
+	}
+	h.acted(c, key, err)
 }
 
 // session is the request's live session, nil when it has none (its cookie is cleared then); false

@@ -21,6 +21,10 @@ var texts = map[string]map[string]string{
 		"expired": "expired", "renews": "renews", "renewedBy": "renewed by", "noCards": "No OTP card.",
 		"backToSearch": "Back to the search", "refused": "You may not see this", "refusedText": "Your roles or your clients do not allow it.",
 		"badRequest": "This request cannot be answered", "badRequestText": "Check what you typed: a client and a search of up to 200 characters.",
+		"actions": "Actions", "unlock": "Unlock", "disable": "Disable", "enable": "Enable", "archive": "Archive", "delete": "Delete",
+		"done": "Done.", "changed": "The card changed since you opened it",
+		"changedText": "Someone else changed it meanwhile. Open the user's page again to see it as it is now, then decide again.",
+		"notPossible": "Not possible", "notPossibleText": "The card's state does not allow this.",
 	},
 	"de": {
 		"title": "Helpdesk", "signOut": "Abmelden", "signInTitle": "Anmelden",
@@ -39,6 +43,10 @@ var texts = map[string]map[string]string{
 		"expired": "abgelaufen", "renews": "erneuert", "renewedBy": "erneuert durch", "noCards": "Keine OTP-Karte.",
 		"backToSearch": "Zurück zur Suche", "refused": "Das dürfen Sie nicht sehen", "refusedText": "Ihre Rollen oder Mandanten erlauben es nicht.",
 		"badRequest": "Diese Anfrage geht nicht", "badRequestText": "Prüfen Sie die Eingabe: ein Mandant und eine Suche von höchstens 200 Zeichen.",
+		"actions": "Aktionen", "unlock": "Entsperren", "disable": "Deaktivieren", "enable": "Aktivieren", "archive": "Archivieren", "delete": "Löschen",
+		"done": "Erledigt.", "changed": "Die Karte hat sich geändert, seit Sie sie geöffnet haben",
+		"changedText": "Jemand anderes hat sie inzwischen geändert. Öffnen Sie die Seite des Benutzers neu und entscheiden Sie dann noch einmal.",
+		"notPossible": "Nicht möglich", "notPossibleText": "Der Status der Karte erlaubt das nicht.",
 	},
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 
 	"github.com/otpcard/otpcard/application/caller"
-	"github.com/otpcard/otpcard/application/listing"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	"github.com/otpcard/otpcard/application/listing"
 	"github.com/otpcard/otpcard/domain/directory"
 )
 

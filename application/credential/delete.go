@@ -31,6 +31,8 @@ type DeleteOTPCard struct {
 type DeleteCardCommand struct {
 	Caller caller.Caller
 	Key    CardKey
+	// Version, when set, must equal the stored version (the console deletes the card it showed).
+	Version *int32
 }
 
 // Deleted tells what a delete removed: the card at its last version.
@@ -39,7 +41,8 @@ type Deleted struct {
 	Version int32
 }
 
-// Do deletes the card and records otp-card.deleted. Errors: access errors, *fault.NotFoundError.
+// Do deletes the card and records otp-card.deleted. Errors: access errors, *fault.NotFoundError,
+// *fault.VersionConflictError (a stale Version).
 func (uc *DeleteOTPCard) Do(ctx context.Context, cmd DeleteCardCommand) (Deleted, error) {
 	req := access.Request{
 		Client: cmd.Key.ClientExtID, User: cmd.Key.UserExtID,
@@ -49,6 +52,9 @@ func (uc *DeleteOTPCard) Do(ctx context.Context, cmd DeleteCardCommand) (Deleted
 	return caller.Run(ctx, uc.frame, "DeleteOTPCard", cmd.Caller, req, func(ctx context.Context) (Deleted, error) {
 		var deleted Deleted
 		err := uc.cards.Delete(ctx, cmd.Key, func(card *credential.OTPCard) ([]event.Event, error) {
+			if err := card.CheckVersion(cmd.Version); err != nil {
+				return nil, err
+			}
 			ev := cardEvent(credential.CardDeleted, card, cmd.Caller.Meta())
 			ev.Time = credential.Later(uc.frame.Now(), ev.Time) // never before the card's last change
 			deleted = Deleted{ExtID: card.ExtID(), Version: card.Version()}
