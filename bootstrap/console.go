@@ -6,6 +6,7 @@ import (
 
 	"github.com/otpcard/otpcard/adapters/console"
 	"github.com/otpcard/otpcard/adapters/postgres"
+	"github.com/otpcard/otpcard/application/audit"
 	appconsole "github.com/otpcard/otpcard/application/console"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
@@ -19,6 +20,7 @@ func newSignIn(db *Database) *appconsole.SignIn {
 
 // newConsoleHandler builds the help-desk console's pages. It is built after the JSON API's
 // handler, which sets gin's release mode for the process.
-func newConsoleHandler(db *Database, dir appdirectory.UseCases, cred appcredential.UseCases, logger *slog.Logger) (http.Handler, error) {
-	return console.NewHandler(console.Deps{SignIn: newSignIn(db), Directory: dir, Credential: cred, Now: clock, Logger: logger})
+func newConsoleHandler(db *Database, dir appdirectory.UseCases, cred appcredential.UseCases, aud audit.UseCases,
+	logger *slog.Logger) (http.Handler, error) {
+	return console.NewHandler(console.Deps{SignIn: newSignIn(db), Directory: dir, Credential: cred, Audit: aud, Now: clock, Logger: logger})
 }

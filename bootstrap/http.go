@@ -15,6 +15,7 @@ import (
 	"github.com/otpcard/otpcard/adapters/jwtauth"
 	"github.com/otpcard/otpcard/adapters/pdfcard"
 	"github.com/otpcard/otpcard/adapters/telemetry"
+	"github.com/otpcard/otpcard/application/audit"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
 )
@@ -36,12 +37,13 @@ type handlerDeps struct {
 	// Directory and Credential are what the console's pages show.
 	Directory  appdirectory.UseCases
 	Credential appcredential.UseCases
+	Audit      audit.UseCases
 }
 
 // newHandler serves the JSON API, and the help-desk console under /console/.
 func newHandler(d handlerDeps) (http.Handler, error) {
 	api := newAPIHandler(d)
-	console, err := newConsoleHandler(d.DB, d.Directory, d.Credential, d.Logger)
+	console, err := newConsoleHandler(d.DB, d.Directory, d.Credential, d.Audit, d.Logger)
 	if err != nil {
 		return nil, err
 	}

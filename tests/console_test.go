@@ -291,6 +291,9 @@ func TestConsoleCardActions(t *testing.T) {
 	if r, _ := post(cardPath+"/delete", url.Values{"version": {v(version + 2)}}); r.StatusCode != http.StatusForbidden {
 		t.Errorf("delete by a Helpdesk operator: %d, want the 403 page", r.StatusCode)
 	}
+	if r, _ := consoleGet(t, userPage+"/audit", cookie); r.StatusCode != http.StatusForbidden {
+		t.Errorf("the audit page for a Helpdesk operator (no AuditView): %d, want the 403 page", r.StatusCode)
+	}
 	events := s.auditEvents(t, client.AuditQuery{CredentialExtID: f.Card, Type: "otp-card.state-changed"}, 2)
 	if len(events) != 2 || events[0].Actor.Subject != "hanna" || events[1].Actor.Subject != "hanna" {
 		t.Errorf("state changes in the audit trail: %+v, want two by hanna", events)
@@ -304,6 +307,11 @@ func TestConsoleCardActions(t *testing.T) {
 	_, page = consoleGet(t, userPage, cookie)
 	if m = csrfField.FindStringSubmatch(page); m == nil {
 		t.Fatal("no CSRF token on the root operator's page")
+	}
+	// The user's audit trail: what hanna did, newest first (the root operator has AuditView).
+	if r, audit := consoleGet(t, userPage+"/audit", cookie); r.StatusCode != http.StatusOK ||
+		strings.Count(audit, "otp-card.state-changed") != 2 || !strings.Contains(audit, "hanna (admin)") {
+		t.Errorf("audit page: %d %.400s; want the two state changes by hanna", r.StatusCode, audit)
 	}
 	if r, _ := post(cardPath+"/delete", url.Values{"version": {v(version + 1)}}); r.StatusCode != http.StatusConflict {
 		t.Errorf("delete at a stale version: %d, want 409", r.StatusCode)

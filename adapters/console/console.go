@@ -23,6 +23,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/otpcard/otpcard/application/audit"
 	"github.com/otpcard/otpcard/application/caller"
 	appconsole "github.com/otpcard/otpcard/application/console"
 	appcredential "github.com/otpcard/otpcard/application/credential"
@@ -57,6 +58,7 @@ type Deps struct {
 	SignIn     *appconsole.SignIn
 	Directory  appdirectory.UseCases
 	Credential appcredential.UseCases
+	Audit      audit.UseCases
 	Now        func() time.Time
 	Logger     *slog.Logger
 }
@@ -65,6 +67,7 @@ type handler struct {
 	signIn     *appconsole.SignIn
 	directory  appdirectory.UseCases
 	credential appcredential.UseCases
+	audit      audit.UseCases
 	now        func() time.Time
 	logger     *slog.Logger
 	pages      map[string]*template.Template
@@ -72,12 +75,12 @@ type handler struct {
 
 // NewHandler builds the console's handler, for the paths under /console/.
 func NewHandler(d Deps) (http.Handler, error) {
-	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, now: d.Now, logger: d.Logger,
+	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, audit: d.Audit, now: d.Now, logger: d.Logger,
 		pages: map[string]*template.Template{}}
 	if h.now == nil {
 		h.now = time.Now
 	}
-	for _, page := range []string{"signin", "home", "problem", "search", "user"} {
+	for _, page := range []string{"signin", "home", "problem", "search", "user", "audit"} {
 		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/search.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -99,6 +102,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 	r.GET("/console/sign-in", h.redeem)
 	r.GET("/console/search", h.signedIn(h.search))
 	r.GET("/console/clients/:client/users/:user", h.signedIn(h.user))
+	r.GET("/console/clients/:client/users/:user/audit", h.signedIn(h.userAudit))
 	r.POST("/console/clients/:client/users/:user/cards/:card/state", h.sameSite, h.signedIn(h.withCSRF(h.cardState)))
 	r.POST("/console/clients/:client/users/:user/cards/:card/delete", h.sameSite, h.signedIn(h.withCSRF(h.cardDelete)))
 	r.POST("/console/sign-out", h.sameSite, h.signOut)
@@ -128,6 +132,8 @@ type view struct {
 	Cards          []cardLine
 	// Done confirms the action that led back to the page.
 	Done bool
+	// Audit is the user's audit trail.
+	Audit []auditLine
 }
 
 func (h *handler) view(c *gin.Context) view {
@@ -270,6 +276,21 @@ func (h *handler) user(c *gin.Context, session console.Session, as caller.Caller
 	}
 	v.Done = c.Query("done") == "1"
 	h.render(c, http.StatusOK, "user", v)
+}
+
+// userAudit shows the user's audit trail (right AuditView).
+func (h *handler) userAudit(c *gin.Context, session console.Session, as caller.Caller) {
+	v := h.signedInView(c, session)
+	v.Client = c.Param("client")
+	var err error
+	if v.User, err = userOf(c.Request.Context(), h.directory.GetUser, as, v.Client, c.Param("user")); err == nil {
+		v.Audit, v.More, err = userAudit(c.Request.Context(), h.audit.ListAuditEvents, as, v.Client, v.User.ExtID, h.now())
+	}
+	if err != nil {
+		h.refused(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "audit", v)
 }
 
 // withCSRF runs p only when the form carries the session's CSRF token.

@@ -25,6 +25,9 @@ var texts = map[string]map[string]string{
 		"done": "Done.", "changed": "The card changed since you opened it",
 		"changedText": "Someone else changed it meanwhile. Open the user's page again to see it as it is now, then decide again.",
 		"notPossible": "Not possible", "notPossibleText": "The card's state does not allow this.",
+		"auditTrail": "Audit trail", "auditWindow": "What happened to the user and the user's cards in the last 30 days, newest first.",
+		"backToUser": "Back to the user", "when": "When", "what": "What", "who": "Who", "card": "Card", "details": "Details",
+		"noAudit": "Nothing in the last 30 days.", "moreAudit": "More happened: the API's audit trail has all of it.",
 	},
 	"de": {
 		"title": "Helpdesk", "signOut": "Abmelden", "signInTitle": "Anmelden",
@@ -47,6 +50,9 @@ var texts = map[string]map[string]string{
 		"done": "Erledigt.", "changed": "Die Karte hat sich geändert, seit Sie sie geöffnet haben",
 		"changedText": "Jemand anderes hat sie inzwischen geändert. Öffnen Sie die Seite des Benutzers neu und entscheiden Sie dann noch einmal.",
 		"notPossible": "Nicht möglich", "notPossibleText": "Der Status der Karte erlaubt das nicht.",
+		"auditTrail": "Protokoll", "auditWindow": "Was in den letzten 30 Tagen mit dem Benutzer und seinen Karten geschah, das Neueste zuerst.",
+		"backToUser": "Zurück zum Benutzer", "when": "Wann", "what": "Was", "who": "Wer", "card": "Karte", "details": "Einzelheiten",
+		"noAudit": "Nichts in den letzten 30 Tagen.", "moreAudit": "Es geschah mehr: das Protokoll der API enthält alles.",
 	},
 }
 
