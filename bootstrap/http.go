@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/fx"
@@ -47,10 +48,15 @@ func newHandler(d handlerDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/console/", console)
-	mux.Handle("/", api)
-	return mux, nil
+	// Dispatched by the path as it came: a ServeMux would clean it (and redirect) before the API's
+	// own answers to odd paths.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/console/") {
+			console.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	}), nil
 }
 
 func newAPIHandler(d handlerDeps) http.Handler {

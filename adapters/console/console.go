@@ -42,12 +42,12 @@ var staticFiles embed.FS
 const CookieName = "__Host-otpcard-console"
 
 // securityHeaders are on every answer of the console: no inline script or style, no frames, no
-// referrer, nothing cached.
+// referrer to other sites, nothing cached.
 var securityHeaders = map[string]string{
 	"Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; " +
 		"frame-ancestors 'none'; base-uri 'none'",
 	"X-Content-Type-Options": "nosniff",
-	"Referrer-Policy":        "no-referrer",
+	"Referrer-Policy":        "same-origin",
 	"Cache-Control":          "no-store",
 	"X-Frame-Options":        "DENY",
 }
@@ -409,17 +409,17 @@ func (h *handler) signOut(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/console/")
 }
 
-// sameSite refuses a state-changing request that a browser says came from another site, or whose
-// Origin is not this host's.
+// sameSite refuses a state-changing request that a browser says came from another site: by
+// Sec-Fetch-Site when the browser sends it (same-origin, or none for what the user typed), else by
+// an Origin that is not this host's. A request with neither (not from a browser) must still carry
+// the session's CSRF token.
 func (h *handler) sameSite(c *gin.Context) {
-	site := c.GetHeader("Sec-Fetch-Site")
-	origin := c.GetHeader("Origin")
-	crossSite := site != "" && site != "same-origin" && site != "none"
-	if origin != "" && origin != "null" {
+	crossSite := false
+	if site := c.GetHeader("Sec-Fetch-Site"); site != "" {
+		crossSite = site != "same-origin" && site != "none"
+	} else if origin := c.GetHeader("Origin"); origin != "" {
 		u, err := url.Parse(origin)
-		crossSite = crossSite || err != nil || u.Host != c.Request.Host
-	} else if origin == "null" {
-		crossSite = true
+		crossSite = origin == "null" || err != nil || u.Host != c.Request.Host
 	}
 	if crossSite {
 		h.problem(c, http.StatusForbidden, "forbidden", "crossSite")

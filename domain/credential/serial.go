@@ -48,8 +48,10 @@ func ParseSerial(input string) (Serial, error) {
 	}
 	for _, ch := range compact {
 		if !strings.ContainsRune(crockfordAlphabet, ch) {
-			return "", fmt.Errorf("%w: a serial number has only the characters %s",
-				fault.ErrInvalid, crockfordAlphabet)
+			// The alphabet is named, not listed: a message that spelled it out would hold four
+			// characters in a row that a cell may be, and answers never show a cell.
+			return "", fmt.Errorf("%w: a serial number has only the characters of crockford32 (digits and letters but I, L, O and U)",
+				fault.ErrInvalid)
 		}
 	}
 	return formatSerial(compact), nil
