@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/otpcard/otpcard/adapters/postgres/pgtest"
 	"github.com/otpcard/otpcard/tests/client"
 )
 
@@ -52,16 +50,8 @@ func browserContext(t *testing.T) context.Context {
 // signs out. With OTPCARD_CONSOLE_SCREENSHOTS set to a directory, the pages are saved there as
 // PNG (the README's screenshots come from this test).
 func TestConsoleInABrowser(t *testing.T) {
-	needOwnInstance(t, "the command line writes the service's database")
 	ctx := browserContext(t)
-	url0, pepper := pgtest.URL(t), make([]byte, 32)
-	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
-	base := s.api.BaseURL()
-	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
-		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
-		"OTPCARD_CONSOLE_URL": base + "/console/"} {
-		t.Setenv(k, v)
-	}
+	s, _ := consoleService(t)
 	f := s.newFixture(t, "browser")
 	api := s.root(t)
 	api.PatchUser(t, f.UserKey(), client.UserPatch{Name: &client.UserName{FirstName: "Zoë", FamilyName: "Keller"}}).Want(t, http.StatusOK)

@@ -30,6 +30,36 @@ func consoleLink(t *testing.T, args ...string) string {
 	return link
 }
 
+// consoleService starts the service on a database of its own and points the command line at it
+// (otpcard console writes the links there); base is the service's URL.
+func consoleService(t *testing.T) (*service, string) {
+	t.Helper()
+	needOwnInstance(t, "the command line writes the service's database")
+	url0, pepper := pgtest.URL(t), make([]byte, 32)
+	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
+	base := s.api.BaseURL()
+	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
+		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
+		"OTPCARD_CONSOLE_URL": base + "/console/"} {
+		t.Setenv(k, v)
+	}
+	return s, base
+}
+
+// consoleSignIn opens a link `otpcard console args...` printed and returns the session's cookie
+// as a Cookie header.
+func consoleSignIn(t *testing.T, args ...string) string {
+	t.Helper()
+	resp, _ := consoleGet(t, consoleLink(t, args...), "")
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-otpcard-console" && c.Value != "" {
+			return c.Name + "=" + c.Value
+		}
+	}
+	t.Fatalf("the link set no session cookie (status %d)", resp.StatusCode)
+	return ""
+}
+
 // browser is an HTTP client that keeps no cookies and follows no redirects: the test reads every
 // answer as a browser would get it.
 var browser = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -64,15 +94,7 @@ var csrfField = regexp.MustCompile(`name="csrf" value="([A-Za-z0-9_-]+)"`)
 // secret; the link works once; the page names the operator and the data room under a strict CSP;
 // sign-out refuses a form without its CSRF token and one from another site, and ends the session.
 func TestConsoleSignInAndOut(t *testing.T) {
-	needOwnInstance(t, "the command line writes the service's database")
-	url0, pepper := pgtest.URL(t), make([]byte, 32)
-	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
-	base := s.api.BaseURL()
-	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
-		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
-		"OTPCARD_CONSOLE_URL": base + "/console/"} {
-		t.Setenv(k, v)
-	}
+	_, base := consoleService(t)
 
 	resp, page := consoleGet(t, base+"/console/", "")
 	csp := resp.Header.Get("Content-Security-Policy")
@@ -162,15 +184,7 @@ func consoleGetLang(t *testing.T, u, cookie, lang string) (*http.Response, strin
 // user's profile and cards (serial, state, cells left; never a cell), and is refused another
 // client's users.
 func TestConsoleSearchAndUserPage(t *testing.T) {
-	needOwnInstance(t, "the command line writes the service's database")
-	url0, pepper := pgtest.URL(t), make([]byte, 32)
-	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
-	base := s.api.BaseURL()
-	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
-		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
-		"OTPCARD_CONSOLE_URL": base + "/console/"} {
-		t.Setenv(k, v)
-	}
+	s, base := consoleService(t)
 	f := s.newFixture(t, "console")
 	other := s.newFixture(t, "console-other")
 	api := s.root(t)
@@ -178,11 +192,7 @@ func TestConsoleSearchAndUserPage(t *testing.T) {
 		Contacts: &client.UserContacts{Email: "zoe.keller@bank.example"}}).Want(t, http.StatusOK)
 	card := api.GetCard(t, f.CardKey).Want(t, http.StatusOK)
 
-	resp, _ := consoleGet(t, consoleLink(t, "--client", f.Client, "--sub", "hanna"), "")
-	var cookie string
-	for _, c := range resp.Cookies() {
-		cookie = c.Name + "=" + c.Value
-	}
+	cookie := consoleSignIn(t, "--client", f.Client, "--sub", "hanna")
 	if resp, page := consoleGet(t, base+"/console/", cookie); resp.StatusCode != http.StatusOK || !strings.Contains(page, `value="`+f.Client+`"`) {
 		t.Fatalf("home: %d; want the search form with the operator's client", resp.StatusCode)
 	}
@@ -195,7 +205,7 @@ func TestConsoleSearchAndUserPage(t *testing.T) {
 	if _, page := consoleGet(t, base+"/console/search?client="+url.QueryEscape(f.Client)+"&q=nobody-like-this", cookie); !strings.Contains(page, "No user matches") {
 		t.Errorf("a search that finds nobody says so")
 	}
-	resp, _ = consoleGet(t, base+"/console/search?client="+url.QueryEscape(f.Client)+"&q="+url.QueryEscape(strings.ToLower(card.SerialNumber)), cookie)
+	resp, _ := consoleGet(t, base+"/console/search?client="+url.QueryEscape(f.Client)+"&q="+url.QueryEscape(strings.ToLower(card.SerialNumber)), cookie)
 	userPage := "/console/clients/" + f.Client + "/users/" + f.User
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != userPage {
 		t.Fatalf("search by serial: %d to %q, want 303 to %s", resp.StatusCode, resp.Header.Get("Location"), userPage)
@@ -229,22 +239,10 @@ func TestConsoleSearchAndUserPage(t *testing.T) {
 // page that says so and changes nothing; the actions record events with the operator as actor;
 // deleting needs CredentialDelete, which a Helpdesk operator has not.
 func TestConsoleCardActions(t *testing.T) {
-	needOwnInstance(t, "the command line writes the service's database")
-	url0, pepper := pgtest.URL(t), make([]byte, 32)
-	s := startServiceWith(t, io.Discard, map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper)})
-	base := s.api.BaseURL()
-	for k, v := range map[string]string{"OTPCARD_DATABASE_URL": url0, "OTPCARD_CELL_PEPPER": b64(pepper),
-		"OTPCARD_JWT_HS256_SECRET": testSecret, "OTPCARD_DATA_DIR": t.TempDir(), "OTPCARD_LOG_LEVEL": "warn",
-		"OTPCARD_CONSOLE_URL": base + "/console/"} {
-		t.Setenv(k, v)
-	}
+	s, base := consoleService(t)
 	f := s.newFixture(t, "console-act")
 	api := s.root(t)
-	resp, _ := consoleGet(t, consoleLink(t, "--client", f.Client, "--sub", "hanna"), "")
-	var cookie string
-	for _, c := range resp.Cookies() {
-		cookie = c.Name + "=" + c.Value
-	}
+	cookie := consoleSignIn(t, "--client", f.Client, "--sub", "hanna")
 	userPage := base + "/console/clients/" + f.Client + "/users/" + f.User
 	cardPath := "/console/clients/" + f.Client + "/users/" + f.User + "/cards/" + f.Card
 	_, page := consoleGet(t, userPage, cookie)
@@ -300,10 +298,7 @@ func TestConsoleCardActions(t *testing.T) {
 	}
 
 	// An operator who may delete cards deletes the card at the version the page showed.
-	resp, _ = consoleGet(t, consoleLink(t, "--role", "Root", "--sub", "root-op"), "")
-	for _, c := range resp.Cookies() {
-		cookie = c.Name + "=" + c.Value
-	}
+	cookie = consoleSignIn(t, "--role", "Root", "--sub", "root-op")
 	_, page = consoleGet(t, userPage, cookie)
 	if m = csrfField.FindStringSubmatch(page); m == nil {
 		t.Fatal("no CSRF token on the root operator's page")
