@@ -19,6 +19,8 @@ import (
 	"github.com/otpcard/otpcard/application/audit"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	appprinting "github.com/otpcard/otpcard/application/printing"
+	approllout "github.com/otpcard/otpcard/application/rollout"
 )
 
 var httpModule = fx.Module("http",
@@ -39,12 +41,14 @@ type handlerDeps struct {
 	Directory  appdirectory.UseCases
 	Credential appcredential.UseCases
 	Audit      audit.UseCases
+	Rollout    approllout.UseCases
+	Printing   appprinting.UseCases
 }
 
 // newHandler serves the JSON API, and the help-desk console under /console/.
 func newHandler(d handlerDeps) (http.Handler, error) {
 	api := newAPIHandler(d)
-	console, err := newConsoleHandler(d.DB, d.Directory, d.Credential, d.Audit, d.Logger)
+	console, err := newConsoleHandler(d)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -315,4 +316,48 @@ func TestConsoleCardActions(t *testing.T) {
 		t.Errorf("delete: %d, want 303", r.StatusCode)
 	}
 	api.GetCard(t, f.CardKey).Want(t, http.StatusNotFound)
+}
+
+// TestConsoleJobsAndBatches: a rollout operator sees the client's jobs with their progress (the page
+// reloads itself while one runs) and its print batches, never their content; an operator without
+// RolloutView is refused.
+func TestConsoleJobsAndBatches(t *testing.T) {
+	s, base := consoleService(t)
+	api := s.root(t)
+	c, _ := rolloutClient(t, api, "console-jobs")
+	users := []string{c + "-ann", c + "-ben"}
+	for _, u := range users {
+		addressedUser(t, api, c, u, "en")
+	}
+	job := waitJob(t, api, c, api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: users}).Want(t, http.StatusAccepted).ID)
+	cookie := consoleSignIn(t, "--role", "RolloutOperator", "--client", c, "--sub", "rita")
+
+	resp, page := consoleGet(t, base+"/console/clients/"+c+"/jobs", cookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, job.ID) || !strings.Contains(page, "succeeded") ||
+		!strings.Contains(page, "2 / 2 (100%)") || strings.Contains(page, `http-equiv="refresh"`) {
+		t.Errorf("jobs page: %d %.600s; want the job, succeeded, 2 / 2, and no reload once it ended", resp.StatusCode, page)
+	}
+	resp, page = consoleGet(t, base+"/console/clients/"+c+"/batches", cookie)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, job.PrintBatchID) || !strings.Contains(page, "sealed") {
+		t.Errorf("batches page: %d %.600s; want the job's sealed batch", resp.StatusCode, page)
+	}
+
+	// A long job (many unknown users) is shown running, and the page reloads itself meanwhile.
+	many := make([]string, 5000)
+	for i := range many {
+		many[i] = fmt.Sprintf("%s-nobody-%04d", c, i)
+	}
+	long := api.CreateRolloutJob(t, c, client.RolloutJobCreate{Kind: "issue", Users: many}).Want(t, http.StatusAccepted)
+	_, page = consoleGet(t, base+"/console/clients/"+c+"/jobs", cookie)
+	if running := strings.Contains(page, ">running<") || strings.Contains(page, ">queued<"); running && !strings.Contains(page, `http-equiv="refresh"`) {
+		t.Errorf("a running job's page does not reload itself: %.400s", page)
+	}
+	waitJob(t, api, c, long.ID)
+
+	helpdesk := consoleSignIn(t, "--role", "Helpdesk", "--client", c)
+	for _, path := range []string{"/jobs", "/batches"} {
+		if resp, _ := consoleGet(t, base+"/console/clients/"+c+path, helpdesk); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s for a Helpdesk operator (no RolloutView): %d, want the 403 page", path, resp.StatusCode)
+		}
+	}
 }

@@ -28,6 +28,8 @@ import (
 	appconsole "github.com/otpcard/otpcard/application/console"
 	appcredential "github.com/otpcard/otpcard/application/credential"
 	appdirectory "github.com/otpcard/otpcard/application/directory"
+	appprinting "github.com/otpcard/otpcard/application/printing"
+	approllout "github.com/otpcard/otpcard/application/rollout"
 	"github.com/otpcard/otpcard/domain/console"
 	"github.com/otpcard/otpcard/domain/fault"
 )
@@ -59,6 +61,8 @@ type Deps struct {
 	Directory  appdirectory.UseCases
 	Credential appcredential.UseCases
 	Audit      audit.UseCases
+	Rollout    approllout.UseCases
+	Printing   appprinting.UseCases
 	Now        func() time.Time
 	Logger     *slog.Logger
 }
@@ -68,6 +72,8 @@ type handler struct {
 	directory  appdirectory.UseCases
 	credential appcredential.UseCases
 	audit      audit.UseCases
+	rollout    approllout.UseCases
+	printing   appprinting.UseCases
 	now        func() time.Time
 	logger     *slog.Logger
 	pages      map[string]*template.Template
@@ -75,12 +81,12 @@ type handler struct {
 
 // NewHandler builds the console's handler, for the paths under /console/.
 func NewHandler(d Deps) (http.Handler, error) {
-	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, audit: d.Audit, now: d.Now, logger: d.Logger,
+	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, audit: d.Audit, rollout: d.Rollout, printing: d.Printing, now: d.Now, logger: d.Logger,
 		pages: map[string]*template.Template{}}
 	if h.now == nil {
 		h.now = time.Now
 	}
-	for _, page := range []string{"signin", "home", "problem", "search", "user", "audit"} {
+	for _, page := range []string{"signin", "home", "problem", "search", "user", "audit", "jobs", "batches"} {
 		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/search.html", "templates/"+page+".html")
 		if err != nil {
 			return nil, err
@@ -103,6 +109,8 @@ func NewHandler(d Deps) (http.Handler, error) {
 	r.GET("/console/search", h.signedIn(h.search))
 	r.GET("/console/clients/:client/users/:user", h.signedIn(h.user))
 	r.GET("/console/clients/:client/users/:user/audit", h.signedIn(h.userAudit))
+	r.GET("/console/clients/:client/jobs", h.signedIn(h.jobs))
+	r.GET("/console/clients/:client/batches", h.signedIn(h.batches))
 	r.POST("/console/clients/:client/users/:user/cards/:card/state", h.sameSite, h.signedIn(h.withCSRF(h.cardState)))
 	r.POST("/console/clients/:client/users/:user/cards/:card/delete", h.sameSite, h.signedIn(h.withCSRF(h.cardDelete)))
 	r.POST("/console/sign-out", h.sameSite, h.signOut)
@@ -134,6 +142,11 @@ type view struct {
 	Done bool
 	// Audit is the user's audit trail.
 	Audit []auditLine
+	// Jobs and Batches are the client's rollout jobs and print batches; Refresh, in seconds,
+	// reloads a page whose jobs are still running (no script: a meta refresh).
+	Jobs    []jobLine
+	Batches []batchLine
+	Refresh int
 }
 
 func (h *handler) view(c *gin.Context) view {
@@ -291,6 +304,40 @@ func (h *handler) userAudit(c *gin.Context, session console.Session, as caller.C
 		return
 	}
 	h.render(c, http.StatusOK, "audit", v)
+}
+
+// jobsRefresh is how often the jobs page reloads while a job runs.
+const jobsRefresh = 3
+
+// jobs shows the client's rollout jobs with their progress, reloading while one runs (right
+// RolloutView).
+func (h *handler) jobs(c *gin.Context, session console.Session, as caller.Caller) {
+	v := h.signedInView(c, session)
+	v.Client = c.Param("client")
+	var err error
+	if v.Jobs, err = jobsOf(c.Request.Context(), h.rollout.ListJobs, as, v.Client); err != nil {
+		h.refused(c, err)
+		return
+	}
+	for _, j := range v.Jobs {
+		if j.Running {
+			v.Refresh = jobsRefresh
+		}
+	}
+	h.render(c, http.StatusOK, "jobs", v)
+}
+
+// batches shows the client's print batches (right RolloutView); downloading them is the print
+// shop's, through the API.
+func (h *handler) batches(c *gin.Context, session console.Session, as caller.Caller) {
+	v := h.signedInView(c, session)
+	v.Client = c.Param("client")
+	var err error
+	if v.Batches, err = batchesOf(c.Request.Context(), h.printing.ListPrintBatches, as, v.Client); err != nil {
+		h.refused(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, "batches", v)
 }
 
 // withCSRF runs p only when the form carries the session's CSRF token.

@@ -28,6 +28,12 @@ var texts = map[string]map[string]string{
 		"auditTrail": "Audit trail", "auditWindow": "What happened to the user and the user's cards in the last 30 days, newest first.",
 		"backToUser": "Back to the user", "when": "When", "what": "What", "who": "Who", "card": "Card", "details": "Details",
 		"noAudit": "Nothing in the last 30 days.", "moreAudit": "More happened: the API's audit trail has all of it.",
+		"jobs": "Rollout jobs", "batches": "Print batches", "job": "Job", "kind": "Kind", "progress": "Progress",
+		"failedItems": "Failed", "started": "Created", "finished": "Finished", "noJobs": "No rollout job yet.",
+		"refreshing": "A job is running: this page reloads every few seconds.",
+		"batch":      "Batch", "letters": "Letters", "expires": "Deleted after", "sealed": "sealed", "growing": "growing",
+		"lifecycle": "lifecycle job", "noBatches": "No print batch.",
+		"batchesText": "The print shop downloads sealed batches through the API, encrypted to its key; nobody sees a cell here.",
 	},
 	"de": {
 		"title": "Helpdesk", "signOut": "Abmelden", "signInTitle": "Anmelden",
@@ -53,6 +59,12 @@ var texts = map[string]map[string]string{
 		"auditTrail": "Protokoll", "auditWindow": "Was in den letzten 30 Tagen mit dem Benutzer und seinen Karten geschah, das Neueste zuerst.",
 		"backToUser": "Zurück zum Benutzer", "when": "Wann", "what": "Was", "who": "Wer", "card": "Karte", "details": "Einzelheiten",
 		"noAudit": "Nichts in den letzten 30 Tagen.", "moreAudit": "Es geschah mehr: das Protokoll der API enthält alles.",
+		"jobs": "Rollout-Aufträge", "batches": "Druckstapel", "job": "Auftrag", "kind": "Art", "progress": "Fortschritt",
+		"failedItems": "Fehlgeschlagen", "started": "Erstellt", "finished": "Beendet", "noJobs": "Noch kein Rollout-Auftrag.",
+		"refreshing": "Ein Auftrag läuft: diese Seite lädt sich alle paar Sekunden neu.",
+		"batch":      "Stapel", "letters": "Briefe", "expires": "Gelöscht nach", "sealed": "versiegelt", "growing": "wächst",
+		"lifecycle": "Lebenszyklus-Auftrag", "noBatches": "Kein Druckstapel.",
+		"batchesText": "Die Druckerei lädt versiegelte Stapel über die API herunter, verschlüsselt für ihren Schlüssel; hier sieht niemand ein Feld.",
 	},
 }
 
