@@ -63,6 +63,9 @@ type Config struct {
 	RolloutLease time.Duration
 	// ConsoleURL is the help-desk console's public base URL (API.md 12).
 	ConsoleURL string
+	// ConsoleOIDCIssuer, ConsoleOIDCClientID and ConsoleOIDCClientSecret sign operators in to
+	// the console through an OpenID provider; without an issuer, `otpcard console` links do.
+	ConsoleOIDCIssuer, ConsoleOIDCClientID, ConsoleOIDCClientSecret string
 	// PrintBatchRetention is how long a print batch is kept before it is deleted (API.md 11.2).
 	PrintBatchRetention time.Duration
 
@@ -255,6 +258,17 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	c.RolloutLease = lease
 	c.ConsoleURL = get("OTPCARD_CONSOLE_URL", "http://127.0.0.1:8080/console/")
+	c.ConsoleOIDCIssuer = get("OTPCARD_CONSOLE_OIDC_ISSUER", "")
+	c.ConsoleOIDCClientID = get("OTPCARD_CONSOLE_OIDC_CLIENT_ID", "")
+	c.ConsoleOIDCClientSecret = get("OTPCARD_CONSOLE_OIDC_CLIENT_SECRET", "")
+	if c.ConsoleOIDCIssuer != "" {
+		if u, err := url.Parse(c.ConsoleOIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("OTPCARD_CONSOLE_OIDC_ISSUER", "must be the OpenID provider's issuer URL, not %q", c.ConsoleOIDCIssuer)
+		}
+		if c.ConsoleOIDCClientID == "" {
+			bad("OTPCARD_CONSOLE_OIDC_CLIENT_ID", "is required with OTPCARD_CONSOLE_OIDC_ISSUER")
+		}
+	}
 	if u, err := url.Parse(c.ConsoleURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		!strings.HasPrefix(u.Path, "/console") {
 		bad("OTPCARD_CONSOLE_URL", "must be the console's http(s) URL ending in /console/, not %q", c.ConsoleURL)

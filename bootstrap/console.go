@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/otpcard/otpcard/adapters/console"
 	"github.com/otpcard/otpcard/adapters/postgres"
@@ -18,5 +19,7 @@ func newSignIn(db *Database) *appconsole.SignIn {
 // built after the JSON API's handler, which sets gin's release mode for the process.
 func newConsoleHandler(d handlerDeps) (http.Handler, error) {
 	return console.NewHandler(console.Deps{SignIn: newSignIn(d.DB), Directory: d.Directory, Credential: d.Credential,
-		Audit: d.Audit, Rollout: d.Rollout, Printing: d.Printing, Now: clock, Logger: d.Logger})
+		Audit: d.Audit, Rollout: d.Rollout, Printing: d.Printing, Now: clock, Logger: d.Logger,
+		OIDC: console.OIDC{Issuer: d.Config.ConsoleOIDCIssuer, ClientID: d.Config.ConsoleOIDCClientID,
+			ClientSecret: d.Config.ConsoleOIDCClientSecret, RedirectURL: strings.TrimSuffix(d.Config.ConsoleURL, "/") + "/callback"}})
 }

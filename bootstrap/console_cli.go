@@ -45,6 +45,10 @@ func consoleCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	if cfg.ConsoleOIDCIssuer != "" {
+		fmt.Fprintf(stderr, "otpcard console: operators sign in through %s (OTPCARD_CONSOLE_OIDC_ISSUER); no sign-in link is printed\n", cfg.ConsoleOIDCIssuer)
+		return &usageError{errors.New("console: OIDC is configured")}
+	}
 	return withDatabase(ctx, cfg, stderr, func(d *Database, _ *telemetry.Telemetry) error {
 		secret, err := newSignIn(d).IssueLink(ctx, console.Grant{Subject: *sub, Roles: roles, Permissions: permissions, Clients: clients})
 		if err != nil {

@@ -63,8 +63,11 @@ type Deps struct {
 	Audit      audit.UseCases
 	Rollout    approllout.UseCases
 	Printing   appprinting.UseCases
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// OIDC, when its Issuer is set, signs operators in through that provider; without it a
+	// local operator signs in with the links of `otpcard console`.
+	OIDC   OIDC
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 type handler struct {
@@ -74,6 +77,7 @@ type handler struct {
 	audit      audit.UseCases
 	rollout    approllout.UseCases
 	printing   appprinting.UseCases
+	oidc       *provider
 	now        func() time.Time
 	logger     *slog.Logger
 	pages      map[string]*template.Template
@@ -85,6 +89,9 @@ func NewHandler(d Deps) (http.Handler, error) {
 		pages: map[string]*template.Template{}}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if d.OIDC.Issuer != "" {
+		h.oidc = &provider{cfg: d.OIDC}
 	}
 	for _, page := range []string{"signin", "home", "problem", "search", "user", "audit", "jobs", "batches"} {
 		t, err := template.ParseFS(templateFiles, "templates/layout.html", "templates/search.html", "templates/"+page+".html")
@@ -105,7 +112,12 @@ func NewHandler(d Deps) (http.Handler, error) {
 		c.Next()
 	})
 	r.GET("/console/", h.home)
-	r.GET("/console/sign-in", h.redeem)
+	if h.oidc != nil {
+		r.GET("/console/sign-in/oidc", h.startOIDC)
+		r.GET("/console/callback", h.callback)
+	} else {
+		r.GET("/console/sign-in", h.redeem)
+	}
 	r.GET("/console/search", h.signedIn(h.search))
 	r.GET("/console/clients/:client/users/:user", h.signedIn(h.user))
 	r.GET("/console/clients/:client/users/:user/audit", h.signedIn(h.userAudit))
@@ -123,8 +135,10 @@ func NewHandler(d Deps) (http.Handler, error) {
 
 // view is what every page shows.
 type view struct {
-	Lang     string
-	T        map[string]string
+	Lang string
+	T    map[string]string
+	// OIDC tells the sign-in page to offer the identity provider rather than the links.
+	OIDC     bool
 	Operator string
 	CSRF     string
 	Roles    []string
@@ -151,7 +165,7 @@ type view struct {
 
 func (h *handler) view(c *gin.Context) view {
 	lang := language(c.GetHeader("Accept-Language"))
-	return view{Lang: lang, T: texts[lang]}
+	return view{Lang: lang, T: texts[lang], OIDC: h.oidc != nil}
 }
 
 // render writes a page; a template that fails is answered 500 without a half-written page.
@@ -428,9 +442,14 @@ func (h *handler) redeem(c *gin.Context) {
 		h.failed(c, err)
 		return
 	}
+	setSessionCookie(c, secret, session)
+	c.Redirect(http.StatusSeeOther, "/console/")
+}
+
+// setSessionCookie hands the browser its session: __Host-, Secure, HttpOnly, SameSite=Lax, Path /.
+func setSessionCookie(c *gin.Context, secret console.Secret, session console.Session) {
 	http.SetCookie(c.Writer, &http.Cookie{Name: CookieName, Value: string(secret), Path: "/", Secure: true, HttpOnly: true,
 		SameSite: http.SameSiteLaxMode, Expires: session.Expires, MaxAge: int(console.SessionLifetime.Seconds())})
-	c.Redirect(http.StatusSeeOther, "/console/")
 }
 
 // signOut ends the session; the form carries its CSRF token.

@@ -5,7 +5,8 @@ import "strings"
 // texts are the console's words in English and German (API.md section 12), by key.
 var texts = map[string]map[string]string{
 	"en": {
-		"title": "Help desk", "signOut": "Sign out", "signInTitle": "Sign in",
+		"title": "Help desk", "signOut": "Sign out", "signInTitle": "Sign in", "signInOIDC": "Sign in with your organisation's account",
+		"badSignIn": "This sign-in cannot be finished", "badSignInText": "It was started in another browser or took too long. Start it again.",
 		"signInLink": "Open the one-time sign-in link that this command prints on the machine otpcard runs on; it is valid for 5 minutes and once:",
 		"welcome":    "Signed in", "roles": "Roles", "dataRoom": "Clients", "allClients": "all clients", "sessionEnds": "Session ends",
 		"back": "Back to the console", "linkRefused": "This sign-in link cannot be used",
@@ -36,7 +37,8 @@ var texts = map[string]map[string]string{
 		"batchesText": "The print shop downloads sealed batches through the API, encrypted to its key; nobody sees a cell here.",
 	},
 	"de": {
-		"title": "Helpdesk", "signOut": "Abmelden", "signInTitle": "Anmelden",
+		"title": "Helpdesk", "signOut": "Abmelden", "signInTitle": "Anmelden", "signInOIDC": "Mit dem Konto Ihrer Organisation anmelden",
+		"badSignIn": "Diese Anmeldung lässt sich nicht abschliessen", "badSignInText": "Sie wurde in einem anderen Browser begonnen oder dauerte zu lange. Beginnen Sie neu.",
 		"signInLink": "Öffnen Sie den einmaligen Anmeldelink, den dieser Befehl auf dem Rechner von otpcard ausgibt; er gilt 5 Minuten und einmal:",
 		"welcome":    "Angemeldet", "roles": "Rollen", "dataRoom": "Mandanten", "allClients": "alle Mandanten", "sessionEnds": "Sitzung endet",
 		"back": "Zurück zur Konsole", "linkRefused": "Dieser Anmeldelink ist nicht gültig",

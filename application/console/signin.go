@@ -80,6 +80,20 @@ func (s *SignIn) Redeem(ctx context.Context, link console.Secret, loopback bool)
 	return secret, session, nil
 }
 
+// Start starts a session for an operator an identity provider signed in (OpenID Connect) and
+// returns its secret (the cookie) with the session.
+func (s *SignIn) Start(ctx context.Context, g console.Grant) (console.Secret, console.Session, error) {
+	secret, err := console.NewSecret()
+	if err != nil {
+		return "", console.Session{}, err
+	}
+	session, err := console.NewSession(g, s.now())
+	if err != nil {
+		return "", console.Session{}, err
+	}
+	return secret, session, s.sessions.SaveSession(ctx, secret.Hash(), session)
+}
+
 // Current returns the live session of secret, with the caller its pages run as: the grant read
 // like an admin token's claims. Errors: console.ErrNoSession.
 func (s *SignIn) Current(ctx context.Context, secret console.Secret) (console.Session, caller.Caller, error) {
