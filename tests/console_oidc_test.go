@@ -24,7 +24,9 @@ type operator struct {
 
 func (o operator) ID() string { return o.sub }
 
-func (o operator) Userinfo([]string) ([]byte, error) { return json.Marshal(map[string]string{"sub": o.sub}) }
+func (o operator) Userinfo([]string) ([]byte, error) {
+	return json.Marshal(map[string]string{"sub": o.sub})
+}
 
 func (o operator) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Claims, error) {
 	return &struct {
