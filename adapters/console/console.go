@@ -85,8 +85,8 @@ type handler struct {
 
 // NewHandler builds the console's handler, for the paths under /console/.
 func NewHandler(d Deps) (http.Handler, error) {
-	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, audit: d.Audit, rollout: d.Rollout, printing: d.Printing, now: d.Now, logger: d.Logger,
-		pages: map[string]*template.Template{}}
+	h := &handler{signIn: d.SignIn, directory: d.Directory, credential: d.Credential, audit: d.Audit,
+		rollout: d.Rollout, printing: d.Printing, now: d.Now, logger: d.Logger, pages: map[string]*template.Template{}}
 	if h.now == nil {
 		h.now = time.Now
 	}
