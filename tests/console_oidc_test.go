@@ -106,6 +106,31 @@ func TestConsoleSignInWithOIDC(t *testing.T) {
 		t.Errorf("home after OIDC: %.400s; want olivia, Helpdesk, bank-x", page)
 	}
 
+	// An empty data room stays empty (never every client), and a null clients claim is refused,
+	// as for an admin token.
+	signIn := func(op operator) (*http.Response, string) {
+		t.Helper()
+		idp.QueueUser(op)
+		to, pending := start()
+		resp, _ := consoleGet(t, base+"/console/callback?"+authorize(to).Encode(), pending)
+		for _, c := range resp.Cookies() {
+			if c.Name == "__Host-otpcard-console" && c.Value != "" {
+				return resp, c.Name + "=" + c.Value
+			}
+		}
+		return resp, ""
+	}
+	resp, empty := signIn(operator{sub: "nobody-room", roles: []string{"Root"}, clients: []string{}})
+	if empty == "" {
+		t.Fatalf("an operator with an empty data room did not sign in: %d", resp.StatusCode)
+	}
+	if resp, _ := consoleGet(t, base+"/console/search?client=bank-x&q=a", empty); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an empty data room searched a client: %d, want the 403 page", resp.StatusCode)
+	}
+	if resp, cookie := signIn(operator{sub: "null-room", roles: []string{"Root"}}); resp.StatusCode != http.StatusForbidden || cookie != "" {
+		t.Errorf("a null clients claim: %d with cookie %q, want a 403 page and no session", resp.StatusCode, cookie)
+	}
+
 	to, pending = start()
 	back = authorize(to)
 	back.Set("state", "not-the-state")

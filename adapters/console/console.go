@@ -105,7 +105,7 @@ func NewHandler(d Deps) (http.Handler, error) {
 		return nil, err
 	}
 	r := gin.New()
-	r.Use(func(c *gin.Context) {
+	r.Use(gin.Recovery(), func(c *gin.Context) {
 		for k, v := range securityHeaders {
 			c.Header(k, v)
 		}
@@ -274,8 +274,11 @@ func (h *handler) search(c *gin.Context, session console.Session, as caller.Call
 	ctx := c.Request.Context()
 	holder, err := holderOfSerial(ctx, h.credential.FindOTPCard, as, v.Client, v.Query)
 	if err == nil && holder != "" {
-		c.Redirect(http.StatusSeeOther, "/console/clients/"+url.PathEscape(v.Client)+"/users/"+url.PathEscape(holder))
-		return
+		// The holder's page is shown only to who may see users: the redirect must not name one first.
+		if _, err = userOf(ctx, h.directory.GetUser, as, v.Client, holder); err == nil {
+			c.Redirect(http.StatusSeeOther, "/console/clients/"+url.PathEscape(v.Client)+"/users/"+url.PathEscape(holder))
+			return
+		}
 	}
 	if err == nil {
 		v.Users, v.More, err = searchUsers(ctx, h.directory.ListUsers, as, v.Client, v.Query)
@@ -442,8 +445,19 @@ func (h *handler) redeem(c *gin.Context) {
 		h.failed(c, err)
 		return
 	}
+	h.endOldSession(c)
 	setSessionCookie(c, secret, session)
 	c.Redirect(http.StatusSeeOther, "/console/")
+}
+
+// endOldSession ends the session the browser still held when it signed in again: one browser, one
+// session.
+func (h *handler) endOldSession(c *gin.Context) {
+	if old, err := c.Cookie(CookieName); err == nil && old != "" {
+		if err := h.signIn.SignOut(c.Request.Context(), console.Secret(old)); err != nil {
+			h.logger.Warn("console: could not end the previous session", "error", err.Error())
+		}
+	}
 }
 
 // setSessionCookie hands the browser its session: __Host-, Secure, HttpOnly, SameSite=Lax, Path /.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gin-gonic/gin"
@@ -43,6 +44,8 @@ func (p *provider) get(ctx context.Context) (*oidc.Provider, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.prov == nil {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a slow provider must not hold every sign-in
+		defer cancel()
 		prov, err := oidc.NewProvider(ctx, p.cfg.Issuer)
 		if err != nil {
 			return nil, fmt.Errorf("discover the OpenID provider %s: %w", p.cfg.Issuer, err)
@@ -123,15 +126,37 @@ func (h *handler) callback(c *gin.Context) {
 		h.failed(c, err)
 		return
 	}
+	h.endOldSession(c)
 	setSessionCookie(c, secret, session)
 	c.Redirect(http.StatusSeeOther, "/console/")
 }
 
-// idClaims are the ID token's claims an operator's grant is read from.
+// idClaims are the ID token's claims an operator's grant is read from, raw, so that they are read
+// as an admin token's are: absent is none (for clients: every client), [] is an empty list, and
+// null or anything but an array of strings refuses the sign-in.
 type idClaims struct {
-	Roles       []string `json:"roles"`
-	Permissions []string `json:"permissions"`
-	Clients     []string `json:"clients"`
+	Roles       json.RawMessage `json:"roles"`
+	Permissions json.RawMessage `json:"permissions"`
+	Clients     json.RawMessage `json:"clients"`
+}
+
+// stringsClaim reads one claim of idClaims.
+func stringsClaim(name string, raw json.RawMessage) ([]string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var items []*string
+	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
+		return nil, fmt.Errorf("claim %s is not an array of strings", name)
+	}
+	out := make([]string, 0, len(items))
+	for _, s := range items {
+		if s == nil {
+			return nil, fmt.Errorf("claim %s is not an array of strings", name)
+		}
+		out = append(out, *s)
+	}
+	return out, nil
 }
 
 func (h *handler) exchange(ctx context.Context, code string, p pending) (console.Grant, error) {
@@ -162,5 +187,15 @@ func (h *handler) exchange(ctx context.Context, code string, p pending) (console
 	if strings.TrimSpace(id.Subject) == "" {
 		return console.Grant{}, errors.New("the ID token names no subject")
 	}
-	return console.Grant{Subject: id.Subject, Roles: claims.Roles, Permissions: claims.Permissions, Clients: claims.Clients}, nil
+	g := console.Grant{Subject: id.Subject}
+	for _, c := range []struct {
+		name string
+		raw  json.RawMessage
+		into *[]string
+	}{{"roles", claims.Roles, &g.Roles}, {"permissions", claims.Permissions, &g.Permissions}, {"clients", claims.Clients, &g.Clients}} {
+		if *c.into, err = stringsClaim(c.name, c.raw); err != nil {
+			return console.Grant{}, err
+		}
+	}
+	return g, nil
 }

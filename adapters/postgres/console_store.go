@@ -26,11 +26,13 @@ var (
 	_ appconsole.Sessions = (*ConsoleStore)(nil)
 )
 
+// grantJSON is a grant as stored. Clients keeps null (every client) apart from [] (no client):
+// an empty data room must never come back as an unrestricted one.
 type grantJSON struct {
 	Subject     string   `json:"sub"`
 	Roles       []string `json:"roles,omitempty"`
 	Permissions []string `json:"permissions,omitempty"`
-	Clients     []string `json:"clients,omitempty"`
+	Clients     []string `json:"clients"`
 }
 
 func grantOf(g console.Grant) grantJSON {
