@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"golang.org/x/oauth2"
 
+	"github.com/otpcard/otpcard/domain/access"
 	"github.com/otpcard/otpcard/domain/console"
 )
 
@@ -140,25 +141,6 @@ type idClaims struct {
 	Clients     json.RawMessage `json:"clients"`
 }
 
-// stringsClaim reads one claim of idClaims.
-func stringsClaim(name string, raw json.RawMessage) ([]string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	var items []*string
-	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		return nil, fmt.Errorf("claim %s is not an array of strings", name)
-	}
-	out := make([]string, 0, len(items))
-	for _, s := range items {
-		if s == nil {
-			return nil, fmt.Errorf("claim %s is not an array of strings", name)
-		}
-		out = append(out, *s)
-	}
-	return out, nil
-}
-
 func (h *handler) exchange(ctx context.Context, code string, p pending) (console.Grant, error) {
 	prov, err := h.oidc.get(ctx)
 	if err != nil {
@@ -193,7 +175,7 @@ func (h *handler) exchange(ctx context.Context, code string, p pending) (console
 		raw  json.RawMessage
 		into *[]string
 	}{{"roles", claims.Roles, &g.Roles}, {"permissions", claims.Permissions, &g.Permissions}, {"clients", claims.Clients, &g.Clients}} {
-		if *c.into, err = stringsClaim(c.name, c.raw); err != nil {
+		if *c.into, err = access.ClaimList(c.name, c.raw); err != nil {
 			return console.Grant{}, err
 		}
 	}

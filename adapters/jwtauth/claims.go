@@ -3,13 +3,14 @@ package jwtauth
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/otpcard/otpcard/domain/access"
 )
 
 // tokenClaims is the claim set of admin and self-admin tokens. The registered claims are checked
@@ -37,34 +38,14 @@ func (c *tokenClaims) check(now time.Time, leeway time.Duration) error {
 		return errors.New("auth_time in the future")
 	}
 	var err error
-	if c.roles, err = stringArray("roles", c.RawRoles); err != nil {
+	if c.roles, err = access.ClaimList("roles", c.RawRoles); err != nil {
 		return err
 	}
-	if c.permissions, err = stringArray("permissions", c.RawPermissions); err != nil {
+	if c.permissions, err = access.ClaimList("permissions", c.RawPermissions); err != nil {
 		return err
 	}
-	if c.clients, err = stringArray("clients", c.RawClients); err != nil {
+	if c.clients, err = access.ClaimList("clients", c.RawClients); err != nil {
 		return err
 	}
 	return nil
-}
-
-// stringArray decodes an optional claim that must be an array of strings. It returns nil for an
-// absent claim and a non-nil slice for a present one, even when empty.
-func stringArray(name string, raw json.RawMessage) ([]string, error) {
-	if raw == nil {
-		return nil, nil
-	}
-	var items []*string
-	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		return nil, fmt.Errorf("claim %s is not an array of strings", name)
-	}
-	out := make([]string, 0, len(items))
-	for _, s := range items {
-		if s == nil {
-			return nil, fmt.Errorf("claim %s is not an array of strings", name)
-		}
-		out = append(out, *s)
-	}
-	return out, nil
 }

@@ -28,26 +28,36 @@ type AutomaticRenewals struct {
 	mu    sync.Mutex
 	taken map[string][]appcredential.CardKey // by client, in the order taken
 	order []string                           // clients in the order first taken
+	// printable tells, per client, whether it has print recipients: read once a run.
+	printable map[string]bool
 }
 
 var _ appcredential.AutomaticRenewals = (*AutomaticRenewals)(nil)
 
 // NewAutomaticRenewals builds the seam.
 func NewAutomaticRenewals(issue *appcredential.IssueForPrint, printer *Printer, senders Senders) *AutomaticRenewals {
-	return &AutomaticRenewals{issue: issue, printer: printer, senders: senders, taken: map[string][]appcredential.CardKey{}}
+	return &AutomaticRenewals{issue: issue, printer: printer, senders: senders, taken: map[string][]appcredential.CardKey{},
+		printable: map[string]bool{}}
 }
 
 // Renew takes the card when its client has print recipients.
 func (a *AutomaticRenewals) Renew(ctx context.Context, key appcredential.CardKey) (bool, error) {
-	sender, err := a.senders.Sender(ctx, key.ClientExtID)
-	if fault.Is(err, fault.NotFound) || (err == nil && len(sender.Recipients) == 0) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
+	a.mu.Lock()
+	printable, known := a.printable[key.ClientExtID]
+	a.mu.Unlock()
+	if !known {
+		sender, err := a.senders.Sender(ctx, key.ClientExtID)
+		if err != nil && !fault.Is(err, fault.NotFound) {
+			return false, err
+		}
+		printable = err == nil && len(sender.Recipients) > 0
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.printable[key.ClientExtID] = printable
+	if !printable {
+		return false, nil
+	}
 	if _, seen := a.taken[key.ClientExtID]; !seen {
 		a.order = append(a.order, key.ClientExtID)
 	}
@@ -66,7 +76,7 @@ const renewalChunk = 100
 func (a *AutomaticRenewals) Finish(ctx context.Context) (int, error) {
 	a.mu.Lock()
 	taken, order := a.taken, a.order
-	a.taken, a.order = map[string][]appcredential.CardKey{}, nil
+	a.taken, a.order, a.printable = map[string][]appcredential.CardKey{}, nil, map[string]bool{}
 	a.mu.Unlock()
 	renewed := 0
 	var errs []error
